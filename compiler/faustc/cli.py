@@ -1,0 +1,125 @@
+"""The ``faustc`` command line.
+
+Commands::
+
+    faustc build app.py [-o build/]           compile into build/app_worker.py
+    faustc run app.py [--broker URL]           build, then run the worker
+    faustc broker [--port 9092]                run the embedded Kafka-compatible broker
+
+User errors print mypy-style diagnostics and exit 1; anything else is a faustc bug and
+exits 2 with the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from faustc import __version__
+from faustc.broker import BrokerError, EmbeddedBroker
+from faustc.build import BuildResult, build_worker
+from faustc.diagnostics import CompileError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="faustc: compile Faust stream processors into fused Kafka workers.",
+    pretty_exceptions_enable=False,
+)
+
+SourceArg = Annotated[
+    Path, typer.Argument(help="the Faust app module", exists=False, dir_okay=False)
+]
+OutOption = Annotated[Path, typer.Option("-o", "--out", help="output directory")]
+
+
+def _fail_user(message: str) -> NoReturn:
+    typer.echo(f"faustc: error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _build(source: Path, out: Path) -> BuildResult:
+    if not source.is_file():
+        _fail_user(f"{source}: no such file")
+    try:
+        return build_worker(source, out)
+    except CompileError as exc:
+        lines = source.read_text(encoding="utf-8").splitlines()
+        for diagnostic in exc.diagnostics:
+            typer.echo(diagnostic.render(lines), err=True)
+        count = len(exc.diagnostics)
+        typer.echo(f"Found {count} error{'s' if count != 1 else ''} in {source}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def build(source: SourceArg, out: OutOption = Path("build")) -> None:
+    """Compile a Faust app into <out>/<name>_worker.py."""
+    result = _build(source, out)
+    agents = len(result.module.agents)
+    typer.echo(f"built {result.worker_path} ({agents} agent{'s' if agents != 1 else ''} fused)")
+
+
+@app.command()
+def run(
+    source: SourceArg,
+    out: OutOption = Path("build"),
+    broker: Annotated[str | None, typer.Option("-b", "--broker", help="kafka://HOST:PORT")] = None,
+    loglevel: Annotated[str, typer.Option("-l", "--loglevel")] = "info",
+) -> None:
+    """Build the app, then run its worker in this process."""
+    result = _build(source, out)
+    argv = [sys.executable, str(result.worker_path), "worker", "--loglevel", loglevel]
+    if broker:
+        argv += ["--broker", broker]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)
+
+
+@app.command("broker")
+def broker_command(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9092,
+) -> None:
+    """Run the embedded Kafka-compatible broker (Tansu) on loopback until interrupted."""
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    embedded = EmbeddedBroker(port)
+    try:
+        embedded.start(stdout=subprocess.DEVNULL)
+    except BrokerError as exc:
+        _fail_user(str(exc))
+    typer.echo(f"broker ready: {embedded.url}  (bootstrap.servers={embedded.bootstrap})")
+    typer.echo("in-memory storage; stop with Ctrl-C")
+    try:
+        signal.sigwait(stop_signals)
+    finally:
+        embedded.stop()
+
+
+@app.command()
+def version() -> None:
+    """Print the faustc version."""
+    typer.echo(f"faustc {__version__}")
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    except BaseException:
+        typer.echo(
+            "faustc: internal error: this is a faustc bug, please report it with the "
+            "traceback below",
+            err=True,
+        )
+        traceback.print_exc()
+        sys.exit(2)

@@ -1,0 +1,65 @@
+"""Diagnostics: user errors reported like mypy's, with a stable code for each rule.
+
+A diagnostic prints as::
+
+    examples/bad.py:12:5: error: agent consumes 'ordrs', which is not a topic of this app [FC101]
+        @app.agent(ordrs)
+                   ^^^^^
+
+User errors exit with status 1 and never show a Python traceback; an internal error exits
+with status 2 and says it is a faustc bug. Codes are never reused for another meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from faustc.ir import Span
+
+#: Every diagnostic code and what it means (stable: tests and users depend on them).
+CODES: dict[str, str] = {
+    "FC001": "syntax error in the app module",
+    "FC100": "no faust.App is created at module level",
+    "FC101": "an agent consumes something that is not a topic of this app",
+    "FC102": "unsupported stream operation",
+    "FC103": "agent shape the compiler cannot fuse",
+    "FC104": "topic or table name is not a string literal",
+    "FC105": "App id is not a string literal",
+    "FC106": "more than one faust.App in the module",
+    "FC107": "agent function is not `async def`",
+    "FC108": "statement form not supported inside a fused agent loop",
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span
+    severity: str = "error"
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unregistered diagnostic code {self.code}")
+
+    def render(self, source_lines: list[str]) -> str:
+        """``file:line:col: error: message [code]``, the source line, a caret under the span."""
+        span = self.span
+        head = (
+            f"{span.file}:{span.line}:{span.column}: {self.severity}: {self.message} [{self.code}]"
+        )
+        if not 1 <= span.line <= len(source_lines):
+            return head
+        text = source_lines[span.line - 1].rstrip("\n")
+        end = span.end_column if span.end_line == span.line else len(text) + 1
+        width = max(1, end - span.column)
+        caret = " " * (span.column - 1) + "^" * width
+        return f"{head}\n    {text}\n    {caret}"
+
+
+class CompileError(Exception):
+    """Raised with every diagnostic found; the CLI prints them and exits 1."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} error(s)")
+        self.diagnostics = sorted(diagnostics, key=lambda d: (d.span.line, d.span.column, d.code))

@@ -1,0 +1,62 @@
+"""Faust, the API and a minimal runtime: write stream processors as typed async agents.
+
+Example::
+
+    import faust
+
+    app = faust.App("shop", broker="kafka://localhost:9092")
+
+    class Order(faust.Record):
+        account_id: str
+        amount: float
+
+    orders = app.topic("orders", value_type=Order)
+
+    @app.agent(orders)
+    async def process(stream: faust.Stream[Order]) -> None:
+        async for order in stream.filter(lambda o: o.amount > 1000):
+            print(order.account_id)
+
+Run it as written with ``python shop.py worker``, or compile it with ``faustc build shop.py``.
+"""
+
+from faust.agents import Agent
+from faust.app import App
+from faust.events import Event, current_event
+from faust.exceptions import (
+    DecodeError,
+    FaustError,
+    ImproperlyConfigured,
+    KeyDecodeError,
+    ValidationError,
+    ValueDecodeError,
+)
+from faust.models.record import FieldDescriptor, Record, maybe_model
+from faust.serializers.codecs import Codec
+from faust.serializers.schemas import Schema
+from faust.streams import Stream
+from faust.tables import Table
+from faust.topics import Topic
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Agent",
+    "App",
+    "Codec",
+    "DecodeError",
+    "Event",
+    "FaustError",
+    "FieldDescriptor",
+    "ImproperlyConfigured",
+    "KeyDecodeError",
+    "Record",
+    "Schema",
+    "Stream",
+    "Table",
+    "Topic",
+    "ValidationError",
+    "ValueDecodeError",
+    "current_event",
+    "maybe_model",
+]

@@ -1,0 +1,240 @@
+"""The App: where topics, agents, tables and timers are declared.
+
+Example::
+
+    app = faust.App("word-count", broker="kafka://localhost:9092")
+    words = app.topic("words", value_type=str)
+    counts = app.Table("word-counts", default=int)
+
+    @app.agent(words)
+    async def count(stream: faust.Stream[str]) -> None:
+        async for word in stream:
+            counts[word] += 1
+
+    if __name__ == "__main__":
+        app.main()         # python app.py worker --broker kafka://...
+
+``app.main()`` runs this module's agents as they are written (the reference runtime).
+``faustc build app.py`` compiles the same module into a fused worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar, overload
+
+from faust.agents import Agent, AgentFun, Task, Timer
+from faust.exceptions import ImproperlyConfigured
+from faust.models.record import canonical_module_name
+from faust.serializers.codecs import Codec
+from faust.settings import Settings
+from faust.tables import Table
+from faust.topics import Topic
+from faust.transport.base import Producer
+
+KT = TypeVar("KT")
+VT = TypeVar("VT")
+TimerFun = TypeVar("TimerFun", bound=Callable[[], Any])
+
+
+class App:
+    """A Faust application: its id names the consumer group and internal topics."""
+
+    def __init__(self, id: str, *, broker: str | None = None, **settings: Any) -> None:
+        if not id:
+            raise ImproperlyConfigured("App id must be a non-empty string")
+        self.conf = Settings.from_app_kwargs(id, broker, settings)
+        self.topics: list[Topic[Any, Any]] = []
+        self.agents: dict[str, Agent[Any]] = {}
+        self.tables: dict[str, Table[Any, Any]] = {}
+        self.timers: list[Timer] = []
+        self.tasks: list[Task] = []
+        #: set by the worker (or a test context) while the app runs
+        self.producer: Producer | None = None
+
+    @property
+    def id(self) -> str:
+        return self.conf.id
+
+    # -- declarations ----------------------------------------------------------------------
+
+    @overload
+    def topic(
+        self,
+        *topics: str,
+        key_type: type[KT],
+        value_type: type[VT],
+        key_serializer: str | Codec | None = None,
+        value_serializer: str | Codec | None = None,
+        partitions: int | None = None,
+        replicas: int | None = None,
+        internal: bool = False,
+        config: dict[str, str] | None = None,
+    ) -> Topic[KT, VT]: ...
+
+    @overload
+    def topic(
+        self,
+        *topics: str,
+        key_type: None = None,
+        value_type: type[VT],
+        key_serializer: str | Codec | None = None,
+        value_serializer: str | Codec | None = None,
+        partitions: int | None = None,
+        replicas: int | None = None,
+        internal: bool = False,
+        config: dict[str, str] | None = None,
+    ) -> Topic[Any, VT]: ...
+
+    @overload
+    def topic(
+        self,
+        *topics: str,
+        key_type: type[KT],
+        value_type: None = None,
+        key_serializer: str | Codec | None = None,
+        value_serializer: str | Codec | None = None,
+        partitions: int | None = None,
+        replicas: int | None = None,
+        internal: bool = False,
+        config: dict[str, str] | None = None,
+    ) -> Topic[KT, Any]: ...
+
+    @overload
+    def topic(
+        self,
+        *topics: str,
+        key_type: None = None,
+        value_type: None = None,
+        key_serializer: str | Codec | None = None,
+        value_serializer: str | Codec | None = None,
+        partitions: int | None = None,
+        replicas: int | None = None,
+        internal: bool = False,
+        config: dict[str, str] | None = None,
+    ) -> Topic[Any, Any]: ...
+
+    def topic(
+        self,
+        *topics: str,
+        key_type: Any = None,
+        value_type: Any = None,
+        key_serializer: str | Codec | None = None,
+        value_serializer: str | Codec | None = None,
+        partitions: int | None = None,
+        replicas: int | None = None,
+        internal: bool = False,
+        config: dict[str, str] | None = None,
+    ) -> Topic[Any, Any]:
+        """Declare a topic; the worker creates it at start-up if it does not exist."""
+        topic: Topic[Any, Any] = Topic(
+            self,
+            topics=topics,
+            key_type=key_type,
+            value_type=value_type,
+            key_serializer=key_serializer,
+            value_serializer=value_serializer,
+            partitions=partitions,
+            replicas=replicas,
+            internal=internal,
+            config=config,
+        )
+        self.topics.append(topic)
+        return topic
+
+    def agent(
+        self,
+        channel: Topic[Any, VT],
+        *,
+        name: str | None = None,
+        concurrency: int = 1,
+        error_policy: str | None = None,
+    ) -> Callable[[AgentFun], Agent[VT]]:
+        """Register the decorated ``async def f(stream)`` as an agent on ``channel``."""
+
+        def register(fun: AgentFun) -> Agent[VT]:
+            agent = Agent(
+                fun,
+                app=self,
+                channel=channel,
+                name=name,
+                concurrency=concurrency,
+                error_policy=error_policy,
+            )
+            if agent.name in self.agents:
+                raise ImproperlyConfigured(f"two agents are named {agent.name!r}")
+            self.agents[agent.name] = agent
+            return agent
+
+        return register
+
+    def Table(
+        self,
+        name: str,
+        *,
+        default: Callable[[], VT] | None = None,
+        key_type: type[KT] | None = None,
+        value_type: type[VT] | None = None,
+        partitions: int | None = None,
+        help: str | None = None,
+    ) -> Table[Any, VT]:
+        """Declare a table (see ``faust.tables``)."""
+        if name in self.tables:
+            raise ImproperlyConfigured(f"two tables are named {name!r}")
+        table: Table[Any, VT] = Table(
+            self,
+            name=name,
+            default=default,
+            key_type=key_type,
+            value_type=value_type,
+            partitions=partitions,
+            help=help,
+        )
+        self.tables[name] = table
+        return table
+
+    def timer(self, interval: float, *, on_leader: bool = False) -> Callable[[TimerFun], TimerFun]:
+        """Run the decorated coroutine function every ``interval`` seconds."""
+
+        def register(fun: TimerFun) -> TimerFun:
+            name = f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
+            self.timers.append(Timer(fun, float(interval), name, on_leader))
+            return fun
+
+        return register
+
+    def task(self, fun: TimerFun) -> TimerFun:
+        """Run the decorated coroutine function once when the worker starts."""
+        name = f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
+        self.tasks.append(Task(fun, name))
+        return fun
+
+    # -- running ---------------------------------------------------------------------------
+
+    def send_raw(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        partition: int | None = None,
+        timestamp: float | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Produce already-encoded bytes (every send ends here)."""
+        producer = self.producer
+        if producer is None:
+            raise RuntimeError(
+                f"app {self.id!r} is not running: sends happen inside a worker "
+                "(`faustc run app.py`, `python app.py worker`, or agent.test_context())"
+            )
+        producer.send(topic, key, value, partition, timestamp, headers)
+
+    def main(self) -> NoReturn:
+        """Command line for this app: ``python app.py worker [--broker URL]``."""
+        from faust.worker.cli import run_worker_cli
+
+        run_worker_cli(self)
+
+    def __repr__(self) -> str:
+        return f"<App: {self.id}>"

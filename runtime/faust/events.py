@@ -1,0 +1,140 @@
+"""Events: one consumed message with its decoded key and value, and ``current_event()``.
+
+Inside an agent, ``faust.current_event()`` is the event being processed::
+
+    async for order in stream:
+        event = faust.current_event()
+        print(event.message.topic, event.message.partition, event.message.offset)
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from faust.app import App
+    from faust.topics import Topic
+
+KT = TypeVar("KT")
+VT = TypeVar("VT")
+
+
+class TransportMessage(Protocol):
+    """What the worker reads from a consumer: confluent-kafka's Message has this shape."""
+
+    def topic(self) -> str | None: ...
+    def partition(self) -> int | None: ...
+    def offset(self) -> int | None: ...
+    def key(self) -> bytes | None: ...
+    def value(self) -> bytes | None: ...
+    def headers(self) -> Any: ...
+    def timestamp(self) -> tuple[int, int]: ...
+    def error(self) -> Any: ...
+
+
+class Message:
+    """A consumed record as Faust exposes it: plain attributes, raw bytes."""
+
+    __slots__ = ("headers", "key", "offset", "partition", "timestamp", "topic", "value")
+
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp: float,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]],
+    ) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+        self.headers = headers
+
+    @classmethod
+    def from_transport(cls, message: TransportMessage) -> Message:
+        _, timestamp_ms = message.timestamp()
+        return cls(
+            message.topic() or "",
+            message.partition() or 0,
+            message.offset() or 0,
+            timestamp_ms / 1000.0,
+            message.key(),
+            message.value(),
+            list(message.headers() or ()),
+        )
+
+    def __repr__(self) -> str:
+        return f"<Message: {self.topic}[{self.partition}]@{self.offset}>"
+
+
+class Event(Generic[KT, VT]):
+    """A message being processed, with its decoded ``key`` and ``value``."""
+
+    __slots__ = ("app", "headers", "key", "message", "value")
+
+    def __init__(
+        self,
+        app: App,
+        key: KT,
+        value: VT,
+        headers: list[tuple[str, bytes]],
+        message: Message,
+    ) -> None:
+        self.app = app
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.message = message
+
+    def ack(self) -> bool:
+        """Mark the event processed. Offsets are committed per batch, so this is a no-op."""
+        return True
+
+    async def send(
+        self,
+        channel: Topic[Any, Any],
+        key: Any = None,
+        value: Any = None,
+        *,
+        partition: int | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Send ``key``/``value`` (default: this event's) to ``channel``."""
+        await channel.send(
+            key=self.key if key is None else key,
+            value=self.value if value is None else value,
+            partition=partition,
+            headers=headers,
+        )
+
+    async def forward(self, channel: Topic[Any, Any], **kwargs: Any) -> None:
+        """Send this event's original bytes and headers to ``channel`` unchanged."""
+        channel.app.send_raw(
+            channel.get_topic_name(),
+            self.message.key,
+            self.message.value,
+            partition=kwargs.get("partition"),
+            headers=self.message.headers,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Event: key={self.key!r} value={self.value!r} {self.message!r}>"
+
+
+_current_event: contextvars.ContextVar[Event[Any, Any] | None] = contextvars.ContextVar(
+    "faust_current_event", default=None
+)
+
+#: ``set_current_event(event)``: the worker and compiled agents mark the event in hand.
+set_current_event = _current_event.set
+
+
+def current_event() -> Event[Any, Any] | None:
+    """The event the calling agent is processing (None outside an agent)."""
+    return _current_event.get()

@@ -1,0 +1,67 @@
+"""Exceptions raised by the Faust runtime.
+
+Every error that can reach a user names what went wrong and where, e.g.::
+
+    raise ValueDecodeError("expected JSON", topic="orders", partition=2, offset=41)
+"""
+
+from __future__ import annotations
+
+
+class FaustError(Exception):
+    """Base class of every error the runtime raises on purpose."""
+
+
+class ImproperlyConfigured(FaustError):
+    """An App setting or declaration is wrong (the message says which)."""
+
+
+class BrokerUnavailable(FaustError):
+    """The Kafka cluster could not be reached; the message names the bootstrap servers."""
+
+
+class DecodeError(FaustError):
+    """A message key or value could not be decoded.
+
+    ``topic``, ``partition`` and ``offset`` are filled in by the worker when the failing
+    bytes came from Kafka, so the error names the exact record.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        topic: str | None = None,
+        partition: int | None = None,
+        offset: int | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+
+    def __str__(self) -> str:
+        if self.topic is None:
+            return self.reason
+        return f"{self.reason} (topic={self.topic} partition={self.partition} offset={self.offset})"
+
+
+class KeyDecodeError(DecodeError):
+    """The message key could not be decoded."""
+
+
+class ValueDecodeError(DecodeError):
+    """The message value could not be decoded."""
+
+
+class ValidationError(FaustError):
+    """A Record failed validation; ``errors`` lists every failing field."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+class DeliveryError(FaustError):
+    """Kafka refused or lost a produced record; offsets are not committed past it."""

@@ -1,0 +1,115 @@
+"""The worker command line, shared by ``app.main()`` and every built worker.
+
+Usage::
+
+    python build/wordcount_worker.py worker --broker kafka://127.0.0.1:9092 --loglevel info
+
+SIGINT and SIGTERM stop the worker cleanly: it finishes the batch in hand, flushes, commits
+and exits 0. A broker that cannot be reached, or a configuration error, is one line on
+stderr and exit status 1; so is an agent failure under the ``fail`` policy (after the log
+line that names the message).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import logging
+import signal
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from faust.agents import AgentFun
+from faust.exceptions import BrokerUnavailable, DeliveryError, ImproperlyConfigured
+from faust.worker.errors import AgentFailure
+from faust.worker.worker import Worker
+
+if TYPE_CHECKING:
+    from faust.app import App
+
+LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+
+
+def check_source(built_from: tuple[str | None, str]) -> None:
+    """Refuse to run a built worker whose source module changed since it was built.
+
+    ``built_from`` is the module's file and the SHA-256 of its text at build time.
+    """
+    source_file, expected_sha256 = built_from
+    if source_file is None:
+        return
+    actual = hashlib.sha256(Path(source_file).read_bytes()).hexdigest()
+    if actual != expected_sha256:
+        raise ImproperlyConfigured(
+            f"{source_file} changed since its worker was built; "
+            f"rebuild it with `faustc build {source_file}`"
+        )
+
+
+def parse_args(app: App, argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=f"Faust worker for app {app.id!r}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    worker = commands.add_parser("worker", help="consume the app's topics and run its agents")
+    worker.add_argument("-b", "--broker", help="Kafka URL, e.g. kafka://127.0.0.1:9092")
+    worker.add_argument(
+        "-l",
+        "--loglevel",
+        default="info",
+        choices=["debug", "info", "warning", "error", "critical"],
+    )
+    worker.add_argument("--datadir", help="directory for table state (RocksDB)")
+    return parser.parse_args(argv)
+
+
+def run_worker_cli(
+    app: App,
+    compiled_agents: Mapping[str, AgentFun] | None = None,
+    argv: list[str] | None = None,
+    *,
+    built_from: tuple[str | None, str] | None = None,
+) -> NoReturn:
+    """Parse ``argv``, run the worker until a signal, exit with its status.
+
+    Built workers pass ``built_from`` (see :func:`check_source`).
+    """
+    args = parse_args(app, argv)
+    logging.basicConfig(level=args.loglevel.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    if args.broker:
+        app.conf.broker = args.broker
+    if args.datadir:
+        app.conf.datadir = args.datadir
+    sys.exit(run_worker(app, compiled_agents, built_from=built_from))
+
+
+def run_worker(
+    app: App,
+    compiled_agents: Mapping[str, AgentFun] | None = None,
+    *,
+    built_from: tuple[str | None, str] | None = None,
+) -> int:
+    """Run a worker in this process until SIGINT/SIGTERM; return the exit status."""
+    try:
+        if built_from is not None:
+            check_source(built_from)
+        worker = Worker(app, compiled_agents=compiled_agents)
+        asyncio.run(_run_until_signal(worker))
+    except (BrokerUnavailable, ImproperlyConfigured, DeliveryError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except AgentFailure as exc:
+        logging.getLogger("faust.worker").error(
+            "stopped by the fail policy: %s", exc, exc_info=exc.__cause__
+        )
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _run_until_signal(worker: Worker) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, worker.request_stop)
+    await worker.run()

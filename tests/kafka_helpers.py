@@ -1,0 +1,154 @@
+"""Helpers for tests that talk to the real broker: produce, read back, run workers.
+
+End offsets come from the producer's delivery reports, not from ListOffsets: Tansu
+under-reports ListOffsets(latest) after multi-record batches (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+#: settings for every worker a test starts: a group join takes half the session timeout
+WORKER_ENV = {
+    "FAUST_BROKER_SESSION_TIMEOUT": "6",
+    "FAUST_BROKER_HEARTBEAT_INTERVAL": "1",
+    "FAUST_BROKER_COMMIT_INTERVAL": "0.5",
+}
+
+
+def create_topic(bootstrap: str, name: str, partitions: int) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(name, partitions, 1)]).values():
+        future.result()
+    deadline = time.monotonic() + 10
+    while name not in admin.list_topics(timeout=5).topics:
+        assert time.monotonic() < deadline, f"topic {name} never appeared"
+        time.sleep(0.05)
+
+
+def produce(
+    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None]]
+) -> dict[int, int]:
+    """Produce ``(key, value)`` records; return each partition's end offset after them."""
+    ends: dict[int, int] = {}
+    errors: list[str] = []
+
+    def delivered(error: Any, message: Any) -> None:
+        if error is not None:
+            errors.append(str(error))
+        else:
+            partition = message.partition()
+            ends[partition] = max(ends.get(partition, 0), message.offset() + 1)
+
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "linger.ms": 5}
+    )
+    for key, value in records:
+        while True:
+            try:
+                producer.produce(topic, value, key, on_delivery=delivered)
+                break
+            except BufferError:
+                producer.poll(0.1)
+    assert producer.flush(30) == 0
+    assert not errors, errors
+    return ends
+
+
+def read_topic(
+    bootstrap: str, topic: str, partitions: int, expected: int, timeout: float = 60.0
+) -> list[Any]:
+    """Read ``expected`` records of ``topic`` from the beginning (fails on timeout), then
+    keep reading briefly to catch any extra record."""
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "test-reader", "enable.auto.commit": False}
+    )
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            records += [m for m in consumer.consume(1000, 0.2) if m.error() is None]
+        settle = time.monotonic() + 1.0
+        while time.monotonic() < settle:
+            records += [m for m in consumer.consume(1000, 0.2) if m.error() is None]
+    finally:
+        consumer.close()
+    return records
+
+
+def committed(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, int]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        offsets = consumer.committed(
+            [TopicPartition(topic, p) for p in range(partitions)], timeout=10
+        )
+    except KafkaException as exc:
+        raise AssertionError(f"cannot read committed offsets: {exc}") from None
+    finally:
+        consumer.close()
+    return {tp.partition: tp.offset for tp in offsets}
+
+
+class WorkerProcess:
+    """A worker in its own process, its output in files; stop() sends SIGTERM."""
+
+    def __init__(self, argv: list[str], log_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.stdout_path = log_dir / "worker.out"
+        self.stderr_path = log_dir / "worker.err"
+        environment = dict(os.environ, **WORKER_ENV, **(env or {}))
+        self.process = subprocess.Popen(
+            [sys.executable, *argv],
+            stdout=self.stdout_path.open("wb"),
+            stderr=self.stderr_path.open("wb"),
+            stdin=subprocess.DEVNULL,
+            env=environment,
+        )
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def wait_for_output(self, predicate: Any, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.stdout
+            if predicate(text):
+                return text
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited early:\n{self.stderr}")
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for worker output:\n{self.stdout}\n{self.stderr}")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def wait_until(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
