@@ -1,0 +1,3 @@
+import faust  # E: FC100 no `faust.App(...)`
+
+topic = faust.Record

@@ -1,0 +1,121 @@
+"""Front end: what the reader finds in each example, with source positions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import EXAMPLES
+from faustc.checks import validate_ir
+from faustc.ir import AppModule
+from faustc.reader import read_module
+from faustc.source import SourceFile
+
+
+def read(name: str) -> tuple[AppModule, list[str]]:
+    source = SourceFile.load(EXAMPLES / name)
+    module = read_module(source)
+    validate_ir(module)
+    return module, source.lines
+
+
+def position(lines: list[str], needle: str) -> tuple[int, int]:
+    """1-based (line, column) of the first occurrence of ``needle``."""
+    for number, line in enumerate(lines, start=1):
+        column = line.find(needle)
+        if column >= 0:
+            return number, column + 1
+    raise AssertionError(f"{needle!r} not in source")
+
+
+def test_wordcount() -> None:
+    module, lines = read("wordcount.py")
+    assert module.module == "wordcount"
+    assert module.display_name == "wordcount.py"
+    assert module.app.var == "app"
+    assert module.app.app_id == "word-count-app"
+    assert (module.app.span.line, module.app.span.column) == position(lines, "faust.App(")
+
+    (topic,) = module.topics
+    assert (topic.var, topic.names, topic.value_type, topic.key_type) == (
+        "words_topic",
+        ("words",),
+        "str",
+        None,
+    )
+    assert (topic.span.line, topic.span.column) == position(lines, "app.topic(")
+
+    (table,) = module.tables
+    assert (table.var, table.name, table.default) == ("word_counts_table", "word-counts", "int")
+
+    (timer,) = module.timers
+    assert (timer.name, timer.interval) == ("print_counts", "5.0")
+
+    (agent,) = module.agents
+    assert agent.name == "count_words"
+    assert agent.qualified_name == "wordcount.count_words"
+    assert agent.topic_var == "words_topic"
+    assert agent.param == "words"
+    assert (agent.span.line, agent.span.column) == position(lines, "count_words(")
+    assert agent.prelude is None and agent.postlude is None
+    loop = agent.loop
+    assert (loop.target, loop.mode, loop.operations) == ("word", "values", ())
+    assert (loop.span.line, loop.span.column) == position(lines, "async for word")
+    assert loop.body.text == "word_counts_table[word] += 1\n"
+    assert loop.body.line == position(lines, "word_counts_table[word] += 1")[0]
+    assert agent.globals_used == ("word_counts_table",)
+
+
+def test_big_orders() -> None:
+    module, lines = read("big_orders.py")
+    assert [record.name for record in module.records] == ["Order", "BigOrder"]
+    order = module.records[0]
+    assert [(f.name, f.annotation, f.has_default) for f in order.fields] == [
+        ("order_id", "str", False),
+        ("account_id", "str", False),
+        ("amount", "float", False),
+        ("currency", "str", True),
+    ]
+    assert order.options == (("serializer", '"json"'),)
+    assert (order.fields[2].span.line, order.fields[2].span.column) == position(
+        lines, "amount: float"
+    )
+
+    orders, big = module.topics
+    assert (orders.names, orders.key_type, orders.value_type, orders.partitions) == (
+        ("orders",),
+        "str",
+        "Order",
+        4,
+    )
+    assert big.names == ("big-orders",)
+
+    (agent,) = module.agents
+    loop = agent.loop
+    assert loop.target == "big"
+    first, second = loop.operations
+    assert (first.kind, first.function.kind, first.function.param, first.function.body) == (
+        "filter",
+        "lambda",
+        "o",
+        "o.amount >= BIG",
+    )
+    assert (first.span.line, first.span.column) == position(lines, "filter(lambda")
+    assert (second.kind, second.function.kind, second.function.text) == (
+        "map",
+        "sync",
+        "to_big_order",
+    )
+    assert set(agent.globals_used) == {"BIG", "big_orders_topic", "to_big_order"}
+
+
+def test_source_of_a_package_module(tmp_path: Path) -> None:
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    app_file = package / "streams.py"
+    app_file.write_text((EXAMPLES / "wordcount.py").read_text())
+    source = SourceFile.load(app_file)
+    assert source.module == "shop.streams"
+    assert source.display_name == "shop/streams.py"
+    assert source.import_root == tmp_path
+    assert read_module(source).agents[0].qualified_name == "shop.streams.count_words"
