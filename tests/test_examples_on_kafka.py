@@ -181,3 +181,72 @@ def test_worker_refuses_a_changed_source(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert "changed since" in run.stderr and "faustc build" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+REFERENCE_APP = """
+import faust
+
+app = faust.App("reference-app", broker="kafka://localhost:9092")
+numbers = app.topic("reference-numbers", value_type=int, partitions=2)
+squares = app.topic("reference-squares", value_type=int, partitions=2)
+
+
+@app.agent(numbers)
+async def square(stream: faust.Stream[int]) -> None:
+    async for n in stream.filter(lambda n: n % 3 != 0):
+        await squares.send(value=n * n)
+
+
+if __name__ == "__main__":
+    app.main()
+"""
+
+
+def test_app_main_runs_the_uncompiled_app(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    app_file = tmp_path / "reference_app.py"
+    app_file.write_text(REFERENCE_APP)
+    create_topic(broker.bootstrap, "reference-numbers", 2)
+    ends = produce(
+        broker.bootstrap, "reference-numbers", [(None, str(i).encode()) for i in range(1000)]
+    )
+    worker = WorkerProcess([str(app_file), "worker", "--broker", broker.url], tmp_path)
+    try:
+        expected = sorted(i * i for i in range(1000) if i % 3 != 0)
+        records = read_topic(broker.bootstrap, "reference-squares", 2, len(expected))
+        assert sorted(int(m.value()) for m in records) == expected
+        wait_until(
+            lambda: committed(broker.bootstrap, "reference-app", "reference-numbers", 2) == ends,
+            30,
+            "committed offsets to reach the end offsets",
+        )
+    finally:
+        rc = worker.stop()
+    assert rc == 0, worker.stderr
+    assert "0 compiled" in worker.stderr
+
+
+def test_faustc_broker_command(tmp_path: Path) -> None:
+    import select
+
+    from confluent_kafka.admin import AdminClient
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faustc", "broker", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        assert ready, "no output from faustc broker"
+        line = process.stdout.readline()
+        assert line.startswith(f"broker ready: kafka://127.0.0.1:{port}")
+        metadata = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"}).list_topics(timeout=10)
+        assert metadata.brokers
+    finally:
+        process.send_signal(signal.SIGINT)
+        rc = process.wait(30)
+    assert rc == 0
+    assert "Traceback" not in (process.stderr.read() if process.stderr else "")

@@ -119,6 +119,8 @@ def test_skip_policy_logs_and_continues(caplog: pytest.LogCaptureFixture) -> Non
     messages = [record.getMessage() for record in caplog.records]
     assert any("numbers[0]@1" in m and "ValueDecodeError" in m for m in messages)
     assert any("numbers[0]@2" in m and "five is not allowed" in m for m in messages)
+    # the log line cites the user's source line that raised
+    assert any("(test_streams.py:" in m and "five is not allowed" in m for m in messages)
 
 
 def test_dead_letter_policy_keeps_the_original_bytes() -> None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import traceback
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -104,7 +106,7 @@ class AgentRunner:
                 raise self._stopped_error(task) from exc
             # An uncompiled agent's body raised while it held batch[position].
             failed = self._batch[self.position]
-            self.policy.handle(exc, failed, self.agent.name, f"agent {self.agent.name}")
+            self.policy.handle(exc, failed, self.agent.name, self._user_line(exc))
             rest = self._batch[self.position + 1 :]
             self.start()
             if rest:
@@ -127,6 +129,15 @@ class AgentRunner:
             task.cancel()
         except Exception:
             log.exception("agent %s failed while stopping", self.agent.name)
+
+    def _user_line(self, exc: BaseException) -> str:
+        """``file.py:line`` of the innermost frame in the agent's own source file."""
+        code = getattr(self.fun, "__code__", None)
+        filename = code.co_filename if code is not None else None
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename == filename:
+                return f"{os.path.basename(frame.filename)}:{frame.lineno}"
+        return f"agent {self.agent.name}"
 
     def _stopped_error(self, task: asyncio.Task[None]) -> AgentFailure:
         exc = None if task.cancelled() else task.exception()
