@@ -152,3 +152,14 @@ def wait_until(predicate: Any, timeout: float, what: str) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_for_commit(
+    bootstrap: str, group: str, topic: str, ends: dict[int, int], timeout: float = 30.0
+) -> None:
+    """Wait until ``group`` has committed exactly ``ends`` on ``topic``."""
+    wait_until(
+        lambda: committed(bootstrap, group, topic, len(ends)) == ends,
+        timeout,
+        f"group {group} to commit {ends} on {topic}",
+    )

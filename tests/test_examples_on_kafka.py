@@ -27,7 +27,7 @@ from kafka_helpers import (
     create_topic,
     produce,
     read_topic,
-    wait_until,
+    wait_for_commit,
 )
 
 pytestmark = pytest.mark.broker
@@ -95,11 +95,7 @@ def test_big_orders_end_to_end(broker: EmbeddedBroker, tmp_path: Path) -> None:
             produced = [e["order_id"] for e in expected if e["account_id"] == account]
             seen = [v["order_id"] for k, v in got if k == account]
             assert seen == produced
-        wait_until(
-            lambda: committed(broker.bootstrap, "big-orders", "orders", 4) == ends,
-            30,
-            "committed offsets to reach the end offsets",
-        )
+        wait_for_commit(broker.bootstrap, "big-orders", "orders", ends)
     finally:
         rc = worker.stop()
     assert rc == 0, worker.stderr
@@ -135,11 +131,7 @@ def test_wordcount_with_faustc_run(broker: EmbeddedBroker, tmp_path: Path) -> No
 
     try:
         worker.wait_for_output(counts_complete, timeout=60)
-        wait_until(
-            lambda: committed(broker.bootstrap, "word-count-app", "words", 4) == ends,
-            30,
-            "committed offsets to reach the end offsets",
-        )
+        wait_for_commit(broker.bootstrap, "word-count-app", "words", ends)
     finally:
         worker.process.send_signal(signal.SIGINT)
         rc = worker.process.wait(30)
@@ -214,11 +206,7 @@ def test_app_main_runs_the_uncompiled_app(broker: EmbeddedBroker, tmp_path: Path
         expected = sorted(i * i for i in range(1000) if i % 3 != 0)
         records = read_topic(broker.bootstrap, "reference-squares", 2, len(expected))
         assert sorted(int(m.value()) for m in records) == expected
-        wait_until(
-            lambda: committed(broker.bootstrap, "reference-app", "reference-numbers", 2) == ends,
-            30,
-            "committed offsets to reach the end offsets",
-        )
+        wait_for_commit(broker.bootstrap, "reference-app", "reference-numbers", ends)
     finally:
         rc = worker.stop()
     assert rc == 0, worker.stderr
