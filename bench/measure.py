@@ -58,6 +58,8 @@ class ChildRun:
     peak_rss_mb: float
     exit_status: int
     log: Path
+    #: CPU seconds by thread name when everything was committed (main thread: "python")
+    threads_cpu: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def window(self, target: int) -> tuple[Sample, Sample, bool]:
         """The first and last sample of the steady window; False when the run was too
@@ -71,7 +73,7 @@ class ChildRun:
 
     def stats(self, messages: int, target: int) -> dict[str, Any]:
         """Messages/s and CPU µs per input message; ``target`` is the progress at the end
-        (messages × stages: a group_by commits every message twice)."""
+        (messages times stages: a group_by commits every message twice)."""
         first, last, steady = self.window(target)
         done = (last.progress - first.progress) * messages / target
         seconds = last.time - first.time
@@ -86,6 +88,8 @@ class ChildRun:
             "window_seconds": round(seconds, 3),
             "steady_window": steady,
             "total_cpu_s": round(self.total_cpu, 3),
+            "committed": self.samples[-1].progress,
+            "threads_cpu_s": self.threads_cpu,
             "samples": len(self.samples),
         }
 
@@ -96,6 +100,24 @@ def process_cpu_seconds(pid: int) -> float:
         fields = stat.read().rsplit(b")", 1)[1].split()
     # fields[0] is the state (field 3 of stat(5)); utime and stime are fields 14 and 15
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def threads_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds so far of each thread of ``pid``, summed by thread name (``rdk:broker1``
+    and friends are librdkafka's; the interpreter's main thread is named after the program)."""
+    by_name: dict[str, float] = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat", "rb") as stat:
+                text = stat.read()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        name = text[text.index(b"(") + 1 : text.rindex(b")")].decode(errors="replace")
+        name = name.rstrip("0123456789") if name.startswith("rdk:broker") else name
+        fields = text.rsplit(b")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        by_name[name] = round(by_name.get(name, 0.0) + seconds, 3)
+    return by_name
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -127,6 +149,7 @@ def run_child(
     timeout: float,
     env: dict[str, str] | None = None,
     interval: float = 0.025,
+    on_start: Callable[[int], None] | None = None,
 ) -> ChildRun:
     """Run ``argv`` until ``progress()`` reaches ``target``, then SIGTERM it; see above."""
     log = log_path.open("wb")
@@ -139,6 +162,8 @@ def run_child(
         env=dict(os.environ, **(env or {})),
     )
     pid = process.pid
+    if on_start is not None:
+        on_start(pid)
     samples: list[Sample] = []
     peak = 0.0
     try:
@@ -158,6 +183,7 @@ def run_child(
             )
             peak = max(peak, peak_rss_mb(pid))
             if done >= target:
+                threads = threads_cpu_seconds(pid)
                 break
             if now > deadline:
                 raise RunFailed(
@@ -184,6 +210,7 @@ def run_child(
             peak_rss_mb=peak,
             exit_status=exit_status,
             log=log_path,
+            threads_cpu=threads,
         )
     finally:
         if process.returncode is None:

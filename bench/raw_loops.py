@@ -37,7 +37,7 @@ from rocksdict import Options, Rdict, WriteBatch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import BIG, BIG_ORDER_SCHEMA, ORDER_SCHEMA, WINDOW_MS  # noqa: E402
+from data import BIG, BIG_ORDER_SCHEMA, ORDER_SCHEMA, WINDOW_MS
 
 #: the worker's defaults (runtime/faust/settings.py), so both sides commit alike
 COMMIT_EVERY = 10_000

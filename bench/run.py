@@ -42,7 +42,6 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition  # no
 from confluent_kafka.admin import AdminClient  # noqa: E402
 from confluent_kafka.cimpl import NewTopic  # noqa: E402
 from data import (  # noqa: E402
-    AVRO_INPUT,
     JSON_INPUT,
     PARTITIONS,
     Order,
@@ -92,8 +91,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also read every output back and compare it with the expected results",
     )
     parser.add_argument("--no-build-times", action="store_true", help="skip faustc build timing")
+    parser.add_argument("--build-repetitions", type=int, default=3, help="builds per example")
     parser.add_argument("--out", type=Path, default=BENCH / "results.json")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="attach py-spy (--native, raw collapsed stacks) to every measured process and write "
+        "DIR/<scenario>-<side>.txt; the figures of profiled runs are perturbed",
+    )
     args = parser.parse_args(argv)
     if args.messages is None:
         args.messages = 100_000 if args.quick else 1_000_000
@@ -108,7 +115,9 @@ def select(spec: str) -> list[Scenario]:
     names = [name.strip() for name in spec.split(",") if name.strip()]
     unknown = [name for name in names if name not in SCENARIOS]
     if unknown:
-        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)} (known: {', '.join(SCENARIOS)})")
+        raise SystemExit(
+            f"unknown scenario(s): {', '.join(unknown)} (known: {', '.join(SCENARIOS)})"
+        )
     return [SCENARIOS[name] for name in names]
 
 
@@ -135,7 +144,11 @@ def build_times(work: Path, repetitions: int = 3) -> dict[str, Any]:
     apps = sorted((REPO / "examples").glob("*.py")) + sorted((BENCH / "apps").glob("*.py"))
     times: dict[str, Any] = {}
     for app in apps:
-        variants = {"default": []} if not has_flag else {"typecheck": [], "no_typecheck": ["--no-typecheck"]}
+        variants = (
+            {"default": []}
+            if not has_flag
+            else {"typecheck": [], "no_typecheck": ["--no-typecheck"]}
+        )
         entry: dict[str, Any] = {}
         for variant, flags in variants.items():
             seconds = []
@@ -261,7 +274,7 @@ def run_side(
 ) -> ChildRun:
     bootstrap = broker.bootstrap
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    log = work / f"r{repetition}-{scenario.name}-{side}.log"
+    log_path = work / f"r{repetition}-{scenario.name}-{side}.log"
     if side == "worker":
         worker = workers[scenario.name]
         group = app_id(BENCH / "apps" / str(scenario.app))
@@ -283,15 +296,32 @@ def run_side(
         argv = [sys.executable, str(BENCH / "raw_loops.py"), json.dumps(config)]
         env = {}
     assert broker.process is not None
-    return run_child(
+    profilers: list[subprocess.Popen[bytes]] = []
+
+    def attach_profiler(pid: int) -> None:
+        if args.profile is not None:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            output = args.profile / f"{scenario.name}-{side}.txt"
+            spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid)]
+            spy += ["--native", "--rate", "250", "--format", "raw", "--output", str(output)]
+            profilers.append(
+                subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=log_path.open("ab"))
+            )
+            time.sleep(0.5)  # let py-spy attach before the work starts
+
+    run = run_child(
         argv,
-        log,
+        log_path,
         progress=lambda: committed_total(admin, group),
         target=args.messages * scenario.stages,
         broker_pid=broker.process.pid,
         timeout=120 + args.messages / 5_000,
         env=env,
+        on_start=attach_profiler,
     )
+    for profiler in profilers:
+        profiler.wait(60)
+    return run
 
 
 def app_id(app: Path) -> str:
@@ -320,7 +350,8 @@ def run_repetition(
         for topic in inputs:
             started = time.monotonic()
             preload(broker.bootstrap, topic, orders, "json" if topic == JSON_INPUT else "avro")
-            log(f"  preloaded {len(orders):,} orders into {topic} in {time.monotonic() - started:.1f}s")
+            seconds = time.monotonic() - started
+            log(f"  preloaded {len(orders):,} orders into {topic} in {seconds:.1f}s")
         for index, scenario in enumerate(scenarios):
             sides = ["raw"] if args.raw_only or scenario.app is None else ["worker", "raw"]
             if (repetition + index) % 2:
@@ -342,7 +373,10 @@ def run_repetition(
                     raw_config = {**scenario.raw_topics}
                     if side == "raw" or scenario.worker_output is not None:
                         scenario.verify(
-                            orders, side, lambda topic: read_topic(broker.bootstrap, topic), raw_config
+                            orders,
+                            side,
+                            lambda topic: read_topic(broker.bootstrap, topic),
+                            raw_config,
                         )
                         stats["verified"] = True
                 figures[scenario.name][side] = stats
@@ -363,8 +397,10 @@ def summarize(
 ) -> dict[str, dict[str, Any]]:
     summary: dict[str, dict[str, Any]] = {}
     for scenario in scenarios:
-        def median(side: str, key: str) -> float | None:
-            values = [run[scenario.name][side][key] for run in runs if side in run[scenario.name]]
+        figures = [run[scenario.name] for run in runs]
+
+        def median(side: str, key: str, figures: list[dict[str, Any]] = figures) -> float | None:
+            values = [figure[side][key] for figure in figures if side in figure]
             return statistics.median(values) if values else None
 
         raw_rate, raw_cpu = median("raw", "msgs_s"), median("raw", "cpu_us_per_msg")
@@ -372,7 +408,9 @@ def summarize(
         entry: dict[str, Any]
         if worker_rate is None:
             reason = (
-                f"pending ({scenario.pending})" if scenario.app is None else "not measured (--raw-only)"
+                f"pending ({scenario.pending})"
+                if scenario.app is None
+                else "not measured (--raw-only)"
             )
             entry = dict.fromkeys(RESULT_KEYS, reason)
         else:
@@ -410,8 +448,10 @@ def print_table(summary: dict[str, dict[str, Any]], runs: list[dict[str, dict[st
         else:
             print(
                 f"{name:16s} {worker:>12s} {cell(entry['raw_msgs_s'], ','):>10s} "
-                f"{cell(entry['ratio'], '.2f'):>6s} {cell(entry['worker_cpu_us_per_msg'], '.2f'):>17s} "
-                f"{cell(entry['raw_cpu_us_per_msg'], '.2f'):>14s} {cell(entry['worker_rss_mb'], '.0f'):>13s}"
+                f"{cell(entry['ratio'], '.2f'):>6s} "
+                f"{cell(entry['worker_cpu_us_per_msg'], '.2f'):>17s} "
+                f"{cell(entry['raw_cpu_us_per_msg'], '.2f'):>14s} "
+                f"{cell(entry['worker_rss_mb'], '.0f'):>13s}"
             )
 
 
@@ -427,21 +467,27 @@ def main(argv: list[str] | None = None) -> int:
         key, _, value = option.partition("=")
         raw_options[key] = json.loads(value)
     work = Path(tempfile.mkdtemp(prefix="faustc-bench-"))
-    log(f"faustc bench: {args.messages:,} orders, {args.repetitions} repetition(s); work dir {work}")
+    log(
+        f"faustc bench: {args.messages:,} orders, {args.repetitions} repetition(s); work dir {work}"
+    )
     try:
         workers = {}
         if not args.raw_only:
             for scenario in scenarios:
                 if scenario.app is not None:
-                    workers[scenario.name] = build_app(BENCH / "apps" / scenario.app, work / "build")
-        builds = {} if args.no_build_times else build_times(work)
+                    workers[scenario.name] = build_app(
+                        BENCH / "apps" / scenario.app, work / "build"
+                    )
+        builds = {} if args.no_build_times else build_times(work, args.build_repetitions)
         started = time.monotonic()
         orders = make_orders(args.messages)
         log(f"  generated the orders in {time.monotonic() - started:.1f}s")
         runs = []
         for repetition in range(args.repetitions):
             log(f"repetition {repetition + 1} of {args.repetitions}")
-            runs.append(run_repetition(repetition, scenarios, orders, workers, work, args, raw_options))
+            runs.append(
+                run_repetition(repetition, scenarios, orders, workers, work, args, raw_options)
+            )
     except RunFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"logs kept in {work}", file=sys.stderr)

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-
 from data import (
     AVRO_INPUT,
     BIG_ORDER_SCHEMA,
