@@ -12,8 +12,9 @@ SIGTERM finishes the batch in hand, flushes, commits and exits 0, as the worker 
                                 "output": "raw-stateless_json-out"}'
 
 Options (keys of the JSON, defaults in ``DEFAULTS``) select the alternatives measured in
-bench/README.md: ``batch``, ``consume`` (``batch`` or ``drain``), ``codec`` (``msgspec`` or
-``orjson``), ``avro_decode`` (``batch`` or ``message``), ``produce`` (``produce`` or
+bench/README.md: ``batch``, ``consume`` (``drain`` or ``batch``), ``codec`` (``msgspec`` or
+``orjson``), ``avro_decode`` (``batch`` or ``message``), ``avro_encode``
+(``specialised`` or ``fastavro``), ``produce`` (``produce`` or
 ``produce_batch``), ``changelog`` (``commit`` or ``update``), ``consumer``/``producer``
 (extra librdkafka properties).
 """
@@ -45,9 +46,10 @@ COMMIT_INTERVAL = 2.8
 
 DEFAULTS: dict[str, Any] = {
     "batch": 4096,
-    "consume": "batch",
+    "consume": "drain",
     "codec": "msgspec",
     "avro_decode": "batch",
+    "avro_encode": "specialised",
     "produce": "produce",
     "changelog": "commit",
     "eos": False,
@@ -191,12 +193,31 @@ def order_decoder(codec: str) -> Callable[[bytes], Any]:
 
 def _zigzag_varint(n: int) -> bytes:
     n = (n << 1) ^ (n >> 63)
+    if n < 0x80:
+        return _SMALL_VARINTS[n]
     out = bytearray()
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
     return bytes(out)
+
+
+_SMALL_VARINTS = [bytes((n,)) for n in range(0x80)]
+
+
+def encode_big_order_avro(order_id: str, account_id: str, amount_cents: int) -> bytes:
+    """BIG_ORDER_SCHEMA's datum written by hand (what fastavro writes, about 1 µs sooner)."""
+    order_id_bytes, account_id_bytes = order_id.encode(), account_id.encode()
+    return b"".join(
+        (
+            _zigzag_varint(len(order_id_bytes)),
+            order_id_bytes,
+            _zigzag_varint(len(account_id_bytes)),
+            account_id_bytes,
+            _zigzag_varint(amount_cents),
+        )
+    )
 
 
 # -- the scenarios ---------------------------------------------------------------------------
@@ -293,6 +314,22 @@ def stateless_avro(loop: Loop, config: dict[str, Any]) -> tuple[list[str], Proce
             decoded: list[dict[str, Any]] = reader(BytesIO(framed), orders_schema)
             return decoded
         return [reader(BytesIO(m.value()), order_schema) for m in batch]
+
+    if config["avro_encode"] == "specialised":
+
+        def process_specialised(batch: Batch) -> None:
+            for order in decode_batch(batch):
+                if order["amount"] >= BIG:
+                    account_id = order["account_id"]
+                    produce(
+                        output,
+                        encode_big_order_avro(
+                            order["order_id"], account_id, round(order["amount"] * 100)
+                        ),
+                        account_id.encode(),
+                    )
+
+        return [config["input"]], process_specialised
 
     def process(batch: Batch) -> None:
         for order in decode_batch(batch):

@@ -5,6 +5,7 @@ for ``bench/raw_loops.py``; the table shows the medians. Usage::
 
     python bench/tune_raw.py                      # 1,000,000 orders, 3 repetitions each
     python bench/tune_raw.py --messages 300000 --only stateless_json
+    python bench/tune_raw.py --labels 'orjson,8 MB'   # variants whose label contains either
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ BENCH = Path(__file__).resolve().parent
 
 #: (scenario, label, raw_loops options)
 VARIANTS: list[tuple[str, str, dict[str, Any]]] = [
-    ("stateless_json", "default: msgspec, consume(4096, 0.1), produce()", {}),
+    ("stateless_json", "default: msgspec, drain (consume(4096, 0) + poll), produce()", {}),
     ("stateless_json", "orjson dicts instead of msgspec structs", {"codec": "orjson"}),
-    ("stateless_json", "consume batch 500", {"batch": 500}),
-    ("stateless_json", "consume batch 1000", {"batch": 1000}),
-    ("stateless_json", "consume batch 10000", {"batch": 10000}),
-    ("stateless_json", "the worker's consume(n, 0) + poll() pattern", {"consume": "drain"}),
+    ("stateless_json", "consume(4096, 0.1): waits for a full batch", {"consume": "batch"}),
+    ("stateless_json", "batch 500", {"batch": 500}),
+    ("stateless_json", "batch 1000", {"batch": 1000}),
+    ("stateless_json", "batch 10000", {"batch": 10000}),
     ("stateless_json", "produce_batch() per batch", {"produce": "produce_batch"}),
     ("stateless_json", "linger.ms 20", {"producer": {"linger.ms": 20}}),
     (
@@ -35,7 +36,13 @@ VARIANTS: list[tuple[str, str, dict[str, Any]]] = [
         {"producer": {"linger.ms": 100, "batch.size": 1000000}},
     ),
     ("stateless_json", "no idempotence", {"producer": {"enable.idempotence": False}}),
-    ("stateless_avro", "default: fastavro, batch decoded as one array", {}),
+    (
+        "stateless_json",
+        "max.partition.fetch.bytes 8 MB",
+        {"consumer": {"max.partition.fetch.bytes": 8_000_000}},
+    ),
+    ("stateless_avro", "default: batch decoded as one array, encoder by hand", {}),
+    ("stateless_avro", "fastavro schemaless_writer", {"avro_encode": "fastavro"}),
     ("stateless_avro", "fastavro schemaless_reader per message", {"avro_decode": "message"}),
     ("stateful_table", "default: changelog once per key per commit", {}),
     ("stateful_table", "changelog per update (as Faust does)", {"changelog": "update"}),
@@ -47,11 +54,14 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--only", help="comma-separated scenarios")
+    parser.add_argument("--labels", help="comma-separated parts of variant labels")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     rows = []
     for scenario, label, options in VARIANTS:
         if only and scenario not in only:
+            continue
+        if args.labels and not any(part in label for part in args.labels.split(",")):
             continue
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "results.json"
