@@ -12,15 +12,17 @@ SIGTERM finishes the batch in hand, flushes, commits and exits 0, as the worker 
                                 "output": "raw-stateless_json-out"}'
 
 Options (keys of the JSON, defaults in ``DEFAULTS``) select the alternatives measured in
-bench/README.md: ``batch``, ``consume`` (``drain`` or ``batch``), ``codec`` (``msgspec`` or
-``orjson``), ``avro_decode`` (``batch`` or ``message``), ``avro_encode``
-(``specialised`` or ``fastavro``), ``produce`` (``produce`` or
-``produce_batch``), ``changelog`` (``commit`` or ``update``), ``consumer``/``producer``
-(extra librdkafka properties).
+bench/README.md: ``batch``; ``consume`` (``drain`` or ``batch``); ``codec`` (``msgspec`` or
+``orjson``); ``avro_decode`` (``batch`` or ``message``); ``avro_encode`` (``specialised`` or
+``fastavro``); ``produce`` (``produce`` or ``produce_batch``); ``changelog`` (``commit`` or
+``update``); ``gc`` (``default``, or ``tuned``: freeze the start-up heap and collect the
+youngest generation every 50,000 allocations); ``consumer``/``producer`` (extra librdkafka
+properties).
 """
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -53,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "produce": "produce",
     "changelog": "commit",
     "eos": False,
+    "gc": "default",
     "consumer": {},
     "producer": {},
 }
@@ -509,6 +512,9 @@ def main(argv: list[str]) -> None:
     config.setdefault("table", config["scenario"])
     loop = Loop(config)
     topics, process = SCENARIOS[config["scenario"]](loop, config)
+    if config["gc"] == "tuned":
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
     loop.run(topics, process)
 
 

@@ -41,6 +41,7 @@ VARIANTS: list[tuple[str, str, dict[str, Any]]] = [
         "max.partition.fetch.bytes 8 MB",
         {"consumer": {"max.partition.fetch.bytes": 8_000_000}},
     ),
+    ("stateless_json", "gc tuned: gc.freeze(), threshold 50,000", {"gc": "tuned"}),
     ("stateless_avro", "default: batch decoded as one array, encoder by hand", {}),
     ("stateless_avro", "fastavro schemaless_writer", {"avro_encode": "fastavro"}),
     ("stateless_avro", "fastavro schemaless_reader per message", {"avro_decode": "message"}),
