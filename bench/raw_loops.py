@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "changelog": "commit",
     "eos": False,
     "gc": "default",
+    "commit_interval": COMMIT_INTERVAL,
     "consumer": {},
     "producer": {},
 }
@@ -117,6 +118,7 @@ class Loop:
         consumer, producer = self.consumer, self.producer
         size = self.config["batch"]
         drain = self.config["consume"] == "drain"
+        interval = self.config["commit_interval"]
         uncommitted = 0
         last_commit = time.monotonic()
         while not self.stopping:
@@ -135,7 +137,7 @@ class Loop:
                 producer.poll(0)
                 uncommitted += len(batch)
             if uncommitted and (
-                uncommitted >= COMMIT_EVERY or time.monotonic() - last_commit >= COMMIT_INTERVAL
+                uncommitted >= COMMIT_EVERY or time.monotonic() - last_commit >= interval
             ):
                 self.commit()
                 uncommitted = 0
