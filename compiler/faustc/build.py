@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import libcst as cst
+
 from faustc.checks import check_module, validate_ir
 from faustc.diagnostics import CompileError
 from faustc.generate import render_worker
@@ -37,7 +39,7 @@ def compile_source(source: SourceFile, out_dir: Path) -> BuildResult:
     """Compile ``source`` in memory (nothing is written); raises CompileError."""
     module = read_module(source)
     validate_ir(module)
-    diagnostics = check_module(module)
+    diagnostics = check_module(module, cst.parse_module(source.text))
     if diagnostics:
         raise CompileError(diagnostics)
     plan = plan_worker(module, source, out_dir)
