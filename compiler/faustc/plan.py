@@ -241,7 +241,7 @@ def plan_agent(
         internal.append(
             InternalTopic(
                 var,
-                f"derived_topic({module.app.var}, {source_expr}, {ref.name!r})",
+                f"derived_topic({module.app.var}, {source_expr}, {_literal(ref.name)})",
                 f"# the topic {ref.name!r}",
             )
         )
@@ -287,8 +287,8 @@ def plan_agent(
             internal.append(
                 InternalTopic(
                     next_expr,
-                    f"repartition_topic(\n    {module.app.var},\n    {prefix!r},\n"
-                    f"    {current_expr},\n    {boundary.name!r},\n"
+                    f"repartition_topic(\n    {module.app.var},\n    {_literal(prefix)},\n"
+                    f"    {current_expr},\n    {_literal(boundary.name)},\n"
                     f"    partitions={boundary.partitions!r},\n    key_type={key_type},\n"
                     f"    same_value_type={not value_changed!r},\n)",
                     f"# {display}:{boundary.span.line}  the repartition topic {next_name!r}",
@@ -466,6 +466,13 @@ def _group_by_code(
         f"headers={names.message}.headers() or None)\n"
         "continue\n"
     )
+
+
+def _literal(text: str) -> str:
+    """A string literal in double quotes (the style of the rest of the worker)."""
+    if '"' not in text and "\\" not in text and text.isprintable():
+        return f'"{text}"'
+    return repr(text)
 
 
 def _one_line(text: str) -> str:

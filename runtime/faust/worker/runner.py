@@ -156,7 +156,7 @@ class AgentRunner(Feed):
             if isinstance(result, AsyncIterator):
                 deliver = self.agent.deliverer()
                 async for value in result:
-                    event = current_event()
+                    event = current_event() if self.chunk is None else None
                     key, headers = (event.key, event.headers) if event is not None else (None, None)
                     pending = deliver(value, key, headers)
                     if pending is not None:
