@@ -218,7 +218,7 @@ def test_stages_tasks_and_sinks(stages: Built, payments: list[tuple[str, int]]) 
 
 # -- random chains ---------------------------------------------------------------------------
 
-CHAIN_APP = '''
+CHAIN_APP = """
 import faust
 
 app = faust.App("{app_id}", broker="kafka://localhost:9092", topic_partitions=2)
@@ -237,7 +237,7 @@ out = app.topic("out", value_type=str, partitions=1)
 async def run_chain(stream: faust.Stream[Reading]) -> None:
     async for item in stream{chain}:
         await out.send(value=repr(item))
-'''
+"""
 
 FILTERS = [
     "lambda r: r.value % 3 != 0",
@@ -264,16 +264,18 @@ terminal = st.one_of(
     st.integers(min_value=-2, max_value=5).map(lambda n: f".enumerate(start={n})"),
     st.integers(min_value=1, max_value=6).map(lambda n: f".take({n}, within=3600)"),
 )
-chains = st.tuples(
+random_chains = st.tuples(
     st.lists(step, max_size=3),
     st.one_of(st.none(), st.sampled_from(GROUP_BYS)),
     st.lists(step, max_size=3),
     terminal,
 ).map(
-    lambda parts: "".join(parts[0])
-    + (f".group_by({parts[1]})" if parts[1] else "")
-    + "".join(parts[2])
-    + parts[3]
+    lambda parts: (
+        "".join(parts[0])
+        + (f".group_by({parts[1]})" if parts[1] else "")
+        + "".join(parts[2])
+        + parts[3]
+    )
 )
 chain_inputs = st.lists(
     st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(min_value=-20, max_value=60)),
@@ -286,7 +288,7 @@ chain_inputs = st.lists(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(chain=chains, readings=chain_inputs)
+@given(chain=random_chains, readings=chain_inputs)
 def test_random_chains(
     tmp_path_factory: pytest.TempPathFactory, chain: str, readings: list[tuple[str, int]]
 ) -> None:

@@ -366,9 +366,7 @@ def validate_ir(module: AppModule) -> None:
             function = getattr(operation, "function", None)
             if isinstance(operation, GroupBy) and not isinstance(operation.key, FieldRef):
                 function = operation.key
-            if function is not None and (function.kind == "lambda") != (
-                function.param is not None
-            ):
+            if function is not None and (function.kind == "lambda") != (function.param is not None):
                 raise IRError(f"agent {agent.name}: lambda without parameter or vice versa")
         spans = [agent.span, agent.loop.span, *(op.span for op in agent.loop.operations)]
         for span in spans:

@@ -270,7 +270,14 @@ def plan_agent(
                 value_changed = True
             lines.append(
                 _operation_code(
-                    display, operation, names, hoisted, taken, sender, topic_expr, current_expr,
+                    display,
+                    operation,
+                    names,
+                    hoisted,
+                    taken,
+                    sender,
+                    topic_expr,
+                    current_expr,
                     f"{number}_{index}",
                 )
             )
@@ -294,7 +301,9 @@ def plan_agent(
                     f"# {display}:{boundary.span.line}  the repartition topic {next_name!r}",
                 )
             )
-            lines.append(_group_by_code(display, boundary, names, hoisted, taken, sender(next_expr)))
+            lines.append(
+                _group_by_code(display, boundary, names, hoisted, taken, sender(next_expr))
+            )
         elif isinstance(boundary, Through):
             needs_key = True
             next_expr = topic_expr(boundary.topic, current_expr)
@@ -310,9 +319,12 @@ def plan_agent(
             needs_key = needs_key or terminal in ("items", "events") or agent.yields
         topic = module.topic_named(current_name)
         key_can_fail = topic is not None and topic.key_type not in (None, "bytes")
-        make_event = last and (terminal == "events" or noack) or uses_event
-        decode_key = needs_key or make_event or key_can_fail or (
-            boundary is not None and not isinstance(boundary, GroupBy)
+        make_event = (last and (terminal == "events" or noack)) or uses_event
+        decode_key = (
+            needs_key
+            or make_event
+            or key_can_fail
+            or (boundary is not None and not isinstance(boundary, GroupBy))
         )
         stage_comment = f"# stage {number}: {current_name!r}"
         if boundary is not None:
@@ -460,9 +472,7 @@ def _group_by_code(
     else:
         code = f"{names.new_key} = {_call(key, names.value, None)}{marker}\n"
     return (
-        comment
-        + code
-        + f"{send}(key={names.new_key}, value={names.value}, "
+        comment + code + f"{send}(key={names.new_key}, value={names.value}, "
         f"headers={names.message}.headers() or None)\n"
         "continue\n"
     )
@@ -649,4 +659,3 @@ class _Transformer(cst.CSTTransformer):
                 new_call = send_call.with_changes(func=cst.Name(send))
                 return updated_node.with_changes(body=[cst.Expr(new_call)])
         return updated_node
-

@@ -743,9 +743,7 @@ class _ModuleReader:
             self.code(loop.target), tuple(operations), terminal, block, self.span(loop)
         )
 
-    def _args(
-        self, call: cst.Call, names: tuple[str, ...]
-    ) -> dict[str, cst.BaseExpression] | None:
+    def _args(self, call: cst.Call, names: tuple[str, ...]) -> dict[str, cst.BaseExpression] | None:
         """Positional and keyword arguments of ``call`` by parameter name (None: bad call)."""
         found: dict[str, cst.BaseExpression] = {}
         position = 0

@@ -41,9 +41,7 @@ KT = TypeVar("KT")
 VT = TypeVar("VT")
 TimerFun = TypeVar("TimerFun", bound=Callable[[], Any])
 #: an agent function over a stream of ``VT`` values (it may ``yield`` results)
-TypedAgentFun = Callable[
-    ["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterator[Any]
-]
+TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterator[Any]]
 
 
 class App:

@@ -43,7 +43,7 @@ import dataclasses
 import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from faust.events import Event, Message, TransportMessage, set_current_event
 from faust.models.record import FieldDescriptor
@@ -299,8 +299,12 @@ class Stream(Generic[T]):
         """Keep the values for which ``fun`` is true."""
         return self._derive(Operation("filter", fun))
 
-    def map(self, fun: Callable[[T], Awaitable[U]] | Callable[[T], U]) -> Stream[U]:
-        """Replace each value by ``fun(value)``."""
+    @overload
+    def map(self, fun: Callable[[T], Awaitable[U]]) -> Stream[U]: ...
+    @overload
+    def map(self, fun: Callable[[T], U]) -> Stream[U]: ...
+    def map(self, fun: Callable[[T], Any]) -> Stream[Any]:
+        """Replace each value by ``fun(value)`` (awaited when ``fun`` is ``async``)."""
         return self._derive(Operation("map", fun))
 
     def add_processor(self, processor: Callable[[T], Any]) -> None:
@@ -470,7 +474,7 @@ class Stream(Generic[T]):
                 return None
             return max(0.0, deadline - clock())
 
-        async for message, event, value in self._run(wait, batch_ends=True):
+        async for message, _, value in self._run(wait, batch_ends=True):
             if message is not None:
                 if not buffer and within is not None:
                     deadline = clock() + within

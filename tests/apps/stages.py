@@ -49,9 +49,9 @@ async def per_account(stream: faust.Stream[Payment]) -> None:
 
 @app.agent(payments, sink=[audit, audit_sink])
 async def batched(stream: faust.Stream[Payment]) -> AsyncIterator[str]:
-    async for chunk in stream.echo(echoed).group_by(
-        lambda p: p.amount % 3, name="mod3"
-    ).take(4, within=3600):
+    async for chunk in (
+        stream.echo(echoed).group_by(lambda p: p.amount % 3, name="mod3").take(4, within=3600)
+    ):
         total = sum(p.amount for p in chunk)
         await batches_out.send(value=f"{len(chunk)}:{total}")
         yield f"{len(chunk)}"

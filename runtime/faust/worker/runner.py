@@ -277,7 +277,11 @@ class ConcurrentAgent:
             index = crc32(key) % count if key is not None else (message.offset() or 0) % count
             parts[index].append(message)
         await asyncio.gather(
-            *(runner.process(part) for runner, part in zip(self.runners, parts, strict=True) if part)
+            *(
+                runner.process(part)
+                for runner, part in zip(self.runners, parts, strict=True)
+                if part
+            )
         )
 
     async def stop(self, timeout: float) -> None:

@@ -17,9 +17,10 @@ committed offset is the lower of the consumer's position and the lowest held off
 Start-up order: create the declared topics, start every agent and task, wait until each
 agent has asked for its first batch (by then its stream chain is built, so the topics its
 ``group_by``/``through`` stages consume are declared), create those topics, subscribe.
-A stream that appears later (``app.stream(topic)`` in a task) joins the subscription then. When processing or delivery fails,
-the worker stops without step 3 for the failed batch, so offsets never pass a message whose
-effects are not durable. Example::
+A stream that appears later (``app.stream(topic)`` in a task) joins the subscription then.
+
+When processing or delivery fails, the worker stops without step 3 for the failed batch, so
+offsets never pass a message whose effects are not durable. Example::
 
     worker = Worker(app, compiled_agents={"wordcount.count": count})
     await worker.run()           # until request_stop() (SIGINT/SIGTERM in the CLI)
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from confluent_kafka import TopicPartition
 
-from faust.agents import AgentFun, Crontab, Task, Timer
+from faust.agents import Crontab, Task, Timer
 from faust.events import TransportMessage
 from faust.replies import Replies
 from faust.transport import open_transport
@@ -179,7 +180,8 @@ class Worker:
             self.transport.description,
             len(app.agents),
             compiled,
-            ", ".join(f"{topic} ({partitions.get(topic, '?')} partitions)" for topic in sources) or "none",
+            ", ".join(f"{topic} ({partitions.get(topic, '?')} partitions)" for topic in sources)
+            or "none",
             app.id,
         )
 
@@ -340,7 +342,9 @@ class Worker:
             return offsets
         return [
             TopicPartition(
-                tp.topic, tp.partition, min(tp.offset, held.get((tp.topic, tp.partition), tp.offset))
+                tp.topic,
+                tp.partition,
+                min(tp.offset, held.get((tp.topic, tp.partition), tp.offset)),
             )
             for tp in offsets
         ]
