@@ -22,7 +22,7 @@ from faustc.diagnostics import CompileError
 from faustc.generate import render_worker
 from faustc.ir import AppModule
 from faustc.plan import WorkerPlan, plan_worker
-from faustc.reader import read_module
+from faustc.reader import read_module_partially
 from faustc.source import SourceFile
 from faustc.typecheck import typecheck as run_mypy
 
@@ -43,9 +43,11 @@ def worker_path_for(source: SourceFile, out_dir: Path) -> Path:
 def check_source(source: SourceFile, out_dir: Path, *, typecheck: bool = True) -> AppModule:
     """Read and check ``source``: the IR, or CompileError with every problem found (the
     reader's, the semantic rules', and mypy's unless ``typecheck`` is false)."""
-    module = read_module(source)
+    module, diagnostics = read_module_partially(source)
+    if module is None:
+        raise CompileError(diagnostics)
     validate_ir(module)
-    diagnostics = check_module(module, cst.parse_module(source.text))
+    diagnostics += check_module(module, cst.parse_module(source.text))
     if typecheck:
         diagnostics += run_mypy(source, out_dir / ".mypy_cache")
     if any(diagnostic.severity == "error" for diagnostic in diagnostics):

@@ -74,13 +74,23 @@ TERMINAL_OPERATIONS = ("items", "events", "enumerate", "take")
 
 def read_module(source: SourceFile) -> AppModule:
     """Parse ``source`` and build its IR, or raise CompileError with every problem found."""
+    module, errors = read_module_partially(source)
+    if errors or module is None:
+        raise CompileError(errors)
+    return module
+
+
+def read_module_partially(source: SourceFile) -> tuple[AppModule | None, list[Diagnostic]]:
+    """The IR of everything that reads fine (None without an App), and the diagnostics of
+    the rest, so later checks can report their findings in the same run."""
     try:
         tree = cst.parse_module(source.text)
     except cst.ParserSyntaxError as exc:
         line, column = exc.raw_line, exc.raw_column + 1
         span = Span(str(source.path), line, column, line, column + 1)
-        raise CompileError([Diagnostic("FC001", f"invalid syntax: {exc.message}", span)]) from None
-    return _ModuleReader(source, MetadataWrapper(tree)).read()
+        return None, [Diagnostic("FC001", f"invalid syntax: {exc.message}", span)]
+    reader = _ModuleReader(source, MetadataWrapper(tree))
+    return reader.read(), reader.errors
 
 
 class _ModuleReader:
@@ -105,7 +115,7 @@ class _ModuleReader:
 
     # -- driver ----------------------------------------------------------------------------
 
-    def read(self) -> AppModule:
+    def read(self) -> AppModule | None:
         body = self.tree.body
         for statement in body:
             if isinstance(statement, cst.FunctionDef):
@@ -129,8 +139,8 @@ class _ModuleReader:
                 self._read_function(statement)
         if self.app is None and not self.errors:
             self.error("FC100", "no `faust.App(...)` is created at module level", self.tree)
-        if self.errors or self.app is None:
-            raise CompileError(self.errors)
+        if self.app is None:
+            return None
         return AppModule(
             module=self.source.module,
             display_name=self.source.display_name,

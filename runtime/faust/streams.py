@@ -333,14 +333,23 @@ class Stream(Generic[T]):
             enable_acks=False,
         )
 
+    @overload
+    def group_by(
+        self, key: Callable[[T], Any], *, name: str, partitions: int | None = None
+    ) -> Stream[T]: ...
+    @overload
+    def group_by(
+        self, key: object, *, name: str | None = None, partitions: int | None = None
+    ) -> Stream[T]: ...
     def group_by(
         self,
-        key: FieldDescriptor[Any] | Callable[[T], Any],
+        key: object,
         *,
         name: str | None = None,
         partitions: int | None = None,
     ) -> Stream[T]:
-        """Repartition by a new key: a Record field (``Order.account_id``) or a function."""
+        """Repartition by a new key: a Record field (``Order.account_id``, which mypy sees
+        as the field's value) or a function of the value (then ``name=`` is required)."""
         key_fun: Callable[[Any], Any]
         if isinstance(key, FieldDescriptor):
             field = key.field

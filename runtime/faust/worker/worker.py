@@ -110,6 +110,7 @@ class Worker:
         self._resubscribe = False
         self._background: list[asyncio.Task[None]] = []
         self._uncommitted = 0
+        self._held_back = False
         self._last_commit = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -284,7 +285,7 @@ class Worker:
         self._uncommitted += len(batch)
 
     def _maybe_commit(self) -> None:
-        if self._uncommitted and (
+        if (self._uncommitted or self._held_back) and (
             self._uncommitted >= self.conf.broker_commit_every
             or time.monotonic() - self._last_commit >= self.conf.broker_commit_interval
         ):
@@ -299,7 +300,10 @@ class Worker:
         positions = consumer.position(
             partitions if partitions is not None else consumer.assignment()
         )
-        offsets = self._below_holds([tp for tp in positions if tp.offset >= 0])
+        ready = [tp for tp in positions if tp.offset >= 0]
+        offsets = self._below_holds(ready)
+        # a stream held messages back: commit again later, when it has let them go
+        self._held_back = [tp.offset for tp in offsets] != [tp.offset for tp in ready]
         if offsets:
             consumer.commit(offsets)
             log.debug("committed %s", _describe(offsets))
