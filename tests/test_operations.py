@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from test_differential import load_worker
 
 import faust
 from faust.cron import CronSchedule
@@ -20,7 +21,6 @@ from faust.streams import RateLimiter
 from faust.transport.memory import MemoryTransport
 from faust.worker import Worker
 from faust.worker.errors import AgentFailure
-from test_differential import load_worker
 
 _names = itertools.count()
 

@@ -316,7 +316,8 @@ def plan_agent(
                 "continue\n"
             )
         if last:
-            needs_key = needs_key or terminal in ("items", "events") or agent.yields
+            replies = agent.yields and terminal != "take"  # a reply carries the request's key
+            needs_key = needs_key or terminal in ("items", "events") or replies
         topic = module.topic_named(current_name)
         key_can_fail = topic is not None and topic.key_type not in (None, "bytes")
         make_event = (last and (terminal == "events" or noack)) or uses_event
