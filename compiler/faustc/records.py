@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 from collections.abc import Callable
 
 import libcst as cst
@@ -470,3 +471,289 @@ def check_codecs(module: AppModule) -> list[Diagnostic]:
                         )
                     )
     return diagnostics
+
+
+# -- generated codecs -----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordCodecPlan:
+    """The generated JSON codec of one Record: each piece is finished Python source."""
+
+    name: str
+    comment: str
+    mirror: str
+    functions: str
+    generated: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CodecsPlan:
+    records: tuple[RecordCodecPlan, ...]
+    #: Records whose codecs are installed (top-level ones carried by a topic)
+    installed: tuple[str, ...]
+
+
+def codec_records(module: AppModule) -> list[str]:
+    """Every Record a topic carries (as key or value) and the Records they nest."""
+    records = record_types(module)
+    order: list[str] = []
+    for topic in module.topics:
+        for is_key in (False, True):
+            record, _ = topic_codec(topic, records, is_key=is_key)
+            if record is not None:
+                for name in nested_records(records[record], records):
+                    if name not in order:
+                        order.append(name)
+    return order
+
+
+def plan_codecs(module: AppModule) -> CodecsPlan | None:
+    """Generated JSON encode/decode functions for every Record a topic carries."""
+    records = record_types(module)
+    names = codec_records(module)
+    if not names:
+        return None
+    plans = [_plan_record(records[name], records, module.display_name) for name in names]
+    top = []
+    for topic in module.topics:
+        for is_key in (False, True):
+            record, _ = topic_codec(topic, records, is_key=is_key)
+            if record is not None and record not in top:
+                top.append(record)
+    return CodecsPlan(tuple(plans), tuple(name for name in names if name in top or True))
+
+
+def _snake(name: str) -> str:
+    out = []
+    for index, char in enumerate(name):
+        if char.isupper() and index and not name[index - 1].isupper():
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
+
+
+_PREPARES = {"StringField": "trim_whitespace", "DatetimeField": "timezone"}
+
+
+def _needs_generic(field: FieldInfo) -> bool:
+    """A field whose descriptor changes decoded values (trim, timezone) uses the runtime's
+    own converter, so both paths agree."""
+    option = _PREPARES.get(field.specifier or "")
+    return option is not None and option in field.args
+
+
+def _mirror_type(ref: TypeRef, records: dict[str, RecordInfo]) -> str | None:
+    """The msgspec annotation that parses ``ref`` natively (None: parse as Any, convert)."""
+    kind = ref.kind
+    if kind in ("str", "int", "float", "bool"):
+        return kind
+    if kind == "any":
+        return "Any"
+    if kind == "optional":
+        inner = _mirror_type(ref.args[0], records)
+        return f"{inner} | None" if inner and inner != "Any" else None
+    if kind in ("list", "set", "frozenset", "tuple"):
+        item = _mirror_type(ref.args[0], records)
+        if item is None or (ref.args[0].kind == "record" and kind != "list"):
+            return None
+        return f"tuple[{item}, ...]" if kind == "tuple" else f"{kind}[{item}]"
+    if kind == "dict" and ref.args[0].kind == "str":
+        value = _mirror_type(ref.args[1], records)
+        return f"dict[str, {value}]" if value else None
+    if kind == "record" and ref.name in records:
+        return f"_{ref.name}JSON"
+    return None
+
+
+_MIRROR_ANY = "Any"
+
+
+def _decode_expr(ref: TypeRef, var: str) -> str:
+    """Python expression converting the mirror's value ``var`` into the field's value."""
+    kind = ref.kind
+    if kind == "record":
+        return f"_build_{_snake(ref.name)}({var})"
+    if kind == "optional" and ref.args[0].kind == "record":
+        return f"None if {var} is None else {_decode_expr(ref.args[0], var)}"
+    if kind == "list" and ref.args[0].kind == "record":
+        return f"[{_decode_expr(ref.args[0], 'item')} for item in {var}]"
+    if kind == "dict" and _contains_record(ref.args[1]):
+        return f"{{key: {_decode_expr(ref.args[1], 'item')} for key, item in {var}.items()}}"
+    return var
+
+
+def _contains_record(ref: TypeRef) -> bool:
+    return ref.kind == "record" or any(_contains_record(arg) for arg in ref.args)
+
+
+_HELPER_DECODERS = {
+    "bytes": "_ti.parse_bytes",
+    "decimal": "_ti.parse_decimal",
+    "datetime": "_ti.parse_datetime",
+    "date": "_ti.parse_date",
+    "uuid": "_ti.parse_uuid",
+}
+_HELPER_ENCODERS = {
+    "bytes": "_ti.format_bytes",
+    "decimal": "str",
+    "datetime": "_ti.format_datetime",
+    "date": "_ti.format_date",
+    "uuid": "str",
+}
+
+
+def _encode_expr(ref: TypeRef, var: str, records: dict[str, RecordInfo]) -> str | None:
+    """Expression turning field value ``var`` into its JSON form (None: needs the runtime's
+    generic encoder; ``var`` itself when no conversion is needed)."""
+    kind = ref.kind
+    if kind in ("str", "int", "float", "bool", "literal", "any"):
+        return var
+    if kind in _HELPER_ENCODERS:
+        return f"{_HELPER_ENCODERS[kind]}({var})"
+    if kind == "enum":
+        return f"{var}.value"
+    if kind == "record" and ref.name in records:
+        return f"_payload_{_snake(ref.name)}({var})"
+    if kind == "optional":
+        inner = _encode_expr(ref.args[0], var, records)
+        if inner is None:
+            return None
+        return var if inner == var else f"None if {var} is None else {inner}"
+    if kind in ("list", "set", "frozenset", "tuple"):
+        item = _encode_expr(ref.args[0], "item", records)
+        if item is None:
+            return None
+        if item == "item":
+            return var if kind == "list" else f"list({var})"
+        return f"[{item} for item in {var}]"
+    if kind == "dict" and ref.args[0].kind == "str":
+        value = _encode_expr(ref.args[1], "item", records)
+        if value is None:
+            return None
+        if value == "item":
+            return var
+        return f"{{key: {value} for key, item in {var}.items()}}"
+    return None
+
+
+def _plan_record(
+    info: RecordInfo, records: dict[str, RecordInfo], display_name: str
+) -> RecordCodecPlan:
+    snake = _snake(info.name)
+    cls = f"app_module.{info.name}"
+    line = info.definition.span.line
+    mirror_lines = [f"_{info.name}JSON = msgspec.defstruct(", f"    {_q(info.name + 'JSON')},", "    ["]
+    hoisted: list[str] = []
+    values: list[str] = []
+    payload: list[str] = []
+    for field in info.fields:
+        attr = f"f_{field.name}"
+        mirror = None if _needs_generic(field) else _mirror_type(field.type, records)
+        decode = f"s.{attr}"
+        if mirror is not None:
+            decode = _decode_expr(field.type, decode)
+        elif field.type.kind in _HELPER_DECODERS and not _needs_generic(field):
+            decode = f"{_HELPER_DECODERS[field.type.kind]}(s.{attr})"
+        elif field.type.kind == "enum":
+            hoisted.append(f"_{snake}_{field.name}_enum = _ti.enum_parser(app_module.{field.type.name})")
+            decode = f"_{snake}_{field.name}_enum(s.{attr})"
+        else:
+            hoisted.append(f"_{snake}_{field.name}_decode = {cls}._field_decoder({_q(field.name)})")
+            decode = f"_{snake}_{field.name}_decode(s.{attr})"
+        annotation = mirror or "Any"
+        rename = f"name={_q(field.input_name)}, " if field.input_name != attr else ""
+        if field.has_default:
+            hoisted.append(f"_{snake}_{field.name}_default = {cls}.{field.name}.make_default")
+            mirror_lines.append(
+                f"        ({_q(attr)}, {annotation} | msgspec.UnsetType, "
+                f"msgspec.field({rename}default=msgspec.UNSET)),"
+            )
+            decode = (
+                f"_{snake}_{field.name}_default() if s.{attr} is msgspec.UNSET else {decode}"
+            )
+        else:
+            mirror_lines.append(
+                f"        ({_q(attr)}, {annotation}"
+                + (f", msgspec.field({rename.rstrip(', ')})" if rename else "")
+                + "),"
+            )
+        values.append(f"        {_q(field.name)}: {decode},")
+        if not field.exclude:
+            encode = _encode_expr(field.type, f"v[{_q(field.name)}]", records)
+            if encode is None:
+                hoisted.append(f"_{snake}_{field.name}_encode = {cls}._field_encoder({_q(field.name)})")
+                encode = f"_{snake}_{field.name}_encode(v[{_q(field.name)}])"
+            payload.append(f"        {_q(field.output_name)}: {encode},")
+    mirror_lines.append(
+        '        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),'
+    )
+    mirror_lines += ["    ],", "    kw_only=True,", ")"]
+    include_metadata = _literal(info.options.get("include_metadata")) is not False
+    validation = _literal(info.options.get("validation")) is True
+    metadata = f'{{"ns":{_json_string(info.namespace)}}}'
+    lines = [
+        *hoisted,
+        f"_parse_{snake}_json = msgspec.json.Decoder(_{info.name}JSON).decode",
+        f"_{snake.upper()}_METADATA = msgspec.Raw({metadata.encode()!r})",
+        "",
+        "",
+        f"def _build_{snake}(s: Any) -> Any:",
+        "    if (",
+        "        s.faust_metadata is not _NO_METADATA",
+        f"        and s.faust_metadata != _{snake.upper()}_METADATA",
+        f"        and _generated.blessed({cls}, s.faust_metadata)",
+        "    ):",
+        "        raise _generated.Fallback  # a subclass named by __faust: the generic path",
+        f"    record = _new({cls})",
+        "    _set_attribute(record, \"__dict__\", {",
+        *values,
+        "    })",
+    ]
+    if validation:
+        lines.append("    record.validate_or_raise()")
+    lines += [
+        "    return record",
+        "",
+        "",
+        f"def decode_{snake}_json(data: bytes) -> Any:",
+        f'    """JSON bytes -> {info.name} ({display_name}:{line}); msgspec checks every type."""',
+        "    try:",
+        f"        return _build_{snake}(_parse_{snake}_json(data))",
+        "    except _generated.Fallback:",
+        f"        return {cls}.from_data(_json_loads(data), preferred_type={cls})",
+        "",
+        "",
+        f"def _payload_{snake}(record: Any) -> Any:",
+        f"    if type(record) is not {cls}:",
+        "        return record.to_representation()",
+        "    v = record.__dict__",
+        "    return {",
+        *payload,
+    ]
+    if include_metadata:
+        lines.append(f'        "__faust": {{"ns": {_q(info.namespace)}}},')
+    lines += [
+        "    }",
+        "",
+        "",
+        f"def encode_{snake}_json(record: Any) -> bytes:",
+        f'    """{info.name} -> JSON bytes, as Faust writes them."""',
+        f"    return _json_dumps(_payload_{snake}(record))",
+    ]
+    return RecordCodecPlan(
+        name=info.name,
+        comment=f"# {display_name}:{line}  class {info.name}",
+        mirror="\n".join(mirror_lines) + "\n",
+        functions="\n".join(lines) + "\n",
+        generated=True,
+    )
+
+
+def _json_string(text: str) -> str:
+    return json.dumps(text)
+
+
+def _q(text: str) -> str:
+    """A string literal in double quotes (the generated file's style)."""
+    return json.dumps(text)

@@ -209,6 +209,20 @@ class Record:
         """Each field's :class:`TypeNode` (what the codecs and schema export use)."""
         return {field.name: field.node for field in cls._plan().fields}
 
+    @classmethod
+    def _field_decoder(cls, name: str) -> Converter:
+        """The generic ``payload value -> value`` of one field (generated codecs use it for
+        field types they do not inline)."""
+        return next(field.decode for field in cls._plan().fields if field.name == name)
+
+    @classmethod
+    def _field_encoder(cls, name: str) -> Converter:
+        """The generic ``value -> JSON-ready value`` of one field."""
+        for field in cls._plan().fields:
+            if field.name == name:
+                return field.encode or _identity
+        raise KeyError(name)
+
     # -- construction -----------------------------------------------------------------------
 
     def _init_hook(self) -> None:
@@ -476,6 +490,10 @@ def _build_plan(cls: type[Record]) -> _ClassPlan:
             )
         )
     return _ClassPlan(fields, needs_hook)
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _unsupported_decoder(node: TypeNode) -> Converter:

@@ -20,6 +20,8 @@ import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 if TYPE_CHECKING:
     from faust.app import App
 
@@ -32,6 +34,24 @@ class GeneratedCodecs:
     json_dumps: Callable[[Any], bytes] | None = None
     to_avro: Callable[[Any], dict[str, Any]] | None = None
     from_avro: Callable[[dict[str, Any]], Any] | None = None
+
+
+class Fallback(Exception):
+    """Raised inside a generated decoder: this message takes the generic path."""
+
+
+def blessed(model: type, metadata: Any) -> bool:
+    """Does the ``__faust`` metadata (raw JSON) name a subclass the generic path would use?"""
+    from faust.models.record import Record, registry
+
+    try:
+        named = registry.get(orjson.loads(bytes(metadata)).get("ns", ""))
+    except Exception:
+        return False
+    if named is None or named is model or not issubclass(named, model):
+        return False
+    assert issubclass(named, Record)
+    return bool(named._options.allow_blessed_key or named._options.polymorphic_fields)
 
 
 _installed: dict[type, GeneratedCodecs] = {}
