@@ -11,7 +11,6 @@ import datetime
 import decimal
 import enum
 import uuid
-from typing import Optional
 
 import faust
 from faust import DatetimeField, DecimalField
@@ -38,7 +37,7 @@ class Order(faust.Record, namespace="shop.Order", serializer="avro"):
     status: Status
     lines: list[Line]
     tags: dict[str, str]
-    note: Optional[str] = None
+    note: str | None = None
 
 
 class BigOrder(faust.Record, namespace="shop.BigOrder", serializer="avro"):

@@ -18,13 +18,13 @@ import avro.schema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_differential import load_worker
 
 import faust
 from faust.exceptions import ValidationError, ValueDecodeError
 from faust.serializers import codecs, generated
 from faust.serializers.avro import avro_schema, registry_client
 from faust.serializers.schemas import make_dumper, make_loader
-from test_differential import load_worker
 
 APPS = Path(__file__).parent / "apps"
 
@@ -39,10 +39,11 @@ def _app_module(worker: Any) -> Any:
 
 
 aware = st.datetimes(
-    min_value=datetime.datetime(1970, 1, 2), max_value=datetime.datetime(2200, 1, 1),
+    min_value=datetime.datetime(1970, 1, 2),
+    max_value=datetime.datetime(2200, 1, 1),
     timezones=st.just(datetime.UTC),
 )
-money = st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False)
+money = st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False)
 text = st.text(max_size=12)
 
 
@@ -123,7 +124,7 @@ def readings(m: Any) -> st.SearchStrategy[Any]:
         color=st.sampled_from(list(m.Color)),
         history=st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=3),
         point=st.one_of(st.none(), st.builds(m.Point, st.integers(-9, 9), st.integers(-9, 9))),
-        price=st.decimals(min_value=-10**4, max_value=10**4, places=3, allow_nan=False),
+        price=st.decimals(min_value=-(10**4), max_value=10**4, places=3, allow_nan=False),
     )
 
 
@@ -229,7 +230,9 @@ def test_codec_registry_chains_and_pickle_by_name(caplog: pytest.LogCaptureFixtu
 
 
 def test_faust_schema_api() -> None:
-    schema = faust.Schema(key_type=str, value_type=int, key_serializer="raw", value_serializer="json")
+    schema = faust.Schema(
+        key_type=str, value_type=int, key_serializer="raw", value_serializer="json"
+    )
     assert schema.loads_key(schema.dumps_key("k")) == "k"
     assert schema.loads_value(schema.dumps_value(5)) == 5
 

@@ -45,7 +45,9 @@ class _Qualify(cst.CSTTransformer):
     def __init__(self, qualified: Callable[[cst.CSTNode], set[str]]) -> None:
         self.qualified = qualified
 
-    def _replace(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
+    def _replace(
+        self, original: cst.BaseExpression, updated: cst.BaseExpression
+    ) -> cst.BaseExpression:
         names = sorted(self.qualified(original))
         if len(names) == 1 and not names[0].startswith("."):
             name = names[0].removeprefix("builtins.")
@@ -240,17 +242,19 @@ def _type_of(node: ast.expr, records: set[str], enums: set[str]) -> TypeRef:
             return _union([_type_of(element, records, enums) for element in elements])
         if origin == "typing.Literal":
             return TypeRef("literal", values=tuple(ast.unparse(e) for e in elements))
-        kind = _CONTAINERS.get(origin)
-        if kind == "tuple":
-            if len(elements) == 2 and isinstance(elements[1], ast.Constant) and (
-                elements[1].value is Ellipsis
+        container = _CONTAINERS.get(origin)
+        if container == "tuple":
+            if (
+                len(elements) == 2
+                and isinstance(elements[1], ast.Constant)
+                and (elements[1].value is Ellipsis)
             ):
                 return TypeRef("tuple", (_type_of(elements[0], records, enums),))
             return TypeRef("fixed_tuple", tuple(_type_of(e, records, enums) for e in elements))
-        if kind == "dict" and len(elements) == 2:
+        if container == "dict" and len(elements) == 2:
             return TypeRef("dict", tuple(_type_of(e, records, enums) for e in elements))
-        if kind is not None and len(elements) == 1:
-            return TypeRef(kind, (_type_of(elements[0], records, enums),))
+        if container is not None and len(elements) == 1:
+            return TypeRef(container, (_type_of(elements[0], records, enums),))
     return TypeRef("unsupported", name=ast.unparse(node))
 
 
@@ -419,7 +423,9 @@ def _why(ref: TypeRef, codec: str, field: FieldInfo, enums: dict[str, EnumDef]) 
         if kind == "any":
             return "a field typed Any has no Avro schema"
         if kind == "fixed_tuple":
-            return f"a fixed-length tuple ({ref}) has no Avro schema (use tuple[T, ...] or a Record)"
+            return (
+                f"a fixed-length tuple ({ref}) has no Avro schema (use tuple[T, ...] or a Record)"
+            )
         if kind == "dict" and ref.args[0].kind != "str":
             return f"Avro maps have string keys; {ref} has {ref.args[0]} keys"
         if kind == "decimal" and not (
@@ -515,13 +521,7 @@ def plan_codecs(module: AppModule) -> CodecsPlan | None:
     if not names:
         return None
     plans = [_plan_record(records[name], records, module.display_name) for name in names]
-    top = []
-    for topic in module.topics:
-        for is_key in (False, True):
-            record, _ = topic_codec(topic, records, is_key=is_key)
-            if record is not None and record not in top:
-                top.append(record)
-    return CodecsPlan(tuple(plans), tuple(name for name in names if name in top or True))
+    return CodecsPlan(tuple(plans), tuple(names))
 
 
 def _snake(name: str) -> str:
@@ -643,7 +643,11 @@ def _plan_record(
     snake = _snake(info.name)
     cls = f"app_module.{info.name}"
     line = info.definition.span.line
-    mirror_lines = [f"_{info.name}JSON = msgspec.defstruct(", f"    {_q(info.name + 'JSON')},", "    ["]
+    mirror_lines = [
+        f"_{info.name}JSON = msgspec.defstruct(",
+        f"    {_q(info.name + 'JSON')},",
+        "    [",
+    ]
     hoisted: list[str] = []
     values: list[str] = []
     payload: list[str] = []
@@ -656,7 +660,9 @@ def _plan_record(
         elif field.type.kind in _HELPER_DECODERS and not _needs_generic(field):
             decode = f"{_HELPER_DECODERS[field.type.kind]}(s.{attr})"
         elif field.type.kind == "enum":
-            hoisted.append(f"_{snake}_{field.name}_enum = _ti.enum_parser(app_module.{field.type.name})")
+            hoisted.append(
+                f"_{snake}_{field.name}_enum = _ti.enum_parser(app_module.{field.type.name})"
+            )
             decode = f"_{snake}_{field.name}_enum(s.{attr})"
         else:
             hoisted.append(f"_{snake}_{field.name}_decode = {cls}._field_decoder({_q(field.name)})")
@@ -669,9 +675,7 @@ def _plan_record(
                 f"        ({_q(attr)}, {annotation} | msgspec.UnsetType, "
                 f"msgspec.field({rename}default=msgspec.UNSET)),"
             )
-            decode = (
-                f"_{snake}_{field.name}_default() if s.{attr} is msgspec.UNSET else {decode}"
-            )
+            decode = f"_{snake}_{field.name}_default() if s.{attr} is msgspec.UNSET else {decode}"
         else:
             mirror_lines.append(
                 f"        ({_q(attr)}, {annotation}"
@@ -682,11 +686,14 @@ def _plan_record(
         if not field.exclude:
             encode = _encode_expr(field.type, f"v[{_q(field.name)}]", records)
             if encode is None:
-                hoisted.append(f"_{snake}_{field.name}_encode = {cls}._field_encoder({_q(field.name)})")
+                hoisted.append(
+                    f"_{snake}_{field.name}_encode = {cls}._field_encoder({_q(field.name)})"
+                )
                 encode = f"_{snake}_{field.name}_encode(v[{_q(field.name)}])"
             payload.append(f"        {_q(field.output_name)}: {encode},")
     mirror_lines.append(
-        '        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),'
+        '        ("faust_metadata", msgspec.Raw, '
+        'msgspec.field(name="__faust", default=_NO_METADATA)),'
     )
     mirror_lines += ["    ],", "    kw_only=True,", ")"]
     include_metadata = _literal(info.options.get("include_metadata")) is not False
@@ -706,7 +713,7 @@ def _plan_record(
         "    ):",
         "        raise _generated.Fallback  # a subclass named by __faust: the generic path",
         f"    record = _new({cls})",
-        "    _set_attribute(record, \"__dict__\", {",
+        '    _set_attribute(record, "__dict__", {',
         *values,
         "    })",
     ]

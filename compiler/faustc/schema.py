@@ -29,7 +29,13 @@ from faustc.records import (
     topic_codec,
 )
 
-_PRIMITIVES = {"str": "string", "int": "long", "float": "double", "bool": "boolean", "bytes": "bytes"}
+_PRIMITIVES = {
+    "str": "string",
+    "int": "long",
+    "float": "double",
+    "bool": "boolean",
+    "bytes": "bytes",
+}
 
 
 class _Unrepresentable(Exception):
@@ -106,7 +112,12 @@ class _Builder:
                     "a Decimal needs DecimalField(max_digits=..., decimal_places=...) "
                     "(Avro precision and scale)"
                 )
-            return {"type": "bytes", "logicalType": "decimal", "precision": precision, "scale": scale}
+            return {
+                "type": "bytes",
+                "logicalType": "decimal",
+                "precision": precision,
+                "scale": scale,
+            }
         if kind == "datetime":
             precision = _literal(field.args.get("precision")) or "micros"
             return {"type": "long", "logicalType": f"timestamp-{precision}"}
@@ -233,9 +244,7 @@ def export_schemas(module: AppModule) -> dict[str, str]:
                     filename = f"{info.namespace}.avsc"
                     if record not in exported:
                         try:
-                            files[filename] = canonical_json(
-                                _Builder(module, records).record(info)
-                            )
+                            files[filename] = canonical_json(_Builder(module, records).record(info))
                         except _Unrepresentable:
                             diagnostics.extend(_diagnose(module, records, info))
                         exported[record] = filename
@@ -311,8 +320,10 @@ def _compare(
     if isinstance(old, list):
         for branch in old:
             if not _can_read(branch, new, old_names, new_names):
-                breaks.append(f"{where}: the new type {_type_name(new)} cannot read "
-                              f"{_type_name(branch)} written by the old schema")
+                breaks.append(
+                    f"{where}: the new type {_type_name(new)} cannot read "
+                    f"{_type_name(branch)} written by the old schema"
+                )
         return
     if isinstance(new, list):
         for branch in new:
@@ -326,13 +337,20 @@ def _compare(
     if old_type != new_type and new_type not in _PROMOTIONS.get(old_type, set()):
         breaks.append(f"{where}: type changed from {_type_name(old)} to {_type_name(new)}")
         return
-    if isinstance(old, dict) and isinstance(new, dict):
-        if old.get("logicalType") != new.get("logicalType") or (
-            old.get("logicalType") == "decimal"
-            and (old.get("precision"), old.get("scale")) != (new.get("precision"), new.get("scale"))
-        ):
-            breaks.append(f"{where}: type changed from {_type_name(old)} to {_type_name(new)}")
-            return
+    if (
+        isinstance(old, dict)
+        and isinstance(new, dict)
+        and (
+            old.get("logicalType") != new.get("logicalType")
+            or (
+                old.get("logicalType") == "decimal"
+                and (old.get("precision"), old.get("scale"))
+                != (new.get("precision"), new.get("scale"))
+            )
+        )
+    ):
+        breaks.append(f"{where}: type changed from {_type_name(old)} to {_type_name(new)}")
+        return
     if new_type == "record":
         old_name, new_name = _fullname(old), _fullname(new)
         if old_name != new_name and old_name not in new.get("aliases", []):

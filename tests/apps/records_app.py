@@ -53,7 +53,9 @@ class Reading(faust.Record, namespace="records.Reading", serializer="avro"):
     color: Color = Color.RED
     history: list[float] = FieldDescriptor(default_factory=list)
     point: Optional[Point] = None  # noqa: UP045
-    price: decimal.Decimal = DecimalField(max_digits=8, decimal_places=3, default=decimal.Decimal(0))
+    price: decimal.Decimal = DecimalField(
+        max_digits=8, decimal_places=3, default=decimal.Decimal(0)
+    )
 
 
 everything_topic = app.topic("everything", value_type=Everything)

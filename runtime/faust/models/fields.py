@@ -35,6 +35,7 @@ else:
     class _Base:
         __slots__ = ()
 
+
 T = TypeVar("T")
 
 
@@ -200,9 +201,7 @@ class StringField(FieldDescriptor[str]):
 
 
 class _NumberField(FieldDescriptor[T]):
-    def __init__(
-        self, *, min_value: Any = None, max_value: Any = None, **options: Any
-    ) -> None:
+    def __init__(self, *, min_value: Any = None, max_value: Any = None, **options: Any) -> None:
         super().__init__(**options)
         self.min_value = min_value
         self.max_value = max_value

@@ -260,7 +260,9 @@ class Record:
         if isinstance(data, Record):
             return data  # type: ignore[return-value]
         if not isinstance(data, Mapping):
-            raise ConversionError(f"expected an object for {cls.__name__}, got {type(data).__name__}")
+            raise ConversionError(
+                f"expected an object for {cls.__name__}, got {type(data).__name__}"
+            )
         target = cls._blessed_target(data, preferred_type)
         return target._decode_fields(data)
 

@@ -501,8 +501,8 @@ def type_checker(node: TypeNode) -> Callable[[Any], bool]:
     if kind == "datetime":
         return lambda value: isinstance(value, datetime.datetime)
     if kind == "date":
-        return lambda value: isinstance(value, datetime.date) and not isinstance(
-            value, datetime.datetime
+        return lambda value: (
+            isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)
         )
     if kind == "literal":
         allowed = {(type(v), v) for v in node.py}

@@ -141,7 +141,12 @@ class _AvroSchemaBuilder:
                     f"{where}: a Decimal needs DecimalField(max_digits=..., decimal_places=...) "
                     "to be written as Avro (precision and scale)"
                 )
-            return {"type": "bytes", "logicalType": "decimal", "precision": precision, "scale": scale}
+            return {
+                "type": "bytes",
+                "logicalType": "decimal",
+                "precision": precision,
+                "scale": scale,
+            }
         if kind == "datetime":
             precision = getattr(descriptor, "precision", "micros")
             return {"type": "long", "logicalType": f"timestamp-{precision}"}
@@ -356,7 +361,9 @@ class _TypeAvro:
         self.parsed = parse(self.schema)
         is_model = isinstance(typ, type) and issubclass(typ, Record)
         installed = generated.lookup(typ) if is_model else None
-        if installed is not None and installed.to_avro is not None:
+        self.to_datum: Callable[[Any], Any]
+        self.from_datum: Callable[[Any], Any]
+        if installed is not None and installed.to_avro and installed.from_avro:
             self.to_datum = installed.to_avro
             self.from_datum = installed.from_avro
         elif is_model:

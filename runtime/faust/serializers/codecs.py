@@ -109,6 +109,8 @@ class Codec:
 class _Chain(Codec):
     """``a | b``: encode with ``a`` then ``b``; decode in reverse."""
 
+    parts: tuple[Codec, ...]
+
     def __init__(self, parts: tuple[Codec, ...]) -> None:
         flat: list[Codec] = []
         for part in parts:
@@ -223,7 +225,7 @@ class PickleCodec(Codec):
         return _pickle.dumps(obj)
 
     def _loads(self, data: bytes) -> Any:
-        return _pickle.loads(data)  # noqa: S301 - asked for by name, warned about
+        return _pickle.loads(data)
 
     def dumps_record(self, record: Record) -> bytes:
         return self.dumps(record)
