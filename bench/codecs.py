@@ -1,3 +1,4 @@
+# ruff: noqa: B023  (each lambda is timed within its own loop iteration)
 """Codec micro-benchmark: records/s of generated vs generic codecs, JSON and Avro.
 
 Not a test (no assertions); prints rates and ratios. Run::
