@@ -17,6 +17,7 @@ from faustc.generate import render_worker
 from faustc.ir import AppModule
 from faustc.plan import WorkerPlan, plan_worker
 from faustc.reader import read_module
+from faustc.records import check_codecs
 from faustc.source import SourceFile
 
 
@@ -37,7 +38,7 @@ def compile_source(source: SourceFile, out_dir: Path) -> BuildResult:
     """Compile ``source`` in memory (nothing is written); raises CompileError."""
     module = read_module(source)
     validate_ir(module)
-    diagnostics = check_module(module)
+    diagnostics = check_module(module) + check_codecs(module)
     if diagnostics:
         raise CompileError(diagnostics)
     plan = plan_worker(module, source, out_dir)

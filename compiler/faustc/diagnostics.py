@@ -28,6 +28,8 @@ CODES: dict[str, str] = {
     "FC106": "more than one faust.App in the module",
     "FC107": "agent function is not `async def`",
     "FC108": "statement form not supported inside a fused agent loop",
+    "FC300": "a Record field type that its topic's codec cannot represent",
+    "FC301": "a Record cannot be exported as an Avro schema",
 }
 
 

@@ -17,6 +17,7 @@ from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from faustc import __version__
 from faustc.ir import AgentDef, AppModule, Code, Operation
+from faustc.records import CodecsPlan, plan_codecs
 from faustc.source import SourceFile
 
 
@@ -76,6 +77,8 @@ class WorkerPlan:
     needs_events: bool
     needs_isawaitable: bool
     agents: tuple[AgentPlan, ...]
+    #: generated Record codecs (faustc.records), rendered by templates/codecs.py.j2
+    codecs: CodecsPlan | None = None
 
 
 INTERNAL_NAMES = (
@@ -116,6 +119,7 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
             for op in agent.loop.operations
         ),
         agents=agents,
+        codecs=plan_codecs(module),
     )
 
 

@@ -30,6 +30,7 @@ from faustc.ir import (
     AppDef,
     AppModule,
     Code,
+    EnumDef,
     FieldDef,
     Function,
     Operation,
@@ -40,6 +41,7 @@ from faustc.ir import (
     TimerDef,
     TopicDef,
 )
+from faustc.records import ENUM_NAMES, read_enum, read_field
 from faustc.source import SourceFile
 
 APP_NAMES = frozenset({"faust.App", "faust.app.App"})
@@ -70,6 +72,7 @@ class _ModuleReader:
         self.errors: list[Diagnostic] = []
         self.app: AppDef | None = None
         self.records: list[RecordDef] = []
+        self.enums: list[EnumDef] = []
         self.topics: list[TopicDef] = []
         self.tables: list[TableDef] = []
         self.agents: list[AgentDef] = []
@@ -106,6 +109,7 @@ class _ModuleReader:
             agents=tuple(self.agents),
             timers=tuple(self.timers),
             module_names=self.module_names,
+            enums=tuple(self.enums),
         )
 
     # -- helpers ---------------------------------------------------------------------------
@@ -233,6 +237,13 @@ class _ModuleReader:
                 self.code(value_type) if value_type is not None else None,
                 partitions,
                 self.span(call),
+                *(  # key_serializer, value_serializer (records.topic_codec reads them)
+                    self.code(node) if node is not None else None
+                    for node in (
+                        self._keyword(call, "key_serializer"),
+                        self._keyword(call, "value_serializer"),
+                    )
+                ),
             )
         )
 
@@ -267,6 +278,8 @@ class _ModuleReader:
             ):
                 is_record = True
         if not is_record:
+            if any(self.qualified(base.value) & ENUM_NAMES for base in node.bases):
+                self.enums.append(read_enum(node, self.code, self.span(node)))
             return
         options = [(kw.keyword.value, self.code(kw.value)) for kw in node.keywords if kw.keyword]
         fields: list[FieldDef] = []
@@ -293,7 +306,13 @@ class _ModuleReader:
                 if name.startswith("_") or annotation.startswith(("ClassVar", "typing.ClassVar")):
                     continue
                 fields.append(
-                    FieldDef(name, annotation, small.value is not None, self.span(small.target))
+                    read_field(
+                        small,
+                        code=self.code,
+                        qualified=self.qualified,
+                        span=self.span(small.target),
+                        annotation_span=self.span(small.annotation.annotation),
+                    )
                 )
         self.records.append(
             RecordDef(node.name.value, tuple(bases), tuple(fields), tuple(options), self.span(node))
