@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from conftest import EXAMPLES
 from faust.app import App
+from faust.serializers import generated
 from faust.transport.memory import MemoryTransport
 from faust.worker import Worker
 from faustc.build import build_worker
@@ -56,7 +57,11 @@ def run(app: App, inputs: Inputs, compiled: dict[str, Any] | None) -> dict[str, 
         for key, value in records:
             transport.broker.append(name, key, value)
     worker = Worker(app, compiled_agents=compiled, transport=transport, stop_when_idle=True)
-    asyncio.run(worker.run())
+    if compiled is None:  # the reference: generic codecs, not the worker's generated ones
+        with generated.suspended():
+            asyncio.run(worker.run())
+    else:
+        asyncio.run(worker.run())
     result: dict[str, Any] = {}
     for name, partitions in transport.broker.topics.items():
         if name not in inputs:

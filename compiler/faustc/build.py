@@ -23,6 +23,7 @@ from faustc.generate import render_worker
 from faustc.ir import AppModule
 from faustc.plan import WorkerPlan, plan_worker
 from faustc.reader import read_module_partially
+from faustc.records import check_codecs
 from faustc.source import SourceFile
 from faustc.typecheck import typecheck as run_mypy
 
@@ -47,7 +48,7 @@ def check_source(source: SourceFile, out_dir: Path, *, typecheck: bool = True) -
     if module is None:
         raise CompileError(diagnostics)
     validate_ir(module)
-    diagnostics += check_module(module, cst.parse_module(source.text))
+    diagnostics += check_module(module, cst.parse_module(source.text)) + check_codecs(module)
     if typecheck:
         diagnostics += run_mypy(source, out_dir / ".mypy_cache")
     if any(diagnostic.severity == "error" for diagnostic in diagnostics):

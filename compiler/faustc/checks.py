@@ -7,13 +7,10 @@ on every IR the tests build. Example::
     diagnostics = check_module(module)     # [] for a good module
     validate_ir(module)                    # raises IRError if the reader built nonsense
 
-The semantic rules:
+The semantic rules (codec rules are ``faustc.records.check_codecs``, FC300):
 
 - FC109: a ``group_by(Record.field)`` names a field the Record does not have, or a Record
   that is not the value type of the stream at that point;
-- FC110: a Record field whose type the topic's codec cannot carry (``raw`` carries only
-  ``str``/``bytes`` values; JSON carries numbers, strings, bools, bytes, Decimal, dates,
-  UUIDs, enums, Records, and lists/sets/tuples/dicts/Optionals of those);
 - FC111: a table written outside an agent or a task (Faust writes a table's changelog in
   the partition of the message being processed, so writes need one), found in module-level
   code and in functions no agent, task or timer calls.
@@ -33,47 +30,6 @@ from faustc.ir import (
     GroupBy,
     RecordDef,
     Span,
-    TopicDef,
-)
-
-#: what Faust's JSON codec carries, by annotation name (Records are checked separately)
-JSON_TYPES = frozenset(
-    {
-        "str",
-        "int",
-        "float",
-        "bool",
-        "bytes",
-        "None",
-        "Any",
-        "object",
-        "Decimal",
-        "decimal.Decimal",
-        "datetime",
-        "datetime.datetime",
-        "date",
-        "datetime.date",
-        "UUID",
-        "uuid.UUID",
-        "list",
-        "List",
-        "typing.List",
-        "dict",
-        "Dict",
-        "typing.Dict",
-        "set",
-        "Set",
-        "frozenset",
-        "tuple",
-        "Tuple",
-        "Optional",
-        "typing.Optional",
-        "Union",
-        "typing.Union",
-        "Sequence",
-        "Mapping",
-        "Literal",
-    }
 )
 
 
@@ -86,7 +42,6 @@ def check_module(module: AppModule, tree: cst.Module | None = None) -> list[Diag
     diagnostics: list[Diagnostic] = []
     for agent in module.agents:
         diagnostics += check_group_by_keys(module, agent)
-    diagnostics += check_codecs(module)
     if tree is not None:
         diagnostics += check_table_writes(module, tree)
     return diagnostics
@@ -135,91 +90,6 @@ def _all_fields(module: AppModule, record: RecordDef) -> list[str]:
             fields += [f for f in _all_fields(module, parent) if f not in fields]
     fields += [field.name for field in record.fields if field.name not in fields]
     return fields
-
-
-def _serializer(topic: TopicDef, record: RecordDef, keyword: str | None) -> str:
-    if keyword is not None:
-        return keyword
-    for name, value in record.options:
-        if name == "serializer":
-            return value.strip("'\"")
-    return "json"
-
-
-def check_codecs(module: AppModule) -> list[Diagnostic]:
-    """FC110: Record fields the topic's value codec cannot carry."""
-    found: list[Diagnostic] = []
-    records = {record.name: record for record in module.records}
-    checked: set[tuple[str, str]] = set()
-    for topic in module.topics:
-        record = records.get(topic.value_type or "")
-        if record is None:
-            continue
-        serializer = _serializer(topic, record, topic.value_serializer)
-        if (record.name, serializer) in checked:
-            continue
-        checked.add((record.name, serializer))
-        if serializer == "raw":
-            found.append(
-                Diagnostic(
-                    "FC110",
-                    f"topic {topic.names[0]!r} carries {record.name} records with the raw "
-                    "codec, which carries only str or bytes: use value_serializer='json'",
-                    topic.span,
-                )
-            )
-            continue
-        if serializer != "json":
-            continue  # other codecs (Avro, ...) check their own schemas
-        for field in record.fields:
-            bad = _unsupported_json_names(field.annotation, module, records)
-            if bad:
-                found.append(
-                    Diagnostic(
-                        "FC110",
-                        f"field {record.name}.{field.name}: the JSON codec of topic "
-                        f"{topic.names[0]!r} cannot carry {', '.join(bad)}",
-                        field.span,
-                    )
-                )
-    return found
-
-
-def _unsupported_json_names(
-    annotation: str, module: AppModule, records: dict[str, RecordDef]
-) -> list[str]:
-    try:
-        expression = cst.parse_expression(annotation)
-    except cst.ParserSyntaxError:
-        return []
-    bad: list[str] = []
-    defined = module.module_names
-
-    class Names(cst.CSTVisitor):
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            text = cst.Module(body=[]).code_for_node(node)
-            if text not in JSON_TYPES and text.split(".")[0] in defined:
-                bad.append(text)
-            return False
-
-        def visit_Name(self, node: cst.Name) -> None:
-            name = node.value
-            if name in JSON_TYPES or name in records:
-                return
-            # A class of this module that is not a Record (imported names may be Enums,
-            # type aliases ...: mypy and the runtime check those).
-            if name in defined and name[:1].isupper() and name in _class_names(module):
-                bad.append(name)
-
-        def visit_SimpleString(self, node: cst.SimpleString) -> None:
-            return None
-
-    expression.visit(Names())
-    return bad
-
-
-def _class_names(module: AppModule) -> frozenset[str]:
-    return module.class_names
 
 
 _WRITING_METHODS = frozenset({"update", "pop", "popitem", "clear", "setdefault", "__setitem__"})

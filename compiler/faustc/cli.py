@@ -9,6 +9,8 @@ Commands::
                                                the dataflow: sources, stages, tables, sinks
     faustc run app.py [--broker URL]           build, then run the worker
     faustc broker [--port 9092]                run the embedded Kafka-compatible broker
+    faustc schema app.py [-o schemas/]         export the Records' Avro schemas (+ manifest)
+    faustc schema app.py --check schemas/      report changes that break BACKWARD compat
 
 User errors print mypy-style diagnostics and exit 1; anything else is a faustc bug and
 exits 2 with the traceback.
@@ -191,6 +193,61 @@ def broker_command(
         signal.sigwait(stop_signals)
     finally:
         embedded.stop()
+
+
+@app.command()
+def schema(
+    source: SourceArg,
+    out: OutOption = Path("schemas"),
+    check: Annotated[
+        Path | None,
+        typer.Option("--check", help="compare with schemas exported earlier (exit 1 on a break)"),
+    ] = None,
+) -> None:
+    """Export one .avsc per Record a topic carries, and manifest.json (subjects)."""
+    from faustc.schema import backward_breaks, export_schemas
+    from faustc.source import SourceFile
+
+    if not source.is_file():
+        _fail_user(f"{source}: no such file")
+    try:
+        from faustc.reader import read_module
+
+        files = export_schemas(read_module(SourceFile.load(source)))
+    except CompileError as exc:
+        _print_diagnostics(source, exc)
+        raise typer.Exit(1) from None
+    if check is not None:
+        import json
+
+        if not check.is_dir():
+            _fail_user(f"{check}: no such directory")
+        breaks: list[str] = []
+        for name, text in sorted(files.items()):
+            old_path = check / name
+            if name == "manifest.json" or not old_path.is_file():
+                continue
+            old = json.loads(old_path.read_text(encoding="utf-8"))
+            breaks += [f"{name}: {reason}" for reason in backward_breaks(old, json.loads(text))]
+        for reason in breaks:
+            typer.echo(f"BACKWARD incompatible: {reason}", err=True)
+        if breaks:
+            typer.echo(f"{len(breaks)} incompatible change(s) against {check}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"schemas are BACKWARD compatible with {check}")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in sorted(files.items()):
+        (out / name).write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {len(files) - 1} schema(s) and manifest.json to {out}")
+
+
+def _print_diagnostics(source: Path, exc: CompileError) -> None:
+    lines = source.read_text(encoding="utf-8").splitlines()
+    for diagnostic in exc.diagnostics:
+        typer.echo(diagnostic.render(lines), err=True)
+    count = len(exc.diagnostics)
+    typer.echo(f"Found {count} error{'s' if count != 1 else ''} in {source}", err=True)
 
 
 @app.command()

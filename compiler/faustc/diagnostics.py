@@ -29,12 +29,13 @@ CODES: dict[str, str] = {
     "FC107": "agent function is not `async def`",
     "FC108": "statement form not supported inside a fused agent loop",
     "FC109": "group_by key is not a field of the stream's value type",
-    "FC110": "a Record field type the topic's codec cannot carry",
     "FC111": "a table written outside an agent or task",
     "FC112": "group_by with a function key needs name=",
     "FC113": "a stage boundary (group_by/through) in an agent with concurrency > 1",
     "FC114": "yield form not supported in a compiled agent",
     "FC200": "type error found by mypy",
+    "FC300": "a Record field type that its topic's codec cannot represent",
+    "FC301": "a Record cannot be exported as an Avro schema",
 }
 
 

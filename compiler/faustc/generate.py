@@ -21,6 +21,7 @@ from pathlib import Path
 import jinja2
 
 from faustc.plan import WorkerPlan
+from faustc.records import _snake
 
 
 def templates_dir() -> Path:
@@ -70,6 +71,7 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["code"] = indent_code
     environment.filters["pyrepr"] = python_literal
+    environment.filters["snake"] = _snake
     return environment
 
 

@@ -47,10 +47,24 @@ class AppDef:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FieldDef:
+    """One annotated field of a Record.
+
+    ``type_text`` is the annotation with every name the module imports replaced by its
+    qualified name (``List[Order]`` -> ``typing.List[Order]``); ``default`` is the default's
+    source text; ``specifier``/``specifier_args`` name a ``faust`` field class used as the
+    default (``DecimalField(max_digits=12)`` -> ``"DecimalField"``, ``(("max_digits",
+    "12"),)``), whose own ``default=`` then is ``default``.
+    """
+
     name: str
     annotation: str
     has_default: bool
     span: Span
+    type_text: str = ""
+    default: str | None = None
+    specifier: str | None = None
+    specifier_args: tuple[tuple[str, str], ...] = ()
+    annotation_span: Span | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,6 +77,15 @@ class RecordDef:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class EnumDef:
+    """An ``enum.Enum`` subclass of the module: its members' names and value source."""
+
+    name: str
+    members: tuple[tuple[str, str], ...]
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class TopicDef:
     var: str
     names: tuple[str, ...]
@@ -70,6 +93,8 @@ class TopicDef:
     value_type: str | None
     partitions: int | None
     span: Span
+    #: source text of the serializer keywords (``"'avro'"``), None when not given
+    key_serializer: str | None = None
     value_serializer: str | None = None
 
 
@@ -282,6 +307,7 @@ class AppModule:
     class_names: frozenset[str] = frozenset()
     #: the path diagnostics print (as the user gave it)
     source_path: str = ""
+    enums: tuple[EnumDef, ...] = ()
 
     def topic(self, var: str) -> TopicDef:
         for topic in self.topics:

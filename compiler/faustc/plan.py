@@ -38,6 +38,7 @@ from faustc.ir import (
     Through,
     TopicRef,
 )
+from faustc.records import CodecsPlan, plan_codecs
 from faustc.source import SourceFile
 
 
@@ -140,6 +141,8 @@ class WorkerPlan:
     internal_topics: tuple[InternalTopic, ...]
     streams_imports: tuple[str, ...]
     agents: tuple[AgentPlan, ...]
+    #: generated Record codecs (faustc.records), rendered by templates/codecs.py.j2
+    codecs: CodecsPlan | None = None
 
 
 def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerPlan:
@@ -202,6 +205,7 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
             if used
         ),
         agents=agents,
+        codecs=plan_codecs(module),
     )
 
 
@@ -262,6 +266,7 @@ def plan_agent(
     value_changed = False
     for number, operations in enumerate(stage_ops, start=1):
         last = number == len(stage_ops)
+        suffix = f"_{number}" if len(stage_ops) > 1 else ""
         lines: list[str] = []
         needs_key = False
         boundary: StreamOperation | None = operations[-1] if not last else None
@@ -336,8 +341,8 @@ def plan_agent(
                 topic_expr=current_expr,
                 topic_name=current_name,
                 comment=stage_comment,
-                load_key=_fresh(f"load_key_{number}", taken) if decode_key else None,
-                load_value=_fresh(f"load_value_{number}", taken),
+                load_key=_fresh(f"load_key{suffix}", taken) if decode_key else None,
+                load_value=_fresh(f"load_value{suffix}", taken),
                 make_event=make_event,
                 code="".join(lines),
                 last=last,

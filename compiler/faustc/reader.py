@@ -32,6 +32,7 @@ from faustc.ir import (
     AppModule,
     Code,
     Echo,
+    EnumDef,
     FieldDef,
     FieldRef,
     Filter,
@@ -54,6 +55,7 @@ from faustc.ir import (
     TopicDef,
     TopicRef,
 )
+from faustc.records import ENUM_NAMES, read_enum, read_field
 from faustc.source import SourceFile
 
 APP_NAMES = frozenset({"faust.App", "faust.app.App"})
@@ -103,6 +105,7 @@ class _ModuleReader:
         self.errors: list[Diagnostic] = []
         self.app: AppDef | None = None
         self.records: list[RecordDef] = []
+        self.enums: list[EnumDef] = []
         self.topics: list[TopicDef] = []
         self.tables: list[TableDef] = []
         self.agents: list[AgentDef] = []
@@ -154,6 +157,7 @@ class _ModuleReader:
             tasks=tuple(self.tasks),
             class_names=frozenset(self.class_names),
             source_path=str(self.source.path),
+            enums=tuple(self.enums),
         )
 
     # -- helpers ---------------------------------------------------------------------------
@@ -273,7 +277,6 @@ class _ModuleReader:
             partitions = int(partitions_node.evaluated_value)
         key_type = self._keyword(call, "key_type")
         value_type = self._keyword(call, "value_type")
-        serializer = self._keyword(call, "value_serializer")
         self.topics.append(
             TopicDef(
                 var,
@@ -282,7 +285,13 @@ class _ModuleReader:
                 self.code(value_type) if value_type is not None else None,
                 partitions,
                 self.span(call),
-                self._string(serializer) if serializer is not None else None,
+                *(  # key_serializer, value_serializer (records.topic_codec reads them)
+                    self.code(node) if node is not None else None
+                    for node in (
+                        self._keyword(call, "key_serializer"),
+                        self._keyword(call, "value_serializer"),
+                    )
+                ),
             )
         )
 
@@ -317,6 +326,8 @@ class _ModuleReader:
             ):
                 is_record = True
         if not is_record:
+            if any(self.qualified(base.value) & ENUM_NAMES for base in node.bases):
+                self.enums.append(read_enum(node, self.code, self.span(node)))
             return
         options = [(kw.keyword.value, self.code(kw.value)) for kw in node.keywords if kw.keyword]
         fields: list[FieldDef] = []
@@ -343,7 +354,13 @@ class _ModuleReader:
                 if name.startswith("_") or annotation.startswith(("ClassVar", "typing.ClassVar")):
                     continue
                 fields.append(
-                    FieldDef(name, annotation, small.value is not None, self.span(small.target))
+                    read_field(
+                        small,
+                        code=self.code,
+                        qualified=self.qualified,
+                        span=self.span(small.target),
+                        annotation_span=self.span(small.annotation.annotation),
+                    )
                 )
         self.records.append(
             RecordDef(node.name.value, tuple(bases), tuple(fields), tuple(options), self.span(node))

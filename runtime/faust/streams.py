@@ -46,7 +46,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from faust.events import Event, Message, TransportMessage, set_current_event
-from faust.models.record import FieldDescriptor
+from faust.models.fields import FieldDescriptor
 
 if TYPE_CHECKING:
     from faust.app import App

@@ -37,8 +37,8 @@ from order_batches import (  # noqa: E402
 # order_batches.py:34  agent order_batches.total_batches
 async def fused_total_batches(orders: Stream[Any]) -> None:
     """The agent's code with its stream loop (order_batches.py:35) fused."""
-    load_key_1 = orders_topic.key_loader()
-    load_value_1 = orders_topic.value_loader()
+    load_key = orders_topic.key_loader()
+    load_value = orders_topic.value_loader()
     handle_error = orders.handle_error
     deliver = total_batches.deliverer()
     take_max = 100
@@ -61,8 +61,8 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
         for message in [*batch_2, None]:
             if message is not None:
                 try:
-                    key = load_key_1(message.key())
-                    value = load_value_1(message.value())
+                    key = load_key(message.key())
+                    value = load_value(message.value())
                 except Exception as exc:
                     handle_error(exc, message, "order_batches.py:35")
                     continue
@@ -90,6 +90,147 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
         del held[: len(held) - len(buffer)]
         if ending:
             break
+
+
+# --- generated codecs -----------------------------------------------------------------------
+# For every Record a topic carries: a msgspec "mirror" struct that parses and type-checks the
+# JSON in one C call, a builder that turns it into the Record, and an encoder writing
+# Faust's wire format. Installed below, so topic loaders and dumpers use them.
+import msgspec  # noqa: E402
+
+from faust.models import typeinfo as _ti  # noqa: E402
+from faust.serializers import generated as _generated  # noqa: E402
+from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
+from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
+
+_new = object.__new__
+_set_attribute = object.__setattr__
+_NO_METADATA = msgspec.Raw()
+
+
+# order_batches.py:18  class Order
+_OrderJSON = msgspec.defstruct(
+    "OrderJSON",
+    [
+        ("f_order_id", str, msgspec.field(name="order_id")),
+        ("f_amount", float, msgspec.field(name="amount")),
+        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+    ],
+    kw_only=True,
+)
+
+
+_parse_order_json = msgspec.json.Decoder(_OrderJSON).decode
+_ORDER_METADATA = msgspec.Raw(b'{"ns":"order_batches.Order"}')
+
+
+def _build_order(s: Any) -> Any:
+    if (
+        s.faust_metadata is not _NO_METADATA
+        and s.faust_metadata != _ORDER_METADATA
+        and _generated.blessed(app_module.Order, s.faust_metadata)
+    ):
+        raise _generated.Fallback  # a subclass named by __faust: the generic path
+    record = _new(app_module.Order)
+    _set_attribute(record, "__dict__", {
+        "order_id": s.f_order_id,
+        "amount": s.f_amount,
+    })
+    return record
+
+
+def decode_order_json(data: bytes) -> Any:
+    """JSON bytes -> Order (order_batches.py:18); msgspec checks every type."""
+    try:
+        return _build_order(_parse_order_json(data))
+    except _generated.Fallback:
+        return app_module.Order.from_data(_json_loads(data), preferred_type=app_module.Order)
+
+
+def _payload_order(record: Any) -> Any:
+    if type(record) is not app_module.Order:
+        return record.to_representation()
+    v = record.__dict__
+    return {
+        "order_id": v["order_id"],
+        "amount": v["amount"],
+        "__faust": {"ns": "order_batches.Order"},
+    }
+
+
+def encode_order_json(record: Any) -> bytes:
+    """Order -> JSON bytes, as Faust writes them."""
+    return _json_dumps(_payload_order(record))
+
+
+# order_batches.py:23  class BatchTotal
+_BatchTotalJSON = msgspec.defstruct(
+    "BatchTotalJSON",
+    [
+        ("f_count", int, msgspec.field(name="count")),
+        ("f_total", float, msgspec.field(name="total")),
+        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+    ],
+    kw_only=True,
+)
+
+
+_parse_batch_total_json = msgspec.json.Decoder(_BatchTotalJSON).decode
+_BATCH_TOTAL_METADATA = msgspec.Raw(b'{"ns":"order_batches.BatchTotal"}')
+
+
+def _build_batch_total(s: Any) -> Any:
+    if (
+        s.faust_metadata is not _NO_METADATA
+        and s.faust_metadata != _BATCH_TOTAL_METADATA
+        and _generated.blessed(app_module.BatchTotal, s.faust_metadata)
+    ):
+        raise _generated.Fallback  # a subclass named by __faust: the generic path
+    record = _new(app_module.BatchTotal)
+    _set_attribute(record, "__dict__", {
+        "count": s.f_count,
+        "total": s.f_total,
+    })
+    return record
+
+
+def decode_batch_total_json(data: bytes) -> Any:
+    """JSON bytes -> BatchTotal (order_batches.py:23); msgspec checks every type."""
+    try:
+        return _build_batch_total(_parse_batch_total_json(data))
+    except _generated.Fallback:
+        return app_module.BatchTotal.from_data(_json_loads(data), preferred_type=app_module.BatchTotal)
+
+
+def _payload_batch_total(record: Any) -> Any:
+    if type(record) is not app_module.BatchTotal:
+        return record.to_representation()
+    v = record.__dict__
+    return {
+        "count": v["count"],
+        "total": v["total"],
+        "__faust": {"ns": "order_batches.BatchTotal"},
+    }
+
+
+def encode_batch_total_json(record: Any) -> bytes:
+    """BatchTotal -> JSON bytes, as Faust writes them."""
+    return _json_dumps(_payload_batch_total(record))
+
+
+_generated.install(
+    app,
+    {
+        app_module.Order: _generated.GeneratedCodecs(
+            json_loads=decode_order_json,
+            json_dumps=encode_order_json,
+        ),
+        app_module.BatchTotal: _generated.GeneratedCodecs(
+            json_loads=decode_batch_total_json,
+            json_dumps=encode_batch_total_json,
+        ),
+    },
+)
 
 
 #: the agents (and tasks) this worker replaces, by name

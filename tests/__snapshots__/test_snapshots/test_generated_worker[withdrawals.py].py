@@ -90,6 +90,91 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
                 handle_error(exc, message, "withdrawals.py:32")
 
 
+# --- generated codecs -----------------------------------------------------------------------
+# For every Record a topic carries: a msgspec "mirror" struct that parses and type-checks the
+# JSON in one C call, a builder that turns it into the Record, and an encoder writing
+# Faust's wire format. Installed below, so topic loaders and dumpers use them.
+import msgspec  # noqa: E402
+
+from faust.models import typeinfo as _ti  # noqa: E402
+from faust.serializers import generated as _generated  # noqa: E402
+from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
+from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
+
+_new = object.__new__
+_set_attribute = object.__setattr__
+_NO_METADATA = msgspec.Raw()
+
+
+# withdrawals.py:16  class Withdrawal
+_WithdrawalJSON = msgspec.defstruct(
+    "WithdrawalJSON",
+    [
+        ("f_user", str, msgspec.field(name="user")),
+        ("f_account", str, msgspec.field(name="account")),
+        ("f_amount", float, msgspec.field(name="amount")),
+        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+    ],
+    kw_only=True,
+)
+
+
+_parse_withdrawal_json = msgspec.json.Decoder(_WithdrawalJSON).decode
+_WITHDRAWAL_METADATA = msgspec.Raw(b'{"ns":"withdrawals.Withdrawal"}')
+
+
+def _build_withdrawal(s: Any) -> Any:
+    if (
+        s.faust_metadata is not _NO_METADATA
+        and s.faust_metadata != _WITHDRAWAL_METADATA
+        and _generated.blessed(app_module.Withdrawal, s.faust_metadata)
+    ):
+        raise _generated.Fallback  # a subclass named by __faust: the generic path
+    record = _new(app_module.Withdrawal)
+    _set_attribute(record, "__dict__", {
+        "user": s.f_user,
+        "account": s.f_account,
+        "amount": s.f_amount,
+    })
+    return record
+
+
+def decode_withdrawal_json(data: bytes) -> Any:
+    """JSON bytes -> Withdrawal (withdrawals.py:16); msgspec checks every type."""
+    try:
+        return _build_withdrawal(_parse_withdrawal_json(data))
+    except _generated.Fallback:
+        return app_module.Withdrawal.from_data(_json_loads(data), preferred_type=app_module.Withdrawal)
+
+
+def _payload_withdrawal(record: Any) -> Any:
+    if type(record) is not app_module.Withdrawal:
+        return record.to_representation()
+    v = record.__dict__
+    return {
+        "user": v["user"],
+        "account": v["account"],
+        "amount": v["amount"],
+        "__faust": {"ns": "withdrawals.Withdrawal"},
+    }
+
+
+def encode_withdrawal_json(record: Any) -> bytes:
+    """Withdrawal -> JSON bytes, as Faust writes them."""
+    return _json_dumps(_payload_withdrawal(record))
+
+
+_generated.install(
+    app,
+    {
+        app_module.Withdrawal: _generated.GeneratedCodecs(
+            json_loads=decode_withdrawal_json,
+            json_dumps=encode_withdrawal_json,
+        ),
+    },
+)
+
+
 #: the agents (and tasks) this worker replaces, by name
 COMPILED_AGENTS = {
     "withdrawals.track_users": fused_track_users,

@@ -34,12 +34,12 @@ from wordcount import (  # noqa: E402
 # wordcount.py:20  agent wordcount.count_words
 async def fused_count_words(words: Stream[Any]) -> None:
     """The agent's code with its stream loop (wordcount.py:21) fused."""
-    load_value_1 = words_topic.value_loader()
+    load_value = words_topic.value_loader()
     handle_error = words.handle_error
     async for batch in words.batches():
         for message in batch:
             try:
-                value = load_value_1(message.value())
+                value = load_value(message.value())
                 # wordcount.py:22
                 word = value
                 word_counts_table[word] += 1
