@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mypy import api as mypy_api
-
 import faust
 from faustc.diagnostics import Diagnostic
 from faustc.ir import Span
@@ -51,6 +49,8 @@ def mypy_arguments(source: SourceFile, cache_dir: Path) -> list[str]:
 
 def typecheck(source: SourceFile, cache_dir: Path) -> list[Diagnostic]:
     """Run mypy on ``source``; its errors and notes as FC200 diagnostics."""
+    from mypy import api as mypy_api  # imported here: `--no-typecheck` builds skip the cost
+
     cache_dir.mkdir(parents=True, exist_ok=True)
     stdout, stderr, status = mypy_api.run(mypy_arguments(source, cache_dir))
     if status not in (0, 1):
