@@ -68,6 +68,12 @@ def _fail_user(message: str) -> NoReturn:
 def _require_file(source: Path) -> None:
     if not source.is_file():
         _fail_user(f"{source}: no such file")
+    try:
+        source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        _fail_user(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except OSError as exc:
+        _fail_user(f"{source}: cannot read it ({exc.strerror})")
 
 
 def _report(diagnostics: list[Diagnostic], source: Path) -> NoReturn:
