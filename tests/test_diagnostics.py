@@ -114,7 +114,7 @@ def test_check_shows_mypy_findings_with_carets(tmp_path: Path) -> None:
     assert lines[head].endswith("(mypy attr-defined) [FC200]")
     caret = lines[head + 2]
     assert lines[head + 1][caret.index("^") :].startswith("o.amont")
-    assert lines[-1] == f"Found 2 errors in {case}"
+    assert lines[-1] == f"Found 4 errors in {case}"
     assert (tmp_path / ".mypy_cache").is_dir()  # the cache lives in the build directory
 
 

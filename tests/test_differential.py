@@ -219,6 +219,13 @@ def test_stages_tasks_and_sinks(stages: Built, payments: list[tuple[str, int]]) 
     assert sum(v.startswith("mirror:") for v in acked) == sum(n >= 0 for _, n in payments)
     small = [json.loads(v) for log in compiled["task-out"] for _, v, _ in log]
     assert len(small) == sum(n < 5 for _, n in payments)
+    # concurrency=3: every payment once, each account's payments in their order
+    parallel = [json.loads(v).split(":") for log in compiled["parallel-out"] for _, v, _ in log]
+    assert len(parallel) == len(payments)
+    for account in {a for a, _ in payments}:
+        assert [int(n) for a, n, _ in parallel if a == account] == [
+            n for a, n in payments if a == account
+        ]
 
 
 # -- random chains ---------------------------------------------------------------------------

@@ -81,6 +81,33 @@ def test_take_buffer_holds_the_commit_until_its_list_is_processed() -> None:
     assert [json.loads(m.value() or b"") for m in transport.broker.records("sums")] == [6, 4]
 
 
+def test_take_within_hands_over_a_partial_list_while_the_worker_runs() -> None:
+    app, transport = fresh_app()
+    numbers = app.topic("numbers", value_type=int, partitions=2)
+    sums = app.topic("sums", value_type=int, partitions=1)
+
+    @app.agent(numbers)
+    async def add(stream: faust.Stream[int]) -> None:
+        async for chunk in stream.take(100, 0.05):
+            await sums.send(value=sum(chunk))
+
+    async def scenario() -> None:
+        worker = Worker(app, transport=transport)
+        running = asyncio.create_task(worker.run())
+        await until(lambda: "numbers" in transport.broker.topics, "topics")
+        for n in (1, 2, 3):
+            transport.broker.append("numbers", None, str(n).encode())
+        # no more input and no stop: only `within` can hand the list over
+        await until(lambda: transport.broker.records("sums"), "the partial list")
+        worker._commit()
+        assert sum(committed(transport, app.id, "numbers").values()) == 3
+        worker.request_stop()
+        await running
+
+    asyncio.run(scenario())
+    assert sum(json.loads(m.value() or b"") for m in transport.broker.records("sums")) == 6
+
+
 def test_noack_events_hold_the_commit_until_acked() -> None:
     app, transport = fresh_app()
     jobs = app.topic("jobs", value_type=str, partitions=1)

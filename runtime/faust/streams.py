@@ -410,7 +410,7 @@ class Stream(Generic[T]):
         """Iterate ``(index, value)`` pairs, counting the values that reach the loop."""
         return self._enumerate(start)
 
-    def take(self, max_: int, *, within: float | None = None) -> AsyncIterator[list[T]]:
+    def take(self, max_: int, within: float | None = None) -> AsyncIterator[list[T]]:
         """Iterate lists of up to ``max_`` values (see the module docstring)."""
         if max_ < 1:
             raise ValueError("take(max_) needs max_ >= 1")

@@ -21,6 +21,7 @@ echoed = app.topic("echoed", value_type=Payment, partitions=1)
 mirror = app.topic("payments-mirror", key_type=str, value_type=Payment, partitions=2)
 acked_out = app.topic("acked-out", value_type=str, partitions=1)
 task_out = app.topic("task-out", value_type=str, partitions=1)
+parallel_out = app.topic("parallel-out", value_type=str, partitions=1)
 totals = app.Table("account-totals", default=int)
 
 
@@ -76,3 +77,11 @@ async def acking(stream: faust.Stream[Payment]) -> None:
 async def small_payments() -> None:
     async for payment in app.stream(payments).filter(lambda p: p.amount < 5):
         await task_out.send(value=f"small:{payment.account}:{payment.amount}")
+
+
+@app.agent(payments, concurrency=3)
+async def in_parallel(stream: faust.Stream[Payment]) -> None:
+    seen = 0  # each instance counts its own
+    async for payment in stream:
+        seen += 1
+        await parallel_out.send(value=f"{payment.account}:{payment.amount}:{seen}")

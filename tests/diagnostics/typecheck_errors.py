@@ -19,3 +19,16 @@ async def process(stream: faust.Stream[Order]) -> None:
 
 def make() -> Order:
     return Order(account_id="a", amount="x")  # E: FC200 incompatible type "str"; expected "float"
+
+
+class Payment(faust.Record):
+    payer: str
+
+
+counts = app.Table("counts", default=int)
+
+
+@app.agent(orders)  # E: FC200 Argument 1 has incompatible type
+async def wrong_stream(stream: faust.Stream[Payment]) -> None:
+    async for payment in stream:
+        counts[payment.payer] += "one"  # E: FC200 Unsupported operand types for + ("int" and "str")
