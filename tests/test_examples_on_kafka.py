@@ -372,3 +372,47 @@ def test_order_batches_take_on_kafka(broker: EmbeddedBroker, tmp_path: Path) -> 
         o["amount"] for o in orders
     )
     assert "Traceback" not in worker.stderr
+
+
+ASK_APP = """
+from collections.abc import AsyncIterator
+
+import faust
+
+app = faust.App("ask-app", broker="kafka://localhost:9092")
+questions = app.topic("ask-questions", value_type=int, partitions=2)
+
+
+@app.agent(questions)
+async def square(stream: faust.Stream[int]) -> AsyncIterator[int]:
+    async for n in stream.filter(lambda n: n >= 0):
+        yield n * n
+
+
+@app.task
+async def asker() -> None:
+    for n in (3, 4, 12):
+        print(f"answer {n} {await square.ask(n, timeout=60)}", flush=True)
+
+
+if __name__ == "__main__":
+    app.main()
+"""
+
+
+def test_ask_gets_the_reply_of_a_compiled_agent_on_kafka(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """agent.ask(): request headers, the yield fused into a direct reply, the reply topic
+    read by the asking process."""
+    source = tmp_path / "ask_app.py"
+    source.write_text(ASK_APP)
+    worker_file = build_module(source, tmp_path / "build")
+    assert "deliver(" in worker_file.read_text()  # the yield is compiled into a direct call
+    worker = WorkerProcess([str(worker_file), "worker", "--broker", broker.url], tmp_path)
+    try:
+        out = worker.wait_for_output(lambda text: text.count("answer") == 3, timeout=90)
+    finally:
+        rc = worker.stop()
+    assert rc == 0, worker.stderr
+    assert out.splitlines() == ["answer 3 9", "answer 4 16", "answer 12 144"]
