@@ -238,10 +238,10 @@ def plan_agent(
         if ref.var is not None:
             return ref.var
         assert ref.name is not None
-        var = _fresh(f"topic_{_identifier(ref.name)}", taken_globals)
         existing = next((t for t in internal if t.comment.endswith(f"{ref.name!r}")), None)
         if existing is not None:
             return existing.var
+        var = _fresh(f"topic_{_identifier(ref.name)}", taken_globals)
         internal.append(
             InternalTopic(
                 var,
@@ -567,6 +567,11 @@ class _BodyRewriter:
         self.sync_sinks = sync_sinks
         self.in_take = in_take
         self.topic_vars = {topic.var for topic in module.topics}
+        #: names the agent binds anywhere (a send through one of them is left alone)
+        self.rebound = {agent.param, *_names_in_target(agent.loop.target)}
+        for block in (agent.prelude, agent.loop.body, agent.postlude):
+            if block is not None:
+                self.rebound |= _bound_names(cst.parse_module(block.text))
 
     @staticmethod
     def module_code(node: cst.CSTNode) -> str:
@@ -579,21 +584,83 @@ class _BodyRewriter:
             tree = cst.parse_module(block.text)
         except cst.ParserSyntaxError:  # pragma: no cover - the reader parsed it already
             return block
-        rebound = _assigned_names(tree)
-        transformer = _Transformer(self, in_loop=in_loop, rebound=rebound)
+        transformer = _Transformer(self, in_loop=in_loop, rebound=self.rebound)
         rewritten = tree.visit(transformer)
         if not transformer.changed:
             return block
         return Code(rewritten.code, block.line)
 
 
-def _assigned_names(tree: cst.Module) -> set[str]:
+def _names_in_target(text: str) -> set[str]:
+    try:
+        expression = cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return set()
     names: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            names.add(node.value)
+
+    expression.visit(Names())
+    return names
+
+
+def _bound_names(tree: cst.Module) -> set[str]:
+    """Every name the code binds: assignments, loop and ``with`` targets, walrus,
+    ``global``/``nonlocal``, imports, nested definitions, comprehension targets."""
+    names: set[str] = set()
+
+    def targets(node: cst.CSTNode) -> None:
+        class Names(cst.CSTVisitor):
+            def visit_Name(self, inner: cst.Name) -> None:
+                names.add(inner.value)
+
+            def visit_Attribute(self, inner: cst.Attribute) -> bool:
+                return False
+
+            def visit_Subscript(self, inner: cst.Subscript) -> bool:
+                return False
+
+        node.visit(Names())
 
     class Finder(cst.CSTVisitor):
         def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            if isinstance(node.target, cst.Name):
-                names.add(node.target.value)
+            targets(node.target)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            targets(node.target)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            targets(node.target)
+
+        def visit_For(self, node: cst.For) -> None:
+            targets(node.target)
+
+        def visit_CompFor(self, node: cst.CompFor) -> None:
+            targets(node.target)
+
+        def visit_AsName(self, node: cst.AsName) -> None:
+            targets(node.name)
+
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+            targets(node.target)
+
+        def visit_Global(self, node: cst.Global) -> None:
+            names.update(item.name.value for item in node.names)
+
+        def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+            names.update(item.name.value for item in node.names)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            names.add(node.name.value)
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            names.add(node.name.value)
+
+        def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+            if node.asname is None:
+                names.add(cst.Module(body=[]).code_for_node(node.name).split(".")[0])
 
     tree.visit(Finder())
     return names
