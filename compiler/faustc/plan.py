@@ -226,10 +226,10 @@ def plan_agent(
     hoisted: list[str] = []
     senders: dict[str, str] = {}
 
-    def sender(topic_expr: str) -> str:
+    def sender(topic_expr: str, name: str | None = None) -> str:
         """A hoisted ``<topic>.send_soon``: sends become one direct call."""
         if topic_expr not in senders:
-            local = _fresh(f"send_{_identifier(topic_expr)}", taken)
+            local = _fresh(name or f"send_{_identifier(topic_expr)}", taken)
             hoisted.append(f"{local} = {topic_expr}.send_soon")
             senders[topic_expr] = local
         return senders[topic_expr]
@@ -307,7 +307,14 @@ def plan_agent(
                 )
             )
             lines.append(
-                _group_by_code(display, boundary, names, hoisted, taken, sender(next_expr))
+                _group_by_code(
+                    display,
+                    boundary,
+                    names,
+                    hoisted,
+                    taken,
+                    sender(next_expr, f"send_stage_{number + 1}"),
+                )
             )
         elif isinstance(boundary, Through):
             needs_key = True
@@ -316,7 +323,8 @@ def plan_agent(
             lines.append(
                 f"# {display}:{boundary.span.line}  .through({next_name!r}): "
                 "on to the next stage\n"
-                f"{sender(next_expr)}(key={names.key}, value={names.value}, "
+                f"{sender(next_expr, f'send_stage_{number + 1}')}(key={names.key}, "
+                f"value={names.value}, "
                 f"headers={names.message}.headers() or None)\n"
                 "continue\n"
             )
@@ -332,9 +340,9 @@ def plan_agent(
             or key_can_fail
             or (boundary is not None and not isinstance(boundary, GroupBy))
         )
-        stage_comment = f"# stage {number}: {current_name!r}"
+        stage_comment = f"# stage {number}: the messages of {current_name!r}"
         if boundary is not None:
-            stage_comment += f" -> .{boundary.kind}() -> {next_name!r}"
+            stage_comment += f", then .{boundary.kind}() to stage {number + 1}"
         stages.append(
             StagePlan(
                 number=number,
@@ -408,7 +416,7 @@ def _operation_code(
     names: Names,
     hoisted: list[str],
     taken: set[str],
-    sender: Callable[[str], str],
+    sender: Callable[..., str],
     topic_expr: Callable[[TopicRef, str], str],
     source_expr: str,
     suffix: str,
@@ -555,7 +563,7 @@ class _BodyRewriter:
         module: AppModule,
         agent: AgentDef,
         names: Names,
-        sender: Callable[[str], str],
+        sender: Callable[..., str],
         sync_sinks: bool,
         *,
         in_take: bool,

@@ -56,10 +56,10 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
     load_value_1 = withdrawals_topic.value_loader()
     load_value_2 = track_users_repartition.value_loader()
     handle_error = withdrawals.handle_error
-    send_track_users_repartition = track_users_repartition.send_soon
+    send_stage_2 = track_users_repartition.send_soon
     send_alerts_topic = alerts_topic.send_soon
     async for batch in withdrawals.batches():
-        # stage 1: 'withdrawals' -> .group_by() -> 'withdrawals.track_users-withdrawals-Withdrawal.user-repartition'
+        # stage 1: the messages of 'withdrawals', then .group_by() to stage 2
         if batch and batch[0].topic() == "withdrawals":
             for message in batch:
                 try:
@@ -70,12 +70,12 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
                         continue
                     # withdrawals.py:32  .group_by(...): on to the next stage
                     new_key = value.user  # withdrawals.py:32
-                    send_track_users_repartition(key=new_key, value=value, headers=message.headers() or None)
+                    send_stage_2(key=new_key, value=value, headers=message.headers() or None)
                     continue
                 except Exception as exc:
                     handle_error(exc, message, "withdrawals.py:32")
             continue
-        # stage 2: 'withdrawals.track_users-withdrawals-Withdrawal.user-repartition'
+        # stage 2: the messages of 'withdrawals.track_users-withdrawals-Withdrawal.user-repartition'
         for message in batch:
             try:
                 value = load_value_2(message.value())
