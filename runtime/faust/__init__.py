@@ -31,7 +31,18 @@ from faust.exceptions import (
     ValidationError,
     ValueDecodeError,
 )
-from faust.models.record import FieldDescriptor, Record, maybe_model
+from faust.models import fields
+from faust.models.fields import (
+    BooleanField,
+    BytesField,
+    DatetimeField,
+    DecimalField,
+    FieldDescriptor,
+    FloatField,
+    IntegerField,
+    StringField,
+)
+from faust.models.record import Record, maybe_model
 from faust.serializers.codecs import Codec
 from faust.serializers.schemas import Schema
 from faust.streams import Stream
@@ -43,20 +54,28 @@ __version__ = "0.1.0"
 __all__ = [
     "Agent",
     "App",
+    "BooleanField",
+    "BytesField",
     "Codec",
+    "DatetimeField",
+    "DecimalField",
     "DecodeError",
     "Event",
     "FaustError",
     "FieldDescriptor",
+    "FloatField",
     "ImproperlyConfigured",
+    "IntegerField",
     "KeyDecodeError",
     "Record",
     "Schema",
     "Stream",
+    "StringField",
     "Table",
     "Topic",
     "ValidationError",
     "ValueDecodeError",
     "current_event",
+    "fields",
     "maybe_model",
 ]

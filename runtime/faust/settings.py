@@ -48,6 +48,12 @@ class Settings:
     processing_guarantee: str = "at_least_once"
     #: what happens to a message that fails to decode or process: fail, skip, dead-letter
     error_policy: str = "fail"
+    #: the topic ``agent.ask()`` replies travel on (empty: ``<app id>-reply``)
+    reply_to: str = ""
+    #: Confluent Schema Registry for the avro-confluent codec (``mock://name`` in tests),
+    #: and extra client settings (``basic.auth.user.info`` ...)
+    schema_registry_url: str | None = None
+    schema_registry_config: dict[str, Any] = dataclasses.field(default_factory=dict)
     datadir: str = "{appid}-data"
     store: str = "memory://"
     #: extra librdkafka properties, passed through unchanged
@@ -82,7 +88,7 @@ class Settings:
                     value = int(raw)
                 elif isinstance(current, float):
                     value = float(raw)
-                elif isinstance(current, str):
+                elif isinstance(current, str) or field.name == "schema_registry_url":
                     value = raw
                 else:
                     continue
