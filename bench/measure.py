@@ -36,6 +36,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 WINDOW_END = 0.9
 #: a shorter window measures the sampling, not the process (CPU time comes in 10 ms ticks)
 MIN_WINDOW_SECONDS = 0.1
+MIN_WINDOW_CPU_SECONDS = 0.05
 
 
 class RunFailed(RuntimeError):
@@ -74,6 +75,7 @@ class ChildRun:
             or last is None
             or last.progress <= first.progress
             or last.time - first.time < MIN_WINDOW_SECONDS
+            or last.cpu - first.cpu < MIN_WINDOW_CPU_SECONDS
         ):
             start = Sample(self.started, 0, 0.0, self.samples[0].broker_cpu)
             return start, self.samples[-1], False

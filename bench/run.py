@@ -98,6 +98,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-build-times", action="store_true", help="skip faustc build timing")
     parser.add_argument("--build-repetitions", type=int, default=3, help="builds per example")
+    parser.add_argument(
+        "--build-times-for",
+        help="comma-separated example paths to time (default: every example and bench app)",
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "results.json")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     parser.add_argument(
@@ -143,34 +147,48 @@ def build_app(app: Path, out_dir: Path) -> Path:
     return out_dir / f"{app.stem}_worker.py"
 
 
-def build_times(work: Path, repetitions: int = 3) -> dict[str, Any]:
-    """Median wall time of ``faustc build`` (a fresh process, as a user runs it) per example,
-    with type checking and, where ``faustc build`` has it, with ``--no-typecheck``."""
+def build_times(work: Path, repetitions: int = 3, only: list[str] | None = None) -> dict[str, Any]:
+    """Wall time of ``faustc build`` (a fresh process, as a user runs it) per example and
+    bench app, in seconds: with type checking into an empty output directory (``cold``: mypy
+    has no cache yet), again into the same one (``warm``, the median of the rest), and, where
+    ``faustc build`` has it, with ``--no-typecheck`` (median)."""
     has_flag = "--no-typecheck" in faustc("build", "--help").stdout
     apps = sorted((REPO / "examples").glob("*.py")) + sorted((BENCH / "apps").glob("*.py"))
+    if only:
+        apps = [app for app in apps if str(app.relative_to(REPO)) in only]
     times: dict[str, Any] = {}
     for app in apps:
-        variants = (
-            {"default": []}
-            if not has_flag
-            else {"typecheck": [], "no_typecheck": ["--no-typecheck"]}
-        )
         entry: dict[str, Any] = {}
-        for variant, flags in variants.items():
-            seconds = []
-            for _ in range(repetitions):
-                started = time.perf_counter()
-                result = faustc("build", str(app), "-o", str(work / "build-times"), *flags)
-                seconds.append(time.perf_counter() - started)
-                if result.returncode != 0:
-                    entry[variant] = f"fails: {result.stderr.strip().splitlines()[-1:]}"
-                    break
-            else:
-                entry[variant] = round(statistics.median(seconds), 3)
-        if not has_flag:
-            entry["note"] = "faustc build has no type checking yet (issue 4): one figure"
+        out = work / "build-times" / app.stem
+        checked = [timed_build(app, out / "checked") for _ in range(repetitions)]
+        numbers = [seconds for seconds in checked if isinstance(seconds, float)]
+        if len(numbers) == len(checked):
+            key = "typecheck" if has_flag else "build"
+            entry[f"{key}_cold"] = numbers[0]
+            if len(numbers) > 1:
+                entry[f"{key}_warm"] = round(statistics.median(numbers[1:]), 3)
+        else:
+            entry["fails"] = next(s for s in checked if isinstance(s, str))
+        if has_flag:
+            unchecked = [
+                timed_build(app, out / "unchecked", "--no-typecheck") for _ in range(repetitions)
+            ]
+            numbers = [seconds for seconds in unchecked if isinstance(seconds, float)]
+            if len(numbers) == len(unchecked):
+                entry["no_typecheck"] = round(statistics.median(numbers), 3)
+        else:
+            entry["note"] = "faustc build has no type checking yet (issue 4): no second figure"
         times[str(app.relative_to(REPO))] = entry
     return times
+
+
+def timed_build(app: Path, out: Path, *flags: str) -> float | str:
+    started = time.perf_counter()
+    result = faustc("build", str(app), "-o", str(out), *flags)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        return f"fails: {result.stderr.strip().splitlines()[-1:]}"
+    return round(seconds, 3)
 
 
 # -- the broker and its data ---------------------------------------------------------------
@@ -488,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
                     workers[scenario.name] = build_app(
                         BENCH / "apps" / scenario.app, work / "build"
                     )
-        builds = {} if args.no_build_times else build_times(work, args.build_repetitions)
+        only = args.build_times_for.split(",") if args.build_times_for else None
+        builds = {} if args.no_build_times else build_times(work, args.build_repetitions, only)
         started = time.monotonic()
         orders = make_orders(args.messages)
         log(f"  generated the orders in {time.monotonic() - started:.1f}s")

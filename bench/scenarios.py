@@ -88,7 +88,9 @@ def verify_big_orders_avro(
 
     schema = fastavro.parse_schema(BIG_ORDER_SCHEMA)
     got: Counter[tuple[str, str, int]] = Counter()
-    for key, value in read(raw["output"]):
+    topic = raw["output"] if side == "raw" else SCENARIOS["stateless_avro"].worker_output
+    assert topic is not None
+    for key, value in read(topic):
         assert key is not None and value is not None
         decoded = fastavro.schemaless_reader(io.BytesIO(value), schema)
         got[(key.decode(), decoded["order_id"], decoded["amount_cents"])] += 1
@@ -168,11 +170,11 @@ SCENARIOS: dict[str, Scenario] = {
             "stateless_avro",
             "the same with schemaless Avro values (the avro codec)",
             AVRO_INPUT,
-            app=None,
-            pending="needs issue 3",
+            app="stateless_avro.py",
+            pending=None,
             stages=1,
             raw_topics=_raw("stateless_avro", "output"),
-            worker_output=None,
+            worker_output="bench-stateless-avro-out",
             verify=verify_big_orders_avro,
         ),
         Scenario(
