@@ -220,12 +220,12 @@ class Record(metaclass=RecordType):
         cls._plan_cache = None
         _collect_fields(cls)
         if cls._options.frozen:
-            cls.__setattr__ = _frozen_setattr  # type: ignore[assignment]
-            cls.__delattr__ = _frozen_delattr  # type: ignore[assignment]
+            setattr(cls, "__setattr__", _frozen_setattr)  # noqa: B010
+            setattr(cls, "__delattr__", _frozen_delattr)  # noqa: B010
         elif "__setattr__" not in cls.__dict__ and cls.__setattr__ is _frozen_setattr:
             # a non-frozen subclass of a frozen record: plain stores again
-            cls.__setattr__ = object.__setattr__  # type: ignore[assignment]
-            cls.__delattr__ = object.__delattr__  # type: ignore[assignment]
+            setattr(cls, "__setattr__", object.__setattr__)  # noqa: B010
+            setattr(cls, "__delattr__", object.__delattr__)  # noqa: B010
         cls.__init__ = _make_init(cls)  # type: ignore[method-assign]
         namespace = cls._options.namespace or (
             f"{canonical_module_name(cls.__module__)}.{cls.__qualname__}"
@@ -563,8 +563,7 @@ def _needs_init_hook(cls: type[Record]) -> bool:
     if options.validation or options.coerce or options.isodates or options.decimals:
         return True
     return any(
-        descriptor.coerce
-        or type(descriptor).prepare_value is not FieldDescriptor.prepare_value
+        descriptor.coerce or type(descriptor).prepare_value is not FieldDescriptor.prepare_value
         for descriptor in options.descriptors.values()
     )
 
