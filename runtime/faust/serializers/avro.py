@@ -338,9 +338,10 @@ def record_from_datum(model: type[Record]) -> Callable[[dict[str, Any]], Record]
     validate = model._options.validation
 
     def convert(datum: dict[str, Any]) -> Record:
+        # fastavro reads every field of the Record's schema: only excluded ones are absent
         values = {}
         for name, output, descriptor, step in steps:
-            if descriptor.exclude or output not in datum:
+            if descriptor.exclude:
                 values[name] = descriptor.make_default()
                 continue
             value = datum[output]
@@ -397,7 +398,8 @@ def datum_error(exc: BaseException, data: bytes) -> Exception:
     if isinstance(exc, AvroDatumError):
         return exc
     if isinstance(exc, EOFError | StopIteration):
-        return AvroDatumError(f"the datum ends early ({len(data)} bytes): {exc}".rstrip(": "))
+        detail = str(exc).split(" from <", 1)[0]  # fastavro names its buffer object
+        return AvroDatumError(f"the datum ends early ({len(data)} bytes): {detail}".rstrip(": "))
     if isinstance(exc, IndexError | struct.error | OverflowError):
         return AvroDatumError(f"{len(data)} bytes are not a datum of the schema")
     return exc if isinstance(exc, Exception) else AvroDatumError(str(exc))
