@@ -92,6 +92,7 @@ def avro_everything(m: Any) -> st.SearchStrategy[Any]:
         renamed=text,
         hidden=st.integers(0, 9),
         extras=st.lists(text, max_size=2),
+        shout=text,
     )
 
 
@@ -136,6 +137,9 @@ def test_generated_and_generic_converters_agree(worker: Any, data: st.DataObject
     fastavro.schemaless_writer(buffer, schema, datum)
     read = fastavro.schemaless_reader(io.BytesIO(buffer.getvalue()), schema, None)
     assert typed(fast_from(read)) == typed(generic_from(read))
+    read["shout"], read["trimmed"] = "quiet", "  spaced "  # what the descriptors prepare
+    assert typed(fast_from(read)) == typed(generic_from(read))
+    assert (fast_from(read).shout, fast_from(read).trimmed) == ("QUIET", "spaced")
     # the whole codec, generated vs the reference runtime: the same bytes, the same records
     dumper, loader = make_dumper(m.AvroEverything, "avro"), make_loader(m.AvroEverything, "avro")
     with generated.suspended():

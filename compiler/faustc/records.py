@@ -570,10 +570,22 @@ _PREPARES = {"StringField": "trim_whitespace", "DatetimeField": "timezone"}
 
 
 def _needs_generic(field: FieldInfo) -> bool:
-    """A field whose descriptor changes decoded values (trim, timezone) uses the runtime's
+    """A field whose descriptor changes decoded values (trim, timezone), or may (a default
+    the compiler does not know: a user's own FieldDescriptor subclass?), uses the runtime's
     own converter, so both paths agree."""
     option = _PREPARES.get(field.specifier or "")
-    return option is not None and option in field.args
+    return (option is not None and option in field.args) or _unknown_call(field)
+
+
+def _unknown_call(field: FieldInfo) -> bool:
+    """Is the field's default a call the compiler does not recognise (which may make a
+    descriptor of the user's own, with its own ``prepare_value``)?"""
+    if field.specifier is not None or field.default is None:
+        return False
+    try:
+        return isinstance(ast.parse(field.default, mode="eval").body, ast.Call)
+    except SyntaxError:
+        return True
 
 
 def _mirror_type(ref: TypeRef, records: dict[str, RecordInfo]) -> str | None:
@@ -865,6 +877,10 @@ def _avro_from_expr(
     return var
 
 
+def _has_datetime(ref: TypeRef) -> bool:
+    return ref.kind == "datetime" or any(_has_datetime(arg) for arg in ref.args)
+
+
 def _avro_to_expr(ref: TypeRef, var: str, depth: int = 0) -> str:
     """Expression turning the field value ``var`` into what fastavro writes, as
     ``faust.serializers.avro.to_datum`` does (``var`` itself when it is that already)."""
@@ -909,13 +925,20 @@ def _plan_avro_record(info: RecordInfo, records: dict[str, RecordInfo], display_
             values.append((field.name, f"{default}()"))
             continue
         zone = None
-        if field.specifier == "DatetimeField" and "timezone" in field.args:
-            zone = names.add(
-                f"_{snake}_{field.name}_zone",
-                f"_ti.timezone_converter({cls}.{field.name}.timezone)",
+        unknown = _unknown_call(field)  # maybe a descriptor of the user's: ask at run time
+        if (field.specifier == "DatetimeField" and "timezone" in field.args) or (
+            unknown and _has_datetime(field.type)
+        ):
+            timezone = (
+                f'getattr({cls}.{field.name}, "timezone", None)'
+                if unknown
+                else f"{cls}.{field.name}.timezone"
             )
+            zone = names.add(f"_{snake}_{field.name}_zone", f"_ti.timezone_converter({timezone})")
         decode = _avro_from_expr(field.type, f"datum[{_q(field.output_name)}]", names, zone)
-        if field.specifier == "StringField" and "trim_whitespace" in field.args:
+        if (field.specifier == "StringField" and "trim_whitespace" in field.args) or (
+            unknown and field.type.kind != "datetime"
+        ):
             prepare = names.add(
                 f"_{snake}_{field.name}_prepare", f"{cls}.{field.name}.prepare_value"
             )

@@ -17,6 +17,13 @@ class Color(enum.Enum):
     BLUE = "blue"
 
 
+class Shout(FieldDescriptor[str]):
+    """A user's own descriptor: the compiler cannot know what its prepare_value does."""
+
+    def prepare_value(self, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
 class Point(faust.Record, namespace="records.Point"):
     x: int
     y: int = 0
@@ -44,6 +51,7 @@ class Everything(faust.Record, namespace="records.Everything"):
     maybe: Optional[Point] = None  # noqa: UP045
     label: str = StringField(default="", output_name="Label", input_name="Label")
     extras: list[str] = FieldDescriptor(default_factory=list)
+    shout: str = Shout(default="")
 
 
 class Reading(faust.Record, namespace="records.Reading", serializer="avro"):
@@ -99,6 +107,7 @@ class AvroEverything(faust.Record, namespace="records.AvroEverything", serialize
     renamed: str = StringField(default="", output_name="Renamed", input_name="Renamed")
     hidden: int = FieldDescriptor(default=7, exclude=True)
     extras: list[str] = FieldDescriptor(default_factory=list)
+    shout: str = Shout(default="")
 
 
 class FrozenKey(faust.Record, namespace="records.FrozenKey", serializer="avro", frozen=True):
