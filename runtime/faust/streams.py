@@ -117,6 +117,9 @@ class Stream(Generic[T]):
         app = channel.app
         load_key = channel.key_loader()
         load_value = channel.value_loader()
+        # the avro-confluent header form carries the schema id in the message headers
+        key_headers = getattr(load_key, "wants_headers", False)
+        value_headers = getattr(load_value, "wants_headers", False)
         operations = self.operations
         where = f"stream of {channel!r}"
         while True:
@@ -126,8 +129,10 @@ class Stream(Generic[T]):
             for index, message in enumerate(batch):
                 source.position = index
                 try:
-                    key = load_key(message.key())
-                    value = load_value(message.value())
+                    key = load_key(message.key(), message.headers() if key_headers else None)
+                    value = load_value(
+                        message.value(), message.headers() if value_headers else None
+                    )
                     event = Event(
                         app,
                         key,
