@@ -218,10 +218,19 @@ def _public_reader(schema: Any) -> Callable[..., Any]:
         avro._direct_read_data = original
 
 
-def test_the_fastavro_probe_finds_the_internal_reader() -> None:
-    # fastavro's internal reader behaves as its public one on the probe (see datum_reader);
-    # when a fastavro release changes it, the public reader takes over (tested above)
+def test_the_fastavro_probes_find_the_internal_reader_and_writer() -> None:
+    # fastavro's internals behave as its public functions on the probes (see datum_reader);
+    # when a fastavro release changes them, the public ones take over (tested here too)
     assert avro._direct_read_data() is not None
+    assert avro._direct_write_data() is not None
+    value = {"name": "hé", "n": -(2**40)}
+    original = avro._direct_write_data
+    avro._direct_write_data = lambda: None  # type: ignore[assignment]
+    try:
+        public = avro.datum_writer(POINT)
+    finally:
+        avro._direct_write_data = original
+    assert public(value) == avro.datum_writer(POINT)(value) == _datum(value)
 
 
 def test_a_confluent_framed_message_on_an_avro_topic_is_an_error(worker: Any) -> None:

@@ -44,6 +44,8 @@ datum <-> Record; :func:`record_to_datum` / :func:`record_from_datum` are the re
 
 from __future__ import annotations
 
+import dataclasses
+import decimal
 import functools
 import io
 import json
@@ -405,6 +407,49 @@ def datum_error(exc: BaseException, data: bytes) -> Exception:
     return exc if isinstance(exc, Exception) else AvroDatumError(str(exc))
 
 
+_PROBE_ITEM = {
+    "type": "record",
+    "name": "Item",
+    "fields": [
+        {"name": "n", "type": "long"},
+        {"name": "c", "type": {"type": "enum", "name": "C", "symbols": ["A", "B"]}},
+    ],
+}
+#: what the probes of fastavro's internals read and write
+_PROBE_SCHEMA = {
+    "type": "record",
+    "name": "Probe",
+    "namespace": "faust.probe",
+    "fields": [
+        {"name": "s", "type": "string"},
+        {"name": "first", "type": _PROBE_ITEM},
+        {"name": "more", "type": {"type": "array", "items": "Item"}},
+        {"name": "maybe", "type": ["null", "Item"]},
+        {"name": "tags", "type": {"type": "map", "values": "C"}},
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {
+            "name": "price",
+            "type": {"type": "bytes", "logicalType": "decimal", "precision": 6, "scale": 2},
+        },
+    ],
+}
+_PROBE_DATUM = {
+    "s": "é",
+    "first": {"n": -3, "c": "B"},
+    "more": [{"n": 2**40, "c": "A"}],
+    "maybe": {"n": 1, "c": "A"},
+    "tags": {"k": "B"},
+    "at": 1_700_000_000_000_001,
+    "price": decimal.Decimal("-12.30"),
+}
+
+
+def _probe_bytes() -> bytes:
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, parse(_PROBE_SCHEMA), _PROBE_DATUM)
+    return buffer.getvalue()
+
+
 @functools.cache
 def _direct_read_data() -> Any:
     """fastavro's internal ``_read_data`` when it behaves as ``schemaless_reader`` does on a
@@ -415,50 +460,103 @@ def _direct_read_data() -> Any:
         from fastavro import _read
 
         read_data = _read._read_data  # type: ignore[attr-defined]  # not in its stubs
-        item = {
-            "type": "record",
-            "name": "Item",
-            "fields": [
-                {"name": "n", "type": "long"},
-                {"name": "c", "type": {"type": "enum", "name": "C", "symbols": ["A", "B"]}},
-            ],
-        }
-        writer = {
-            "type": "record",
-            "name": "Probe",
-            "namespace": "faust.probe",
-            "fields": [
-                {"name": "s", "type": "string"},
-                {"name": "first", "type": item},
-                {"name": "more", "type": {"type": "array", "items": "Item"}},
-                {"name": "maybe", "type": ["null", "Item"]},
-                {"name": "tags", "type": {"type": "map", "values": "C"}},
-                {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
-            ],
-        }
-        reader = json.loads(json.dumps(writer))
+        reader = json.loads(json.dumps(_PROBE_SCHEMA))
         reader["fields"].append({"name": "added", "type": "string", "default": "x"})
-        datum = {
-            "s": "é",
-            "first": {"n": -3, "c": "B"},
-            "more": [{"n": 2**40, "c": "A"}],
-            "maybe": {"n": 1, "c": "A"},
-            "tags": {"k": "B"},
-            "at": 1_700_000_000_000_001,
-        }
-        buffer = io.BytesIO()
-        fastavro.schemaless_writer(buffer, parse(writer), datum)
-        data = buffer.getvalue()
+        data = _probe_bytes()
         for reader_schema in (None, reader):
             expected = fastavro.schemaless_reader(
-                io.BytesIO(data), parse(writer), None if reader_schema is None else parse(reader)
+                io.BytesIO(data),
+                parse(_PROBE_SCHEMA),
+                None if reader_schema is None else parse(reader_schema),
             )
-            read = datum_reader(writer, reader_schema, _direct=read_data)
+            read = datum_reader(_PROBE_SCHEMA, reader_schema, _direct=read_data)
             if read(data) != expected:
                 return None
         return read_data
     except Exception:
         return None
+
+
+#: the options ``fastavro.schemaless_writer`` passes by default
+_WRITE_OPTIONS = {"strict": False, "strict_allow_default": False, "disable_tuple_notation": False}
+
+
+@functools.cache
+def _direct_write_data() -> Any:
+    """fastavro's internal ``write_data`` when it writes the probe as ``schemaless_writer``
+    does, else None (the same reasoning as :func:`_direct_read_data`)."""
+    try:
+        from fastavro import _write
+
+        write_data = _write.write_data  # type: ignore[attr-defined]  # not in its stubs
+        write = datum_writer(_PROBE_SCHEMA, _direct=write_data)
+        return write_data if write(_PROBE_DATUM) == _probe_bytes() else None
+    except Exception:
+        return None
+
+
+def datum_writer(schema: Any, *, _direct: Any = None) -> Callable[[Any], bytes]:
+    """``write(datum) -> bytes``: one schemaless datum of ``schema``, parsed once."""
+    named: dict[str, Any] = {}
+    parsed = fastavro.parse_schema(schema, named_schemas=named)
+    write_data = _direct or _direct_write_data()
+    options = _WRITE_OPTIONS
+    if write_data is None:  # the public writer (parses the schema on every call)
+        public, bytes_io = fastavro.schemaless_writer, io.BytesIO
+
+        def write_public(datum: Any) -> bytes:
+            buffer = bytes_io()
+            public(buffer, parsed, datum)
+            return buffer.getvalue()
+
+        return write_public
+
+    def write(datum: Any) -> bytes:
+        out = bytearray()
+        write_data(out, datum, parsed, named, "", options)
+        return bytes(out)
+
+    return write
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DatumReading:
+    """What reading one datum takes: ``read_data(buffer, writer, named, reader, options)``
+    with the schemas parsed once (see :func:`datum_reader`; the codecs inline the call)."""
+
+    read_data: Callable[[Any, Any, Any, Any, Any], Any]
+    writer: Any
+    named: dict[str, dict[str, Any]]
+    reader: Any
+    options: dict[str, Any]
+
+
+def datum_reading(
+    writer_schema: Any, reader_schema: Any = None, *, _direct: Any = None
+) -> DatumReading:
+    """Parse the schemas once, and pick fastavro's internal reader when the probe passed."""
+    named: dict[str, dict[str, Any]] = {"writer": {}, "reader": {}}
+    writer = fastavro.parse_schema(writer_schema, named_schemas=named["writer"])
+    reader = (
+        None
+        if reader_schema is None
+        else fastavro.parse_schema(reader_schema, named_schemas=named["reader"])
+    )
+    read_data = _direct or _direct_read_data()
+    if read_data is None:  # the public reader (parses the schemas on every call)
+        public = fastavro.schemaless_reader
+
+        def read_data(buffer: Any, writer: Any, named: Any, reader: Any, options: Any) -> Any:
+            return public(buffer, writer, reader)
+
+    return DatumReading(read_data, writer, named, reader, _READ_OPTIONS)
+
+
+def left_over(position: int, data: bytes) -> AvroDatumError:
+    return AvroDatumError(
+        f"{len(data) - position} of {len(data)} bytes left after the datum "
+        "(not written with this schema?)"
+    )
 
 
 def datum_reader(
@@ -469,21 +567,13 @@ def datum_reader(
 
     Raises :class:`AvroDatumError` for bytes that are not one datum of the schema.
     """
-    named: dict[str, dict[str, Any]] = {"writer": {}, "reader": {}}
-    writer = fastavro.parse_schema(writer_schema, named_schemas=named["writer"])
-    reader = (
-        None
-        if reader_schema is None
-        else fastavro.parse_schema(reader_schema, named_schemas=named["reader"])
-    )
-    read_data = _direct or _direct_read_data()
-    bytes_io = io.BytesIO
-    options = _READ_OPTIONS
-    if read_data is None:  # the public reader (parses the schemas on every call)
-        public = fastavro.schemaless_reader
+    return read_with(datum_reading(writer_schema, reader_schema, _direct=_direct))
 
-        def read_data(buffer: Any, writer: Any, named: Any, reader: Any, options: Any) -> Any:
-            return public(buffer, writer, reader)
+
+def read_with(reading: DatumReading) -> Callable[..., Any]:
+    """The ``read(data, start=0)`` of :func:`datum_reader` for schemas parsed already."""
+    read_data, writer, named = reading.read_data, reading.writer, reading.named
+    reader, options, bytes_io = reading.reader, reading.options, io.BytesIO
 
     def read(data: bytes, start: int = 0) -> Any:
         buffer = bytes_io(data)
@@ -494,10 +584,7 @@ def datum_reader(
         except Exception as exc:
             raise datum_error(exc, data) from None
         if buffer.tell() != len(data):
-            raise AvroDatumError(
-                f"{len(data) - buffer.tell()} of {len(data)} bytes left after the datum "
-                "(not written with this schema?)"
-            )
+            raise left_over(buffer.tell(), data)
         return datum
 
     return read
@@ -518,7 +605,9 @@ class AvroType:
         self.schema = avro_schema(typ)
         self.schema_text = json.dumps(self.schema, sort_keys=True, separators=(",", ":"))
         self.parsed = parse(self.schema)
-        self.read = datum_reader(self.schema)
+        self.reading = datum_reading(self.schema)
+        self.read = read_with(self.reading)
+        self.write_datum = datum_writer(self.schema)
         self.is_model = isinstance(typ, type) and issubclass(typ, Record)
 
     def converters(self) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
@@ -537,12 +626,10 @@ class AvroType:
     def writer(self) -> Callable[[Any], bytes]:
         """``value -> bytes`` (one schemaless datum)."""
         to_datum, _ = self.converters()
-        parsed, write, bytes_io = self.parsed, fastavro.schemaless_writer, io.BytesIO
+        write = self.write_datum
 
         def dumps(value: Any) -> bytes:
-            buffer = bytes_io()
-            write(buffer, parsed, to_datum(value))
-            return buffer.getvalue()
+            return write(to_datum(value))
 
         return dumps
 
@@ -581,19 +668,49 @@ class AvroCodec(Codec):
     def bind(self, typ: Any, context: CodecContext) -> BoundCodec:
         avro = avro_type(typ)
         _, from_datum = avro.converters()
-        read = avro.read
+        # datum_reader's read, inlined: a Python call less per message
+        reading, bytes_io = avro.reading, io.BytesIO
+        read_data, writer, named, options = (
+            reading.read_data,
+            reading.writer,
+            reading.named,
+            reading.options,
+        )
 
         def loads(data: bytes, headers: Headers = None) -> Any:
-            return from_datum(read(data))
+            buffer = bytes_io(data)
+            try:
+                datum = read_data(buffer, writer, named, None, options)
+            except Exception as exc:
+                raise datum_error(exc, data) from None
+            if buffer.tell() != len(data):
+                raise left_over(buffer.tell(), data)
+            return from_datum(datum)
 
         def loads_batch(
             datas: Sequence[bytes], headers: Any, fail: Callable[[Exception], Exception]
         ) -> list[Any]:
+            """The datums read one after another from one buffer; after each, the reader
+            must stand exactly at the datum's end. When it does not (or reading raised),
+            that message alone is decoded again by ``loads``, which decides what it is,
+            and reading goes on at the next datum's start."""
             values: list[Any] = []
             append = values.append
+            buffer = bytes_io(b"".join(datas))
+            tell, seek = buffer.tell, buffer.seek
+            end = 0
             for data in datas:
+                end += len(data)
                 try:
-                    append(from_datum(read(data)))
+                    datum = read_data(buffer, writer, named, None, options)
+                    if tell() == end:
+                        append(from_datum(datum))
+                        continue
+                except Exception:  # loads(data) below says what is wrong
+                    pass
+                seek(end)
+                try:
+                    append(loads(data))
                 except Exception as exc:
                     append(DecodeFailed(fail(exc)))
             return values
