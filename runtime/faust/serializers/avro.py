@@ -349,7 +349,7 @@ def record_from_datum(model: type[Record]) -> Callable[[dict[str, Any]], Record]
             value = datum[output]
             values[name] = value if step is None else step(value)
         record = object.__new__(model)
-        object.__setattr__(record, "__dict__", values)
+        record.__dict__.update(values)
         if validate:
             record.validate_or_raise()
         return record
