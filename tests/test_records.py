@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+from pathlib import Path
 
 import pytest
 
@@ -141,12 +142,10 @@ def test_init_hook_classes_coerce_and_validate() -> None:
         Trimmed("abcd")
 
 
-def test_mypy_sees_record_fields(tmp_path: pytest.TempPathFactory) -> None:
-    from pathlib import Path
-
+def test_mypy_sees_record_fields(tmp_path: Path) -> None:
     import mypy.api
 
-    app = Path(str(tmp_path)) / "typed_app.py"
+    app = tmp_path / "typed_app.py"
     app.write_text(
         "import faust\n"
         "class Point(faust.Record):\n"
