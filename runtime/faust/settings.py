@@ -48,6 +48,8 @@ class Settings:
     processing_guarantee: str = "at_least_once"
     #: what happens to a message that fails to decode or process: fail, skip, dead-letter
     error_policy: str = "fail"
+    #: the topic ``agent.ask()`` replies travel on (empty: ``<app id>-reply``)
+    reply_to: str = ""
     #: Confluent Schema Registry for the avro-confluent codec (``mock://name`` in tests),
     #: and extra client settings (``basic.auth.user.info`` ...)
     schema_registry_url: str | None = None

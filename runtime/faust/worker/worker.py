@@ -10,9 +10,17 @@ Commit order (at-least-once):
 3. the consumer's positions are committed, synchronously.
 
 Commits happen every ``broker_commit_interval`` seconds or ``broker_commit_every``
-messages, before partitions are revoked, and at shutdown. When processing or delivery fails,
-the worker stops without step 3 for the failed batch, so offsets never pass a message whose
-effects are not durable. Example::
+messages, before partitions are revoked, and at shutdown. A partition's commit never passes
+a message a stream still holds (a ``take`` buffer, an un-acked ``noack`` event): the
+committed offset is the lower of the consumer's position and the lowest held offset.
+
+Start-up order: create the declared topics, start every agent and task, wait until each
+agent has asked for its first batch (by then its stream chain is built, so the topics its
+``group_by``/``through`` stages consume are declared), create those topics, subscribe.
+A stream that appears later (``app.stream(topic)`` in a task) joins the subscription then.
+
+When processing or delivery fails, the worker stops without step 3 for the failed batch, so
+offsets never pass a message whose effects are not durable. Example::
 
     worker = Worker(app, compiled_agents={"wordcount.count": count})
     await worker.run()           # until request_stop() (SIGINT/SIGTERM in the CLI)
@@ -25,19 +33,21 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from confluent_kafka import TopicPartition
 
-from faust.agents import AgentFun, Task, Timer
+from faust.agents import Crontab, Task, Timer
 from faust.events import TransportMessage
+from faust.replies import Replies
 from faust.transport import open_transport
 from faust.transport.base import Consumer, Producer, TopicSpec, Transport
 from faust.worker.errors import AgentFailure, ErrorPolicy, dead_letter_topic_for
-from faust.worker.runner import AgentRunner
+from faust.worker.runner import AgentRunner, ConcurrentAgent, TaskFeed
 
 if TYPE_CHECKING:
     from faust.app import App
+    from faust.streams import BatchSource, Stream
 
 log = logging.getLogger("faust.worker")
 
@@ -46,6 +56,21 @@ IDLE_POLL_SECONDS = 0.1
 #: seconds allowed for connecting, creating topics, flushing at shutdown
 ADMIN_TIMEOUT = 15.0
 FLUSH_TIMEOUT = 60.0
+#: seconds the worker waits for every agent to reach its stream loop before subscribing
+READY_TIMEOUT = 15.0
+
+
+class StreamConsumer(Protocol):
+    """What the worker feeds: an agent's runner(s), or an ``app.stream()`` loop's feed."""
+
+    name: str
+    topics: list[str]
+
+    async def process(self, batch: list[TransportMessage]) -> None: ...
+
+    def held_offsets(self) -> dict[tuple[str, int], int]: ...
+
+    async def stop(self, timeout: float) -> None: ...
 
 
 class Worker:
@@ -55,14 +80,16 @@ class Worker:
         self,
         app: App,
         *,
-        compiled_agents: Mapping[str, AgentFun] | None = None,
+        compiled_agents: Mapping[str, Any] | None = None,
         transport: Transport | None = None,
         stop_when_idle: bool = False,
     ) -> None:
         self.app = app
         self.conf = app.conf
+        #: compiled replacements of agents (and of tasks that loop over app.stream), by name
         self.compiled_agents = dict(compiled_agents or {})
-        unknown = sorted(set(self.compiled_agents) - set(app.agents))
+        task_names = {task.name for task in app.tasks}
+        unknown = sorted(set(self.compiled_agents) - set(app.agents) - task_names)
         if unknown:
             raise AgentFailure(
                 f"the built worker has agents the app does not define: {', '.join(unknown)} "
@@ -76,9 +103,14 @@ class Worker:
         self._failed = False
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
-        self._runners: dict[str, list[AgentRunner]] = {}
+        #: every stream consumer, and by topic the ones that take its messages
+        self._consumers_all: list[StreamConsumer] = []
+        self._runners: dict[str, list[StreamConsumer]] = {}
+        self._subscribed: list[str] = []
+        self._resubscribe = False
         self._background: list[asyncio.Task[None]] = []
         self._uncommitted = 0
+        self._held_back = False
         self._last_commit = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -95,6 +127,8 @@ class Worker:
         batch: list[TransportMessage] = []
         try:
             while not self._stopping:
+                if self._resubscribe:
+                    self._subscribe()
                 batch = self._consume()
                 if batch:
                     await self._process(batch)
@@ -113,24 +147,33 @@ class Worker:
     async def _start(self) -> None:
         app, conf = self.app, self.conf
         self.transport.check_connection(conf.broker_connect_timeout)
-        partitions = self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
+        self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
         self._producer = self.transport.producer(dict(conf.producer_config))
         app.producer = self._producer
+        app.stream_attacher = self._attach_stream
+        app.reply_consumer = Replies(app, self.transport)
+        runners: list[AgentRunner | ConcurrentAgent] = []
         for agent in app.agents.values():
             fun = self.compiled_agents.get(agent.name, agent.fun)
-            runner = AgentRunner(
-                agent, fun, ErrorPolicy(agent.error_policy or conf.error_policy, app)
-            )
-            self._runners.setdefault(runner.topic, []).append(runner)
+            policy = ErrorPolicy(agent.error_policy or conf.error_policy, app)
+            instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
+            for instance in instances:
+                instance.on_new_topic = self._on_new_topic
+            runner = instances[0] if len(instances) == 1 else ConcurrentAgent(instances)
+            runners.append(runner)
+            self._add_consumer(runner)
             runner.start()
+        for task in app.tasks:
+            fun = self.compiled_agents.get(task.name, task.fun)
+            self._background.append(asyncio.create_task(self._run_task(task, fun)))
+        await self._wait_until_ready(runners)
         self._consumer = self.transport.consumer(app.id, self._consumer_config())
-        sources = sorted(self._runners)
-        if sources:
-            self._consumer.subscribe(sources, self._on_assign, self._on_revoke)
+        partitions = self._subscribe()
         for timer in app.timers:
             self._background.append(asyncio.create_task(self._run_timer(timer)))
-        for task in app.tasks:
-            self._background.append(asyncio.create_task(self._run_task(task)))
+        for crontab in app.crontabs:
+            self._background.append(asyncio.create_task(self._run_crontab(crontab)))
+        sources = self._subscribed
         compiled = sum(name in self.compiled_agents for name in app.agents)
         log.info(
             "worker for app %r on %s: %d agent(s) (%d compiled), sources %s, group %r",
@@ -138,19 +181,72 @@ class Worker:
             self.transport.description,
             len(app.agents),
             compiled,
-            ", ".join(f"{topic} ({partitions[topic]} partitions)" for topic in sources) or "none",
+            ", ".join(f"{topic} ({partitions.get(topic, '?')} partitions)" for topic in sources)
+            or "none",
             app.id,
         )
 
+    async def _wait_until_ready(self, runners: list[AgentRunner | ConcurrentAgent]) -> None:
+        """Let every agent (and task) run up to its stream loop, so its topics are known."""
+        waits = [
+            runner.wait_ready() if isinstance(runner, ConcurrentAgent) else runner.ready.wait()
+            for runner in runners
+        ]
+        try:
+            await asyncio.wait_for(asyncio.gather(*waits), READY_TIMEOUT)
+        except TimeoutError:
+            log.warning("some agents did not reach their stream loop within %.0fs", READY_TIMEOUT)
+        for _ in range(3):  # tasks that open app.stream() right away
+            await asyncio.sleep(0)
+
+    def _add_consumer(self, consumer: StreamConsumer) -> None:
+        self._consumers_all.append(consumer)
+        for topic in consumer.topics:
+            routes = self._runners.setdefault(topic, [])
+            if consumer not in routes:
+                routes.append(consumer)
+
+    def _on_new_topic(self, topic: str) -> None:
+        for consumer in self._consumers_all:
+            if topic in consumer.topics:
+                routes = self._runners.setdefault(topic, [])
+                if consumer not in routes:
+                    routes.append(consumer)
+        if topic not in self._subscribed:
+            self._resubscribe = True
+
+    def _attach_stream(self, stream: Stream[Any]) -> BatchSource:
+        """``app.stream(topic)`` in a task: a feed of its own, subscribed to the topic."""
+        topic = stream.channel.get_topic_name()
+        feed = TaskFeed(f"stream of {topic}", topic, ErrorPolicy(self.conf.error_policy, self.app))
+        feed.on_new_topic = self._on_new_topic
+        self._add_consumer(feed)
+        if self._consumer is not None and topic not in self._subscribed:
+            self._resubscribe = True
+        return feed
+
+    def _subscribe(self) -> dict[str, int]:
+        """Create the topics streams consume that do not exist yet; (re)subscribe to all."""
+        self._resubscribe = False
+        partitions = self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
+        sources = sorted(self._runners)
+        if sources and sources != self._subscribed and self._consumer is not None:
+            self._consumer.subscribe(sources, self._on_assign, self._on_revoke)
+            self._subscribed = sources
+        return partitions
+
     async def _stop(self) -> None:
-        for runners in self._runners.values():
-            for runner in runners:
-                await runner.stop(timeout=30.0)
+        for consumer in self._consumers_all:
+            await consumer.stop(timeout=30.0)
         self._commit()
         await self._close(graceful=True)
         log.info("stopped after processing %d message(s)", self.processed)
 
     async def _close(self, *, graceful: bool) -> None:
+        if self.app.reply_consumer is not None:
+            await self.app.reply_consumer.close()
+            self.app.reply_consumer = None
+        self.app.stream_attacher = None
         for task in self._background:
             task.cancel()
         for task in self._background:
@@ -173,7 +269,7 @@ class Worker:
 
     async def _process(self, batch: list[TransportMessage]) -> None:
         runners = self._runners
-        if len(runners) == 1:
+        if len(runners) == 1 and len(self._subscribed) == 1:
             for runner in next(iter(runners.values())):
                 await runner.process(batch)
         else:
@@ -189,7 +285,7 @@ class Worker:
         self._uncommitted += len(batch)
 
     def _maybe_commit(self) -> None:
-        if self._uncommitted and (
+        if (self._uncommitted or self._held_back) and (
             self._uncommitted >= self.conf.broker_commit_every
             or time.monotonic() - self._last_commit >= self.conf.broker_commit_interval
         ):
@@ -204,7 +300,10 @@ class Worker:
         positions = consumer.position(
             partitions if partitions is not None else consumer.assignment()
         )
-        offsets = [tp for tp in positions if tp.offset >= 0]
+        ready = [tp for tp in positions if tp.offset >= 0]
+        offsets = self._below_holds(ready)
+        # a stream held messages back: commit again later, when it has let them go
+        self._held_back = [tp.offset for tp in offsets] != [tp.offset for tp in ready]
         if offsets:
             consumer.commit(offsets)
             log.debug("committed %s", _describe(offsets))
@@ -230,11 +329,29 @@ class Worker:
                 offset = first_failed.get((tp.topic, tp.partition), tp.offset)
                 if offset >= 0:
                     offsets.append(TopicPartition(tp.topic, tp.partition, offset))
+            offsets = self._below_holds(offsets)
             if offsets:
                 consumer.commit(offsets)
                 log.info("committed up to the failed batch: %s", _describe(offsets))
         except Exception as exc:
             log.error("could not commit after the failure (%s); nothing committed", exc)
+
+    def _below_holds(self, offsets: list[TopicPartition]) -> list[TopicPartition]:
+        """``offsets``, each lowered to the lowest offset a stream still holds, if any."""
+        held: dict[tuple[str, int], int] = {}
+        for consumer in self._consumers_all:
+            for tp, offset in consumer.held_offsets().items():
+                held[tp] = min(offset, held.get(tp, offset))
+        if not held:
+            return offsets
+        return [
+            TopicPartition(
+                tp.topic,
+                tp.partition,
+                min(tp.offset, held.get((tp.topic, tp.partition), tp.offset)),
+            )
+            for tp in offsets
+        ]
 
     # -- rebalancing -----------------------------------------------------------------------
 
@@ -256,9 +373,17 @@ class Worker:
             except Exception:
                 log.exception("timer %s raised", timer.name)
 
-    async def _run_task(self, task: Task) -> None:
+    async def _run_crontab(self, crontab: Crontab) -> None:
+        while True:
+            await asyncio.sleep(crontab.schedule.seconds_until_next(time.time()))
+            try:
+                await crontab.fun()
+            except Exception:
+                log.exception("crontab %s raised", crontab.name)
+
+    async def _run_task(self, task: Task, fun: Any) -> None:
         try:
-            await task.fun()
+            await fun()
         except Exception:
             log.exception("task %s raised", task.name)
 
@@ -277,12 +402,16 @@ class Worker:
                 )
         for agent in self.app.agents.values():
             if (agent.error_policy or conf.error_policy) == "dead-letter":
-                source = agent.channel.get_topic_name()
-                name = dead_letter_topic_for(source)
-                specs.setdefault(
-                    name,
-                    TopicSpec(name, specs[source].partitions, conf.topic_replication_factor),
-                )
+                sources = {agent.channel.get_topic_name()}
+                for consumer in self._consumers_all:
+                    if consumer.name == agent.name:
+                        sources.update(consumer.topics)
+                for source in sorted(sources):
+                    name = dead_letter_topic_for(source)
+                    partitions = specs[source].partitions if source in specs else 1
+                    specs.setdefault(
+                        name, TopicSpec(name, partitions, conf.topic_replication_factor)
+                    )
         if not conf.topic_allow_declare:
             return []
         return list(specs.values())

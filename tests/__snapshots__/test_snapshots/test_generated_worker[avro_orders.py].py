@@ -4,7 +4,8 @@ Do not edit: rebuild with `faustc build avro_orders.py`. Run with:
     python avro_orders_worker.py worker --broker kafka://HOST:PORT
 
 Each agent's `async for` loop is fused into one loop over every consumed batch; comments
-like `# avro_orders.py:12` cite the line of avro_orders.py the code below them comes from.
+like `# avro_orders.py:12` cite the line of avro_orders.py the code below them (or beside
+them) comes from, so a traceback through an inlined function shows the user's line.
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
     load_key = orders_topic.key_loader()
     load_value = orders_topic.value_loader()
     handle_error = orders.handle_error
+    send_big_orders_topic = big_orders_topic.send_soon
     async for batch in orders.batches():
         for message in batch:
             try:
                 key = load_key(message.key())
                 value = load_value(message.value())
                 # avro_orders.py:61  .filter(lambda o: o.status is not Status.NEW)
-                if not (value.status is not Status.NEW):
+                if not (value.status is not Status.NEW):  # avro_orders.py:61
                     continue
                 # avro_orders.py:62
                 order = value
@@ -58,7 +60,7 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
                         lines=len(order.lines),
                         day=order.placed_at.date(),
                     )
-                    await big_orders_topic.send(key=order.account_id, value=summary)
+                    send_big_orders_topic(key=order.account_id, value=summary)
             except Exception as exc:
                 handle_error(exc, message, "avro_orders.py:61")
 
@@ -367,7 +369,7 @@ _generated.install(
 )
 
 
-#: the agents this worker replaces, by agent name
+#: the agents (and tasks) this worker replaces, by name
 COMPILED_AGENTS = {
     "avro_orders.find_big_orders": fused_find_big_orders,
 }

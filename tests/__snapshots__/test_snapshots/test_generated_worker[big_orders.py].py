@@ -4,7 +4,8 @@ Do not edit: rebuild with `faustc build big_orders.py`. Run with:
     python big_orders_worker.py worker --broker kafka://HOST:PORT
 
 Each agent's `async for` loop is fused into one loop over every consumed batch; comments
-like `# big_orders.py:12` cite the line of big_orders.py the code below them comes from.
+like `# big_orders.py:12` cite the line of big_orders.py the code below them (or beside
+them) comes from, so a traceback through an inlined function shows the user's line.
 """
 
 from __future__ import annotations
@@ -38,19 +39,20 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
     load_key = orders_topic.key_loader()
     load_value = orders_topic.value_loader()
     handle_error = orders.handle_error
+    send_big_orders_topic = big_orders_topic.send_soon
     async for batch in orders.batches():
         for message in batch:
             try:
                 key = load_key(message.key())
                 value = load_value(message.value())
                 # big_orders.py:39  .filter(lambda o: o.amount >= BIG)
-                if not (value.amount >= BIG):
+                if not (value.amount >= BIG):  # big_orders.py:39
                     continue
                 # big_orders.py:39  .map(to_big_order)
-                value = to_big_order(value)
+                value = to_big_order(value)  # big_orders.py:39
                 # big_orders.py:40
                 big = value
-                await big_orders_topic.send(key=big.account_id, value=big)
+                send_big_orders_topic(key=big.account_id, value=big)
             except Exception as exc:
                 handle_error(exc, message, "big_orders.py:39")
 
@@ -201,7 +203,7 @@ _generated.install(
 )
 
 
-#: the agents this worker replaces, by agent name
+#: the agents (and tasks) this worker replaces, by name
 COMPILED_AGENTS = {
     "big_orders.find_big_orders": fused_find_big_orders,
 }
