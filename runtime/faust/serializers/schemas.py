@@ -210,6 +210,11 @@ def make_batch_loader(
     A codec that can decode many payloads in one call (``BoundCodec.loads_batch``; Avro
     does) gets the whole batch; the rest are decoded one by one in the same call. Message
     headers are read only when the codec wants them (avro-confluent's header form).
+
+    Pass chunks of a few dozen messages, not a whole consumer batch: thousands of decoded
+    Records alive at once cost more in cyclic GC passes and cache misses than the batch
+    call saves (measured on the compiled avro_orders worker: whole 4,000-message batches
+    ran at ~0.55x the per-message loop, chunks of 64 at parity; see the README).
     """
     loads, bound, fail = _make_loader(typ, serializer, is_key=is_key, context=context)
     wants_headers: bool = getattr(loads, "wants_headers", False)
