@@ -133,8 +133,9 @@ class FieldPlan:
 
 
 class _ClassPlan:
-    def __init__(self, fields: list[FieldPlan]) -> None:
+    def __init__(self, fields: list[FieldPlan], validation: bool) -> None:
         self.fields = fields
+        self.validation = validation
 
 
 def canonical_module_name(module: str) -> str:
@@ -195,7 +196,6 @@ class Record(metaclass=RecordType):
     """Base class of typed records (see the module docstring)."""
 
     _options: ClassVar[ModelOptions]
-    _plan_cache: ClassVar[_ClassPlan | None] = None
     __is_model__: ClassVar[bool] = True
 
     def __init_subclass__(cls, **options: Any) -> None:
@@ -216,7 +216,7 @@ class Record(metaclass=RecordType):
             )
         merged.update(options)
         cls._options = ModelOptions(**merged)
-        cls._plan_cache = None
+        _plans.pop(cls, None)
         _collect_fields(cls)
         if cls._options.frozen:
             setattr(cls, "__setattr__", _frozen_setattr)  # noqa: B010
@@ -236,11 +236,7 @@ class Record(metaclass=RecordType):
 
     @classmethod
     def _plan(cls) -> _ClassPlan:
-        plan = cls.__dict__.get("_plan_cache")
-        if plan is None:
-            plan = _build_plan(cls)
-            cls._plan_cache = plan
-        return plan
+        return _plan_of(cls)
 
     @classmethod
     def _field_nodes(cls) -> dict[str, TypeNode]:
@@ -277,16 +273,7 @@ class Record(metaclass=RecordType):
 
     @classmethod
     def _blessed_target(cls: type[R], data: Any, preferred_type: Any) -> type[R]:
-        metadata = data.get(METADATA_KEY) if isinstance(data, dict) else None
-        if not isinstance(metadata, dict):
-            return cls
-        named = registry.get(metadata.get("ns", ""))
-        if named is None or named is cls or not issubclass(named, cls):
-            return cls
-        abstract = preferred_type is None or preferred_type is Record
-        if abstract or named._options.allow_blessed_key or named._options.polymorphic_fields:
-            return named
-        return cls
+        return _blessed_target(cls, data, preferred_type)
 
     @classmethod
     def from_data(cls: type[R], data: Mapping[str, Any], *, preferred_type: Any = None) -> R:
@@ -301,33 +288,12 @@ class Record(metaclass=RecordType):
             raise ConversionError(
                 f"expected an object for {cls.__name__}, got {type(data).__name__}"
             )
-        target = cls._blessed_target(data, preferred_type)
-        return target._decode_fields(data)
+        return _decode_fields(_blessed_target(cls, data, preferred_type), data)
 
     @classmethod
     def _decode_payload(cls: type[R], data: Mapping[str, Any], *, nested: bool = False) -> R:
         """A nested field's payload: the declared class unless a subclass is allowed."""
-        return cls._blessed_target(data, cls)._decode_fields(data)
-
-    @classmethod
-    def _decode_fields(cls: type[R], data: Mapping[str, Any]) -> R:
-        values: dict[str, Any] = {}
-        for field in cls._plan().fields:
-            raw = data.get(field.input_name, MISSING)
-            if raw is MISSING:
-                if field.descriptor.required:
-                    raise ConversionError(f"missing required field {field.input_name!r}")
-                values[field.name] = field.descriptor.make_default()
-                continue
-            try:
-                values[field.name] = field.decode(raw)
-            except ConversionError as exc:
-                raise ConversionError(f"field {field.name!r}: {exc}") from None
-        record = _new(cls)
-        record.__dict__.update(values)  # (faster than replacing __dict__; frozen-safe)
-        if cls._options.validation:
-            record.validate_or_raise()
-        return record
+        return _decode_fields(_blessed_target(cls, data, cls), data)
 
     @classmethod
     def loads(
@@ -436,6 +402,58 @@ class Record(metaclass=RecordType):
         return f"<{type(self).__name__}: {fields}>"
 
 
+# The generic path's per-message helpers are module functions over dicts keyed by class:
+# an attribute read on a Record *class* goes through the metaclass's __getattr__ hook
+# (RecordType), several times slower than a dict lookup.
+
+_plans: dict[type, _ClassPlan] = {}
+
+
+def _plan_of(cls: type[Record]) -> _ClassPlan:
+    """The class's plan, built on first use (type hints resolved then: forward references
+    work)."""
+    plan = _plans.get(cls)
+    if plan is None:
+        plan = _plans[cls] = _build_plan(cls)
+    return plan
+
+
+def _blessed_target(cls: type[R], data: Any, preferred_type: Any) -> type[R]:
+    """The class a payload becomes: ``cls``, or a subclass its ``__faust`` metadata names
+    (see the module docstring)."""
+    metadata = data.get(METADATA_KEY) if isinstance(data, dict) else None
+    if not isinstance(metadata, dict):
+        return cls
+    named = registry.get(metadata.get("ns", ""))
+    if named is None or named is cls or not issubclass(named, cls):
+        return cls
+    abstract = preferred_type is None or preferred_type is Record
+    if abstract or named._options.allow_blessed_key or named._options.polymorphic_fields:
+        return named
+    return cls
+
+
+def _decode_fields(cls: type[R], data: Mapping[str, Any]) -> R:
+    plan = _plan_of(cls)
+    values: dict[str, Any] = {}
+    for field in plan.fields:
+        raw = data.get(field.input_name, MISSING)
+        if raw is MISSING:
+            if field.descriptor.required:
+                raise ConversionError(f"missing required field {field.input_name!r}")
+            values[field.name] = field.descriptor.make_default()
+            continue
+        try:
+            values[field.name] = field.decode(raw)
+        except ConversionError as exc:
+            raise ConversionError(f"field {field.name!r}: {exc}") from None
+    record = _new(cls)
+    record.__dict__.update(values)  # (faster than replacing __dict__; frozen-safe)
+    if plan.validation:
+        record.validate_or_raise()
+    return record
+
+
 def _frozen_setattr(self: Record, name: str, value: Any) -> None:
     """``__setattr__`` of ``frozen=True`` records (the only ones that have their own)."""
     if name in self._options.descriptors:
@@ -530,7 +548,7 @@ def _build_plan(cls: type[Record]) -> _ClassPlan:
                 coerce=coercer(node) if wants_coerce else None,
             )
         )
-    return _ClassPlan(fields)
+    return _ClassPlan(fields, options.validation)
 
 
 def _identity(value: Any) -> Any:
