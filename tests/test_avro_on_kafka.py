@@ -13,8 +13,8 @@ the test process (the same ``Worker`` the CLI runs, over the real broker), shari
 registry with the test's producer and consumer, which are confluent-kafka's own
 ``AvroSerializer``/``AvroDeserializer``: the registry is a stand-in, Kafka and the wire
 format are real. The producer writes with two schema versions (the older one lacks a
-field), so the worker resolves writer schemas against its own; a second run, uncompiled,
-reads the header (GUID) form.
+field), so the worker resolves writer schemas against its own; a second run reads the
+header (GUID) form.
 """
 
 from __future__ import annotations
@@ -265,8 +265,8 @@ def test_avro_confluent_against_a_schema_registry(broker: EmbeddedBroker, tmp_pa
         worker.stop()
     assert committed(broker.bootstrap, "confluent-orders", "confluent-orders", 2) == ends
 
-    # The header form (the schema's GUID in __value_schema_id), read by the uncompiled app:
-    # compiled agents do not pass headers to their loaders yet (see README).
+    # The header form (the schema's GUID in __value_schema_id): the compiled agent passes
+    # the headers to its loader (the plan's value_headers for avro-confluent topics).
     write_headers = AvroSerializer(
         client, json.dumps(current), conf={"schema.id.serializer": header_schema_id_serializer}
     )
@@ -289,7 +289,7 @@ def test_avro_confluent_against_a_schema_registry(broker: EmbeddedBroker, tmp_pa
         assert value[:1] != b"\x00" and headers[0][0] == "__value_schema_id"
         producer.produce("confluent-orders", value, b"acct-h", headers=headers)
     assert producer.flush(30) == 0
-    reference = InProcessWorker(app, None, broker.url)
+    reference = InProcessWorker(app, built.COMPILED_AGENTS, broker.url)
     try:
         assert outputs(len(expected) + len(more)) == sorted(
             expected + expected_for(more), key=by_order

@@ -38,7 +38,7 @@ from faustc.ir import (
     Through,
     TopicRef,
 )
-from faustc.records import CodecsPlan, plan_codecs
+from faustc.records import CodecsPlan, plan_codecs, wants_headers
 from faustc.source import SourceFile
 
 
@@ -88,6 +88,9 @@ class StagePlan:
     make_event: bool
     code: str
     last: bool
+    #: pass the message headers to the key/value loader (avro-confluent's header form)
+    key_headers: bool = False
+    value_headers: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -354,6 +357,8 @@ def plan_agent(
                 make_event=make_event,
                 code="".join(lines),
                 last=last,
+                key_headers=topic is not None and wants_headers(module, topic, is_key=True),
+                value_headers=topic is not None and wants_headers(module, topic, is_key=False),
             )
         )
         if not last:

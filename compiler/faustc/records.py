@@ -408,6 +408,16 @@ def topic_codec(
 AVRO_CODECS = ("avro", "avro-confluent")
 
 
+def wants_headers(module: AppModule, topic: TopicDef, *, is_key: bool) -> bool:
+    """Does decoding the topic's keys (values) read the message headers? avro-confluent
+    does (the header form carries the schema id); so may a serializer the compiler cannot
+    read (not a string literal), which the runtime decides on."""
+    explicit = topic.key_serializer if is_key else topic.value_serializer
+    if explicit is not None and not isinstance(_literal(explicit), str):
+        return True
+    return topic_codec(topic, record_types(module), is_key=is_key)[1] == "avro-confluent"
+
+
 def unrepresentable(field: FieldInfo, codec: str, enums: dict[str, EnumDef]) -> str | None:
     """Why ``codec`` cannot carry ``field`` (None when it can)."""
     return _why(field.type, codec, field, enums)
