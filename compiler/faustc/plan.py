@@ -227,15 +227,7 @@ def plan_agent(
     loop = agent.loop
     display = module.display_name
     hoisted: list[str] = []
-    senders: dict[str, str] = {}
-
-    def sender(topic_expr: str, name: str | None = None) -> str:
-        """A hoisted ``<topic>.send_soon``: sends become one direct call."""
-        if topic_expr not in senders:
-            local = _fresh(name or f"send_{_identifier(topic_expr)}", taken)
-            hoisted.append(f"{local} = {topic_expr}.send_soon")
-            senders[topic_expr] = local
-        return senders[topic_expr]
+    sender = _Senders(module, hoisted, taken)
 
     def topic_expr(ref: TopicRef, source_expr: str) -> str:
         if ref.var is not None:
@@ -310,26 +302,23 @@ def plan_agent(
                 )
             )
             lines.append(
-                _group_by_code(
-                    display,
-                    boundary,
-                    names,
-                    hoisted,
-                    taken,
-                    sender(next_expr, f"send_stage_{number + 1}"),
-                )
+                _group_by_code(display, boundary, names, hoisted, taken, sender, next_expr)
             )
         elif isinstance(boundary, Through):
             needs_key = True
             next_expr = topic_expr(boundary.topic, current_expr)
             next_name = boundary.topic.name or module.topic(next_expr).names[0]
+            send = sender.call(
+                next_expr,
+                {
+                    "key": names.key,
+                    "value": names.value,
+                    "headers": f"{names.message}.headers() or None",
+                },
+            )
             lines.append(
                 f"# {display}:{boundary.span.line}  .through({next_name!r}): "
-                "on to the next stage\n"
-                f"{sender(next_expr, f'send_stage_{number + 1}')}(key={names.key}, "
-                f"value={names.value}, "
-                f"headers={names.message}.headers() or None)\n"
-                "continue\n"
+                f"on to the next stage\n{send}\ncontinue\n"
             )
         if last:
             replies = agent.yields and terminal != "take"  # a reply carries the request's key
@@ -402,6 +391,90 @@ def plan_agent(
     )
 
 
+class _Senders:
+    """The sends of one fused function, each a direct produce.
+
+    ``topic.send(key=k, value=v)`` (and ``send_soon``, and the sends of echo, group_by
+    and through) become ``send("topic-name", encode_key_topic(k), encode_value_topic(v))``:
+    ``send`` is the app's producer (``App.sender()``) and the two encoders are the topic's
+    own (``Topic.key_dumper()``/``value_dumper()``), bound once when the agent starts, so a
+    record costs two encoder calls and the producer's, not the chain through
+    ``Topic.send_soon`` and ``App.send_raw``. The bytes are the same: the encoders are the
+    ones ``send_soon`` uses. A topic declared with several names keeps ``send_soon`` (each
+    send raises there, as Faust's does).
+    """
+
+    def __init__(self, module: AppModule, hoisted: list[str], taken: set[str]) -> None:
+        self.module = module
+        self.hoisted = hoisted
+        self.taken = taken
+        self.send: str | None = None
+        #: topic expression -> its name (a literal when the compiler knows it)
+        self.topic_names: dict[str, str] = {}
+        #: (topic expression, "key"/"value") -> the hoisted encoder
+        self.encoders: dict[tuple[str, str], str] = {}
+        #: topic expression -> hoisted ``send_soon`` (topics with several names)
+        self.soon: dict[str, str] = {}
+
+    def _known_names(self, topic_expr: str) -> tuple[str, ...] | None:
+        for topic in self.module.topics:
+            if topic.var == topic_expr:
+                return topic.names
+        return None  # a topic the worker module declares (repartition, through("name"))
+
+    def _hoist(self, name: str, expression: str) -> str:
+        local = _fresh(name, self.taken)
+        self.hoisted.append(f"{local} = {expression}")
+        return local
+
+    def _encoded(self, topic_expr: str, part: str, text: str | None) -> str:
+        """``text`` encoded by the topic's key or value encoder (None stays None: every
+        encoder returns None for None)."""
+        if text is None or text == "None":
+            return "None"
+        encoder = self.encoders.get((topic_expr, part))
+        if encoder is None:
+            encoder = self._hoist(
+                f"encode_{part}_{_identifier(topic_expr)}", f"{topic_expr}.{part}_dumper()"
+            )
+            self.encoders[topic_expr, part] = encoder
+        return f"{encoder}({text})"
+
+    def call(self, topic_expr: str, arguments: dict[str, str]) -> str:
+        """The statement for ``topic_expr.send_soon(**arguments)`` (keyword arguments as
+        source text: ``key``, ``value``, ``partition``, ``timestamp``, ``headers``)."""
+        names = self._known_names(topic_expr)
+        if names is not None and len(names) != 1:
+            local = self.soon.get(topic_expr)
+            if local is None:
+                local = self._hoist(f"send_{_identifier(topic_expr)}", f"{topic_expr}.send_soon")
+                self.soon[topic_expr] = local
+            listed = ", ".join(f"{keyword}={text}" for keyword, text in arguments.items())
+            return f"{local}({listed})"
+        if self.send is None:
+            self.send = self._hoist("send", f"{self.module.app.var}.sender()")
+        name = self.topic_names.get(topic_expr)
+        if name is None:
+            if names is not None:
+                name = _literal(names[0])
+            else:
+                name = self._hoist(
+                    f"{_identifier(topic_expr)}_name", f"{topic_expr}.get_topic_name()"
+                )
+            self.topic_names[topic_expr] = name
+        parts = [
+            name,
+            self._encoded(topic_expr, "key", arguments.get("key")),
+            self._encoded(topic_expr, "value", arguments.get("value")),
+        ]
+        parts += [
+            f"{keyword}={arguments[keyword]}"
+            for keyword in ("partition", "timestamp", "headers")
+            if keyword in arguments
+        ]
+        return f"{self.send}({', '.join(parts)})"
+
+
 def _call(function: Function, argument: str, hoisted_name: str | None) -> str:
     """The expression applying ``function`` to ``argument`` (without awaiting a callable)."""
     if function.kind == "lambda":
@@ -421,7 +494,7 @@ def _operation_code(
     names: Names,
     hoisted: list[str],
     taken: set[str],
-    sender: Callable[..., str],
+    sender: _Senders,
     topic_expr: Callable[[TopicRef, str], str],
     source_expr: str,
     suffix: str,
@@ -432,7 +505,8 @@ def _operation_code(
     if isinstance(operation, Echo):
         lines = [f"# {display}:{line}  .echo(...)\n"]
         for ref in operation.topics:
-            lines.append(f"{sender(topic_expr(ref, source_expr))}(value={value}){marker}\n")
+            send = sender.call(topic_expr(ref, source_expr), {"value": value})
+            lines.append(f"{send}{marker}\n")
         return "".join(lines)
     if isinstance(operation, RateLimit):
         limiter = _fresh(f"rate_limit_{suffix}", taken)
@@ -473,7 +547,8 @@ def _group_by_code(
     names: Names,
     hoisted: list[str],
     taken: set[str],
-    send: str,
+    sender: _Senders,
+    next_expr: str,
 ) -> str:
     marker = f"  # {display}:{operation.span.line}"
     key = operation.key
@@ -490,11 +565,15 @@ def _group_by_code(
         )
     else:
         code = f"{names.new_key} = {_call(key, names.value, None)}{marker}\n"
-    return (
-        comment + code + f"{send}(key={names.new_key}, value={names.value}, "
-        f"headers={names.message}.headers() or None)\n"
-        "continue\n"
+    send = sender.call(
+        next_expr,
+        {
+            "key": names.new_key,
+            "value": names.value,
+            "headers": f"{names.message}.headers() or None",
+        },
     )
+    return f"{comment}{code}{send}\ncontinue\n"
 
 
 def _literal(text: str) -> str:
@@ -561,14 +640,15 @@ def inline_lambda(param: str, body: str, replacement: str) -> str:
 
 class _BodyRewriter:
     """Rewrite copied user code: ``yield x`` feeds the sinks directly, and
-    ``await topic.send(...)`` on a module-level topic becomes a direct produce."""
+    ``await topic.send(...)`` / ``topic.send_soon(...)`` on a module-level topic becomes a
+    direct produce (:class:`_Senders`)."""
 
     def __init__(
         self,
         module: AppModule,
         agent: AgentDef,
         names: Names,
-        sender: Callable[..., str],
+        sender: _Senders,
         sync_sinks: bool,
         *,
         in_take: bool,
@@ -725,23 +805,27 @@ class _Transformer(cst.CSTTransformer):
             ).body
             first = statements[0].with_changes(leading_lines=updated_node.leading_lines)
             return cst.FlattenSentinel([first, *statements[1:]])
+        # ``await topic.send(...)`` or ``topic.send_soon(...)`` as a statement
+        awaited = isinstance(value, cst.Await)
+        send_call = value.expression if isinstance(value, cst.Await) else value
         if (
-            isinstance(value, cst.Await)
-            and isinstance(value.expression, cst.Call)
-            and isinstance(value.expression.func, cst.Attribute)
-            and isinstance(value.expression.func.value, cst.Name)
-            and value.expression.func.attr.value == "send"
+            isinstance(send_call, cst.Call)
+            and isinstance(send_call.func, cst.Attribute)
+            and isinstance(send_call.func.value, cst.Name)
+            and send_call.func.attr.value == ("send" if awaited else "send_soon")
         ):
-            topic = value.expression.func.value.value
-            send_call = value.expression
-            keywords_only = all(
-                arg.keyword is not None
-                and arg.keyword.value in ("key", "value", "partition", "timestamp", "headers")
-                for arg in send_call.args
-            )
-            if topic in rewriter.topic_vars and topic not in self.rebound and keywords_only:
-                send = rewriter.sender(topic)
+            topic = send_call.func.value.value
+            arguments: dict[str, str] = {}
+            for arg in send_call.args:
+                if arg.keyword is None or arg.star or arg.keyword.value not in _SEND_KEYWORDS:
+                    return updated_node
+                arguments[arg.keyword.value] = rewriter.module_code(arg.value)
+            if topic in rewriter.topic_vars and topic not in self.rebound:
                 self.changed = True
-                new_call = send_call.with_changes(func=cst.Name(send))
-                return updated_node.with_changes(body=[cst.Expr(new_call)])
+                direct = cst.parse_expression(rewriter.sender.call(topic, arguments))
+                return updated_node.with_changes(body=[cst.Expr(direct)])
         return updated_node
+
+
+#: the keyword arguments of ``Topic.send``/``send_soon``
+_SEND_KEYWORDS = ("key", "value", "partition", "timestamp", "headers")

@@ -85,6 +85,15 @@ class Topic(Generic[KT, VT]):
     def value_serializer(self) -> str | Codec | None:
         return self.schema.value_serializer
 
+    def key_dumper(self) -> Dumper:
+        """``key -> bytes`` for this topic, as :meth:`send` encodes keys (a compiled agent
+        binds it once and calls it per record)."""
+        return self._dump_key
+
+    def value_dumper(self) -> Dumper:
+        """``value -> bytes`` for this topic, as :meth:`send` encodes values."""
+        return self._dump_value
+
     def key_loader(self) -> Loader:
         """``bytes -> key`` for this topic (chosen once; see ``faust.serializers.schemas``)."""
         return self.schema.key_loader()

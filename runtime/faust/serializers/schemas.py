@@ -152,13 +152,31 @@ def _make_loader(
     kind = type_name(typ)
     prefix = f"cannot decode {what} as {kind} with the {codec.name} codec"
     is_model = is_record_type(typ)
-    bound, _ = _bound_for(typ, codec, context)
+    bound, origin = _bound_for(typ, codec, context)
     record = kind if is_model else None
 
     def fail(exc: Exception) -> DecodeError:
         failure = error(f"{prefix}: {exc}", record=record)
         failure.__cause__ = exc
         return failure
+
+    if origin == "generated":
+        generated_loads = bound.loads  # type: ignore[union-attr]  # generated: bound is set
+
+        def loads_generated(data: bytes | None, headers: Headers = None) -> Any:
+            # the compiler's decoder, called straight; None and errors are decided only
+            # when it raised (it raises for None: msgspec takes bytes only)
+            try:
+                return generated_loads(data)
+            except Exception as exc:
+                if data is None:
+                    raise error(
+                        f"expected a {kind} {what}, got no {what} (null)", record=record
+                    ) from None
+                raise fail(exc) from exc
+
+        loads_generated.wants_headers = False  # type: ignore[attr-defined]
+        return loads_generated, bound, fail
 
     if bound is not None:
         bound_loads = bound.loads
@@ -178,6 +196,24 @@ def _make_loader(
 
         loads_bound.wants_headers = takes_headers  # type: ignore[attr-defined]
         return loads_bound, bound, fail
+
+    if typ is str and type(codec) is codecs.RawCodec:
+        # the common key: UTF-8 text (what _want_str(RawCodec.loads(data)) does, in one call)
+        def loads_utf8(data: bytes | None, headers: Headers = None) -> Any:
+            try:
+                return data.decode()  # type: ignore[union-attr]  # None: handled below
+            except UnicodeDecodeError as exc:
+                raise fail(exc) from exc
+            except AttributeError:
+                if data is None:
+                    return None
+            try:
+                return _want_str(data)
+            except Exception as exc:
+                raise fail(exc) from exc
+
+        loads_utf8.wants_headers = False  # type: ignore[attr-defined]
+        return loads_utf8, None, fail
 
     convert = make_payload_converter(typ)
     codec_loads = codec.loads
@@ -283,6 +319,25 @@ def make_dumper(
             return codecs.get_codec(own or codec).dumps_record(value)
         return codec_dumps(value)
 
+    # The common cases first, in one call: the topic's own Record type with a bound
+    # codec (a compiled worker's generated encoder), and text on a raw topic.
+    if bound_dumps is not None:
+        dumps_bound = bound_dumps
+
+        def dumps_record_type(value: Any) -> bytes | None:
+            if type(value) is typ:
+                return dumps_bound(value)
+            return dumps(value)
+
+        return dumps_record_type
+    if type(codec) is codecs.RawCodec:
+
+        def dumps_text(value: Any) -> bytes | None:
+            if type(value) is str:
+                return value.encode()
+            return dumps(value)
+
+        return dumps_text
     return dumps
 
 

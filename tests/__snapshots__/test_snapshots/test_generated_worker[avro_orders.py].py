@@ -40,7 +40,9 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
     load_key = orders_topic.key_loader()
     load_value = orders_topic.value_loader()
     handle_error = orders.handle_error
-    send_big_orders_topic = big_orders_topic.send_soon
+    send = app.sender()
+    encode_key_big_orders_topic = big_orders_topic.key_dumper()
+    encode_value_big_orders_topic = big_orders_topic.value_dumper()
     async for batch in orders.batches():
         for message in batch:
             try:
@@ -60,7 +62,7 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
                         lines=len(order.lines),
                         day=order.placed_at.date(),
                     )
-                    send_big_orders_topic(key=order.account_id, value=summary)
+                    send("avro-big-orders", encode_key_big_orders_topic(order.account_id), encode_value_big_orders_topic(summary))
             except Exception as exc:
                 handle_error(exc, message, "avro_orders.py:61")
 

@@ -39,7 +39,9 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
     load_key = orders_topic.key_loader()
     load_value = orders_topic.value_loader()
     handle_error = orders.handle_error
-    send_big_orders_topic = big_orders_topic.send_soon
+    send = app.sender()
+    encode_key_big_orders_topic = big_orders_topic.key_dumper()
+    encode_value_big_orders_topic = big_orders_topic.value_dumper()
     async for batch in orders.batches():
         for message in batch:
             try:
@@ -52,7 +54,7 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
                 value = to_big_order(value)  # big_orders.py:39
                 # big_orders.py:40
                 big = value
-                send_big_orders_topic(key=big.account_id, value=big)
+                send("big-orders", encode_key_big_orders_topic(big.account_id), encode_value_big_orders_topic(big))
             except Exception as exc:
                 handle_error(exc, message, "big_orders.py:39")
 

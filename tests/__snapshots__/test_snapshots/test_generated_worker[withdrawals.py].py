@@ -56,8 +56,12 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
     load_value_1 = withdrawals_topic.value_loader()
     load_value_2 = track_users_repartition.value_loader()
     handle_error = withdrawals.handle_error
-    send_stage_2 = track_users_repartition.send_soon
-    send_alerts_topic = alerts_topic.send_soon
+    send = app.sender()
+    track_users_repartition_name = track_users_repartition.get_topic_name()
+    encode_key_track_users_repartition = track_users_repartition.key_dumper()
+    encode_value_track_users_repartition = track_users_repartition.value_dumper()
+    encode_key_alerts_topic = alerts_topic.key_dumper()
+    encode_value_alerts_topic = alerts_topic.value_dumper()
     async for batch in withdrawals.batches():
         # stage 1: the messages of 'withdrawals', then .group_by() to stage 2
         if batch and batch[0].topic() == "withdrawals":
@@ -70,7 +74,7 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
                         continue
                     # withdrawals.py:32  .group_by(...): on to the next stage
                     new_key = value.user  # withdrawals.py:32
-                    send_stage_2(key=new_key, value=value, headers=message.headers() or None)
+                    send(track_users_repartition_name, encode_key_track_users_repartition(new_key), encode_value_track_users_repartition(value), headers=message.headers() or None)
                     continue
                 except Exception as exc:
                     handle_error(exc, message, "withdrawals.py:32")
@@ -85,7 +89,7 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
                 after = before + withdrawal.amount
                 user_totals[withdrawal.user] = after
                 if before <= LIMIT < after:
-                    send_alerts_topic(key=withdrawal.user, value=f"{withdrawal.user} over {LIMIT}")
+                    send("withdrawal-alerts", encode_key_alerts_topic(withdrawal.user), encode_value_alerts_topic(f"{withdrawal.user} over {LIMIT}"))
             except Exception as exc:
                 handle_error(exc, message, "withdrawals.py:32")
 
