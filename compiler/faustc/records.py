@@ -506,6 +506,18 @@ class RecordCodecPlan:
     functions: str
     generated: bool
     avro: str | None = None
+    #: ``encode_<record>_avro``, writing the datum's bytes straight, when every field of
+    #: the Record's Avro schema is a primitive (see :func:`_plan_avro_writer`)
+    avro_writer: AvroWriterPlan | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AvroWriterPlan:
+    #: the function's source
+    code: str
+    #: the canonical text of the schema it writes (the runtime uses the function only
+    #: when the Record's schema at run time is exactly this one)
+    schema_text: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -558,6 +570,11 @@ def plan_codecs(module: AppModule) -> CodecsPlan | None:
             _plan_record(records[name], records, module.display_name),
             avro=(
                 _plan_avro_record(records[name], records, module.display_name)
+                if name in with_avro
+                else None
+            ),
+            avro_writer=(
+                _plan_avro_writer(module, records[name], module.display_name)
                 if name in with_avro
                 else None
             ),
@@ -973,6 +990,107 @@ def _plan_avro_record(info: RecordInfo, records: dict[str, RecordInfo], display_
         "    return record",
     ]
     return "\n".join(lines) + "\n"
+
+
+#: Avro primitive -> (the Python type a field value must have exactly, how its bytes are
+#: written: the names of locals the writer makes, then the parts of the datum's bytes)
+_AVRO_WRITES: dict[str, tuple[str, Callable[[str], tuple[list[str], list[str]]]]] = {
+    "string": (
+        "str",
+        lambda v: ([f"{v}_utf8 = {v}.encode()"], [f"_avro_long(len({v}_utf8))", f"{v}_utf8"]),
+    ),
+    "bytes": ("bytes", lambda v: ([], [f"_avro_long(len({v}))", v])),
+    "long": ("int", lambda v: ([], [f"_avro_long({v})"])),
+    "double": ("float", lambda v: ([], [f"_avro_double({v})"])),
+    "boolean": ("bool", lambda v: ([], [f'(b"\\x01" if {v} else b"\\x00")'])),
+}
+#: the union branches as whole bytes, for ``["null", T]`` / ``[T, "null"]`` fields
+_AVRO_OPTIONAL_WRITES = {
+    "string": "_avro_string({v})",
+    "bytes": "_avro_long(len({v})) + {v}",
+    "long": "_avro_long({v})",
+    "double": "_avro_double({v})",
+    "boolean": '(b"\\x01" if {v} else b"\\x00")',
+}
+
+
+def _plan_avro_writer(
+    module: AppModule, info: RecordInfo, display_name: str
+) -> AvroWriterPlan | None:
+    """``encode_<record>_avro(record) -> bytes``: the bytes fastavro writes for the Record's
+    datum, written straight (zigzag varints, UTF-8 strings, little-endian doubles), when
+    every field of its schema is a primitive or a primitive-or-null union; None otherwise
+    (fastavro writes those Records). A value whose type is not exactly the one its field
+    declares (an ``int`` in a ``float`` field, a subclass of ``str``, ...) makes the
+    function hand the whole datum to fastavro, so what fastavro accepts, coerces or
+    rejects stays its decision."""
+    from faustc.diagnostics import CompileError
+    from faustc.schema import record_schema
+
+    try:
+        schema = record_schema(module, info.name)
+    except CompileError:
+        return None
+    by_output = {field.output_name: field for field in info.fields if not field.exclude}
+    snake = _snake(info.name)
+    reads: list[str] = []
+    checks: list[str] = []
+    prepared: list[str] = []
+    parts: list[str] = []
+    for entry in schema["fields"]:
+        field = by_output.get(entry["name"])
+        if field is None:
+            return None
+        var = f"f_{field.name}"
+        avro_type = entry["type"]
+        reads.append(f"    {var} = record.{field.name}")
+        if isinstance(avro_type, str) and avro_type in _AVRO_WRITES:
+            python_type, write = _AVRO_WRITES[avro_type]
+            checks.append(f"type({var}) is {python_type}")
+            locals_, written = write(var)
+            prepared += [f"    {line}" for line in locals_]
+            parts += written
+        elif (
+            isinstance(avro_type, list)
+            and len(avro_type) == 2
+            and "null" in avro_type
+            and all(isinstance(branch, str) for branch in avro_type)
+        ):
+            (other,) = [branch for branch in avro_type if branch != "null"]
+            if other not in _AVRO_OPTIONAL_WRITES:
+                return None
+            python_type = _AVRO_WRITES[other][0]
+            checks.append(f"({var} is None or type({var}) is {python_type})")
+            # the branch index (a long: 0 -> 0x00, 1 -> 0x02) of null and of the value
+            null_index, value_index = (
+                ('b"\\x00"', 'b"\\x02"') if avro_type[0] == "null" else ('b"\\x02"', 'b"\\x00"')
+            )
+            written_value = _AVRO_OPTIONAL_WRITES[other].format(v=var)
+            parts.append(f"({null_index} if {var} is None else {value_index} + {written_value})")
+        else:
+            return None
+    line = info.definition.span.line
+    lines = [
+        f"_avro_write_{snake} = _avro.avro_type(app_module.{info.name}).write_datum",
+        "",
+        "",
+        f"def encode_{snake}_avro(record: Any) -> bytes:",
+        f'    """{info.name} -> its Avro datum, the bytes fastavro writes ({display_name}:{line});',
+        '    a value of another type than its field declares: fastavro writes the datum."""',
+        *reads,
+        "    if not (",
+        "        " + "\n        and ".join(checks),
+        "    ):",
+        f"        return _avro_write_{snake}(_avro_datum_{snake}(record))",
+        *prepared,
+        '    return b"".join(',
+        "        (",
+        *[f"            {part}," for part in parts],
+        "        )",
+        "    )",
+    ]
+    text = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+    return AvroWriterPlan("\n".join(lines) + "\n", text)
 
 
 def _json_string(text: str) -> str:

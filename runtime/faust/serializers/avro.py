@@ -590,6 +590,39 @@ def read_with(reading: DatumReading) -> Callable[..., Any]:
     return read
 
 
+# -- writing primitives straight (the compiler's generated writers use these) ---------------
+
+#: the longs -64..63, whose zigzag varint is one byte, by ``n + 64``
+_ONE_BYTE_LONGS = tuple(bytes(((n << 1) ^ (n >> 63),)) for n in range(-64, 64))
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+write_double = struct.Struct("<d").pack
+
+
+def write_long(n: int) -> bytes:
+    """An Avro ``long`` (or ``int``): zigzag, then a base-128 varint, as fastavro writes it.
+
+    >>> write_long(-1), write_long(64)
+    (b'\\x01', b'\\x80\\x01')
+    """
+    if -64 <= n < 64:
+        return _ONE_BYTE_LONGS[n + 64]
+    if not _LONG_MIN <= n <= _LONG_MAX:
+        raise OverflowError("Python int too large to convert to C long")
+    n = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def write_string(text: str) -> bytes:
+    """An Avro ``string``: its UTF-8 length as a long, then the bytes."""
+    utf8 = text.encode()
+    return write_long(len(utf8)) + utf8
+
+
 # -- one type's Avro codec -------------------------------------------------------------------
 
 
@@ -624,7 +657,17 @@ class AvroType:
         return to_datum(node) or _identity, from_datum(node) or _identity
 
     def writer(self) -> Callable[[Any], bytes]:
-        """``value -> bytes`` (one schemaless datum)."""
+        """``value -> bytes`` (one schemaless datum) for values of exactly this type."""
+        if self.is_model:
+            from faust.serializers import generated
+
+            installed = generated.lookup(self.typ)
+            if (
+                installed is not None
+                and installed.avro_dumps is not None
+                and installed.avro_schema == self.schema_text
+            ):
+                return installed.avro_dumps
         to_datum, _ = self.converters()
         write = self.write_datum
 
