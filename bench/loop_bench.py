@@ -34,10 +34,9 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH / "apps"))
 
+import raw_loops  # noqa: E402
 from confluent_kafka import Message, Producer  # noqa: E402
 from data import avro_value, json_value, make_orders  # noqa: E402
-
-import raw_loops  # noqa: E402
 
 from faust.transport.kafka import KafkaProducer  # noqa: E402
 
@@ -83,8 +82,11 @@ class BatchesOnly:
 
 def build_worker(scenario: str, out: Path) -> Any:
     subprocess.run(
-        [sys.executable, "-m", "faustc", "build", "--no-typecheck"]
-        + [str(BENCH / "apps" / f"{scenario}.py"), "-o", str(out)],
+        [
+            sys.executable,
+            *("-m", "faustc", "build", "--no-typecheck"),
+            *(str(BENCH / "apps" / f"{scenario}.py"), "-o", str(out)),
+        ],
         check=True,
         capture_output=True,
     )
