@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ScopeProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, ScopeProvider
 
 from faustc import __version__
 from faustc.ir import (
@@ -33,12 +33,20 @@ from faustc.ir import (
     Filter,
     Function,
     GroupBy,
+    Map,
     RateLimit,
     StreamOperation,
     Through,
     TopicRef,
 )
-from faustc.records import CodecsPlan, plan_codecs, wants_headers
+from faustc.records import (
+    CodecsPlan,
+    RecordInfo,
+    plan_codecs,
+    record_types,
+    topic_codec,
+    wants_headers,
+)
 from faustc.source import SourceFile
 
 
@@ -91,6 +99,9 @@ class StagePlan:
     #: pass the message headers to the key/value loader (avro-confluent's header form)
     key_headers: bool = False
     value_headers: bool = False
+    #: the stage reads only fields of the decoded Record before a map replaces it, so it
+    #: decodes to an object with those attributes, not the Record (``fields_only=True``)
+    fields_only: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -170,7 +181,11 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
         "COMPILED_AGENTS",
     }
     internal: list[InternalTopic] = []
-    agents = tuple(plan_agent(module, agent, internal, taken_globals) for agent in module.agents)
+    codecs = plan_codecs(module)
+    views = {record.name for record in codecs.records if record.view} if codecs else set()
+    agents = tuple(
+        plan_agent(module, agent, internal, taken_globals, views) for agent in module.agents
+    )
     user_imports = {module.app.var}
     for agent in module.agents:
         user_imports.add(agent.topic_var)
@@ -208,7 +223,7 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
             if used
         ),
         agents=agents,
-        codecs=plan_codecs(module),
+        codecs=codecs,
     )
 
 
@@ -221,6 +236,7 @@ def plan_agent(
     agent: AgentDef,
     internal: list[InternalTopic],
     taken_globals: set[str],
+    views: set[str] | None = None,
 ) -> AgentPlan:
     taken = set(agent.names_used) | set(module.module_names)
     names = Names(*(_fresh(base, taken) for base in INTERNAL_NAMES))
@@ -249,6 +265,12 @@ def plan_agent(
     noack = any(op.kind == "noack" for op in loop.operations)
     uses_event = agent.uses_current_event
     terminal = loop.terminal.kind
+
+    records = record_types(module)
+
+    def make_event_of(last: bool) -> bool:
+        return (last and (terminal == "events" or noack)) or uses_event
+
     # Split the chain into stages at each boundary.
     stage_ops: list[list[StreamOperation]] = [[]]
     for operation in loop.operations:
@@ -324,8 +346,14 @@ def plan_agent(
             replies = agent.yields and terminal != "take"  # a reply carries the request's key
             needs_key = needs_key or terminal in ("items", "events") or replies
         topic = module.topic_named(current_name)
+        fields_only = None
+        if topic is not None and not make_event_of(last):
+            record, codec = topic_codec(topic, records, is_key=False)
+            body_ops = operations if last else operations[:-1]
+            if record is not None and record in (views or ()) and codec == "json":
+                fields_only = _fields_read_before_map(body_ops, records[record])
         key_can_fail = topic is not None and topic.key_type not in (None, "bytes")
-        make_event = (last and (terminal == "events" or noack)) or uses_event
+        make_event = make_event_of(last)
         decode_key = (
             needs_key
             or make_event
@@ -346,6 +374,7 @@ def plan_agent(
                 make_event=make_event,
                 code="".join(lines),
                 last=last,
+                fields_only=fields_only,
                 key_headers=topic is not None and wants_headers(module, topic, is_key=True),
                 value_headers=topic is not None and wants_headers(module, topic, is_key=False),
             )
@@ -473,6 +502,51 @@ class _Senders:
             if keyword in arguments
         ]
         return f"{self.send}({', '.join(parts)})"
+
+
+def _fields_read_before_map(operations: list[StreamOperation], record: RecordInfo) -> str | None:
+    """Do the stage's first operations only read fields of the decoded Record, up to a map
+    that replaces it? Then it never needs the Record itself: return why, for a comment in
+    the generated code (None: it may need the Record)."""
+    fields = {field.name for field in record.fields}
+    for operation in operations:
+        if not isinstance(operation, Filter | Map):
+            return None
+        function = operation.function
+        if function.kind != "lambda" or function.param is None or function.body is None:
+            return None
+        if not _reads_only_attributes(function.param, function.body, fields):
+            return None
+        if isinstance(operation, Map):
+            return (
+                f"up to .map() (line {operation.span.line}) only fields of {record.name} are read"
+            )
+    return None
+
+
+def _reads_only_attributes(param: str, body: str, fields: set[str]) -> bool:
+    """Is every use of ``param`` in ``lambda param: body`` a read ``param.<one of fields>``?"""
+    module = cst.parse_module(f"(lambda {param}: {body})\n")
+    wrapper = MetadataWrapper(module)
+    scopes = wrapper.resolve(ScopeProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    statement = wrapper.module.body[0]
+    assert isinstance(statement, cst.SimpleStatementLine)
+    expression = statement.body[0]
+    assert isinstance(expression, cst.Expr) and isinstance(expression.value, cst.Lambda)
+    scope = scopes[expression.value.body]
+    assert scope is not None
+    for assignment in scope.assignments[param]:
+        for access in assignment.references:
+            node = access.node
+            parent = parents.get(node)
+            if not (
+                isinstance(parent, cst.Attribute)
+                and parent.value is node
+                and parent.attr.value in fields
+            ):
+                return False
+    return True
 
 
 def _call(function: Function, argument: str, hoisted_name: str | None) -> str:

@@ -506,6 +506,9 @@ class RecordCodecPlan:
     functions: str
     generated: bool
     avro: str | None = None
+    #: ``view_<record>_json`` exists: the mirror struct can stand in for the Record where
+    #: code only reads its fields (every field is the mirror's value as it is)
+    view: bool = False
     #: ``encode_<record>_avro``, writing the datum's bytes straight, when every field of
     #: the Record's Avro schema is a primitive (see :func:`_plan_avro_writer`)
     avro_writer: AvroWriterPlan | None = None
@@ -723,8 +726,11 @@ def _plan_record(
     hoisted: list[str] = []
     values: list[tuple[str, str]] = []
     payload: list[str] = []
+    #: every field is the mirror's value as it is (no conversion, no default): fused code
+    #: that only reads fields may take the mirror instead of the Record (view_<record>_json)
+    verbatim = True
     for field in info.fields:
-        attr = f"f_{field.name}"
+        attr = field.name  # Record fields never start with "_"; the metadata is "_faust"
         mirror = None if _needs_generic(field) else _mirror_type(field.type, records)
         decode = f"s.{attr}"
         if mirror is not None:
@@ -754,6 +760,7 @@ def _plan_record(
                 + (f", msgspec.field({rename.rstrip(', ')})" if rename else "")
                 + "),"
             )
+        verbatim = verbatim and decode == f"s.{attr}"
         values.append((field.name, decode))
         if not field.exclude:
             encode = _encode_expr(field.type, f"record.{field.name}", records)
@@ -764,8 +771,7 @@ def _plan_record(
                 encode = f"_{snake}_{field.name}_encode(record.{field.name})"
             payload.append(f"        {_q(field.output_name)}: {encode},")
     mirror_lines.append(
-        '        ("faust_metadata", msgspec.Raw, '
-        'msgspec.field(name="__faust", default=_NO_METADATA)),'
+        '        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),'
     )
     mirror_lines += ["    ],", "    kw_only=True,", ")"]
     include_metadata = _literal(info.options.get("include_metadata")) is not False
@@ -779,9 +785,9 @@ def _plan_record(
         "",
         f"def _build_{snake}(s: Any) -> Any:",
         "    if (",
-        "        s.faust_metadata is not _NO_METADATA",
-        f"        and s.faust_metadata != _{snake.upper()}_METADATA",
-        f"        and _generated.blessed({cls}, s.faust_metadata)",
+        "        s._faust is not _NO_METADATA",
+        f"        and s._faust != _{snake.upper()}_METADATA",
+        f"        and _generated.blessed({cls}, s._faust)",
         "    ):",
         "        raise _generated.Fallback  # a subclass named by __faust: the generic path",
         *_make_record(info, cls, values, validation),
@@ -796,6 +802,22 @@ def _plan_record(
         f"        return _build_{snake}(_parse_{snake}_json(data))",
         "    except _generated.Fallback:",
         f"        return {cls}.from_data(_json_loads(data), preferred_type={cls})",
+    ]
+    view = verbatim and not validation
+    if view:
+        lines += [
+            "",
+            "",
+            f"def view_{snake}_json(data: bytes) -> Any:",
+            f'    """JSON bytes -> {info.name} fields as attributes ({display_name}:{line}), for',
+            "    code that reads nothing else: the msgspec struct (its values are the Record's),",
+            f'    or the {info.name} itself when __faust names another class."""',
+            f"    s = _parse_{snake}_json(data)",
+            f"    if s._faust is _NO_METADATA or s._faust == _{snake.upper()}_METADATA:",
+            "        return s",
+            f"    return decode_{snake}_json(data)",
+        ]
+    lines += [
         "",
         "",
         f"def _payload_{snake}(record: Any) -> Any:",
@@ -812,7 +834,8 @@ def _plan_record(
         "",
         f"def encode_{snake}_json(record: Any) -> bytes:",
         f'    """{info.name} -> JSON bytes, as Faust writes them."""',
-        f"    return _json_dumps(_payload_{snake}(record))",
+        f"    payload = _payload_{snake}(record)",
+        "    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)",
     ]
     return RecordCodecPlan(
         name=info.name,
@@ -820,6 +843,7 @@ def _plan_record(
         mirror="\n".join(mirror_lines) + "\n",
         functions="\n".join(lines) + "\n",
         generated=True,
+        view=view,
     )
 
 

@@ -98,9 +98,11 @@ class Topic(Generic[KT, VT]):
         """``bytes -> key`` for this topic (chosen once; see ``faust.serializers.schemas``)."""
         return self.schema.key_loader()
 
-    def value_loader(self) -> Loader:
-        """``bytes -> value`` for this topic."""
-        return self.schema.value_loader()
+    def value_loader(self, *, fields_only: bool = False) -> Loader:
+        """``bytes -> value`` for this topic. ``fields_only``: the caller only reads a
+        Record value's fields, so it may get an object with those attributes instead of
+        the Record (see ``faust.serializers.schemas.make_loader``)."""
+        return self.schema.value_loader(fields_only=fields_only)
 
     def key_batch_loader(self) -> BatchLoader:
         """``messages -> [key or DecodeFailed, ...]`` for a whole consumer batch."""

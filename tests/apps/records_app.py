@@ -128,6 +128,21 @@ class AvroPrimitives(faust.Record, namespace="records.AvroPrimitives", serialize
     hidden: int = FieldDescriptor(default=7, exclude=True)
 
 
+class Flat(faust.Record, namespace="records.Flat"):
+    """Fields taken from the JSON as they are: code reading only fields may get a view."""
+
+    name: str
+    count: int
+    ratio: float
+    ok: bool
+
+
+class FlatPlus(Flat, namespace="records.FlatPlus", allow_blessed_key=True):
+    """A subclass a message may name in its ``__faust`` metadata (then it is what decodes)."""
+
+    extra: str = ""
+
+
 class FrozenKey(faust.Record, namespace="records.FrozenKey", serializer="avro", frozen=True):
     region: str
     shard: int
@@ -137,6 +152,7 @@ everything_topic = app.topic("everything", value_type=Everything)
 avro_everything_topic = app.topic("avro-everything", key_type=FrozenKey, value_type=AvroEverything)
 readings_topic = app.topic("readings", key_type=str, value_type=Reading)
 primitives_topic = app.topic("avro-primitives", value_type=AvroPrimitives)
+flat_topic = app.topic("flat", value_type=Flat)
 out_topic = app.topic("out", value_type=Everything)
 
 

@@ -176,6 +176,9 @@ def _json_default(obj: Any) -> Any:
 
 
 #: datetimes go through _json_default (Faust's isoformat form); str keys of int etc. allowed
+#: what orjson calls for values it does not encode natively (compiled encoders pass it)
+json_default = _json_default
+
 JSON_OPTIONS = (
     orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 )

@@ -42,6 +42,9 @@ class GeneratedCodecs:
 
     json_loads: Callable[[bytes], Any] | None = None
     json_dumps: Callable[[Any], bytes] | None = None
+    #: JSON bytes -> an object with the Record's fields as attributes (cheaper than the
+    #: Record), for code that only reads fields (``Topic.value_loader(fields_only=True)``)
+    json_view: Callable[[bytes], Any] | None = None
     to_avro: Callable[[Any], dict[str, Any]] | None = None
     from_avro: Callable[[dict[str, Any]], Any] | None = None
     #: Record -> the bytes of its Avro datum, written straight; used only while the

@@ -115,13 +115,17 @@ def make_payload_converter(typ: Any) -> Callable[[Any], Any]:
 
 
 def _bound_for(
-    typ: Any, codec: codecs.Codec, context: CodecContext
+    typ: Any, codec: codecs.Codec, context: CodecContext, *, fields_only: bool = False
 ) -> tuple[BoundCodec | None, str]:
-    """The specialised codec for ``typ`` (generated, or the codec's own), and its origin."""
+    """The specialised codec for ``typ`` (generated, or the codec's own), and its origin.
+
+    ``fields_only``: the caller only reads the Record's fields, so a generated "view" (an
+    object with the same attributes, cheaper to make) may stand in for the Record."""
     if is_record_type(typ) and codec is codecs.codecs.get("json"):
         installed = generated.lookup(typ)
         if installed is not None and installed.json_loads and installed.json_dumps:
-            return BoundCodec(installed.json_loads, installed.json_dumps), "generated"
+            loads = installed.json_view if fields_only and installed.json_view else None
+            return BoundCodec(loads or installed.json_loads, installed.json_dumps), "generated"
     bound = codec.bind(typ, context)
     return bound, "bound" if bound is not None else "generic"
 
@@ -132,9 +136,15 @@ def make_loader(
     *,
     is_key: bool = False,
     context: CodecContext | None = None,
+    fields_only: bool = False,
 ) -> Loader:
-    """A function decoding one key (``is_key``) or value of type ``typ``."""
-    return _make_loader(typ, serializer, is_key=is_key, context=context)[0]
+    """A function decoding one key (``is_key``) or value of type ``typ``.
+
+    ``fields_only``: the caller reads nothing of a Record but its fields (``value.amount``),
+    so the loader may return an object with the Record's field values as attributes instead
+    of the Record (a compiled worker's msgspec struct: no Record to build). Decoding fails
+    exactly when it fails for the Record."""
+    return _make_loader(typ, serializer, is_key=is_key, context=context, fields_only=fields_only)[0]
 
 
 def _make_loader(
@@ -143,6 +153,7 @@ def _make_loader(
     *,
     is_key: bool,
     context: CodecContext | None,
+    fields_only: bool = False,
 ) -> tuple[Loader, BoundCodec | None, Callable[[Exception], DecodeError]]:
     """The loader, the bound codec it uses (if any), and ``fail(exc) -> DecodeError``."""
     codec = codecs.get_codec(serializer)
@@ -152,7 +163,7 @@ def _make_loader(
     kind = type_name(typ)
     prefix = f"cannot decode {what} as {kind} with the {codec.name} codec"
     is_model = is_record_type(typ)
-    bound, origin = _bound_for(typ, codec, context)
+    bound, origin = _bound_for(typ, codec, context, fields_only=fields_only)
     record = kind if is_model else None
 
     def fail(exc: Exception) -> DecodeError:
@@ -400,9 +411,12 @@ class Schema:
             context=self._context(True),
         )
 
-    def value_loader(self) -> Loader:
+    def value_loader(self, *, fields_only: bool = False) -> Loader:
         return make_loader(
-            self.value_type, self.value_serializer or "json", context=self._context(False)
+            self.value_type,
+            self.value_serializer or "json",
+            context=self._context(False),
+            fields_only=fields_only,
         )
 
     def key_batch_loader(self) -> BatchLoader:

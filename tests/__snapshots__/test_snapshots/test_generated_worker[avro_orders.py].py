@@ -74,9 +74,12 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # converters and, when every field is a primitive, a writer of the datum's bytes.
 # Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
+from orjson import dumps as _orjson_dumps  # noqa: E402
 
 from faust.models import typeinfo as _ti  # noqa: E402
 from faust.serializers import generated as _generated  # noqa: E402
+from faust.serializers.codecs import JSON_OPTIONS as _JSON_OPTIONS  # noqa: E402
+from faust.serializers.codecs import json_default as _json_default  # noqa: E402
 from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
 from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
 
@@ -89,10 +92,10 @@ _NO_METADATA = msgspec.Raw()
 _LineJSON = msgspec.defstruct(
     "LineJSON",
     [
-        ("f_sku", str, msgspec.field(name="sku")),
-        ("f_quantity", int, msgspec.field(name="quantity")),
-        ("f_price", Any, msgspec.field(name="price")),
-        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+        ("sku", str),
+        ("quantity", int),
+        ("price", Any),
+        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
     ],
     kw_only=True,
 )
@@ -104,15 +107,15 @@ _LINE_METADATA = msgspec.Raw(b'{"ns":"shop.Line"}')
 
 def _build_line(s: Any) -> Any:
     if (
-        s.faust_metadata is not _NO_METADATA
-        and s.faust_metadata != _LINE_METADATA
-        and _generated.blessed(app_module.Line, s.faust_metadata)
+        s._faust is not _NO_METADATA
+        and s._faust != _LINE_METADATA
+        and _generated.blessed(app_module.Line, s._faust)
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Line)
-    record.sku = s.f_sku
-    record.quantity = s.f_quantity
-    record.price = _ti.parse_decimal(s.f_price)
+    record.sku = s.sku
+    record.quantity = s.quantity
+    record.price = _ti.parse_decimal(s.price)
     return record
 
 
@@ -137,7 +140,8 @@ def _payload_line(record: Any) -> Any:
 
 def encode_line_json(record: Any) -> bytes:
     """Line -> JSON bytes, as Faust writes them."""
-    return _json_dumps(_payload_line(record))
+    payload = _payload_line(record)
+    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
 # Avro: datum <-> Line; fastavro reads and writes the bytes (the datum is the dict
@@ -164,14 +168,14 @@ def _avro_record_line(datum: Any) -> Any:
 _OrderJSON = msgspec.defstruct(
     "OrderJSON",
     [
-        ("f_order_id", Any, msgspec.field(name="order_id")),
-        ("f_account_id", str, msgspec.field(name="account_id")),
-        ("f_placed_at", Any, msgspec.field(name="placed_at")),
-        ("f_status", Any, msgspec.field(name="status")),
-        ("f_lines", list[_LineJSON], msgspec.field(name="lines")),
-        ("f_tags", dict[str, str], msgspec.field(name="tags")),
-        ("f_note", str | None | msgspec.UnsetType, msgspec.field(name="note", default=msgspec.UNSET)),
-        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+        ("order_id", Any),
+        ("account_id", str),
+        ("placed_at", Any),
+        ("status", Any),
+        ("lines", list[_LineJSON]),
+        ("tags", dict[str, str]),
+        ("note", str | None | msgspec.UnsetType, msgspec.field(default=msgspec.UNSET)),
+        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
     ],
     kw_only=True,
 )
@@ -186,19 +190,19 @@ _ORDER_METADATA = msgspec.Raw(b'{"ns":"shop.Order"}')
 
 def _build_order(s: Any) -> Any:
     if (
-        s.faust_metadata is not _NO_METADATA
-        and s.faust_metadata != _ORDER_METADATA
-        and _generated.blessed(app_module.Order, s.faust_metadata)
+        s._faust is not _NO_METADATA
+        and s._faust != _ORDER_METADATA
+        and _generated.blessed(app_module.Order, s._faust)
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Order)
-    record.order_id = _ti.parse_uuid(s.f_order_id)
-    record.account_id = s.f_account_id
-    record.placed_at = _order_placed_at_decode(s.f_placed_at)
-    record.status = _order_status_enum(s.f_status)
-    record.lines = [_build_line(item) for item in s.f_lines]
-    record.tags = s.f_tags
-    record.note = _order_note_default() if s.f_note is msgspec.UNSET else s.f_note
+    record.order_id = _ti.parse_uuid(s.order_id)
+    record.account_id = s.account_id
+    record.placed_at = _order_placed_at_decode(s.placed_at)
+    record.status = _order_status_enum(s.status)
+    record.lines = [_build_line(item) for item in s.lines]
+    record.tags = s.tags
+    record.note = _order_note_default() if s.note is msgspec.UNSET else s.note
     return record
 
 
@@ -227,7 +231,8 @@ def _payload_order(record: Any) -> Any:
 
 def encode_order_json(record: Any) -> bytes:
     """Order -> JSON bytes, as Faust writes them."""
-    return _json_dumps(_payload_order(record))
+    payload = _payload_order(record)
+    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
 # Avro: datum <-> Order; fastavro reads and writes the bytes (the datum is the dict
@@ -266,12 +271,12 @@ def _avro_record_order(datum: Any) -> Any:
 _BigOrderJSON = msgspec.defstruct(
     "BigOrderJSON",
     [
-        ("f_order_id", Any, msgspec.field(name="order_id")),
-        ("f_account_id", str, msgspec.field(name="account_id")),
-        ("f_total", Any, msgspec.field(name="total")),
-        ("f_lines", int, msgspec.field(name="lines")),
-        ("f_day", Any, msgspec.field(name="day")),
-        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+        ("order_id", Any),
+        ("account_id", str),
+        ("total", Any),
+        ("lines", int),
+        ("day", Any),
+        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
     ],
     kw_only=True,
 )
@@ -283,17 +288,17 @@ _BIG_ORDER_METADATA = msgspec.Raw(b'{"ns":"shop.BigOrder"}')
 
 def _build_big_order(s: Any) -> Any:
     if (
-        s.faust_metadata is not _NO_METADATA
-        and s.faust_metadata != _BIG_ORDER_METADATA
-        and _generated.blessed(app_module.BigOrder, s.faust_metadata)
+        s._faust is not _NO_METADATA
+        and s._faust != _BIG_ORDER_METADATA
+        and _generated.blessed(app_module.BigOrder, s._faust)
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.BigOrder)
-    record.order_id = _ti.parse_uuid(s.f_order_id)
-    record.account_id = s.f_account_id
-    record.total = _ti.parse_decimal(s.f_total)
-    record.lines = s.f_lines
-    record.day = _ti.parse_date(s.f_day)
+    record.order_id = _ti.parse_uuid(s.order_id)
+    record.account_id = s.account_id
+    record.total = _ti.parse_decimal(s.total)
+    record.lines = s.lines
+    record.day = _ti.parse_date(s.day)
     return record
 
 
@@ -320,7 +325,8 @@ def _payload_big_order(record: Any) -> Any:
 
 def encode_big_order_json(record: Any) -> bytes:
     """BigOrder -> JSON bytes, as Faust writes them."""
-    return _json_dumps(_payload_big_order(record))
+    payload = _payload_big_order(record)
+    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
 # Avro: datum <-> BigOrder; fastavro reads and writes the bytes (the datum is the dict
