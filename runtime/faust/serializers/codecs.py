@@ -93,6 +93,9 @@ class BoundCodec:
     dumps: Callable[[Any], bytes]
     wants_headers: bool = False
     loads_batch: Callable[..., list[Any]] | None = None
+    #: ``loads`` is a compiled worker's generated function: it reads no headers and
+    #: raises for None, so loaders call it without checking first
+    generated: bool = False
 
 
 class Codec:

@@ -10,13 +10,14 @@ functions, and installs them when it is imported::
             to_avro=_avro_datum_order,          # Order -> the dict fastavro writes
             from_avro=_avro_record_order,       # the dict fastavro read -> Order
             avro_dumps=encode_order_avro,       # Order -> Avro bytes, written straight
-            avro_schema='{"fields":[...],...}', # the schema encode_order_avro writes
+            avro_loads=decode_order_avro,       # Avro bytes -> Order, read straight
+            avro_schema='{"fields":[...],...}', # the schema those two write and read
         ),
     })
 
 (the Avro ones only for Records on ``avro``/``avro-confluent`` topics; fastavro turns
-datums into bytes and back, ``faust.serializers.avro``; ``avro_dumps`` only for Records
-whose schema has primitive fields alone). From then on
+datums into bytes and back, ``faust.serializers.avro``; ``avro_dumps``/``avro_loads`` only
+for Records whose schema has primitive fields alone). From then on
 ``Schema.key_loader()/value_loader()`` and the topics' dumpers use them for that exact
 class (a subclass instance still takes the generic path). ``suspended()`` turns
 them off for a block, which is how the differential tests run the reference runtime in the
@@ -51,6 +52,8 @@ class GeneratedCodecs:
     #: Record's Avro schema is exactly ``avro_schema`` (canonical JSON: sorted keys, no
     #: spaces), the schema the compiler wrote it for
     avro_dumps: Callable[[Any], bytes] | None = None
+    #: the bytes of a datum of ``avro_schema`` -> Record, read straight
+    avro_loads: Callable[[bytes], Any] | None = None
     avro_schema: str | None = None
 
 

@@ -125,7 +125,8 @@ def _bound_for(
         installed = generated.lookup(typ)
         if installed is not None and installed.json_loads and installed.json_dumps:
             loads = installed.json_view if fields_only and installed.json_view else None
-            return BoundCodec(loads or installed.json_loads, installed.json_dumps), "generated"
+            bound = BoundCodec(loads or installed.json_loads, installed.json_dumps, generated=True)
+            return bound, "generated"
     bound = codec.bind(typ, context)
     return bound, "bound" if bound is not None else "generic"
 
@@ -163,7 +164,7 @@ def _make_loader(
     kind = type_name(typ)
     prefix = f"cannot decode {what} as {kind} with the {codec.name} codec"
     is_model = is_record_type(typ)
-    bound, origin = _bound_for(typ, codec, context, fields_only=fields_only)
+    bound, _ = _bound_for(typ, codec, context, fields_only=fields_only)
     record = kind if is_model else None
 
     def fail(exc: Exception) -> DecodeError:
@@ -171,8 +172,8 @@ def _make_loader(
         failure.__cause__ = exc
         return failure
 
-    if origin == "generated":
-        generated_loads = bound.loads  # type: ignore[union-attr]  # generated: bound is set
+    if bound is not None and bound.generated:
+        generated_loads = bound.loads
 
         def loads_generated(data: bytes | None, headers: Headers = None) -> Any:
             # the compiler's decoder, called straight; None and errors are decided only

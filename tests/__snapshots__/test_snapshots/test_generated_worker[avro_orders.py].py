@@ -71,8 +71,8 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # For every Record a topic carries: a msgspec "mirror" struct that parses and type-checks the
 # JSON in one C call, a builder that turns it into the Record, and an encoder writing
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
-# converters and, when every field is a primitive, a writer of the datum's bytes.
-# Installed below, so topic loaders and dumpers use them.
+# converters and, when every field is a primitive, a writer and a reader of the datum's
+# bytes. Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
 from orjson import dumps as _orjson_dumps  # noqa: E402
 
