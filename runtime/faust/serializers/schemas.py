@@ -125,8 +125,8 @@ def _bound_for(
         installed = generated.lookup(typ)
         if installed is not None and installed.json_loads and installed.json_dumps:
             loads = installed.json_view if fields_only and installed.json_view else None
-            bound = BoundCodec(loads or installed.json_loads, installed.json_dumps, generated=True)
-            return bound, "generated"
+            made = BoundCodec(loads or installed.json_loads, installed.json_dumps, generated=True)
+            return made, "generated"
     bound = codec.bind(typ, context)
     return bound, "bound" if bound is not None else "generic"
 
