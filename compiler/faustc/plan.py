@@ -78,6 +78,7 @@ class Names:
     handle_chunk_error: str
     take_max: str
     take_within: str
+    keys_valid: str
 
 
 INTERNAL_NAMES = tuple(field.name for field in dataclasses.fields(Names))
@@ -93,6 +94,10 @@ class StagePlan:
     comment: str
     load_key: str | None
     load_value: str
+    #: the key is decoded only so that one that does not decode meets the error policy:
+    #: this hoisted ``Topic.keys_check()`` clears a whole batch at once, and the loop
+    #: decodes keys one by one (``load_key``) only in a batch it did not clear
+    check_keys: str | None
     make_event: bool
     code: str
     last: bool
@@ -354,12 +359,10 @@ def plan_agent(
                 fields_only = _fields_read_before_map(body_ops, records[record])
         key_can_fail = topic is not None and topic.key_type not in (None, "bytes")
         make_event = make_event_of(last)
-        decode_key = (
-            needs_key
-            or make_event
-            or key_can_fail
-            or (boundary is not None and not isinstance(boundary, GroupBy))
+        key_used = (
+            needs_key or make_event or (boundary is not None and not isinstance(boundary, GroupBy))
         )
+        decode_key = key_used or key_can_fail
         stage_comment = f"# stage {number}: the messages of {current_name!r}"
         if boundary is not None:
             stage_comment += f", then .{boundary.kind}() to stage {number + 1}"
@@ -371,6 +374,9 @@ def plan_agent(
                 comment=stage_comment,
                 load_key=_fresh(f"load_key{suffix}", taken) if decode_key else None,
                 load_value=_fresh(f"load_value{suffix}", taken),
+                check_keys=_fresh(f"check_keys{suffix}", taken)
+                if not key_used and decode_key
+                else None,
                 make_event=make_event,
                 code="".join(lines),
                 last=last,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from faust.serializers.codecs import Codec
-from faust.serializers.schemas import BatchLoader, Dumper, Loader, Schema
+from faust.serializers.schemas import BatchLoader, Dumper, KeysCheck, Loader, Schema
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -103,6 +103,11 @@ class Topic(Generic[KT, VT]):
         Record value's fields, so it may get an object with those attributes instead of
         the Record (see ``faust.serializers.schemas.make_loader``)."""
         return self.schema.value_loader(fields_only=fields_only)
+
+    def keys_check(self) -> KeysCheck:
+        """``check(batch) -> bool``: every key of the batch decodes (see
+        ``faust.serializers.schemas.make_keys_check``), for code that never reads keys."""
+        return self.schema.keys_check()
 
     def key_batch_loader(self) -> BatchLoader:
         """``messages -> [key or DecodeFailed, ...]`` for a whole consumer batch."""

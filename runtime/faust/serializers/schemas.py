@@ -49,10 +49,12 @@ __all__ = [
     "BatchLoader",
     "DecodeFailed",
     "Dumper",
+    "KeysCheck",
     "Loader",
     "Schema",
     "make_batch_loader",
     "make_dumper",
+    "make_keys_check",
     "make_loader",
 ]
 
@@ -287,6 +289,47 @@ def make_batch_loader(
     return load_batch
 
 
+#: ``check(messages) -> bool``: True when the key of every message decodes
+KeysCheck = Callable[[Sequence["TransportMessage"]], bool]
+
+
+def make_keys_check(typ: Any, serializer: str | codecs.Codec) -> KeysCheck:
+    """For code that never reads the keys but must not let one that does not decode pass
+    (it meets the error policy, as in Faust): ``check(batch)`` is True when every key of
+    the batch decodes, found in one pass at C speed; False when some key may not, and then
+    the caller decodes each key with its loader, which raises for the bad one.
+
+    Text keys on a raw topic (``key_type=str``, the usual) are checked exactly: the keys
+    joined by NUL bytes are UTF-8 exactly when each key is (a NUL can neither complete nor
+    start a multi-byte sequence). For other types the check always says "decode each".
+    """
+    if typ is str and type(codecs.get_codec(serializer)) is codecs.RawCodec:
+        return _keys_are_utf8
+    return _decode_each
+
+
+def _keys_are_utf8(messages: Sequence[TransportMessage]) -> bool:
+    keys = [message.key() for message in messages]
+    try:
+        joined = b"\0".join(keys)  # type: ignore[arg-type]  # None: handled below
+    except TypeError:  # messages without a key (they decode to None)
+        present = [key for key in keys if key is not None]
+        if not all(isinstance(key, bytes) for key in present):
+            return False
+        joined = b"\0".join(present)  # type: ignore[arg-type]  # all bytes
+    if joined.isascii():
+        return True
+    try:
+        joined.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_each(messages: Sequence[TransportMessage]) -> bool:
+    return False
+
+
 def _one_by_one(bound_loads: Callable[..., Any]) -> Callable[..., list[Any]]:
     """``loads_batch`` for a bound codec that decodes one payload at a time."""
 
@@ -419,6 +462,9 @@ class Schema:
             context=self._context(False),
             fields_only=fields_only,
         )
+
+    def keys_check(self) -> KeysCheck:
+        return make_keys_check(self.key_type, self.key_serializer or "raw")
 
     def key_batch_loader(self) -> BatchLoader:
         return make_batch_loader(

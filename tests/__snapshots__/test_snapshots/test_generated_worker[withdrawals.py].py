@@ -52,6 +52,9 @@ track_users_repartition = repartition_topic(
 async def fused_track_users(withdrawals: Stream[Any]) -> None:
     """The agent's code with its stream loop (withdrawals.py:32) fused."""
     withdrawals.consume_topic(track_users_repartition)
+    # the keys are never read, but one that does not decode meets the error policy:
+    # a batch is checked at once, and its keys decoded one by one only when that fails
+    check_keys_1 = withdrawals_topic.keys_check()
     load_key_1 = withdrawals_topic.key_loader()
     load_value_1 = withdrawals_topic.value_loader()
     load_value_2 = track_users_repartition.value_loader()
@@ -65,9 +68,11 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
     async for batch in withdrawals.batches():
         # stage 1: the messages of 'withdrawals', then .group_by() to stage 2
         if batch and batch[0].topic() == "withdrawals":
+            keys_valid = check_keys_1(batch)
             for message in batch:
                 try:
-                    key = load_key_1(message.key())
+                    if not keys_valid:
+                        load_key_1(message.key())
                     value = load_value_1(message.value())
                     # withdrawals.py:32  .filter(lambda w: w.amount > 0)
                     if not (value.amount > 0):  # withdrawals.py:32
