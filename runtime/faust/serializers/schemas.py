@@ -316,7 +316,7 @@ def _keys_are_utf8(messages: Sequence[TransportMessage]) -> bool:
         present = [key for key in keys if key is not None]
         if not all(isinstance(key, bytes) for key in present):
             return False
-        joined = b"\0".join(present)  # type: ignore[arg-type]  # all bytes
+        joined = b"\0".join(present)
     if joined.isascii():
         return True
     try:
