@@ -99,6 +99,44 @@ def test_json_round_trip_generic_and_generated_agree(worker: Any, data: st.DataO
     assert generated.lookup(m.Everything) is not None
 
 
+class _Text(str):
+    """A str subclass: not a str by ``type(...) is str``, so it takes the generic path."""
+
+
+_odd = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**62), 2**62),
+    st.floats(allow_nan=False, allow_infinity=False),
+    text,
+    text.map(_Text),
+    st.decimals(min_value=-100, max_value=100, places=2, allow_nan=False),
+)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_json_encoder_fast_path_writes_what_the_generic_path_writes(
+    worker: Any, data: st.DataObject
+) -> None:
+    """Records of str/int/float/bool fields skip orjson's options when every value has its
+    field's exact type; any other value (a bool in an int field, a str subclass, a Decimal)
+    must still be written exactly as the generic path writes it."""
+    m = _app_module(worker)
+    usual = st.builds(
+        m.Flat, name=text, count=st.integers(-(2**62), 2**62), ratio=st.floats(), ok=st.booleans()
+    )
+    odd = st.builds(m.Flat, name=_odd, count=_odd, ratio=_odd, ok=_odd)
+    record = data.draw(st.one_of(usual, odd))
+    with generated.suspended():
+        generic_dump = make_dumper(m.Flat, "json")(record)
+    assert make_dumper(m.Flat, "json")(record) == generic_dump
+    point = m.Point(data.draw(_odd), data.draw(_odd))
+    with generated.suspended():
+        generic_point = make_dumper(m.Point, "json")(point)
+    assert make_dumper(m.Point, "json")(point) == generic_point
+
+
 BAD_VALUES = [
     b"not json",
     b"[1, 2]",

@@ -132,6 +132,9 @@ def decode_line_json(data: bytes) -> Any:
         return app_module.Line.from_data(_json_loads(data), preferred_type=app_module.Line)
 
 
+_LINE_NS = {"ns": "shop.Line"}
+
+
 def _payload_line(record: Any) -> Any:
     if type(record) is not app_module.Line:
         return record.to_representation()
@@ -139,7 +142,7 @@ def _payload_line(record: Any) -> Any:
         "sku": record.sku,
         "quantity": record.quantity,
         "price": str(record.price),
-        "__faust": {"ns": "shop.Line"},
+        "__faust": _LINE_NS,
     }
 
 
@@ -219,6 +222,9 @@ def decode_order_json(data: bytes) -> Any:
         return app_module.Order.from_data(_json_loads(data), preferred_type=app_module.Order)
 
 
+_ORDER_NS = {"ns": "shop.Order"}
+
+
 def _payload_order(record: Any) -> Any:
     if type(record) is not app_module.Order:
         return record.to_representation()
@@ -230,7 +236,7 @@ def _payload_order(record: Any) -> Any:
         "lines": [_payload_line(item) for item in record.lines],
         "tags": record.tags,
         "note": record.note,
-        "__faust": {"ns": "shop.Order"},
+        "__faust": _ORDER_NS,
     }
 
 
@@ -315,6 +321,9 @@ def decode_big_order_json(data: bytes) -> Any:
         return app_module.BigOrder.from_data(_json_loads(data), preferred_type=app_module.BigOrder)
 
 
+_BIG_ORDER_NS = {"ns": "shop.BigOrder"}
+
+
 def _payload_big_order(record: Any) -> Any:
     if type(record) is not app_module.BigOrder:
         return record.to_representation()
@@ -324,7 +333,7 @@ def _payload_big_order(record: Any) -> Any:
         "total": str(record.total),
         "lines": record.lines,
         "day": _ti.format_date(record.day),
-        "__faust": {"ns": "shop.BigOrder"},
+        "__faust": _BIG_ORDER_NS,
     }
 
 

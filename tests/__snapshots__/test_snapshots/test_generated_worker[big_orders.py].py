@@ -127,6 +127,9 @@ def decode_order_json(data: bytes) -> Any:
         return app_module.Order.from_data(_json_loads(data), preferred_type=app_module.Order)
 
 
+_ORDER_NS = {"ns": "big_orders.Order"}
+
+
 def _payload_order(record: Any) -> Any:
     if type(record) is not app_module.Order:
         return record.to_representation()
@@ -135,12 +138,33 @@ def _payload_order(record: Any) -> Any:
         "account_id": record.account_id,
         "amount": record.amount,
         "currency": record.currency,
-        "__faust": {"ns": "big_orders.Order"},
+        "__faust": _ORDER_NS,
     }
 
 
 def encode_order_json(record: Any) -> bytes:
     """Order -> JSON bytes, as Faust writes them."""
+    if type(record) is app_module.Order:
+        f_order_id = record.order_id
+        f_account_id = record.account_id
+        f_amount = record.amount
+        f_currency = record.currency
+        # values of their fields' own types (as usual): orjson needs no options
+        if (
+            type(f_order_id) is str
+            and type(f_account_id) is str
+            and type(f_amount) is float
+            and type(f_currency) is str
+        ):
+            return _orjson_dumps(
+                {
+                    "order_id": f_order_id,
+                    "account_id": f_account_id,
+                    "amount": f_amount,
+                    "currency": f_currency,
+                    "__faust": _ORDER_NS,
+                }
+            )
     payload = _payload_order(record)
     return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
@@ -194,6 +218,9 @@ def view_big_order_json(data: bytes) -> Any:
     return decode_big_order_json(data)
 
 
+_BIG_ORDER_NS = {"ns": "big_orders.BigOrder"}
+
+
 def _payload_big_order(record: Any) -> Any:
     if type(record) is not app_module.BigOrder:
         return record.to_representation()
@@ -201,12 +228,30 @@ def _payload_big_order(record: Any) -> Any:
         "order_id": record.order_id,
         "account_id": record.account_id,
         "amount_cents": record.amount_cents,
-        "__faust": {"ns": "big_orders.BigOrder"},
+        "__faust": _BIG_ORDER_NS,
     }
 
 
 def encode_big_order_json(record: Any) -> bytes:
     """BigOrder -> JSON bytes, as Faust writes them."""
+    if type(record) is app_module.BigOrder:
+        f_order_id = record.order_id
+        f_account_id = record.account_id
+        f_amount_cents = record.amount_cents
+        # values of their fields' own types (as usual): orjson needs no options
+        if (
+            type(f_order_id) is str
+            and type(f_account_id) is str
+            and type(f_amount_cents) is int
+        ):
+            return _orjson_dumps(
+                {
+                    "order_id": f_order_id,
+                    "account_id": f_account_id,
+                    "amount_cents": f_amount_cents,
+                    "__faust": _BIG_ORDER_NS,
+                }
+            )
     payload = _payload_big_order(record)
     return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
