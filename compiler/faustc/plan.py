@@ -52,6 +52,8 @@ class AgentPlan:
     decode_key: bool
     make_event: bool
     set_current_event: bool
+    #: tables write to the partition of the message in hand (faust.events.current_message)
+    set_current_message: bool
     hoisted: tuple[str, ...]
     prelude: Code | None
     operations: tuple[OperationPlan, ...]
@@ -74,6 +76,7 @@ class WorkerPlan:
     app_id: str
     user_imports: tuple[str, ...]
     needs_events: bool
+    needs_current_message: bool
     needs_isawaitable: bool
     agents: tuple[AgentPlan, ...]
 
@@ -110,6 +113,7 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
         app_id=module.app.app_id,
         user_imports=tuple(sorted(user_imports)),
         needs_events=any(agent.make_event for agent in agents),
+        needs_current_message=any(agent.set_current_message for agent in agents),
         needs_isawaitable=any(
             op.function.kind == "callable"
             for agent in module.agents
@@ -147,6 +151,9 @@ def plan_agent(module: AppModule, agent: AgentDef) -> AgentPlan:
         decode_key=decode_key,
         make_event=make_event,
         set_current_event=agent.uses_current_event,
+        # Any code the agent calls may reach a table, so every agent of an app that
+        # declares one marks its message (one cheap call per message).
+        set_current_message=bool(module.tables),
         hoisted=tuple(hoisted),
         prelude=agent.prelude,
         operations=tuple(operations),

@@ -35,8 +35,9 @@ from faust.models.record import FieldDescriptor, Record, maybe_model
 from faust.serializers.codecs import Codec
 from faust.serializers.schemas import Schema
 from faust.streams import Stream
-from faust.tables import Table
+from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.topics import Topic
+from faust.windows import HoppingWindow, SlidingWindow, TumblingWindow, Window
 
 __version__ = "0.1.0"
 
@@ -48,15 +49,22 @@ __all__ = [
     "Event",
     "FaustError",
     "FieldDescriptor",
+    "GlobalTable",
+    "HoppingWindow",
     "ImproperlyConfigured",
     "KeyDecodeError",
     "Record",
     "Schema",
+    "SetGlobalTable",
+    "SetTable",
+    "SlidingWindow",
     "Stream",
     "Table",
     "Topic",
+    "TumblingWindow",
     "ValidationError",
     "ValueDecodeError",
+    "Window",
     "current_event",
     "maybe_model",
 ]

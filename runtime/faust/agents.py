@@ -41,6 +41,7 @@ class Agent(Generic[T]):
         name: str | None = None,
         concurrency: int = 1,
         error_policy: str | None = None,
+        dead_letter_topic: str | None = None,
     ) -> None:
         self.fun = fun
         self.app = app
@@ -48,6 +49,8 @@ class Agent(Generic[T]):
         self.name = name or f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
         self.concurrency = concurrency
         self.error_policy = error_policy
+        #: where ``dead-letter`` sends this agent's failed messages (default: the app's)
+        self.dead_letter_topic = dead_letter_topic
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
 

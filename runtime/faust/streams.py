@@ -18,7 +18,7 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from faust.events import Event, Message, TransportMessage, set_current_event
+from faust.events import Event, Message, TransportMessage, set_current_event, set_current_message
 
 if TYPE_CHECKING:
     from faust.topics import Topic
@@ -125,6 +125,7 @@ class Stream(Generic[T]):
                 return
             for index, message in enumerate(batch):
                 source.position = index
+                set_current_message(message)  # tables write to this message's partition
                 try:
                     key = load_key(message.key())
                     value = load_value(message.value())
