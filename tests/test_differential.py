@@ -41,7 +41,8 @@ def load_worker(source: Path, out_dir: Path) -> ModuleType:
     return module
 
 
-Inputs = dict[str, list[tuple[bytes | None, bytes | None]]]
+#: topic -> records: (key, value) or (key, value, timestamp in ms)
+Inputs = dict[str, list[tuple[Any, ...]]]
 
 
 def run(app: App, inputs: Inputs, compiled: dict[str, Any] | None) -> dict[str, Any]:
@@ -51,8 +52,8 @@ def run(app: App, inputs: Inputs, compiled: dict[str, Any] | None) -> dict[str, 
         for name in topic.topics:
             transport.broker.create_topic(name, topic.partitions or app.conf.topic_partitions)
     for name, records in inputs.items():
-        for key, value in records:
-            transport.broker.append(name, key, value)
+        for key, value, *timestamp in records:
+            transport.broker.append(name, key, value, timestamp_ms=(timestamp or [None])[0])
     worker = Worker(app, compiled_agents=compiled, transport=transport, stop_when_idle=True)
     asyncio.run(worker.run())
     result: dict[str, Any] = {}
@@ -90,6 +91,14 @@ def wordcount(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="module")
 def chains(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(APPS / "chains.py", tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture(scope="module")
+def windowed(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    built = Built(APPS / "windowed.py", tmp_path_factory.mktemp("build"))
+    for table in built.app.tables.values():
+        table.clock = lambda: 1000.0  # windows ending at or before 970 have expired
+    return built
 
 
 SETTINGS = settings(
@@ -168,3 +177,33 @@ def test_bad_records_meet_the_same_policy(chains: Built) -> None:
         chains.app.conf.error_policy = "fail"
     assert compiled == reference
     assert sum(len(log) for log in compiled["out-items"]) == 2
+
+
+views = st.lists(
+    st.tuples(
+        st.sampled_from(["home", "about", "ü"]),
+        st.sampled_from(["ann", "bob", "cid"]),
+        st.floats(min_value=900, max_value=1000, allow_nan=False),
+        st.integers(min_value=940_000, max_value=1_000_000),
+    ),
+    max_size=50,
+)
+
+
+@SETTINGS
+@given(views=views)
+def test_windows_and_set_tables(windowed: Built, views: list[tuple[str, str, float, int]]) -> None:
+    inputs: Inputs = {
+        "views": [
+            (page.encode(), json.dumps({"page": page, "user": user, "at": at}).encode(), ms)
+            for page, user, at, ms in views
+        ]
+    }
+    reference, compiled = windowed.both(inputs)
+    assert compiled == reference
+    assert sum(len(log) for log in compiled["view-stats"]) == len(views)
+    live = [ms for *_, ms in views if ms // 10_000 * 10 + 9.9 > 970]  # not expired on arrival
+    assert sum(compiled["table:per-page"].values()) == len(live)
+    assert compiled["table:visitors"] == {
+        page: {user for p, user, *_ in views if p == page} for page, *_ in views
+    }

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import operator
 import time
 from collections.abc import Awaitable, Callable, ItemsView, Iterator, MutableMapping, ValuesView
 from pathlib import Path
@@ -622,20 +621,3 @@ class _ValuesView(ValuesView[Any]):
     def __iter__(self) -> Iterator[Any]:
         for _, value in self._mapping._iter_items():
             yield value
-
-
-# names the wrappers use for in-place operators
-IN_PLACE_OPERATORS = {
-    "__iadd__": operator.add,
-    "__isub__": operator.sub,
-    "__imul__": operator.mul,
-    "__itruediv__": operator.truediv,
-    "__ifloordiv__": operator.floordiv,
-    "__imod__": operator.mod,
-    "__ipow__": operator.pow,
-    "__ilshift__": operator.lshift,
-    "__irshift__": operator.rshift,
-    "__iand__": operator.and_,
-    "__ixor__": operator.xor,
-    "__ior__": operator.or_,
-}

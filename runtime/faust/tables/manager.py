@@ -22,8 +22,6 @@ the stores from their changelogs to the true end, then resumes it.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,12 +88,10 @@ class TableManager:
         transport: Transport,
         *,
         data_directory: Path | None,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self.transport = transport
         self.data_directory = data_directory
-        self.clock = clock
         tables = list(app.tables.values())
         self.tables: list[Table[Any, Any]] = [t for t in tables if not t.is_global]
         self.global_tables: list[GlobalTable[Any, Any]] = [
@@ -361,11 +357,11 @@ class TableManager:
     async def expire(self) -> int:
         """Delete windows past their ``expires`` in every partition held and restored;
         call ``on_window_close(key, value)`` once for each. Returns how many closed."""
-        now = self.clock()
         closed_count = 0
         for table in self.tables:
             if table.window is None or table.window.expires is None:
                 continue
+            now = table.clock()
             for partition, store in list(table._stores.items()):
                 if partition in self.recovering:
                     continue

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import operator
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from faust.events import Event, Message, current_event, current_message
 from faust.exceptions import ImproperlyConfigured
 from faust.models.record import FieldDescriptor
-from faust.tables.base import IN_PLACE_OPERATORS, RelativeTo
+from faust.tables.base import RelativeTo
 from faust.windows import Seconds
 
 if TYPE_CHECKING:
@@ -90,6 +91,44 @@ class WindowSet:
             raise NotImplementedError("Cannot delete WindowSet key, when key is an event")
         del self.table[(self.key, w)]
 
+    # in-place operators update every window of the current event's time
+
+    def __iadd__(self, other: Any) -> WindowSet:
+        return self.apply(operator.add, other)
+
+    def __isub__(self, other: Any) -> WindowSet:
+        return self.apply(operator.sub, other)
+
+    def __imul__(self, other: Any) -> WindowSet:
+        return self.apply(operator.mul, other)
+
+    def __itruediv__(self, other: Any) -> WindowSet:
+        return self.apply(operator.truediv, other)
+
+    def __ifloordiv__(self, other: Any) -> WindowSet:
+        return self.apply(operator.floordiv, other)
+
+    def __imod__(self, other: Any) -> WindowSet:
+        return self.apply(operator.mod, other)
+
+    def __ipow__(self, other: Any) -> WindowSet:
+        return self.apply(operator.pow, other)
+
+    def __ilshift__(self, other: Any) -> WindowSet:
+        return self.apply(operator.lshift, other)
+
+    def __irshift__(self, other: Any) -> WindowSet:
+        return self.apply(operator.rshift, other)
+
+    def __iand__(self, other: Any) -> WindowSet:
+        return self.apply(operator.and_, other)
+
+    def __ixor__(self, other: Any) -> WindowSet:
+        return self.apply(operator.xor, other)
+
+    def __ior__(self, other: Any) -> WindowSet:
+        return self.apply(operator.or_, other)
+
     def keys(self) -> Any:
         raise NotImplementedError("a WindowSet has no keys: use the table (or its wrapper)")
 
@@ -97,17 +136,6 @@ class WindowSet:
 
     def __repr__(self) -> str:
         return f"<WindowSet: key={self.key!r} table={self.table.name}>"
-
-
-def _in_place(op: Callable[[Any, Any], Any]) -> Callable[[WindowSet, Any], WindowSet]:
-    def method(self: WindowSet, other: Any) -> WindowSet:
-        return self.apply(op, other)
-
-    return method
-
-
-for _name, _op in IN_PLACE_OPERATORS.items():
-    setattr(WindowSet, _name, _in_place(_op))
 
 
 class WindowWrapper:
