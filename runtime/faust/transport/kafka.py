@@ -47,6 +47,11 @@ from faust.settings import parse_broker_url
 from faust.transport.base import ChangelogBatch, Rebalance, TopicSpec
 
 librdkafka_logger = logging.getLogger("faust.librdkafka")
+
+#: a newer producer with the same transactional id took over
+_FENCED = (KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH)
+#: records librdkafka dropped because an earlier failure ended the transaction
+_PURGED = (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT)
 log = logging.getLogger("faust.transport")
 
 
@@ -151,6 +156,8 @@ class KafkaTransport:
             "enable.partition.eof": True,
             "auto.offset.reset": "error",
             "isolation.level": "read_committed",
+            # an empty or caught-up partition answers at once (EOF) instead of after 500 ms
+            "fetch.wait.max.ms": 10,
             "logger": librdkafka_logger,
         }
         settings.update(config)
@@ -303,6 +310,8 @@ class KafkaProducer:
     def __init__(self, config: dict[str, Any]) -> None:
         self._failures: list[str] = []
         self._delivered: dict[tuple[str, int], int] = {}
+        #: a newer producer with our transactional id took over (nothing can commit now)
+        self.fenced = False
         config = dict(config)
         config["on_delivery"] = self._on_delivery
         #: success reports are on: tracked sends learn their offsets
@@ -316,11 +325,20 @@ class KafkaProducer:
 
     def _on_delivery(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
-            self._failures.append(f"{message.topic()}[{message.partition()}]: {error.str()}")
+            self._failed(error, message)
+
+    def _failed(self, error: KafkaError, message: Any) -> None:
+        failure = f"{message.topic()}[{message.partition()}]: {error.str()}"
+        if error.code() in _FENCED:
+            self.fenced = True
+        if error.code() in _PURGED:
+            self._failures.append(failure)  # a consequence: report the cause first
+        else:
+            self._failures.insert(0, failure)
 
     def _on_tracked_delivery(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
-            self._failures.append(f"{message.topic()}[{message.partition()}]: {error.str()}")
+            self._failed(error, message)
             return
         where = (message.topic(), message.partition())
         offset = message.offset()
@@ -353,6 +371,9 @@ class KafkaProducer:
             except BufferError:
                 # librdkafka's queue is full: let deliveries drain, then try again.
                 self._producer.poll(0.05)
+            except KafkaException as exc:
+                # the producer itself failed (fenced, fatal): no error policy may skip that
+                raise DeliveryError(f"cannot produce to {topic}: {exc}") from None
 
     def send_tracked(
         self, topic: str, key: bytes | None, value: bytes | None, partition: int
@@ -369,6 +390,8 @@ class KafkaProducer:
                 return
             except BufferError:
                 self._producer.poll(0.05)
+            except KafkaException as exc:
+                raise DeliveryError(f"cannot produce to {topic}: {exc}") from None
 
     def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
         delivered, self._delivered = self._delivered, {}
@@ -400,7 +423,9 @@ class KafkaProducer:
         try:
             self.flush(timeout)
         except DeliveryError as exc:
-            raise TransactionFailed(f"cannot commit the transaction: {exc}") from None
+            raise TransactionFailed(
+                f"cannot commit the transaction: {exc}{self._fenced_note()}"
+            ) from None
         if offsets:
             self._transaction_call(
                 "add offsets to the transaction",
@@ -412,12 +437,17 @@ class KafkaProducer:
         self._transaction_call("commit the transaction", self._producer.commit_transaction, timeout)
 
     def abort_transaction(self, timeout: float) -> None:
-        self._transaction_call("abort the transaction", self._producer.abort_transaction, timeout)
+        if self.fenced:
+            return  # the newer producer's init_transactions aborted it already
+        self._transaction_call(
+            "abort the transaction", self._producer.abort_transaction, timeout, attempts=1
+        )
 
-    @staticmethod
-    def _transaction_call(what: str, call: Any, *args: Any) -> None:
+    def _fenced_note(self) -> str:
+        return " (a newer worker with the same transactional id took over)" if self.fenced else ""
+
+    def _transaction_call(self, what: str, call: Any, *args: Any, attempts: int = 3) -> None:
         """Call, retrying what librdkafka says is retriable; raise TransactionFailed."""
-        attempts = 3
         while True:
             try:
                 call(*args)
@@ -429,13 +459,11 @@ class KafkaProducer:
                     log.warning("could not %s (%s); retrying", what, error.str())
                     continue
                 reason = error.str() if isinstance(error, KafkaError) else str(exc)
-                if isinstance(error, KafkaError) and error.code() in (
-                    KafkaError._FENCED,
-                    KafkaError.PRODUCER_FENCED,
-                    KafkaError.INVALID_PRODUCER_EPOCH,
-                ):
-                    reason += " (a newer worker with the same transactional id took over)"
-                raise TransactionFailed(f"could not {what}: {reason}") from None
+                if isinstance(error, KafkaError) and error.code() in _FENCED:
+                    self.fenced = True
+                raise TransactionFailed(
+                    f"could not {what}: {reason}{self._fenced_note()}"
+                ) from None
 
     def close(self) -> None:
         self._producer.flush(5.0)
