@@ -28,13 +28,25 @@ def expected_errors(path: Path) -> list[tuple[int, str, str]]:
     return found
 
 
+@pytest.fixture(scope="session")
+def mypy_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build directory (and mypy cache) for every type-checked case."""
+    return tmp_path_factory.mktemp("diagnostics-build")
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.stem for case in CASES])
-def test_case(case: Path, tmp_path: Path) -> None:
+def test_case(case: Path, tmp_path: Path, mypy_build_dir: Path) -> None:
+    """Cases named ``typecheck_*`` also run mypy; the others test the compiler's own rules."""
     expected = expected_errors(case)
     assert expected, f"{case.name} marks no expected error"
+    typecheck = case.stem.startswith("typecheck_")
     with pytest.raises(CompileError) as caught:
-        compile_source(SourceFile.load(case), tmp_path)
-    got = [(d.span.line, d.code, d.message) for d in caught.value.diagnostics]
+        compile_source(
+            SourceFile.load(case), mypy_build_dir if typecheck else tmp_path, typecheck=typecheck
+        )
+    got = [
+        (d.span.line, d.code, d.message) for d in caught.value.diagnostics if d.severity == "error"
+    ]
     assert [(line, code) for line, code, _ in got] == [(line, code) for line, code, _ in expected]
     for (_, _, message), (_, _, fragment) in zip(got, expected, strict=True):
         assert fragment in message
@@ -50,7 +62,7 @@ def run_faustc(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_cli_prints_every_error_with_caret_and_exits_1(tmp_path: Path) -> None:
     case = "tests/diagnostics/unsupported_operation.py"
-    result = run_faustc("build", case, "-o", str(tmp_path))
+    result = run_faustc("build", case, "-o", str(tmp_path), "--no-typecheck")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
@@ -78,7 +90,7 @@ def test_internal_error_exits_2(
 ) -> None:
     import faustc.cli
 
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(faustc.cli, "build_worker", broken)
@@ -89,3 +101,37 @@ def test_internal_error_exits_2(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "this is a faustc bug" in err and "RuntimeError: boom" in err
+
+
+def test_check_shows_mypy_findings_with_carets(tmp_path: Path) -> None:
+    case = "tests/diagnostics/typecheck_errors.py"
+    result = run_faustc("check", case, "-o", str(tmp_path))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    head = next(i for i, line in enumerate(lines) if "amont" in line)
+    assert lines[head].startswith(f"{case}:16:")
+    assert lines[head].endswith("(mypy attr-defined) [FC200]")
+    caret = lines[head + 2]
+    assert lines[head + 1][caret.index("^") :].startswith("o.amont")
+    assert lines[-1] == f"Found 4 errors in {case}"
+    assert (tmp_path / ".mypy_cache").is_dir()  # the cache lives in the build directory
+
+
+def test_check_passes_a_good_app(tmp_path: Path) -> None:
+    result = run_faustc("check", "examples/big_orders.py", "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "examples/big_orders.py: no errors (1 agent)"
+
+
+def test_build_dump_ir(tmp_path: Path) -> None:
+    result = run_faustc(
+        "build", "tests/apps/stages.py", "-o", str(tmp_path), "--dump-ir", "--no-typecheck"
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "agent stages.per_account on payments" in out
+    assert "group_by Payment.account name='Payment.account' partitions=2" in out
+    assert "terminal take(max_=4, within=3600)" in out
+    assert "task stages.small_payments on payments" in out
+    assert (tmp_path / "stages_worker.py").is_file()

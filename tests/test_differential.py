@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from conftest import EXAMPLES
 from faust.app import App
+from faust.serializers import generated
 from faust.transport.memory import MemoryTransport
 from faust.worker import Worker
 from faustc.build import build_worker
@@ -55,7 +56,11 @@ def run(app: App, inputs: Inputs, compiled: dict[str, Any] | None) -> dict[str, 
         for key, value, *timestamp in records:
             transport.broker.append(name, key, value, timestamp_ms=(timestamp or [None])[0])
     worker = Worker(app, compiled_agents=compiled, transport=transport, stop_when_idle=True)
-    asyncio.run(worker.run())
+    if compiled is None:  # the reference: generic codecs, not the worker's generated ones
+        with generated.suspended():
+            asyncio.run(worker.run())
+    else:
+        asyncio.run(worker.run())
     result: dict[str, Any] = {}
     for name, partitions in transport.broker.topics.items():
         if name not in inputs:
@@ -177,6 +182,152 @@ def test_bad_records_meet_the_same_policy(chains: Built) -> None:
         chains.app.conf.error_policy = "fail"
     assert compiled == reference
     assert sum(len(log) for log in compiled["out-items"]) == 2
+
+
+@pytest.fixture(scope="module")
+def stages(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return Built(APPS / "stages.py", tmp_path_factory.mktemp("build"))
+
+
+payments = st.lists(
+    st.tuples(
+        st.sampled_from(["A", "b", "C", "d"]),
+        st.integers(min_value=-5, max_value=40),
+    ),
+    max_size=60,
+)
+
+
+@SETTINGS
+@given(payments=payments)
+def test_stages_tasks_and_sinks(stages: Built, payments: list[tuple[str, int]]) -> None:
+    """group_by (field and function), through, echo, take, enumerate, noack, rate_limit,
+    add_processor, yield to sinks and an app.stream() task: compiled == reference."""
+    inputs: Inputs = {
+        "payments": [
+            (account.encode(), json.dumps({"account": account, "amount": amount}).encode())
+            for account, amount in payments
+        ]
+    }
+    reference, compiled = stages.both(inputs)
+    assert compiled == reference
+    # the outputs are what the chains say, not just equal
+    kept = [(a, n) for a, n in payments if n != 13]
+    assert sum(len(log) for log in compiled["by-account-out"]) == len(kept)
+    assert compiled["table:account-totals"] == {
+        account: sum(2 * n for a, n in kept if a.lower() == account)
+        for account in {a.lower() for a, _ in kept}
+    }
+    chunks = [value for log in compiled["batches-out"] for _, value, _ in log]
+    assert sum(int(json.loads(c).split(":")[0]) for c in chunks) == len(payments)
+    assert len(compiled["audit"][0]) == 2 * len(chunks)
+    assert sum(len(log) for log in compiled["echoed"]) == len(payments)
+    acked = [json.loads(v) for log in compiled["acked-out"] for _, v, _ in log]
+    assert sum(v.startswith("acked:") for v in acked) == len(payments)
+    assert sum(v.startswith("mirror:") for v in acked) == sum(n >= 0 for _, n in payments)
+    small = [json.loads(v) for log in compiled["task-out"] for _, v, _ in log]
+    assert len(small) == sum(n < 5 for _, n in payments)
+    # concurrency=3: every payment once, each account's payments in their order
+    parallel = [json.loads(v).split(":") for log in compiled["parallel-out"] for _, v, _ in log]
+    assert len(parallel) == len(payments)
+    for account in {a for a, _ in payments}:
+        assert [int(n) for a, n, _ in parallel if a == account] == [
+            n for a, n in payments if a == account
+        ]
+
+
+# -- random chains ---------------------------------------------------------------------------
+
+CHAIN_APP = """
+import faust
+
+app = faust.App("{app_id}", broker="kafka://localhost:9092", topic_partitions=2)
+
+
+class Reading(faust.Record):
+    sensor: str
+    value: int
+
+
+readings = app.topic("readings", key_type=str, value_type=Reading, partitions=3)
+out = app.topic("out", value_type=str, partitions=1)
+
+
+@app.agent(readings)
+async def run_chain(stream: faust.Stream[Reading]) -> None:
+    async for item in stream{chain}:
+        await out.send(value=repr(item))
+"""
+
+FILTERS = [
+    "lambda r: r.value % 3 != 0",
+    "lambda r: r.value > 10",
+    "lambda r: r.sensor != 'b'",
+]
+MAPS = [
+    "lambda r: r.derive(value=r.value * 2)",
+    "lambda r: r.derive(value=r.value - 7)",
+    "lambda r: r.derive(sensor=r.sensor.upper())",
+]
+GROUP_BYS = [
+    "Reading.sensor",
+    "lambda r: r.value % 4, name='mod4'",
+    "Reading.value, partitions=3",
+]
+step = st.one_of(
+    st.sampled_from(FILTERS).map(lambda f: f".filter({f})"),
+    st.sampled_from(MAPS).map(lambda m: f".map({m})"),
+)
+terminal = st.one_of(
+    st.just(""),
+    st.just(".items()"),
+    st.integers(min_value=-2, max_value=5).map(lambda n: f".enumerate(start={n})"),
+    st.integers(min_value=1, max_value=6).map(lambda n: f".take({n}, within=3600)"),
+)
+random_chains = st.tuples(
+    st.lists(step, max_size=3),
+    st.one_of(st.none(), st.sampled_from(GROUP_BYS)),
+    st.lists(step, max_size=3),
+    terminal,
+).map(
+    lambda parts: (
+        "".join(parts[0])
+        + (f".group_by({parts[1]})" if parts[1] else "")
+        + "".join(parts[2])
+        + parts[3]
+    )
+)
+chain_inputs = st.lists(
+    st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(min_value=-20, max_value=60)),
+    max_size=40,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(chain=random_chains, readings=chain_inputs)
+def test_random_chains(
+    tmp_path_factory: pytest.TempPathFactory, chain: str, readings: list[tuple[str, int]]
+) -> None:
+    """Random chains of filter/map/group_by/enumerate/take: compiled == reference Stream."""
+    number = next(_runs)
+    app_dir = tmp_path_factory.mktemp("chain")
+    source = app_dir / f"random_chain_{number}.py"
+    source.write_text(CHAIN_APP.format(app_id=f"random-chain-{number}", chain=chain))
+    built = Built(source, app_dir / "build")
+    inputs: Inputs = {
+        "readings": [
+            (sensor.encode(), json.dumps({"sensor": sensor, "value": value}).encode())
+            for sensor, value in readings
+        ]
+    }
+    reference, compiled = built.both(inputs)
+    assert compiled == reference, chain
+    if ".group_by(" not in chain and ".take(" not in chain and ".filter(" not in chain:
+        assert sum(len(log) for log in compiled["out"]) == len(readings)
 
 
 views = st.lists(

@@ -28,6 +28,7 @@ from kafka_helpers import (
     produce,
     read_topic,
     wait_for_commit,
+    wait_until,
 )
 
 pytestmark = pytest.mark.broker
@@ -239,3 +240,180 @@ def test_faustc_broker_command(tmp_path: Path) -> None:
         rc = process.wait(30)
     assert rc == 0
     assert "Traceback" not in (process.stderr.read() if process.stderr else "")
+
+
+def withdrawals_input(seed: int, count: int) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    return [
+        {
+            "user": f"user-{rng.randrange(30)}",
+            "account": f"acct-{rng.randrange(200)}",
+            "amount": round(rng.uniform(-100, 1500), 2),
+        }
+        for _ in range(count)
+    ]
+
+
+def expected_alerts(withdrawals: list[dict[str, object]], limit: float) -> set[tuple[str, str]]:
+    totals: dict[str, float] = {}
+    alerts = set()
+    for w in withdrawals:
+        amount = float(w["amount"])  # type: ignore[arg-type]
+        if amount <= 0:
+            continue
+        user = str(w["user"])
+        before = totals.get(user, 0.0)
+        totals[user] = before + amount
+        if before <= limit < totals[user]:
+            alerts.add((user, f"{user} over {limit}"))
+    return alerts
+
+
+def run_withdrawals(
+    broker: EmbeddedBroker, tmp_path: Path, argv_for: object, suffix: str
+) -> tuple[set[tuple[str, str]], int]:
+    """Run a copy of examples/withdrawals.py (topics and app id suffixed) over 3,000
+    withdrawals; return the alerts it produced and the records on its repartition topic."""
+    source = (EXAMPLES / "withdrawals.py").read_text()
+    source = source.replace('"withdrawals"', f'"withdrawals{suffix}"')
+    source = source.replace('"withdrawal-alerts"', f'"withdrawal-alerts{suffix}"')
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    module = app_dir / f"withdrawals{suffix.replace('-', '_')}.py"
+    module.write_text(source)
+    topic, alerts_topic = f"withdrawals{suffix}", f"withdrawal-alerts{suffix}"
+    create_topic(broker.bootstrap, topic, 4)
+    withdrawals = withdrawals_input(3, 3000)
+    ends = produce(
+        broker.bootstrap,
+        topic,
+        [(str(w["account"]).encode(), json.dumps(w).encode()) for w in withdrawals],
+    )
+    expected = expected_alerts(withdrawals, 10_000.0)
+    assert callable(argv_for)
+    worker = WorkerProcess(argv_for(module, tmp_path), tmp_path)
+    repartition = f"{module.stem}.track_users-{topic}-Withdrawal.user-repartition"
+    try:
+        records = read_topic(broker.bootstrap, alerts_topic, 4, len(expected))
+        wait_for_commit(broker.bootstrap, f"withdrawals{suffix}", topic, ends, timeout=60)
+        positives = sum(float(w["amount"]) > 0 for w in withdrawals)  # type: ignore[arg-type]
+        wait_until(
+            lambda: (
+                sum(committed(broker.bootstrap, f"withdrawals{suffix}", repartition, 4).values())
+                == positives
+            ),
+            60,
+            "the repartition topic to be consumed and committed",
+        )
+    finally:
+        rc = worker.stop()
+    assert rc == 0, worker.stderr
+    got = {(m.key().decode(), json.loads(m.value())) for m in records}
+    assert len(records) == len(got)  # one alert per user, no duplicates
+    return got, positives
+
+
+def test_withdrawals_group_by_compiled_equals_reference_on_kafka(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """group_by on the real broker: the compiled worker and the uncompiled app produce the
+    same alerts, which are the ones the withdrawals call for."""
+
+    def compiled_argv(module: Path, work: Path) -> list[str]:
+        worker = build_module(module, work / "build")
+        return [str(worker), "worker", "--broker", broker.url]
+
+    def reference_argv(module: Path, work: Path) -> list[str]:
+        return [str(module), "worker", "--broker", broker.url]
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "r").mkdir()
+    compiled, positives = run_withdrawals(broker, tmp_path / "c", compiled_argv, "-c")
+    reference, _ = run_withdrawals(broker, tmp_path / "r", reference_argv, "-r")
+    expected = expected_alerts(withdrawals_input(3, 3000), 10_000.0)
+    assert expected and positives > 0
+    assert compiled == expected
+    assert {(user, text.replace("-r", "-c")) for user, text in reference} == expected
+
+
+def build_module(module: Path, out: Path) -> Path:
+    result = faustc("build", str(module), "-o", str(out), "--no-typecheck")
+    assert result.returncode == 0, result.stderr
+    return out / f"{module.stem}_worker.py"
+
+
+def test_order_batches_take_on_kafka(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    """take(100, within=1.0) across consumer batches, yield to a sink topic; offsets of
+    orders in a batch being gathered are committed once the batch is processed."""
+    worker_file = build("order_batches.py", tmp_path / "build")
+    create_topic(broker.bootstrap, "batch-orders", 4)
+    rng = random.Random(5)
+    orders = [{"order_id": f"o{i}", "amount": rng.randrange(1, 500)} for i in range(1050)]
+    ends = produce(
+        broker.bootstrap,
+        "batch-orders",
+        [(str(o["order_id"]).encode(), json.dumps(o).encode()) for o in orders],
+    )
+    worker = WorkerProcess([str(worker_file), "worker", "--broker", broker.url], tmp_path)
+    try:
+        totals: list[dict[str, object]] = []
+        deadline_records = read_topic(broker.bootstrap, "batch-totals", 1, 11, timeout=60)
+        totals = [json.loads(m.value()) for m in deadline_records]
+        while sum(int(t["count"]) for t in totals) < len(orders):  # type: ignore[call-overload]
+            more = read_topic(broker.bootstrap, "batch-totals", 1, len(totals) + 1, timeout=30)
+            assert len(more) > len(totals), "no more batches"
+            totals = [json.loads(m.value()) for m in more]
+        wait_for_commit(broker.bootstrap, "order-batches", "batch-orders", ends)
+    finally:
+        rc = worker.stop()
+    assert rc == 0, worker.stderr
+    assert sum(int(t["count"]) for t in totals) == len(orders)  # type: ignore[call-overload]
+    assert all(1 <= int(t["count"]) <= 100 for t in totals)  # type: ignore[call-overload]
+    assert round(sum(float(t["total"]) for t in totals), 2) == sum(  # type: ignore[arg-type]
+        o["amount"] for o in orders
+    )
+    assert "Traceback" not in worker.stderr
+
+
+ASK_APP = """
+from collections.abc import AsyncIterator
+
+import faust
+
+app = faust.App("ask-app", broker="kafka://localhost:9092")
+questions = app.topic("ask-questions", value_type=int, partitions=2)
+
+
+@app.agent(questions)
+async def square(stream: faust.Stream[int]) -> AsyncIterator[int]:
+    async for n in stream.filter(lambda n: n >= 0):
+        yield n * n
+
+
+@app.task
+async def asker() -> None:
+    for n in (3, 4, 12):
+        print(f"answer {n} {await square.ask(n, timeout=60)}", flush=True)
+
+
+if __name__ == "__main__":
+    app.main()
+"""
+
+
+def test_ask_gets_the_reply_of_a_compiled_agent_on_kafka(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """agent.ask(): request headers, the yield fused into a direct reply, the reply topic
+    read by the asking process."""
+    source = tmp_path / "ask_app.py"
+    source.write_text(ASK_APP)
+    worker_file = build_module(source, tmp_path / "build")
+    assert "deliver(" in worker_file.read_text()  # the yield is compiled into a direct call
+    worker = WorkerProcess([str(worker_file), "worker", "--broker", broker.url], tmp_path)
+    try:
+        out = worker.wait_for_output(lambda text: text.count("answer") == 3, timeout=90)
+    finally:
+        rc = worker.stop()
+    assert rc == 0, worker.stderr
+    assert out.splitlines() == ["answer 3 9", "answer 4 16", "answer 12 144"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import EXAMPLES
 from faustc.checks import validate_ir
-from faustc.ir import AppModule
+from faustc.ir import AppModule, FieldRef, GroupBy, Terminal
 from faustc.reader import read_module
 from faustc.source import SourceFile
 
@@ -119,3 +119,36 @@ def test_source_of_a_package_module(tmp_path: Path) -> None:
     assert source.display_name == "shop/streams.py"
     assert source.import_root == tmp_path
     assert read_module(source).agents[0].qualified_name == "shop.streams.count_words"
+
+
+def test_every_stream_operation_becomes_an_ir_node() -> None:
+    source = SourceFile.load(Path(__file__).parent / "apps" / "stages.py")
+    module = read_module(source)
+    validate_ir(module)
+    lines = source.lines
+    agents = {agent.name: agent for agent in module.agents}
+    per_account = agents["per_account"]
+    kinds = [op.kind for op in per_account.loop.operations]
+    assert kinds == ["processor", "filter", "group_by", "map"]  # add_processor runs first
+    group_by = per_account.loop.operations[2]
+    assert isinstance(group_by, GroupBy) and group_by.key == FieldRef("Payment", "account")
+    assert (group_by.name, group_by.partitions) == ("Payment.account", 2)
+    assert (group_by.span.line, group_by.span.column) == position(lines, "group_by(Payment")
+    assert per_account.loop.terminal == Terminal(
+        "enumerate", per_account.loop.terminal.span, start="1"
+    )
+    assert per_account.prelude is None  # the add_processor statement moved into the chain
+    batched = agents["batched"]
+    assert [op.kind for op in batched.loop.operations] == ["echo", "group_by"]
+    assert (batched.loop.terminal.max_, batched.loop.terminal.within) == ("4", "3600")
+    assert [(s.kind, s.text) for s in batched.sinks] == [
+        ("topic", "audit"),
+        ("async", "audit_sink"),
+    ]
+    assert batched.yields
+    assert [op.kind for op in agents["mirrored"].loop.operations] == ["rate_limit", "through"]
+    assert [op.kind for op in agents["acking"].loop.operations] == ["noack"]
+    assert agents["acking"].loop.terminal.kind == "events"
+    assert agents["in_parallel"].concurrency == 3
+    task = agents["small_payments"]
+    assert (task.kind, task.topic_var, task.param) == ("task", "payments", "")

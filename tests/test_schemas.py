@@ -34,7 +34,9 @@ def test_untyped_json_reconstructs_records_from_metadata() -> None:
 
 
 def test_decode_errors_name_the_type_and_codec() -> None:
-    with pytest.raises(ValueDecodeError, match="cannot decode value as Item with the json codec"):
+    with pytest.raises(
+        ValueDecodeError, match=r"cannot decode value as test_schemas\.Item with the json codec"
+    ):
         make_loader(Item, "json")(b"{not json")
     with pytest.raises(ValueDecodeError, match="got no value"):
         make_loader(Item, "json")(None)

@@ -2,8 +2,12 @@
 
 Example::
 
-    result = build_worker(Path("examples/wordcount.py"), Path("build"))
+    result = build_worker(Path("examples/wordcount.py"), Path("build"), typecheck=True)
     result.worker_path        # build/wordcount_worker.py
+
+The steps: read (libcst -> IR), validate the IR, semantic checks, mypy (optional; the CLI
+runs it unless ``--no-typecheck``), plan, render, ``compile()`` the result (a SyntaxError
+there is a faustc bug), write.
 """
 
 from __future__ import annotations
@@ -11,13 +15,17 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import libcst as cst
+
 from faustc.checks import check_module, validate_ir
 from faustc.diagnostics import CompileError
 from faustc.generate import render_worker
 from faustc.ir import AppModule
 from faustc.plan import WorkerPlan, plan_worker
-from faustc.reader import read_module
+from faustc.reader import read_module_partially
+from faustc.records import check_codecs
 from faustc.source import SourceFile
+from faustc.typecheck import typecheck as run_mypy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,13 +41,24 @@ def worker_path_for(source: SourceFile, out_dir: Path) -> Path:
     return out_dir / f"{source.stem}_worker.py"
 
 
-def compile_source(source: SourceFile, out_dir: Path) -> BuildResult:
-    """Compile ``source`` in memory (nothing is written); raises CompileError."""
-    module = read_module(source)
-    validate_ir(module)
-    diagnostics = check_module(module)
-    if diagnostics:
+def check_source(source: SourceFile, out_dir: Path, *, typecheck: bool = True) -> AppModule:
+    """Read and check ``source``: the IR, or CompileError with every problem found (the
+    reader's, the semantic rules', and mypy's unless ``typecheck`` is false)."""
+    module, diagnostics = read_module_partially(source)
+    if module is None:
         raise CompileError(diagnostics)
+    validate_ir(module)
+    diagnostics += check_module(module, cst.parse_module(source.text)) + check_codecs(module)
+    if typecheck:
+        diagnostics += run_mypy(source, out_dir / ".mypy_cache")
+    if any(diagnostic.severity == "error" for diagnostic in diagnostics):
+        raise CompileError(diagnostics)
+    return module
+
+
+def compile_source(source: SourceFile, out_dir: Path, *, typecheck: bool = False) -> BuildResult:
+    """Compile ``source`` in memory (nothing is written); raises CompileError."""
+    module = check_source(source, out_dir, typecheck=typecheck)
     plan = plan_worker(module, source, out_dir)
     text = render_worker(plan)
     worker_path = worker_path_for(source, out_dir)
@@ -48,9 +67,9 @@ def compile_source(source: SourceFile, out_dir: Path) -> BuildResult:
     return BuildResult(source, module, plan, text, worker_path)
 
 
-def build_worker(path: Path, out_dir: Path) -> BuildResult:
+def build_worker(path: Path, out_dir: Path, *, typecheck: bool = False) -> BuildResult:
     """Compile ``path`` and write ``<out_dir>/<stem>_worker.py``."""
-    result = compile_source(SourceFile.load(path), out_dir)
+    result = compile_source(SourceFile.load(path), out_dir, typecheck=typecheck)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.worker_path.write_text(result.text, encoding="utf-8")
     return result

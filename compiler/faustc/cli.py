@@ -2,9 +2,15 @@
 
 Commands::
 
-    faustc build app.py [-o build/]           compile into build/app_worker.py
+    faustc build app.py [-o build/] [--dump-ir] [--no-typecheck]
+                                               compile into build/app_worker.py
+    faustc check app.py                        read, check and type-check; write nothing
+    faustc topology app.py [--format text|mermaid|dot|svg] [-o FILE]
+                                               the dataflow: sources, stages, tables, sinks
     faustc run app.py [--broker URL]           build, then run the worker
     faustc broker [--port 9092]                run the embedded Kafka-compatible broker
+    faustc schema app.py [-o schemas/]         export the Records' Avro schemas (+ manifest)
+    faustc schema app.py --check schemas/      report changes that break BACKWARD compat
 
 User errors print mypy-style diagnostics and exit 1; anything else is a faustc bug and
 exits 2 with the traceback.
@@ -24,8 +30,19 @@ import typer
 
 from faustc import __version__
 from faustc.broker import BrokerError, EmbeddedBroker
-from faustc.build import BuildResult, build_worker
-from faustc.diagnostics import CompileError
+from faustc.build import BuildResult, build_worker, check_source
+from faustc.diagnostics import CompileError, Diagnostic
+from faustc.printer import format_ir
+from faustc.reader import read_module
+from faustc.source import SourceFile
+from faustc.topology import (
+    GraphvizMissing,
+    build_topology,
+    render_dot,
+    render_mermaid,
+    render_svg,
+    render_text,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -38,6 +55,9 @@ SourceArg = Annotated[
     Path, typer.Argument(help="the Faust app module", exists=False, dir_okay=False)
 ]
 OutOption = Annotated[Path, typer.Option("-o", "--out", help="output directory")]
+NoTypecheck = Annotated[
+    bool, typer.Option("--no-typecheck", help="skip mypy (semantic checks still run)")
+]
 
 
 def _fail_user(message: str) -> NoReturn:
@@ -45,26 +65,102 @@ def _fail_user(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _build(source: Path, out: Path) -> BuildResult:
+def _require_file(source: Path) -> None:
     if not source.is_file():
         _fail_user(f"{source}: no such file")
     try:
-        return build_worker(source, out)
+        source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        _fail_user(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except OSError as exc:
+        _fail_user(f"{source}: cannot read it ({exc.strerror})")
+
+
+def _report(diagnostics: list[Diagnostic], source: Path) -> NoReturn:
+    """Print every diagnostic like mypy does, then exit 1."""
+    sources: dict[str, list[str]] = {}
+    for diagnostic in diagnostics:
+        file = diagnostic.span.file
+        if file not in sources:
+            try:
+                sources[file] = Path(file).read_text(encoding="utf-8").splitlines()
+            except OSError:
+                sources[file] = []
+        typer.echo(diagnostic.render(sources[file]), err=True)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    files = len({d.span.file for d in diagnostics if d.severity == "error"})
+    where = f"in {source}" if files <= 1 else f"in {files} files"
+    typer.echo(f"Found {errors} error{'s' if errors != 1 else ''} {where}", err=True)
+    raise typer.Exit(1)
+
+
+def _build(source: Path, out: Path, *, typecheck: bool, dump_ir: bool = False) -> BuildResult:
+    _require_file(source)
+    try:
+        result = build_worker(source, out, typecheck=typecheck)
     except CompileError as exc:
-        lines = source.read_text(encoding="utf-8").splitlines()
-        for diagnostic in exc.diagnostics:
-            typer.echo(diagnostic.render(lines), err=True)
-        count = len(exc.diagnostics)
-        typer.echo(f"Found {count} error{'s' if count != 1 else ''} in {source}", err=True)
-        raise typer.Exit(1) from None
+        _report(exc.diagnostics, source)
+    if dump_ir:
+        typer.echo(format_ir(result.module), nl=False)
+    return result
 
 
 @app.command()
-def build(source: SourceArg, out: OutOption = Path("build")) -> None:
+def build(
+    source: SourceArg,
+    out: OutOption = Path("build"),
+    dump_ir: Annotated[bool, typer.Option("--dump-ir", help="print the IR")] = False,
+    no_typecheck: NoTypecheck = False,
+) -> None:
     """Compile a Faust app into <out>/<name>_worker.py."""
-    result = _build(source, out)
+    result = _build(source, out, typecheck=not no_typecheck, dump_ir=dump_ir)
     agents = len(result.module.agents)
     typer.echo(f"built {result.worker_path} ({agents} agent{'s' if agents != 1 else ''} fused)")
+
+
+@app.command()
+def check(source: SourceArg, out: OutOption = Path("build")) -> None:
+    """Read, check and type-check a Faust app (the mypy cache goes in <out>)."""
+    _require_file(source)
+    try:
+        module = check_source(SourceFile.load(source), out, typecheck=True)
+    except CompileError as exc:
+        _report(exc.diagnostics, source)
+    agents = len(module.agents)
+    typer.echo(f"{source}: no errors ({agents} agent{'s' if agents != 1 else ''})")
+
+
+@app.command()
+def topology(
+    source: SourceArg,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="text, mermaid, dot or svg")
+    ] = "text",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="write here")] = None,
+) -> None:
+    """Show the app's dataflow: sources, stages, repartition topics, tables, sinks, timers."""
+    _require_file(source)
+    renderers = {
+        "text": render_text,
+        "mermaid": render_mermaid,
+        "dot": render_dot,
+        "svg": render_svg,
+    }
+    if format not in renderers:
+        _fail_user(f"unknown format {format!r} (text, mermaid, dot, svg)")
+    try:
+        module = read_module(SourceFile.load(source))
+    except CompileError as exc:
+        _report(exc.diagnostics, source)
+    try:
+        text = renderers[format](build_topology(module))
+    except GraphvizMissing as exc:
+        _fail_user(str(exc))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
 
 
 @app.command()
@@ -73,9 +169,10 @@ def run(
     out: OutOption = Path("build"),
     broker: Annotated[str | None, typer.Option("-b", "--broker", help="kafka://HOST:PORT")] = None,
     loglevel: Annotated[str, typer.Option("-l", "--loglevel")] = "info",
+    no_typecheck: NoTypecheck = False,
 ) -> None:
     """Build the app, then run its worker in this process."""
-    result = _build(source, out)
+    result = _build(source, out, typecheck=not no_typecheck)
     argv = [sys.executable, str(result.worker_path), "worker", "--loglevel", loglevel]
     if broker:
         argv += ["--broker", broker]
@@ -102,6 +199,61 @@ def broker_command(
         signal.sigwait(stop_signals)
     finally:
         embedded.stop()
+
+
+@app.command()
+def schema(
+    source: SourceArg,
+    out: OutOption = Path("schemas"),
+    check: Annotated[
+        Path | None,
+        typer.Option("--check", help="compare with schemas exported earlier (exit 1 on a break)"),
+    ] = None,
+) -> None:
+    """Export one .avsc per Record a topic carries, and manifest.json (subjects)."""
+    from faustc.schema import backward_breaks, export_schemas
+    from faustc.source import SourceFile
+
+    if not source.is_file():
+        _fail_user(f"{source}: no such file")
+    try:
+        from faustc.reader import read_module
+
+        files = export_schemas(read_module(SourceFile.load(source)))
+    except CompileError as exc:
+        _print_diagnostics(source, exc)
+        raise typer.Exit(1) from None
+    if check is not None:
+        import json
+
+        if not check.is_dir():
+            _fail_user(f"{check}: no such directory")
+        breaks: list[str] = []
+        for name, text in sorted(files.items()):
+            old_path = check / name
+            if name == "manifest.json" or not old_path.is_file():
+                continue
+            old = json.loads(old_path.read_text(encoding="utf-8"))
+            breaks += [f"{name}: {reason}" for reason in backward_breaks(old, json.loads(text))]
+        for reason in breaks:
+            typer.echo(f"BACKWARD incompatible: {reason}", err=True)
+        if breaks:
+            typer.echo(f"{len(breaks)} incompatible change(s) against {check}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"schemas are BACKWARD compatible with {check}")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in sorted(files.items()):
+        (out / name).write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {len(files) - 1} schema(s) and manifest.json to {out}")
+
+
+def _print_diagnostics(source: Path, exc: CompileError) -> None:
+    lines = source.read_text(encoding="utf-8").splitlines()
+    for diagnostic in exc.diagnostics:
+        typer.echo(diagnostic.render(lines), err=True)
+    count = len(exc.diagnostics)
+    typer.echo(f"Found {count} error{'s' if count != 1 else ''} in {source}", err=True)
 
 
 @app.command()

@@ -28,6 +28,14 @@ CODES: dict[str, str] = {
     "FC106": "more than one faust.App in the module",
     "FC107": "agent function is not `async def`",
     "FC108": "statement form not supported inside a fused agent loop",
+    "FC109": "group_by key is not a field of the stream's value type",
+    "FC111": "a table written outside an agent or task",
+    "FC112": "group_by with a function key needs name=",
+    "FC113": "a stage boundary (group_by/through) in an agent with concurrency > 1",
+    "FC114": "yield form not supported in a compiled agent",
+    "FC200": "type error found by mypy",
+    "FC300": "a Record field type that its topic's codec cannot represent",
+    "FC301": "a Record cannot be exported as an Avro schema",
 }
 
 
@@ -45,9 +53,9 @@ class Diagnostic:
     def render(self, source_lines: list[str]) -> str:
         """``file:line:col: error: message [code]``, the source line, a caret under the span."""
         span = self.span
-        head = (
-            f"{span.file}:{span.line}:{span.column}: {self.severity}: {self.message} [{self.code}]"
-        )
+        head = f"{span.file}:{span.line}:{span.column}: {self.severity}: {self.message}"
+        if self.severity != "note":
+            head += f" [{self.code}]"
         if not 1 <= span.line <= len(source_lines):
             return head
         text = source_lines[span.line - 1].rstrip("\n")

@@ -21,6 +21,7 @@ from pathlib import Path
 import jinja2
 
 from faustc.plan import WorkerPlan
+from faustc.records import _snake
 
 
 def templates_dir() -> Path:
@@ -70,9 +71,32 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["code"] = indent_code
     environment.filters["pyrepr"] = python_literal
+    environment.filters["snake"] = _snake
     return environment
 
 
 def render_worker(plan: WorkerPlan) -> str:
     """The worker module's source text for ``plan``."""
-    return _environment().get_template("worker.py.j2").render(plan=plan)
+    return tidy(_environment().get_template("worker.py.j2").render(plan=plan))
+
+
+def tidy(text: str) -> str:
+    """Drop the blank lines template conditionals leave inside indented blocks (never a
+    line inside a multi-line string)."""
+    inside_strings: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                inside_strings.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    lines = text.splitlines(keepends=True)
+    kept: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() and number not in inside_strings:
+            following = next((later for later in lines[number:] if later.strip()), "")
+            previous = kept[-1] if kept else ""
+            if following[:1] == " " and previous[:1] == " ":
+                continue
+        kept.append(line)
+    return "".join(kept)

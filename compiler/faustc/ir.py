@@ -47,10 +47,24 @@ class AppDef:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FieldDef:
+    """One annotated field of a Record.
+
+    ``type_text`` is the annotation with every name the module imports replaced by its
+    qualified name (``List[Order]`` -> ``typing.List[Order]``); ``default`` is the default's
+    source text; ``specifier``/``specifier_args`` name a ``faust`` field class used as the
+    default (``DecimalField(max_digits=12)`` -> ``"DecimalField"``, ``(("max_digits",
+    "12"),)``), whose own ``default=`` then is ``default``.
+    """
+
     name: str
     annotation: str
     has_default: bool
     span: Span
+    type_text: str = ""
+    default: str | None = None
+    specifier: str | None = None
+    specifier_args: tuple[tuple[str, str], ...] = ()
+    annotation_span: Span | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,6 +77,15 @@ class RecordDef:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class EnumDef:
+    """An ``enum.Enum`` subclass of the module: its members' names and value source."""
+
+    name: str
+    members: tuple[tuple[str, str], ...]
+    span: Span
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class TopicDef:
     var: str
     names: tuple[str, ...]
@@ -70,6 +93,9 @@ class TopicDef:
     value_type: str | None
     partitions: int | None
     span: Span
+    #: source text of the serializer keywords (``"'avro'"``), None when not given
+    key_serializer: str | None = None
+    value_serializer: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -82,14 +108,17 @@ class TableDef:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TimerDef:
+    """``@app.timer(interval)`` (``cron`` is None) or ``@app.crontab(cron)``."""
+
     name: str
-    interval: str
+    interval: str | None
+    cron: str | None
     span: Span
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Function:
-    """A function passed to ``filter``/``map``.
+    """A function passed to a stream operation.
 
     ``kind`` is ``"lambda"`` (one parameter: inlined, ``body`` is its expression),
     ``"sync"``/``"async"`` (a module-level function called by name), or ``"callable"``
@@ -103,25 +132,133 @@ class Function:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Operation:
-    kind: str  # "filter" | "map"
+class TopicRef:
+    """A topic named in a chain: a module-level topic variable, or a literal name."""
+
+    var: str | None
+    name: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FieldRef:
+    """``Record.field`` (a group_by key)."""
+
+    record: str
+    field: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Filter:
     function: Function
     span: Span
+    kind: str = "filter"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Map:
+    function: Function
+    span: Span
+    kind: str = "map"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Processor:
+    """``stream.add_processor(fun)`` or ``processors=[fun]``: ``value = fun(value)``."""
+
+    function: Function
+    span: Span
+    kind: str = "processor"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Echo:
+    topics: tuple[TopicRef, ...]
+    span: Span
+    kind: str = "echo"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RateLimit:
+    rate: str
+    per: str
+    span: Span
+    kind: str = "rate_limit"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NoAck:
+    span: Span
+    kind: str = "noack"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GroupBy:
+    """A stage boundary: repartition by ``key``; ``name`` suffixes the repartition topic."""
+
+    key: FieldRef | Function
+    name: str
+    partitions: int | None
+    span: Span
+    kind: str = "group_by"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Through:
+    """A stage boundary: send to ``topic``, go on with what is consumed from it."""
+
+    topic: TopicRef
+    span: Span
+    kind: str = "through"
+
+
+StreamOperation = Filter | Map | Processor | Echo | RateLimit | NoAck | GroupBy | Through
+#: the operation kinds that end a stage
+BOUNDARIES = ("group_by", "through")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Terminal:
+    """How the loop iterates: ``values``, ``items``, ``events``, ``enumerate`` or ``take``.
+
+    ``start`` (enumerate), ``max_`` and ``within`` (take) are source expressions.
+    """
+
+    kind: str
+    span: Span
+    start: str = "0"
+    max_: str | None = None
+    within: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StreamLoop:
-    """``async for <target> in <param>.<operations>.<mode>():`` and its body."""
+    """``async for <target> in <source>.<operations>.<terminal>():`` and its body."""
 
     target: str
-    operations: tuple[Operation, ...]
-    mode: str  # "values" | "items" | "events"
+    operations: tuple[StreamOperation, ...]
+    terminal: Terminal
     body: Code
     span: Span
+
+    @property
+    def mode(self) -> str:
+        return self.terminal.kind
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SinkRef:
+    """Where an agent's yielded values go: ``topic``, ``agent``, ``sync``/``async`` function,
+    or ``callable`` (anything else)."""
+
+    kind: str
+    text: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AgentDef:
+    """An ``@app.agent`` (``kind="agent"``) or an ``@app.task`` looping over
+    ``app.stream(topic)`` (``kind="task"``); both are compiled into one fused function."""
+
     name: str
     qualified_name: str
     topic_var: str
@@ -133,6 +270,23 @@ class AgentDef:
     globals_used: tuple[str, ...]
     uses_current_event: bool
     span: Span
+    kind: str = "agent"
+    concurrency: int = 1
+    sinks: tuple[SinkRef, ...] = ()
+    yields: bool = False
+    #: module-level topics and tables the function's code names
+    topics_named: tuple[str, ...] = ()
+    tables_named: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TaskDef:
+    """An ``@app.task`` the compiler leaves as written (it has no ``app.stream`` loop)."""
+
+    name: str
+    span: Span
+    topics_named: tuple[str, ...] = ()
+    tables_named: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -148,9 +302,27 @@ class AppModule:
     agents: tuple[AgentDef, ...]
     timers: tuple[TimerDef, ...]
     module_names: frozenset[str]
+    tasks: tuple[TaskDef, ...] = ()
+    #: classes defined at module level (Records and others)
+    class_names: frozenset[str] = frozenset()
+    #: the path diagnostics print (as the user gave it)
+    source_path: str = ""
+    enums: tuple[EnumDef, ...] = ()
 
     def topic(self, var: str) -> TopicDef:
         for topic in self.topics:
             if topic.var == var:
                 return topic
         raise KeyError(var)
+
+    def topic_named(self, name: str) -> TopicDef | None:
+        for topic in self.topics:
+            if name in topic.names:
+                return topic
+        return None
+
+    def record(self, name: str) -> RecordDef | None:
+        for record in self.records:
+            if record.name == name:
+                return record
+        return None

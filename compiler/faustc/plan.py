@@ -1,28 +1,50 @@
 """Plan a worker: decide, for each agent, the exact code of its fused loop.
 
 The plan is what the templates render, with every decision already made: which names the
-generated code uses (never one the user's function uses), whether keys are decoded, which
-lambdas are inlined and how. Example: for ``stream.filter(lambda o: o.amount > 1000)`` the
-plan holds the operation code ``if not (value.amount > 1000):\\n    continue``.
+generated code uses (never one the user's function uses), which keys are decoded, how each
+operation is inlined, where the stages of a ``group_by``/``through`` split, which sends
+become direct produces. Example: for ``stream.filter(lambda o: o.amount > 1000)`` the plan
+holds the operation code ``if not (value.amount > 1000):  # app.py:12`` /
+``    continue``.
+
+An agent with a ``group_by`` or ``through`` has several stages; its fused function gets the
+batches of every stage's topic (one topic per batch) and runs the stage they belong to.
+Stage 1 ends by producing to the repartition topic; the last stage runs the loop body.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from faustc import __version__
-from faustc.ir import AgentDef, AppModule, Code, Operation
+from faustc.ir import (
+    BOUNDARIES,
+    AgentDef,
+    AppModule,
+    Code,
+    Echo,
+    FieldRef,
+    Filter,
+    Function,
+    GroupBy,
+    RateLimit,
+    StreamOperation,
+    Through,
+    TopicRef,
+)
+from faustc.records import CodecsPlan, plan_codecs
 from faustc.source import SourceFile
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Names:
-    """The generated code's own local names in one agent function."""
+    """The generated code's own local names in one fused function."""
 
     batch: str
     message: str
@@ -30,33 +52,72 @@ class Names:
     value: str
     event: str
     result: str
-    load_key: str
-    load_value: str
     handle_error: str
     exc: str
+    holds: str
+    buffer: str
+    held: str
+    deadline: str
+    chunk: str
+    chunk_messages: str
+    index: str
+    deliver: str
+    pending: str
+    new_key: str
+    delay: str
+    next_batch: str
+    ending: str
+    handle_chunk_error: str
+    take_max: str
+    take_within: str
+
+
+INTERNAL_NAMES = tuple(field.name for field in dataclasses.fields(Names))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class OperationPlan:
+class StagePlan:
+    """One stage: the topic it consumes and the code run on each of its messages."""
+
+    number: int
+    topic_expr: str
+    topic_name: str
     comment: str
+    load_key: str | None
+    load_value: str
+    make_event: bool
     code: str
+    last: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InternalTopic:
+    """A topic the worker module declares: a repartition topic, or ``through("name")``."""
+
+    var: str
+    code: str
+    comment: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AgentPlan:
+    kind: str
     function_name: str
     qualified_name: str
+    agent_var: str
     param: str
-    topic_var: str
     names: Names
-    decode_key: bool
-    make_event: bool
+    stages: tuple[StagePlan, ...]
     set_current_event: bool
     #: tables write to the partition of the message in hand (faust.events.current_message)
     set_current_message: bool
+    noack: bool
+    terminal: str
+    enumerate_start: str
+    take_max: str | None
+    take_within: str | None
     hoisted: tuple[str, ...]
     prelude: Code | None
-    operations: tuple[OperationPlan, ...]
     target: str
     target_value: str
     body: Code
@@ -78,31 +139,49 @@ class WorkerPlan:
     needs_events: bool
     needs_current_message: bool
     needs_isawaitable: bool
+    needs_rate_limit: bool
+    needs_take: bool
+    internal_topics: tuple[InternalTopic, ...]
+    streams_imports: tuple[str, ...]
     agents: tuple[AgentPlan, ...]
-
-
-INTERNAL_NAMES = (
-    "batch",
-    "message",
-    "key",
-    "value",
-    "event",
-    "result",
-    "load_key",
-    "load_value",
-    "handle_error",
-    "exc",
-)
+    #: generated Record codecs (faustc.records), rendered by templates/codecs.py.j2
+    codecs: CodecsPlan | None = None
 
 
 def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerPlan:
     """Everything the worker template needs to render ``module``'s worker into ``out_dir``."""
-    agents = tuple(plan_agent(module, agent) for agent in module.agents)
+    taken_globals = set(module.module_names) | {
+        "sys",
+        "Path",
+        "Any",
+        "Stream",
+        "Event",
+        "Message",
+        "set_current_event",
+        "isawaitable",
+        "sleep",
+        "monotonic",
+        "RateLimiter",
+        "repartition_topic",
+        "derived_topic",
+        "run_worker_cli",
+        "app_module",
+        "SOURCE_SHA256",
+        "COMPILED_AGENTS",
+    }
+    internal: list[InternalTopic] = []
+    agents = tuple(plan_agent(module, agent, internal, taken_globals) for agent in module.agents)
     user_imports = {module.app.var}
     for agent in module.agents:
         user_imports.add(agent.topic_var)
         user_imports.update(agent.globals_used)
+        if agent.yields:
+            user_imports.add(agent.name)
+        for operation in agent.loop.operations:
+            if isinstance(operation, GroupBy) and isinstance(operation.key, FieldRef):
+                user_imports.add(operation.key.record)
     import_root = Path(os.path.relpath(source.import_root.resolve(), out_dir.resolve())).as_posix()
+    operations = [op for agent in module.agents for op in agent.loop.operations]
     return WorkerPlan(
         version=__version__,
         display_name=module.display_name,
@@ -111,95 +190,330 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
         sha256=source.sha256,
         app_var=module.app.var,
         app_id=module.app.app_id,
-        user_imports=tuple(sorted(user_imports)),
-        needs_events=any(agent.make_event for agent in agents),
+        user_imports=tuple(sorted(user_imports & set(module.module_names))),
+        needs_events=any(stage.make_event for agent in agents for stage in agent.stages),
         needs_current_message=any(agent.set_current_message for agent in agents),
         needs_isawaitable=any(
-            op.function.kind == "callable"
-            for agent in module.agents
-            for op in agent.loop.operations
+            "isawaitable(" in line for agent in agents for line in _agent_code(agent)
+        ),
+        needs_rate_limit=any(isinstance(op, RateLimit) for op in operations),
+        needs_take=any(agent.loop.terminal.kind == "take" for agent in module.agents),
+        internal_topics=tuple(internal),
+        streams_imports=tuple(
+            name
+            for name, used in (
+                ("RateLimiter", any(isinstance(op, RateLimit) for op in operations)),
+                ("derived_topic", any("derived_topic(" in t.code for t in internal)),
+                ("repartition_topic", any("repartition_topic(" in t.code for t in internal)),
+            )
+            if used
         ),
         agents=agents,
+        codecs=plan_codecs(module),
     )
 
 
-def plan_agent(module: AppModule, agent: AgentDef) -> AgentPlan:
+def _agent_code(agent: AgentPlan) -> list[str]:
+    return [stage.code for stage in agent.stages] + list(agent.hoisted)
+
+
+def plan_agent(
+    module: AppModule,
+    agent: AgentDef,
+    internal: list[InternalTopic],
+    taken_globals: set[str],
+) -> AgentPlan:
     taken = set(agent.names_used) | set(module.module_names)
     names = Names(*(_fresh(base, taken) for base in INTERNAL_NAMES))
     loop = agent.loop
-    topic = module.topic(agent.topic_var)
-    make_event = loop.mode == "events" or agent.uses_current_event
-    # Keys are decoded when used, and whenever decoding could fail (so a bad key meets the
-    # error policy exactly as it does in the uncompiled runtime).
-    key_cannot_fail = topic.key_type in (None, "bytes")
-    decode_key = loop.mode in ("items", "events") or make_event or not key_cannot_fail
+    display = module.display_name
     hoisted: list[str] = []
-    operations = []
-    for index, operation in enumerate(loop.operations, start=1):
-        operations.append(_plan_operation(module, operation, index, names, hoisted, taken))
+    senders: dict[str, str] = {}
+
+    def sender(topic_expr: str, name: str | None = None) -> str:
+        """A hoisted ``<topic>.send_soon``: sends become one direct call."""
+        if topic_expr not in senders:
+            local = _fresh(name or f"send_{_identifier(topic_expr)}", taken)
+            hoisted.append(f"{local} = {topic_expr}.send_soon")
+            senders[topic_expr] = local
+        return senders[topic_expr]
+
+    def topic_expr(ref: TopicRef, source_expr: str) -> str:
+        if ref.var is not None:
+            return ref.var
+        assert ref.name is not None
+        existing = next((t for t in internal if t.comment.endswith(f"{ref.name!r}")), None)
+        if existing is not None:
+            return existing.var
+        var = _fresh(f"topic_{_identifier(ref.name)}", taken_globals)
+        internal.append(
+            InternalTopic(
+                var,
+                f"derived_topic({module.app.var}, {source_expr}, {_literal(ref.name)})",
+                f"# the topic {ref.name!r}",
+            )
+        )
+        return var
+
+    noack = any(op.kind == "noack" for op in loop.operations)
+    uses_event = agent.uses_current_event
+    terminal = loop.terminal.kind
+    # Split the chain into stages at each boundary.
+    stage_ops: list[list[StreamOperation]] = [[]]
+    for operation in loop.operations:
+        stage_ops[-1].append(operation)
+        if operation.kind in BOUNDARIES:
+            stage_ops.append([])
+    stages: list[StagePlan] = []
+    current_expr = agent.topic_var
+    current_name = module.topic(agent.topic_var).names[0]
+    value_changed = False
+    for number, operations in enumerate(stage_ops, start=1):
+        last = number == len(stage_ops)
+        suffix = f"_{number}" if len(stage_ops) > 1 else ""
+        lines: list[str] = []
+        needs_key = False
+        boundary: StreamOperation | None = operations[-1] if not last else None
+        for index, operation in enumerate(operations if last else operations[:-1], start=1):
+            if operation.kind in ("map", "processor"):
+                value_changed = True
+            lines.append(
+                _operation_code(
+                    display,
+                    operation,
+                    names,
+                    hoisted,
+                    taken,
+                    sender,
+                    topic_expr,
+                    current_expr,
+                    f"{number}_{index}",
+                )
+            )
+        next_expr = next_name = ""
+        if isinstance(boundary, GroupBy):
+            next_expr = _fresh(f"{agent.name}_repartition", taken_globals)
+            prefix = agent.qualified_name
+            next_name = f"{prefix}-{current_name}-{boundary.name}-repartition"
+            key_type = (
+                f"{boundary.key.record}.{boundary.key.field}.type"
+                if isinstance(boundary.key, FieldRef)
+                else "None"
+            )
+            internal.append(
+                InternalTopic(
+                    next_expr,
+                    f"repartition_topic(\n    {module.app.var},\n    {_literal(prefix)},\n"
+                    f"    {current_expr},\n    {_literal(boundary.name)},\n"
+                    f"    partitions={boundary.partitions!r},\n    key_type={key_type},\n"
+                    f"    same_value_type={not value_changed!r},\n)",
+                    f"# {display}:{boundary.span.line}  the repartition topic {next_name!r}",
+                )
+            )
+            lines.append(
+                _group_by_code(
+                    display,
+                    boundary,
+                    names,
+                    hoisted,
+                    taken,
+                    sender(next_expr, f"send_stage_{number + 1}"),
+                )
+            )
+        elif isinstance(boundary, Through):
+            needs_key = True
+            next_expr = topic_expr(boundary.topic, current_expr)
+            next_name = boundary.topic.name or module.topic(next_expr).names[0]
+            lines.append(
+                f"# {display}:{boundary.span.line}  .through({next_name!r}): "
+                "on to the next stage\n"
+                f"{sender(next_expr, f'send_stage_{number + 1}')}(key={names.key}, "
+                f"value={names.value}, "
+                f"headers={names.message}.headers() or None)\n"
+                "continue\n"
+            )
+        if last:
+            replies = agent.yields and terminal != "take"  # a reply carries the request's key
+            needs_key = needs_key or terminal in ("items", "events") or replies
+        topic = module.topic_named(current_name)
+        key_can_fail = topic is not None and topic.key_type not in (None, "bytes")
+        make_event = (last and (terminal == "events" or noack)) or uses_event
+        decode_key = (
+            needs_key
+            or make_event
+            or key_can_fail
+            or (boundary is not None and not isinstance(boundary, GroupBy))
+        )
+        stage_comment = f"# stage {number}: the messages of {current_name!r}"
+        if boundary is not None:
+            stage_comment += f", then .{boundary.kind}() to stage {number + 1}"
+        stages.append(
+            StagePlan(
+                number=number,
+                topic_expr=current_expr,
+                topic_name=current_name,
+                comment=stage_comment,
+                load_key=_fresh(f"load_key{suffix}", taken) if decode_key else None,
+                load_value=_fresh(f"load_value{suffix}", taken),
+                make_event=make_event,
+                code="".join(lines),
+                last=last,
+            )
+        )
+        if not last:
+            current_expr, current_name = next_expr, next_name
     target_value = {
         "values": names.value,
         "items": f"{names.key}, {names.value}",
         "events": names.event,
-    }[loop.mode]
+        "enumerate": f"{names.index}, {names.value}",
+        "take": names.chunk,
+    }[terminal]
+    if agent.yields:
+        hoisted.insert(0, f"{names.deliver} = {agent.name}.deliverer()")
+    sync_sinks = all(sink.kind in ("topic", "agent", "sync") for sink in agent.sinks)
+    rewrite = _BodyRewriter(module, agent, names, sender, sync_sinks, in_take=terminal == "take")
+    prelude = rewrite.code(agent.prelude, in_loop=False)
+    body = rewrite.code(loop.body, in_loop=True) or loop.body
+    postlude = rewrite.code(agent.postlude, in_loop=False)
     return AgentPlan(
+        kind=agent.kind,
         function_name=_fresh(f"fused_{agent.name}", set(module.module_names)),
         qualified_name=agent.qualified_name,
-        param=agent.param,
-        topic_var=agent.topic_var,
+        agent_var=agent.name,
+        param=agent.param or _fresh("stream", taken),
         names=names,
-        decode_key=decode_key,
-        make_event=make_event,
-        set_current_event=agent.uses_current_event,
+        stages=tuple(stages),
+        set_current_event=uses_event,
         # Any code the agent calls may reach a table, so every agent of an app that
         # declares one marks its message (one cheap call per message).
         set_current_message=bool(module.tables),
+        noack=noack,
+        terminal=terminal,
+        enumerate_start=loop.terminal.start,
+        take_max=loop.terminal.max_,
+        take_within=loop.terminal.within,
         hoisted=tuple(hoisted),
-        prelude=agent.prelude,
-        operations=tuple(operations),
+        prelude=prelude,
         target=loop.target,
         target_value=target_value,
-        body=loop.body,
-        postlude=agent.postlude,
+        body=body,
+        postlude=postlude,
         line=agent.span.line,
         loop_line=loop.span.line,
     )
 
 
-def _plan_operation(
-    module: AppModule,
-    operation: Operation,
-    index: int,
+def _call(function: Function, argument: str, hoisted_name: str | None) -> str:
+    """The expression applying ``function`` to ``argument`` (without awaiting a callable)."""
+    if function.kind == "lambda":
+        assert function.param is not None and function.body is not None
+        return inline_lambda(function.param, function.body, argument)
+    if function.kind == "sync":
+        return f"{function.text}({argument})"
+    if function.kind == "async":
+        return f"await {function.text}({argument})"
+    assert hoisted_name is not None
+    return f"{hoisted_name}({argument})"
+
+
+def _operation_code(
+    display: str,
+    operation: StreamOperation,
     names: Names,
     hoisted: list[str],
     taken: set[str],
-) -> OperationPlan:
-    function = operation.function
+    sender: Callable[..., str],
+    topic_expr: Callable[[TopicRef, str], str],
+    source_expr: str,
+    suffix: str,
+) -> str:
     value = names.value
-    comment = f"# {module.display_name}:{operation.span.line}  .{operation.kind}({function.text})"
-    if function.kind == "lambda":
-        assert function.param is not None and function.body is not None
-        expression = inline_lambda(function.param, function.body, value)
-        call = expression
-    elif function.kind == "sync":
-        call = f"{function.text}({value})"
-    elif function.kind == "async":
-        call = f"await {function.text}({value})"
-    else:
-        hoisted_name = _fresh(f"{operation.kind}_{index}", taken)
+    line = operation.span.line
+    marker = f"  # {display}:{line}"
+    if isinstance(operation, Echo):
+        lines = [f"# {display}:{line}  .echo(...)\n"]
+        for ref in operation.topics:
+            lines.append(f"{sender(topic_expr(ref, source_expr))}(value={value}){marker}\n")
+        return "".join(lines)
+    if isinstance(operation, RateLimit):
+        limiter = _fresh(f"rate_limit_{suffix}", taken)
+        hoisted.append(f"{limiter} = RateLimiter({operation.rate}, per={operation.per})")
+        return (
+            f"# {display}:{line}  .rate_limit({operation.rate}, per={operation.per})\n"
+            f"{names.delay} = {limiter}.delay()\n"
+            f"if {names.delay}:\n"
+            f"    await sleep({names.delay})\n"
+        )
+    if operation.kind == "noack":
+        return ""
+    assert isinstance(operation, Filter) or operation.kind in ("map", "processor")
+    function: Function = operation.function  # type: ignore[union-attr]
+    comment = f"# {display}:{line}  .{operation.kind}({_one_line(function.text)})\n"
+    hoisted_name = None
+    if function.kind == "callable":
+        hoisted_name = _fresh(f"{operation.kind}_{suffix}", taken)
         hoisted.append(f"{hoisted_name} = {function.text}")
-        result = names.result if operation.kind == "filter" else value
+        result = names.result if isinstance(operation, Filter) else value
         code = (
-            f"{result} = {hoisted_name}({value})\n"
+            f"{result} = {hoisted_name}({value}){marker}\n"
             f"if isawaitable({result}):\n"
             f"    {result} = await {result}\n"
         )
-        if operation.kind == "filter":
+        if isinstance(operation, Filter):
             code += f"if not {result}:\n    continue\n"
-        return OperationPlan(comment, code)
-    if operation.kind == "filter":
-        return OperationPlan(comment, f"if not ({call}):\n    continue\n")
-    return OperationPlan(comment, f"{value} = {call}\n")
+        return comment + code
+    call = _call(function, value, None)
+    if isinstance(operation, Filter):
+        return comment + f"if not ({call}):{marker}\n    continue\n"
+    return comment + f"{value} = {call}{marker}\n"
+
+
+def _group_by_code(
+    display: str,
+    operation: GroupBy,
+    names: Names,
+    hoisted: list[str],
+    taken: set[str],
+    send: str,
+) -> str:
+    marker = f"  # {display}:{operation.span.line}"
+    key = operation.key
+    comment = f"# {display}:{operation.span.line}  .group_by(...): on to the next stage\n"
+    if isinstance(key, FieldRef):
+        code = f"{names.new_key} = {names.value}.{key.field}{marker}\n"
+    elif key.kind == "callable":
+        hoisted_name = _fresh("group_by_key", taken)
+        hoisted.append(f"{hoisted_name} = {key.text}")
+        code = (
+            f"{names.new_key} = {hoisted_name}({names.value}){marker}\n"
+            f"if isawaitable({names.new_key}):\n"
+            f"    {names.new_key} = await {names.new_key}\n"
+        )
+    else:
+        code = f"{names.new_key} = {_call(key, names.value, None)}{marker}\n"
+    return (
+        comment + code + f"{send}(key={names.new_key}, value={names.value}, "
+        f"headers={names.message}.headers() or None)\n"
+        "continue\n"
+    )
+
+
+def _literal(text: str) -> str:
+    """A string literal in double quotes (the style of the rest of the worker)."""
+    if '"' not in text and "\\" not in text and text.isprintable():
+        return f'"{text}"'
+    return repr(text)
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."
+
+
+def _identifier(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "_" for c in text).strip("_")
+    return cleaned or "topic"
 
 
 def _fresh(base: str, taken: set[str]) -> str:
@@ -243,4 +557,193 @@ def inline_lambda(param: str, body: str, replacement: str) -> str:
                 references.add(access.node)
     renamed = lambda_node.body.visit(_Rename(references, replacement))
     assert isinstance(renamed, cst.BaseExpression)
-    return wrapper.module.code_for_node(renamed)
+    text = wrapper.module.code_for_node(renamed)
+    return " ".join(text.split()) if "\n" in text else text
+
+
+class _BodyRewriter:
+    """Rewrite copied user code: ``yield x`` feeds the sinks directly, and
+    ``await topic.send(...)`` on a module-level topic becomes a direct produce."""
+
+    def __init__(
+        self,
+        module: AppModule,
+        agent: AgentDef,
+        names: Names,
+        sender: Callable[..., str],
+        sync_sinks: bool,
+        *,
+        in_take: bool,
+    ) -> None:
+        self.module = module
+        self.agent = agent
+        self.names = names
+        self.sender = sender
+        self.sync_sinks = sync_sinks
+        self.in_take = in_take
+        self.topic_vars = {topic.var for topic in module.topics}
+        #: names the agent binds anywhere (a send through one of them is left alone)
+        self.rebound = {agent.param, *_names_in_target(agent.loop.target)}
+        for block in (agent.prelude, agent.loop.body, agent.postlude):
+            if block is not None:
+                self.rebound |= _bound_names(cst.parse_module(block.text))
+
+    @staticmethod
+    def module_code(node: cst.CSTNode) -> str:
+        return cst.Module(body=[]).code_for_node(node)
+
+    def code(self, block: Code | None, *, in_loop: bool) -> Code | None:
+        if block is None:
+            return None
+        try:
+            tree = cst.parse_module(block.text)
+        except cst.ParserSyntaxError:  # pragma: no cover - the reader parsed it already
+            return block
+        transformer = _Transformer(self, in_loop=in_loop, rebound=self.rebound)
+        rewritten = tree.visit(transformer)
+        if not transformer.changed:
+            return block
+        return Code(rewritten.code, block.line)
+
+
+def _names_in_target(text: str) -> set[str]:
+    try:
+        expression = cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return set()
+    names: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            names.add(node.value)
+
+    expression.visit(Names())
+    return names
+
+
+def _bound_names(tree: cst.Module) -> set[str]:
+    """Every name the code binds: assignments, loop and ``with`` targets, walrus,
+    ``global``/``nonlocal``, imports, nested definitions, comprehension targets."""
+    names: set[str] = set()
+
+    def targets(node: cst.CSTNode) -> None:
+        class Names(cst.CSTVisitor):
+            def visit_Name(self, inner: cst.Name) -> None:
+                names.add(inner.value)
+
+            def visit_Attribute(self, inner: cst.Attribute) -> bool:
+                return False
+
+            def visit_Subscript(self, inner: cst.Subscript) -> bool:
+                return False
+
+        node.visit(Names())
+
+    class Finder(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            targets(node.target)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            targets(node.target)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            targets(node.target)
+
+        def visit_For(self, node: cst.For) -> None:
+            targets(node.target)
+
+        def visit_CompFor(self, node: cst.CompFor) -> None:
+            targets(node.target)
+
+        def visit_AsName(self, node: cst.AsName) -> None:
+            targets(node.name)
+
+        def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+            targets(node.target)
+
+        def visit_Global(self, node: cst.Global) -> None:
+            names.update(item.name.value for item in node.names)
+
+        def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+            names.update(item.name.value for item in node.names)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            names.add(node.name.value)
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            names.add(node.name.value)
+
+        def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+            if node.asname is None:
+                names.add(cst.Module(body=[]).code_for_node(node.name).split(".")[0])
+
+    tree.visit(Finder())
+    return names
+
+
+class _Transformer(cst.CSTTransformer):
+    def __init__(self, rewriter: _BodyRewriter, *, in_loop: bool, rebound: set[str]) -> None:
+        self.rewriter = rewriter
+        self.in_loop = in_loop
+        self.rebound = rebound
+        self.changed = False
+        self.depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.depth += 1
+        return True
+
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        self.depth -= 1
+        return updated_node
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement]:
+        if self.depth or len(updated_node.body) != 1:
+            return updated_node
+        small = updated_node.body[0]
+        if not isinstance(small, cst.Expr):
+            return updated_node
+        rewriter = self.rewriter
+        names = rewriter.names
+        value = small.value
+        if isinstance(value, cst.Yield) and rewriter.agent.yields:
+            yielded = value.value
+            argument = rewriter.module_code(yielded) if yielded is not None else "None"
+            if self.in_loop and not rewriter.in_take:
+                context = f"{names.key}, {names.message}.headers()"
+            else:
+                context = "None, None"
+            call = f"{names.deliver}({argument}, {context})"
+            self.changed = True
+            if rewriter.sync_sinks:
+                return updated_node.with_changes(body=[cst.Expr(cst.parse_expression(call))])
+            statements = cst.parse_module(
+                f"{names.pending} = {call}\nif {names.pending} is not None:\n"
+                f"    await {names.pending}\n"
+            ).body
+            first = statements[0].with_changes(leading_lines=updated_node.leading_lines)
+            return cst.FlattenSentinel([first, *statements[1:]])
+        if (
+            isinstance(value, cst.Await)
+            and isinstance(value.expression, cst.Call)
+            and isinstance(value.expression.func, cst.Attribute)
+            and isinstance(value.expression.func.value, cst.Name)
+            and value.expression.func.attr.value == "send"
+        ):
+            topic = value.expression.func.value.value
+            send_call = value.expression
+            keywords_only = all(
+                arg.keyword is not None
+                and arg.keyword.value in ("key", "value", "partition", "timestamp", "headers")
+                for arg in send_call.args
+            )
+            if topic in rewriter.topic_vars and topic not in self.rebound and keywords_only:
+                send = rewriter.sender(topic)
+                self.changed = True
+                new_call = send_call.with_changes(func=cst.Name(send))
+                return updated_node.with_changes(body=[cst.Expr(new_call)])
+        return updated_node

@@ -26,38 +26,73 @@ from libcst.metadata import (
 
 from faustc.diagnostics import CompileError, Diagnostic
 from faustc.ir import (
+    BOUNDARIES,
     AgentDef,
     AppDef,
     AppModule,
     Code,
+    Echo,
+    EnumDef,
     FieldDef,
+    FieldRef,
+    Filter,
     Function,
-    Operation,
+    GroupBy,
+    Map,
+    NoAck,
+    Processor,
+    RateLimit,
     RecordDef,
+    SinkRef,
     Span,
     StreamLoop,
+    StreamOperation,
     TableDef,
+    TaskDef,
+    Terminal,
+    Through,
     TimerDef,
     TopicDef,
+    TopicRef,
 )
+from faustc.records import ENUM_NAMES, read_enum, read_field
 from faustc.source import SourceFile
 
 APP_NAMES = frozenset({"faust.App", "faust.app.App"})
 RECORD_NAMES = frozenset({"faust.Record", "faust.models.Record", "faust.models.record.Record"})
 #: stream operations the compiler fuses; a terminal one ends the chain
-CHAIN_OPERATIONS = ("filter", "map")
-TERMINAL_OPERATIONS = ("items", "events")
+CHAIN_OPERATIONS = (
+    "filter",
+    "map",
+    "add_processor",
+    "group_by",
+    "through",
+    "echo",
+    "rate_limit",
+    "noack",
+)
+TERMINAL_OPERATIONS = ("items", "events", "enumerate", "take")
 
 
 def read_module(source: SourceFile) -> AppModule:
     """Parse ``source`` and build its IR, or raise CompileError with every problem found."""
+    module, errors = read_module_partially(source)
+    if errors or module is None:
+        raise CompileError(errors)
+    return module
+
+
+def read_module_partially(source: SourceFile) -> tuple[AppModule | None, list[Diagnostic]]:
+    """The IR of everything that reads fine (None without an App), and the diagnostics of
+    the rest, so later checks can report their findings in the same run."""
     try:
         tree = cst.parse_module(source.text)
     except cst.ParserSyntaxError as exc:
         line, column = exc.raw_line, exc.raw_column + 1
         span = Span(str(source.path), line, column, line, column + 1)
-        raise CompileError([Diagnostic("FC001", f"invalid syntax: {exc.message}", span)]) from None
-    return _ModuleReader(source, MetadataWrapper(tree)).read()
+        return None, [Diagnostic("FC001", f"invalid syntax: {exc.message}", span)]
+    reader = _ModuleReader(source, MetadataWrapper(tree))
+    return reader.read(), reader.errors
 
 
 #: the App methods that declare a table
@@ -74,32 +109,45 @@ class _ModuleReader:
         self.errors: list[Diagnostic] = []
         self.app: AppDef | None = None
         self.records: list[RecordDef] = []
+        self.enums: list[EnumDef] = []
         self.topics: list[TopicDef] = []
         self.tables: list[TableDef] = []
         self.agents: list[AgentDef] = []
         self.timers: list[TimerDef] = []
+        self.tasks: list[TaskDef] = []
         self.module_names = frozenset(self._module_level_names())
         self.module_functions: dict[str, bool] = {}  # name -> is async
+        self.agent_functions: set[str] = set()
+        self.class_names: set[str] = set()
 
     # -- driver ----------------------------------------------------------------------------
 
-    def read(self) -> AppModule:
+    def read(self) -> AppModule | None:
         body = self.tree.body
         for statement in body:
             if isinstance(statement, cst.FunctionDef):
                 self.module_functions[statement.name.value] = statement.asynchronous is not None
+            elif isinstance(statement, cst.ClassDef):
+                self.class_names.add(statement.name.value)
         for statement in body:
             if isinstance(statement, cst.SimpleStatementLine):
                 self._read_assignment(statement)
             elif isinstance(statement, cst.ClassDef):
                 self._read_class(statement)
         for statement in body:
+            if isinstance(statement, cst.FunctionDef) and any(
+                isinstance(d.decorator, cst.Call) and self._is_app_method(d.decorator, "agent")
+                for d in statement.decorators
+            ):
+                self.agent_functions.add(statement.name.value)
+                self.module_functions.pop(statement.name.value, None)
+        for statement in body:
             if isinstance(statement, cst.FunctionDef):
                 self._read_function(statement)
         if self.app is None and not self.errors:
             self.error("FC100", "no `faust.App(...)` is created at module level", self.tree)
-        if self.errors or self.app is None:
-            raise CompileError(self.errors)
+        if self.app is None:
+            return None
         return AppModule(
             module=self.source.module,
             display_name=self.source.display_name,
@@ -110,6 +158,10 @@ class _ModuleReader:
             agents=tuple(self.agents),
             timers=tuple(self.timers),
             module_names=self.module_names,
+            tasks=tuple(self.tasks),
+            class_names=frozenset(self.class_names),
+            source_path=str(self.source.path),
+            enums=tuple(self.enums),
         )
 
     # -- helpers ---------------------------------------------------------------------------
@@ -239,6 +291,13 @@ class _ModuleReader:
                 self.code(value_type) if value_type is not None else None,
                 partitions,
                 self.span(call),
+                *(  # key_serializer, value_serializer (records.topic_codec reads them)
+                    self.code(node) if node is not None else None
+                    for node in (
+                        self._keyword(call, "key_serializer"),
+                        self._keyword(call, "value_serializer"),
+                    )
+                ),
             )
         )
 
@@ -284,6 +343,8 @@ class _ModuleReader:
             ):
                 is_record = True
         if not is_record:
+            if any(self.qualified(base.value) & ENUM_NAMES for base in node.bases):
+                self.enums.append(read_enum(node, self.code, self.span(node)))
             return
         options = [(kw.keyword.value, self.code(kw.value)) for kw in node.keywords if kw.keyword]
         fields: list[FieldDef] = []
@@ -310,23 +371,35 @@ class _ModuleReader:
                 if name.startswith("_") or annotation.startswith(("ClassVar", "typing.ClassVar")):
                     continue
                 fields.append(
-                    FieldDef(name, annotation, small.value is not None, self.span(small.target))
+                    read_field(
+                        small,
+                        code=self.code,
+                        qualified=self.qualified,
+                        span=self.span(small.target),
+                        annotation_span=self.span(small.annotation.annotation),
+                    )
                 )
         self.records.append(
             RecordDef(node.name.value, tuple(bases), tuple(fields), tuple(options), self.span(node))
         )
 
-    # -- functions: agents and timers ------------------------------------------------------
+    # -- functions: agents, tasks, timers --------------------------------------------------
 
     def _read_function(self, node: cst.FunctionDef) -> None:
         for decorator in node.decorators:
-            call = decorator.decorator
-            if not isinstance(call, cst.Call):
+            expression = decorator.decorator
+            if self._is_app_attribute(expression, "task"):
+                self._read_task(node)
                 continue
+            if not isinstance(expression, cst.Call):
+                continue
+            call = expression
             if self._is_app_method(call, "agent"):
                 self._read_agent(node, call)
+            elif self._is_app_method(call, "task"):
+                self._read_task(node)
             elif self._is_app_method(call, "timer"):
-                interval = self._keyword(call, "interval")
+                interval = self._keyword(call, "interval") or self._keyword(call, "seconds")
                 if interval is None:
                     positional = [arg for arg in call.args if arg.keyword is None]
                     interval = positional[0].value if positional else None
@@ -334,9 +407,95 @@ class _ModuleReader:
                     TimerDef(
                         node.name.value,
                         self.code(interval) if interval is not None else "?",
+                        None,
                         self.span(node.name),
                     )
                 )
+            elif self._is_app_method(call, "crontab"):
+                positional = [arg for arg in call.args if arg.keyword is None]
+                cron_node = (
+                    positional[0].value if positional else self._keyword(call, "cron_format")
+                )
+                cron = self._string(cron_node) if cron_node is not None else None
+                if cron is None:
+                    self.error(
+                        "FC104",
+                        "the crontab expression must be a string literal",
+                        cron_node if cron_node is not None else call,
+                    )
+                    continue
+                self.timers.append(TimerDef(node.name.value, None, cron, self.span(node.name)))
+
+    def _is_app_attribute(self, node: cst.BaseExpression, name: str) -> bool:
+        return (
+            self.app is not None
+            and isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == self.app.var
+            and node.attr.value == name
+        )
+
+    def _named(self, node: cst.FunctionDef) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        names = _function_names(node)
+        topics = tuple(sorted(names & {topic.var for topic in self.topics}))
+        tables = tuple(sorted(names & {table.var for table in self.tables}))
+        return topics, tables
+
+    def _read_task(self, node: cst.FunctionDef) -> None:
+        """A task that loops over ``app.stream(topic)`` is compiled like an agent."""
+        name = node.name.value
+        statements = list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else []
+        loops = [
+            index
+            for index, statement in enumerate(statements)
+            if isinstance(statement, cst.For)
+            and statement.asynchronous is not None
+            and self._app_stream_call(statement.iter) is not None
+        ]
+        topics, tables = self._named(node)
+        if len(loops) != 1 or node.asynchronous is None:
+            self.tasks.append(TaskDef(name, self.span(node.name), topics, tables))
+            return
+        index = loops[0]
+        loop_node = statements[index]
+        assert isinstance(loop_node, cst.For)
+        stream_call = self._app_stream_call(loop_node.iter)
+        assert stream_call is not None
+        positional = [arg for arg in stream_call.args if arg.keyword is None]
+        channel = positional[0].value if positional else self._keyword(stream_call, "channel")
+        if not isinstance(channel, cst.Name) or channel.value not in {t.var for t in self.topics}:
+            self.error(
+                "FC101",
+                f"task {name!r} streams {self.code(channel) if channel else 'nothing'!r}, which "
+                "is not a topic declared in this module",
+                channel if channel is not None else stream_call,
+            )
+            return
+        processors = self._processors_keyword(stream_call)
+        loop = self._read_loop(name, None, loop_node, processors)
+        if loop is None:
+            return
+        self._add_fused(node, "task", channel.value, "", statements, index, loop, topics, tables)
+
+    def _app_stream_call(self, node: cst.BaseExpression) -> cst.Call | None:
+        """The ``app.stream(...)`` call at the root of a chain, if that is its root."""
+        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if self._is_app_method(node, "stream"):
+                return node
+            node = node.func.value
+        return None
+
+    def _processors_keyword(self, call: cst.Call) -> list[Processor]:
+        value = self._keyword(call, "processors")
+        if value is None:
+            return []
+        if not isinstance(value, cst.List | cst.Tuple):
+            self.error("FC102", "processors= must be a list of functions", value)
+            return []
+        return [
+            Processor(self._function(element.value), self.span(element.value))
+            for element in value.elements
+        ]
 
     def _read_agent(self, node: cst.FunctionDef, decorator: cst.Call) -> None:
         name = node.name.value
@@ -359,6 +518,22 @@ class _ModuleReader:
                 channel,
             )
             return
+        agent_name = f"{self.source.module}.{name}"
+        name_node = self._keyword(decorator, "name")
+        if name_node is not None:
+            explicit = self._string(name_node)
+            if explicit is None:
+                self.error("FC104", "the agent name= must be a string literal", name_node)
+                return
+            agent_name = explicit
+        concurrency = 1
+        concurrency_node = self._keyword(decorator, "concurrency")
+        if concurrency_node is not None:
+            if not isinstance(concurrency_node, cst.Integer):
+                self.error("FC104", "concurrency= must be an integer literal", concurrency_node)
+                return
+            concurrency = int(concurrency_node.evaluated_value)
+        sinks = self._sinks(decorator)
         params = node.params
         if (
             len(params.params) != 1
@@ -390,26 +565,98 @@ class _ModuleReader:
             )
             return
         index = loops[0]
-        loop_node = statements[index]
-        assert isinstance(loop_node, cst.For)
-        loop = self._read_loop(name, param, loop_node)
-        if loop is None:
-            return
-        for statement in statements[:index] + statements[index + 1 :]:
-            if _mentions(statement, param):
+        processors: list[Processor] = []
+        for statement in statements[:index]:
+            added = self._add_processor(statement, param)
+            if added is not None:
+                processors.append(added)
+            elif _mentions(statement, param):
                 self.error(
                     "FC103",
                     f"agent {name!r} uses its stream {param!r} outside the `async for` loop; "
-                    "the compiler fuses only that loop",
+                    "the compiler fuses only that loop (and `stream.add_processor(f)` before it)",
                     statement,
                 )
                 return
+        for statement in statements[index + 1 :]:
+            if _mentions(statement, param):
+                self.error(
+                    "FC103",
+                    f"agent {name!r} uses its stream {param!r} after the `async for` loop",
+                    statement,
+                )
+                return
+        loop_node = statements[index]
+        assert isinstance(loop_node, cst.For)
+        loop = self._read_loop(name, param, loop_node, processors)
+        if loop is None:
+            return
+        if concurrency > 1:
+            for operation in loop.operations:
+                if operation.kind in BOUNDARIES:
+                    self.error(
+                        "FC113",
+                        f"an agent with concurrency={concurrency} cannot use "
+                        f".{operation.kind}() (each instance would repartition on its own)",
+                        loop_node.iter,
+                    )
+                    return
+        kept = [
+            statement
+            for statement in statements[:index]
+            if self._add_processor(statement, param) is None
+        ]
+        statements = [*kept, *statements[index:]]
+        index = len(kept)
+        topics, tables = self._named(node)
+        self._add_fused(
+            node,
+            "agent",
+            channel.value,
+            param,
+            statements,
+            index,
+            loop,
+            topics,
+            tables,
+            qualified_name=agent_name,
+            concurrency=concurrency,
+            sinks=sinks,
+        )
+
+    def _add_fused(
+        self,
+        node: cst.FunctionDef,
+        kind: str,
+        topic_var: str,
+        param: str,
+        statements: list[cst.BaseStatement],
+        index: int,
+        loop: StreamLoop,
+        topics: tuple[str, ...],
+        tables: tuple[str, ...],
+        *,
+        qualified_name: str | None = None,
+        concurrency: int = 1,
+        sinks: tuple[SinkRef, ...] = (),
+    ) -> None:
+        name = node.name.value
+        yields = _yields(node)
+        for bad in _bad_yields(node):
+            self.error(
+                "FC114",
+                "`yield` in a compiled agent must be a statement of its own "
+                "(`yield value`): its result goes to the agent's sinks",
+                bad,
+            )
+        if yields and kind == "task":
+            self.error("FC114", f"task {name!r} cannot `yield`", node.name)
         names_used = _function_names(node)
         self.agents.append(
             AgentDef(
                 name=name,
-                qualified_name=f"{self.source.module}.{name}",
-                topic_var=channel.value,
+                qualified_name=qualified_name or f"{self.source.module}.{name}",
+                topic_var=topic_var,
                 param=param,
                 prelude=self._block(statements[:index]),
                 loop=loop,
@@ -418,43 +665,100 @@ class _ModuleReader:
                 globals_used=tuple(sorted(names_used & self.module_names)),
                 uses_current_event="current_event" in self.source.text,
                 span=self.span(node.name),
+                kind=kind,
+                concurrency=concurrency,
+                sinks=sinks,
+                yields=yields,
+                topics_named=topics,
+                tables_named=tables,
             )
         )
 
-    def _read_loop(self, agent: str, param: str, loop: cst.For) -> StreamLoop | None:
+    def _sinks(self, decorator: cst.Call) -> tuple[SinkRef, ...]:
+        value = self._keyword(decorator, "sink")
+        if value is None:
+            return ()
+        if not isinstance(value, cst.List | cst.Tuple):
+            self.error("FC102", "sink= must be a list of topics, agents or functions", value)
+            return ()
+        sinks = []
+        topic_vars = {topic.var for topic in self.topics}
+        for element in value.elements:
+            text = self.code(element.value)
+            if isinstance(element.value, cst.Name) and text in topic_vars:
+                sinks.append(SinkRef("topic", text))
+            elif isinstance(element.value, cst.Name) and text in self.agent_functions:
+                sinks.append(SinkRef("agent", text))
+            elif isinstance(element.value, cst.Name) and text in self.module_functions:
+                sinks.append(SinkRef("async" if self.module_functions[text] else "sync", text))
+            else:
+                sinks.append(SinkRef("callable", text))
+        return tuple(sinks)
+
+    def _add_processor(self, statement: cst.BaseStatement, param: str) -> Processor | None:
+        """``<param>.add_processor(fun)`` as a statement of its own, else None."""
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            return None
+        small = statement.body[0]
+        if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+            return None
+        call = small.value
+        func = call.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == param
+            and func.attr.value == "add_processor"
+            and len(call.args) == 1
+        ):
+            return Processor(self._function(call.args[0].value), self.span(func.attr))
+        return None
+
+    def _read_loop(
+        self, agent: str, param: str | None, loop: cst.For, processors: list[Processor]
+    ) -> StreamLoop | None:
         if loop.orelse is not None:
             self.error("FC103", "an `else:` after the agent's `async for` is not supported", loop)
             return None
         chain: list[cst.Call] = []
         node: cst.BaseExpression = loop.iter
         while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if param is None and self._is_app_method(node, "stream"):
+                break
             chain.insert(0, node)
             node = node.func.value
-        if not (isinstance(node, cst.Name) and node.value == param):
+        root_ok = (
+            isinstance(node, cst.Name) and node.value == param
+            if param is not None
+            else isinstance(node, cst.Call)
+        )
+        if not root_ok:
             self.error(
                 "FC102",
                 f"the loop must iterate {param!r} or a chain of operations on it",
                 loop.iter,
             )
             return None
-        operations: list[Operation] = []
-        mode = "values"
+        operations: list[StreamOperation] = list(processors)
+        terminal = Terminal("values", self.span(loop.iter))
+        supported = ", ".join((*CHAIN_OPERATIONS, *TERMINAL_OPERATIONS))
         for position, call in enumerate(chain):
             assert isinstance(call.func, cst.Attribute)
             op = call.func.attr.value
-            supported = ", ".join((*CHAIN_OPERATIONS, *TERMINAL_OPERATIONS))
+            span = self.span(call.func.attr)
             if op in TERMINAL_OPERATIONS:
-                if call.args or position != len(chain) - 1:
-                    self.error("FC102", f".{op}() takes no arguments and must end the chain", call)
+                if position != len(chain) - 1:
+                    self.error("FC102", f".{op}() must end the chain", call.func.attr)
                     return None
-                mode = op
+                found = self._terminal(op, call, span)
+                if found is None:
+                    return None
+                terminal = found
             elif op in CHAIN_OPERATIONS:
-                if len(call.args) != 1 or call.args[0].keyword is not None:
-                    self.error("FC102", f".{op}() takes exactly one function", call)
+                operation = self._operation(op, call, span)
+                if operation is None:
                     return None
-                operations.append(
-                    Operation(op, self._function(call.args[0].value), self.span(call.func.attr))
-                )
+                operations.append(operation)
             else:
                 self.error(
                     "FC102",
@@ -466,12 +770,12 @@ class _ModuleReader:
         if isinstance(body, cst.IndentedBlock):
             statements = list(body.body)
             for statement in statements:
-                for found in _loop_level_breaks(statement):
+                for found_break in _loop_level_breaks(statement):
                     self.error(
                         "FC108",
                         f"`break` out of agent {agent!r}'s stream loop is not supported; "
                         "return from the agent instead",
-                        found,
+                        found_break,
                     )
             block = self._block(statements)
             assert block is not None
@@ -479,7 +783,142 @@ class _ModuleReader:
             assert isinstance(body, cst.SimpleStatementSuite)
             text = self.code(cst.SimpleStatementLine(body=body.body))
             block = Code(text, self.span(loop).line)
-        return StreamLoop(self.code(loop.target), tuple(operations), mode, block, self.span(loop))
+        return StreamLoop(
+            self.code(loop.target), tuple(operations), terminal, block, self.span(loop)
+        )
+
+    def _args(self, call: cst.Call, names: tuple[str, ...]) -> dict[str, cst.BaseExpression] | None:
+        """Positional and keyword arguments of ``call`` by parameter name (None: bad call)."""
+        found: dict[str, cst.BaseExpression] = {}
+        position = 0
+        for arg in call.args:
+            if arg.star:
+                return None
+            if arg.keyword is None:
+                if position >= len(names):
+                    return None
+                found[names[position]] = arg.value
+                position += 1
+            elif arg.keyword.value in names and arg.keyword.value not in found:
+                found[arg.keyword.value] = arg.value
+            else:
+                return None
+        return found
+
+    def _terminal(self, op: str, call: cst.Call, span: Span) -> Terminal | None:
+        if op in ("items", "events"):
+            if call.args:
+                self.error("FC102", f".{op}() takes no arguments", call)
+                return None
+            return Terminal(op, span)
+        if op == "enumerate":
+            args = self._args(call, ("start",))
+            if args is None:
+                self.error("FC102", ".enumerate() takes one argument, start=", call)
+                return None
+            start = args.get("start")
+            return Terminal(op, span, start=self.code(start) if start is not None else "0")
+        args = self._args(call, ("max_", "within"))
+        if args is None or "max_" not in args:
+            self.error("FC102", ".take(max_, within=seconds) needs max_", call)
+            return None
+        within = args.get("within")
+        return Terminal(
+            "take",
+            span,
+            max_=self.code(args["max_"]),
+            within=self.code(within) if within is not None else None,
+        )
+
+    def _topic_ref(self, node: cst.BaseExpression) -> TopicRef | None:
+        if isinstance(node, cst.Name) and node.value in {t.var for t in self.topics}:
+            return TopicRef(node.value, None)
+        name = self._string(node)
+        if name is not None:
+            return TopicRef(None, name)
+        self.error(
+            "FC104",
+            "a topic in a stream chain must be a topic declared in this module or a string "
+            "literal (the worker subscribes to it before it runs any code)",
+            node,
+        )
+        return None
+
+    def _operation(self, op: str, call: cst.Call, span: Span) -> StreamOperation | None:
+        if op in ("filter", "map", "add_processor"):
+            if len(call.args) != 1 or call.args[0].keyword is not None:
+                self.error("FC102", f".{op}() takes exactly one function", call)
+                return None
+            function = self._function(call.args[0].value)
+            if op == "filter":
+                return Filter(function, span)
+            return Map(function, span) if op == "map" else Processor(function, span)
+        if op == "noack":
+            return NoAck(span)
+        if op == "echo":
+            refs = []
+            for arg in call.args:
+                if arg.keyword is not None or arg.star:
+                    self.error("FC102", ".echo() takes topics", arg)
+                    return None
+                ref = self._topic_ref(arg.value)
+                if ref is None:
+                    return None
+                refs.append(ref)
+            return Echo(tuple(refs), span)
+        if op == "through":
+            args = self._args(call, ("channel",))
+            if args is None or "channel" not in args:
+                self.error("FC102", ".through() takes one topic", call)
+                return None
+            topic_ref = self._topic_ref(args["channel"])
+            return Through(topic_ref, span) if topic_ref is not None else None
+        if op == "rate_limit":
+            args = self._args(call, ("rate", "per"))
+            if args is None or "rate" not in args:
+                self.error("FC102", ".rate_limit(rate, per=seconds) needs a rate", call)
+                return None
+            per = args.get("per")
+            return RateLimit(self.code(args["rate"]), self.code(per) if per else "1.0", span)
+        assert op == "group_by"
+        args = self._args(call, ("key", "name", "partitions"))
+        if args is None or "key" not in args:
+            self.error("FC102", ".group_by(key, name=..., partitions=...) needs a key", call)
+            return None
+        key_node = args["key"]
+        name_node = args.get("name")
+        name = self._string(name_node) if name_node is not None else None
+        if name_node is not None and name is None:
+            self.error(
+                "FC104", "group_by name= must be a string literal (it names a topic)", name_node
+            )
+            return None
+        partitions = None
+        partitions_node = args.get("partitions")
+        if partitions_node is not None:
+            if not isinstance(partitions_node, cst.Integer):
+                self.error("FC104", "group_by partitions= must be an integer literal", call)
+                return None
+            partitions = int(partitions_node.evaluated_value)
+        key: FieldRef | Function
+        if (
+            isinstance(key_node, cst.Attribute)
+            and isinstance(key_node.value, cst.Name)
+            and (key_node.value.value in self.class_names or key_node.value.value[:1].isupper())
+        ):
+            key = FieldRef(key_node.value.value, key_node.attr.value)
+            name = name or f"{key.record}.{key.field}"
+        else:
+            key = self._function(key_node)
+            if name is None:
+                self.error(
+                    "FC112",
+                    "group_by with a function key needs name=<topic suffix> "
+                    "(it names the repartition topic)",
+                    call.func,
+                )
+                return None
+        return GroupBy(key, name, partitions, span)
 
     def _function(self, node: cst.BaseExpression) -> Function:
         text = self.code(node)
@@ -579,3 +1018,47 @@ def _loop_level_breaks(statement: cst.CSTNode) -> list[cst.Break]:
     finder = _BreakFinder()
     statement.visit(finder)
     return finder.found
+
+
+class _YieldFinder(cst.CSTVisitor):
+    """``yield`` expressions of a function (not of functions nested in it); ``bad`` are
+    those that are not a statement of their own."""
+
+    def __init__(self) -> None:
+        self.found: list[cst.Yield] = []
+        self.statements: set[cst.Yield] = set()
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Yield):
+            self.statements.add(node.value)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.found.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _find_yields(node: cst.FunctionDef) -> _YieldFinder:
+    finder = _YieldFinder()
+    node.body.visit(finder)
+    return finder
+
+
+def _yields(node: cst.FunctionDef) -> bool:
+    return bool(_find_yields(node).found)
+
+
+def _bad_yields(node: cst.FunctionDef) -> list[cst.Yield]:
+    finder = _find_yields(node)
+    return [
+        found
+        for found in finder.found
+        if found not in finder.statements or isinstance(found.value, cst.From)
+    ]

@@ -31,7 +31,18 @@ from faust.exceptions import (
     ValidationError,
     ValueDecodeError,
 )
-from faust.models.record import FieldDescriptor, Record, maybe_model
+from faust.models import fields
+from faust.models.fields import (
+    BooleanField,
+    BytesField,
+    DatetimeField,
+    DecimalField,
+    FieldDescriptor,
+    FloatField,
+    IntegerField,
+    StringField,
+)
+from faust.models.record import Record, maybe_model
 from faust.serializers.codecs import Codec
 from faust.serializers.schemas import Schema
 from faust.streams import Stream
@@ -44,14 +55,20 @@ __version__ = "0.1.0"
 __all__ = [
     "Agent",
     "App",
+    "BooleanField",
+    "BytesField",
     "Codec",
+    "DatetimeField",
+    "DecimalField",
     "DecodeError",
     "Event",
     "FaustError",
     "FieldDescriptor",
+    "FloatField",
     "GlobalTable",
     "HoppingWindow",
     "ImproperlyConfigured",
+    "IntegerField",
     "KeyDecodeError",
     "Record",
     "Schema",
@@ -59,6 +76,7 @@ __all__ = [
     "SetTable",
     "SlidingWindow",
     "Stream",
+    "StringField",
     "Table",
     "Topic",
     "TumblingWindow",
@@ -66,5 +84,6 @@ __all__ = [
     "ValueDecodeError",
     "Window",
     "current_event",
+    "fields",
     "maybe_model",
 ]

@@ -2,31 +2,49 @@
 
 Example::
 
-    @app.agent(orders_topic)
-    async def process(orders: faust.Stream[Order]) -> None:
+    @app.agent(orders_topic, sink=[audit_topic])
+    async def process(orders: faust.Stream[Order]) -> AsyncIterator[str]:
         async for order in orders.filter(lambda o: o.amount > 1000):
             await big_orders.send(value=order)
+            yield order.order_id        # to every sink, and to the asker of agent.ask()
 
 An agent's name is ``<module>.<function>`` (``__main__`` replaced by the script's name, as
-Faust does); compiled workers find the agent they replace by this name.
+Faust does) unless ``name=`` says otherwise; compiled workers find the agent they replace
+by this name.
+
+``agent.ask(value)`` sends ``value`` with the headers ``Faust-Ag-ReplyTo`` and
+``Faust-Ag-CorrelationId`` (Faust's ``use_reply_headers`` form) and waits until the agent
+yields its result for it; the result travels on the reply topic (``app.conf.reply_to``,
+default ``<app id>-reply``) as ``{"key", "value", "correlation_id"}``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+import inspect
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
 from faust.models.record import canonical_module_name
 
 if TYPE_CHECKING:
     from faust.app import App
+    from faust.cron import CronSchedule
     from faust.streams import Stream
     from faust.topics import Topic
 
 T = TypeVar("T")
 
 AgentFun = Callable[["Stream[Any]"], Coroutine[Any, Any, None] | AsyncIterator[Any]]
+#: where an agent's yielded values go: a topic, another agent, or a function
+SinkT = Union["Topic[Any, Any]", "Agent[Any]", Callable[[Any], Any]]
+
+REPLY_TO_HEADER = "Faust-Ag-ReplyTo"
+CORRELATION_ID_HEADER = "Faust-Ag-CorrelationId"
+
+#: ``deliver(value, key, headers)``: None, or an awaitable when a sink is asynchronous
+Deliver = Callable[[Any, Any, Any], Awaitable[None] | None]
 
 
 class Agent(Generic[T]):
@@ -40,19 +58,28 @@ class Agent(Generic[T]):
         channel: Topic[Any, T],
         name: str | None = None,
         concurrency: int = 1,
+        sink: Iterable[SinkT] | None = None,
         error_policy: str | None = None,
         dead_letter_topic: str | None = None,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self.fun = fun
         self.app = app
         self.channel = channel
         self.name = name or f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
         self.concurrency = concurrency
+        self.sinks: list[SinkT] = list(sink or ())
         self.error_policy = error_policy
         #: where ``dead-letter`` sends this agent's failed messages (default: the app's)
         self.dead_letter_topic = dead_letter_topic
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
+
+    def add_sink(self, sink: SinkT) -> None:
+        """Send what the agent yields to ``sink`` too."""
+        if sink not in self.sinks:
+            self.sinks.append(sink)
 
     async def send(
         self,
@@ -63,18 +90,42 @@ class Agent(Generic[T]):
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         """Send a value to the agent's topic."""
-        await self.channel.send(key=key, value=value, partition=partition, headers=headers)
+        self.channel.send_soon(key=key, value=value, partition=partition, headers=headers)
 
-    def cast(
+    async def cast(
         self,
+        value: T | None = None,
         *,
         key: Any = None,
-        value: T | None = None,
         partition: int | None = None,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
-        """Send without waiting (fire and forget)."""
+        """Send without expecting a reply (Faust's RPC "cast")."""
         self.channel.send_soon(key=key, value=value, partition=partition, headers=headers)
+
+    async def ask(
+        self,
+        value: T | None = None,
+        *,
+        key: Any = None,
+        partition: int | None = None,
+        reply_to: Topic[Any, Any] | str | None = None,
+        correlation_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Send ``value`` and wait for what the agent yields for it."""
+        replies = self.app.replies()
+        topic = reply_to if isinstance(reply_to, str) else None
+        if reply_to is not None and not isinstance(reply_to, str):
+            topic = reply_to.get_topic_name()
+        correlation_id = correlation_id or uuid.uuid4().hex
+        waiter = await replies.expect(correlation_id, topic)
+        headers = [
+            (REPLY_TO_HEADER, waiter.topic.encode()),
+            (CORRELATION_ID_HEADER, correlation_id.encode()),
+        ]
+        self.channel.send_soon(key=key, value=value, partition=partition, headers=headers)
+        return await waiter.result(timeout)
 
     def test_context(self) -> Any:
         """Run this agent in-process on the memory transport (see ``faust.testing``)."""
@@ -85,6 +136,64 @@ class Agent(Generic[T]):
     def __repr__(self) -> str:
         return f"<Agent: {self.name}>"
 
+    def deliverer(self) -> Deliver:
+        """``deliver(value, key, headers)``: reply to an asker, then feed every sink.
+
+        Returns None, or an awaitable when a sink is an ``async`` function (the compiled
+        loop awaits only then).
+        """
+        app = self.app
+        steps: list[Callable[[Any], Any]] = []
+        any_async = False
+        for sink in self.sinks:
+            if isinstance(sink, Agent):
+                steps.append(_send_value(sink.channel))
+            elif hasattr(sink, "send_soon") and hasattr(sink, "get_topic_name"):
+                steps.append(_send_value(sink))
+            else:
+                any_async = any_async or inspect.iscoroutinefunction(sink)
+                steps.append(sink)
+
+        def deliver(value: Any, key: Any, headers: Any) -> Awaitable[None] | None:
+            if headers:
+                _maybe_reply(app, value, key, headers)
+            if not any_async:
+                for step in steps:
+                    step(value)
+                return None
+            return _deliver_async(steps, value)
+
+        return deliver
+
+
+def _send_value(topic: Any) -> Callable[[Any], None]:
+    send_soon = topic.send_soon
+
+    def send(value: Any) -> None:
+        send_soon(value=value)
+
+    return send
+
+
+async def _deliver_async(steps: list[Callable[[Any], Any]], value: Any) -> None:
+    for step in steps:
+        result = step(value)
+        if inspect.isawaitable(result):
+            await result
+
+
+def _maybe_reply(app: App, value: Any, key: Any, headers: Any) -> None:
+    reply_to = correlation_id = None
+    for name, raw in headers:
+        if name == REPLY_TO_HEADER:
+            reply_to = raw.decode() if isinstance(raw, bytes) else str(raw)
+        elif name == CORRELATION_ID_HEADER:
+            correlation_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+    if reply_to and correlation_id:
+        from faust.replies import encode_reply
+
+        app.send_raw(reply_to, None, encode_reply(key, value, correlation_id))
+
 
 @dataclasses.dataclass
 class Timer:
@@ -92,6 +201,16 @@ class Timer:
 
     fun: Callable[[], Awaitable[None]]
     interval: float
+    name: str
+    on_leader: bool = False
+
+
+@dataclasses.dataclass
+class Crontab:
+    """``@app.crontab("0 20 * * *")``: call ``fun`` at the times the cron expression says."""
+
+    fun: Callable[[], Awaitable[None]]
+    schedule: CronSchedule
     name: str
     on_leader: bool = False
 

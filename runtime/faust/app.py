@@ -20,10 +20,11 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar, overload
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
-from faust.agents import Agent, AgentFun, Task, Timer
+from faust.agents import Agent, Crontab, SinkT, Task, Timer
+from faust.cron import CronSchedule
 from faust.exceptions import ImproperlyConfigured
 from faust.models.record import canonical_module_name
 from faust.serializers.codecs import Codec
@@ -34,10 +35,16 @@ from faust.topics import Topic
 from faust.transport.base import Producer
 from faust.windows import Window
 
+if TYPE_CHECKING:
+    from faust.replies import Replies
+    from faust.streams import BatchSource, Stream
+
 KT = TypeVar("KT")
 VT = TypeVar("VT")
 TimerFun = TypeVar("TimerFun", bound=Callable[[], Any])
 TableT = TypeVar("TableT", bound=Table[Any, Any])
+#: an agent function over a stream of ``VT`` values (it may ``yield`` results)
+TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterator[Any]]
 
 
 class App:
@@ -51,9 +58,14 @@ class App:
         self.agents: dict[str, Agent[Any]] = {}
         self.tables: dict[str, Table[Any, Any]] = {}
         self.timers: list[Timer] = []
+        self.crontabs: list[Crontab] = []
         self.tasks: list[Task] = []
         #: set by the worker (or a test context) while the app runs
         self.producer: Producer | None = None
+        #: set by the worker: gives ``app.stream(topic)`` streams their feed of messages
+        self.stream_attacher: Callable[[Stream[Any]], BatchSource] | None = None
+        #: set by the worker: the consumer of ``agent.ask()`` replies
+        self.reply_consumer: Replies | None = None
 
     @property
     def id(self) -> str:
@@ -145,28 +157,37 @@ class App:
         self.topics.append(topic)
         return topic
 
+    def find_topic(self, name: str) -> Topic[Any, Any] | None:
+        """The declared topic called ``name`` (None if there is none)."""
+        for topic in self.topics:
+            if name in topic.topics:
+                return topic
+        return None
+
     def agent(
         self,
         channel: Topic[Any, VT],
         *,
         name: str | None = None,
         concurrency: int = 1,
+        sink: Iterable[SinkT] | None = None,
         error_policy: str | None = None,
         dead_letter_topic: str | None = None,
-    ) -> Callable[[AgentFun], Agent[VT]]:
+    ) -> Callable[[TypedAgentFun[VT]], Agent[VT]]:
         """Register the decorated ``async def f(stream)`` as an agent on ``channel``.
 
         ``error_policy`` (``fail``, ``skip``, ``dead-letter``) overrides the app's for this
         agent; ``dead_letter_topic`` names where ``dead-letter`` sends its failed messages.
         """
 
-        def register(fun: AgentFun) -> Agent[VT]:
+        def register(fun: TypedAgentFun[VT]) -> Agent[VT]:
             agent = Agent(
                 fun,
                 app=self,
                 channel=channel,
                 name=name,
                 concurrency=concurrency,
+                sink=sink,
                 error_policy=error_policy,
                 dead_letter_topic=dead_letter_topic,
             )
@@ -308,6 +329,53 @@ class App:
             return fun
 
         return register
+
+    def crontab(
+        self, cron_format: str, *, timezone: Any = None, on_leader: bool = False
+    ) -> Callable[[TimerFun], TimerFun]:
+        """Run the decorated coroutine function at the times ``cron_format`` says.
+
+        ``timezone`` is a ``datetime.tzinfo`` (default: the machine's local time).
+        """
+        schedule = CronSchedule.parse(cron_format)
+        if timezone is not None:
+            schedule = schedule.with_timezone(timezone)
+
+        def register(fun: TimerFun) -> TimerFun:
+            name = f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
+            self.crontabs.append(Crontab(fun, schedule, name, on_leader))
+            return fun
+
+        return register
+
+    def stream(
+        self,
+        channel: Topic[Any, VT],
+        *,
+        processors: Iterable[Callable[[Any], Any]] | None = None,
+    ) -> Stream[VT]:
+        """A stream over ``channel``, for ``async for`` inside an ``@app.task``.
+
+        The running worker feeds it from the app's consumer (group = app id).
+        """
+        from faust.streams import Stream
+
+        return Stream(channel, processors=processors)
+
+    def attach_stream(self, stream: Stream[Any]) -> BatchSource:
+        """Give ``stream`` its feed of messages (called on its first iteration)."""
+        if self.stream_attacher is None:
+            raise RuntimeError(
+                f"{stream!r} is not attached to a running worker: start the app with "
+                "`faustc run app.py` or use agent.test_context()"
+            )
+        return self.stream_attacher(stream)
+
+    def replies(self) -> Replies:
+        """The consumer of ``agent.ask()`` replies of this process."""
+        if self.reply_consumer is None:
+            raise RuntimeError(f"app {self.id!r} is not running: ask() happens inside a worker")
+        return self.reply_consumer
 
     def task(self, fun: TimerFun) -> TimerFun:
         """Run the decorated coroutine function once when the worker starts."""

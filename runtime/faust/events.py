@@ -38,6 +38,12 @@ class TransportMessage(Protocol):
     def error(self) -> Any: ...
 
 
+class EventHolds(Protocol):
+    """Where a ``noack()`` stream keeps its events until they are acked."""
+
+    def release_event(self, event: Event[Any, Any]) -> None: ...
+
+
 class Message:
     """A consumed record as Faust exposes it: plain attributes, raw bytes."""
 
@@ -81,7 +87,7 @@ class Message:
 class Event(Generic[KT, VT]):
     """A message being processed, with its decoded ``key`` and ``value``."""
 
-    __slots__ = ("app", "headers", "key", "message", "value")
+    __slots__ = ("_holds", "app", "headers", "key", "message", "value")
 
     def __init__(
         self,
@@ -90,15 +96,27 @@ class Event(Generic[KT, VT]):
         value: VT,
         headers: list[tuple[str, bytes]],
         message: Message,
+        *,
+        holds: EventHolds | None = None,
     ) -> None:
         self.app = app
         self.key = key
         self.value = value
         self.headers = headers
         self.message = message
+        self._holds = holds
 
     def ack(self) -> bool:
-        """Mark the event processed. Offsets are committed per batch, so this is a no-op."""
+        """Mark the event processed.
+
+        On an ordinary stream this is a no-op (offsets are committed per batch, after the
+        batch is processed). On a ``stream.noack()`` stream the event's offset is held back
+        from the commit until this is called.
+        """
+        holds = self._holds
+        if holds is not None:
+            self._holds = None
+            holds.release_event(self)
         return True
 
     async def send(

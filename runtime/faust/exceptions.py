@@ -23,8 +23,13 @@ class BrokerUnavailable(FaustError):
 class DecodeError(FaustError):
     """A message key or value could not be decoded.
 
-    ``topic``, ``partition`` and ``offset`` are filled in by the worker when the failing
-    bytes came from Kafka, so the error names the exact record.
+    ``record`` names the type the bytes were meant to become (``"shop.Order"``) and
+    ``reason`` what was wrong with them. ``topic``, ``partition`` and ``offset`` are filled
+    in by the worker when the failing bytes came from Kafka, so the error names the exact
+    record::
+
+        cannot decode value as shop.Order with the json codec: field 'amount': expected
+        float, got str (topic=orders partition=2 offset=41)
     """
 
     def __init__(
@@ -34,12 +39,14 @@ class DecodeError(FaustError):
         topic: str | None = None,
         partition: int | None = None,
         offset: int | None = None,
+        record: str | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.topic = topic
         self.partition = partition
         self.offset = offset
+        self.record = record
 
     def __str__(self) -> str:
         if self.topic is None:
@@ -56,11 +63,40 @@ class ValueDecodeError(DecodeError):
 
 
 class ValidationError(FaustError):
-    """A Record failed validation; ``errors`` lists every failing field."""
+    """A Record failed validation.
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
+    One failing field is ``ValidationError("must be >= 0 (got -1)", field="amount")``;
+    ``validate_or_raise`` raises one that lists every failing field in ``errors``::
+
+        shop.Order: 2 invalid fields: amount: must be >= 0 (got -1); name: ...
+    """
+
+    def __init__(
+        self,
+        reason: str = "",
+        *,
+        field: str | None = None,
+        model: str | None = None,
+        errors: list[ValidationError] | None = None,
+    ) -> None:
+        self.reason = reason
+        self.field = field
+        self.model = model
+        self.errors: list[ValidationError] = list(errors) if errors else []
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        if self.errors:
+            count = len(self.errors)
+            head = f"{self.model}: " if self.model else ""
+            listed = "; ".join(str(error) for error in self.errors)
+            return f"{head}{count} invalid field{'s' if count != 1 else ''}: {listed}"
+        if self.field is not None:
+            return f"{self.field}: {self.reason}"
+        return self.reason
+
+    def __str__(self) -> str:
+        return self._message()
 
 
 class DeliveryError(FaustError):

@@ -54,6 +54,12 @@ class Settings:
     error_policy: str = "fail"
     #: where ``dead-letter`` sends a failed message (``{topic}``: its source topic)
     dead_letter_topic: str = "{topic}-dlq"
+    #: the topic ``agent.ask()`` replies travel on (empty: ``<app id>-reply``)
+    reply_to: str = ""
+    #: Confluent Schema Registry for the avro-confluent codec (``mock://name`` in tests),
+    #: and extra client settings (``basic.auth.user.info`` ...)
+    schema_registry_url: str | None = None
+    schema_registry_config: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: the worker's state: RocksDB tables, its lock and its id (``--datadir``)
     datadir: str = "{appid}-data"
     #: default table store: ``memory://`` or ``rocksdb://``
@@ -100,7 +106,7 @@ class Settings:
                     value = int(raw)
                 elif isinstance(current, float):
                     value = float(raw)
-                elif isinstance(current, str):
+                elif isinstance(current, str) or field.name == "schema_registry_url":
                     value = raw
                 else:
                     continue

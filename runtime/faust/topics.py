@@ -58,9 +58,19 @@ class Topic(Generic[KT, VT]):
             value_type=value_type,
             key_serializer=key_serializer,
             value_serializer=value_serializer,
-        ).resolved(app.conf.key_serializer, app.conf.value_serializer)
+        ).resolved(
+            app.conf.key_serializer,
+            app.conf.value_serializer,
+            topic=topics[0] if len(topics) == 1 else None,
+            settings=app.conf,
+        )
         self._dump_key: Dumper = self.schema.key_dumper()
         self._dump_value: Dumper = self.schema.value_dumper()
+
+    def refresh_codecs(self) -> None:
+        """Rebuild the dumpers (after a compiled worker installed its generated codecs)."""
+        self._dump_key = self.schema.key_dumper()
+        self._dump_value = self.schema.value_dumper()
 
     def get_topic_name(self) -> str:
         if len(self.topics) != 1:

@@ -1,7 +1,7 @@
 """``faust.Record``: a typed, serializable data class with Faust's wire format.
 
 A Record subclass declares fields with annotations; each class gets a generated
-``__init__`` (compiled once, with its source in ``linecache`` so tracebacks show it), a
+``__init__`` (compiled once, its source in ``linecache`` so tracebacks show it), a
 namespace in :data:`registry`, and the JSON wire format Faust uses::
 
     >>> class Order(faust.Record, serializer="json"):
@@ -12,23 +12,55 @@ namespace in :data:`registry`, and the JSON wire format Faust uses::
     >>> Order.loads(b'{"account_id":"a1"}')          # metadata is optional on input
     <Order: account_id='a1', amount=0.0>
 
-The class attribute ``Order.amount`` is the field's :class:`FieldDescriptor`; on an instance
-the attribute is a plain value stored in the instance ``__dict__`` (the descriptor defines
-only ``__get__``, so reading a field costs a dict lookup and nothing else).
+Options are class keywords or a nested ``class Meta`` (``serializer``, ``namespace``,
+``include_metadata``, ``isodates``, ``decimals``, ``coerce``, ``validation``,
+``polymorphic_fields``, ``allow_blessed_key``, ``frozen``). The class attribute
+``Order.amount`` is the field's :class:`FieldDescriptor`; on an instance the attribute is a
+plain value in the instance ``__dict__``.
+
+Decoding (:meth:`Record.from_data`) always yields the annotated types: a ``datetime`` field
+holds a datetime, a nested Record a Record, and a payload value of the wrong type is an
+error naming the field (Faust leaves such values as decoded unless ``coerce=True``; we
+take mypy's word for what a field holds). ``coerce`` converts values given to the
+constructor. Which class a payload becomes: its own, or a subclass named by its
+``__faust`` metadata when the caller asked for no particular type, or when the named class
+sets ``allow_blessed_key`` or ``polymorphic_fields`` (Faust's rule; we also require the
+named class to be a subclass, so a stream of ``Order`` only ever yields Orders).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import linecache
 import sys
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar, dataclass_transform
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-from faust.serializers import codecs
+from faust.exceptions import ValidationError
+from faust.models.fields import (
+    MISSING,
+    BooleanField,
+    BytesField,
+    DatetimeField,
+    DecimalField,
+    FieldDescriptor,
+    FloatField,
+    IntegerField,
+    StringField,
+)
+from faust.models.typeinfo import (
+    ConversionError,
+    Converter,
+    TypeNode,
+    coercer,
+    describe,
+    json_decoder,
+    json_encoder,
+    type_checker,
+)
 
-T = TypeVar("T")
 R = TypeVar("R", bound="Record")
 
 #: Every Record class by namespace (``"module.Class"`` unless the class sets ``namespace``).
@@ -36,85 +68,6 @@ registry: dict[str, type[Record]] = {}
 
 #: The key Faust puts in a serialized record to name its class.
 METADATA_KEY = "__faust"
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
-
-
-class FieldDescriptor(Generic[T]):
-    """One field of a Record: its name, type and default.
-
-    ``Order.amount`` (on the class) returns this descriptor; the compiler and ``group_by``
-    use it to name a field. On instances the field is a plain attribute.
-    """
-
-    def __init__(
-        self,
-        *,
-        required: bool = True,
-        default: Any = MISSING,
-        default_factory: Callable[[], Any] | None = None,
-        coerce: bool | None = None,
-        validator: Callable[[Any], Any] | None = None,
-        exclude: bool = False,
-        input_name: str | None = None,
-        output_name: str | None = None,
-    ) -> None:
-        self.required = required and default is MISSING and default_factory is None
-        self.default = default
-        self.default_factory = default_factory
-        self.coerce = coerce
-        self.validator = validator
-        self.exclude = exclude
-        self.input_name = input_name
-        self.output_name = output_name
-        self.field = ""
-        self.type: Any = Any
-        self.model: type[Record] | None = None
-
-    def bind(self, model: type[Record], field: str, type_: Any) -> None:
-        """Attach the descriptor to ``model.field`` of type ``type_``."""
-        self.model = model
-        self.field = field
-        self.type = type_
-        if self.input_name is None:
-            self.input_name = field
-        if self.output_name is None:
-            self.output_name = field
-
-    def clone(self) -> FieldDescriptor[T]:
-        """An unbound copy with the same settings (for a subclass's own descriptor)."""
-        copy = FieldDescriptor[T](
-            default=self.default,
-            default_factory=self.default_factory,
-            coerce=self.coerce,
-            validator=self.validator,
-            exclude=self.exclude,
-            input_name=self.input_name if self.input_name != self.field else None,
-            output_name=self.output_name if self.output_name != self.field else None,
-        )
-        copy.required = self.required
-        return copy
-
-    def has_default(self) -> bool:
-        return self.default is not MISSING or self.default_factory is not None
-
-    def __get__(self, instance: Any, owner: type[Any] | None = None) -> Any:
-        if instance is None:
-            return self
-        # Only reached when the instance has no value of its own (never after __init__).
-        raise AttributeError(self.field)
-
-    def __repr__(self) -> str:
-        owner = self.model.__name__ if self.model is not None else "?"
-        return (
-            f"<FieldDescriptor: {owner}.{self.field}: {getattr(self.type, '__name__', self.type)}>"
-        )
 
 
 class ModelOptions:
@@ -137,8 +90,8 @@ class ModelOptions:
         unknown = set(options) - set(self.NAMES)
         if unknown:
             raise TypeError(f"unknown Record option(s): {', '.join(sorted(unknown))}")
-        self.serializer: str | None = options.get("serializer")
-        self.namespace: str | None = options.get("namespace")
+        self.serializer: Any = options.get("serializer")
+        self.namespace: str = options.get("namespace") or ""
         self.include_metadata: bool = options.get("include_metadata", True)
         self.isodates: bool = options.get("isodates", False)
         self.decimals: bool = options.get("decimals", False)
@@ -153,6 +106,27 @@ class ModelOptions:
     @property
     def fields(self) -> tuple[str, ...]:
         return tuple(self.descriptors)
+
+
+@dataclasses.dataclass(slots=True)
+class FieldPlan:
+    """What the generic codec path does with one field (built once per class)."""
+
+    name: str
+    input_name: str
+    output_name: str
+    descriptor: FieldDescriptor[Any]
+    node: TypeNode
+    decode: Converter
+    encode: Converter | None
+    check: Callable[[Any], bool]
+    coerce: Converter | None
+
+
+class _ClassPlan:
+    def __init__(self, fields: list[FieldPlan], needs_init_hook: bool) -> None:
+        self.fields = fields
+        self.needs_init_hook = needs_init_hook
 
 
 def canonical_module_name(module: str) -> str:
@@ -170,11 +144,28 @@ def canonical_module_name(module: str) -> str:
     return stem[:-3] if stem.endswith(".py") else stem
 
 
-@dataclass_transform(field_specifiers=(FieldDescriptor,))
+_new = object.__new__
+_set_dict = object.__setattr__
+
+
+@dataclass_transform(
+    field_specifiers=(
+        FieldDescriptor,
+        StringField,
+        IntegerField,
+        FloatField,
+        DecimalField,
+        DatetimeField,
+        BooleanField,
+        BytesField,
+    )
+)
 class Record:
     """Base class of typed records (see the module docstring)."""
 
     _options: ClassVar[ModelOptions]
+    _plan_cache: ClassVar[_ClassPlan | None] = None
+    __is_model__: ClassVar[bool] = True
 
     def __init_subclass__(cls, **options: Any) -> None:
         super().__init_subclass__()
@@ -194,6 +185,7 @@ class Record:
             )
         merged.update(options)
         cls._options = ModelOptions(**merged)
+        cls._plan_cache = None
         _collect_fields(cls)
         cls.__init__ = _make_init(cls)  # type: ignore[method-assign]
         namespace = cls._options.namespace or (
@@ -202,30 +194,115 @@ class Record:
         cls._options.namespace = namespace
         registry[namespace] = cls
 
+    # -- the per-class plan (type hints resolved on first use: forward references work) ---
+
+    @classmethod
+    def _plan(cls) -> _ClassPlan:
+        plan = cls.__dict__.get("_plan_cache")
+        if plan is None:
+            plan = _build_plan(cls)
+            cls._plan_cache = plan
+        return plan
+
+    @classmethod
+    def _field_nodes(cls) -> dict[str, TypeNode]:
+        """Each field's :class:`TypeNode` (what the codecs and schema export use)."""
+        return {field.name: field.node for field in cls._plan().fields}
+
+    @classmethod
+    def _field_decoder(cls, name: str) -> Converter:
+        """The generic ``payload value -> value`` of one field (generated codecs use it for
+        field types they do not inline)."""
+        return next(field.decode for field in cls._plan().fields if field.name == name)
+
+    @classmethod
+    def _field_encoder(cls, name: str) -> Converter:
+        """The generic ``value -> JSON-ready value`` of one field."""
+        for field in cls._plan().fields:
+            if field.name == name:
+                return field.encode or _identity
+        raise KeyError(name)
+
     # -- construction -----------------------------------------------------------------------
+
+    def _init_hook(self) -> None:
+        """Called by ``__init__`` when the class coerces, validates or prepares values."""
+        options = self._options
+        values = self.__dict__
+        for field in self._plan().fields:
+            value = values[field.name]
+            if field.coerce is not None:
+                value = field.coerce(value)
+            values[field.name] = field.descriptor.prepare_value(value)
+        if options.validation:
+            self.validate_or_raise()
+
+    @classmethod
+    def _blessed_target(cls: type[R], data: Any, preferred_type: Any) -> type[R]:
+        metadata = data.get(METADATA_KEY) if isinstance(data, dict) else None
+        if not isinstance(metadata, dict):
+            return cls
+        named = registry.get(metadata.get("ns", ""))
+        if named is None or named is cls or not issubclass(named, cls):
+            return cls
+        abstract = preferred_type is None or preferred_type is Record
+        if abstract or named._options.allow_blessed_key or named._options.polymorphic_fields:
+            return named
+        return cls
 
     @classmethod
     def from_data(cls: type[R], data: Mapping[str, Any], *, preferred_type: Any = None) -> R:
-        """Build a record from a decoded mapping; ``__faust`` metadata may name a subclass."""
-        target: type[R] = cls
-        metadata = data.get(METADATA_KEY)
-        if metadata is not None:
-            named = registry.get(metadata.get("ns", ""))
-            if named is not None and issubclass(named, cls):
-                target = named
-        descriptors = target._options.descriptors
-        return target(
-            **{
-                name: data[descriptor.input_name or name]
-                for name, descriptor in descriptors.items()
-                if (descriptor.input_name or name) in data
-            }
-        )
+        """Build a record from a decoded payload (a JSON object as Faust writes it).
+
+        Raises :class:`~faust.models.typeinfo.ConversionError` (a ValueError) naming the
+        field when a value does not fit its type.
+        """
+        if isinstance(data, Record):
+            return data  # type: ignore[return-value]
+        if not isinstance(data, Mapping):
+            raise ConversionError(
+                f"expected an object for {cls.__name__}, got {type(data).__name__}"
+            )
+        target = cls._blessed_target(data, preferred_type)
+        return target._decode_fields(data)
 
     @classmethod
-    def loads(cls: type[R], s: bytes, *, serializer: str | None = None) -> R:
+    def _decode_payload(cls: type[R], data: Mapping[str, Any], *, nested: bool = False) -> R:
+        """A nested field's payload: the declared class unless a subclass is allowed."""
+        return cls._blessed_target(data, cls)._decode_fields(data)
+
+    @classmethod
+    def _decode_fields(cls: type[R], data: Mapping[str, Any]) -> R:
+        values: dict[str, Any] = {}
+        for field in cls._plan().fields:
+            raw = data.get(field.input_name, MISSING)
+            if raw is MISSING:
+                if field.descriptor.required:
+                    raise ConversionError(f"missing required field {field.input_name!r}")
+                values[field.name] = field.descriptor.make_default()
+                continue
+            try:
+                values[field.name] = field.decode(raw)
+            except ConversionError as exc:
+                raise ConversionError(f"field {field.name!r}: {exc}") from None
+        record = _new(cls)
+        _set_dict(record, "__dict__", values)
+        if cls._options.validation:
+            record.validate_or_raise()
+        return record
+
+    @classmethod
+    def loads(
+        cls: type[R],
+        s: bytes,
+        *,
+        serializer: Any = None,
+        default_serializer: Any = None,
+    ) -> R:
         """Decode bytes written by :meth:`dumps` (or by Faust)."""
-        codec = serializer or cls._options.serializer or "json"
+        from faust.serializers import codecs
+
+        codec = serializer or cls._options.serializer or default_serializer or "json"
         return cls.from_data(codecs.loads(codec, s))
 
     # -- output ----------------------------------------------------------------------------
@@ -236,21 +313,31 @@ class Record:
         return {name: instance[name] for name in self._options.descriptors}
 
     def to_representation(self) -> dict[str, Any]:
-        """The dict that is serialized: output names, excluded fields dropped, metadata."""
+        """The JSON-ready payload: output names, excluded fields dropped, ``__faust`` metadata.
+
+        Datetimes, Decimals, UUIDs, Enums, bytes and nested Records are in their JSON form
+        (see ``faust.models.typeinfo``), so any JSON-like codec can write the result.
+        """
         instance = self.__dict__
-        payload = {
-            descriptor.output_name or name: instance[name]
-            for name, descriptor in self._options.descriptors.items()
-            if not descriptor.exclude
-        }
+        payload: dict[str, Any] = {}
+        for field in self._plan().fields:
+            if field.descriptor.exclude:
+                continue
+            value = instance[field.name]
+            payload[field.output_name] = field.encode(value) if field.encode else value
         if self._options.include_metadata:
             payload[METADATA_KEY] = {"ns": self._options.namespace}
         return payload
 
-    def dumps(self, *, serializer: str | None = None) -> bytes:
+    def __json__(self) -> dict[str, Any]:
+        return self.to_representation()
+
+    def dumps(self, *, serializer: Any = None) -> bytes:
         """Encode with ``serializer`` (default: the class's, else JSON)."""
-        codec = serializer or self._options.serializer or "json"
-        return codecs.dumps(codec, self.to_representation())
+        from faust.serializers import codecs
+
+        codec = codecs.get_codec(serializer or self._options.serializer or "json")
+        return codec.dumps_record(self)
 
     def derive(self: R, *objects: Record, **fields: Any) -> R:
         """A copy with ``fields`` (and the fields of ``objects``) replaced."""
@@ -260,15 +347,65 @@ class Record:
         values.update(fields)
         return type(self)(**values)
 
+    # -- validation ------------------------------------------------------------------------
+
+    def validate(self) -> list[ValidationError]:
+        """Every invalid field, one :class:`ValidationError` each (empty when valid)."""
+        errors: list[ValidationError] = []
+        instance = self.__dict__
+        model = self._options.namespace
+        for field in self._plan().fields:
+            value = instance.get(field.name, MISSING)
+            reasons: list[str] = []
+            if value is MISSING:
+                reasons.append("missing")
+            elif not field.check(value):
+                reasons.append(f"expected {field.node}, got {type(value).__name__} {value!r}")
+            else:
+                reasons.extend(field.descriptor.validate(value))
+            for reason in reasons:
+                errors.append(ValidationError(reason, field=field.name, model=model))
+        return errors
+
+    def is_valid(self) -> bool:
+        return not self.validate()
+
+    def validate_or_raise(self) -> None:
+        """Raise one ValidationError listing every invalid field."""
+        errors = self.validate()
+        if errors:
+            raise ValidationError(model=self._options.namespace, errors=errors)
+
     # -- python protocol -------------------------------------------------------------------
+
+    def _values(self) -> tuple[Any, ...]:
+        instance = self.__dict__
+        return tuple(instance[name] for name in self._options.descriptors)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
         assert isinstance(other, Record)
-        return self.asdict() == other.asdict()
+        return self._values() == other._values()
 
-    __hash__ = None  # type: ignore[assignment]
+    def __hash__(self) -> int:
+        # As in Faust, a record hashes its field values (a record holding a list does not
+        # hash). ``frozen=True`` forbids changing a field, so the hash stays valid.
+        return hash((type(self).__qualname__, self._values()))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._options.frozen and name in self._options.descriptors:
+            raise dataclasses.FrozenInstanceError(
+                f"cannot assign to field {name!r} of frozen {type(self).__name__}"
+            )
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self._options.frozen and name in self._options.descriptors:
+            raise dataclasses.FrozenInstanceError(
+                f"cannot delete field {name!r} of frozen {type(self).__name__}"
+            )
+        object.__delattr__(self, name)
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={value!r}" for name, value in self.asdict().items())
@@ -292,6 +429,8 @@ def _collect_fields(cls: type[Record]) -> None:
         hint = hints.get(name)
         if name.startswith("_") or hint is ClassVar or typing.get_origin(hint) is ClassVar:
             continue
+        if isinstance(hint, str) and hint.startswith(("ClassVar", "typing.ClassVar")):
+            continue
         value = cls.__dict__.get(name, MISSING)
         descriptors[name] = (
             value if isinstance(value, FieldDescriptor) else FieldDescriptor(default=value)
@@ -312,6 +451,67 @@ def _collect_fields(cls: type[Record]) -> None:
     cls._options.descriptors = descriptors
 
 
+def _build_plan(cls: type[Record]) -> _ClassPlan:
+    hints = typing.get_type_hints(cls)  # raises NameError for a name that never appeared
+    options = cls._options
+    fields: list[FieldPlan] = []
+    needs_hook = options.validation
+    for name, descriptor in options.descriptors.items():
+        hint = hints.get(name, Any)
+        descriptor.type = hint
+        node = describe(hint)
+        timezone = getattr(descriptor, "timezone", None)
+        decode = json_decoder(node, timezone=timezone) if node.kind != "unsupported" else None
+        prepare = descriptor.prepare_value
+        overrides_prepare = type(descriptor).prepare_value is not FieldDescriptor.prepare_value
+        if decode is None:
+            decode = _unsupported_decoder(node)
+        elif overrides_prepare and node.kind != "datetime":
+            plain = decode
+            decode = lambda value, plain=plain, prepare=prepare: prepare(plain(value))  # noqa: E731
+        wants_coerce = descriptor.coerce
+        if wants_coerce is None:
+            wants_coerce = (
+                options.coerce
+                or (options.isodates and node.kind in ("datetime", "date"))
+                or (options.decimals and node.kind == "decimal")
+            )
+        if wants_coerce or overrides_prepare:
+            needs_hook = True
+        fields.append(
+            FieldPlan(
+                name=name,
+                input_name=descriptor.input_name,
+                output_name=descriptor.output_name,
+                descriptor=descriptor,
+                node=node,
+                decode=decode,
+                encode=_safe_encoder(node),
+                check=type_checker(node),
+                coerce=coercer(node) if wants_coerce else None,
+            )
+        )
+    return _ClassPlan(fields, needs_hook)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _unsupported_decoder(node: TypeNode) -> Converter:
+    def decode(value: Any) -> Any:
+        return value
+
+    return decode
+
+
+def _safe_encoder(node: TypeNode) -> Converter | None:
+    try:
+        return json_encoder(node)
+    except TypeError:
+        return None
+
+
 _init_counter: dict[str, int] = {}
 
 
@@ -323,8 +523,8 @@ def _make_init(cls: type[Record]) -> Callable[..., None]:
     """
     descriptors = cls._options.descriptors
     params = ["self"]
-    body: list[str] = []
-    namespace: dict[str, Any] = {"MISSING": MISSING}
+    body: list[str] = ["    values = self.__dict__"]
+    namespace: dict[str, Any] = {"MISSING": MISSING, "cls": cls}
     for name, descriptor in descriptors.items():
         if descriptor.default_factory is not None:
             namespace[f"_factory_{name}"] = descriptor.default_factory
@@ -336,9 +536,9 @@ def _make_init(cls: type[Record]) -> Callable[..., None]:
             params.append(f"{name}=_default_{name}")
         else:
             params.append(name)
-    body.extend(f"    self.__dict__[{name!r}] = {name}" for name in descriptors)
-    if not body:
-        body.append("    pass")
+    body.extend(f"    values[{name!r}] = {name}" for name in descriptors)
+    body.append("    if cls._plan().needs_init_hook:")
+    body.append("        self._init_hook()")
     source = f"def __init__({', '.join(params)}):\n" + "\n".join(body) + "\n"
     base = f"<faust.Record {cls.__module__}.{cls.__qualname__}.__init__>"
     count = _init_counter.get(base, 0)

@@ -1,14 +1,19 @@
 """Schemas: how a topic's keys and values become bytes and back, following Faust's rules.
 
-``make_loader(type, serializer)`` returns one function ``bytes -> value`` chosen once, so the
-per-message path does no lookups. The rules are Faust's:
+``make_loader(type, serializer)`` returns one function ``(bytes, headers=None) -> value``
+chosen once, so the per-message path does no lookups. The rules are Faust's:
 
-- no serializer named and the type is ``str``/``bytes``: the ``raw`` codec;
+- no serializer named: keys ``raw``, values ``json`` (the App defaults), unless the Record
+  names its own ``serializer``;
 - after decoding, ``int``/``float``/``Decimal``/``str``/``bytes`` types are coerced from the
   payload, a Record type is built with ``from_data``, and no type at all means "a dict with
-  Faust metadata becomes its Record, anything else stays as decoded".
+  Faust metadata becomes its Record, anything else stays as decoded";
+- a codec that needs the type (Avro) is bound to it once (:meth:`Codec.bind`); a Record
+  with compiler-generated codecs (``faust.serializers.generated``) uses those.
 
-Example::
+Every failure is a :class:`~faust.exceptions.KeyDecodeError` /
+:class:`~faust.exceptions.ValueDecodeError` naming the Record and what was wrong; the
+worker adds topic, partition and offset. Example::
 
     >>> loads = make_loader(str, "json")
     >>> loads(b'"hello"')
@@ -19,18 +24,28 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from faust.exceptions import KeyDecodeError, ValueDecodeError
 from faust.models.record import Record, maybe_model
-from faust.serializers import codecs
+from faust.serializers import codecs, generated
+from faust.serializers.codecs import BoundCodec, CodecContext, Headers
 
-Loader = Callable[[bytes | None], Any]
+if TYPE_CHECKING:
+    from faust.settings import Settings
+
+
+class Loader(Protocol):
+    """``loads(data, headers=None) -> value``; ``wants_headers`` when headers matter."""
+
+    def __call__(self, data: bytes | None, headers: Headers = None, /) -> Any: ...
+
+
 Dumper = Callable[[Any], bytes | None]
 
 
 def choose_serializer(typ: Any, *candidates: str | codecs.Codec | None) -> str | codecs.Codec:
-    """The first serializer named, else ``raw`` for str/bytes types (Faust's rule)."""
+    """The first serializer named, else ``raw`` (Faust's rule)."""
     for candidate in candidates:
         if candidate:
             return candidate
@@ -43,6 +58,16 @@ def _want_str(value: Any) -> str:
 
 def _want_bytes(value: Any) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
+def is_record_type(typ: Any) -> bool:
+    return isinstance(typ, type) and issubclass(typ, Record)
+
+
+def type_name(typ: Any) -> str:
+    if is_record_type(typ):
+        return str(typ._options.namespace)
+    return str(getattr(typ, "__name__", "value"))
 
 
 def make_payload_converter(typ: Any) -> Callable[[Any], Any]:
@@ -59,48 +84,105 @@ def make_payload_converter(typ: Any) -> Callable[[Any], Any]:
         return lambda value: float(_want_str(value)) if isinstance(value, bytes) else float(value)
     if typ is decimal.Decimal:
         return lambda value: decimal.Decimal(_want_str(value))
-    if isinstance(typ, type) and issubclass(typ, Record):
-        return typ.from_data
+    if is_record_type(typ):
+        from_data = typ.from_data
+        return lambda value: from_data(value, preferred_type=typ)
     return lambda value: value
 
 
-def make_loader(typ: Any, serializer: str | codecs.Codec, *, is_key: bool = False) -> Loader:
+def _bound_for(
+    typ: Any, codec: codecs.Codec, context: CodecContext
+) -> tuple[BoundCodec | None, str]:
+    """The specialised codec for ``typ`` (generated, or the codec's own), and its origin."""
+    if is_record_type(typ) and codec is codecs.codecs.get("json"):
+        installed = generated.lookup(typ)
+        if installed is not None and installed.json_loads and installed.json_dumps:
+            return BoundCodec(installed.json_loads, installed.json_dumps), "generated"
+    bound = codec.bind(typ, context)
+    return bound, "bound" if bound is not None else "generic"
+
+
+def make_loader(
+    typ: Any,
+    serializer: str | codecs.Codec,
+    *,
+    is_key: bool = False,
+    context: CodecContext | None = None,
+) -> Loader:
     """A function decoding one key (``is_key``) or value of type ``typ``."""
     codec = codecs.get_codec(serializer)
-    convert = make_payload_converter(typ)
+    context = context or CodecContext(is_key=is_key)
     error = KeyDecodeError if is_key else ValueDecodeError
-    is_model = isinstance(typ, type) and issubclass(typ, Record)
     what = "key" if is_key else "value"
+    kind = type_name(typ)
+    prefix = f"cannot decode {what} as {kind} with the {codec.name} codec"
+    is_model = is_record_type(typ)
+    bound, _ = _bound_for(typ, codec, context)
+    record = kind if is_model else None
+
+    def fail(exc: Exception) -> Exception:
+        return error(f"{prefix}: {exc}", record=record)
+
+    if bound is not None:
+        bound_loads = bound.loads
+        takes_headers = bound.wants_headers
+
+        def loads_bound(data: bytes | None, headers: Headers = None) -> Any:
+            if data is None:
+                if is_model:
+                    raise error(f"expected a {kind} {what}, got no {what} (null)", record=record)
+                return None
+            try:
+                if takes_headers:
+                    return bound_loads(data, headers)
+                return bound_loads(data)
+            except Exception as exc:
+                raise fail(exc) from exc
+
+        loads_bound.wants_headers = takes_headers  # type: ignore[attr-defined]
+        return loads_bound
+
+    convert = make_payload_converter(typ)
     codec_loads = codec.loads
 
-    def loads(data: bytes | None) -> Any:
+    def loads(data: bytes | None, headers: Headers = None) -> Any:
         if data is None:
             if is_model:
-                raise error(f"expected a {typ.__name__} {what}, got no {what} (null)")
+                raise error(f"expected a {kind} {what}, got no {what} (null)", record=record)
             return None
         try:
             return convert(codec_loads(data))
         except Exception as exc:
-            kind = getattr(typ, "__name__", "value")
-            raise error(
-                f"cannot decode {what} as {kind} with the {codec.name} codec: {exc}"
-            ) from exc
+            raise fail(exc) from exc
 
+    loads.wants_headers = False  # type: ignore[attr-defined]
     return loads
 
 
-def make_dumper(typ: Any, serializer: str | codecs.Codec) -> Dumper:
+def make_dumper(
+    typ: Any, serializer: str | codecs.Codec, *, context: CodecContext | None = None
+) -> Dumper:
     """A function encoding one key or value; bytes pass through, None stays None."""
     codec = codecs.get_codec(serializer)
     codec_dumps = codec.dumps
+    bound = None
+    if is_record_type(typ):
+        try:
+            bound, _ = _bound_for(typ, codec, context or CodecContext())
+        except TypeError:
+            bound = None  # e.g. avro-confluent without a registry: fails on first send
+    bound_dumps = bound.dumps if bound is not None else None
 
     def dumps(value: Any) -> bytes | None:
         if value is None:
             return None
+        if bound_dumps is not None and type(value) is typ:
+            return bound_dumps(value)
         if isinstance(value, bytes):
             return value
         if isinstance(value, Record):
-            return codecs.dumps(value._options.serializer or codec, value.to_representation())
+            own = value._options.serializer
+            return codecs.get_codec(own or codec).dumps_record(value)
         return codec_dumps(value)
 
     return dumps
@@ -110,6 +192,7 @@ class Schema:
     """Key and value types plus their serializers (``faust.Schema``).
 
     Serializers left as None are filled from the App defaults when a topic binds the schema.
+    ``loads_key/loads_value/dumps_key/dumps_value`` encode one key or value.
     """
 
     def __init__(
@@ -124,12 +207,22 @@ class Schema:
         self.value_type = value_type
         self.key_serializer = key_serializer
         self.value_serializer = value_serializer
+        #: where the schema is used (set by the topic that binds it)
+        self.topic: str | None = None
+        self.settings: Settings | None = None
 
-    def resolved(self, default_key: str, default_value: str) -> Schema:
+    def resolved(
+        self,
+        default_key: str,
+        default_value: str,
+        *,
+        topic: str | None = None,
+        settings: Settings | None = None,
+    ) -> Schema:
         """A copy whose serializers are chosen (Faust's rules), given the App defaults."""
         key_model = _model_serializer(self.key_type)
         value_model = _model_serializer(self.value_type)
-        return Schema(
+        schema = Schema(
             key_type=self.key_type,
             value_type=self.value_type,
             key_serializer=choose_serializer(
@@ -139,24 +232,39 @@ class Schema:
                 self.value_type, self.value_serializer, value_model, default_value
             ),
         )
+        schema.topic = topic
+        schema.settings = settings
+        return schema
+
+    def _context(self, is_key: bool) -> CodecContext:
+        return CodecContext(topic=self.topic, is_key=is_key, settings=self.settings)
 
     def key_loader(self) -> Loader:
-        return make_loader(self.key_type, self.key_serializer or "raw", is_key=True)
+        return make_loader(
+            self.key_type,
+            self.key_serializer or "raw",
+            is_key=True,
+            context=self._context(True),
+        )
 
     def value_loader(self) -> Loader:
-        return make_loader(self.value_type, self.value_serializer or "json")
+        return make_loader(
+            self.value_type, self.value_serializer or "json", context=self._context(False)
+        )
 
     def key_dumper(self) -> Dumper:
-        return make_dumper(self.key_type, self.key_serializer or "raw")
+        return make_dumper(self.key_type, self.key_serializer or "raw", context=self._context(True))
 
     def value_dumper(self) -> Dumper:
-        return make_dumper(self.value_type, self.value_serializer or "json")
+        return make_dumper(
+            self.value_type, self.value_serializer or "json", context=self._context(False)
+        )
 
-    def loads_key(self, data: bytes | None) -> Any:
-        return self.key_loader()(data)
+    def loads_key(self, data: bytes | None, headers: Headers = None) -> Any:
+        return self.key_loader()(data, headers)
 
-    def loads_value(self, data: bytes | None) -> Any:
-        return self.value_loader()(data)
+    def loads_value(self, data: bytes | None, headers: Headers = None) -> Any:
+        return self.value_loader()(data, headers)
 
     def dumps_key(self, key: Any) -> bytes | None:
         return self.key_dumper()(key)
@@ -166,6 +274,7 @@ class Schema:
 
 
 def _model_serializer(typ: Any) -> str | None:
-    if isinstance(typ, type) and issubclass(typ, Record):
-        return typ._options.serializer
+    if is_record_type(typ):
+        serializer: str | None = typ._options.serializer
+        return serializer
     return None

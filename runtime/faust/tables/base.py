@@ -75,7 +75,8 @@ def serializer_for(typ: Any) -> str | codecs.Codec:
     if typ is bytes:
         return "raw"
     if isinstance(typ, type) and issubclass(typ, Record) and typ._options.serializer:
-        return typ._options.serializer
+        serializer: str | codecs.Codec = typ._options.serializer
+        return serializer
     return "json"
 
 

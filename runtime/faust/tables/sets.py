@@ -144,7 +144,7 @@ class SetTable(Table[KT, set[VT]]):
                 return None
             return dump_list(sorted(members, key=repr))
 
-        def load_members(data: bytes | None) -> Any:
+        def load_members(data: bytes | None, headers: Any = None, /) -> Any:
             loaded = load_list(data)
             return None if loaded is None else {convert(member) for member in loaded}
 

@@ -97,7 +97,7 @@ def _windowed_key_codec(key_type: Any) -> tuple[Callable[[Any], bytes], Loader]:
     def dump_key(windowed_key: Any) -> bytes:
         return json.dumps(windowed_key)
 
-    def load_key(data: bytes | None) -> Any:
+    def load_key(data: bytes | None, headers: Any = None, /) -> Any:
         key, (start, end) = load_list(data)
         return (convert(key), (float(start), float(end)))
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from faust.events import Event, Message, current_event, current_message
 from faust.exceptions import ImproperlyConfigured
-from faust.models.record import FieldDescriptor
+from faust.models.fields import FieldDescriptor
 from faust.tables.base import RelativeTo
 from faust.windows import Seconds
 

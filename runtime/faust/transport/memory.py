@@ -181,20 +181,32 @@ class MemoryConsumer:
         self._assigned = False
 
     def subscribe(self, topics: list[str], on_assign: Rebalance, on_revoke: Rebalance) -> None:
+        """Subscribe (again): partitions of topics still subscribed keep their position,
+        those of dropped topics are revoked, new ones are assigned on the next consume."""
+        dropped = [tp for tp in self._positions if tp[0] not in topics]
+        if dropped and self._on_revoke is not None:
+            self._on_revoke([TopicPartition(topic, partition) for topic, partition in dropped])
+        for tp in dropped:
+            del self._positions[tp]
         self._topics = list(topics)
         self._on_assign = on_assign
         self._on_revoke = on_revoke
+        self._assigned = False
 
     def _assign_all(self) -> None:
         self._assigned = True
+        added = []
         for topic in self._topics:
             for partition, log in enumerate(self.broker.topics[topic]):
+                if (topic, partition) in self._positions:
+                    continue
                 committed = self.broker.committed.get((self.group_id, topic, partition))
                 if committed is None:
                     committed = 0 if self.offset_reset == "earliest" else len(log)
                 self._positions[(topic, partition)] = committed
-        if self._on_assign is not None:
-            self._on_assign(self.assignment())
+                added.append(TopicPartition(topic, partition))
+        if self._on_assign is not None and added:
+            self._on_assign(added)
 
     def consume(self, max_messages: int, timeout: float) -> list[Any]:
         if not self._assigned:

@@ -1,14 +1,21 @@
-"""AgentRunner: runs one agent as an asyncio task and hands it one batch at a time.
+"""Feeds and runners: how the worker hands batches to agents and to ``app.stream()`` loops.
 
-The agent's stream reads from the runner (it is the stream's ``BatchSource``). The contract::
+A :class:`Feed` is a stream's ``BatchSource``. The contract::
 
-    await runner.process(batch)   # returns once the agent asks for the next batch,
+    await feed.process(batch)     # returns once the stream asks for the next batch,
                                   # i.e. when every message of ``batch`` has been processed
 
-so the worker knows when a batch is done without any per-message bookkeeping. A compiled
-agent loops over ``stream.batches()`` and catches per-message errors itself; an uncompiled
-agent that raises is restarted on the rest of the batch when the policy says go on (its
-local variables start afresh, as when Faust restarts a crashed agent).
+so the worker knows when a batch is done without per-message bookkeeping. What a stream
+keeps past that point (a ``take`` buffer, ``noack`` events) is in ``feed.holds``, and the
+worker commits below it (:meth:`Feed.held_offsets`).
+
+An :class:`AgentRunner` is a feed that runs one instance of an agent as an asyncio task.
+A compiled agent loops over ``stream.batches()`` and catches per-message errors itself;
+an uncompiled agent that raises is restarted on the rest of the batch when the policy says
+go on (its local variables start afresh, as when Faust restarts a crashed agent). What an
+agent yields goes to its sinks and to the asker (``agent.ask``). ``concurrency=N`` runs N
+instances (:class:`ConcurrentAgent`); each message goes to the instance chosen by its key,
+so the order of each key is kept.
 """
 
 from __future__ import annotations
@@ -17,65 +24,143 @@ import asyncio
 import logging
 import os
 import traceback
-from collections.abc import AsyncIterator
-from typing import Any
+import zlib
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
 from faust.agents import Agent, AgentFun
-from faust.events import TransportMessage
-from faust.streams import Stream
+from faust.events import TransportMessage, current_event
+from faust.streams import Holds, Stream
 from faust.worker.errors import AgentFailure, ErrorPolicy
+
+if TYPE_CHECKING:
+    from faust.topics import Topic
 
 log = logging.getLogger("faust.agents")
 
+TP = tuple[str, int]
 
-class AgentRunner:
-    """Drives ``fun`` (the agent's own function, or its compiled replacement)."""
 
-    def __init__(self, agent: Agent[Any], fun: AgentFun, policy: ErrorPolicy) -> None:
-        self.agent = agent
-        self.fun = fun
+class Feed:
+    """A queue of batches between the worker and one consuming stream."""
+
+    def __init__(self, name: str, topic: str, policy: ErrorPolicy) -> None:
+        self.name = name
         self.policy = policy
-        self.topic = agent.channel.get_topic_name()
+        #: the topics whose messages this feed takes (a boundary adds its topic)
+        self.topics: list[str] = [topic]
+        #: called with a topic name when a stream adds one (the worker subscribes to it)
+        self.on_new_topic: Callable[[str], None] | None = None
+        self.holds = Holds()
         #: index in the batch in hand of the message being processed (uncompiled agents)
         self.position = 0
+        #: the messages of the ``take`` list the loop body holds (uncompiled agents)
+        self.chunk: list[TransportMessage] | None = None
+        #: set once the stream has asked for its first batch (its topics are known)
+        self.ready = asyncio.Event()
         self._batch: list[TransportMessage] = []
         #: each queued batch travels with the future that says "processed"
         self._queue: asyncio.Queue[tuple[list[TransportMessage] | None, asyncio.Future[None]]]
         self._queue = asyncio.Queue()
-        #: the future of the batch the worker is waiting on (queued or in the agent's hands)
+        #: the future of the batch the worker is waiting on (queued or in the stream's hands)
         self._done: asyncio.Future[None] | None = None
-        #: the future of the batch the agent holds; resolved when it asks for the next one
+        #: the future of the batch the stream holds; resolved when it asks for the next one
         self._holding: asyncio.Future[None] | None = None
-        self._task: asyncio.Task[None] | None = None
 
-    # -- the agent's side (BatchSource) ----------------------------------------------------
+    # -- the stream's side (BatchSource) ---------------------------------------------------
 
-    async def next_batch(self) -> list[TransportMessage] | None:
+    async def next_batch(self, timeout: float | None = None) -> list[TransportMessage] | None:
+        self.ready.set()
         holding = self._holding
         if holding is not None and not holding.done():
             holding.set_result(None)
         self._holding = None
-        batch, done = await self._queue.get()
+        if timeout is None:
+            batch, done = await self._queue.get()
+        else:
+            try:
+                batch, done = await asyncio.wait_for(self._queue.get(), timeout)
+            except TimeoutError:
+                self._batch = []
+                return []
         self._holding = done
         self._batch = batch or []
         self.position = 0
         return batch
 
     def handle_error(self, exc: BaseException, message: TransportMessage, where: str) -> None:
-        self.policy.handle(exc, message, self.agent.name, where)
+        self.policy.handle(exc, message, self.name, where)
+
+    def add_topic(self, topic: Topic[Any, Any]) -> None:
+        name = topic.get_topic_name()
+        if name not in self.topics:
+            self.topics.append(name)
+            if self.on_new_topic is not None:
+                self.on_new_topic(name)
 
     # -- the worker's side -----------------------------------------------------------------
+
+    def held_offsets(self) -> dict[TP, int]:
+        return self.holds.lowest()
+
+    async def process(self, batch: list[TransportMessage]) -> None:
+        """Hand ``batch`` to the stream and wait until it has processed all of it."""
+        self._done = done = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((batch, done))
+        await done
+
+    async def stop(self, timeout: float) -> None:
+        """End the stream (its ``async for`` finishes)."""
+        self._done = done = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((None, done))
+
+
+class TaskFeed(Feed):
+    """The feed of an ``app.stream(topic)`` loop inside an ``@app.task``."""
+
+    def __init__(self, name: str, topic: str, policy: ErrorPolicy) -> None:
+        super().__init__(name, topic, policy)
+        self.owner: asyncio.Task[Any] | None = asyncio.current_task()
+
+    async def process(self, batch: list[TransportMessage]) -> None:
+        owner = self.owner
+        if owner is not None and owner.done():
+            return  # the task is gone; its stream takes nothing more
+        self._done = done = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((batch, done))
+        waiters: set[asyncio.Future[Any]] = {done}
+        if owner is not None:
+            waiters.add(owner)
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        if done.done():
+            done.result()
+
+
+class AgentRunner(Feed):
+    """Drives ``fun`` (the agent's own function, or its compiled replacement)."""
+
+    def __init__(self, agent: Agent[Any], fun: AgentFun, policy: ErrorPolicy) -> None:
+        super().__init__(agent.name, agent.channel.get_topic_name(), policy)
+        self.agent = agent
+        self.fun = fun
+        self.topic = self.topics[0]
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"agent {self.agent.name}")
 
     async def _run(self) -> None:
-        stream: Stream[Any] = Stream(self.agent.channel, source=self)
+        stream: Stream[Any] = Stream(self.agent.channel, source=self, prefix=self.agent.name)
         try:
             result = self.fun(stream)
             if isinstance(result, AsyncIterator):
-                async for _ in result:
-                    pass
+                deliver = self.agent.deliverer()
+                async for value in result:
+                    event = current_event() if self.chunk is None else None
+                    key, headers = (event.key, event.headers) if event is not None else (None, None)
+                    pending = deliver(value, key, headers)
+                    if pending is not None:
+                        await pending
             else:
                 await result
         except Exception as exc:
@@ -88,6 +173,8 @@ class AgentRunner:
             done = self._done
             if done is not None and not done.done():
                 done.set_result(None)
+        finally:
+            self.ready.set()
 
     async def process(self, batch: list[TransportMessage]) -> None:
         """Hand ``batch`` to the agent and wait until it has processed all of it."""
@@ -102,12 +189,17 @@ class AgentRunner:
         except AgentFailure:
             raise
         except Exception as exc:
-            if not self._batch:  # raised before taking its first batch: nothing to skip
+            if not self._batch and self.chunk is None:  # raised before its first batch
                 raise self._stopped_error(task) from exc
-            # An uncompiled agent's body raised while it held batch[position].
-            failed = self._batch[self.position]
-            self.policy.handle(exc, failed, self.agent.name, self._user_line(exc))
+            where = self._user_line(exc)
+            chunk, self.chunk = self.chunk, None
+            if chunk is not None:  # the loop body failed on a `take` list
+                for message in chunk:
+                    self.policy.handle(exc, message, self.agent.name, where)
+            else:  # an uncompiled agent's body raised while it held batch[position]
+                self.policy.handle(exc, self._batch[self.position], self.agent.name, where)
             rest = self._batch[self.position + 1 :]
+            self.holds.clear()
             self.start()
             if rest:
                 await self.process(rest)
@@ -151,3 +243,46 @@ class AgentRunner:
             f"agent {self.agent.name} returned while its topic still had messages; "
             "an agent must iterate its stream for as long as the worker runs"
         )
+
+
+class ConcurrentAgent:
+    """``concurrency=N``: N runners of one agent; a message goes to the one its key picks."""
+
+    def __init__(self, runners: list[AgentRunner]) -> None:
+        self.runners = runners
+        self.name = runners[0].name
+        self.topics = runners[0].topics
+        self.ready = runners[0].ready
+
+    def start(self) -> None:
+        for runner in self.runners:
+            runner.start()
+
+    async def wait_ready(self) -> None:
+        await asyncio.gather(*(runner.ready.wait() for runner in self.runners))
+
+    def held_offsets(self) -> dict[TP, int]:
+        lowest: dict[TP, int] = {}
+        for runner in self.runners:
+            for tp, offset in runner.held_offsets().items():
+                lowest[tp] = min(offset, lowest.get(tp, offset))
+        return lowest
+
+    async def process(self, batch: list[TransportMessage]) -> None:
+        count = len(self.runners)
+        parts: list[list[TransportMessage]] = [[] for _ in range(count)]
+        crc32 = zlib.crc32
+        for message in batch:
+            key = message.key()
+            index = crc32(key) % count if key is not None else (message.offset() or 0) % count
+            parts[index].append(message)
+        await asyncio.gather(
+            *(
+                runner.process(part)
+                for runner, part in zip(self.runners, parts, strict=True)
+                if part
+            )
+        )
+
+    async def stop(self, timeout: float) -> None:
+        await asyncio.gather(*(runner.stop(timeout) for runner in self.runners))

@@ -8,8 +8,8 @@ others are assigned its partitions, restore their tables from the changelogs and
 Commit order, at-least-once (the default):
 
 1. every message up to the positions being committed has been processed by every agent
-   on its topic (messages an agent still holds, e.g. buffered by ``take()``, are not
-   committed: the commit stops at the first of them);
+   on its topic; a partition's commit never passes a message a stream still holds (a
+   ``take`` buffer, an un-acked ``noack`` event): it stops at the lowest held offset;
 2. the tables send one changelog record per key written since the last commit;
 3. the producer is flushed: every output and changelog record is acknowledged;
 4. the table stores write those changes with the offset of the last changelog record,
@@ -34,9 +34,16 @@ the failed batch: at-least-once, offsets never pass a message whose effects are 
 durable; exactly-once, the open transaction is aborted and a restart resumes from the last
 committed one.
 
+Start-up order: lock the data directory (RocksDB tables, exactly-once), create the declared
+topics, start the producer (and its transactions), start every agent and task, wait until
+each agent has asked for its first batch (by then its stream chain is built, so the topics
+its ``group_by``/``through`` stages consume are declared), create those topics and the
+tables' changelogs (co-partitioned with them), restore the global tables, subscribe. A
+stream that appears later (``app.stream(topic)`` in a task) joins the subscription then.
+
 Rebalancing: a newly assigned partition is paused until every table partition it writes
 has been restored from its changelog to the true end (other partitions keep flowing
-meanwhile); a revoked partition is committed (step 1-5) and its table stores are closed.
+meanwhile); a revoked partition is committed (steps 1-5) and its table stores are closed.
 Example::
 
     worker = Worker(app, compiled_agents={"wordcount.count": count})
@@ -51,22 +58,24 @@ import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from confluent_kafka import TopicPartition
 
-from faust.agents import AgentFun, Task, Timer
+from faust.agents import Crontab, Task, Timer
 from faust.events import TransportMessage
 from faust.exceptions import ImproperlyConfigured
+from faust.replies import Replies
 from faust.tables.manager import TableManager
 from faust.transport import open_transport
 from faust.transport.base import Consumer, Producer, TopicSpec, Transport
 from faust.worker.errors import AgentFailure, ErrorPolicy, dead_letter_topic_for
-from faust.worker.runner import AgentRunner
+from faust.worker.runner import AgentRunner, ConcurrentAgent, TaskFeed
 from faust.worker.state import DataDirectory
 
 if TYPE_CHECKING:
     from faust.app import App
+    from faust.streams import BatchSource, Stream
 
 log = logging.getLogger("faust.worker")
 
@@ -75,6 +84,21 @@ IDLE_POLL_SECONDS = 0.1
 #: seconds allowed for connecting, creating topics, flushing at shutdown
 ADMIN_TIMEOUT = 15.0
 FLUSH_TIMEOUT = 60.0
+#: seconds the worker waits for every agent to reach its stream loop before subscribing
+READY_TIMEOUT = 15.0
+
+
+class StreamConsumer(Protocol):
+    """What the worker feeds: an agent's runner(s), or an ``app.stream()`` loop's feed."""
+
+    name: str
+    topics: list[str]
+
+    async def process(self, batch: list[TransportMessage]) -> None: ...
+
+    def held_offsets(self) -> dict[tuple[str, int], int]: ...
+
+    async def stop(self, timeout: float) -> None: ...
 
 
 class Worker:
@@ -84,14 +108,16 @@ class Worker:
         self,
         app: App,
         *,
-        compiled_agents: Mapping[str, AgentFun] | None = None,
+        compiled_agents: Mapping[str, Any] | None = None,
         transport: Transport | None = None,
         stop_when_idle: bool = False,
     ) -> None:
         self.app = app
         self.conf = app.conf
+        #: compiled replacements of agents (and of tasks that loop over app.stream), by name
         self.compiled_agents = dict(compiled_agents or {})
-        unknown = sorted(set(self.compiled_agents) - set(app.agents))
+        task_names = {task.name for task in app.tasks}
+        unknown = sorted(set(self.compiled_agents) - set(app.agents) - task_names)
         if unknown:
             raise AgentFailure(
                 f"the built worker has agents the app does not define: {', '.join(unknown)} "
@@ -102,6 +128,7 @@ class Worker:
         self.stop_when_idle = stop_when_idle
         self.exactly_once = self.conf.exactly_once
         self.processed = 0
+        #: the error policy of each agent (its counts are the error metrics)
         self.policies: dict[str, ErrorPolicy] = {}
         self._stopping = False
         self._failed = False
@@ -110,13 +137,18 @@ class Worker:
         self._producer: Producer | None = None
         self._tables: TableManager | None = None
         self._state: DataDirectory | None = None
-        self._runners: dict[str, list[AgentRunner]] = {}
-        self._background: list[asyncio.Task[None]] = []
         #: source partitions paused while their tables restore
         self._paused: set[tuple[str, int]] = set()
-        self._uncommitted = 0
         #: the offsets last committed, per partition (only changes are committed again)
         self._committed: dict[tuple[str, int], int] = {}
+        #: every stream consumer, and by topic the ones that take its messages
+        self._consumers_all: list[StreamConsumer] = []
+        self._runners: dict[str, list[StreamConsumer]] = {}
+        self._subscribed: list[str] = []
+        self._resubscribe = False
+        self._background: list[asyncio.Task[None]] = []
+        self._uncommitted = 0
+        self._held_back = False
         self._last_commit = time.monotonic()
         self._last_cleanup = time.monotonic()
 
@@ -135,6 +167,8 @@ class Worker:
             await self._start()
             tables = self._tables
             while not self._stopping:
+                if self._resubscribe:
+                    self._subscribe()
                 restoring = tables is not None and tables.restoring
                 batch = self._consume(0.0 if restoring else IDLE_POLL_SECONDS)
                 if tables is not None:
@@ -162,9 +196,11 @@ class Worker:
         if self._needs_data_directory():
             self._state = DataDirectory(Path(conf.data_directory))
             self._state.lock()
-        partitions = self._ensure_topics()
+        self._check_declared_partitions(
+            self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
+        )
         producer_config = dict(conf.producer_config)
-        if self._tables is not None:
+        if app.tables:
             # changelog records report their offsets (tables store what they applied)
             producer_config["delivery.report.only.error"] = False
         if self.exactly_once:
@@ -176,33 +212,33 @@ class Worker:
             # fences any older producer with our id and aborts what it left open
             self._producer.init_transactions(ADMIN_TIMEOUT)
             self._producer.begin_transaction()
-        if self._tables is not None:
-            self._tables.attach()
-            await self._tables.start_globals()
+        app.stream_attacher = self._attach_stream
+        app.reply_consumer = Replies(app, self.transport)
+        runners: list[AgentRunner | ConcurrentAgent] = []
         for agent in app.agents.values():
             fun = self.compiled_agents.get(agent.name, agent.fun)
-            code = getattr(agent.fun, "__code__", None)
-            compiled_code = getattr(fun, "__code__", None) if fun is not agent.fun else None
-            policy = ErrorPolicy(
-                agent.error_policy or conf.error_policy,
-                app,
-                dead_letter_topic=agent.dead_letter_topic,
-                user_file=code.co_filename if code is not None else None,
-                user_line=code.co_firstlineno if code is not None else None,
-                generated_file=compiled_code.co_filename if compiled_code is not None else None,
-            )
-            self.policies[agent.name] = policy
-            runner = AgentRunner(agent, fun, policy)
-            self._runners.setdefault(runner.topic, []).append(runner)
+            policy = self._policy_for(agent, fun)
+            instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
+            for instance in instances:
+                instance.on_new_topic = self._on_new_topic
+            runner = instances[0] if len(instances) == 1 else ConcurrentAgent(instances)
+            runners.append(runner)
+            self._add_consumer(runner)
             runner.start()
+        for task in app.tasks:
+            fun = self.compiled_agents.get(task.name, task.fun)
+            self._background.append(asyncio.create_task(self._run_task(task, fun)))
+        await self._wait_until_ready(runners)
+        partitions = self._start_tables() if app.tables else {}
+        if self._tables is not None:
+            await self._tables.start_globals()
         self._consumer = self.transport.consumer(app.id, self._consumer_config())
-        sources = sorted(self._runners)
-        if sources:
-            self._consumer.subscribe(sources, self._on_assign, self._on_revoke)
+        partitions.update(self._subscribe())
         for timer in app.timers:
             self._background.append(asyncio.create_task(self._run_timer(timer)))
-        for task in app.tasks:
-            self._background.append(asyncio.create_task(self._run_task(task)))
+        for crontab in app.crontabs:
+            self._background.append(asyncio.create_task(self._run_crontab(crontab)))
+        sources = self._subscribed
         compiled = sum(name in self.compiled_agents for name in app.agents)
         log.info(
             "worker for app %r on %s: %d agent(s) (%d compiled), %d table(s), sources %s, "
@@ -218,32 +254,39 @@ class Worker:
             conf.processing_guarantee.replace("_", "-"),
         )
 
+    def _policy_for(self, agent: Any, fun: Any) -> ErrorPolicy:
+        code = getattr(agent.fun, "__code__", None)
+        compiled_code = getattr(fun, "__code__", None) if fun is not agent.fun else None
+        policy = ErrorPolicy(
+            agent.error_policy or self.conf.error_policy,
+            self.app,
+            dead_letter_topic=agent.dead_letter_topic,
+            user_file=code.co_filename if code is not None else None,
+            user_line=code.co_firstlineno if code is not None else None,
+            generated_file=compiled_code.co_filename if compiled_code is not None else None,
+        )
+        self.policies[agent.name] = policy
+        return policy
+
     def _needs_data_directory(self) -> bool:
         stores = {table.store_scheme for table in self.app.tables.values()}
         return self.exactly_once or "rocksdb" in stores
 
-    def _ensure_topics(self) -> dict[str, int]:
-        """Create the app's topics, then its changelogs co-partitioned with the sources;
-        a partition count that does not match is an error now, not a hang later."""
+    def _start_tables(self) -> dict[str, int]:
+        """Create the changelogs, co-partitioned with the topics streams consume (an error
+        now, not a hang later, when counts do not match), and take the tables over."""
         conf = self.conf
-        specs = self._topic_specs()
-        partitions = self.transport.ensure_topics(specs, ADMIN_TIMEOUT) if specs else {}
-        self._check_declared_partitions(partitions)
-        if self.app.tables:
-            state = self._state.path if self._state is not None else None
-            self._tables = TableManager(self.app, self.transport, data_directory=state)
-            sources = {
-                name: partitions[name]
-                for name in {agent.channel.get_topic_name() for agent in self.app.agents.values()}
-                if name in partitions
-            }
-            changelogs = self._tables.changelog_specs(
-                sources, conf.topic_partitions, conf.topic_replication_factor
-            )
-            changelog_partitions = self.transport.ensure_topics(changelogs, ADMIN_TIMEOUT)
-            self._tables.check_partitions(changelog_partitions)
-            partitions.update(changelog_partitions)
-        return partitions
+        partitions = self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
+        state = self._state.path if self._state is not None else None
+        tables = self._tables = TableManager(self.app, self.transport, data_directory=state)
+        sources = {name: partitions[name] for name in self._runners if name in partitions}
+        changelogs = tables.changelog_specs(
+            sources, conf.topic_partitions, conf.topic_replication_factor
+        )
+        changelog_partitions = self.transport.ensure_topics(changelogs, ADMIN_TIMEOUT)
+        tables.check_partitions(changelog_partitions)
+        tables.attach()
+        return {**partitions, **changelog_partitions}
 
     def _check_declared_partitions(self, actual: dict[str, int]) -> None:
         for topic in self.app.topics:
@@ -258,10 +301,58 @@ class Worker:
                         "co-partitioned, so fix the declaration or the topic"
                     )
 
+    async def _wait_until_ready(self, runners: list[AgentRunner | ConcurrentAgent]) -> None:
+        """Let every agent (and task) run up to its stream loop, so its topics are known."""
+        waits = [
+            runner.wait_ready() if isinstance(runner, ConcurrentAgent) else runner.ready.wait()
+            for runner in runners
+        ]
+        try:
+            await asyncio.wait_for(asyncio.gather(*waits), READY_TIMEOUT)
+        except TimeoutError:
+            log.warning("some agents did not reach their stream loop within %.0fs", READY_TIMEOUT)
+        for _ in range(3):  # tasks that open app.stream() right away
+            await asyncio.sleep(0)
+
+    def _add_consumer(self, consumer: StreamConsumer) -> None:
+        self._consumers_all.append(consumer)
+        for topic in consumer.topics:
+            routes = self._runners.setdefault(topic, [])
+            if consumer not in routes:
+                routes.append(consumer)
+
+    def _on_new_topic(self, topic: str) -> None:
+        for consumer in self._consumers_all:
+            if topic in consumer.topics:
+                routes = self._runners.setdefault(topic, [])
+                if consumer not in routes:
+                    routes.append(consumer)
+        if topic not in self._subscribed:
+            self._resubscribe = True
+
+    def _attach_stream(self, stream: Stream[Any]) -> BatchSource:
+        """``app.stream(topic)`` in a task: a feed of its own, subscribed to the topic."""
+        topic = stream.channel.get_topic_name()
+        feed = TaskFeed(f"stream of {topic}", topic, ErrorPolicy(self.conf.error_policy, self.app))
+        feed.on_new_topic = self._on_new_topic
+        self._add_consumer(feed)
+        if self._consumer is not None and topic not in self._subscribed:
+            self._resubscribe = True
+        return feed
+
+    def _subscribe(self) -> dict[str, int]:
+        """Create the topics streams consume that do not exist yet; (re)subscribe to all."""
+        self._resubscribe = False
+        partitions = self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
+        sources = sorted(self._runners)
+        if sources and sources != self._subscribed and self._consumer is not None:
+            self._consumer.subscribe(sources, self._on_assign, self._on_revoke)
+            self._subscribed = sources
+        return partitions
+
     async def _stop(self) -> None:
-        for runners in self._runners.values():
-            for runner in runners:
-                await runner.stop(timeout=30.0)
+        for consumer in self._consumers_all:
+            await consumer.stop(timeout=30.0)
         self._commit()
         await self._close(graceful=True)
         for name, policy in self.policies.items():
@@ -271,6 +362,10 @@ class Worker:
 
     async def _close(self, *, graceful: bool) -> None:
         self._closing = True
+        if self.app.reply_consumer is not None:
+            await self.app.reply_consumer.close()
+            self.app.reply_consumer = None
+        self.app.stream_attacher = None
         for task in self._background:
             task.cancel()
         for task in self._background:
@@ -298,7 +393,7 @@ class Worker:
 
     async def _process(self, batch: list[TransportMessage]) -> None:
         runners = self._runners
-        if len(runners) == 1:
+        if len(runners) == 1 and len(self._subscribed) == 1:
             for runner in next(iter(runners.values())):
                 await runner.process(batch)
         else:
@@ -333,7 +428,10 @@ class Worker:
             self._uncommitted >= self.conf.broker_commit_every
             or now - self._last_commit >= self.conf.broker_commit_interval
         ) and (
-            self._uncommitted or self.exactly_once or (tables is not None and tables.has_changes())
+            self._uncommitted
+            or self._held_back
+            or self.exactly_once
+            or (tables is not None and tables.has_changes())
         ):
             self._commit()
 
@@ -343,20 +441,19 @@ class Worker:
         if consumer is None or producer is None:
             return
         tables = self._tables
+        ready = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
+        below = self._below_holds(ready)
+        # a stream held messages back: commit again later, when it has let them go
+        self._held_back = [tp.offset for tp in below] != [tp.offset for tp in ready]
         committed = self._committed
-        offsets = [
-            tp
-            for tp in self._committable_offsets(consumer)
-            if committed.get((tp.topic, tp.partition)) != tp.offset
-        ]
+        offsets = [tp for tp in below if committed.get((tp.topic, tp.partition)) != tp.offset]
+        pending = tables.produce_changes(producer) if tables is not None else []
         if self.exactly_once:
-            pending = tables.produce_changes(producer) if tables is not None else []
             producer.commit_transaction(offsets, consumer.group_metadata(), FLUSH_TIMEOUT)
             if tables is not None:
                 tables.persist(pending, producer.take_delivered_offsets())
             producer.begin_transaction()
         else:
-            pending = tables.produce_changes(producer) if tables is not None else []
             producer.flush(FLUSH_TIMEOUT)
             if tables is not None:
                 tables.persist(pending, producer.take_delivered_offsets())
@@ -368,33 +465,6 @@ class Worker:
             log.debug("committed %s", _describe(offsets))
         self._uncommitted = 0
         self._last_commit = time.monotonic()
-
-    def _committable_offsets(self, consumer: Consumer) -> list[TopicPartition]:
-        """The consumer's positions, held back to the first message a runner still holds."""
-        held = self._held_offsets()
-        offsets = []
-        for tp in consumer.position(consumer.assignment()):
-            offset = tp.offset
-            first_held = held.get((tp.topic, tp.partition))
-            if first_held is not None and (offset < 0 or first_held < offset):
-                offset = first_held
-            if offset >= 0:
-                offsets.append(TopicPartition(tp.topic, tp.partition, offset))
-        return offsets
-
-    def _held_offsets(self) -> dict[tuple[str, int], int]:
-        """Offset of the first message each partition's runners hold but have not finished
-        (runners that buffer messages expose ``held_offsets()``)."""
-        held: dict[tuple[str, int], int] = {}
-        for runners in self._runners.values():
-            for runner in runners:
-                held_offsets = getattr(runner, "held_offsets", None)
-                if held_offsets is None:
-                    continue
-                for key, offset in held_offsets().items():
-                    if offset < held.get(key, offset + 1):
-                        held[key] = offset
-        return held
 
     def _commit_before(self, failed_batch: list[TransportMessage]) -> None:
         """After a failure: commit what completed batches made durable, nothing of the failed
@@ -423,14 +493,33 @@ class Worker:
                 key = (message.topic() or "", message.partition() or 0)
                 first_failed.setdefault(key, message.offset() or 0)
             offsets = []
-            for tp in self._committable_offsets(consumer):
-                offset = min(tp.offset, first_failed.get((tp.topic, tp.partition), tp.offset))
-                offsets.append(TopicPartition(tp.topic, tp.partition, offset))
+            for tp in consumer.position(consumer.assignment()):
+                offset = first_failed.get((tp.topic, tp.partition), tp.offset)
+                if offset >= 0:
+                    offsets.append(TopicPartition(tp.topic, tp.partition, offset))
+            offsets = self._below_holds(offsets)
             if offsets:
                 consumer.commit(offsets)
                 log.info("committed up to the failed batch: %s", _describe(offsets))
         except Exception as exc:
             log.error("could not commit after the failure (%s); nothing committed", exc)
+
+    def _below_holds(self, offsets: list[TopicPartition]) -> list[TopicPartition]:
+        """``offsets``, each lowered to the lowest offset a stream still holds, if any."""
+        held: dict[tuple[str, int], int] = {}
+        for consumer in self._consumers_all:
+            for tp, offset in consumer.held_offsets().items():
+                held[tp] = min(offset, held.get(tp, offset))
+        if not held:
+            return offsets
+        return [
+            TopicPartition(
+                tp.topic,
+                tp.partition,
+                min(tp.offset, held.get((tp.topic, tp.partition), tp.offset)),
+            )
+            for tp in offsets
+        ]
 
     # -- rebalancing -----------------------------------------------------------------------
 
@@ -477,9 +566,17 @@ class Worker:
             except Exception:
                 log.exception("timer %s raised", timer.name)
 
-    async def _run_task(self, task: Task) -> None:
+    async def _run_crontab(self, crontab: Crontab) -> None:
+        while True:
+            await asyncio.sleep(crontab.schedule.seconds_until_next(time.time()))
+            try:
+                await crontab.fun()
+            except Exception:
+                log.exception("crontab %s raised", crontab.name)
+
+    async def _run_task(self, task: Task, fun: Any) -> None:
         try:
-            await task.fun()
+            await fun()
         except Exception:
             log.exception("task %s raised", task.name)
 
@@ -498,14 +595,18 @@ class Worker:
                 )
         for agent in self.app.agents.values():
             if (agent.error_policy or conf.error_policy) == "dead-letter":
-                source = agent.channel.get_topic_name()
-                name = dead_letter_topic_for(
-                    source, agent.dead_letter_topic or conf.dead_letter_topic
-                )
-                specs.setdefault(
-                    name,
-                    TopicSpec(name, specs[source].partitions, conf.topic_replication_factor),
-                )
+                sources = {agent.channel.get_topic_name()}
+                for consumer in self._consumers_all:
+                    if consumer.name == agent.name:
+                        sources.update(consumer.topics)
+                for source in sorted(sources):
+                    name = dead_letter_topic_for(
+                        source, agent.dead_letter_topic or conf.dead_letter_topic
+                    )
+                    partitions = specs[source].partitions if source in specs else 1
+                    specs.setdefault(
+                        name, TopicSpec(name, partitions, conf.topic_replication_factor)
+                    )
         if not conf.topic_allow_declare:
             return []
         return list(specs.values())

@@ -4,7 +4,8 @@ Do not edit: rebuild with `faustc build big_orders.py`. Run with:
     python big_orders_worker.py worker --broker kafka://HOST:PORT
 
 Each agent's `async for` loop is fused into one loop over every consumed batch; comments
-like `# big_orders.py:12` cite the line of big_orders.py the code below them comes from.
+like `# big_orders.py:12` cite the line of big_orders.py the code below them (or beside
+them) comes from, so a traceback through an inlined function shows the user's line.
 """
 
 from __future__ import annotations
@@ -38,24 +39,176 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
     load_key = orders_topic.key_loader()
     load_value = orders_topic.value_loader()
     handle_error = orders.handle_error
+    send_big_orders_topic = big_orders_topic.send_soon
     async for batch in orders.batches():
         for message in batch:
             try:
                 key = load_key(message.key())
                 value = load_value(message.value())
                 # big_orders.py:39  .filter(lambda o: o.amount >= BIG)
-                if not (value.amount >= BIG):
+                if not (value.amount >= BIG):  # big_orders.py:39
                     continue
                 # big_orders.py:39  .map(to_big_order)
-                value = to_big_order(value)
+                value = to_big_order(value)  # big_orders.py:39
                 # big_orders.py:40
                 big = value
-                await big_orders_topic.send(key=big.account_id, value=big)
+                send_big_orders_topic(key=big.account_id, value=big)
             except Exception as exc:
                 handle_error(exc, message, "big_orders.py:39")
 
 
-#: the agents this worker replaces, by agent name
+# --- generated codecs -----------------------------------------------------------------------
+# For every Record a topic carries: a msgspec "mirror" struct that parses and type-checks the
+# JSON in one C call, a builder that turns it into the Record, and an encoder writing
+# Faust's wire format. Installed below, so topic loaders and dumpers use them.
+import msgspec  # noqa: E402
+
+from faust.models import typeinfo as _ti  # noqa: E402
+from faust.serializers import generated as _generated  # noqa: E402
+from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
+from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
+
+_new = object.__new__
+_set_attribute = object.__setattr__
+_NO_METADATA = msgspec.Raw()
+
+
+# big_orders.py:14  class Order
+_OrderJSON = msgspec.defstruct(
+    "OrderJSON",
+    [
+        ("f_order_id", str, msgspec.field(name="order_id")),
+        ("f_account_id", str, msgspec.field(name="account_id")),
+        ("f_amount", float, msgspec.field(name="amount")),
+        ("f_currency", str | msgspec.UnsetType, msgspec.field(name="currency", default=msgspec.UNSET)),
+        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+    ],
+    kw_only=True,
+)
+
+
+_order_currency_default = app_module.Order.currency.make_default
+_parse_order_json = msgspec.json.Decoder(_OrderJSON).decode
+_ORDER_METADATA = msgspec.Raw(b'{"ns":"big_orders.Order"}')
+
+
+def _build_order(s: Any) -> Any:
+    if (
+        s.faust_metadata is not _NO_METADATA
+        and s.faust_metadata != _ORDER_METADATA
+        and _generated.blessed(app_module.Order, s.faust_metadata)
+    ):
+        raise _generated.Fallback  # a subclass named by __faust: the generic path
+    record = _new(app_module.Order)
+    _set_attribute(record, "__dict__", {
+        "order_id": s.f_order_id,
+        "account_id": s.f_account_id,
+        "amount": s.f_amount,
+        "currency": _order_currency_default() if s.f_currency is msgspec.UNSET else s.f_currency,
+    })
+    return record
+
+
+def decode_order_json(data: bytes) -> Any:
+    """JSON bytes -> Order (big_orders.py:14); msgspec checks every type."""
+    try:
+        return _build_order(_parse_order_json(data))
+    except _generated.Fallback:
+        return app_module.Order.from_data(_json_loads(data), preferred_type=app_module.Order)
+
+
+def _payload_order(record: Any) -> Any:
+    if type(record) is not app_module.Order:
+        return record.to_representation()
+    v = record.__dict__
+    return {
+        "order_id": v["order_id"],
+        "account_id": v["account_id"],
+        "amount": v["amount"],
+        "currency": v["currency"],
+        "__faust": {"ns": "big_orders.Order"},
+    }
+
+
+def encode_order_json(record: Any) -> bytes:
+    """Order -> JSON bytes, as Faust writes them."""
+    return _json_dumps(_payload_order(record))
+
+
+# big_orders.py:21  class BigOrder
+_BigOrderJSON = msgspec.defstruct(
+    "BigOrderJSON",
+    [
+        ("f_order_id", str, msgspec.field(name="order_id")),
+        ("f_account_id", str, msgspec.field(name="account_id")),
+        ("f_amount_cents", int, msgspec.field(name="amount_cents")),
+        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+    ],
+    kw_only=True,
+)
+
+
+_parse_big_order_json = msgspec.json.Decoder(_BigOrderJSON).decode
+_BIG_ORDER_METADATA = msgspec.Raw(b'{"ns":"big_orders.BigOrder"}')
+
+
+def _build_big_order(s: Any) -> Any:
+    if (
+        s.faust_metadata is not _NO_METADATA
+        and s.faust_metadata != _BIG_ORDER_METADATA
+        and _generated.blessed(app_module.BigOrder, s.faust_metadata)
+    ):
+        raise _generated.Fallback  # a subclass named by __faust: the generic path
+    record = _new(app_module.BigOrder)
+    _set_attribute(record, "__dict__", {
+        "order_id": s.f_order_id,
+        "account_id": s.f_account_id,
+        "amount_cents": s.f_amount_cents,
+    })
+    return record
+
+
+def decode_big_order_json(data: bytes) -> Any:
+    """JSON bytes -> BigOrder (big_orders.py:21); msgspec checks every type."""
+    try:
+        return _build_big_order(_parse_big_order_json(data))
+    except _generated.Fallback:
+        return app_module.BigOrder.from_data(_json_loads(data), preferred_type=app_module.BigOrder)
+
+
+def _payload_big_order(record: Any) -> Any:
+    if type(record) is not app_module.BigOrder:
+        return record.to_representation()
+    v = record.__dict__
+    return {
+        "order_id": v["order_id"],
+        "account_id": v["account_id"],
+        "amount_cents": v["amount_cents"],
+        "__faust": {"ns": "big_orders.BigOrder"},
+    }
+
+
+def encode_big_order_json(record: Any) -> bytes:
+    """BigOrder -> JSON bytes, as Faust writes them."""
+    return _json_dumps(_payload_big_order(record))
+
+
+_generated.install(
+    app,
+    {
+        app_module.Order: _generated.GeneratedCodecs(
+            json_loads=decode_order_json,
+            json_dumps=encode_order_json,
+        ),
+        app_module.BigOrder: _generated.GeneratedCodecs(
+            json_loads=decode_big_order_json,
+            json_dumps=encode_big_order_json,
+        ),
+    },
+)
+
+
+#: the agents (and tasks) this worker replaces, by name
 COMPILED_AGENTS = {
     "big_orders.find_big_orders": fused_find_big_orders,
 }

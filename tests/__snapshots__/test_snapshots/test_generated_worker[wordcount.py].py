@@ -4,7 +4,8 @@ Do not edit: rebuild with `faustc build wordcount.py`. Run with:
     python wordcount_worker.py worker --broker kafka://HOST:PORT
 
 Each agent's `async for` loop is fused into one loop over every consumed batch; comments
-like `# wordcount.py:12` cite the line of wordcount.py the code below them comes from.
+like `# wordcount.py:12` cite the line of wordcount.py the code below them (or beside
+them) comes from, so a traceback through an inlined function shows the user's line.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ async def fused_count_words(words: Stream[Any]) -> None:
     handle_error = words.handle_error
     async for batch in words.batches():
         for message in batch:
-            set_current_message(message)
             try:
+                set_current_message(message)
                 value = load_value(message.value())
                 # wordcount.py:23
                 word = value
@@ -48,7 +49,7 @@ async def fused_count_words(words: Stream[Any]) -> None:
                 handle_error(exc, message, "wordcount.py:22")
 
 
-#: the agents this worker replaces, by agent name
+#: the agents (and tasks) this worker replaces, by name
 COMPILED_AGENTS = {
     "wordcount.count_words": fused_count_words,
 }

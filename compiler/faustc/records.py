@@ -1,0 +1,766 @@
+"""Records at compile time: field types read from annotations, codec checks, codec plans.
+
+The reader calls :func:`read_field` / :func:`read_enum` for each Record and Enum class;
+:func:`record_types` turns the annotations into :class:`TypeRef` trees (the compile-time
+twin of ``faust.models.typeinfo.TypeNode``) without importing the user's module;
+:func:`check_codecs` reports every field a topic's codec cannot carry (FC300), and
+:func:`plan_codecs` decides the generated encode/decode functions of every Record a topic
+carries. Example::
+
+    types = record_types(module)
+    types["Order"].fields[0].type        # TypeRef(kind='str')
+    check_codecs(module)                  # [Diagnostic('FC300', ...)] for Dict[int, X] on Avro
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+from collections.abc import Callable
+
+import libcst as cst
+
+from faustc.diagnostics import Diagnostic
+from faustc.ir import AppModule, EnumDef, FieldDef, RecordDef, Span, TopicDef
+
+ENUM_NAMES = frozenset({"enum.Enum", "enum.IntEnum", "enum.StrEnum"})
+FIELD_CLASSES = frozenset(
+    {
+        "FieldDescriptor",
+        "StringField",
+        "IntegerField",
+        "FloatField",
+        "DecimalField",
+        "DatetimeField",
+        "BooleanField",
+        "BytesField",
+    }
+)
+
+# -- reading (called by the reader for each class) -----------------------------------------
+
+
+class _Qualify(cst.CSTTransformer):
+    def __init__(self, qualified: Callable[[cst.CSTNode], set[str]]) -> None:
+        self.qualified = qualified
+
+    def _replace(
+        self, original: cst.BaseExpression, updated: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        names = sorted(self.qualified(original))
+        if len(names) == 1 and not names[0].startswith("."):
+            name = names[0].removeprefix("builtins.")
+            parts = name.split(".")
+            node: cst.BaseExpression = cst.Name(parts[0])
+            for part in parts[1:]:
+                node = cst.Attribute(value=node, attr=cst.Name(part))
+            return node
+        return updated
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self._replace(original_node, updated_node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        return False
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        return self._replace(original_node, updated_node)
+
+
+def read_field(
+    statement: cst.AnnAssign,
+    *,
+    code: Callable[[cst.CSTNode], str],
+    qualified: Callable[[cst.CSTNode], set[str]],
+    span: Span,
+    annotation_span: Span,
+) -> FieldDef:
+    """The FieldDef of ``name: annotation [= default]`` in a Record body."""
+    assert isinstance(statement.target, cst.Name)
+    annotation = statement.annotation.annotation
+    qualified_annotation = annotation.visit(_Qualify(qualified))
+    assert isinstance(qualified_annotation, cst.BaseExpression)
+    type_text = cst.Module(body=[]).code_for_node(qualified_annotation)
+    value = statement.value
+    default = code(value) if value is not None else None
+    specifier = None
+    specifier_args: tuple[tuple[str, str], ...] = ()
+    if isinstance(value, cst.Call):
+        func_names = {name.rsplit(".", 1)[-1] for name in qualified(value.func)}
+        if not func_names and isinstance(value.func, cst.Name | cst.Attribute):
+            func_names = {code(value.func).rsplit(".", 1)[-1]}
+        found = func_names & FIELD_CLASSES
+        if found:
+            specifier = found.pop()
+            specifier_args = tuple(
+                (arg.keyword.value, code(arg.value)) for arg in value.args if arg.keyword
+            )
+            default = dict(specifier_args).get("default")
+    return FieldDef(
+        statement.target.value,
+        code(annotation),
+        value is not None,
+        span,
+        type_text=type_text,
+        default=default,
+        specifier=specifier,
+        specifier_args=specifier_args,
+        annotation_span=annotation_span,
+    )
+
+
+def read_enum(node: cst.ClassDef, code: Callable[[cst.CSTNode], str], span: Span) -> EnumDef:
+    members: list[tuple[str, str]] = []
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for statement in body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and not small.targets[0].target.value.startswith("_")
+            ):
+                members.append((small.targets[0].target.value, code(small.value)))
+    return EnumDef(node.name.value, tuple(members), span)
+
+
+# -- types -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TypeRef:
+    """A field type as the compiler understands it (kinds as in ``TypeNode``).
+
+    ``name`` is the Record or Enum class name; ``values`` the literal values' source;
+    kind ``unknown`` is a name this module does not define (an imported class).
+    """
+
+    kind: str
+    args: tuple[TypeRef, ...] = ()
+    name: str = ""
+    values: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.kind in ("record", "enum", "unknown"):
+            return self.name
+        if self.kind == "literal":
+            return f"Literal[{', '.join(self.values)}]"
+        if self.kind == "optional":
+            return f"Optional[{self.args[0]}]"
+        if self.kind == "tuple":
+            return f"tuple[{self.args[0]}, ...]"
+        if self.args:
+            return f"{self.kind}[{', '.join(str(a) for a in self.args)}]"
+        return self.kind
+
+
+ANY = TypeRef("any")
+_SIMPLE = {
+    "str": "str",
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "bytes": "bytes",
+    "decimal.Decimal": "decimal",
+    "datetime.datetime": "datetime",
+    "datetime.date": "date",
+    "uuid.UUID": "uuid",
+    "typing.Any": "any",
+    "object": "any",
+}
+_CONTAINERS = {
+    "list": "list",
+    "typing.List": "list",
+    "typing.Sequence": "list",
+    "collections.abc.Sequence": "list",
+    "typing.MutableSequence": "list",
+    "set": "set",
+    "typing.Set": "set",
+    "typing.AbstractSet": "set",
+    "collections.abc.Set": "set",
+    "typing.MutableSet": "set",
+    "frozenset": "frozenset",
+    "typing.FrozenSet": "frozenset",
+    "tuple": "tuple",
+    "typing.Tuple": "tuple",
+    "dict": "dict",
+    "typing.Dict": "dict",
+    "typing.Mapping": "dict",
+    "collections.abc.Mapping": "dict",
+    "typing.MutableMapping": "dict",
+}
+
+
+def parse_type(text: str, records: set[str], enums: set[str]) -> TypeRef:
+    """The TypeRef of a qualified annotation text (``typing.List[Order]``)."""
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return TypeRef("unsupported", name=text)
+    return _type_of(tree, records, enums)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _type_of(node: ast.expr, records: set[str], enums: set[str]) -> TypeRef:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return parse_type(node.value, records, enums)  # a forward reference
+    if isinstance(node, ast.Constant) and node.value is None:
+        return TypeRef("none")
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _union([_type_of(part, records, enums) for part in _union_parts(node)])
+    dotted = _dotted(node)
+    if dotted is not None:
+        if dotted in _SIMPLE:
+            return TypeRef(_SIMPLE[dotted])
+        if dotted in _CONTAINERS:
+            kind = _CONTAINERS[dotted]
+            return TypeRef(kind, (ANY, ANY) if kind == "dict" else (ANY,))
+        if dotted in records:
+            return TypeRef("record", name=dotted)
+        if dotted in enums:
+            return TypeRef("enum", name=dotted)
+        return TypeRef("unknown", name=dotted)
+    if isinstance(node, ast.Subscript):
+        origin = _dotted(node.value) or ""
+        elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if origin in ("typing.Optional",):
+            return _union([_type_of(elements[0], records, enums), TypeRef("none")])
+        if origin == "typing.Union":
+            return _union([_type_of(element, records, enums) for element in elements])
+        if origin == "typing.Literal":
+            return TypeRef("literal", values=tuple(ast.unparse(e) for e in elements))
+        container = _CONTAINERS.get(origin)
+        if container == "tuple":
+            if (
+                len(elements) == 2
+                and isinstance(elements[1], ast.Constant)
+                and (elements[1].value is Ellipsis)
+            ):
+                return TypeRef("tuple", (_type_of(elements[0], records, enums),))
+            return TypeRef("fixed_tuple", tuple(_type_of(e, records, enums) for e in elements))
+        if container == "dict" and len(elements) == 2:
+            return TypeRef("dict", tuple(_type_of(e, records, enums) for e in elements))
+        if container is not None and len(elements) == 1:
+            return TypeRef(container, (_type_of(elements[0], records, enums),))
+    return TypeRef("unsupported", name=ast.unparse(node))
+
+
+def _union_parts(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return [*_union_parts(node.left), *_union_parts(node.right)]
+    return [node]
+
+
+def _union(parts: list[TypeRef]) -> TypeRef:
+    rest = [part for part in parts if part.kind != "none"]
+    if len(rest) == 1 and len(rest) < len(parts):
+        return TypeRef("optional", (rest[0],))
+    return TypeRef("unsupported", name=" | ".join(str(part) for part in parts))
+
+
+# -- records as the compiler sees them ------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FieldInfo:
+    name: str
+    type: TypeRef
+    input_name: str
+    output_name: str
+    exclude: bool
+    has_default: bool
+    default: str | None
+    specifier: str | None
+    args: dict[str, str]
+    definition: FieldDef
+
+    @property
+    def span(self) -> Span:
+        return self.definition.annotation_span or self.definition.span
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordInfo:
+    name: str
+    namespace: str
+    fields: tuple[FieldInfo, ...]
+    options: dict[str, str]
+    definition: RecordDef
+
+
+def _literal(text: str | None) -> object:
+    if text is None:
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+
+
+def record_types(module: AppModule) -> dict[str, RecordInfo]:
+    """Every Record of the module (fields of base Records first), by class name."""
+    records = {record.name for record in module.records}
+    enums = {enum.name for enum in module.enums}
+    result: dict[str, RecordInfo] = {}
+    for record in module.records:
+        options = dict(record.options)
+        fields: dict[str, FieldInfo] = {}
+        for base in record.bases:
+            if base in result:
+                fields.update((f.name, f) for f in result[base].fields)
+                for key, value in result[base].options.items():
+                    if key != "namespace":
+                        options.setdefault(key, value)
+        for field in record.fields:
+            args = dict(field.specifier_args)
+            input_name = _literal(args.get("input_name"))
+            output_name = _literal(args.get("output_name"))
+            has_default = (
+                field.default is not None
+                or "default_factory" in args
+                or _literal(args.get("required")) is False
+            )
+            fields[field.name] = FieldInfo(
+                name=field.name,
+                type=parse_type(field.type_text or field.annotation, records, enums),
+                input_name=input_name if isinstance(input_name, str) else field.name,
+                output_name=output_name if isinstance(output_name, str) else field.name,
+                exclude=_literal(args.get("exclude")) is True,
+                has_default=has_default,
+                default=field.default,
+                specifier=field.specifier,
+                args=args,
+                definition=field,
+            )
+        namespace = _literal(dict(record.options).get("namespace"))
+        result[record.name] = RecordInfo(
+            name=record.name,
+            namespace=namespace if isinstance(namespace, str) else f"{module.module}.{record.name}",
+            fields=tuple(fields.values()),
+            options=options,
+            definition=record,
+        )
+    return result
+
+
+def nested_records(info: RecordInfo, records: dict[str, RecordInfo]) -> list[str]:
+    """``info`` and every Record its fields reach, each once, dependencies first."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order or name not in records:
+            return
+        for field in records[name].fields:
+            for ref in _walk(field.type):
+                if ref.kind == "record" and ref.name != name:
+                    visit(ref.name)
+        order.append(name)
+
+    visit(info.name)
+    return order
+
+
+def _walk(ref: TypeRef) -> list[TypeRef]:
+    found = [ref]
+    for arg in ref.args:
+        found.extend(_walk(arg))
+    return found
+
+
+# -- which codec a topic uses ---------------------------------------------------------------
+
+
+def _type_name(text: str | None) -> str | None:
+    return text.strip() if text else None
+
+
+def topic_codec(
+    topic: TopicDef, records: dict[str, RecordInfo], *, is_key: bool
+) -> tuple[str | None, str]:
+    """(the Record carried, the codec name) for a topic's keys or values (Faust's rules)."""
+    type_text = _type_name(topic.key_type if is_key else topic.value_type)
+    explicit = topic.key_serializer if is_key else topic.value_serializer
+    record = type_text if type_text in records else None
+    codec = _literal(explicit)
+    if not isinstance(codec, str):
+        codec = None
+    if codec is None and record is not None:
+        own = _literal(records[record].options.get("serializer"))
+        codec = own if isinstance(own, str) else None
+    if codec is None:
+        codec = "raw" if is_key else "json"
+    return record, codec
+
+
+AVRO_CODECS = ("avro", "avro-confluent")
+
+
+def unrepresentable(field: FieldInfo, codec: str, enums: dict[str, EnumDef]) -> str | None:
+    """Why ``codec`` cannot carry ``field`` (None when it can)."""
+    return _why(field.type, codec, field, enums)
+
+
+def _why(ref: TypeRef, codec: str, field: FieldInfo, enums: dict[str, EnumDef]) -> str | None:
+    kind = ref.kind
+    if kind == "unsupported":
+        return f"{ref.name} is not a field type faust can encode"
+    if kind == "dict" and ref.args[0].kind not in ("str", "int", "uuid", "enum", "any"):
+        return f"dict keys of type {ref.args[0]} cannot be encoded (use str, int, UUID or an Enum)"
+    if codec in AVRO_CODECS:
+        if kind == "any":
+            return "a field typed Any has no Avro schema"
+        if kind == "fixed_tuple":
+            return (
+                f"a fixed-length tuple ({ref}) has no Avro schema (use tuple[T, ...] or a Record)"
+            )
+        if kind == "dict" and ref.args[0].kind != "str":
+            return f"Avro maps have string keys; {ref} has {ref.args[0]} keys"
+        if kind == "decimal" and not (
+            field.specifier == "DecimalField"
+            and "max_digits" in field.args
+            and "decimal_places" in field.args
+        ):
+            return (
+                "a Decimal needs DecimalField(max_digits=..., decimal_places=...) to be "
+                "written as Avro (precision and scale)"
+            )
+        if kind == "literal":
+            kinds = {type(_literal(value)) for value in ref.values}
+            if kinds not in ({str}, {int}):
+                return "only Literal types of all str or all int values have an Avro schema"
+        if kind == "optional" and ref.args[0].kind == "optional":
+            return "nested Optional types have no Avro schema"
+    for arg in ref.args:
+        why = _why(arg, codec, field, enums)
+        if why is not None:
+            return why
+    return None
+
+
+def check_codecs(module: AppModule) -> list[Diagnostic]:
+    """FC300 for every field of a Record that its topic's codec cannot represent."""
+    records = record_types(module)
+    enums = {enum.name: enum for enum in module.enums}
+    diagnostics: list[Diagnostic] = []
+    seen: set[tuple[str, str, str]] = set()
+    for topic in module.topics:
+        for is_key in (False, True):
+            record, codec = topic_codec(topic, records, is_key=is_key)
+            if record is None:
+                continue
+            for name in nested_records(records[record], records):
+                for field in records[name].fields:
+                    why = unrepresentable(field, codec, enums)
+                    key = (name, field.name, codec)
+                    if why is None or key in seen:
+                        continue
+                    seen.add(key)
+                    diagnostics.append(
+                        Diagnostic(
+                            "FC300",
+                            f"field {name}.{field.name}: the {codec} codec of topic "
+                            f"{topic.names[0]!r} cannot represent it: {why}",
+                            field.span,
+                        )
+                    )
+    return diagnostics
+
+
+# -- generated codecs -----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordCodecPlan:
+    """The generated JSON codec of one Record: each piece is finished Python source."""
+
+    name: str
+    comment: str
+    mirror: str
+    functions: str
+    generated: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CodecsPlan:
+    records: tuple[RecordCodecPlan, ...]
+    #: Records whose codecs are installed (top-level ones carried by a topic)
+    installed: tuple[str, ...]
+
+
+def codec_records(module: AppModule) -> list[str]:
+    """Every Record a topic carries (as key or value) and the Records they nest."""
+    records = record_types(module)
+    order: list[str] = []
+    for topic in module.topics:
+        for is_key in (False, True):
+            record, _ = topic_codec(topic, records, is_key=is_key)
+            if record is not None:
+                for name in nested_records(records[record], records):
+                    if name not in order:
+                        order.append(name)
+    return order
+
+
+def plan_codecs(module: AppModule) -> CodecsPlan | None:
+    """Generated JSON encode/decode functions for every Record a topic carries."""
+    records = record_types(module)
+    names = codec_records(module)
+    if not names:
+        return None
+    plans = [_plan_record(records[name], records, module.display_name) for name in names]
+    return CodecsPlan(tuple(plans), tuple(names))
+
+
+def _snake(name: str) -> str:
+    out = []
+    for index, char in enumerate(name):
+        if char.isupper() and index and not name[index - 1].isupper():
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
+
+
+_PREPARES = {"StringField": "trim_whitespace", "DatetimeField": "timezone"}
+
+
+def _needs_generic(field: FieldInfo) -> bool:
+    """A field whose descriptor changes decoded values (trim, timezone) uses the runtime's
+    own converter, so both paths agree."""
+    option = _PREPARES.get(field.specifier or "")
+    return option is not None and option in field.args
+
+
+def _mirror_type(ref: TypeRef, records: dict[str, RecordInfo]) -> str | None:
+    """The msgspec annotation that parses ``ref`` natively (None: parse as Any, convert)."""
+    kind = ref.kind
+    if kind in ("str", "int", "float", "bool"):
+        return kind
+    if kind == "any":
+        return "Any"
+    if kind == "optional":
+        inner = _mirror_type(ref.args[0], records)
+        return f"{inner} | None" if inner and inner != "Any" else None
+    if kind in ("list", "set", "frozenset", "tuple"):
+        item = _mirror_type(ref.args[0], records)
+        if item is None or (ref.args[0].kind == "record" and kind != "list"):
+            return None
+        return f"tuple[{item}, ...]" if kind == "tuple" else f"{kind}[{item}]"
+    if kind == "dict" and ref.args[0].kind == "str":
+        value = _mirror_type(ref.args[1], records)
+        return f"dict[str, {value}]" if value else None
+    if kind == "record" and ref.name in records:
+        return f"_{ref.name}JSON"
+    return None
+
+
+_MIRROR_ANY = "Any"
+
+
+def _decode_expr(ref: TypeRef, var: str) -> str:
+    """Python expression converting the mirror's value ``var`` into the field's value."""
+    kind = ref.kind
+    if kind == "record":
+        return f"_build_{_snake(ref.name)}({var})"
+    if kind == "optional" and ref.args[0].kind == "record":
+        return f"None if {var} is None else {_decode_expr(ref.args[0], var)}"
+    if kind == "list" and ref.args[0].kind == "record":
+        return f"[{_decode_expr(ref.args[0], 'item')} for item in {var}]"
+    if kind == "dict" and _contains_record(ref.args[1]):
+        return f"{{key: {_decode_expr(ref.args[1], 'item')} for key, item in {var}.items()}}"
+    return var
+
+
+def _contains_record(ref: TypeRef) -> bool:
+    return ref.kind == "record" or any(_contains_record(arg) for arg in ref.args)
+
+
+_HELPER_DECODERS = {
+    "bytes": "_ti.parse_bytes",
+    "decimal": "_ti.parse_decimal",
+    "datetime": "_ti.parse_datetime",
+    "date": "_ti.parse_date",
+    "uuid": "_ti.parse_uuid",
+}
+_HELPER_ENCODERS = {
+    "bytes": "_ti.format_bytes",
+    "decimal": "str",
+    "datetime": "_ti.format_datetime",
+    "date": "_ti.format_date",
+    "uuid": "str",
+}
+
+
+def _encode_expr(ref: TypeRef, var: str, records: dict[str, RecordInfo]) -> str | None:
+    """Expression turning field value ``var`` into its JSON form (None: needs the runtime's
+    generic encoder; ``var`` itself when no conversion is needed)."""
+    kind = ref.kind
+    if kind in ("str", "int", "float", "bool", "literal", "any"):
+        return var
+    if kind in _HELPER_ENCODERS:
+        return f"{_HELPER_ENCODERS[kind]}({var})"
+    if kind == "enum":
+        return f"{var}.value"
+    if kind == "record" and ref.name in records:
+        return f"_payload_{_snake(ref.name)}({var})"
+    if kind == "optional":
+        inner = _encode_expr(ref.args[0], var, records)
+        if inner is None:
+            return None
+        return var if inner == var else f"None if {var} is None else {inner}"
+    if kind in ("list", "set", "frozenset", "tuple"):
+        item = _encode_expr(ref.args[0], "item", records)
+        if item is None:
+            return None
+        if item == "item":
+            return var if kind == "list" else f"list({var})"
+        return f"[{item} for item in {var}]"
+    if kind == "dict" and ref.args[0].kind == "str":
+        value = _encode_expr(ref.args[1], "item", records)
+        if value is None:
+            return None
+        if value == "item":
+            return var
+        return f"{{key: {value} for key, item in {var}.items()}}"
+    return None
+
+
+def _plan_record(
+    info: RecordInfo, records: dict[str, RecordInfo], display_name: str
+) -> RecordCodecPlan:
+    snake = _snake(info.name)
+    cls = f"app_module.{info.name}"
+    line = info.definition.span.line
+    mirror_lines = [
+        f"_{info.name}JSON = msgspec.defstruct(",
+        f"    {_q(info.name + 'JSON')},",
+        "    [",
+    ]
+    hoisted: list[str] = []
+    values: list[str] = []
+    payload: list[str] = []
+    for field in info.fields:
+        attr = f"f_{field.name}"
+        mirror = None if _needs_generic(field) else _mirror_type(field.type, records)
+        decode = f"s.{attr}"
+        if mirror is not None:
+            decode = _decode_expr(field.type, decode)
+        elif field.type.kind in _HELPER_DECODERS and not _needs_generic(field):
+            decode = f"{_HELPER_DECODERS[field.type.kind]}(s.{attr})"
+        elif field.type.kind == "enum":
+            hoisted.append(
+                f"_{snake}_{field.name}_enum = _ti.enum_parser(app_module.{field.type.name})"
+            )
+            decode = f"_{snake}_{field.name}_enum(s.{attr})"
+        else:
+            hoisted.append(f"_{snake}_{field.name}_decode = {cls}._field_decoder({_q(field.name)})")
+            decode = f"_{snake}_{field.name}_decode(s.{attr})"
+        annotation = mirror or "Any"
+        rename = f"name={_q(field.input_name)}, " if field.input_name != attr else ""
+        if field.has_default:
+            hoisted.append(f"_{snake}_{field.name}_default = {cls}.{field.name}.make_default")
+            mirror_lines.append(
+                f"        ({_q(attr)}, {annotation} | msgspec.UnsetType, "
+                f"msgspec.field({rename}default=msgspec.UNSET)),"
+            )
+            decode = f"_{snake}_{field.name}_default() if s.{attr} is msgspec.UNSET else {decode}"
+        else:
+            mirror_lines.append(
+                f"        ({_q(attr)}, {annotation}"
+                + (f", msgspec.field({rename.rstrip(', ')})" if rename else "")
+                + "),"
+            )
+        values.append(f"        {_q(field.name)}: {decode},")
+        if not field.exclude:
+            encode = _encode_expr(field.type, f"v[{_q(field.name)}]", records)
+            if encode is None:
+                hoisted.append(
+                    f"_{snake}_{field.name}_encode = {cls}._field_encoder({_q(field.name)})"
+                )
+                encode = f"_{snake}_{field.name}_encode(v[{_q(field.name)}])"
+            payload.append(f"        {_q(field.output_name)}: {encode},")
+    mirror_lines.append(
+        '        ("faust_metadata", msgspec.Raw, '
+        'msgspec.field(name="__faust", default=_NO_METADATA)),'
+    )
+    mirror_lines += ["    ],", "    kw_only=True,", ")"]
+    include_metadata = _literal(info.options.get("include_metadata")) is not False
+    validation = _literal(info.options.get("validation")) is True
+    metadata = f'{{"ns":{_json_string(info.namespace)}}}'
+    lines = [
+        *hoisted,
+        f"_parse_{snake}_json = msgspec.json.Decoder(_{info.name}JSON).decode",
+        f"_{snake.upper()}_METADATA = msgspec.Raw({metadata.encode()!r})",
+        "",
+        "",
+        f"def _build_{snake}(s: Any) -> Any:",
+        "    if (",
+        "        s.faust_metadata is not _NO_METADATA",
+        f"        and s.faust_metadata != _{snake.upper()}_METADATA",
+        f"        and _generated.blessed({cls}, s.faust_metadata)",
+        "    ):",
+        "        raise _generated.Fallback  # a subclass named by __faust: the generic path",
+        f"    record = _new({cls})",
+        '    _set_attribute(record, "__dict__", {',
+        *values,
+        "    })",
+    ]
+    if validation:
+        lines.append("    record.validate_or_raise()")
+    lines += [
+        "    return record",
+        "",
+        "",
+        f"def decode_{snake}_json(data: bytes) -> Any:",
+        f'    """JSON bytes -> {info.name} ({display_name}:{line}); msgspec checks every type."""',
+        "    try:",
+        f"        return _build_{snake}(_parse_{snake}_json(data))",
+        "    except _generated.Fallback:",
+        f"        return {cls}.from_data(_json_loads(data), preferred_type={cls})",
+        "",
+        "",
+        f"def _payload_{snake}(record: Any) -> Any:",
+        f"    if type(record) is not {cls}:",
+        "        return record.to_representation()",
+        "    v = record.__dict__",
+        "    return {",
+        *payload,
+    ]
+    if include_metadata:
+        lines.append(f'        "__faust": {{"ns": {_q(info.namespace)}}},')
+    lines += [
+        "    }",
+        "",
+        "",
+        f"def encode_{snake}_json(record: Any) -> bytes:",
+        f'    """{info.name} -> JSON bytes, as Faust writes them."""',
+        f"    return _json_dumps(_payload_{snake}(record))",
+    ]
+    return RecordCodecPlan(
+        name=info.name,
+        comment=f"# {display_name}:{line}  class {info.name}",
+        mirror="\n".join(mirror_lines) + "\n",
+        functions="\n".join(lines) + "\n",
+        generated=True,
+    )
+
+
+def _json_string(text: str) -> str:
+    return json.dumps(text)
+
+
+def _q(text: str) -> str:
+    """A string literal in double quotes (the generated file's style)."""
+    return json.dumps(text)

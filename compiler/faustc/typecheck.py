@@ -1,0 +1,94 @@
+"""Type checking: mypy over the user's module, its findings as faustc diagnostics.
+
+mypy runs as a library (``mypy.api.run`` with ``-O json``) against the runtime's own
+annotations: ``faust`` ships ``py.typed``, ``Stream[T]`` and ``Topic[K, V]`` are generic and
+``Record`` is a ``dataclass_transform``, so ``stream.filter(lambda o: o.amont > 50)`` on a
+``Stream[Order]`` is an error, as is ``Order(amount="x")``. The mypy cache lives in the
+build directory. Example::
+
+    diagnostics = typecheck(SourceFile.load(Path("app.py")), Path("build/.mypy_cache"))
+    diagnostics[0].message
+    # '"Order" has no attribute "amont"; maybe "amount"? (mypy attr-defined)'
+
+Findings in the ``faust`` package itself are not the user's: they raise
+:class:`TypecheckFailure` (an internal error, exit 2), as does mypy failing to run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import faust
+from faustc.diagnostics import Diagnostic
+from faustc.ir import Span
+from faustc.source import SourceFile
+
+RUNTIME_DIR = Path(faust.__file__).resolve().parent
+
+
+class TypecheckFailure(RuntimeError):
+    """mypy could not check the module (a faustc or environment problem, not the user's)."""
+
+
+def mypy_arguments(source: SourceFile, cache_dir: Path) -> list[str]:
+    return [
+        str(source.path),
+        "--output",
+        "json",
+        "--cache-dir",
+        str(cache_dir),
+        "--show-column-numbers",
+        "--show-error-end",
+        "--no-error-summary",
+        "--no-pretty",
+        "--hide-error-context",
+        "--no-color-output",
+    ]
+
+
+def typecheck(source: SourceFile, cache_dir: Path) -> list[Diagnostic]:
+    """Run mypy on ``source``; its errors and notes as FC200 diagnostics."""
+    from mypy import api as mypy_api  # imported here: `--no-typecheck` builds skip the cost
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    stdout, stderr, status = mypy_api.run(mypy_arguments(source, cache_dir))
+    if status not in (0, 1):
+        raise TypecheckFailure(f"mypy failed (status {status}): {stderr.strip() or stdout}")
+    diagnostics: list[Diagnostic] = []
+    for line in stdout.splitlines():
+        if not line.strip():
+            continue
+        try:
+            finding = json.loads(line)
+        except json.JSONDecodeError:
+            raise TypecheckFailure(f"unexpected mypy output: {line}") from None
+        diagnostics.append(_diagnostic(source, finding))
+    return diagnostics
+
+
+def _diagnostic(source: SourceFile, finding: dict[str, object]) -> Diagnostic:
+    file = str(finding.get("file") or source.path)
+    if Path(file).resolve().is_relative_to(RUNTIME_DIR):
+        raise TypecheckFailure(f"mypy reports an error in the faust runtime: {finding}")
+    if Path(file).resolve() == source.path.resolve():
+        file = str(source.path)
+    line = _int(finding.get("line"), 1)
+    column = _int(finding.get("column"), 0) + 1
+    end_line = _int(finding.get("end_line"), line)
+    end_column = _int(finding.get("end_column"), column) + 1
+    if end_line < line or (end_line == line and end_column <= column):
+        end_line, end_column = line, column + 1
+    message = str(finding.get("message", ""))
+    code = finding.get("code")
+    hint = finding.get("hint")
+    if hint:
+        message += f" ({hint})"
+    if code:
+        message += f" (mypy {code})"
+    severity = "note" if finding.get("severity") == "note" else "error"
+    return Diagnostic("FC200", message, Span(file, line, column, end_line, end_column), severity)
+
+
+def _int(value: object, default: int) -> int:
+    return value if isinstance(value, int) and value >= 0 else default

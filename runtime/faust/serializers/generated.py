@@ -1,0 +1,93 @@
+"""The seam between compiled workers and the runtime: codecs the compiler generated.
+
+A built worker defines, for every Record its topics carry, straight-line encode/decode
+functions, and installs them when it is imported::
+
+    install(app, {
+        Order: GeneratedCodecs(json_loads=decode_order_json, json_dumps=encode_order_json),
+    })
+
+From then on ``Schema.key_loader()/value_loader()`` and the topics' dumpers use them for
+that exact class (a subclass instance still takes the generic path). ``suspended()`` turns
+them off for a block, which is how the differential tests run the reference runtime in the
+same process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from faust.app import App
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GeneratedCodecs:
+    """One Record's generated functions (None: that format is not generated)."""
+
+    json_loads: Callable[[bytes], Any] | None = None
+    json_dumps: Callable[[Any], bytes] | None = None
+    to_avro: Callable[[Any], dict[str, Any]] | None = None
+    from_avro: Callable[[dict[str, Any]], Any] | None = None
+
+
+class Fallback(Exception):
+    """Raised inside a generated decoder: this message takes the generic path."""
+
+
+def blessed(model: type, metadata: Any) -> bool:
+    """Does the ``__faust`` metadata (raw JSON) name a subclass the generic path would use?"""
+    from faust.models.record import Record, registry
+
+    try:
+        named = registry.get(orjson.loads(bytes(metadata)).get("ns", ""))
+    except Exception:
+        return False
+    if named is None or named is model or not issubclass(named, model):
+        return False
+    assert issubclass(named, Record)
+    return bool(named._options.allow_blessed_key or named._options.polymorphic_fields)
+
+
+_installed: dict[type, GeneratedCodecs] = {}
+_apps: list[App] = []
+_suspended = 0
+
+
+def install(app: App | None, codecs: Mapping[type, GeneratedCodecs]) -> None:
+    """Use ``codecs`` from now on; topics of ``app`` rebuild their dumpers."""
+    _installed.update(codecs)
+    if app is not None and app not in _apps:
+        _apps.append(app)
+    _refresh()
+
+
+def lookup(typ: Any) -> GeneratedCodecs | None:
+    """The generated codecs installed for exactly ``typ`` (None when suspended)."""
+    if _suspended:
+        return None
+    return _installed.get(typ)
+
+
+@contextlib.contextmanager
+def suspended() -> Iterator[None]:
+    """Within the block, every loader/dumper built takes the generic (reference) path."""
+    global _suspended
+    _suspended += 1
+    _refresh()
+    try:
+        yield
+    finally:
+        _suspended -= 1
+        _refresh()
+
+
+def _refresh() -> None:
+    for app in _apps:
+        for topic in app.topics:
+            topic.refresh_codecs()
