@@ -36,6 +36,7 @@ from conftest import REPO
 from faust.tables.recovery import Restorer
 from faust.tables.stores import MemoryStore, RocksDBStore, TableCodec
 from faust.transport.kafka import KafkaTransport
+from faust.transport.partitioner import partition_for_key
 from faustc.broker import EmbeddedBroker
 from kafka_helpers import (
     WorkerProcess,
@@ -537,3 +538,72 @@ def test_the_data_directory_takes_one_worker(broker: EmbeddedBroker, tmp_path: P
     assert "is in use by worker pid" in second.stderr and "Traceback" not in second.stderr
     assert first.stop() == 0
     assert os.path.exists(tmp_path / "shared" / "data" / "worker.lock")
+
+
+def test_every_worker_holds_the_whole_global_table(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    """Two workers share the partitions; rates written by either reach both."""
+    text = (APPS / "rates.py").read_text()
+    for old, new in [
+        ('"rates", broker', '"rates-sync", broker'),
+        ('"rate-updates"', '"rate-updates-sync"'),
+        ('"orders"', '"orders-sync"'),
+        ('"converted"', '"converted-sync"'),
+    ]:
+        assert old in text, old
+        text = text.replace(old, new)
+    source = tmp_path / "rates_sync.py"
+    source.write_text(text)
+    for topic in ("rate-updates-sync", "orders-sync"):
+        create_topic(broker.bootstrap, topic, 2)
+
+    def start(name: str) -> WorkerProcess:
+        (tmp_path / name).mkdir()
+        argv = [str(source), "worker", "--broker", broker.url, "--loglevel", "info"]
+        return WorkerProcess([*argv, "--datadir", str(tmp_path / name / "data")], tmp_path / name)
+
+    workers = [start("a"), start("b")]
+    wait_until(
+        lambda: all(latest_assignment(w.stderr, "orders-sync") for w in workers),
+        60,
+        "both workers to hold partitions",
+    )
+    currencies = [f"C{i}" for i in range(12)]
+    rates = {currency: float(i + 1) for i, currency in enumerate(currencies)}
+    ends = produce(
+        broker.bootstrap,
+        "rate-updates-sync",
+        [(c.encode(), json.dumps(rate).encode()) for c, rate in rates.items()],
+    )
+    wait_for_commit(broker.bootstrap, "rates-sync", "rate-updates-sync", ends)
+    writers = {  # the worker whose agent wrote each rate (held its partition)
+        currency: next(
+            w.process.pid
+            for w in workers
+            if partition_for_key(currency.encode(), 2)
+            in (latest_assignment(w.stderr, "rate-updates-sync") or set())
+        )
+        for currency in currencies
+    }
+    assert len(set(writers.values())) == 2, "each worker wrote some of the rates"
+    seen: dict[tuple[int, str], str] = {}  # (worker pid, currency) -> the rate it used
+    order_id = 0
+
+    def every_worker_sees_every_rate() -> bool:
+        nonlocal order_id
+        orders = []
+        for currency in currencies:
+            for _ in range(4):  # spread over both partitions, so over both workers
+                order_id += 1
+                order = {"id": order_id, "currency": currency, "amount": 1.0}
+                orders.append((str(order_id).encode(), json.dumps(order).encode()))
+        produce(broker.bootstrap, "orders-sync", orders)
+        time.sleep(0.5)
+        for record in read_all(broker.bootstrap, "converted-sync", 2):
+            _, currency, rate, pid = json.loads(record.value()).split(":")
+            seen[(int(pid), currency)] = rate
+        pids = {w.process.pid for w in workers}
+        return all(seen.get((pid, c)) == str(rates[c]) for pid in pids for c in currencies)
+
+    wait_until(every_worker_sees_every_rate, 90, "both workers to convert with every rate")
+    for worker in workers:
+        assert worker.stop() == 0, worker.stderr

@@ -247,3 +247,26 @@ def test_one_worker_per_data_directory(tmp_path: Path) -> None:
     again.lock()
     assert again.worker_id == worker_id  # a restart is the same worker
     again.release()
+
+
+def test_a_global_table_is_restored_whole_and_follows_its_changelog() -> None:
+    rates = load_app("rates")
+    transport = MemoryTransport.named(f"tables-{next(_names)}")
+    transport.broker.create_topic("rate-updates", 2)
+    for currency, rate in [("EUR", 1.1), ("GBP", 1.3), ("JPY", 0.007), ("EUR", 1.2)]:
+        transport.broker.append("rate-updates", currency.encode(), json.dumps(rate).encode())
+    run_worker(rates.app, transport)
+    changelog = transport.broker.records("rates-rates-changelog")
+    assert {json.loads(r.key() or b"") for r in changelog} == {"EUR", "GBP", "JPY"}
+    # another worker holds every partition of the global table before its first message
+    transport.broker.create_topic("orders", 2)
+    for i, currency in enumerate(["EUR", "GBP", "JPY", "USD"]):
+        order = {"id": i, "currency": currency, "amount": 10.0}
+        transport.broker.append("orders", str(i).encode(), json.dumps(order).encode())
+    run_worker(rates.app, transport)
+    converted = sorted(
+        json.loads(r.value() or b"").rsplit(":", 1)[0]
+        for r in transport.broker.records("converted")
+    )
+    assert converted == ["0:EUR:1.2", "1:GBP:1.3", "2:JPY:0.007", "3:USD:None"]
+    assert rates.rates_table.copy() == {"EUR": 1.2, "GBP": 1.3, "JPY": 0.007}
