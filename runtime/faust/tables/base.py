@@ -121,6 +121,9 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         self._stores: dict[int, Store] = {}
         #: a worker manages the stores (else they are created in memory on first use)
         self._managed = False
+        #: the last message a read or write saw, and the store of its partition
+        self._seen_message: TransportMessage | None = None
+        self._seen_store: Store | None = None
         self._data_directory: Path | None = None
         #: time source for window expiry and ``relative_to_now`` (tests replace it)
         self.clock: Callable[[], float] = time.time
@@ -167,6 +170,7 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
 
     def _attach(self, data_directory: Path | None) -> None:
         """A worker takes over: forget partitions kept outside it."""
+        self._seen_message = None
         self._close_all()
         self._stores = {}
         self._managed = True
@@ -174,6 +178,7 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
 
     def _detach(self) -> None:
         """The worker stopped: close databases; memory partitions stay readable."""
+        self._seen_message = None
         for partition, store in list(self._stores.items()):
             if not isinstance(store, MemoryStore):
                 store.close()
@@ -204,6 +209,7 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         return store
 
     def _close_store(self, partition: int) -> None:
+        self._seen_message = None
         store = self._stores.pop(partition, None)
         if store is not None:
             store.close()
@@ -224,6 +230,10 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         message = current_message()
         if message is not None:
             partition = message.partition() or 0
+            store = self._stores.get(partition)
+            if store is not None:
+                self._seen_message, self._seen_store = message, store
+                return store
         elif self._managed:
             raise RuntimeError(
                 f"cannot modify table {self.name!r} outside of an agent's stream: a table "
@@ -262,19 +272,22 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         return value
 
     def __getitem__(self, key: KT) -> VT:
-        # the hot path: _lookup inlined
+        # the hot path (``table[k] += 1`` reads, then writes, with the same message)
         message = current_message()
         if message is None:
+            store = None
+        elif message is self._seen_message:
+            store = self._seen_store
+        else:
+            store = self._stores.get(message.partition() or 0)
+            if store is not None:
+                self._seen_message, self._seen_store = message, store
+        if store is None:
             value = self._lookup(key)
         else:
-            try:
-                store = self._stores[message.partition() or 0]
-            except KeyError:
-                value = self._lookup(key)
-            else:
-                value = store.data.get(key, ABSENT)
-                if value is ABSENT and not store.complete:
-                    value = store.load(key)
+            value = store.data.get(key, ABSENT)
+            if value is ABSENT and not store.complete:
+                value = store.load(key)
         if value is ABSENT:
             return self.__missing__(key)
         result: VT = value
@@ -316,15 +329,11 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
     # -- writing ----------------------------------------------------------------------------
 
     def __setitem__(self, key: KT, value: VT) -> None:
-        # the hot path: _write_store inlined
+        # the hot path (see __getitem__)
         message = current_message()
-        if message is None:
+        store = self._seen_store if message is self._seen_message else None
+        if store is None or message is None:
             store = self._write_store()
-        else:
-            try:
-                store = self._stores[message.partition() or 0]
-            except KeyError:
-                store = self._store_missing(message.partition() or 0)
         store.data[key] = value
         store.dirty.add(key)
         if self.window is not None:
