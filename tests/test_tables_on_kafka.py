@@ -322,14 +322,18 @@ POISON = {
 }
 
 
-@pytest.mark.parametrize("policy", ["skip", "dead-letter"])
-def test_poison_messages_lose_nothing(broker: EmbeddedBroker, tmp_path: Path, policy: str) -> None:
-    counting = CountingApp(broker, tmp_path, f"poison-{policy}")
+@pytest.mark.parametrize(
+    ("policy", "compiled"), [("skip", True), ("skip", False), ("dead-letter", True)]
+)
+def test_poison_messages_lose_nothing(
+    broker: EmbeddedBroker, tmp_path: Path, policy: str, compiled: bool
+) -> None:
+    counting = CountingApp(broker, tmp_path, f"poison-{policy}-{'compiled' if compiled else 'ref'}")
     counting.produce(range(5_000), poison=POISON)
     env = {"FAUST_ERROR_POLICY": policy}
     if policy == "dead-letter":
-        env["FAUST_DEAD_LETTER_TOPIC"] = f"rejected-{counting.tag}"
-    worker = counting.start("worker", env=env)
+        env["FAUST_DEAD_LETTER_TOPIC"] = f"rejected-{counting.tag}"  # a named topic
+    worker = counting.start("worker", env=env, compiled=compiled)
     counting.wait_until_done()
     assert worker.stop() == 0, worker.stderr
     good = counting.good(POISON)

@@ -270,3 +270,18 @@ def test_a_global_table_is_restored_whole_and_follows_its_changelog() -> None:
     )
     assert converted == ["0:EUR:1.2", "1:GBP:1.3", "2:JPY:0.007", "3:USD:None"]
     assert rates.rates_table.copy() == {"EUR": 1.2, "GBP": 1.3, "JPY": 0.007}
+
+
+def test_on_recover_runs_after_the_tables_are_restored() -> None:
+    counting = load_app("counting")
+    seen: list[dict[str, int]] = []
+
+    @counting.counts_table.on_recover
+    async def restored() -> None:
+        seen.append(counting.counts_table.copy())
+
+    transport = MemoryTransport.named(f"tables-{next(_names)}")
+    feed(transport, PAYMENTS)
+    run_worker(counting.app, transport)
+    run_worker(counting.app, transport)
+    assert seen == [{}, EXPECTED_COUNTS]  # empty at first, then the restored counts
