@@ -328,10 +328,16 @@ class KafkaProducer:
             self._failed(error, message)
 
     def _failed(self, error: KafkaError, message: Any) -> None:
-        failure = f"{message.topic()}[{message.partition()}]: {error.str()}"
-        if error.code() in _FENCED:
+        code = error.code()
+        reason = error.str()
+        if code in _FENCED or "fences the current one" in reason:
             self.fenced = True
-        if error.code() in _PURGED:
+        try:
+            where = f"{message.topic()}[{message.partition()}]"
+        except Exception:  # confluent-kafka may hand over a message it could not build
+            where = "a record"
+        failure = f"{where}: {reason}"
+        if code in _PURGED:
             self._failures.append(failure)  # a consequence: report the cause first
         else:
             self._failures.insert(0, failure)
@@ -340,8 +346,12 @@ class KafkaProducer:
         if error is not None:
             self._failed(error, message)
             return
-        where = (message.topic(), message.partition())
-        offset = message.offset()
+        try:
+            where = (message.topic(), message.partition())
+            offset = message.offset()
+        except Exception as exc:  # never let a report break the producer's other reports
+            self._failures.append(f"unreadable delivery report: {exc!r}")
+            return
         if offset > self._delivered.get(where, -1):
             self._delivered[where] = offset
 
@@ -401,7 +411,11 @@ class KafkaProducer:
         self._producer.poll(0)
 
     def flush(self, timeout: float) -> None:
-        remaining = self._producer.flush(timeout)
+        try:
+            remaining = self._producer.flush(timeout)
+        except Exception as exc:  # a delivery report could not be served
+            self._failures.insert(0, f"the producer failed while flushing: {exc!r}")
+            remaining = 0
         if self._failures:  # sticky: once a record is lost, no later flush may succeed
             raise DeliveryError(
                 f"{len(self._failures)} record(s) were not delivered, first: {self._failures[0]}"
