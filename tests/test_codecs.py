@@ -72,6 +72,7 @@ def everything(m: Any) -> st.SearchStrategy[Any]:
         maybe=st.one_of(st.none(), points),
         label=text,
         extras=st.lists(text, max_size=2),
+        shout=text,
     )
 
 
@@ -93,6 +94,8 @@ def test_json_round_trip_generic_and_generated_agree(worker: Any, data: st.DataO
     assert fast_dump == generic_dump
     fast = make_loader(m.Everything, "json")(fast_dump)
     assert fast == record
+    quiet = json.dumps({**json.loads(fast_dump), "shout": "quiet"}).encode()
+    assert make_loader(m.Everything, "json")(quiet).shout == "QUIET"  # the user's descriptor
     assert generated.lookup(m.Everything) is not None
 
 

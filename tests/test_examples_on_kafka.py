@@ -100,7 +100,7 @@ def test_big_orders_end_to_end(broker: EmbeddedBroker, tmp_path: Path) -> None:
     finally:
         rc = worker.stop()
     assert rc == 0, worker.stderr
-    assert committed(broker.bootstrap, "big-orders", "orders", 4) == ends
+    assert committed(broker.bootstrap, "big-orders", "orders", ends.keys()) == ends
     assert "Traceback" not in worker.stderr
 
 
@@ -138,7 +138,7 @@ def test_wordcount_with_faustc_run(broker: EmbeddedBroker, tmp_path: Path) -> No
         worker.process.send_signal(signal.SIGINT)
         rc = worker.process.wait(30)
     assert rc == 0, worker.stderr
-    assert committed(broker.bootstrap, "word-count-app", "words", 4) == ends
+    assert committed(broker.bootstrap, "word-count-app", "words", ends.keys()) == ends
 
 
 def test_unreachable_broker_is_one_line(tmp_path: Path) -> None:
@@ -299,7 +299,12 @@ def run_withdrawals(
         positives = sum(float(w["amount"]) > 0 for w in withdrawals)  # type: ignore[arg-type]
         wait_until(
             lambda: (
-                sum(committed(broker.bootstrap, f"withdrawals{suffix}", repartition, 4).values())
+                sum(  # an empty partition has no committed offset (-1001)
+                    max(0, offset)
+                    for offset in committed(
+                        broker.bootstrap, f"withdrawals{suffix}", repartition, 4
+                    ).values()
+                )
                 == positives
             ),
             60,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,67 @@ def test_required_field_after_default_is_an_error() -> None:
         class Broken(faust.Record):
             a: int = 1
             b: int
+
+
+def test_fields_are_plain_instance_attributes() -> None:
+    # construction is one plain store per field (bench/records.py): no descriptor under a
+    # field name in the class __dict__, no __setattr__ of the class's own
+    assert not {"x", "y"} & set(vars(Point))
+    assert Point.__setattr__ is object.__setattr__
+    point = Point(1, 2)
+    assert vars(point) == {"x": 1, "y": 2}
+    point.y = 7
+    assert point == Point(1, 7)
+    assert isinstance(Point.y, FieldDescriptor) and "x" in dir(Point)
+    with pytest.raises(AttributeError, match="has no attribute 'z'"):
+        Point.z  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_frozen_and_a_thawed_subclass() -> None:
+    import dataclasses
+
+    class Key(faust.Record, frozen=True):
+        a: int
+
+    class Thawed(Key, frozen=False):
+        b: int = 0
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Key(1).a = 2  # type: ignore[misc]
+    thawed = Thawed(1, 2)
+    thawed.a = 5
+    assert thawed == Thawed(5, 2)
+
+
+def test_init_hook_classes_coerce_and_validate() -> None:
+    class Trimmed(faust.Record, validation=True):
+        name: str = faust.StringField(trim_whitespace=True, max_length=3)  # type: ignore[assignment]
+
+    assert Trimmed("  ab ").name == "ab"
+    with pytest.raises(faust.ValidationError):
+        Trimmed("abcd")
+
+
+def test_mypy_sees_record_fields(tmp_path: Path) -> None:
+    import mypy.api
+
+    app = tmp_path / "typed_app.py"
+    app.write_text(
+        "import faust\n"
+        "class Point(faust.Record):\n"
+        "    x: int\n"
+        "    y: int = 0\n"
+        'Point(x="a")\n'
+        "label: str = Point(1).y\n"
+        "Point.nope\n"
+        "descriptor = Point.x\n"
+    )
+    out, _, status = mypy.api.run(["--strict", "--no-incremental", str(app)])
+    assert status == 1
+    assert sorted(
+        line.split(": error: ")[0].rsplit(":", 1)[-1] for line in out.splitlines()[:-1]
+    ) == [
+        "5",
+        "6",
+        "7",
+    ], out

@@ -484,13 +484,18 @@ def check_codecs(module: AppModule) -> list[Diagnostic]:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RecordCodecPlan:
-    """The generated JSON codec of one Record: each piece is finished Python source."""
+    """The generated codecs of one Record: each piece is finished Python source.
+
+    ``avro`` holds the datum <-> Record functions when a topic carries the Record (or a
+    Record holding it) with the ``avro`` or ``avro-confluent`` codec, else None.
+    """
 
     name: str
     comment: str
     mirror: str
     functions: str
     generated: bool
+    avro: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -498,6 +503,8 @@ class CodecsPlan:
     records: tuple[RecordCodecPlan, ...]
     #: Records whose codecs are installed (top-level ones carried by a topic)
     installed: tuple[str, ...]
+    #: Records with generated Avro converters
+    avro: tuple[str, ...] = ()
 
 
 def codec_records(module: AppModule) -> list[str]:
@@ -514,14 +521,40 @@ def codec_records(module: AppModule) -> list[str]:
     return order
 
 
+def avro_records(module: AppModule) -> list[str]:
+    """Every Record a topic carries with an Avro codec, and the Records they nest."""
+    records = record_types(module)
+    order: list[str] = []
+    for topic in module.topics:
+        for is_key in (False, True):
+            record, codec = topic_codec(topic, records, is_key=is_key)
+            if record is not None and codec in AVRO_CODECS:
+                for name in nested_records(records[record], records):
+                    if name not in order:
+                        order.append(name)
+    return order
+
+
 def plan_codecs(module: AppModule) -> CodecsPlan | None:
-    """Generated JSON encode/decode functions for every Record a topic carries."""
+    """Generated encode/decode functions for every Record a topic carries: JSON for all,
+    Avro datum <-> Record for those on Avro topics."""
     records = record_types(module)
     names = codec_records(module)
     if not names:
         return None
-    plans = [_plan_record(records[name], records, module.display_name) for name in names]
-    return CodecsPlan(tuple(plans), tuple(names))
+    with_avro = avro_records(module)
+    plans = [
+        dataclasses.replace(
+            _plan_record(records[name], records, module.display_name),
+            avro=(
+                _plan_avro_record(records[name], records, module.display_name)
+                if name in with_avro
+                else None
+            ),
+        )
+        for name in names
+    ]
+    return CodecsPlan(tuple(plans), tuple(names), tuple(n for n in names if n in with_avro))
 
 
 def _snake(name: str) -> str:
@@ -537,10 +570,22 @@ _PREPARES = {"StringField": "trim_whitespace", "DatetimeField": "timezone"}
 
 
 def _needs_generic(field: FieldInfo) -> bool:
-    """A field whose descriptor changes decoded values (trim, timezone) uses the runtime's
+    """A field whose descriptor changes decoded values (trim, timezone), or may (a default
+    the compiler does not know: a user's own FieldDescriptor subclass?), uses the runtime's
     own converter, so both paths agree."""
     option = _PREPARES.get(field.specifier or "")
-    return option is not None and option in field.args
+    return (option is not None and option in field.args) or _unknown_call(field)
+
+
+def _unknown_call(field: FieldInfo) -> bool:
+    """Is the field's default a call the compiler does not recognise (which may make a
+    descriptor of the user's own, with its own ``prepare_value``)?"""
+    if field.specifier is not None or field.default is None:
+        return False
+    try:
+        return isinstance(ast.parse(field.default, mode="eval").body, ast.Call)
+    except SyntaxError:
+        return True
 
 
 def _mirror_type(ref: TypeRef, records: dict[str, RecordInfo]) -> str | None:
@@ -649,7 +694,7 @@ def _plan_record(
         "    [",
     ]
     hoisted: list[str] = []
-    values: list[str] = []
+    values: list[tuple[str, str]] = []
     payload: list[str] = []
     for field in info.fields:
         attr = f"f_{field.name}"
@@ -682,14 +727,14 @@ def _plan_record(
                 + (f", msgspec.field({rename.rstrip(', ')})" if rename else "")
                 + "),"
             )
-        values.append(f"        {_q(field.name)}: {decode},")
+        values.append((field.name, decode))
         if not field.exclude:
-            encode = _encode_expr(field.type, f"v[{_q(field.name)}]", records)
+            encode = _encode_expr(field.type, f"record.{field.name}", records)
             if encode is None:
                 hoisted.append(
                     f"_{snake}_{field.name}_encode = {cls}._field_encoder({_q(field.name)})"
                 )
-                encode = f"_{snake}_{field.name}_encode(v[{_q(field.name)}])"
+                encode = f"_{snake}_{field.name}_encode(record.{field.name})"
             payload.append(f"        {_q(field.output_name)}: {encode},")
     mirror_lines.append(
         '        ("faust_metadata", msgspec.Raw, '
@@ -712,13 +757,8 @@ def _plan_record(
         f"        and _generated.blessed({cls}, s.faust_metadata)",
         "    ):",
         "        raise _generated.Fallback  # a subclass named by __faust: the generic path",
-        f"    record = _new({cls})",
-        '    _set_attribute(record, "__dict__", {',
-        *values,
-        "    })",
+        *_make_record(info, cls, values, validation),
     ]
-    if validation:
-        lines.append("    record.validate_or_raise()")
     lines += [
         "    return record",
         "",
@@ -734,7 +774,6 @@ def _plan_record(
         f"def _payload_{snake}(record: Any) -> Any:",
         f"    if type(record) is not {cls}:",
         "        return record.to_representation()",
-        "    v = record.__dict__",
         "    return {",
         *payload,
     ]
@@ -755,6 +794,175 @@ def _plan_record(
         functions="\n".join(lines) + "\n",
         generated=True,
     )
+
+
+def _plain_stores(info: RecordInfo) -> bool:
+    """Can the generated code store fields as plain attributes? Not on a frozen Record
+    (or one whose ``frozen`` option is not a literal the compiler can read)."""
+    frozen = info.options.get("frozen")
+    return frozen is None or _literal(frozen) is False
+
+
+def _make_record(
+    info: RecordInfo, cls: str, values: list[tuple[str, str]], validation: bool
+) -> list[str]:
+    """Lines building ``record`` from ``(field, expression)`` pairs: plain attribute stores
+    (what ``Record.__init__`` does, the fastest form), or one ``__dict__`` when frozen."""
+    lines = [f"    record = _new({cls})"]
+    if _plain_stores(info):
+        lines += [f"    record.{name} = {expression}" for name, expression in values]
+    else:
+        lines.append('    _set_attribute(record, "__dict__", {')
+        lines += [f"        {_q(name)}: {expression}," for name, expression in values]
+        lines.append("    })")
+    if validation:
+        lines.append("    record.validate_or_raise()")
+    return lines
+
+
+# -- generated Avro converters --------------------------------------------------------------
+
+
+class _AvroNames:
+    """Hoisted module-level names one Record's Avro converters use."""
+
+    def __init__(self, snake: str) -> None:
+        self.snake = snake
+        self.hoisted: list[str] = []
+
+    def add(self, name: str, value: str) -> str:
+        line = f"{name} = {value}"
+        if line not in self.hoisted:
+            self.hoisted.append(line)
+        return name
+
+
+def _item_var(depth: int) -> str:
+    return "item" if depth == 0 else f"item{depth + 1}"
+
+
+def _avro_from_expr(
+    ref: TypeRef, var: str, names: _AvroNames, zone: str | None, depth: int = 0
+) -> str:
+    """Expression turning the datum value ``var`` into the field's value (``var`` itself
+    when fastavro's value is already it), as ``faust.serializers.avro.from_datum`` does."""
+    kind = ref.kind
+    if kind == "enum":
+        table = names.add(
+            f"_{names.snake}_{_snake(ref.name)}_by_name", f"dict(app_module.{ref.name}.__members__)"
+        )
+        return f"{table}[{var}]"
+    if kind == "datetime" and zone is not None:
+        return f"{zone}({var})"
+    if kind == "record":
+        return f"_avro_record_{_snake(ref.name)}({var})"
+    if kind == "optional":
+        inner = _avro_from_expr(ref.args[0], var, names, zone, depth)
+        return var if inner == var else f"None if {var} is None else {inner}"
+    if kind in ("list", "set", "frozenset", "tuple"):
+        item = _item_var(depth)
+        convert = _avro_from_expr(ref.args[0], item, names, zone, depth + 1)
+        if convert == item:
+            return var if kind == "list" else f"{kind}({var})"
+        if kind == "set":
+            return f"{{{convert} for {item} in {var}}}"
+        listed = f"[{convert} for {item} in {var}]"
+        return listed if kind == "list" else f"{kind}({listed})"
+    if kind == "dict":
+        item = _item_var(depth)
+        convert = _avro_from_expr(ref.args[1], item, names, zone, depth + 1)
+        if convert == item:
+            return var
+        return f"{{key: {convert} for key, {item} in {var}.items()}}"
+    return var
+
+
+def _has_datetime(ref: TypeRef) -> bool:
+    return ref.kind == "datetime" or any(_has_datetime(arg) for arg in ref.args)
+
+
+def _avro_to_expr(ref: TypeRef, var: str, depth: int = 0) -> str:
+    """Expression turning the field value ``var`` into what fastavro writes, as
+    ``faust.serializers.avro.to_datum`` does (``var`` itself when it is that already)."""
+    kind = ref.kind
+    if kind == "enum":
+        return f"{var}.name"
+    if kind == "record":
+        return f"_avro_datum_{_snake(ref.name)}({var})"
+    if kind == "optional":
+        inner = _avro_to_expr(ref.args[0], var, depth)
+        return var if inner == var else f"None if {var} is None else {inner}"
+    if kind in ("list", "set", "frozenset", "tuple"):
+        item = _item_var(depth)
+        convert = _avro_to_expr(ref.args[0], item, depth + 1)
+        if convert == item:
+            return var if kind == "list" else f"list({var})"
+        return f"[{convert} for {item} in {var}]"
+    if kind == "dict":
+        item = _item_var(depth)
+        convert = _avro_to_expr(ref.args[1], item, depth + 1)
+        if convert == item:
+            return var
+        return f"{{key: {convert} for key, {item} in {var}.items()}}"
+    return var
+
+
+def _plan_avro_record(info: RecordInfo, records: dict[str, RecordInfo], display_name: str) -> str:
+    """``_avro_datum_<record>(record) -> datum`` and ``_avro_record_<record>(datum) ->
+    record``: the datum is the dict fastavro writes/reads with the Record's own schema
+    (``faust.serializers.avro.avro_schema``), so every field is in it."""
+    snake = _snake(info.name)
+    cls = f"app_module.{info.name}"
+    line = info.definition.span.line
+    names = _AvroNames(snake)
+    values: list[tuple[str, str]] = []
+    datum: list[str] = []
+    for field in info.fields:
+        if field.exclude:
+            default = names.add(
+                f"_{snake}_{field.name}_default", f"{cls}.{field.name}.make_default"
+            )
+            values.append((field.name, f"{default}()"))
+            continue
+        zone = None
+        unknown = _unknown_call(field)  # maybe a descriptor of the user's: ask at run time
+        if (field.specifier == "DatetimeField" and "timezone" in field.args) or (
+            unknown and _has_datetime(field.type)
+        ):
+            timezone = (
+                f'getattr({cls}.{field.name}, "timezone", None)'
+                if unknown
+                else f"{cls}.{field.name}.timezone"
+            )
+            zone = names.add(f"_{snake}_{field.name}_zone", f"_ti.timezone_converter({timezone})")
+        decode = _avro_from_expr(field.type, f"datum[{_q(field.output_name)}]", names, zone)
+        if (field.specifier == "StringField" and "trim_whitespace" in field.args) or (
+            unknown and field.type.kind != "datetime"
+        ):
+            prepare = names.add(
+                f"_{snake}_{field.name}_prepare", f"{cls}.{field.name}.prepare_value"
+            )
+            decode = f"{prepare}({decode})"
+        values.append((field.name, decode))
+        encode = _avro_to_expr(field.type, f"record.{field.name}")
+        datum.append(f"        {_q(field.output_name)}: {encode},")
+    validation = _literal(info.options.get("validation")) is True
+    lines = [
+        *names.hoisted,
+        *([""] * (2 if names.hoisted else 0)),
+        f"def _avro_datum_{snake}(record: Any) -> Any:",
+        f'    """{info.name} -> the Avro datum fastavro writes ({display_name}:{line})."""',
+        "    return {",
+        *datum,
+        "    }",
+        "",
+        "",
+        f"def _avro_record_{snake}(datum: Any) -> Any:",
+        f'    """The Avro datum fastavro read -> {info.name} ({display_name}:{line})."""',
+        *_make_record(info, cls, values, validation),
+        "    return record",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _json_string(text: str) -> str:

@@ -532,9 +532,12 @@ class Stream(Generic[T]):
                 set_current_message(message)  # tables write to this message's partition
                 plan = plans[message.topic() or ""]
                 try:
-                    key = plan.load_key(message.key())
-                    value = plan.load_value(message.value())
-                    headers = list(message.headers() or ())
+                    # loaders read headers when their codec wants them (the avro-confluent
+                    # header form carries the schema id there)
+                    raw_headers = message.headers()
+                    key = plan.load_key(message.key(), raw_headers)
+                    value = plan.load_value(message.value(), raw_headers)
+                    headers = list(raw_headers or ())
                     event: Event[Any, Any] = Event(
                         app, key, value, headers, Message.from_transport(message), holds=holds
                     )

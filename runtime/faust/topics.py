@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from faust.serializers.codecs import Codec
-from faust.serializers.schemas import Dumper, Loader, Schema
+from faust.serializers.schemas import BatchLoader, Dumper, Loader, Schema
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -92,6 +92,15 @@ class Topic(Generic[KT, VT]):
     def value_loader(self) -> Loader:
         """``bytes -> value`` for this topic."""
         return self.schema.value_loader()
+
+    def key_batch_loader(self) -> BatchLoader:
+        """``messages -> [key or DecodeFailed, ...]`` for a whole consumer batch."""
+        return self.schema.key_batch_loader()
+
+    def value_batch_loader(self) -> BatchLoader:
+        """``messages -> [value or DecodeFailed, ...]`` for a whole consumer batch (see
+        ``faust.serializers.schemas.make_batch_loader``)."""
+        return self.schema.value_batch_loader()
 
     async def send(
         self,

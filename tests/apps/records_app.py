@@ -17,6 +17,13 @@ class Color(enum.Enum):
     BLUE = "blue"
 
 
+class Shout(FieldDescriptor[str]):
+    """A user's own descriptor: the compiler cannot know what its prepare_value does."""
+
+    def prepare_value(self, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
 class Point(faust.Record, namespace="records.Point"):
     x: int
     y: int = 0
@@ -44,6 +51,7 @@ class Everything(faust.Record, namespace="records.Everything"):
     maybe: Optional[Point] = None  # noqa: UP045
     label: str = StringField(default="", output_name="Label", input_name="Label")
     extras: list[str] = FieldDescriptor(default_factory=list)
+    shout: str = Shout(default="")
 
 
 class Reading(faust.Record, namespace="records.Reading", serializer="avro"):
@@ -58,7 +66,57 @@ class Reading(faust.Record, namespace="records.Reading", serializer="avro"):
     )
 
 
+class Size(enum.IntEnum):
+    S = 1
+    M = 2
+
+
+class AvroEverything(faust.Record, namespace="records.AvroEverything", serializer="avro"):
+    """Every field type Avro carries, for generated vs generic Avro converters."""
+
+    text: str
+    number: int
+    real: float
+    flag: bool
+    blob: bytes
+    money: decimal.Decimal = DecimalField(max_digits=12, decimal_places=2)
+    at: datetime.datetime
+    at_millis: datetime.datetime = DatetimeField(precision="millis")
+    at_zoned: datetime.datetime = DatetimeField(timezone="Europe/Paris")
+    zoned_history: list[datetime.datetime] = DatetimeField(timezone="UTC")
+    day: datetime.date
+    uid: uuid.UUID
+    color: Color
+    size: Size
+    mode: Literal["on", "off"]
+    level: Literal[1, 2, 3]
+    point: Point
+    points: list[Point]
+    by_name: dict[str, Point]
+    colors: list[Color]
+    color_sets: dict[str, set[Color]]
+    tags: set[str]
+    frozen_tags: frozenset[int]
+    numbers: tuple[int, ...]
+    nested: list[list[Color]]
+    counts: dict[str, int]
+    maybe: Optional[Point] = None  # noqa: UP045
+    maybe_color: Optional[Color] = None  # noqa: UP045
+    maybe_at: Optional[datetime.datetime] = None  # noqa: UP045
+    trimmed: str = StringField(default="", trim_whitespace=True)
+    renamed: str = StringField(default="", output_name="Renamed", input_name="Renamed")
+    hidden: int = FieldDescriptor(default=7, exclude=True)
+    extras: list[str] = FieldDescriptor(default_factory=list)
+    shout: str = Shout(default="")
+
+
+class FrozenKey(faust.Record, namespace="records.FrozenKey", serializer="avro", frozen=True):
+    region: str
+    shard: int
+
+
 everything_topic = app.topic("everything", value_type=Everything)
+avro_everything_topic = app.topic("avro-everything", key_type=FrozenKey, value_type=AvroEverything)
 readings_topic = app.topic("readings", key_type=str, value_type=Reading)
 out_topic = app.topic("out", value_type=Everything)
 

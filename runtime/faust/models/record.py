@@ -18,6 +18,15 @@ Options are class keywords or a nested ``class Meta`` (``serializer``, ``namespa
 ``Order.amount`` is the field's :class:`FieldDescriptor`; on an instance the attribute is a
 plain value in the instance ``__dict__``.
 
+Construction costs what a plain class costs: the generated ``__init__`` is one attribute
+store per field (``self.amount = amount``), specialised by CPython like any plain class.
+That needs two things of the class: no ``__setattr__`` of its own (only ``frozen`` classes
+get one) and no descriptor in its ``__dict__`` under a field's name (a descriptor there
+makes every store and read of ``record.amount`` take CPython's slow path). So the field
+descriptors live in ``_options.descriptors`` and the metaclass finds ``Order.amount`` there
+when the ordinary class lookup fails. Classes that coerce, validate or prepare values call
+``_init_hook`` after the stores; which classes do is decided once, when the class is made.
+
 Decoding (:meth:`Record.from_data`) always yields the annotated types: a ``datetime`` field
 holds a datetime, a nested Record a Record, and a payload value of the wrong type is an
 error naming the field (Faust leaves such values as decoded unless ``coerce=True``; we
@@ -36,7 +45,7 @@ import linecache
 import sys
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, dataclass_transform
 
 from faust.exceptions import ValidationError
 from faust.models.fields import (
@@ -124,9 +133,9 @@ class FieldPlan:
 
 
 class _ClassPlan:
-    def __init__(self, fields: list[FieldPlan], needs_init_hook: bool) -> None:
+    def __init__(self, fields: list[FieldPlan], validation: bool) -> None:
         self.fields = fields
-        self.needs_init_hook = needs_init_hook
+        self.validation = validation
 
 
 def canonical_module_name(module: str) -> str:
@@ -145,7 +154,30 @@ def canonical_module_name(module: str) -> str:
 
 
 _new = object.__new__
-_set_dict = object.__setattr__
+
+
+class RecordType(type):
+    """The metaclass of Records: ``Order.amount`` is the field's descriptor.
+
+    The descriptors are not in the class ``__dict__`` (see the module docstring), so the
+    ordinary lookup fails for a field name and ``__getattr__`` answers from
+    ``_options.descriptors``. Hidden from mypy, which would otherwise accept any name.
+    """
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(cls, name: str) -> Any:
+            options = cls.__dict__.get("_options")
+            if options is not None:
+                descriptor = options.descriptors.get(name)
+                if descriptor is not None:
+                    return descriptor
+            raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
+
+    def __dir__(cls) -> list[str]:
+        options = cls.__dict__.get("_options")
+        fields = list(options.descriptors) if options is not None else []
+        return sorted({*super().__dir__(), *fields})
 
 
 @dataclass_transform(
@@ -160,11 +192,10 @@ _set_dict = object.__setattr__
         BytesField,
     )
 )
-class Record:
+class Record(metaclass=RecordType):
     """Base class of typed records (see the module docstring)."""
 
     _options: ClassVar[ModelOptions]
-    _plan_cache: ClassVar[_ClassPlan | None] = None
     __is_model__: ClassVar[bool] = True
 
     def __init_subclass__(cls, **options: Any) -> None:
@@ -185,8 +216,15 @@ class Record:
             )
         merged.update(options)
         cls._options = ModelOptions(**merged)
-        cls._plan_cache = None
+        _plans.pop(cls, None)
         _collect_fields(cls)
+        if cls._options.frozen:
+            setattr(cls, "__setattr__", _frozen_setattr)  # noqa: B010
+            setattr(cls, "__delattr__", _frozen_delattr)  # noqa: B010
+        elif "__setattr__" not in cls.__dict__ and cls.__setattr__ is _frozen_setattr:
+            # a non-frozen subclass of a frozen record: plain stores again
+            setattr(cls, "__setattr__", object.__setattr__)  # noqa: B010
+            setattr(cls, "__delattr__", object.__delattr__)  # noqa: B010
         cls.__init__ = _make_init(cls)  # type: ignore[method-assign]
         namespace = cls._options.namespace or (
             f"{canonical_module_name(cls.__module__)}.{cls.__qualname__}"
@@ -198,11 +236,7 @@ class Record:
 
     @classmethod
     def _plan(cls) -> _ClassPlan:
-        plan = cls.__dict__.get("_plan_cache")
-        if plan is None:
-            plan = _build_plan(cls)
-            cls._plan_cache = plan
-        return plan
+        return _plan_of(cls)
 
     @classmethod
     def _field_nodes(cls) -> dict[str, TypeNode]:
@@ -239,16 +273,7 @@ class Record:
 
     @classmethod
     def _blessed_target(cls: type[R], data: Any, preferred_type: Any) -> type[R]:
-        metadata = data.get(METADATA_KEY) if isinstance(data, dict) else None
-        if not isinstance(metadata, dict):
-            return cls
-        named = registry.get(metadata.get("ns", ""))
-        if named is None or named is cls or not issubclass(named, cls):
-            return cls
-        abstract = preferred_type is None or preferred_type is Record
-        if abstract or named._options.allow_blessed_key or named._options.polymorphic_fields:
-            return named
-        return cls
+        return _blessed_target(cls, data, preferred_type)
 
     @classmethod
     def from_data(cls: type[R], data: Mapping[str, Any], *, preferred_type: Any = None) -> R:
@@ -263,33 +288,12 @@ class Record:
             raise ConversionError(
                 f"expected an object for {cls.__name__}, got {type(data).__name__}"
             )
-        target = cls._blessed_target(data, preferred_type)
-        return target._decode_fields(data)
+        return _decode_fields(_blessed_target(cls, data, preferred_type), data)
 
     @classmethod
     def _decode_payload(cls: type[R], data: Mapping[str, Any], *, nested: bool = False) -> R:
         """A nested field's payload: the declared class unless a subclass is allowed."""
-        return cls._blessed_target(data, cls)._decode_fields(data)
-
-    @classmethod
-    def _decode_fields(cls: type[R], data: Mapping[str, Any]) -> R:
-        values: dict[str, Any] = {}
-        for field in cls._plan().fields:
-            raw = data.get(field.input_name, MISSING)
-            if raw is MISSING:
-                if field.descriptor.required:
-                    raise ConversionError(f"missing required field {field.input_name!r}")
-                values[field.name] = field.descriptor.make_default()
-                continue
-            try:
-                values[field.name] = field.decode(raw)
-            except ConversionError as exc:
-                raise ConversionError(f"field {field.name!r}: {exc}") from None
-        record = _new(cls)
-        _set_dict(record, "__dict__", values)
-        if cls._options.validation:
-            record.validate_or_raise()
-        return record
+        return _decode_fields(_blessed_target(cls, data, cls), data)
 
     @classmethod
     def loads(
@@ -393,23 +397,78 @@ class Record:
         # hash). ``frozen=True`` forbids changing a field, so the hash stays valid.
         return hash((type(self).__qualname__, self._values()))
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if self._options.frozen and name in self._options.descriptors:
-            raise dataclasses.FrozenInstanceError(
-                f"cannot assign to field {name!r} of frozen {type(self).__name__}"
-            )
-        object.__setattr__(self, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        if self._options.frozen and name in self._options.descriptors:
-            raise dataclasses.FrozenInstanceError(
-                f"cannot delete field {name!r} of frozen {type(self).__name__}"
-            )
-        object.__delattr__(self, name)
-
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={value!r}" for name, value in self.asdict().items())
         return f"<{type(self).__name__}: {fields}>"
+
+
+# The generic path's per-message helpers are module functions over dicts keyed by class:
+# an attribute read on a Record *class* goes through the metaclass's __getattr__ hook
+# (RecordType), several times slower than a dict lookup.
+
+_plans: dict[type, _ClassPlan] = {}
+
+
+def _plan_of(cls: type[Record]) -> _ClassPlan:
+    """The class's plan, built on first use (type hints resolved then: forward references
+    work)."""
+    plan = _plans.get(cls)
+    if plan is None:
+        plan = _plans[cls] = _build_plan(cls)
+    return plan
+
+
+def _blessed_target(cls: type[R], data: Any, preferred_type: Any) -> type[R]:
+    """The class a payload becomes: ``cls``, or a subclass its ``__faust`` metadata names
+    (see the module docstring)."""
+    metadata = data.get(METADATA_KEY) if isinstance(data, dict) else None
+    if not isinstance(metadata, dict):
+        return cls
+    named = registry.get(metadata.get("ns", ""))
+    if named is None or named is cls or not issubclass(named, cls):
+        return cls
+    abstract = preferred_type is None or preferred_type is Record
+    if abstract or named._options.allow_blessed_key or named._options.polymorphic_fields:
+        return named
+    return cls
+
+
+def _decode_fields(cls: type[R], data: Mapping[str, Any]) -> R:
+    plan = _plan_of(cls)
+    values: dict[str, Any] = {}
+    for field in plan.fields:
+        raw = data.get(field.input_name, MISSING)
+        if raw is MISSING:
+            if field.descriptor.required:
+                raise ConversionError(f"missing required field {field.input_name!r}")
+            values[field.name] = field.descriptor.make_default()
+            continue
+        try:
+            values[field.name] = field.decode(raw)
+        except ConversionError as exc:
+            raise ConversionError(f"field {field.name!r}: {exc}") from None
+    record = _new(cls)
+    record.__dict__.update(values)  # (faster than replacing __dict__; frozen-safe)
+    if plan.validation:
+        record.validate_or_raise()
+    return record
+
+
+def _frozen_setattr(self: Record, name: str, value: Any) -> None:
+    """``__setattr__`` of ``frozen=True`` records (the only ones that have their own)."""
+    if name in self._options.descriptors:
+        raise dataclasses.FrozenInstanceError(
+            f"cannot assign to field {name!r} of frozen {type(self).__name__}"
+        )
+    object.__setattr__(self, name, value)
+
+
+def _frozen_delattr(self: Record, name: str) -> None:
+    if name in self._options.descriptors:
+        raise dataclasses.FrozenInstanceError(
+            f"cannot delete field {name!r} of frozen {type(self).__name__}"
+        )
+    object.__delattr__(self, name)
 
 
 def _collect_fields(cls: type[Record]) -> None:
@@ -440,7 +499,8 @@ def _collect_fields(cls: type[Record]) -> None:
         if descriptor.model is not None and descriptor.model is not cls:
             descriptor = descriptor.clone()  # inherited: the subclass gets its own
         descriptor.bind(cls, name, hints.get(name, Any))
-        setattr(cls, name, descriptor)
+        if name in cls.__dict__:
+            delattr(cls, name)  # the metaclass answers ``cls.name`` (see RecordType)
         descriptors[name] = descriptor
         if descriptor.has_default():
             seen_default = True
@@ -455,7 +515,6 @@ def _build_plan(cls: type[Record]) -> _ClassPlan:
     hints = typing.get_type_hints(cls)  # raises NameError for a name that never appeared
     options = cls._options
     fields: list[FieldPlan] = []
-    needs_hook = options.validation
     for name, descriptor in options.descriptors.items():
         hint = hints.get(name, Any)
         descriptor.type = hint
@@ -476,8 +535,6 @@ def _build_plan(cls: type[Record]) -> _ClassPlan:
                 or (options.isodates and node.kind in ("datetime", "date"))
                 or (options.decimals and node.kind == "decimal")
             )
-        if wants_coerce or overrides_prepare:
-            needs_hook = True
         fields.append(
             FieldPlan(
                 name=name,
@@ -491,7 +548,7 @@ def _build_plan(cls: type[Record]) -> _ClassPlan:
                 coerce=coercer(node) if wants_coerce else None,
             )
         )
-    return _ClassPlan(fields, needs_hook)
+    return _ClassPlan(fields, options.validation)
 
 
 def _identity(value: Any) -> Any:
@@ -515,16 +572,32 @@ def _safe_encoder(node: TypeNode) -> Converter | None:
 _init_counter: dict[str, int] = {}
 
 
+def _needs_init_hook(cls: type[Record]) -> bool:
+    """Might ``_init_hook`` change anything for ``cls``? Decided from the options and the
+    descriptor classes alone (type hints may not resolve yet); a yes that turns out to be
+    needless only costs the hook's loop."""
+    options = cls._options
+    if options.validation or options.coerce or options.isodates or options.decimals:
+        return True
+    return any(
+        descriptor.coerce or type(descriptor).prepare_value is not FieldDescriptor.prepare_value
+        for descriptor in options.descriptors.values()
+    )
+
+
 def _make_init(cls: type[Record]) -> Callable[..., None]:
     """Generate ``cls.__init__``: positional-or-keyword fields, defaults, one store each.
 
-    The source is registered in ``linecache`` under a real-looking filename so a traceback
-    through it shows the generated line.
+    The stores are plain attribute stores (``self.x = x``), which CPython specialises as
+    for any plain class; a frozen class stores through ``object.__setattr__``. The source
+    is registered in ``linecache`` under a real-looking filename so a traceback through it
+    shows the generated line.
     """
     descriptors = cls._options.descriptors
+    frozen = cls._options.frozen
     params = ["self"]
-    body: list[str] = ["    values = self.__dict__"]
-    namespace: dict[str, Any] = {"MISSING": MISSING, "cls": cls}
+    body: list[str] = []
+    namespace: dict[str, Any] = {"MISSING": MISSING, "_set": object.__setattr__}
     for name, descriptor in descriptors.items():
         if descriptor.default_factory is not None:
             namespace[f"_factory_{name}"] = descriptor.default_factory
@@ -536,9 +609,12 @@ def _make_init(cls: type[Record]) -> Callable[..., None]:
             params.append(f"{name}=_default_{name}")
         else:
             params.append(name)
-    body.extend(f"    values[{name!r}] = {name}" for name in descriptors)
-    body.append("    if cls._plan().needs_init_hook:")
-    body.append("        self._init_hook()")
+    for name in descriptors:
+        body.append(f"    _set(self, {name!r}, {name})" if frozen else f"    self.{name} = {name}")
+    if _needs_init_hook(cls):
+        body.append("    self._init_hook()")
+    if not body:
+        body.append("    pass")
     source = f"def __init__({', '.join(params)}):\n" + "\n".join(body) + "\n"
     base = f"<faust.Record {cls.__module__}.{cls.__qualname__}.__init__>"
     count = _init_counter.get(base, 0)

@@ -416,13 +416,14 @@ def json_decoder(node: TypeNode, *, timezone: datetime.tzinfo | None = None) -> 
         return mapping
     if kind == "record":
         model = node.py
+        decode_payload = model._decode_payload  # (bound once: class attributes cost)
 
         def nested(value: Any) -> Any:
             if isinstance(value, model):
                 return value
             if not isinstance(value, dict):
                 raise ConversionError(f"expected an object for {model.__name__}, got {_got(value)}")
-            return model._decode_payload(value, nested=True)
+            return decode_payload(value, nested=True)
 
         return nested
     if kind == "any":

@@ -32,16 +32,27 @@ tests). Mapping of types:
 
 Naive datetimes are written as UTC and read back as aware UTC datetimes (Avro timestamps
 are instants).
+
+Reading a datum: :func:`datum_reader` calls fastavro's reader without the schema parsing
+``fastavro.schemaless_reader`` repeats on every call (2x the rate for a small record, see
+``bench/codecs.py``), and insists that the datum ends where the message ends: bytes left
+over mean the message was not written with this schema (a Confluent-framed message on an
+``avro`` topic, say), and are a decode error rather than a silently wrong record. A Record
+with compiler-generated converters (``faust.serializers.generated``) uses them for
+datum <-> Record; :func:`record_to_datum` / :func:`record_from_datum` are the reference.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import decimal
+import functools
 import io
 import json
 import re
 import struct
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import fastavro
@@ -50,7 +61,7 @@ from faust.models.fields import MISSING as _MISSING
 from faust.models.record import Record
 from faust.models.typeinfo import TypeNode, describe, timezone_converter
 from faust.serializers import codecs
-from faust.serializers.codecs import BoundCodec, Codec, CodecContext, Headers
+from faust.serializers.codecs import BoundCodec, Codec, CodecContext, DecodeFailed, Headers
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -323,19 +334,22 @@ def record_from_datum(model: type[Record]) -> Callable[[dict[str, Any]], Record]
     for field in model._plan().fields:
         descriptor = field.descriptor
         step = from_datum(field.node, timezone=getattr(descriptor, "timezone", None))
+        if _prepares(descriptor) and field.node.kind != "datetime":
+            step = _then_prepare(step, descriptor.prepare_value)
         steps.append((field.name, field.output_name, descriptor, step))
     validate = model._options.validation
 
     def convert(datum: dict[str, Any]) -> Record:
+        # fastavro reads every field of the Record's schema: only excluded ones are absent
         values = {}
         for name, output, descriptor, step in steps:
-            if descriptor.exclude or output not in datum:
+            if descriptor.exclude:
                 values[name] = descriptor.make_default()
                 continue
             value = datum[output]
             values[name] = value if step is None else step(value)
         record = object.__new__(model)
-        object.__setattr__(record, "__dict__", values)
+        record.__dict__.update(values)
         if validate:
             record.validate_or_raise()
         return record
@@ -344,40 +358,291 @@ def record_from_datum(model: type[Record]) -> Callable[[dict[str, Any]], Record]
     return convert
 
 
+def _prepares(descriptor: Any) -> bool:
+    """Does the descriptor change values it is given (``StringField(trim_whitespace=)``)?
+    The JSON path applies it to decoded values (``faust.models.record``); so does Avro."""
+    from faust.models.fields import FieldDescriptor
+
+    return type(descriptor).prepare_value is not FieldDescriptor.prepare_value
+
+
+def _then_prepare(
+    step: Callable[[Any], Any] | None, prepare: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    if step is None:
+        return prepare
+    return lambda value: prepare(step(value))
+
+
 def parse(schema: Any) -> Any:
     """fastavro's parsed form of ``schema`` (its own name table, so schemas never clash)."""
     return fastavro.parse_schema(schema, named_schemas={})
 
 
-class _TypeAvro:
-    """Everything the Avro codecs need for one type: schema, parsed schema, converters."""
+# -- reading datums --------------------------------------------------------------------------
+
+#: the options ``fastavro.schemaless_reader`` passes by default
+_READ_OPTIONS = {
+    "return_record_name": False,
+    "return_record_name_override": False,
+    "handle_unicode_errors": "strict",
+    "return_named_type": False,
+    "return_named_type_override": False,
+}
+
+
+class AvroDatumError(ValueError):
+    """The bytes are not one datum of the schema (the message says why)."""
+
+
+def datum_error(exc: BaseException, data: bytes) -> Exception:
+    """What a failed read means, in words (fastavro's EOFError often has no message)."""
+    if isinstance(exc, AvroDatumError):
+        return exc
+    if isinstance(exc, EOFError | StopIteration):
+        detail = str(exc).split(" from <", 1)[0]  # fastavro names its buffer object
+        return AvroDatumError(f"the datum ends early ({len(data)} bytes): {detail}".rstrip(": "))
+    if isinstance(exc, IndexError | struct.error | OverflowError):
+        return AvroDatumError(f"{len(data)} bytes are not a datum of the schema")
+    return exc if isinstance(exc, Exception) else AvroDatumError(str(exc))
+
+
+_PROBE_ITEM = {
+    "type": "record",
+    "name": "Item",
+    "fields": [
+        {"name": "n", "type": "long"},
+        {"name": "c", "type": {"type": "enum", "name": "C", "symbols": ["A", "B"]}},
+    ],
+}
+#: what the probes of fastavro's internals read and write
+_PROBE_SCHEMA = {
+    "type": "record",
+    "name": "Probe",
+    "namespace": "faust.probe",
+    "fields": [
+        {"name": "s", "type": "string"},
+        {"name": "first", "type": _PROBE_ITEM},
+        {"name": "more", "type": {"type": "array", "items": "Item"}},
+        {"name": "maybe", "type": ["null", "Item"]},
+        {"name": "tags", "type": {"type": "map", "values": "C"}},
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {
+            "name": "price",
+            "type": {"type": "bytes", "logicalType": "decimal", "precision": 6, "scale": 2},
+        },
+    ],
+}
+_PROBE_DATUM = {
+    "s": "é",
+    "first": {"n": -3, "c": "B"},
+    "more": [{"n": 2**40, "c": "A"}],
+    "maybe": {"n": 1, "c": "A"},
+    "tags": {"k": "B"},
+    "at": 1_700_000_000_000_001,
+    "price": decimal.Decimal("-12.30"),
+}
+
+
+def _probe_bytes() -> bytes:
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, parse(_PROBE_SCHEMA), _PROBE_DATUM)
+    return buffer.getvalue()
+
+
+@functools.cache
+def _direct_read_data() -> Any:
+    """fastavro's internal ``_read_data`` when it behaves as ``schemaless_reader`` does on a
+    probe (named types, enum, union, array, map, logical types, schema resolution), else
+    None. ``schemaless_reader`` parses the schema on every call; ``_read_data`` takes it
+    parsed. It is not public API, hence the probe; without it we use the public reader."""
+    try:
+        from fastavro import _read
+
+        read_data = _read._read_data  # type: ignore[attr-defined]  # not in its stubs
+        reader = json.loads(json.dumps(_PROBE_SCHEMA))
+        reader["fields"].append({"name": "added", "type": "string", "default": "x"})
+        data = _probe_bytes()
+        for reader_schema in (None, reader):
+            expected = fastavro.schemaless_reader(
+                io.BytesIO(data),
+                parse(_PROBE_SCHEMA),
+                None if reader_schema is None else parse(reader_schema),
+            )
+            read = datum_reader(_PROBE_SCHEMA, reader_schema, _direct=read_data)
+            if read(data) != expected:
+                return None
+        return read_data
+    except Exception:
+        return None
+
+
+#: the options ``fastavro.schemaless_writer`` passes by default
+_WRITE_OPTIONS = {"strict": False, "strict_allow_default": False, "disable_tuple_notation": False}
+
+
+@functools.cache
+def _direct_write_data() -> Any:
+    """fastavro's internal ``write_data`` when it writes the probe as ``schemaless_writer``
+    does, else None (the same reasoning as :func:`_direct_read_data`)."""
+    try:
+        from fastavro import _write
+
+        write_data = _write.write_data  # type: ignore[attr-defined]  # not in its stubs
+        write = datum_writer(_PROBE_SCHEMA, _direct=write_data)
+        return write_data if write(_PROBE_DATUM) == _probe_bytes() else None
+    except Exception:
+        return None
+
+
+def datum_writer(schema: Any, *, _direct: Any = None) -> Callable[[Any], bytes]:
+    """``write(datum) -> bytes``: one schemaless datum of ``schema``, parsed once."""
+    named: dict[str, Any] = {}
+    parsed = fastavro.parse_schema(schema, named_schemas=named)
+    write_data = _direct or _direct_write_data()
+    options = _WRITE_OPTIONS
+    if write_data is None:  # the public writer (parses the schema on every call)
+        public, bytes_io = fastavro.schemaless_writer, io.BytesIO
+
+        def write_public(datum: Any) -> bytes:
+            buffer = bytes_io()
+            public(buffer, parsed, datum)
+            return buffer.getvalue()
+
+        return write_public
+
+    def write(datum: Any) -> bytes:
+        out = bytearray()
+        write_data(out, datum, parsed, named, "", options)
+        return bytes(out)
+
+    return write
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DatumReading:
+    """What reading one datum takes: ``read_data(buffer, writer, named, reader, options)``
+    with the schemas parsed once (see :func:`datum_reader`; the codecs inline the call)."""
+
+    read_data: Callable[[Any, Any, Any, Any, Any], Any]
+    writer: Any
+    named: dict[str, dict[str, Any]]
+    reader: Any
+    options: dict[str, Any]
+
+
+def datum_reading(
+    writer_schema: Any, reader_schema: Any = None, *, _direct: Any = None
+) -> DatumReading:
+    """Parse the schemas once, and pick fastavro's internal reader when the probe passed."""
+    named: dict[str, dict[str, Any]] = {"writer": {}, "reader": {}}
+    writer = fastavro.parse_schema(writer_schema, named_schemas=named["writer"])
+    reader = (
+        None
+        if reader_schema is None
+        else fastavro.parse_schema(reader_schema, named_schemas=named["reader"])
+    )
+    read_data = _direct or _direct_read_data()
+    if read_data is None:  # the public reader (parses the schemas on every call)
+        public = fastavro.schemaless_reader
+
+        def read_data(buffer: Any, writer: Any, named: Any, reader: Any, options: Any) -> Any:
+            return public(buffer, writer, reader)
+
+    return DatumReading(read_data, writer, named, reader, _READ_OPTIONS)
+
+
+def left_over(position: int, data: bytes) -> AvroDatumError:
+    return AvroDatumError(
+        f"{len(data) - position} of {len(data)} bytes left after the datum "
+        "(not written with this schema?)"
+    )
+
+
+def datum_reader(
+    writer_schema: Any, reader_schema: Any = None, *, _direct: Any = None
+) -> Callable[..., Any]:
+    """``read(data, start=0) -> datum``: one datum of ``writer_schema`` (resolved against
+    ``reader_schema`` when given) that must end where ``data`` ends.
+
+    Raises :class:`AvroDatumError` for bytes that are not one datum of the schema.
+    """
+    return read_with(datum_reading(writer_schema, reader_schema, _direct=_direct))
+
+
+def read_with(reading: DatumReading) -> Callable[..., Any]:
+    """The ``read(data, start=0)`` of :func:`datum_reader` for schemas parsed already."""
+    read_data, writer, named = reading.read_data, reading.writer, reading.named
+    reader, options, bytes_io = reading.reader, reading.options, io.BytesIO
+
+    def read(data: bytes, start: int = 0) -> Any:
+        buffer = bytes_io(data)
+        if start:
+            buffer.seek(start)
+        try:
+            datum = read_data(buffer, writer, named, reader, options)
+        except Exception as exc:
+            raise datum_error(exc, data) from None
+        if buffer.tell() != len(data):
+            raise left_over(buffer.tell(), data)
+        return datum
+
+    return read
+
+
+# -- one type's Avro codec -------------------------------------------------------------------
+
+
+class AvroType:
+    """What the Avro codecs need for one type: its schema, parsed, and a datum reader.
+
+    Built once per type (:func:`avro_type`); the datum converters are chosen at bind time
+    (:meth:`converters`), because a compiled worker installs generated ones.
+    """
 
     def __init__(self, typ: Any) -> None:
-        from faust.serializers import generated
-
         self.typ = typ
         self.schema = avro_schema(typ)
         self.schema_text = json.dumps(self.schema, sort_keys=True, separators=(",", ":"))
         self.parsed = parse(self.schema)
-        is_model = isinstance(typ, type) and issubclass(typ, Record)
-        installed = generated.lookup(typ) if is_model else None
-        self.to_datum: Callable[[Any], Any]
-        self.from_datum: Callable[[Any], Any]
-        if installed is not None and installed.to_avro and installed.from_avro:
-            self.to_datum = installed.to_avro
-            self.from_datum = installed.from_avro
-        elif is_model:
-            self.to_datum = record_to_datum(typ)
-            self.from_datum = record_from_datum(typ)
-        else:
-            node = describe(typ)
-            self.to_datum = to_datum(node) or _identity
-            self.from_datum = from_datum(node) or _identity
+        self.reading = datum_reading(self.schema)
+        self.read = read_with(self.reading)
+        self.write_datum = datum_writer(self.schema)
+        self.is_model = isinstance(typ, type) and issubclass(typ, Record)
 
-    def write(self, value: Any) -> bytes:
-        buffer = io.BytesIO()
-        fastavro.schemaless_writer(buffer, self.parsed, self.to_datum(value))
-        return buffer.getvalue()
+    def converters(self) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+        """(value -> datum, datum -> value): generated when installed, else the reference."""
+        from faust.serializers import generated
+
+        typ = self.typ
+        if self.is_model:
+            installed = generated.lookup(typ)
+            if installed is not None and installed.to_avro and installed.from_avro:
+                return installed.to_avro, installed.from_avro
+            return record_to_datum(typ), record_from_datum(typ)
+        node = describe(typ)
+        return to_datum(node) or _identity, from_datum(node) or _identity
+
+    def writer(self) -> Callable[[Any], bytes]:
+        """``value -> bytes`` (one schemaless datum)."""
+        to_datum, _ = self.converters()
+        write = self.write_datum
+
+        def dumps(value: Any) -> bytes:
+            return write(to_datum(value))
+
+        return dumps
+
+
+_avro_types: dict[Any, AvroType] = {}
+
+
+def avro_type(typ: Any) -> AvroType:
+    """The (cached) :class:`AvroType` of ``typ``."""
+    found = _avro_types.get(typ)
+    if found is None:
+        found = _avro_types[typ] = AvroType(typ)
+    return found
 
 
 def _identity(value: Any) -> Any:
@@ -398,17 +663,59 @@ class AvroCodec(Codec):
     _loads = _dumps  # type: ignore[assignment]
 
     def dumps_record(self, record: Record) -> bytes:
-        return _TypeAvro(type(record)).write(record)
+        return avro_type(type(record)).writer()(record)
 
     def bind(self, typ: Any, context: CodecContext) -> BoundCodec:
-        avro = _TypeAvro(typ)
-        parsed, from_datum, reader = avro.parsed, avro.from_datum, fastavro.schemaless_reader
-        bytes_io = io.BytesIO
+        avro = avro_type(typ)
+        _, from_datum = avro.converters()
+        # datum_reader's read, inlined: a Python call less per message
+        reading, bytes_io = avro.reading, io.BytesIO
+        read_data, writer, named, options = (
+            reading.read_data,
+            reading.writer,
+            reading.named,
+            reading.options,
+        )
 
         def loads(data: bytes, headers: Headers = None) -> Any:
-            return from_datum(reader(bytes_io(data), parsed, None))
+            buffer = bytes_io(data)
+            try:
+                datum = read_data(buffer, writer, named, None, options)
+            except Exception as exc:
+                raise datum_error(exc, data) from None
+            if buffer.tell() != len(data):
+                raise left_over(buffer.tell(), data)
+            return from_datum(datum)
 
-        return BoundCodec(loads=loads, dumps=avro.write)
+        def loads_batch(
+            datas: Sequence[bytes], headers: Any, fail: Callable[[Exception], Exception]
+        ) -> list[Any]:
+            """The datums read one after another from one buffer; after each, the reader
+            must stand exactly at the datum's end. When it does not (or reading raised),
+            that message alone is decoded again by ``loads``, which decides what it is,
+            and reading goes on at the next datum's start."""
+            values: list[Any] = []
+            append = values.append
+            buffer = bytes_io(b"".join(datas))
+            tell, seek = buffer.tell, buffer.seek
+            end = 0
+            for data in datas:
+                end += len(data)
+                try:
+                    datum = read_data(buffer, writer, named, None, options)
+                    if tell() == end:
+                        append(from_datum(datum))
+                        continue
+                except Exception:  # loads(data) below says what is wrong
+                    pass
+                seek(end)
+                try:
+                    append(loads(data))
+                except Exception as exc:
+                    append(DecodeFailed(fail(exc)))
+            return values
+
+        return BoundCodec(loads=loads, dumps=avro.writer(), loads_batch=loads_batch)
 
 
 # -- Confluent Schema Registry ------------------------------------------------------------
@@ -462,12 +769,15 @@ class ConfluentAvroCodec(Codec):
 
 class _ConfluentBinding:
     def __init__(self, typ: Any, context: CodecContext, client: Any) -> None:
-        self.avro = _TypeAvro(typ)
+        self.avro = avro_type(typ)
+        self.to_datum, self.from_datum = self.avro.converters()
+        self.write = self.avro.writer()
         self.client = client
         self.subject = f"{context.topic}-{'key' if context.is_key else 'value'}"
         self.header = KEY_SCHEMA_ID_HEADER if context.is_key else VALUE_SCHEMA_ID_HEADER
         self.prefix: bytes | None = None
-        self.writers: dict[Any, Any] = {}
+        #: schema id (int) or GUID (UUID) -> the datum reader for data written with it
+        self.readers: dict[Any, Callable[..., Any]] = {}
 
     def _prefix(self) -> bytes:
         if self.prefix is None:
@@ -477,24 +787,30 @@ class _ConfluentBinding:
                 self.subject, Schema(self.avro.schema_text, "AVRO")
             )
             self.prefix = struct.pack(">bI", 0, schema_id)
-            self.writers[schema_id] = None  # our own schema: no resolution needed
+            self.readers[schema_id] = self.avro.read  # our own schema: no resolution
         return self.prefix
 
-    def _writer_schema(self, key: Any) -> Any:
-        """The parsed writer schema for a schema id (int) or GUID (UUID); None = ours."""
-        if key in self.writers:
-            return self.writers[key]
+    def _reader(self, key: Any) -> Callable[..., Any]:
+        """The datum reader for a writer schema id (int) or GUID (UUID), resolving the
+        writer's schema against the Record's own when they differ."""
+        found = self.readers.get(key)
+        if found is not None:
+            return found
         if isinstance(key, uuid.UUID):
             schema = self.client.get_schema_by_guid(str(key))
         else:
             schema = self.client.get_schema(key)
-        text = json.dumps(json.loads(schema.schema_str), sort_keys=True, separators=(",", ":"))
-        parsed = None if text == self.avro.schema_text else parse(json.loads(schema.schema_str))
-        self.writers[key] = parsed
-        return parsed
+        writer_schema = json.loads(schema.schema_str)
+        text = json.dumps(writer_schema, sort_keys=True, separators=(",", ":"))
+        if text == self.avro.schema_text:
+            reader = self.avro.read
+        else:
+            reader = datum_reader(writer_schema, self.avro.schema)
+        self.readers[key] = reader
+        return reader
 
     def dumps(self, value: Any) -> bytes:
-        return self._prefix() + self.avro.write(value)
+        return self._prefix() + self.write(value)
 
     def loads(self, data: bytes, headers: Headers = None) -> Any:
         key: Any = None
@@ -516,17 +832,28 @@ class _ConfluentBinding:
                 raise ValueError(
                     f"magic byte {magic} is not the Confluent wire format (0, or 1 with a GUID)"
                 )
-        writer = self._writer_schema(key)
-        buffer = io.BytesIO(data)
-        buffer.seek(body)
-        if writer is None:
-            datum = fastavro.schemaless_reader(buffer, self.avro.parsed, None)
-        else:
-            datum = fastavro.schemaless_reader(buffer, writer, self.avro.parsed)
-        return self.avro.from_datum(datum)
+        return self.from_datum(self._reader(key)(data, body))
+
+    def loads_batch(
+        self,
+        datas: Sequence[bytes],
+        headers: Sequence[Headers] | None,
+        fail: Callable[[Exception], Exception],
+    ) -> list[Any]:
+        values: list[Any] = []
+        append = values.append
+        loads = self.loads
+        for index, data in enumerate(datas):
+            try:
+                append(loads(data, headers[index] if headers is not None else None))
+            except Exception as exc:
+                append(DecodeFailed(fail(exc)))
+        return values
 
     def bound(self) -> BoundCodec:
-        return BoundCodec(loads=self.loads, dumps=self.dumps, wants_headers=True)
+        return BoundCodec(
+            loads=self.loads, dumps=self.dumps, wants_headers=True, loads_batch=self.loads_batch
+        )
 
 
 def _schema_key(header_value: bytes) -> Any:

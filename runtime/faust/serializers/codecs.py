@@ -61,17 +61,38 @@ class CodecContext:
     settings: Settings | None = None
 
 
+class DecodeFailed:
+    """In a batch of decoded values, the place of one that did not decode.
+
+    ``error`` is the exception (a :class:`~faust.exceptions.DecodeError` once the schema
+    layer has named the type), for the error policy of that message alone.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"<DecodeFailed: {self.error}>"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class BoundCodec:
     """A codec specialised for one type: ``loads(data, headers)`` and ``dumps(value)``.
 
     ``wants_headers`` tells callers that ``loads`` reads the message headers (the
-    Confluent header form carries the schema id there).
+    Confluent header form carries the schema id there). ``loads_batch(datas, headers,
+    fail)``, when given, decodes many payloads in one call: one entry per payload, the
+    value or ``DecodeFailed(fail(exc))``; it never raises for a bad payload, so one bad
+    message does not fail its neighbours (``headers`` is one list per payload, or None
+    when the codec does not want them).
     """
 
     loads: Callable[..., Any]
     dumps: Callable[[Any], bytes]
     wants_headers: bool = False
+    loads_batch: Callable[..., list[Any]] | None = None
 
 
 class Codec:

@@ -4,11 +4,18 @@ A built worker defines, for every Record its topics carry, straight-line encode/
 functions, and installs them when it is imported::
 
     install(app, {
-        Order: GeneratedCodecs(json_loads=decode_order_json, json_dumps=encode_order_json),
+        Order: GeneratedCodecs(
+            json_loads=decode_order_json,       # JSON bytes -> Order
+            json_dumps=encode_order_json,       # Order -> JSON bytes
+            to_avro=_avro_datum_order,          # Order -> the dict fastavro writes
+            from_avro=_avro_record_order,       # the dict fastavro read -> Order
+        ),
     })
 
-From then on ``Schema.key_loader()/value_loader()`` and the topics' dumpers use them for
-that exact class (a subclass instance still takes the generic path). ``suspended()`` turns
+(the Avro pair only for Records on ``avro``/``avro-confluent`` topics; fastavro turns
+datums into bytes and back, ``faust.serializers.avro``). From then on
+``Schema.key_loader()/value_loader()`` and the topics' dumpers use them for that exact
+class (a subclass instance still takes the generic path). ``suspended()`` turns
 them off for a block, which is how the differential tests run the reference runtime in the
 same process.
 """

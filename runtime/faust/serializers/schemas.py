@@ -18,21 +18,43 @@ worker adds topic, partition and offset. Example::
     >>> loads = make_loader(str, "json")
     >>> loads(b'"hello"')
     'hello'
+
+``make_batch_loader`` decodes the keys or values of a whole consumer batch in one call:
+one entry per message, the value or a :class:`DecodeFailed` holding the error
+``make_loader`` would have raised for that message (so each bad message meets the error
+policy with its own topic, partition and offset, and its neighbours decode as usual)::
+
+    load_values = make_batch_loader(Order, "avro")
+    for message, value in zip(batch, load_values(batch)):
+        if type(value) is DecodeFailed:
+            policy.handle(value.error, message, ...)
 """
 
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from faust.exceptions import KeyDecodeError, ValueDecodeError
+from faust.exceptions import DecodeError, KeyDecodeError, ValueDecodeError
 from faust.models.record import Record, maybe_model
 from faust.serializers import codecs, generated
-from faust.serializers.codecs import BoundCodec, CodecContext, Headers
+from faust.serializers.codecs import BoundCodec, CodecContext, DecodeFailed, Headers
 
 if TYPE_CHECKING:
+    from faust.events import TransportMessage
     from faust.settings import Settings
+
+__all__ = [
+    "BatchLoader",
+    "DecodeFailed",
+    "Dumper",
+    "Loader",
+    "Schema",
+    "make_batch_loader",
+    "make_dumper",
+    "make_loader",
+]
 
 
 class Loader(Protocol):
@@ -42,6 +64,8 @@ class Loader(Protocol):
 
 
 Dumper = Callable[[Any], bytes | None]
+#: ``load_batch(messages) -> [value or DecodeFailed, ...]`` (see the module docstring)
+BatchLoader = Callable[[Sequence["TransportMessage"]], list[Any]]
 
 
 def choose_serializer(typ: Any, *candidates: str | codecs.Codec | None) -> str | codecs.Codec:
@@ -110,6 +134,17 @@ def make_loader(
     context: CodecContext | None = None,
 ) -> Loader:
     """A function decoding one key (``is_key``) or value of type ``typ``."""
+    return _make_loader(typ, serializer, is_key=is_key, context=context)[0]
+
+
+def _make_loader(
+    typ: Any,
+    serializer: str | codecs.Codec,
+    *,
+    is_key: bool,
+    context: CodecContext | None,
+) -> tuple[Loader, BoundCodec | None, Callable[[Exception], DecodeError]]:
+    """The loader, the bound codec it uses (if any), and ``fail(exc) -> DecodeError``."""
     codec = codecs.get_codec(serializer)
     context = context or CodecContext(is_key=is_key)
     error = KeyDecodeError if is_key else ValueDecodeError
@@ -120,8 +155,10 @@ def make_loader(
     bound, _ = _bound_for(typ, codec, context)
     record = kind if is_model else None
 
-    def fail(exc: Exception) -> Exception:
-        return error(f"{prefix}: {exc}", record=record)
+    def fail(exc: Exception) -> DecodeError:
+        failure = error(f"{prefix}: {exc}", record=record)
+        failure.__cause__ = exc
+        return failure
 
     if bound is not None:
         bound_loads = bound.loads
@@ -140,7 +177,7 @@ def make_loader(
                 raise fail(exc) from exc
 
         loads_bound.wants_headers = takes_headers  # type: ignore[attr-defined]
-        return loads_bound
+        return loads_bound, bound, fail
 
     convert = make_payload_converter(typ)
     codec_loads = codec.loads
@@ -156,7 +193,68 @@ def make_loader(
             raise fail(exc) from exc
 
     loads.wants_headers = False  # type: ignore[attr-defined]
-    return loads
+    return loads, None, fail
+
+
+def make_batch_loader(
+    typ: Any,
+    serializer: str | codecs.Codec,
+    *,
+    is_key: bool = False,
+    context: CodecContext | None = None,
+) -> BatchLoader:
+    """A function decoding the keys (``is_key``) or values of a batch of messages.
+
+    ``load_batch(messages)`` returns one entry per message: what :func:`make_loader`'s
+    function returns for it, or a :class:`DecodeFailed` whose ``error`` is what it raises.
+    A codec that can decode many payloads in one call (``BoundCodec.loads_batch``; Avro
+    does) gets the whole batch; the rest are decoded one by one in the same call. Message
+    headers are read only when the codec wants them (avro-confluent's header form).
+
+    Pass chunks of a few dozen messages, not a whole consumer batch: thousands of decoded
+    Records alive at once cost more in cyclic GC passes and cache misses than the batch
+    call saves (measured on the compiled avro_orders worker: whole 4,000-message batches
+    ran at ~0.55x the per-message loop, chunks of 64 at parity; see the README).
+    """
+    loads, bound, fail = _make_loader(typ, serializer, is_key=is_key, context=context)
+    wants_headers: bool = getattr(loads, "wants_headers", False)
+    many = bound.loads_batch if bound is not None else None
+    if many is None and bound is not None and not wants_headers:
+        many = _one_by_one(bound.loads)
+
+    def load_batch(messages: Sequence[TransportMessage]) -> list[Any]:
+        datas = [m.key() for m in messages] if is_key else [m.value() for m in messages]
+        if many is not None and None not in datas:
+            headers = [m.headers() for m in messages] if wants_headers else None
+            return many(datas, headers, fail)
+        values: list[Any] = []
+        append = values.append
+        for message, data in zip(messages, datas, strict=True):
+            try:
+                append(loads(data, message.headers() if wants_headers else None))
+            except DecodeError as exc:
+                append(DecodeFailed(exc))
+        return values
+
+    return load_batch
+
+
+def _one_by_one(bound_loads: Callable[..., Any]) -> Callable[..., list[Any]]:
+    """``loads_batch`` for a bound codec that decodes one payload at a time."""
+
+    def loads_batch(
+        datas: Sequence[bytes], headers: Any, fail: Callable[[Exception], Exception]
+    ) -> list[Any]:
+        values: list[Any] = []
+        append = values.append
+        for data in datas:
+            try:
+                append(bound_loads(data))
+            except Exception as exc:
+                append(DecodeFailed(fail(exc)))
+        return values
+
+    return loads_batch
 
 
 def make_dumper(
@@ -249,6 +347,19 @@ class Schema:
 
     def value_loader(self) -> Loader:
         return make_loader(
+            self.value_type, self.value_serializer or "json", context=self._context(False)
+        )
+
+    def key_batch_loader(self) -> BatchLoader:
+        return make_batch_loader(
+            self.key_type,
+            self.key_serializer or "raw",
+            is_key=True,
+            context=self._context(True),
+        )
+
+    def value_batch_loader(self) -> BatchLoader:
+        return make_batch_loader(
             self.value_type, self.value_serializer or "json", context=self._context(False)
         )
 

@@ -68,7 +68,8 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # --- generated codecs -----------------------------------------------------------------------
 # For every Record a topic carries: a msgspec "mirror" struct that parses and type-checks the
 # JSON in one C call, a builder that turns it into the Record, and an encoder writing
-# Faust's wire format. Installed below, so topic loaders and dumpers use them.
+# Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
+# converters. Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
 
 from faust.models import typeinfo as _ti  # noqa: E402
@@ -106,11 +107,9 @@ def _build_line(s: Any) -> Any:
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Line)
-    _set_attribute(record, "__dict__", {
-        "sku": s.f_sku,
-        "quantity": s.f_quantity,
-        "price": _ti.parse_decimal(s.f_price),
-    })
+    record.sku = s.f_sku
+    record.quantity = s.f_quantity
+    record.price = _ti.parse_decimal(s.f_price)
     return record
 
 
@@ -125,11 +124,10 @@ def decode_line_json(data: bytes) -> Any:
 def _payload_line(record: Any) -> Any:
     if type(record) is not app_module.Line:
         return record.to_representation()
-    v = record.__dict__
     return {
-        "sku": v["sku"],
-        "quantity": v["quantity"],
-        "price": str(v["price"]),
+        "sku": record.sku,
+        "quantity": record.quantity,
+        "price": str(record.price),
         "__faust": {"ns": "shop.Line"},
     }
 
@@ -137,6 +135,26 @@ def _payload_line(record: Any) -> Any:
 def encode_line_json(record: Any) -> bytes:
     """Line -> JSON bytes, as Faust writes them."""
     return _json_dumps(_payload_line(record))
+
+
+# Avro: datum <-> Line; fastavro reads and writes the bytes (the datum is the dict
+# of the Record's own schema, faust.serializers.avro.avro_schema).
+def _avro_datum_line(record: Any) -> Any:
+    """Line -> the Avro datum fastavro writes (avro_orders.py:27)."""
+    return {
+        "sku": record.sku,
+        "quantity": record.quantity,
+        "price": record.price,
+    }
+
+
+def _avro_record_line(datum: Any) -> Any:
+    """The Avro datum fastavro read -> Line (avro_orders.py:27)."""
+    record = _new(app_module.Line)
+    record.sku = datum["sku"]
+    record.quantity = datum["quantity"]
+    record.price = datum["price"]
+    return record
 
 
 # avro_orders.py:33  class Order
@@ -171,15 +189,13 @@ def _build_order(s: Any) -> Any:
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Order)
-    _set_attribute(record, "__dict__", {
-        "order_id": _ti.parse_uuid(s.f_order_id),
-        "account_id": s.f_account_id,
-        "placed_at": _order_placed_at_decode(s.f_placed_at),
-        "status": _order_status_enum(s.f_status),
-        "lines": [_build_line(item) for item in s.f_lines],
-        "tags": s.f_tags,
-        "note": _order_note_default() if s.f_note is msgspec.UNSET else s.f_note,
-    })
+    record.order_id = _ti.parse_uuid(s.f_order_id)
+    record.account_id = s.f_account_id
+    record.placed_at = _order_placed_at_decode(s.f_placed_at)
+    record.status = _order_status_enum(s.f_status)
+    record.lines = [_build_line(item) for item in s.f_lines]
+    record.tags = s.f_tags
+    record.note = _order_note_default() if s.f_note is msgspec.UNSET else s.f_note
     return record
 
 
@@ -194,15 +210,14 @@ def decode_order_json(data: bytes) -> Any:
 def _payload_order(record: Any) -> Any:
     if type(record) is not app_module.Order:
         return record.to_representation()
-    v = record.__dict__
     return {
-        "order_id": str(v["order_id"]),
-        "account_id": v["account_id"],
-        "placed_at": _ti.format_datetime(v["placed_at"]),
-        "status": v["status"].value,
-        "lines": [_payload_line(item) for item in v["lines"]],
-        "tags": v["tags"],
-        "note": v["note"],
+        "order_id": str(record.order_id),
+        "account_id": record.account_id,
+        "placed_at": _ti.format_datetime(record.placed_at),
+        "status": record.status.value,
+        "lines": [_payload_line(item) for item in record.lines],
+        "tags": record.tags,
+        "note": record.note,
         "__faust": {"ns": "shop.Order"},
     }
 
@@ -210,6 +225,38 @@ def _payload_order(record: Any) -> Any:
 def encode_order_json(record: Any) -> bytes:
     """Order -> JSON bytes, as Faust writes them."""
     return _json_dumps(_payload_order(record))
+
+
+# Avro: datum <-> Order; fastavro reads and writes the bytes (the datum is the dict
+# of the Record's own schema, faust.serializers.avro.avro_schema).
+_order_placed_at_zone = _ti.timezone_converter(app_module.Order.placed_at.timezone)
+_order_status_by_name = dict(app_module.Status.__members__)
+
+
+def _avro_datum_order(record: Any) -> Any:
+    """Order -> the Avro datum fastavro writes (avro_orders.py:33)."""
+    return {
+        "order_id": record.order_id,
+        "account_id": record.account_id,
+        "placed_at": record.placed_at,
+        "status": record.status.name,
+        "lines": [_avro_datum_line(item) for item in record.lines],
+        "tags": record.tags,
+        "note": record.note,
+    }
+
+
+def _avro_record_order(datum: Any) -> Any:
+    """The Avro datum fastavro read -> Order (avro_orders.py:33)."""
+    record = _new(app_module.Order)
+    record.order_id = datum["order_id"]
+    record.account_id = datum["account_id"]
+    record.placed_at = _order_placed_at_zone(datum["placed_at"])
+    record.status = _order_status_by_name[datum["status"]]
+    record.lines = [_avro_record_line(item) for item in datum["lines"]]
+    record.tags = datum["tags"]
+    record.note = datum["note"]
+    return record
 
 
 # avro_orders.py:43  class BigOrder
@@ -239,13 +286,11 @@ def _build_big_order(s: Any) -> Any:
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.BigOrder)
-    _set_attribute(record, "__dict__", {
-        "order_id": _ti.parse_uuid(s.f_order_id),
-        "account_id": s.f_account_id,
-        "total": _ti.parse_decimal(s.f_total),
-        "lines": s.f_lines,
-        "day": _ti.parse_date(s.f_day),
-    })
+    record.order_id = _ti.parse_uuid(s.f_order_id)
+    record.account_id = s.f_account_id
+    record.total = _ti.parse_decimal(s.f_total)
+    record.lines = s.f_lines
+    record.day = _ti.parse_date(s.f_day)
     return record
 
 
@@ -260,13 +305,12 @@ def decode_big_order_json(data: bytes) -> Any:
 def _payload_big_order(record: Any) -> Any:
     if type(record) is not app_module.BigOrder:
         return record.to_representation()
-    v = record.__dict__
     return {
-        "order_id": str(v["order_id"]),
-        "account_id": v["account_id"],
-        "total": str(v["total"]),
-        "lines": v["lines"],
-        "day": _ti.format_date(v["day"]),
+        "order_id": str(record.order_id),
+        "account_id": record.account_id,
+        "total": str(record.total),
+        "lines": record.lines,
+        "day": _ti.format_date(record.day),
         "__faust": {"ns": "shop.BigOrder"},
     }
 
@@ -276,20 +320,50 @@ def encode_big_order_json(record: Any) -> bytes:
     return _json_dumps(_payload_big_order(record))
 
 
+# Avro: datum <-> BigOrder; fastavro reads and writes the bytes (the datum is the dict
+# of the Record's own schema, faust.serializers.avro.avro_schema).
+def _avro_datum_big_order(record: Any) -> Any:
+    """BigOrder -> the Avro datum fastavro writes (avro_orders.py:43)."""
+    return {
+        "order_id": record.order_id,
+        "account_id": record.account_id,
+        "total": record.total,
+        "lines": record.lines,
+        "day": record.day,
+    }
+
+
+def _avro_record_big_order(datum: Any) -> Any:
+    """The Avro datum fastavro read -> BigOrder (avro_orders.py:43)."""
+    record = _new(app_module.BigOrder)
+    record.order_id = datum["order_id"]
+    record.account_id = datum["account_id"]
+    record.total = datum["total"]
+    record.lines = datum["lines"]
+    record.day = datum["day"]
+    return record
+
+
 _generated.install(
     app,
     {
         app_module.Line: _generated.GeneratedCodecs(
             json_loads=decode_line_json,
             json_dumps=encode_line_json,
+            to_avro=_avro_datum_line,
+            from_avro=_avro_record_line,
         ),
         app_module.Order: _generated.GeneratedCodecs(
             json_loads=decode_order_json,
             json_dumps=encode_order_json,
+            to_avro=_avro_datum_order,
+            from_avro=_avro_record_order,
         ),
         app_module.BigOrder: _generated.GeneratedCodecs(
             json_loads=decode_big_order_json,
             json_dumps=encode_big_order_json,
+            to_avro=_avro_datum_big_order,
+            from_avro=_avro_record_big_order,
         ),
     },
 )

@@ -60,7 +60,8 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # --- generated codecs -----------------------------------------------------------------------
 # For every Record a topic carries: a msgspec "mirror" struct that parses and type-checks the
 # JSON in one C call, a builder that turns it into the Record, and an encoder writing
-# Faust's wire format. Installed below, so topic loaders and dumpers use them.
+# Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
+# converters. Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
 
 from faust.models import typeinfo as _ti  # noqa: E402
@@ -100,12 +101,10 @@ def _build_order(s: Any) -> Any:
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Order)
-    _set_attribute(record, "__dict__", {
-        "order_id": s.f_order_id,
-        "account_id": s.f_account_id,
-        "amount": s.f_amount,
-        "currency": _order_currency_default() if s.f_currency is msgspec.UNSET else s.f_currency,
-    })
+    record.order_id = s.f_order_id
+    record.account_id = s.f_account_id
+    record.amount = s.f_amount
+    record.currency = _order_currency_default() if s.f_currency is msgspec.UNSET else s.f_currency
     return record
 
 
@@ -120,12 +119,11 @@ def decode_order_json(data: bytes) -> Any:
 def _payload_order(record: Any) -> Any:
     if type(record) is not app_module.Order:
         return record.to_representation()
-    v = record.__dict__
     return {
-        "order_id": v["order_id"],
-        "account_id": v["account_id"],
-        "amount": v["amount"],
-        "currency": v["currency"],
+        "order_id": record.order_id,
+        "account_id": record.account_id,
+        "amount": record.amount,
+        "currency": record.currency,
         "__faust": {"ns": "big_orders.Order"},
     }
 
@@ -160,11 +158,9 @@ def _build_big_order(s: Any) -> Any:
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.BigOrder)
-    _set_attribute(record, "__dict__", {
-        "order_id": s.f_order_id,
-        "account_id": s.f_account_id,
-        "amount_cents": s.f_amount_cents,
-    })
+    record.order_id = s.f_order_id
+    record.account_id = s.f_account_id
+    record.amount_cents = s.f_amount_cents
     return record
 
 
@@ -179,11 +175,10 @@ def decode_big_order_json(data: bytes) -> Any:
 def _payload_big_order(record: Any) -> Any:
     if type(record) is not app_module.BigOrder:
         return record.to_representation()
-    v = record.__dict__
     return {
-        "order_id": v["order_id"],
-        "account_id": v["account_id"],
-        "amount_cents": v["amount_cents"],
+        "order_id": record.order_id,
+        "account_id": record.account_id,
+        "amount_cents": record.amount_cents,
         "__faust": {"ns": "big_orders.BigOrder"},
     }
 

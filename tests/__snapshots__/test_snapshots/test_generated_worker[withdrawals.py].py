@@ -96,7 +96,8 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
 # --- generated codecs -----------------------------------------------------------------------
 # For every Record a topic carries: a msgspec "mirror" struct that parses and type-checks the
 # JSON in one C call, a builder that turns it into the Record, and an encoder writing
-# Faust's wire format. Installed below, so topic loaders and dumpers use them.
+# Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
+# converters. Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
 
 from faust.models import typeinfo as _ti  # noqa: E402
@@ -134,11 +135,9 @@ def _build_withdrawal(s: Any) -> Any:
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Withdrawal)
-    _set_attribute(record, "__dict__", {
-        "user": s.f_user,
-        "account": s.f_account,
-        "amount": s.f_amount,
-    })
+    record.user = s.f_user
+    record.account = s.f_account
+    record.amount = s.f_amount
     return record
 
 
@@ -153,11 +152,10 @@ def decode_withdrawal_json(data: bytes) -> Any:
 def _payload_withdrawal(record: Any) -> Any:
     if type(record) is not app_module.Withdrawal:
         return record.to_representation()
-    v = record.__dict__
     return {
-        "user": v["user"],
-        "account": v["account"],
-        "amount": v["amount"],
+        "user": record.user,
+        "account": record.account,
+        "amount": record.amount,
         "__faust": {"ns": "withdrawals.Withdrawal"},
     }
 

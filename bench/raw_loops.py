@@ -1,0 +1,524 @@
+"""Hand-written confluent-kafka loops: the practical limit the compiled worker is measured against.
+
+One loop per scenario, each the fastest honest version of the work a scenario describes
+(see bench/README.md): batch consume, the fastest decoder we would pick by hand, the same
+filter/map/table update as the Faust app, produce, and commit after flush, with the worker's
+commit cadence (every 10,000 messages or 2.8 s) and the worker's consumer/producer settings.
+SIGTERM finishes the batch in hand, flushes, commits and exits 0, as the worker does.
+``bench/run.py`` starts it with one JSON argument::
+
+    python bench/raw_loops.py '{"scenario": "stateless_json", "bootstrap": "127.0.0.1:9092",
+                                "group": "raw-stateless_json", "input": "bench-orders",
+                                "output": "raw-stateless_json-out"}'
+
+Options (keys of the JSON, defaults in ``DEFAULTS``) select the alternatives measured in
+bench/README.md: ``batch``; ``consume`` (``drain`` or ``batch``); ``codec`` (``msgspec`` or
+``orjson``); ``avro_decode`` (``batch`` or ``message``); ``avro_encode`` (``specialised`` or
+``fastavro``); ``produce`` (``produce`` or ``produce_batch``); ``changelog`` (``commit`` or
+``update``); ``gc`` (``default``, or ``tuned``: freeze the start-up heap and collect the
+youngest generation every 50,000 allocations); ``consumer``/``producer`` (extra librdkafka
+properties).
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import fastavro
+import msgspec
+import orjson
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from rocksdict import Options, Rdict, WriteBatch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from data import BIG, BIG_ORDER_SCHEMA, ORDER_SCHEMA, WINDOW_MS
+
+#: the worker's defaults (runtime/faust/settings.py), so both sides commit alike
+COMMIT_EVERY = 10_000
+COMMIT_INTERVAL = 2.8
+
+DEFAULTS: dict[str, Any] = {
+    "batch": 4096,
+    "consume": "drain",
+    "codec": "msgspec",
+    "avro_decode": "batch",
+    "avro_encode": "specialised",
+    "produce": "produce",
+    "changelog": "commit",
+    "eos": False,
+    "gc": "default",
+    "commit_interval": COMMIT_INTERVAL,
+    "consumer": {},
+    "producer": {},
+}
+
+#: the namespace the compiled worker writes in its JSON output (module stateless_json)
+BIG_ORDER_NS = {"ns": "stateless_json.BigOrder"}
+
+Batch = list[Any]
+Process = Callable[[Batch], None]
+
+
+class Loop:
+    """Consumer, producer, commit and shutdown: the part every scenario shares."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.stopping = False
+        consumer_config: dict[str, Any] = {
+            "bootstrap.servers": config["bootstrap"],
+            "group.id": config["group"],
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            # the settings the harness gives the worker (a Tansu group join takes half of it)
+            "session.timeout.ms": 6000,
+            "heartbeat.interval.ms": 1000,
+        }
+        producer_config: dict[str, Any] = {
+            "bootstrap.servers": config["bootstrap"],
+            "partitioner": "murmur2_random",
+            "enable.idempotence": True,
+            "delivery.report.only.error": True,
+            "on_delivery": self._on_delivery,
+        }
+        if config["eos"]:
+            consumer_config["isolation.level"] = "read_committed"
+            producer_config["transactional.id"] = f"{config['group']}-producer"
+        consumer_config.update(config["consumer"])
+        producer_config.update(config["producer"])
+        self.consumer = Consumer(consumer_config)
+        self.producer = Producer(producer_config)
+        self.failures: list[str] = []
+        #: called before every commit: write buffered state, produce its changelog
+        self.before_commit: Callable[[], None] = lambda: None
+        #: called after the offsets are committed (exactly-once: apply state to the store)
+        self.after_commit: Callable[[], None] = lambda: None
+        if config["eos"]:
+            self.producer.init_transactions(30)
+            self.producer.begin_transaction()
+
+    def _on_delivery(self, error: Any, message: Any) -> None:
+        if error is not None:
+            self.failures.append(f"{message.topic()}[{message.partition()}]: {error}")
+
+    def run(self, topics: list[str], process: Process) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        self.consumer.subscribe(topics, on_revoke=self._on_revoke)
+        consumer, producer = self.consumer, self.producer
+        size = self.config["batch"]
+        drain = self.config["consume"] == "drain"
+        interval = self.config["commit_interval"]
+        uncommitted = 0
+        last_commit = time.monotonic()
+        while not self.stopping:
+            if drain:  # the worker's pattern: take what is buffered, else wait for one
+                batch = consumer.consume(size, 0)
+                if not batch:
+                    first = consumer.poll(0.1)
+                    batch = [first, *consumer.consume(size - 1, 0)] if first is not None else []
+            else:
+                batch = consumer.consume(size, 0.1)
+            if batch:
+                for message in batch:
+                    if message.error() is not None:
+                        raise KafkaException(message.error())
+                process(batch)
+                producer.poll(0)
+                uncommitted += len(batch)
+            if uncommitted and (
+                uncommitted >= COMMIT_EVERY or time.monotonic() - last_commit >= interval
+            ):
+                self.commit()
+                uncommitted = 0
+                last_commit = time.monotonic()
+        self.commit()
+        consumer.close()
+
+    def commit(self, partitions: list[TopicPartition] | None = None) -> None:
+        consumer, producer = self.consumer, self.producer
+        self.before_commit()
+        positions = consumer.position(
+            partitions if partitions is not None else consumer.assignment()
+        )
+        offsets = [tp for tp in positions if tp.offset >= 0]
+        if self.config["eos"]:
+            producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 30)
+            producer.commit_transaction(60)
+            self.after_commit()
+            producer.begin_transaction()
+            return
+        if producer.flush(60) or self.failures:
+            raise SystemExit(f"records not delivered: {self.failures[:1]}")
+        if offsets:
+            consumer.commit(offsets=offsets, asynchronous=False)
+
+    def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        if partitions:
+            self.commit(partitions)
+
+    def _stop(self, _signum: int, _frame: Any) -> None:
+        self.stopping = True
+
+
+# -- decoders picked by hand -----------------------------------------------------------------
+
+
+class OrderStruct(msgspec.Struct):
+    order_id: str
+    account_id: str
+    product_id: str
+    amount: float
+    currency: str
+
+
+class BigOrderStruct(msgspec.Struct, rename={"faust": "__faust"}):
+    order_id: str
+    account_id: str
+    amount_cents: int
+    faust: dict[str, str]
+
+
+def order_decoder(codec: str) -> Callable[[bytes], Any]:
+    """``bytes -> object with .amount etc.`` (msgspec) or ``-> dict`` (orjson)."""
+    if codec == "msgspec":
+        return msgspec.json.Decoder(OrderStruct).decode
+    return orjson.loads
+
+
+def _zigzag_varint(n: int) -> bytes:
+    n = (n << 1) ^ (n >> 63)
+    if n < 0x80:
+        return _SMALL_VARINTS[n]
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_SMALL_VARINTS = [bytes((n,)) for n in range(0x80)]
+
+
+def encode_big_order_avro(order_id: str, account_id: str, amount_cents: int) -> bytes:
+    """BIG_ORDER_SCHEMA's datum written by hand (what fastavro writes, about 1 µs sooner)."""
+    order_id_bytes, account_id_bytes = order_id.encode(), account_id.encode()
+    return b"".join(
+        (
+            _zigzag_varint(len(order_id_bytes)),
+            order_id_bytes,
+            _zigzag_varint(len(account_id_bytes)),
+            account_id_bytes,
+            _zigzag_varint(amount_cents),
+        )
+    )
+
+
+# -- the scenarios ---------------------------------------------------------------------------
+
+
+def stateless_json(loop: Loop, config: dict[str, Any]) -> tuple[list[str], Process]:
+    """Keep orders >= BIG, map to BigOrder (amount in cents), produce keyed by account."""
+    output = config["output"]
+    produce = loop.producer.produce
+    if config["codec"] == "msgspec":
+        decode = msgspec.json.Decoder(OrderStruct).decode
+        encode = msgspec.json.Encoder().encode
+
+        if config["produce"] == "produce_batch":
+            produce_batch = loop.producer.produce_batch
+
+            def process(batch: Batch) -> None:
+                outputs = []
+                for message in batch:
+                    order = decode(message.value())
+                    if order.amount >= BIG:
+                        outputs.append(
+                            {
+                                "value": encode(
+                                    BigOrderStruct(
+                                        order.order_id,
+                                        order.account_id,
+                                        round(order.amount * 100),
+                                        BIG_ORDER_NS,
+                                    )
+                                ),
+                                "key": order.account_id.encode(),
+                            }
+                        )
+                if outputs:
+                    produce_batch(output, outputs)
+
+            return [config["input"]], process
+
+        def process(batch: Batch) -> None:
+            for message in batch:
+                order = decode(message.value())
+                if order.amount >= BIG:
+                    produce(
+                        output,
+                        encode(
+                            BigOrderStruct(
+                                order.order_id,
+                                order.account_id,
+                                round(order.amount * 100),
+                                BIG_ORDER_NS,
+                            )
+                        ),
+                        order.account_id.encode(),
+                    )
+
+        return [config["input"]], process
+
+    loads, dumps = orjson.loads, orjson.dumps
+
+    def process_orjson(batch: Batch) -> None:
+        for message in batch:
+            order = loads(message.value())
+            if order["amount"] >= BIG:
+                produce(
+                    output,
+                    dumps(
+                        {
+                            "order_id": order["order_id"],
+                            "account_id": order["account_id"],
+                            "amount_cents": round(order["amount"] * 100),
+                            "__faust": BIG_ORDER_NS,
+                        }
+                    ),
+                    order["account_id"].encode(),
+                )
+
+    return [config["input"]], process_orjson
+
+
+def stateless_avro(loop: Loop, config: dict[str, Any]) -> tuple[list[str], Process]:
+    """stateless_json with schemaless Avro datums in and out (fastavro)."""
+    output = config["output"]
+    produce = loop.producer.produce
+    order_schema = fastavro.parse_schema(ORDER_SCHEMA)
+    orders_schema = fastavro.parse_schema({"type": "array", "items": ORDER_SCHEMA})
+    big_order_schema = fastavro.parse_schema(BIG_ORDER_SCHEMA)
+    reader, writer, BytesIO = fastavro.schemaless_reader, fastavro.schemaless_writer, io.BytesIO
+
+    def decode_batch(batch: Batch) -> list[dict[str, Any]]:
+        if config["avro_decode"] == "batch":
+            # One call for the whole batch: the datums, framed as one Avro array block.
+            framed = b"".join([_zigzag_varint(len(batch)), *[m.value() for m in batch], b"\0"])
+            decoded: list[dict[str, Any]] = reader(BytesIO(framed), orders_schema)
+            return decoded
+        return [reader(BytesIO(m.value()), order_schema) for m in batch]
+
+    if config["avro_encode"] == "specialised":
+
+        def process_specialised(batch: Batch) -> None:
+            for order in decode_batch(batch):
+                if order["amount"] >= BIG:
+                    account_id = order["account_id"]
+                    produce(
+                        output,
+                        encode_big_order_avro(
+                            order["order_id"], account_id, round(order["amount"] * 100)
+                        ),
+                        account_id.encode(),
+                    )
+
+        return [config["input"]], process_specialised
+
+    def process(batch: Batch) -> None:
+        for order in decode_batch(batch):
+            if order["amount"] >= BIG:
+                buffer = BytesIO()
+                writer(
+                    buffer,
+                    big_order_schema,
+                    {
+                        "order_id": order["order_id"],
+                        "account_id": order["account_id"],
+                        "amount_cents": round(order["amount"] * 100),
+                    },
+                )
+                produce(output, buffer.getvalue(), order["account_id"].encode())
+
+    return [config["input"]], process
+
+
+class Stores:
+    """One RocksDB (rocksdict, raw bytes) per (table, partition) under ``datadir``."""
+
+    def __init__(self, datadir: str, table: str) -> None:
+        self.datadir = datadir
+        self.table = table
+        self.open: dict[int, Rdict] = {}
+
+    def __getitem__(self, partition: int) -> Rdict:
+        store = self.open.get(partition)
+        if store is None:
+            options = Options(raw_mode=True)
+            options.create_if_missing(True)
+            path = os.path.join(self.datadir, f"{self.table}-{partition}")
+            store = self.open[partition] = Rdict(path, options)
+        return store
+
+    def write(self, partition: int, batch: WriteBatch) -> None:
+        self[partition].write(batch)
+
+    def close(self) -> None:
+        for store in self.open.values():
+            store.close()
+
+
+def _table(
+    loop: Loop,
+    config: dict[str, Any],
+    update: Callable[[Any, list[Any]], None],
+    initial: Callable[[], list[Any]],
+    encode_key: Callable[[Any], bytes],
+) -> tuple[Callable[[int, Any, Any], None], Stores]:
+    """A changelogged RocksDB table with a write cache that is flushed at every commit.
+
+    Returns ``apply(partition, key, message_value)``. Each commit writes every key changed
+    since the last one: one changelog record per key (``changelog: commit``; ``update``
+    sends one per update, as Faust does), then one WriteBatch per partition. Under
+    exactly-once the store is written only after the transaction commits.
+    """
+    stores = Stores(config["datadir"], config["table"])
+    changelog = config["changelog_topic"]
+    produce = loop.producer.produce
+    dirty: dict[tuple[int, Any], list[Any]] = {}
+    loads, dumps = orjson.loads, orjson.dumps
+    per_update = config["changelog"] == "update"
+    pending_writes: dict[int, WriteBatch] = {}
+
+    def apply(partition: int, key: Any, value: Any) -> None:
+        slot = (partition, key)
+        state = dirty.get(slot)
+        if state is None:
+            stored = stores[partition].get(encode_key(key))
+            state = dirty[slot] = initial() if stored is None else loads(stored)
+        update(value, state)
+        if per_update:
+            produce(changelog, dumps(state), encode_key(key), partition)
+
+    def flush_changes() -> None:
+        for (partition, key), state in dirty.items():
+            key_bytes, value_bytes = encode_key(key), dumps(state)
+            if not per_update:
+                produce(changelog, value_bytes, key_bytes, partition)
+            batch = pending_writes.get(partition)
+            if batch is None:
+                batch = pending_writes[partition] = WriteBatch(raw_mode=True)
+            batch.put(key_bytes, value_bytes)
+        dirty.clear()
+        if not config["eos"]:
+            write_stores()
+
+    def write_stores() -> None:
+        for partition, batch in pending_writes.items():
+            stores.write(partition, batch)
+        pending_writes.clear()
+
+    loop.before_commit = flush_changes
+    loop.after_commit = write_stores
+    return apply, stores
+
+
+def _add_order(order: Any, state: list[Any]) -> None:
+    state[0] += 1
+    state[1] += order.amount
+
+
+def stateful_table(loop: Loop, config: dict[str, Any]) -> tuple[list[str], Process]:
+    """Count and sum of amounts per account (the message key) in a changelogged table."""
+    decode = order_decoder("msgspec")
+    apply, _stores = _table(loop, config, _add_order, lambda: [0, 0.0], lambda key: key)
+
+    def process(batch: Batch) -> None:
+        for message in batch:
+            apply(message.partition(), message.key(), decode(message.value()))
+
+    return [config["input"]], process
+
+
+def _count(_value: Any, state: list[Any]) -> None:
+    state[0] += 1
+
+
+def windowed(loop: Loop, config: dict[str, Any]) -> tuple[list[str], Process]:
+    """Count per account in tumbling windows of WINDOW_MS on the message timestamp.
+
+    The table key is ``[account, window start ms]`` as JSON, the value ``[count]``.
+    """
+    decode = order_decoder("msgspec")
+    apply, _stores = _table(
+        loop, config, _count, lambda: [0], lambda key: orjson.dumps([key[0], key[1]])
+    )
+
+    def process(batch: Batch) -> None:
+        for message in batch:
+            order = decode(message.value())
+            timestamp = message.timestamp()[1]
+            apply(
+                message.partition(),
+                (order.account_id, timestamp - timestamp % WINDOW_MS),
+                order,
+            )
+
+    return [config["input"]], process
+
+
+def group_by(loop: Loop, config: dict[str, Any]) -> tuple[list[str], Process]:
+    """Repartition the orders by product (the value bytes unchanged), then count per product.
+
+    One consumer reads both the input and the repartition topic, as a Faust worker does.
+    """
+    source, repartition = config["input"], config["repartition_topic"]
+    decode = order_decoder("msgspec")
+    produce = loop.producer.produce
+    apply, _stores = _table(loop, config, _count, lambda: [0], lambda key: key)
+
+    def process(batch: Batch) -> None:
+        for message in batch:
+            if message.topic() == source:
+                value = message.value()
+                produce(repartition, value, decode(value).product_id.encode())
+            else:
+                apply(message.partition(), message.key(), None)
+
+    return [source, repartition], process
+
+
+SCENARIOS = {
+    "stateless_json": stateless_json,
+    "stateless_avro": stateless_avro,
+    "stateful_table": stateful_table,
+    "windowed": windowed,
+    "group_by": group_by,
+    "exactly_once": stateful_table,
+}
+
+
+def main(argv: list[str]) -> None:
+    config = {**DEFAULTS, **json.loads(argv[0])}
+    config.setdefault("table", config["scenario"])
+    loop = Loop(config)
+    topics, process = SCENARIOS[config["scenario"]](loop, config)
+    if config["gc"] == "tuned":
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
+    loop.run(topics, process)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

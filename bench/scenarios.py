@@ -1,0 +1,228 @@
+"""The benchmark scenarios: what each one does, its Faust app, and how its outputs are checked.
+
+A scenario is one line of :data:`SCENARIOS`. Its worker side is a Faust app in
+``bench/apps/`` (built with ``faustc build``; its consumer group is the app id); until the
+runtime supports what the app needs, ``pending`` names the issue and the harness measures
+the raw loop alone. Adding a worker side later is writing ``bench/apps/<name>.py`` and
+changing ``pending="..."`` to ``app="<name>.py"`` below (and, for content checks under
+``--verify``, teaching the scenario's ``verify`` function the worker's output format).
+
+Example::
+
+    scenario = SCENARIOS["stateless_json"]
+    scenario.app           # 'stateless_json.py'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from data import (
+    AVRO_INPUT,
+    BIG_ORDER_SCHEMA,
+    JSON_INPUT,
+    Order,
+    expected_big_orders,
+    expected_product_counts,
+    expected_totals,
+    expected_window_counts,
+)
+
+#: (key, value) of every record in a topic, in offset order per partition
+Records = list[tuple[bytes | None, bytes | None]]
+#: verify(orders, side, read(topic) -> Records, raw_config) -> None, raising AssertionError
+Verify = Callable[[list[Order], str, Callable[[str], Records], dict[str, Any]], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    #: the input topic (JSON or Avro orders, preloaded once per broker)
+    input: str
+    #: the Faust app in bench/apps/, or None while ``pending``
+    app: str | None
+    pending: str | None
+    #: how often each input message is committed (2: input + repartition topic)
+    stages: int
+    #: the raw loop's topics besides the input: {"output"|"changelog_topic"|...: name}
+    raw_topics: dict[str, str]
+    #: the worker app's output topic read by ``verify`` (None: no content check yet)
+    worker_output: str | None
+    verify: Verify
+    raw_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _last_values(records: Records) -> dict[bytes | None, bytes | None]:
+    latest: dict[bytes | None, bytes | None] = {}
+    for key, value in records:
+        latest[key] = value
+    return latest
+
+
+def verify_big_orders_json(
+    orders: list[Order], side: str, read: Callable[[str], Records], raw: dict[str, Any]
+) -> None:
+    topic = raw["output"] if side == "raw" else SCENARIOS["stateless_json"].worker_output
+    assert topic is not None
+    got: Counter[tuple[str, str, int]] = Counter()
+    for key, value in read(topic):
+        assert key is not None and value is not None
+        decoded = orjson.loads(value)
+        assert decoded["__faust"] == {"ns": "stateless_json.BigOrder"}, decoded
+        got[(key.decode(), decoded["order_id"], decoded["amount_cents"])] += 1
+    expected = expected_big_orders(orders)
+    assert got == expected, _difference(got, expected)
+
+
+def verify_big_orders_avro(
+    orders: list[Order], side: str, read: Callable[[str], Records], raw: dict[str, Any]
+) -> None:
+    import io
+
+    import fastavro
+
+    schema = fastavro.parse_schema(BIG_ORDER_SCHEMA)
+    got: Counter[tuple[str, str, int]] = Counter()
+    topic = raw["output"] if side == "raw" else SCENARIOS["stateless_avro"].worker_output
+    assert topic is not None
+    for key, value in read(topic):
+        assert key is not None and value is not None
+        decoded = fastavro.schemaless_reader(io.BytesIO(value), schema)
+        got[(key.decode(), decoded["order_id"], decoded["amount_cents"])] += 1
+    expected = expected_big_orders(orders)
+    assert got == expected, _difference(got, expected)
+
+
+def verify_totals(
+    orders: list[Order], side: str, read: Callable[[str], Records], raw: dict[str, Any]
+) -> None:
+    latest = _last_values(read(raw["changelog_topic"]))
+    got = {
+        key.decode(): tuple(orjson.loads(value))
+        for key, value in latest.items()
+        if key is not None and value is not None
+    }
+    expected = expected_totals(orders)
+    assert got == expected, _difference(Counter(got), Counter(expected))
+
+
+def verify_window_counts(
+    orders: list[Order], side: str, read: Callable[[str], Records], raw: dict[str, Any]
+) -> None:
+    latest = _last_values(read(raw["changelog_topic"]))
+    got: Counter[tuple[str, int]] = Counter()
+    for key, value in latest.items():
+        assert key is not None and value is not None
+        account, start = orjson.loads(key)
+        got[(account, start)] = orjson.loads(value)[0]
+    expected = expected_window_counts(orders)
+    assert got == expected, _difference(got, expected)
+
+
+def verify_product_counts(
+    orders: list[Order], side: str, read: Callable[[str], Records], raw: dict[str, Any]
+) -> None:
+    repartitioned = read(raw["repartition_topic"])
+    assert len(repartitioned) == len(orders), (len(repartitioned), len(orders))
+    latest = _last_values(read(raw["changelog_topic"]))
+    got: Counter[str] = Counter()
+    for key, value in latest.items():
+        assert key is not None and value is not None
+        got[key.decode()] = orjson.loads(value)[0]
+    expected = expected_product_counts(orders)
+    assert got == expected, _difference(got, expected)
+
+
+def _difference(got: Counter[Any], expected: Counter[Any]) -> str:
+    missing = list((expected - got).items())[:3]
+    extra = list((got - expected).items())[:3]
+    return (
+        f"{sum(got.values())} results, expected {sum(expected.values())}; "
+        f"missing e.g. {missing}; unexpected e.g. {extra}"
+    )
+
+
+def _raw(name: str, *kinds: str) -> dict[str, str]:
+    suffix = {"output": "out", "changelog_topic": "changelog", "repartition_topic": "repartition"}
+    return {kind: f"raw-{name}-{suffix[kind]}" for kind in kinds}
+
+
+SCENARIOS: dict[str, Scenario] = {
+    scenario.name: scenario
+    for scenario in [
+        Scenario(
+            "stateless_json",
+            "filter amount >= 500, map to BigOrder (cents), produce keyed by account; JSON",
+            JSON_INPUT,
+            app="stateless_json.py",
+            pending=None,
+            stages=1,
+            raw_topics=_raw("stateless_json", "output"),
+            worker_output="bench-stateless-json-out",
+            verify=verify_big_orders_json,
+        ),
+        Scenario(
+            "stateless_avro",
+            "the same with schemaless Avro values (the avro codec)",
+            AVRO_INPUT,
+            app="stateless_avro.py",
+            pending=None,
+            stages=1,
+            raw_topics=_raw("stateless_avro", "output"),
+            worker_output="bench-stateless-avro-out",
+            verify=verify_big_orders_avro,
+        ),
+        Scenario(
+            "stateful_table",
+            "count and sum of amounts per account in a RocksDB table with its changelog",
+            JSON_INPUT,
+            app=None,
+            pending="needs issue 5",
+            stages=1,
+            raw_topics=_raw("stateful_table", "changelog_topic"),
+            worker_output=None,
+            verify=verify_totals,
+        ),
+        Scenario(
+            "windowed",
+            "count per account in 10 s tumbling windows (event time), RocksDB + changelog",
+            JSON_INPUT,
+            app=None,
+            pending="needs issue 5",
+            stages=1,
+            raw_topics=_raw("windowed", "changelog_topic"),
+            worker_output=None,
+            verify=verify_window_counts,
+        ),
+        Scenario(
+            "group_by",
+            "repartition by product, then count per product (RocksDB + changelog)",
+            JSON_INPUT,
+            app=None,
+            pending="needs issues 4 and 5",
+            stages=2,
+            raw_topics=_raw("group_by", "repartition_topic", "changelog_topic"),
+            worker_output=None,
+            verify=verify_product_counts,
+        ),
+        Scenario(
+            "exactly_once",
+            "stateful_table under processing_guarantee='exactly_once' (transactions)",
+            JSON_INPUT,
+            app=None,
+            pending="needs issue 5",
+            stages=1,
+            raw_topics=_raw("exactly_once", "changelog_topic"),
+            worker_output=None,
+            verify=verify_totals,
+            raw_options={"eos": True},
+        ),
+    ]
+}
+
+INPUT_CODECS = {JSON_INPUT: "json", AVRO_INPUT: "avro"}
