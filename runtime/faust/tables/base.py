@@ -455,9 +455,21 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
     def _apply_window_op(
         self, op: Callable[[Any, Any], Any], key: Any, value: Any, timestamp: float
     ) -> None:
-        for window_range in self._live_ranges(timestamp):
+        ranges = self._live_ranges(timestamp)
+        store = self._write_store()  # reads and writes alike: the current message's partition
+        data, dirty = store.data, store.dirty
+        track = self.window is not None and self.window.expires is not None
+        for window_range in ranges:
             windowed_key = (key, window_range)
-            self[windowed_key] = op(self[windowed_key], value)  # type: ignore[index]
+            current = data.get(windowed_key, ABSENT)
+            if current is ABSENT and not store.complete:
+                current = store.load(windowed_key)
+            if current is ABSENT:
+                current = self.__missing__(windowed_key)  # type: ignore[arg-type]
+            data[windowed_key] = op(current, value)
+            dirty.add(windowed_key)
+            if track:
+                self._track_window(store, windowed_key)
 
     def _set_windowed(self, key: Any, value: Any, timestamp: float) -> None:
         for window_range in self._live_ranges(timestamp):

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from faust.events import Event, Message, current_event, current_message
 from faust.exceptions import ImproperlyConfigured
 from faust.models.fields import FieldDescriptor
-from faust.tables.base import RelativeTo
+from faust.tables.base import RelativeTo, message_timestamp
 from faust.windows import Seconds
 
 if TYPE_CHECKING:
@@ -53,7 +53,12 @@ class WindowSet:
 
     def apply(self, op: Callable[[Any, Any], Any], value: Any, event: Any = None) -> WindowSet:
         """``op`` every window the event's time falls into (``op(old, value)``)."""
-        timestamp = self.wrapper.get_timestamp(event or self.event)
+        event = event or self.event
+        message = current_message()
+        if event is None and message is not None and self.wrapper._get_relative_timestamp is None:
+            timestamp = message_timestamp(message)  # the common case, without the detours
+        else:
+            timestamp = self.wrapper.get_timestamp(event)
         self.table._apply_window_op(op, self.key, value, timestamp)
         return self
 
