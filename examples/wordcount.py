@@ -1,7 +1,8 @@
 """Word count: the Faust basic example, typed.
 
 Counts the words arriving on the ``words`` topic in a table and prints the counts every
-five seconds. Run it compiled::
+five seconds. Produce the words keyed by the word: a table is partitioned like the stream
+that writes it, so each word is then counted in one place. Run it compiled::
 
     faustc run examples/wordcount.py --broker kafka://127.0.0.1:9092
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -170,3 +170,80 @@ def wait_for_commit(
         timeout,
         f"group {group} to commit {ends} on {topic}",
     )
+
+
+def produce_tracked(
+    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None]]
+) -> tuple[dict[int, int], list[tuple[int, int]]]:
+    """Like :func:`produce`, also returning each record's (partition, offset), in order."""
+    ends: dict[int, int] = {}
+    positions: list[tuple[int, int]] = [(-1, -1)] * len(records)
+    errors: list[str] = []
+
+    def delivered_at(index: int) -> Any:
+        def delivered(error: Any, message: Any) -> None:
+            if error is not None:
+                errors.append(str(error))
+                return
+            partition, offset = message.partition(), message.offset()
+            positions[index] = (partition, offset)
+            ends[partition] = max(ends.get(partition, 0), offset + 1)
+
+        return delivered
+
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "linger.ms": 5}
+    )
+    for index, (key, value) in enumerate(records):
+        while True:
+            try:
+                producer.produce(topic, value, key, on_delivery=delivered_at(index))
+                break
+            except BufferError:
+                producer.poll(0.1)
+    assert producer.flush(30) == 0
+    assert not errors, errors
+    return ends, positions
+
+
+def read_all(
+    bootstrap: str, topic: str, partitions: int, *, committed_only: bool = True
+) -> list[Any]:
+    """Every record of ``topic`` now (up to each partition's end, found by partition EOF)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "test-reader",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "isolation.level": "read_committed" if committed_only else "read_uncommitted",
+        }
+    )
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    records: list[Any] = []
+    at_end: set[int] = set()
+    deadline = time.monotonic() + 60
+    try:
+        while len(at_end) < partitions:
+            assert time.monotonic() < deadline, f"could not read {topic} to its end"
+            for message in consumer.consume(1000, 0.2):
+                error = message.error()
+                if error is None:
+                    records.append(message)
+                    at_end.discard(message.partition())
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    at_end.add(message.partition())
+    finally:
+        consumer.close()
+    return records
+
+
+def wait_for_output_in(path: Path, pattern: str, timeout: float = 60.0) -> str:
+    """Wait until the file at ``path`` contains ``pattern``; return its text."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text(errors="replace") if path.exists() else ""
+        if pattern in text:
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {pattern!r} in {path}")

@@ -42,20 +42,19 @@ def load_worker(source: Path, out_dir: Path) -> ModuleType:
     return module
 
 
-Inputs = dict[str, list[tuple[bytes | None, bytes | None]]]
+#: topic -> records: (key, value) or (key, value, timestamp in ms)
+Inputs = dict[str, list[tuple[Any, ...]]]
 
 
 def run(app: App, inputs: Inputs, compiled: dict[str, Any] | None) -> dict[str, Any]:
     """Run ``app`` over ``inputs``; return every output topic and table, as data."""
-    for table in app.tables.values():
-        table.data.clear()
     transport = MemoryTransport.named(f"differential-{next(_runs)}")
     for topic in app.topics:
         for name in topic.topics:
             transport.broker.create_topic(name, topic.partitions or app.conf.topic_partitions)
     for name, records in inputs.items():
-        for key, value in records:
-            transport.broker.append(name, key, value)
+        for key, value, *timestamp in records:
+            transport.broker.append(name, key, value, timestamp_ms=(timestamp or [None])[0])
     worker = Worker(app, compiled_agents=compiled, transport=transport, stop_when_idle=True)
     if compiled is None:  # the reference: generic codecs, not the worker's generated ones
         with generated.suspended():
@@ -67,7 +66,7 @@ def run(app: App, inputs: Inputs, compiled: dict[str, Any] | None) -> dict[str, 
         if name not in inputs:
             result[name] = [[(m.key(), m.value(), m.headers()) for m in log] for log in partitions]
     for table in app.tables.values():
-        result[f"table:{table.name}"] = dict(table.data)
+        result[f"table:{table.name}"] = table.copy()
     return result
 
 
@@ -99,6 +98,14 @@ def chains(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(APPS / "chains.py", tmp_path_factory.mktemp("build"))
 
 
+@pytest.fixture(scope="module")
+def windowed(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    built = Built(APPS / "windowed.py", tmp_path_factory.mktemp("build"))
+    for table in built.app.tables.values():
+        table.clock = lambda: 1000.0  # windows ending at or before 970 have expired
+    return built
+
+
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -128,7 +135,8 @@ def test_big_orders(big_orders: Built, orders: list[dict[str, Any]]) -> None:
 @SETTINGS
 @given(words=st.lists(st.sampled_from(["a", "b", "kafka", "faust", "ü"]), max_size=80))
 def test_wordcount(wordcount: Built, words: list[str]) -> None:
-    inputs: Inputs = {"words": [(None, json.dumps(w).encode()) for w in words]}
+    # keyed by the word: a table is partitioned like the stream that writes it
+    inputs: Inputs = {"words": [(w.encode(), json.dumps(w).encode()) for w in words]}
     reference, compiled = wordcount.both(inputs)
     assert compiled == reference
     assert sum(compiled["table:word-counts"].values()) == len(words)
@@ -320,3 +328,33 @@ def test_random_chains(
     assert compiled == reference, chain
     if ".group_by(" not in chain and ".take(" not in chain and ".filter(" not in chain:
         assert sum(len(log) for log in compiled["out"]) == len(readings)
+
+
+views = st.lists(
+    st.tuples(
+        st.sampled_from(["home", "about", "ü"]),
+        st.sampled_from(["ann", "bob", "cid"]),
+        st.floats(min_value=900, max_value=1000, allow_nan=False),
+        st.integers(min_value=940_000, max_value=1_000_000),
+    ),
+    max_size=50,
+)
+
+
+@SETTINGS
+@given(views=views)
+def test_windows_and_set_tables(windowed: Built, views: list[tuple[str, str, float, int]]) -> None:
+    inputs: Inputs = {
+        "views": [
+            (page.encode(), json.dumps({"page": page, "user": user, "at": at}).encode(), ms)
+            for page, user, at, ms in views
+        ]
+    }
+    reference, compiled = windowed.both(inputs)
+    assert compiled == reference
+    assert sum(len(log) for log in compiled["view-stats"]) == len(views)
+    live = [ms for *_, ms in views if ms // 10_000 * 10 + 9.9 > 970]  # not expired on arrival
+    assert sum(compiled["table:per-page"].values()) == len(live)
+    assert compiled["table:visitors"] == {
+        page: {user for p, user, *_ in views if p == page} for page, *_ in views
+    }

@@ -109,7 +109,8 @@ def test_wordcount_with_faustc_run(broker: EmbeddedBroker, tmp_path: Path) -> No
     rng = random.Random(11)
     words = [rng.choice(vocabulary) for _ in range(N)]
     create_topic(broker.bootstrap, "words", 4)
-    ends = produce(broker.bootstrap, "words", [(None, json.dumps(w).encode()) for w in words])
+    # keyed by the word: a table is partitioned like the stream that writes it
+    ends = produce(broker.bootstrap, "words", [(w.encode(), json.dumps(w).encode()) for w in words])
     expected = Counter(words)
 
     worker = WorkerProcess(

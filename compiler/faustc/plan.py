@@ -128,6 +128,8 @@ class AgentPlan:
     names: Names
     stages: tuple[StagePlan, ...]
     set_current_event: bool
+    #: tables write to the partition of the message in hand (faust.events.current_message)
+    set_current_message: bool
     noack: bool
     terminal: str
     enumerate_start: str
@@ -154,6 +156,7 @@ class WorkerPlan:
     app_id: str
     user_imports: tuple[str, ...]
     needs_events: bool
+    needs_current_message: bool
     needs_isawaitable: bool
     needs_rate_limit: bool
     needs_take: bool
@@ -212,6 +215,7 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
         app_id=module.app.app_id,
         user_imports=tuple(sorted(user_imports & set(module.module_names))),
         needs_events=any(stage.make_event for agent in agents for stage in agent.stages),
+        needs_current_message=any(agent.set_current_message for agent in agents),
         needs_isawaitable=any(
             "isawaitable(" in line for agent in agents for line in _agent_code(agent)
         ),
@@ -410,6 +414,9 @@ def plan_agent(
         names=names,
         stages=tuple(stages),
         set_current_event=uses_event,
+        # Any code the agent calls may reach a table, so every agent of an app that
+        # declares one marks its message (one cheap call per message).
+        set_current_message=bool(module.tables),
         noack=noack,
         terminal=terminal,
         enumerate_start=loop.terminal.start,

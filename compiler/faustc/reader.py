@@ -95,6 +95,10 @@ def read_module_partially(source: SourceFile) -> tuple[AppModule | None, list[Di
     return reader.read(), reader.errors
 
 
+#: the App methods that declare a table
+TABLE_KINDS = ("Table", "GlobalTable", "SetTable", "SetGlobalTable")
+
+
 class _ModuleReader:
     def __init__(self, source: SourceFile, wrapper: MetadataWrapper) -> None:
         self.source = source
@@ -236,8 +240,10 @@ class _ModuleReader:
                 self._read_app(var, value)
             elif self._is_app_method(value, "topic"):
                 self._read_topic(var, value)
-            elif self._is_app_method(value, "Table"):
-                self._read_table(var, value)
+            else:
+                table_call = self._table_declaration(value)
+                if table_call is not None:
+                    self._read_table(var, table_call)
 
     def _read_app(self, var: str, call: cst.Call) -> None:
         if self.app is not None:
@@ -294,6 +300,17 @@ class _ModuleReader:
                 ),
             )
         )
+
+    def _table_declaration(self, call: cst.Call) -> cst.Call | None:
+        """The ``app.Table(...)`` (or GlobalTable, SetTable, SetGlobalTable) call of a table
+        declaration, also under chained calls: ``app.Table(...).tumbling(60)``."""
+        node: cst.BaseExpression = call
+        while isinstance(node, cst.Call):
+            if any(self._is_app_method(node, kind) for kind in TABLE_KINDS):
+                return node
+            func = node.func
+            node = func.value if isinstance(func, cst.Attribute) else func
+        return None
 
     def _read_table(self, var: str, call: cst.Call) -> None:
         positional = [arg for arg in call.args if arg.keyword is None]

@@ -60,7 +60,10 @@ def main() -> int:
             check=True,
         )
 
-        step(f"# produce {len(words)} words to the 'words' topic (JSON strings, 4 partitions)")
+        step(
+            f"# produce {len(words)} words to the 'words' topic "
+            "(JSON strings keyed by the word, 4 partitions)"
+        )
         admin = AdminClient({"bootstrap.servers": broker.bootstrap, "logger": QUIET})
         for future in admin.create_topics([NewTopic("words", 4, 1)]).values():
             future.result()
@@ -71,9 +74,18 @@ def main() -> int:
             partition = message.partition()  # type: ignore[attr-defined]
             ends[partition] = max(ends.get(partition, 0), message.offset() + 1)  # type: ignore[attr-defined]
 
-        producer = Producer({"bootstrap.servers": broker.bootstrap, "logger": QUIET})
+        producer = Producer(
+            {
+                "bootstrap.servers": broker.bootstrap,
+                "logger": QUIET,
+                "partitioner": "murmur2_random",
+            }
+        )
         for word in words:
-            producer.produce("words", json.dumps(word).encode(), on_delivery=delivered)
+            # keyed by the word: each word is counted in one partition of the table
+            producer.produce(
+                "words", json.dumps(word).encode(), word.encode(), on_delivery=delivered
+            )
         producer.flush(30)
 
         step(f"python build/wordcount_worker.py worker --broker {broker.url}")

@@ -46,8 +46,9 @@ from faust.models.record import Record, maybe_model
 from faust.serializers.codecs import Codec
 from faust.serializers.schemas import Schema
 from faust.streams import Stream
-from faust.tables import Table
+from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.topics import Topic
+from faust.windows import HoppingWindow, SlidingWindow, TumblingWindow, Window
 
 __version__ = "0.1.0"
 
@@ -64,17 +65,24 @@ __all__ = [
     "FaustError",
     "FieldDescriptor",
     "FloatField",
+    "GlobalTable",
+    "HoppingWindow",
     "ImproperlyConfigured",
     "IntegerField",
     "KeyDecodeError",
     "Record",
     "Schema",
+    "SetGlobalTable",
+    "SetTable",
+    "SlidingWindow",
     "Stream",
     "StringField",
     "Table",
     "Topic",
+    "TumblingWindow",
     "ValidationError",
     "ValueDecodeError",
+    "Window",
     "current_event",
     "fields",
     "maybe_model",

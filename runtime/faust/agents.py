@@ -60,6 +60,7 @@ class Agent(Generic[T]):
         concurrency: int = 1,
         sink: Iterable[SinkT] | None = None,
         error_policy: str | None = None,
+        dead_letter_topic: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -70,6 +71,8 @@ class Agent(Generic[T]):
         self.concurrency = concurrency
         self.sinks: list[SinkT] = list(sink or ())
         self.error_policy = error_policy
+        #: where ``dead-letter`` sends this agent's failed messages (default: the app's)
+        self.dead_letter_topic = dead_letter_topic
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
 

@@ -29,9 +29,11 @@ from faust.exceptions import ImproperlyConfigured
 from faust.models.record import canonical_module_name
 from faust.serializers.codecs import Codec
 from faust.settings import Settings
-from faust.tables import Table
+from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
+from faust.tables.base import RecoverCallback, WindowCloseCallback
 from faust.topics import Topic
 from faust.transport.base import Producer
+from faust.windows import Window
 
 if TYPE_CHECKING:
     from faust.replies import Replies
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 KT = TypeVar("KT")
 VT = TypeVar("VT")
 TimerFun = TypeVar("TimerFun", bound=Callable[[], Any])
+TableT = TypeVar("TableT", bound=Table[Any, Any])
 #: an agent function over a stream of ``VT`` values (it may ``yield`` results)
 TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterator[Any]]
 #: ``send(topic, key, value, partition=None, timestamp=None, headers=None)`` (App.sender)
@@ -171,8 +174,13 @@ class App:
         concurrency: int = 1,
         sink: Iterable[SinkT] | None = None,
         error_policy: str | None = None,
+        dead_letter_topic: str | None = None,
     ) -> Callable[[TypedAgentFun[VT]], Agent[VT]]:
-        """Register the decorated ``async def f(stream)`` as an agent on ``channel``."""
+        """Register the decorated ``async def f(stream)`` as an agent on ``channel``.
+
+        ``error_policy`` (``fail``, ``skip``, ``dead-letter``) overrides the app's for this
+        agent; ``dead_letter_topic`` names where ``dead-letter`` sends its failed messages.
+        """
 
         def register(fun: TypedAgentFun[VT]) -> Agent[VT]:
             agent = Agent(
@@ -183,6 +191,7 @@ class App:
                 concurrency=concurrency,
                 sink=sink,
                 error_policy=error_policy,
+                dead_letter_topic=dead_letter_topic,
             )
             if agent.name in self.agents:
                 raise ImproperlyConfigured(f"two agents are named {agent.name!r}")
@@ -199,21 +208,118 @@ class App:
         key_type: type[KT] | None = None,
         value_type: type[VT] | None = None,
         partitions: int | None = None,
+        window: Window | None = None,
+        on_window_close: WindowCloseCallback | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
         help: str | None = None,
     ) -> Table[Any, VT]:
         """Declare a table (see ``faust.tables``)."""
-        if name in self.tables:
-            raise ImproperlyConfigured(f"two tables are named {name!r}")
-        table: Table[Any, VT] = Table(
-            self,
-            name=name,
-            default=default,
-            key_type=key_type,
-            value_type=value_type,
-            partitions=partitions,
-            help=help,
+        return self._register_table(
+            Table(
+                self,
+                name=name,
+                default=default,
+                key_type=key_type,
+                value_type=value_type,
+                partitions=partitions,
+                window=window,
+                on_window_close=on_window_close,
+                on_recover=on_recover,
+                store=store,
+                extra_topic_configs=extra_topic_configs,
+                help=help,
+            )
         )
-        self.tables[name] = table
+
+    def GlobalTable(
+        self,
+        name: str,
+        *,
+        default: Callable[[], VT] | None = None,
+        key_type: type[KT] | None = None,
+        value_type: type[VT] | None = None,
+        partitions: int | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> GlobalTable[Any, VT]:
+        """Declare a table every worker holds completely (see ``faust.tables.globaltable``)."""
+        return self._register_table(
+            GlobalTable(
+                self,
+                name=name,
+                default=default,
+                key_type=key_type,
+                value_type=value_type,
+                partitions=partitions,
+                on_recover=on_recover,
+                store=store,
+                extra_topic_configs=extra_topic_configs,
+                help=help,
+            )
+        )
+
+    def SetTable(
+        self,
+        name: str,
+        *,
+        key_type: type[KT] | None = None,
+        value_type: type[VT] | None = None,
+        partitions: int | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> SetTable[Any, VT]:
+        """Declare a table of sets (see ``faust.tables.sets``)."""
+        return self._register_table(
+            SetTable(
+                self,
+                name=name,
+                key_type=key_type,
+                value_type=value_type,
+                partitions=partitions,
+                on_recover=on_recover,
+                store=store,
+                extra_topic_configs=extra_topic_configs,
+                help=help,
+            )
+        )
+
+    def SetGlobalTable(
+        self,
+        name: str,
+        *,
+        key_type: type[KT] | None = None,
+        value_type: type[VT] | None = None,
+        partitions: int | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> SetGlobalTable[Any, VT]:
+        """Declare a table of sets every worker holds completely."""
+        return self._register_table(
+            SetGlobalTable(
+                self,
+                name=name,
+                key_type=key_type,
+                value_type=value_type,
+                partitions=partitions,
+                on_recover=on_recover,
+                store=store,
+                extra_topic_configs=extra_topic_configs,
+                help=help,
+            )
+        )
+
+    def _register_table(self, table: TableT) -> TableT:
+        if table.name in self.tables:
+            raise ImproperlyConfigured(f"two tables are named {table.name!r}")
+        self.tables[table.name] = table
         return table
 
     def timer(self, interval: float, *, on_leader: bool = False) -> Callable[[TimerFun], TimerFun]:

@@ -5,6 +5,11 @@ Inside an agent, ``faust.current_event()`` is the event being processed::
     async for order in stream:
         event = faust.current_event()
         print(event.message.topic, event.message.partition, event.message.offset)
+
+Tables need less than an event: the partition (and timestamp) of the message being
+processed. The stream sets it with ``set_current_message(message)`` once per message (one
+cheap call, also emitted by compiled agents whose app has tables); ``current_message()``
+reads it. Both are per asyncio task, so a timer never sees an agent's message.
 """
 
 from __future__ import annotations
@@ -156,3 +161,14 @@ set_current_event = _current_event.set
 def current_event() -> Event[Any, Any] | None:
     """The event the calling agent is processing (None outside an agent)."""
     return _current_event.get()
+
+
+_current_message: contextvars.ContextVar[TransportMessage | None] = contextvars.ContextVar(
+    "faust_current_message", default=None
+)
+
+#: ``set_current_message(message)``: the raw message the calling agent is processing.
+set_current_message = _current_message.set
+
+#: ``current_message()``: that message, or None outside an agent (timers, tasks, the worker).
+current_message = _current_message.get

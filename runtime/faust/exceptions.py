@@ -101,3 +101,17 @@ class ValidationError(FaustError):
 
 class DeliveryError(FaustError):
     """Kafka refused or lost a produced record; offsets are not committed past it."""
+
+
+class TransactionFailed(FaustError):
+    """A Kafka transaction could not be committed (or the producer was fenced by a newer
+    worker with the same transactional id); nothing of it is visible to read_committed
+    consumers and the worker stops, to restart from the last committed transaction."""
+
+
+class PartitionsMismatch(ImproperlyConfigured):
+    """A table's changelog is not co-partitioned with the topic that writes it."""
+
+
+class StateDirectoryLocked(ImproperlyConfigured):
+    """Another worker process uses the same data directory (``--datadir``)."""

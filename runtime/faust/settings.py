@@ -19,6 +19,9 @@ from typing import Any
 from faust.exceptions import ImproperlyConfigured
 
 ERROR_POLICIES = ("fail", "skip", "dead-letter")
+PROCESSING_GUARANTEES = ("at_least_once", "exactly_once")
+#: the default commit interval under exactly_once, in seconds
+EXACTLY_ONCE_COMMIT_INTERVAL = 0.1
 
 
 @dataclasses.dataclass
@@ -45,17 +48,24 @@ class Settings:
     #: how many messages the worker takes from the consumer in one batch
     stream_buffer_maxsize: int = 4096
     consumer_auto_offset_reset: str = "earliest"
+    #: ``at_least_once`` or ``exactly_once`` (Kafka transactions; see the README)
     processing_guarantee: str = "at_least_once"
     #: what happens to a message that fails to decode or process: fail, skip, dead-letter
     error_policy: str = "fail"
+    #: where ``dead-letter`` sends a failed message (``{topic}``: its source topic)
+    dead_letter_topic: str = "{topic}-dlq"
     #: the topic ``agent.ask()`` replies travel on (empty: ``<app id>-reply``)
     reply_to: str = ""
     #: Confluent Schema Registry for the avro-confluent codec (``mock://name`` in tests),
     #: and extra client settings (``basic.auth.user.info`` ...)
     schema_registry_url: str | None = None
     schema_registry_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: the worker's state: RocksDB tables, its lock and its id (``--datadir``)
     datadir: str = "{appid}-data"
+    #: default table store: ``memory://`` or ``rocksdb://``
     store: str = "memory://"
+    #: seconds between checks for windows past their ``expires``
+    table_cleanup_interval: float = 30.0
     #: extra librdkafka properties, passed through unchanged
     consumer_config: dict[str, Any] = dataclasses.field(default_factory=dict)
     producer_config: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -70,6 +80,14 @@ class Settings:
         if broker is not None:
             settings.broker = broker
         settings.apply_environment(os.environ)
+        if (
+            settings.processing_guarantee == "exactly_once"
+            and "broker_commit_interval" not in kwargs
+            and "FAUST_BROKER_COMMIT_INTERVAL" not in os.environ
+        ):
+            # A transaction's outputs are invisible until it commits: commit often, as
+            # Kafka Streams does under exactly-once (commit.interval.ms=100).
+            settings.broker_commit_interval = EXACTLY_ONCE_COMMIT_INTERVAL
         settings.validate()
         return settings
 
@@ -104,7 +122,7 @@ class Settings:
                 f"error_policy must be one of {', '.join(ERROR_POLICIES)}, "
                 f"not {self.error_policy!r}"
             )
-        if self.processing_guarantee not in ("at_least_once", "exactly_once"):
+        if self.processing_guarantee not in PROCESSING_GUARANTEES:
             raise ImproperlyConfigured(
                 "processing_guarantee must be 'at_least_once' or 'exactly_once'"
             )
@@ -117,6 +135,10 @@ class Settings:
     @property
     def data_directory(self) -> str:
         return self.datadir.format(appid=self.id)
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.processing_guarantee == "exactly_once"
 
 
 def parse_broker_url(url: str) -> list[str]:

@@ -45,7 +45,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
-from faust.events import Event, Message, TransportMessage, set_current_event
+from faust.events import Event, Message, TransportMessage, set_current_event, set_current_message
 from faust.models.fields import FieldDescriptor
 
 if TYPE_CHECKING:
@@ -529,6 +529,7 @@ class Stream(Generic[T]):
                 return
             for index, message in enumerate(batch):
                 source.position = index
+                set_current_message(message)  # tables write to this message's partition
                 plan = plans[message.topic() or ""]
                 try:
                     # loaders read headers when their codec wants them (the avro-confluent

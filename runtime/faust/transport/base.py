@@ -1,4 +1,5 @@
-"""The contract every transport meets: a consumer, a producer, and topic administration.
+"""The contract every transport meets: a consumer, a producer, topic administration, and
+a changelog reader for restoring tables.
 
 The shapes follow confluent-kafka's so the Kafka transport is a thin wrapper and the memory
 transport can be checked against it with one contract test suite (tests/test_transport.py).
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from confluent_kafka import TopicPartition
 
@@ -48,6 +49,14 @@ class Consumer(Protocol):
     def commit(self, offsets: list[TopicPartition]) -> None:
         """Commit synchronously (raises on failure)."""
 
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        """Stop returning messages of ``partitions`` (assigned ones) until :meth:`resume`."""
+
+    def resume(self, partitions: list[TopicPartition]) -> None: ...
+
+    def group_metadata(self) -> Any:
+        """What ``Producer.commit_transaction`` needs to commit offsets for this group."""
+
     def close(self) -> None: ...
 
 
@@ -66,8 +75,67 @@ class Producer(Protocol):
     def poll(self) -> None:
         """Serve delivery reports without waiting."""
 
+    def send_tracked(
+        self, topic: str, key: bytes | None, value: bytes | None, partition: int
+    ) -> None:
+        """Queue one record whose offset :meth:`take_delivered_offsets` reports once it is
+        acknowledged (changelog records: a table stores the offset it has applied)."""
+
+    def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
+        """The offset of the last acknowledged tracked record per (topic, partition) since
+        the previous call."""
+        ...
+
     def flush(self, timeout: float) -> None:
         """Wait until every queued record is acknowledged; raise DeliveryError otherwise."""
+
+    # -- transactions (a producer created with a ``transactional.id``) ---------------------
+
+    def init_transactions(self, timeout: float) -> None:
+        """Register the transactional id; fences older producers with the same id and
+        aborts their open transaction."""
+
+    def begin_transaction(self) -> None: ...
+
+    def commit_transaction(
+        self, offsets: list[TopicPartition], group_metadata: Any, timeout: float
+    ) -> None:
+        """Add the consumer ``offsets`` to the transaction and commit it (raises
+        TransactionFailed; the worker must then stop)."""
+
+    def abort_transaction(self, timeout: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclasses.dataclass
+class ChangelogBatch:
+    """What one :meth:`ChangelogReader.read` returned."""
+
+    records: list[TransportMessage]
+    #: partitions that reached their end: (topic, partition, end offset)
+    eof: list[tuple[str, int, int]]
+    #: partitions whose start offset is past their end (the topic lost data: start over)
+    out_of_range: list[tuple[str, int]]
+
+
+class ChangelogReader(Protocol):
+    """A consumer outside any group that reads changelog partitions to their true end.
+
+    The end is where a fetch reports the partition exhausted (the high watermark in fetch
+    responses), never ListOffsets: some brokers under-report ListOffsets(latest).
+    """
+
+    def assign(self, partitions: list[TopicPartition]) -> None:
+        """Start reading ``partitions`` at their offsets (``OFFSET_BEGINNING`` allowed)."""
+
+    def unassign(self, partitions: list[TopicPartition]) -> None: ...
+
+    def read(self, max_records: int, timeout: float) -> ChangelogBatch: ...
+
+    def high_watermark(self, topic: str, partition: int) -> int | None:
+        """The end offset from the last fetch response (None until one arrived)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -86,3 +154,5 @@ class Transport(Protocol):
     def consumer(self, group_id: str, config: dict[str, object]) -> Consumer: ...
 
     def producer(self, config: dict[str, object]) -> Producer: ...
+
+    def changelog_reader(self, config: dict[str, object]) -> ChangelogReader: ...

@@ -3,7 +3,9 @@
 Topics are lists of partitions of records; consumer groups keep committed offsets; keys are
 partitioned with Kafka's murmur2, so a record lands in the same partition number as it would
 on Kafka. A consumer of the memory broker is the only member of its group and is assigned
-every partition of the topics it subscribes to. Example::
+every partition of the topics it subscribes to. A producer with a ``transactional.id`` holds
+its records until the transaction commits (an abort drops them, as read_committed consumers
+of Kafka would see it), and a newer producer with the same id fences the older. Example::
 
     transport = MemoryTransport.named("test-1")
     transport.ensure_topics([TopicSpec("words", 2)], timeout=1)
@@ -19,8 +21,8 @@ from typing import Any, ClassVar
 
 from confluent_kafka import TopicPartition
 
-from faust.exceptions import ImproperlyConfigured
-from faust.transport.base import Rebalance, TopicSpec
+from faust.exceptions import ImproperlyConfigured, TransactionFailed
+from faust.transport.base import ChangelogBatch, Rebalance, TopicSpec
 from faust.transport.partitioner import partition_for_key
 
 
@@ -81,6 +83,8 @@ class MemoryBroker:
     def __init__(self) -> None:
         self.topics: dict[str, list[list[MemoryMessage]]] = {}
         self.committed: dict[tuple[str, str, int], int] = {}
+        #: the current epoch of each transactional id (a newer producer fences older ones)
+        self.producer_epochs: dict[str, int] = {}
         self._round_robin = itertools.count()
 
     def create_topic(self, name: str, partitions: int) -> None:
@@ -153,7 +157,13 @@ class MemoryTransport:
         )
 
     def producer(self, config: dict[str, object]) -> MemoryProducer:
-        return MemoryProducer(self.broker)
+        transactional_id = config.get("transactional.id")
+        return MemoryProducer(
+            self.broker, str(transactional_id) if transactional_id is not None else None
+        )
+
+    def changelog_reader(self, config: dict[str, object]) -> MemoryChangelogReader:
+        return MemoryChangelogReader(self.broker)
 
 
 class MemoryConsumer:
@@ -167,6 +177,7 @@ class MemoryConsumer:
         self._on_assign: Rebalance | None = None
         self._on_revoke: Rebalance | None = None
         self._positions: dict[tuple[str, int], int] = {}
+        self._paused: set[tuple[str, int]] = set()
         self._assigned = False
 
     def subscribe(self, topics: list[str], on_assign: Rebalance, on_revoke: Rebalance) -> None:
@@ -205,6 +216,8 @@ class MemoryConsumer:
             room = max_messages - len(batch)
             if room <= 0:
                 break
+            if (topic, partition) in self._paused:
+                continue
             taken = self.broker.topics[topic][partition][position : position + room]
             batch.extend(taken)
             self._positions[(topic, partition)] = position + len(taken)
@@ -235,18 +248,87 @@ class MemoryConsumer:
         for tp in offsets:
             self.broker.committed[(self.group_id, tp.topic, tp.partition)] = tp.offset
 
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        self._paused.update((tp.topic, tp.partition) for tp in partitions)
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        self._paused.difference_update((tp.topic, tp.partition) for tp in partitions)
+
+    def group_metadata(self) -> str:
+        return self.group_id
+
     def close(self) -> None:
         if self._assigned and self._on_revoke is not None:
             self._on_revoke(self.assignment())
         self._positions.clear()
+        self._paused.clear()
         self._assigned = False
 
 
-class MemoryProducer:
-    """Appends straight to the broker: every send is durable at once."""
+class MemoryChangelogReader:
+    """Reads assigned partitions and reports reaching their end, as the Kafka reader does."""
 
     def __init__(self, broker: MemoryBroker) -> None:
         self.broker = broker
+        self._positions: dict[tuple[str, int], int] = {}
+        self._at_end: set[tuple[str, int]] = set()
+
+    def assign(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            offset = tp.offset if tp.offset >= 0 else 0  # OFFSET_BEGINNING and friends
+            self._positions[(tp.topic, tp.partition)] = offset
+            self._at_end.discard((tp.topic, tp.partition))
+
+    def unassign(self, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            self._positions.pop((tp.topic, tp.partition), None)
+            self._at_end.discard((tp.topic, tp.partition))
+
+    def read(self, max_records: int, timeout: float) -> ChangelogBatch:
+        records: list[Any] = []
+        eof: list[tuple[str, int, int]] = []
+        out_of_range: list[tuple[str, int]] = []
+        for (topic, partition), position in list(self._positions.items()):
+            log = self.broker.topics[topic][partition]
+            if position > len(log):
+                out_of_range.append((topic, partition))
+                del self._positions[(topic, partition)]
+                continue
+            taken = log[position : position + max(0, max_records - len(records))]
+            if taken:
+                records.extend(taken)
+                position += len(taken)
+                self._positions[(topic, partition)] = position
+                self._at_end.discard((topic, partition))
+            if position == len(log) and (topic, partition) not in self._at_end:
+                self._at_end.add((topic, partition))
+                eof.append((topic, partition, position))
+        return ChangelogBatch(records, eof, out_of_range)
+
+    def high_watermark(self, topic: str, partition: int) -> int | None:
+        return len(self.broker.topics[topic][partition])
+
+    def close(self) -> None:
+        self._positions.clear()
+
+
+_Record = tuple[
+    str, bytes | None, bytes | None, int | None, list[tuple[str, bytes]] | None, int | None
+]
+
+
+class MemoryProducer:
+    """Appends straight to the broker (every send is durable at once), or, with a
+    transactional id, when the transaction commits."""
+
+    def __init__(self, broker: MemoryBroker, transactional_id: str | None = None) -> None:
+        self.broker = broker
+        self.transactional_id = transactional_id
+        self._epoch = 0
+        self._in_transaction = False
+        self._pending: list[_Record] = []
+        self._tracked: set[int] = set()  # indexes in _pending of tracked records
+        self._delivered: dict[tuple[str, int], int] = {}
 
     def send(
         self,
@@ -257,20 +339,82 @@ class MemoryProducer:
         timestamp: float | None = None,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
+        timestamp_ms = None if timestamp is None else int(timestamp * 1000)
+        if self.transactional_id is not None:
+            self._check_transaction()
+            self._pending.append((topic, key, value, partition, headers, timestamp_ms))
+            return
         self.broker.append(
-            topic,
-            key,
-            value,
-            partition=partition,
-            headers=headers,
-            timestamp_ms=None if timestamp is None else int(timestamp * 1000),
+            topic, key, value, partition=partition, headers=headers, timestamp_ms=timestamp_ms
         )
+
+    def send_tracked(
+        self, topic: str, key: bytes | None, value: bytes | None, partition: int
+    ) -> None:
+        if self.transactional_id is not None:
+            self._tracked.add(len(self._pending))
+            self.send(topic, key, value, partition)
+            return
+        message = self.broker.append(topic, key, value, partition=partition)
+        self._delivered[(topic, partition)] = message.offset()
+
+    def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
+        delivered, self._delivered = self._delivered, {}
+        return delivered
 
     def poll(self) -> None:
         return None
 
     def flush(self, timeout: float) -> None:
         return None
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def init_transactions(self, timeout: float) -> None:
+        assert self.transactional_id is not None, "init_transactions needs a transactional.id"
+        epochs = self.broker.producer_epochs
+        self._epoch = epochs[self.transactional_id] = epochs.get(self.transactional_id, 0) + 1
+
+    def begin_transaction(self) -> None:
+        self._check_fenced()
+        self._in_transaction = True
+
+    def commit_transaction(
+        self, offsets: list[TopicPartition], group_metadata: Any, timeout: float
+    ) -> None:
+        self._check_transaction()
+        for index, (topic, key, value, partition, headers, timestamp_ms) in enumerate(
+            self._pending
+        ):
+            message = self.broker.append(
+                topic, key, value, partition=partition, headers=headers, timestamp_ms=timestamp_ms
+            )
+            if index in self._tracked:
+                self._delivered[(topic, message.partition())] = message.offset()
+        for tp in offsets:
+            self.broker.committed[(str(group_metadata), tp.topic, tp.partition)] = tp.offset
+        self._end_transaction()
+
+    def abort_transaction(self, timeout: float) -> None:
+        self._end_transaction()
+
+    def _end_transaction(self) -> None:
+        self._pending = []
+        self._tracked = set()
+        self._in_transaction = False
+
+    def _check_fenced(self) -> None:
+        assert self.transactional_id is not None
+        if self.broker.producer_epochs.get(self.transactional_id) != self._epoch:
+            raise TransactionFailed(
+                f"producer {self.transactional_id!r} was fenced "
+                "(a newer worker with the same transactional id took over)"
+            )
+
+    def _check_transaction(self) -> None:
+        self._check_fenced()
+        if not self._in_transaction:
+            raise TransactionFailed("send outside a transaction (call begin_transaction first)")
 
     def close(self) -> None:
         return None

@@ -23,7 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from faust.agents import AgentFun
-from faust.exceptions import BrokerUnavailable, DeliveryError, ImproperlyConfigured
+from faust.exceptions import (
+    BrokerUnavailable,
+    DeliveryError,
+    ImproperlyConfigured,
+    TransactionFailed,
+)
 from faust.worker.errors import AgentFailure
 from faust.worker.worker import Worker
 
@@ -60,7 +65,11 @@ def parse_args(app: App, argv: list[str] | None) -> argparse.Namespace:
         default="info",
         choices=["debug", "info", "warning", "error", "critical"],
     )
-    worker.add_argument("--datadir", help="directory for table state (RocksDB)")
+    worker.add_argument(
+        "--datadir",
+        help="this worker's state: RocksDB tables, its lock and id (default: <app id>-data); "
+        "give each worker process its own",
+    )
     return parser.parse_args(argv)
 
 
@@ -96,7 +105,7 @@ def run_worker(
             check_source(built_from)
         worker = Worker(app, compiled_agents=compiled_agents)
         asyncio.run(_run_until_signal(worker))
-    except (BrokerUnavailable, ImproperlyConfigured, DeliveryError) as exc:
+    except (BrokerUnavailable, ImproperlyConfigured, DeliveryError, TransactionFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except AgentFailure as exc:

@@ -1,26 +1,50 @@
 """The worker loop: consume a batch, run it through the agents, commit when it is durable.
 
 One worker process holds one consumer (group = the app id, as in Faust), one producer and
-one runner per agent. Scale-out is Kafka's: start more workers with the same app id.
+one runner per agent. Scale-out is Kafka's: start more workers with the same app id (each
+with its own ``--datadir``); they share the partitions, and when one stops or dies the
+others are assigned its partitions, restore their tables from the changelogs and go on.
 
-Commit order (at-least-once):
+Commit order, at-least-once (the default):
 
-1. every message of a batch has been processed by every agent on its topic;
-2. the producer is flushed: every record those messages caused is acknowledged;
-3. the consumer's positions are committed, synchronously.
+1. every message up to the positions being committed has been processed by every agent
+   on its topic; a partition's commit never passes a message a stream still holds (a
+   ``take`` buffer, an un-acked ``noack`` event): it stops at the lowest held offset;
+2. the tables send one changelog record per key written since the last commit;
+3. the producer is flushed: every output and changelog record is acknowledged;
+4. the table stores write those changes with the offset of the last changelog record,
+   one RocksDB ``WriteBatch`` per table partition;
+5. the consumer's positions are committed, synchronously.
 
-Commits happen every ``broker_commit_interval`` seconds or ``broker_commit_every``
-messages, before partitions are revoked, and at shutdown. A partition's commit never passes
-a message a stream still holds (a ``take`` buffer, an un-acked ``noack`` event): the
-committed offset is the lower of the consumer's position and the lowest held offset.
+Exactly-once (``processing_guarantee="exactly_once"``): one transactional producer per
+worker process; outputs, dead letters and changelog records all go into the open
+transaction, and ``read_committed`` consumers see them only when it commits:
 
-Start-up order: create the declared topics, start every agent and task, wait until each
-agent has asked for its first batch (by then its stream chain is built, so the topics its
-``group_by``/``through`` stages consume are declared), create those topics, subscribe.
-A stream that appears later (``app.stream(topic)`` in a task) joins the subscription then.
+1. as above;
+2. as above, inside the transaction;
+3. the consumer's positions are added to the transaction (``send_offsets_to_transaction``)
+   and the transaction commits: outputs, changelog records and offsets, all or nothing;
+4. only then do the table stores write the changes (table writes apply on commit);
+5. the next transaction begins.
 
-When processing or delivery fails, the worker stops without step 3 for the failed batch, so
-offsets never pass a message whose effects are not durable. Example::
+Commits happen every ``broker_commit_interval`` seconds (0.1 s under exactly-once unless
+set) or ``broker_commit_every`` messages, before partitions are revoked, and at shutdown.
+When processing, delivery or a commit fails, the worker stops without the last step for
+the failed batch: at-least-once, offsets never pass a message whose effects are not
+durable; exactly-once, the open transaction is aborted and a restart resumes from the last
+committed one.
+
+Start-up order: lock the data directory (RocksDB tables, exactly-once), create the declared
+topics, start the producer (and its transactions), start every agent and task, wait until
+each agent has asked for its first batch (by then its stream chain is built, so the topics
+its ``group_by``/``through`` stages consume are declared), create those topics and the
+tables' changelogs (co-partitioned with them), restore the global tables, subscribe. A
+stream that appears later (``app.stream(topic)`` in a task) joins the subscription then.
+
+Rebalancing: a newly assigned partition is paused until every table partition it writes
+has been restored from its changelog to the true end (other partitions keep flowing
+meanwhile); a revoked partition is committed (steps 1-5) and its table stores are closed.
+Example::
 
     worker = Worker(app, compiled_agents={"wordcount.count": count})
     await worker.run()           # until request_stop() (SIGINT/SIGTERM in the CLI)
@@ -33,17 +57,21 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from confluent_kafka import TopicPartition
 
 from faust.agents import Crontab, Task, Timer
 from faust.events import TransportMessage
+from faust.exceptions import ImproperlyConfigured
 from faust.replies import Replies
+from faust.tables.manager import TableManager
 from faust.transport import open_transport
 from faust.transport.base import Consumer, Producer, TopicSpec, Transport
 from faust.worker.errors import AgentFailure, ErrorPolicy, dead_letter_topic_for
 from faust.worker.runner import AgentRunner, ConcurrentAgent, TaskFeed
+from faust.worker.state import DataDirectory
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -98,11 +126,21 @@ class Worker:
         self.transport = transport or open_transport(self.conf.broker)
         #: for tests on the memory transport: stop at the first empty poll
         self.stop_when_idle = stop_when_idle
+        self.exactly_once = self.conf.exactly_once
         self.processed = 0
+        #: the error policy of each agent (its counts are the error metrics)
+        self.policies: dict[str, ErrorPolicy] = {}
         self._stopping = False
         self._failed = False
+        self._closing = False
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
+        self._tables: TableManager | None = None
+        self._state: DataDirectory | None = None
+        #: source partitions paused while their tables restore
+        self._paused: set[tuple[str, int]] = set()
+        #: the offsets last committed, per partition (only changes are committed again)
+        self._committed: dict[tuple[str, int], int] = {}
         #: every stream consumer, and by topic the ones that take its messages
         self._consumers_all: list[StreamConsumer] = []
         self._runners: dict[str, list[StreamConsumer]] = {}
@@ -112,6 +150,7 @@ class Worker:
         self._uncommitted = 0
         self._held_back = False
         self._last_commit = time.monotonic()
+        self._last_cleanup = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -123,19 +162,26 @@ class Worker:
 
     async def run(self) -> None:
         """Start, loop until stopped, stop. Raises AgentFailure when the policy says fail."""
-        await self._start()
         batch: list[TransportMessage] = []
         try:
+            await self._start()
+            tables = self._tables
             while not self._stopping:
                 if self._resubscribe:
                     self._subscribe()
-                batch = self._consume()
+                restoring = tables is not None and tables.restoring
+                batch = self._consume(0.0 if restoring else IDLE_POLL_SECONDS)
+                if tables is not None:
+                    restoring = tables.restoring  # an assignment may have started one
+                    if restoring:
+                        await self._recover_step(tables)
+                    tables.poll_globals()
                 if batch:
                     await self._process(batch)
                     batch = []
-                elif self.stop_when_idle:
+                elif self.stop_when_idle and not restoring:
                     break
-                self._maybe_commit()
+                await self._maybe_commit()
                 await asyncio.sleep(0)  # let timers and tasks run
         except BaseException:
             self._failed = True
@@ -147,15 +193,31 @@ class Worker:
     async def _start(self) -> None:
         app, conf = self.app, self.conf
         self.transport.check_connection(conf.broker_connect_timeout)
-        self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
-        self._producer = self.transport.producer(dict(conf.producer_config))
+        if self._needs_data_directory():
+            self._state = DataDirectory(Path(conf.data_directory))
+            self._state.lock()
+        self._check_declared_partitions(
+            self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
+        )
+        producer_config = dict(conf.producer_config)
+        if app.tables:
+            # changelog records report their offsets (tables store what they applied)
+            producer_config["delivery.report.only.error"] = False
+        if self.exactly_once:
+            assert self._state is not None
+            producer_config["transactional.id"] = f"{app.id}-{self._state.worker_id}"
+        self._producer = self.transport.producer(producer_config)
         app.producer = self._producer
+        if self.exactly_once:
+            # fences any older producer with our id and aborts what it left open
+            self._producer.init_transactions(ADMIN_TIMEOUT)
+            self._producer.begin_transaction()
         app.stream_attacher = self._attach_stream
         app.reply_consumer = Replies(app, self.transport)
         runners: list[AgentRunner | ConcurrentAgent] = []
         for agent in app.agents.values():
             fun = self.compiled_agents.get(agent.name, agent.fun)
-            policy = ErrorPolicy(agent.error_policy or conf.error_policy, app)
+            policy = self._policy_for(agent, fun)
             instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
             for instance in instances:
                 instance.on_new_topic = self._on_new_topic
@@ -167,8 +229,11 @@ class Worker:
             fun = self.compiled_agents.get(task.name, task.fun)
             self._background.append(asyncio.create_task(self._run_task(task, fun)))
         await self._wait_until_ready(runners)
+        partitions = self._start_tables() if app.tables else {}
+        if self._tables is not None:
+            await self._tables.start_globals()
         self._consumer = self.transport.consumer(app.id, self._consumer_config())
-        partitions = self._subscribe()
+        partitions.update(self._subscribe())
         for timer in app.timers:
             self._background.append(asyncio.create_task(self._run_timer(timer)))
         for crontab in app.crontabs:
@@ -176,15 +241,65 @@ class Worker:
         sources = self._subscribed
         compiled = sum(name in self.compiled_agents for name in app.agents)
         log.info(
-            "worker for app %r on %s: %d agent(s) (%d compiled), sources %s, group %r",
+            "worker for app %r on %s: %d agent(s) (%d compiled), %d table(s), sources %s, "
+            "group %r, %s",
             app.id,
             self.transport.description,
             len(app.agents),
             compiled,
+            len(app.tables),
             ", ".join(f"{topic} ({partitions.get(topic, '?')} partitions)" for topic in sources)
             or "none",
             app.id,
+            conf.processing_guarantee.replace("_", "-"),
         )
+
+    def _policy_for(self, agent: Any, fun: Any) -> ErrorPolicy:
+        code = getattr(agent.fun, "__code__", None)
+        compiled_code = getattr(fun, "__code__", None) if fun is not agent.fun else None
+        policy = ErrorPolicy(
+            agent.error_policy or self.conf.error_policy,
+            self.app,
+            dead_letter_topic=agent.dead_letter_topic,
+            user_file=code.co_filename if code is not None else None,
+            user_line=code.co_firstlineno if code is not None else None,
+            generated_file=compiled_code.co_filename if compiled_code is not None else None,
+        )
+        self.policies[agent.name] = policy
+        return policy
+
+    def _needs_data_directory(self) -> bool:
+        stores = {table.store_scheme for table in self.app.tables.values()}
+        return self.exactly_once or "rocksdb" in stores
+
+    def _start_tables(self) -> dict[str, int]:
+        """Create the changelogs, co-partitioned with the topics streams consume (an error
+        now, not a hang later, when counts do not match), and take the tables over."""
+        conf = self.conf
+        partitions = self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
+        state = self._state.path if self._state is not None else None
+        tables = self._tables = TableManager(self.app, self.transport, data_directory=state)
+        sources = {name: partitions[name] for name in self._runners if name in partitions}
+        changelogs = tables.changelog_specs(
+            sources, conf.topic_partitions, conf.topic_replication_factor
+        )
+        changelog_partitions = self.transport.ensure_topics(changelogs, ADMIN_TIMEOUT)
+        tables.check_partitions(changelog_partitions)
+        tables.attach()
+        return {**partitions, **changelog_partitions}
+
+    def _check_declared_partitions(self, actual: dict[str, int]) -> None:
+        for topic in self.app.topics:
+            if topic.partitions is None:
+                continue
+            for name in topic.topics:
+                found = actual.get(name)
+                if found is not None and found != topic.partitions:
+                    raise ImproperlyConfigured(
+                        f"topic {name!r} is declared with partitions={topic.partitions} but "
+                        f"has {found} on the broker; topics that feed tables must be "
+                        "co-partitioned, so fix the declaration or the topic"
+                    )
 
     async def _wait_until_ready(self, runners: list[AgentRunner | ConcurrentAgent]) -> None:
         """Let every agent (and task) run up to its stream loop, so its topics are known."""
@@ -240,9 +355,13 @@ class Worker:
             await consumer.stop(timeout=30.0)
         self._commit()
         await self._close(graceful=True)
+        for name, policy in self.policies.items():
+            if policy.decode_errors or policy.agent_errors:
+                log.info("agent %s: %s", name, policy.summary())
         log.info("stopped after processing %d message(s)", self.processed)
 
     async def _close(self, *, graceful: bool) -> None:
+        self._closing = True
         if self.app.reply_consumer is not None:
             await self.app.reply_consumer.close()
             self.app.reply_consumer = None
@@ -253,19 +372,24 @@ class Worker:
             with contextlib.suppress(BaseException):  # cancelled, or failed and logged
                 await task
         if self._consumer is not None:
-            self._consumer.close()
+            with contextlib.suppress(Exception) if not graceful else contextlib.nullcontext():
+                self._consumer.close()  # revokes the assignment (commits when graceful)
             self._consumer = None
+        if self._tables is not None:
+            self._tables.close()
         if self._producer is not None:
             if graceful:
                 self._producer.close()
             self._producer = None
         self.app.producer = None
+        if self._state is not None:
+            self._state.release()
 
     # -- the loop --------------------------------------------------------------------------
 
-    def _consume(self) -> list[TransportMessage]:
+    def _consume(self, timeout: float) -> list[TransportMessage]:
         assert self._consumer is not None
-        return self._consumer.consume(self.conf.stream_buffer_maxsize, IDLE_POLL_SECONDS)
+        return self._consumer.consume(self.conf.stream_buffer_maxsize, timeout)
 
     async def _process(self, batch: list[TransportMessage]) -> None:
         runners = self._runners
@@ -284,42 +408,86 @@ class Worker:
         self.processed += len(batch)
         self._uncommitted += len(batch)
 
-    def _maybe_commit(self) -> None:
-        if (self._uncommitted or self._held_back) and (
+    async def _recover_step(self, tables: TableManager) -> None:
+        ready = await tables.recover_step()
+        if ready and self._consumer is not None:
+            resume = [key for key in self._paused if key[1] in ready]
+            self._consumer.resume([TopicPartition(topic, p) for topic, p in resume])
+            self._paused.difference_update(resume)
+            log.info("partition(s) %s restored: processing resumes", sorted(ready))
+
+    async def _maybe_commit(self) -> None:
+        now = time.monotonic()
+        tables = self._tables
+        if tables is not None and (
+            tables.expire_due() or now - self._last_cleanup >= self.conf.table_cleanup_interval
+        ):
+            self._last_cleanup = now
+            await tables.expire()
+        if (
             self._uncommitted >= self.conf.broker_commit_every
-            or time.monotonic() - self._last_commit >= self.conf.broker_commit_interval
+            or now - self._last_commit >= self.conf.broker_commit_interval
+        ) and (
+            self._uncommitted
+            or self._held_back
+            or self.exactly_once
+            or (tables is not None and tables.has_changes())
         ):
             self._commit()
 
-    def _commit(self, partitions: list[TopicPartition] | None = None) -> None:
-        """Flush the producer, then commit the positions of ``partitions`` (default: all)."""
+    def _commit(self) -> None:
+        """Make everything processed so far durable, then commit it (module docstring)."""
         consumer, producer = self._consumer, self._producer
         if consumer is None or producer is None:
             return
-        producer.flush(FLUSH_TIMEOUT)
-        positions = consumer.position(
-            partitions if partitions is not None else consumer.assignment()
-        )
-        ready = [tp for tp in positions if tp.offset >= 0]
-        offsets = self._below_holds(ready)
+        tables = self._tables
+        ready = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
+        below = self._below_holds(ready)
         # a stream held messages back: commit again later, when it has let them go
-        self._held_back = [tp.offset for tp in offsets] != [tp.offset for tp in ready]
+        self._held_back = [tp.offset for tp in below] != [tp.offset for tp in ready]
+        committed = self._committed
+        offsets = [tp for tp in below if committed.get((tp.topic, tp.partition)) != tp.offset]
+        pending = tables.produce_changes(producer) if tables is not None else []
+        if self.exactly_once:
+            producer.commit_transaction(offsets, consumer.group_metadata(), FLUSH_TIMEOUT)
+            if tables is not None:
+                tables.persist(pending, producer.take_delivered_offsets())
+            producer.begin_transaction()
+        else:
+            producer.flush(FLUSH_TIMEOUT)
+            if tables is not None:
+                tables.persist(pending, producer.take_delivered_offsets())
+            if offsets:
+                consumer.commit(offsets)
+        for tp in offsets:
+            committed[(tp.topic, tp.partition)] = tp.offset
         if offsets:
-            consumer.commit(offsets)
             log.debug("committed %s", _describe(offsets))
         self._uncommitted = 0
         self._last_commit = time.monotonic()
 
     def _commit_before(self, failed_batch: list[TransportMessage]) -> None:
-        """After a failure: commit what completed batches made durable, nothing of the failed one.
+        """After a failure: commit what completed batches made durable, nothing of the failed
+        one (at-least-once); abort the open transaction (exactly-once).
 
         Best effort: when the failure was the producer's, nothing can be committed.
         """
         consumer, producer = self._consumer, self._producer
         if consumer is None or producer is None:
             return
+        if self.exactly_once:
+            try:
+                producer.abort_transaction(ADMIN_TIMEOUT)
+                log.info("aborted the open transaction; a restart resumes from the last commit")
+            except Exception as exc:
+                log.error("could not abort the open transaction (%s)", exc)
+            return
         try:
+            tables = self._tables
+            pending = tables.produce_changes(producer) if tables is not None else []
             producer.flush(FLUSH_TIMEOUT)
+            if tables is not None:
+                tables.persist(pending, producer.take_delivered_offsets())
             first_failed: dict[tuple[str, int], int] = {}
             for message in failed_batch:
                 key = (message.topic() or "", message.partition() or 0)
@@ -357,11 +525,36 @@ class Worker:
 
     def _on_assign(self, partitions: list[TopicPartition]) -> None:
         log.info("assigned %s", _describe(partitions) or "no partitions")
+        if self._tables is None or self._consumer is None:
+            return
+        pause = self._tables.on_assigned(partitions)
+        if pause:
+            self._consumer.pause(pause)
+            self._paused.update((tp.topic, tp.partition) for tp in pause)
+            log.info(
+                "restoring tables for partition(s) %s before processing them",
+                sorted({tp.partition for tp in pause}),
+            )
 
     def _on_revoke(self, partitions: list[TopicPartition]) -> None:
         log.info("revoked %s", _describe(partitions) or "no partitions")
-        if not self._failed and partitions:
-            self._commit(partitions)
+        if not partitions:
+            return
+        if not self._failed:
+            self._commit()
+        revoked = {(tp.topic, tp.partition) for tp in partitions}
+        self._paused -= revoked
+        for key in revoked:
+            self._committed.pop(key, None)  # another worker may commit it from now on
+        if self._closing:
+            return  # shutting down: the stores close with the worker (memory ones stay readable)
+        if self._tables is not None and self._consumer is not None:
+            still = {
+                tp.partition
+                for tp in self._consumer.assignment()
+                if (tp.topic, tp.partition) not in revoked
+            }
+            self._tables.on_revoked(still)
 
     # -- timers and tasks ------------------------------------------------------------------
 
@@ -407,7 +600,9 @@ class Worker:
                     if consumer.name == agent.name:
                         sources.update(consumer.topics)
                 for source in sorted(sources):
-                    name = dead_letter_topic_for(source)
+                    name = dead_letter_topic_for(
+                        source, agent.dead_letter_topic or conf.dead_letter_topic
+                    )
                     partitions = specs[source].partitions if source in specs else 1
                     specs.setdefault(
                         name, TopicSpec(name, partitions, conf.topic_replication_factor)
@@ -422,6 +617,8 @@ class Worker:
             "auto.offset.reset": conf.consumer_auto_offset_reset,
             "session.timeout.ms": int(conf.broker_session_timeout * 1000),
             "heartbeat.interval.ms": int(conf.broker_heartbeat_interval * 1000),
+            # only committed transactions (librdkafka's default, stated: exactly-once needs it)
+            "isolation.level": "read_committed",
         }
         config.update(conf.consumer_config)
         return config

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from faust import Stream
+from faust.events import set_current_message
 from faust.streams import repartition_topic
 from faust.worker.cli import run_worker_cli
 
@@ -71,6 +72,7 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
             keys_valid = check_keys_1(batch)
             for message in batch:
                 try:
+                    set_current_message(message)
                     if not keys_valid:
                         load_key_1(message.key())
                     value = load_value_1(message.value())
@@ -87,6 +89,7 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
         # stage 2: the messages of 'withdrawals.track_users-withdrawals-Withdrawal.user-repartition'
         for message in batch:
             try:
+                set_current_message(message)
                 value = load_value_2(message.value())
                 # withdrawals.py:33
                 withdrawal = value

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from faust import Stream
+from faust.events import set_current_message
 from faust.worker.cli import run_worker_cli
 
 #: the SHA-256 of wordcount.py when this worker was built
-SOURCE_SHA256 = "4d88c0657e95199829f9331144b15ea7194956e54af5bd51c51594f3e14d316f"
+SOURCE_SHA256 = "e449c0116fb0fc9a3ea47a46a6a0fa59813f0dcefe0741a7da38ce3fdf15f5aa"
 
 # Import the app module from where it was when this worker was built.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
@@ -31,20 +32,21 @@ from wordcount import (  # noqa: E402
 )
 
 
-# wordcount.py:20  agent wordcount.count_words
+# wordcount.py:21  agent wordcount.count_words
 async def fused_count_words(words: Stream[Any]) -> None:
-    """The agent's code with its stream loop (wordcount.py:21) fused."""
+    """The agent's code with its stream loop (wordcount.py:22) fused."""
     load_value = words_topic.value_loader()
     handle_error = words.handle_error
     async for batch in words.batches():
         for message in batch:
             try:
+                set_current_message(message)
                 value = load_value(message.value())
-                # wordcount.py:22
+                # wordcount.py:23
                 word = value
                 word_counts_table[word] += 1
             except Exception as exc:
-                handle_error(exc, message, "wordcount.py:21")
+                handle_error(exc, message, "wordcount.py:22")
 
 
 #: the agents (and tasks) this worker replaces, by name

@@ -1,0 +1,645 @@
+"""Table: a named, partitioned, changelog-backed mapping with Faust's API.
+
+Example (the seeds' word count)::
+
+    counts = app.Table("word-counts", default=int)
+
+    @app.agent(words)
+    async def count(stream):
+        async for word in stream:
+            counts[word] += 1          # a missing key reads as default() == 0
+
+How it is kept (see also ``faust.tables.stores`` and ``faust.tables.manager``):
+
+- A table has one store per partition, numbered like the partitions of the topics that
+  write it: a write made while processing a message of partition ``p`` goes to store ``p``
+  and, at the next commit, to partition ``p`` of the changelog topic
+  ``<app id>-<table>-changelog`` (as Faust and Kafka Streams do, so the worker that owns a
+  source partition owns the matching table partition). Inside an agent, ``table[k]`` looks
+  in the current message's partition only; outside one (timers, tasks) it looks in every
+  partition this worker holds. Iterating (``items()``, ``len()``...) covers every partition
+  held here.
+- Reads and writes are dict operations on the store's ``data``; the key is added to the
+  store's ``dirty`` set. Nothing else happens per access: the changelog records and the
+  RocksDB writes happen once per commit, one per key written since the last one.
+- Outside a worker (``agent.test_context()``, plain scripts) a table keeps its partitions in
+  memory and accepts writes anywhere; inside a running worker a write outside an agent's
+  stream is an error, as in Faust (there is no partition to write it to).
+
+Windowed tables (``.tumbling()``, ``.hopping()``, ``.using_window()``) are Tables whose
+keys are ``(key, (start, end))``; see ``faust.tables.wrappers`` for the WindowSet API.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from collections.abc import Awaitable, Callable, ItemsView, Iterator, MutableMapping, ValuesView
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from faust.events import TransportMessage, current_event, current_message
+from faust.exceptions import ImproperlyConfigured, PartitionsMismatch
+from faust.models.record import Record
+from faust.serializers import codecs
+from faust.tables.stores import (
+    ABSENT,
+    GlobalRocksDBStore,
+    MemoryStore,
+    RocksDBStore,
+    Store,
+    TableCodec,
+)
+from faust.windows import HoppingWindow, Seconds, TumblingWindow, Window, WindowRange
+
+if TYPE_CHECKING:
+    from faust.app import App
+    from faust.tables.wrappers import WindowWrapper
+
+KT = TypeVar("KT")
+VT = TypeVar("VT")
+
+log = logging.getLogger("faust.tables")
+
+#: ``on_window_close(key, value)``: key is ``(key, (start, end))``; may be async
+WindowCloseCallback = Callable[[Any, Any], Awaitable[None] | None]
+RecoverCallback = Callable[[], Awaitable[None] | None]
+
+STORE_SCHEMES = ("memory", "rocksdb")
+
+
+def serializer_for(typ: Any) -> str | codecs.Codec:
+    """Faust's rule for table keys and values: ``bytes`` raw, a Record its own serializer,
+    anything else JSON."""
+    if typ is bytes:
+        return "raw"
+    if isinstance(typ, type) and issubclass(typ, Record) and typ._options.serializer:
+        serializer: str | codecs.Codec = typ._options.serializer
+        return serializer
+    return "json"
+
+
+class Table(MutableMapping[KT, VT], Generic[KT, VT]):
+    """A table (``app.Table(name, default=...)``); see the module docstring."""
+
+    #: every worker holds every partition (GlobalTable)
+    is_global = False
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        name: str,
+        default: Callable[[], VT] | None = None,
+        key_type: type[KT] | None = None,
+        value_type: type[VT] | None = None,
+        partitions: int | None = None,
+        window: Window | None = None,
+        on_window_close: WindowCloseCallback | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> None:
+        self.app = app
+        self.name = name
+        self.default = default
+        self.key_type = key_type
+        self.value_type = value_type
+        self.partitions = partitions
+        self.help = help or ""
+        self.extra_topic_configs = dict(extra_topic_configs or {})
+        self._store_url = store
+        self._on_window_close = on_window_close
+        self._recover_callbacks: list[RecoverCallback] = [on_recover] if on_recover else []
+        self.key_serializer = serializer_for(key_type)
+        self.value_serializer = serializer_for(value_type)
+        self.window: Window | None = None
+        self._codec: TableCodec | None = None
+        #: partition -> store (a global table keeps its one store under -1)
+        self._stores: dict[int, Store] = {}
+        #: a worker manages the stores (else they are created in memory on first use)
+        self._managed = False
+        #: the last message a read or write saw, and the store of its partition
+        self._seen_message: TransportMessage | None = None
+        self._seen_store: Store | None = None
+        self._data_directory: Path | None = None
+        #: time source for window expiry and ``relative_to_now`` (tests replace it)
+        self.clock: Callable[[], float] = time.time
+        #: writes into windows that had already expired (dropped, see ``_late_write``)
+        self.late_writes = 0
+        self._value_loaders: dict[str, Callable[[bytes | None], Any]] = {}
+        self._decoded: tuple[TransportMessage | None, Any] = (None, None)
+        if window is not None:
+            self.using_window(window)
+        _check_store_url(self.name, store or app.conf.store)
+
+    # -- identity ---------------------------------------------------------------------------
+
+    @property
+    def changelog_topic_name(self) -> str:
+        return f"{self.app.conf.id}-{self.name}-changelog"
+
+    @property
+    def store_scheme(self) -> str:
+        """``memory`` or ``rocksdb`` (the table's ``store=``, else the app's setting)."""
+        return _check_store_url(self.name, self._store_url or self.app.conf.store)
+
+    @property
+    def codec(self) -> TableCodec:
+        if self._codec is None:
+            self._codec = self._make_codec()
+        return self._codec
+
+    def _make_codec(self) -> TableCodec:
+        return TableCodec(
+            self.key_type,
+            self.value_type,
+            self.key_serializer,
+            self.value_serializer,
+            windowed=self.window is not None,
+        )
+
+    def on_recover(self, fun: RecoverCallback) -> RecoverCallback:
+        """Decorator: call ``fun`` (sync or async) after this table's partitions recover."""
+        self._recover_callbacks.append(fun)
+        return fun
+
+    # -- stores (the worker's TableManager drives these) ------------------------------------
+
+    def _attach(self, data_directory: Path | None) -> None:
+        """A worker takes over: forget partitions kept outside it."""
+        self._seen_message = None
+        self._close_all()
+        self._stores = {}
+        self._managed = True
+        self._data_directory = data_directory
+
+    def _detach(self) -> None:
+        """The worker stopped: close databases; memory partitions stay readable."""
+        self._seen_message = None
+        for partition, store in list(self._stores.items()):
+            if not isinstance(store, MemoryStore):
+                store.close()
+                del self._stores[partition]
+        self._managed = False
+
+    def _close_all(self) -> None:
+        for store in self._stores.values():
+            store.close()
+
+    def _store_path(self, partition: int | None) -> Path:
+        if self._data_directory is None:
+            raise ImproperlyConfigured(f"table {self.name!r}: rocksdb:// needs a data directory")
+        leaf = "global" if partition is None else str(partition)
+        return self._data_directory / "tables" / self.name / leaf
+
+    def _new_store(self, partition: int | None) -> Store:
+        if self.store_scheme == "rocksdb" and self._managed:
+            if partition is None:
+                return GlobalRocksDBStore(self._store_path(None), self.codec, None)
+            return RocksDBStore(self._store_path(partition), self.codec, partition)
+        return MemoryStore(self.codec, partition)
+
+    def _open_store(self, partition: int) -> Store:
+        store = self._stores.get(partition)
+        if store is None:
+            store = self._stores[partition] = self._new_store(partition)
+        return store
+
+    def _close_store(self, partition: int) -> None:
+        self._seen_message = None
+        store = self._stores.pop(partition, None)
+        if store is not None:
+            store.close()
+
+    def _store_missing(self, partition: int) -> Store:
+        """No store for ``partition``: create one outside a worker, else a clear error."""
+        if not self._managed:
+            return self._open_store(partition)
+        held = ", ".join(str(p) for p in sorted(self._stores)) or "none"
+        raise PartitionsMismatch(
+            f"table {self.name!r} was written while processing a message of partition "
+            f"{partition}, which this worker does not hold for the table (it holds {held}). "
+            f"Its changelog {self.changelog_topic_name!r} must have at least as many "
+            "partitions as every topic whose agents write the table."
+        )
+
+    def _write_store(self) -> Store:
+        message = current_message()
+        if message is not None:
+            partition = message.partition() or 0
+            store = self._stores.get(partition)
+            if store is not None:
+                self._seen_message, self._seen_store = message, store
+                return store
+        elif self._managed:
+            raise RuntimeError(
+                f"cannot modify table {self.name!r} outside of an agent's stream: a table "
+                "write goes to the partition of the message being processed"
+            )
+        else:
+            partition = 0
+        try:
+            return self._stores[partition]
+        except KeyError:
+            return self._store_missing(partition)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _lookup(self, key: Any) -> Any:
+        """The value of ``key`` (ABSENT when missing), as ``table[key]`` finds it."""
+        message = current_message()
+        if message is None:
+            for store in list(self._stores.values()):
+                value = store.data.get(key, ABSENT)
+                if value is ABSENT and not store.complete:
+                    value = store.load(key)
+                if value is not ABSENT:
+                    return value
+            return ABSENT
+        partition = message.partition() or 0
+        try:
+            store = self._stores[partition]
+        except KeyError:
+            if self._managed:
+                return ABSENT
+            store = self._store_missing(partition)
+        value = store.data.get(key, ABSENT)
+        if value is ABSENT and not store.complete:
+            value = store.load(key)
+        return value
+
+    def __getitem__(self, key: KT) -> VT:
+        # the hot path (``table[k] += 1`` reads, then writes, with the same message)
+        message = current_message()
+        if message is None:
+            store = None
+        elif message is self._seen_message:
+            store = self._seen_store
+        else:
+            store = self._stores.get(message.partition() or 0)
+            if store is not None:
+                self._seen_message, self._seen_store = message, store
+        if store is None:
+            value = self._lookup(key)
+        else:
+            value = store.data.get(key, ABSENT)
+            if value is ABSENT and not store.complete:
+                value = store.load(key)
+        if value is ABSENT:
+            return self.__missing__(key)
+        result: VT = value
+        return result
+
+    def __missing__(self, key: KT) -> VT:
+        if self.default is not None:
+            return self.default()  # as in Faust, reading a missing key does not store it
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return self._lookup(key) is not ABSENT
+
+    def get(self, key: KT, default: Any = None) -> Any:
+        value = self._lookup(key)
+        return default if value is ABSENT else value
+
+    def __iter__(self) -> Iterator[KT]:
+        for key, _ in self._iter_items():
+            yield key
+
+    def _iter_items(self) -> Iterator[tuple[Any, Any]]:
+        for store in list(self._stores.values()):
+            yield from store.items()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._iter_items())
+
+    def items(self) -> ItemsView[KT, VT]:
+        return _ItemsView(self)
+
+    def values(self) -> ValuesView[VT]:
+        return _ValuesView(self)
+
+    def copy(self) -> dict[KT, VT]:
+        """The table's contents (every partition held here) as a dict."""
+        return dict(self._iter_items())
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def __setitem__(self, key: KT, value: VT) -> None:
+        # the hot path (see __getitem__)
+        message = current_message()
+        store = self._seen_store if message is self._seen_message else None
+        if store is None or message is None:
+            store = self._write_store()
+        store.data[key] = value
+        store.dirty.add(key)
+        if self.window is not None:
+            self._track_window(store, key)
+
+    def __delitem__(self, key: KT) -> None:
+        store = self._write_store()
+        value = store.data.get(key, ABSENT)
+        if value is ABSENT and not store.complete:
+            value = store.load(key)
+        if value is ABSENT:
+            raise KeyError(key)
+        store.delete(key)
+
+    def pop(self, key: KT, *default: Any) -> Any:
+        store = self._write_store()
+        value = store.data.get(key, ABSENT)
+        if value is ABSENT and not store.complete:
+            value = store.load(key)
+        if value is ABSENT:
+            if default:
+                return default[0]
+            raise KeyError(key)
+        store.delete(key)
+        return value
+
+    def setdefault(self, key: KT, default: Any = None) -> Any:
+        value = self._lookup(key)
+        if value is ABSENT:
+            self[key] = default
+            return default
+        return value
+
+    def clear(self) -> None:
+        """Delete every key of every partition held here (a tombstone for each)."""
+        for store in list(self._stores.values()):
+            for key, _ in list(store.items()):
+                store.delete(key)
+
+    # -- windows ----------------------------------------------------------------------------
+
+    def using_window(self, window: Window, *, key_index: bool = False) -> WindowWrapper:
+        """Make this a windowed table; returns the wrapper agents read and write through.
+
+        ``key_index`` is accepted for Faust compatibility; keys are always listable.
+        """
+        from faust.tables.wrappers import WindowWrapper
+
+        if self.is_global:
+            raise ImproperlyConfigured(f"global table {self.name!r} cannot be windowed")
+        self.window = window
+        self._codec = None
+        return WindowWrapper(self)
+
+    def tumbling(
+        self, size: Seconds, expires: Seconds | None = None, key_index: bool = False
+    ) -> WindowWrapper:
+        """Windows of ``size`` seconds, one after the other."""
+        return self.using_window(TumblingWindow(size, expires), key_index=key_index)
+
+    def hopping(
+        self,
+        size: Seconds,
+        step: Seconds,
+        expires: Seconds | None = None,
+        key_index: bool = False,
+    ) -> WindowWrapper:
+        """Windows of ``size`` seconds starting every ``step`` seconds."""
+        return self.using_window(HoppingWindow(size, step, expires), key_index=key_index)
+
+    def _require_window(self) -> Window:
+        if self.window is None:
+            raise ImproperlyConfigured(f"table {self.name!r} is not windowed")
+        return self.window
+
+    def _track_window(self, store: Store, key: Any) -> None:
+        """Remember which window ``key`` belongs to, so it can expire."""
+        if self.window is None or self.window.expires is None:
+            return
+        try:
+            end = key[1][1]
+        except (TypeError, IndexError):
+            raise TypeError(
+                f"windowed table {self.name!r} takes (key, (start, end)) keys, not {key!r}"
+            ) from None
+        keys = store.window_ends.get(end)
+        if keys is None:
+            store.window_ends[end] = {key}
+            heapq.heappush(store.window_heap, end)
+        else:
+            keys.add(key)
+
+    def _live_ranges(self, timestamp: float) -> list[WindowRange]:
+        """The windows ``timestamp`` falls into that have not expired."""
+        window = self._require_window()
+        ranges = window.ranges(timestamp)
+        if window.expires is not None:
+            stale_before = window.stale_before(self.clock())
+            live = [r for r in ranges if r[1] > stale_before]
+            if len(live) != len(ranges):
+                self._late_write(timestamp, len(ranges) - len(live))
+            return live
+        return ranges
+
+    def _late_write(self, timestamp: float, count: int) -> None:
+        """A write for windows that already expired (and may have been reported closed):
+        dropped, so a closed window stays closed, as Kafka Streams drops late records."""
+        self.late_writes += count
+        if self.late_writes == count or self.late_writes % 1000 < count:
+            log.warning(
+                "table %s: dropped a write for %d expired window(s) at timestamp %.3f "
+                "(%d so far); the window's expires= is shorter than this record's lateness",
+                self.name,
+                count,
+                timestamp,
+                self.late_writes,
+            )
+
+    def _apply_window_op(
+        self, op: Callable[[Any, Any], Any], key: Any, value: Any, timestamp: float
+    ) -> None:
+        ranges = self._live_ranges(timestamp)
+        store = self._write_store()  # reads and writes alike: the current message's partition
+        data, dirty = store.data, store.dirty
+        track = self.window is not None and self.window.expires is not None
+        for window_range in ranges:
+            windowed_key = (key, window_range)
+            current = data.get(windowed_key, ABSENT)
+            if current is ABSENT and not store.complete:
+                current = store.load(windowed_key)
+            if current is ABSENT:
+                current = self.__missing__(windowed_key)  # type: ignore[arg-type]
+            data[windowed_key] = op(current, value)
+            dirty.add(windowed_key)
+            if track:
+                self._track_window(store, windowed_key)
+
+    def _set_windowed(self, key: Any, value: Any, timestamp: float) -> None:
+        for window_range in self._live_ranges(timestamp):
+            self[(key, window_range)] = value  # type: ignore[index]
+
+    def _del_windowed(self, key: Any, timestamp: float) -> None:
+        for window_range in self._require_window().ranges(timestamp):
+            self.pop((key, window_range), None)  # type: ignore[arg-type]
+
+    def _windowed_timestamp(self, key: Any, timestamp: float) -> Any:
+        return self[(key, self._require_window().current(timestamp))]  # type: ignore[index]
+
+    def _windowed_now(self, key: Any) -> Any:
+        return self[(key, self._require_window().earliest(self.clock()))]  # type: ignore[index]
+
+    def _windowed_delta(self, key: Any, d: Seconds, event: Any = None) -> Any:
+        window = self._require_window()
+        return self[(key, window.delta(self._relative_event(event), d))]  # type: ignore[index]
+
+    def _windowed_contains(self, key: Any, timestamp: float) -> bool:
+        return (key, self._require_window().current(timestamp)) in self
+
+    # -- time relativity (windowed tables) --------------------------------------------------
+
+    def _relative_now(self, event: Any = None) -> float:
+        return self.clock()
+
+    def _relative_event(self, event: Any = None) -> float:
+        """The timestamp of ``event`` or of the message being processed."""
+        if event is not None:
+            timestamp: float = event.message.timestamp
+            return timestamp
+        message = current_message()
+        if message is None:
+            raise RuntimeError("Operation outside of stream iteration")
+        return message_timestamp(message)
+
+    def _relative_field(self, field: Any) -> RelativeTo:
+        name = getattr(field, "field", None) or str(field)
+
+        def timestamp_of(event: Any = None) -> float:
+            value = event.value if event is not None else self._current_value()
+            stamp = getattr(value, name)
+            return float(stamp.timestamp() if hasattr(stamp, "timestamp") else stamp)
+
+        return RelativeTo(timestamp_of)
+
+    def _relative_timestamp(self, timestamp: float) -> RelativeTo:
+        def fixed(event: Any = None) -> float:
+            return timestamp
+
+        return RelativeTo(fixed)
+
+    def _current_value(self) -> Any:
+        """The decoded value of the message being processed (for ``relative_to_field``)."""
+        message = current_message()
+        if message is None:
+            raise RuntimeError("Operation outside of stream iteration")
+        event = current_event()
+        if (
+            event is not None
+            and event.message.offset == message.offset()
+            and event.message.topic == message.topic()
+        ):
+            return event.value
+        cached_message, value = self._decoded
+        if cached_message is message:
+            return value
+        topic = message.topic() or ""
+        load = self._value_loaders.get(topic)
+        if load is None:
+            load = self._value_loaders[topic] = self._loader_for(topic)
+        value = load(message.value())
+        self._decoded = (message, value)
+        return value
+
+    def _loader_for(self, topic: str) -> Callable[[bytes | None], Any]:
+        for declared in self.app.topics:
+            if topic in declared.topics:
+                return declared.value_loader()
+        raise ImproperlyConfigured(f"table {self.name!r}: no declared topic named {topic!r}")
+
+    # -- expiry (the worker calls this per partition) ---------------------------------------
+
+    def _expire(self, store: Store, now: float) -> list[tuple[Any, Any]]:
+        """Delete the windows of ``store`` that expired at ``now``; return them with their
+        values (for ``on_window_close``)."""
+        window = self.window
+        if window is None or window.expires is None or not store.window_heap:
+            return []
+        stale_before = window.stale_before(now)
+        heap, ends = store.window_heap, store.window_ends
+        closed: list[tuple[Any, Any]] = []
+        while heap and heap[0] <= stale_before:
+            end = heapq.heappop(heap)
+            for key in sorted(ends.pop(end, ()), key=repr):
+                value = store.data.get(key, ABSENT)
+                if value is ABSENT and not store.complete:
+                    value = store.load(key)
+                if value is not ABSENT:
+                    store.delete(key)
+                    closed.append((key, value))
+        return closed
+
+    def _index_windows(self, store: Store) -> None:
+        """Rebuild ``store``'s window index from its contents (after recovery)."""
+        store.window_ends.clear()
+        store.window_heap.clear()
+        if self.window is None or self.window.expires is None:
+            return
+        for key, _ in store.items():
+            self._track_window(store, key)
+
+    async def on_window_close(self, key: Any, value: Any) -> None:
+        if self._on_window_close is not None:
+            result = self._on_window_close(key, value)
+            if result is not None:
+                await result
+
+    def __repr__(self) -> str:
+        kind = type(self).__name__
+        window = f" {self.window!r}" if self.window is not None else ""
+        return f"<{kind}: {self.name}{window} ({len(self._stores)} partition(s) held)>"
+
+    # Tables are registered in dicts and sets by identity (a Mapping is unhashable).
+    def __hash__(self) -> int:
+        return object.__hash__(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+class RelativeTo:
+    """A time relativity: ``handler(event)`` gives the time a windowed write or read uses
+    (``event`` None: the message being processed)."""
+
+    def __init__(self, fun: Callable[[Any], float]) -> None:
+        self.fun = fun
+
+    def __call__(self, event: Any = None) -> float:
+        return self.fun(event)
+
+
+def _check_store_url(table: str, url: str) -> str:
+    scheme = url.partition("://")[0] if "://" in url else url
+    if scheme not in STORE_SCHEMES:
+        raise ImproperlyConfigured(
+            f"table {table!r}: unknown store {url!r} (use memory:// or rocksdb://)"
+        )
+    return scheme
+
+
+def message_timestamp(message: TransportMessage) -> float:
+    """A message's timestamp in seconds (its arrival time when it has none)."""
+    kind, milliseconds = message.timestamp()
+    if kind == 0 or milliseconds < 0:  # TIMESTAMP_NOT_AVAILABLE
+        return time.time()
+    return milliseconds / 1000.0
+
+
+class _ItemsView(ItemsView[Any, Any]):
+    _mapping: Table[Any, Any]
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        return self._mapping._iter_items()
+
+
+class _ValuesView(ValuesView[Any]):
+    _mapping: Table[Any, Any]
+
+    def __iter__(self) -> Iterator[Any]:
+        for _, value in self._mapping._iter_items():
+            yield value

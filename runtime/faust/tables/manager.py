@@ -1,0 +1,395 @@
+"""TableManager: the worker's side of tables: partitions, recovery, commits, expiry.
+
+The worker owns one TableManager and calls it at these points (``faust.worker.worker``
+documents the order of a commit)::
+
+    tables = TableManager(app, transport, data_directory=Path("app-data"))
+    specs = tables.changelog_specs(source_partitions)      # topics to create at start-up
+    tables.check_partitions(actual_partitions)             # co-partitioning, or an error
+    tables.attach(); await tables.start_globals()          # global tables: all of them
+    to_pause = tables.on_assigned(partitions)              # open stores, start restoring
+    ready = await tables.recover_step()                    # ... resume these when restored
+    pending = tables.produce_changes(producer)             # at commit: changelog records
+    tables.persist(pending, producer.take_delivered_offsets())   # once they are durable
+    await tables.expire()                                  # windows past `expires`
+    tables.on_revoked(still_assigned)                      # close what moved away
+
+A table partition is numbered like the source partitions that write it: assigning
+``orders[3]`` opens partition 3 of every (non-global) table, pauses ``orders[3]``, restores
+the stores from their changelogs to the true end, then resumes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import TopicPartition
+
+from faust.events import set_current_message
+from faust.exceptions import PartitionsMismatch
+from faust.tables.base import Table
+from faust.tables.globaltable import GlobalTable
+from faust.tables.recovery import Restorer
+from faust.tables.stores import ABSENT, Changes, Store
+from faust.transport.base import Producer, TopicSpec, Transport
+
+if TYPE_CHECKING:
+    from faust.app import App
+
+log = logging.getLogger("faust.tables")
+
+#: a day, as Kafka Streams keeps windowed changelogs beyond the windows' own lifetime
+WINDOW_CHANGELOG_EXTRA_RETENTION = 86_400.0
+
+Pending = list[tuple[Table[Any, Any], Store, Changes | None]]
+
+
+class PartitionMarker:
+    """The "current message" while expiring windows of a partition: writes made by
+    ``on_window_close`` go to that partition, as if a message of it were processed."""
+
+    def __init__(self, partition: int, timestamp: float) -> None:
+        self._partition = partition
+        self._timestamp_ms = int(timestamp * 1000)
+
+    def topic(self) -> str | None:
+        return None
+
+    def partition(self) -> int:
+        return self._partition
+
+    def offset(self) -> int | None:
+        return None
+
+    def key(self) -> bytes | None:
+        return None
+
+    def value(self) -> bytes | None:
+        return None
+
+    def headers(self) -> Any:
+        return None
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, self._timestamp_ms)
+
+    def error(self) -> Any:
+        return None
+
+
+class TableManager:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        app: App,
+        transport: Transport,
+        *,
+        data_directory: Path | None,
+    ) -> None:
+        self.app = app
+        self.transport = transport
+        self.data_directory = data_directory
+        tables = list(app.tables.values())
+        self.tables: list[Table[Any, Any]] = [t for t in tables if not t.is_global]
+        self.global_tables: list[GlobalTable[Any, Any]] = [
+            t for t in tables if isinstance(t, GlobalTable)
+        ]
+        self.partition_counts: dict[str, int] = {}
+        #: partition numbers whose stores are open
+        self.held: set[int] = set()
+        #: partition -> tables still restoring it
+        self.recovering: dict[int, set[str]] = {}
+        self._restorer: Restorer | None = None
+        self._global_restorer: Restorer | None = None
+        self._recovered_tables: set[str] = set()
+        self._expire_now = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.tables or self.global_tables)
+
+    def all_tables(self) -> list[Table[Any, Any]]:
+        return [*self.tables, *self.global_tables]
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    def changelog_specs(
+        self, source_partitions: dict[str, int], default_partitions: int, replicas: int
+    ) -> list[TopicSpec]:
+        """The changelog topics, co-partitioned with the sources: a table's own
+        ``partitions=``, else as many partitions as the largest source topic."""
+        widest = max(source_partitions.values(), default=default_partitions)
+        specs = []
+        for table in self.all_tables():
+            partitions = table.partitions or widest
+            if table.partitions and not table.is_global and table.partitions < widest:
+                source = max(source_partitions, key=lambda name: source_partitions[name])
+                raise PartitionsMismatch(
+                    f"table {table.name!r} declares partitions={table.partitions}, but "
+                    f"source topic {source!r} has {widest}: a table's changelog needs a "
+                    "partition for every source partition that writes it"
+                )
+            self.partition_counts[table.changelog_topic_name] = partitions
+            specs.append(
+                TopicSpec(
+                    table.changelog_topic_name,
+                    partitions,
+                    replicas,
+                    tuple(sorted(self._changelog_config(table).items())),
+                )
+            )
+        return specs
+
+    @staticmethod
+    def _changelog_config(table: Table[Any, Any]) -> dict[str, str]:
+        config = {"cleanup.policy": "compact"}
+        window = table.window
+        if window is not None and window.expires is not None:
+            # keep a window's records for as long as the window itself lives, plus a day
+            span = getattr(window, "size", 0.0) or (
+                getattr(window, "before", 0.0) + getattr(window, "after", 0.0)
+            )
+            retention = span + window.expires + WINDOW_CHANGELOG_EXTRA_RETENTION
+            config = {"cleanup.policy": "compact,delete", "retention.ms": str(int(retention * 1e3))}
+        config.update(table.extra_topic_configs)
+        return config
+
+    def check_partitions(self, actual: dict[str, int]) -> None:
+        """Changelog topics that already existed must have the partitions planned."""
+        for table in self.all_tables():
+            name = table.changelog_topic_name
+            expected = self.partition_counts.get(name)
+            found = actual.get(name)
+            if expected is not None and found is not None and found != expected:
+                raise PartitionsMismatch(
+                    f"changelog topic {name!r} of table {table.name!r} has {found} "
+                    f"partitions, but the table needs {expected} (co-partitioned with its "
+                    "source topics); recreate the changelog or set the table's partitions="
+                )
+
+    def attach(self) -> None:
+        """Take the app's tables over for this worker."""
+        for table in self.all_tables():
+            table._attach(self.data_directory)
+
+    async def start_globals(self) -> None:
+        """Restore every global table completely (before the worker consumes anything)."""
+        if not self.global_tables:
+            return
+        self._global_restorer = Restorer(
+            self.transport.changelog_reader({}), what="global table partitions"
+        )
+        for table in self.global_tables:
+            store = table._open_global()
+            for partition in range(self.partition_counts[table.changelog_topic_name]):
+                self._global_restorer.add(table, store, table.changelog_topic_name, partition)
+        while self._global_restorer.active:
+            self._global_restorer.step()
+        for table in self.global_tables:
+            await self._call_recover_callbacks(table)
+        # from here on, the same reader follows every partition from where it stopped
+        for table in self.global_tables:
+            store = table.store
+            for partition in range(self.partition_counts[table.changelog_topic_name]):
+                applied = store.offsets.get(partition)
+                self._global_restorer.reader.assign(
+                    [
+                        TopicPartition(
+                            table.changelog_topic_name,
+                            partition,
+                            applied + 1 if applied is not None else 0,
+                        )
+                    ]
+                )
+
+    def poll_globals(self) -> None:
+        """Apply what arrived on the global tables' changelogs (no waiting)."""
+        restorer = self._global_restorer
+        if restorer is None:
+            return
+        batch = restorer.reader.read(10_000, 0)
+        if not batch.records:
+            return
+        by_topic: dict[str, list[Any]] = {}
+        for record in batch.records:
+            by_topic.setdefault(record.topic() or "", []).append(record)
+        for table in self.global_tables:
+            records = by_topic.get(table.changelog_topic_name)
+            if records:
+                table.store.apply_changelog(records)
+
+    # -- assignment -------------------------------------------------------------------------
+
+    def on_assigned(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        """Open the table partitions of newly assigned source partitions and start
+        restoring them; return the source partitions to pause until they are restored."""
+        if not self.tables:
+            return []
+        new = {tp.partition for tp in partitions} - self.held
+        for partition in sorted(new):
+            self.held.add(partition)
+            for table in self.tables:
+                if partition >= self.partition_counts[table.changelog_topic_name]:
+                    continue  # a narrower source: a write from here is a clear error
+                store = table._open_store(partition)
+                if self._restorer is None:
+                    self._restorer = Restorer(
+                        self.transport.changelog_reader({}), what="table partitions"
+                    )
+                self._restorer.add(table, store, table.changelog_topic_name, partition)
+                self.recovering.setdefault(partition, set()).add(table.name)
+        return [tp for tp in partitions if tp.partition in self.recovering]
+
+    def on_revoked(self, still_assigned: set[int]) -> None:
+        """Close the stores of partitions this worker no longer holds (call after the
+        commit that made their changes durable)."""
+        gone = self.held - still_assigned
+        if not gone:
+            return
+        if self._restorer is not None:
+            self._restorer.remove(gone)
+        for partition in gone:
+            self.recovering.pop(partition, None)
+            for table in self.tables:
+                table._close_store(partition)
+        self.held -= gone
+        log.debug("closed table partitions %s", sorted(gone))
+
+    @property
+    def restoring(self) -> bool:
+        return bool(self.recovering)
+
+    async def recover_step(self) -> set[int]:
+        """Restore a little more; return the partitions that are now complete."""
+        restorer = self._restorer
+        if restorer is None or not restorer.active:
+            return set()
+        ready: set[int] = set()
+        for target in restorer.step():
+            table, partition = target.table, target.partition
+            table._index_windows(target.store)
+            self._recovered_tables.add(table.name)
+            waiting = self.recovering.get(partition)
+            if waiting is not None:
+                waiting.discard(table.name)
+                if not waiting:
+                    del self.recovering[partition]
+                    ready.add(partition)
+        if ready:
+            self._expire_now = True
+        if not restorer.active:
+            by_name = {table.name: table for table in self.tables}
+            for name in sorted(self._recovered_tables):
+                await self._call_recover_callbacks(by_name[name])
+            self._recovered_tables.clear()
+        return ready
+
+    async def _call_recover_callbacks(self, table: Table[Any, Any]) -> None:
+        for callback in table._recover_callbacks:
+            result = callback()
+            if result is not None:
+                await result
+
+    # -- commit -----------------------------------------------------------------------------
+
+    def has_changes(self) -> bool:
+        return any(store.dirty for table in self.all_tables() for store in table._stores.values())
+
+    def produce_changes(self, producer: Producer) -> Pending:
+        """Send one changelog record per key written since the last commit (tracked, so
+        :meth:`persist` learns their offsets); return what :meth:`persist` needs."""
+        pending: Pending = []
+        send = producer.send_tracked
+        for table in self.tables:
+            topic = table.changelog_topic_name
+            codec = table.codec
+            dump_key, dump_value = codec.dump_key, codec.dump_value
+            for partition, store in table._stores.items():
+                if not store.dirty:
+                    continue
+                data = store.data
+                changes: Changes | None = [] if store.wants_changes else None
+                for key in store.dirty:
+                    value = data.get(key, ABSENT)
+                    raw_key = dump_key(key)
+                    raw_value = None if value is ABSENT else dump_value(value)
+                    send(topic, raw_key, raw_value, partition)
+                    if changes is not None:
+                        changes.append((raw_key, raw_value))
+                store.dirty = set()
+                pending.append((table, store, changes))
+        for global_table in self.global_tables:
+            store = global_table.store
+            if not store.dirty:
+                continue
+            topic = global_table.changelog_topic_name
+            codec = global_table.codec
+            partitions = global_table._dirty_partitions
+            for key in store.dirty:
+                value = store.data.get(key, ABSENT)
+                send(
+                    topic,
+                    codec.dump_key(key),
+                    None if value is ABSENT else codec.dump_value(value),
+                    partitions.pop(key, 0),
+                )
+            store.dirty = set()
+        return pending
+
+    def persist(self, pending: Pending, delivered: dict[tuple[str, int], int]) -> None:
+        """The changelog records of ``pending`` are durable: write them to the stores,
+        with the offset of the last one, in one batch per store."""
+        for table, store, changes in pending:
+            partition = store.partition if store.partition is not None else 0
+            offset = delivered.get((table.changelog_topic_name, partition))
+            offsets = {partition: offset} if offset is not None else {}
+            store.persist(changes or [], offsets)
+
+    # -- windows ----------------------------------------------------------------------------
+
+    def expire_due(self) -> bool:
+        due, self._expire_now = self._expire_now, False
+        return due
+
+    async def expire(self) -> int:
+        """Delete windows past their ``expires`` in every partition held and restored;
+        call ``on_window_close(key, value)`` once for each. Returns how many closed."""
+        closed_count = 0
+        for table in self.tables:
+            if table.window is None or table.window.expires is None:
+                continue
+            now = table.clock()
+            for partition, store in list(table._stores.items()):
+                if partition in self.recovering:
+                    continue
+                closed = table._expire(store, now)
+                if not closed:
+                    continue
+                closed_count += len(closed)
+                set_current_message(PartitionMarker(partition, now))
+                try:
+                    for key, value in closed:
+                        try:
+                            await table.on_window_close(key, value)
+                        except Exception:
+                            log.exception("table %s: on_window_close(%r) raised", table.name, key)
+                finally:
+                    set_current_message(None)
+        return closed_count
+
+    # -- shutdown ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._restorer is not None:
+            self._restorer.close()
+            self._restorer = None
+        if self._global_restorer is not None:
+            self._global_restorer.close()
+            self._global_restorer = None
+        for table in self.all_tables():
+            table._detach()
+        self.held.clear()
+        self.recovering.clear()

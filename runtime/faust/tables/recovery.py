@@ -1,0 +1,198 @@
+"""Recovery: read changelog partitions to their true end and apply them to table stores.
+
+A partition's end is where the reader reports it exhausted (partition EOF, from the high
+watermark in fetch responses), never ListOffsets(latest): some brokers under-report that,
+and a table restored to it silently loses its last updates. Progress is logged every few
+seconds with its rate, and drawn as a bar when stderr is a terminal. Example::
+
+    restorer = Restorer(transport.changelog_reader({}), what="table partitions")
+    restorer.add(table, store, "app-counts-changelog", 3)   # from the store's own offset
+    while restorer.active:
+        for table, store in restorer.step():
+            ...                                             # store 3 is complete
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+import time
+from typing import TYPE_CHECKING, Any, TextIO
+
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+
+from faust.transport.base import ChangelogReader
+
+if TYPE_CHECKING:
+    from faust.events import TransportMessage
+    from faust.tables.base import Table
+    from faust.tables.stores import Store
+
+log = logging.getLogger("faust.recovery")
+
+#: seconds between progress log lines
+LOG_EVERY = 5.0
+
+
+@dataclasses.dataclass
+class _Target:
+    table: Table[Any, Any]
+    store: Store
+    topic: str
+    partition: int
+    #: first offset read (None: the beginning)
+    start: int | None
+    applied: int = 0
+
+
+class Restorer:
+    """Brings stores up to the end of their changelog partitions."""
+
+    def __init__(
+        self,
+        reader: ChangelogReader,
+        *,
+        what: str,
+        stream: TextIO | None = None,
+        clock: Any = time.monotonic,
+    ) -> None:
+        self.reader = reader
+        self.what = what
+        self._targets: dict[tuple[str, int], _Target] = {}
+        self._clock = clock
+        self._stream = stream if stream is not None else sys.stderr
+        self._bar = bool(getattr(self._stream, "isatty", lambda: False)())
+        self._round_started = 0.0
+        self._round_records = 0
+        self._round_partitions = 0
+        self._last_log = 0.0
+
+    @property
+    def active(self) -> bool:
+        return bool(self._targets)
+
+    def add(self, table: Table[Any, Any], store: Store, topic: str, partition: int) -> None:
+        """Restore ``store`` from ``topic[partition]``, after the offset it has applied."""
+        if not self._targets:
+            self._round_started = self._last_log = self._clock()
+            self._round_records = self._round_partitions = 0
+        applied = store.offsets.get(partition)
+        start = applied + 1 if applied is not None else None
+        self._targets[(topic, partition)] = _Target(table, store, topic, partition, start)
+        self._round_partitions += 1
+        self.reader.assign(
+            [TopicPartition(topic, partition, start if start is not None else OFFSET_BEGINNING)]
+        )
+
+    def remove(self, partitions: set[int]) -> None:
+        """Stop restoring ``partitions`` (revoked before they finished)."""
+        gone = [key for key in self._targets if key[1] in partitions]
+        if gone:
+            self.reader.unassign([TopicPartition(topic, p) for topic, p in gone])
+            for key in gone:
+                del self._targets[key]
+
+    def step(self, max_records: int = 10_000, timeout: float = 0.1) -> list[_Target]:
+        """Read and apply what arrives within ``timeout``; return the targets completed."""
+        batch = self.reader.read(max_records, timeout)
+        targets = self._targets
+        if batch.records:
+            by_partition: dict[tuple[str, int], list[TransportMessage]] = {}
+            for record in batch.records:
+                key = (record.topic() or "", record.partition() or 0)
+                by_partition.setdefault(key, []).append(record)
+            for key, records in by_partition.items():
+                target = targets.get(key)
+                if target is None:
+                    continue  # revoked while a fetch was in flight
+                target.store.apply_changelog(records)
+                target.applied += len(records)
+                self._round_records += len(records)
+        for key in batch.out_of_range:
+            target = targets.get(key)
+            if target is None:
+                continue
+            log.warning(
+                "table %s: changelog %s[%d] has no offset %s (the topic lost records, or "
+                "was recreated); discarding the local state and restoring from the start",
+                target.table.name,
+                target.topic,
+                target.partition,
+                target.start,
+            )
+            target.store.wipe()
+            target.start = None
+            self.reader.unassign([TopicPartition(*key)])
+            self.reader.assign([TopicPartition(*key, OFFSET_BEGINNING)])
+        done: list[_Target] = []
+        for topic, partition, end in batch.eof:
+            target = targets.pop((topic, partition), None)
+            if target is None:
+                continue
+            self.reader.unassign([TopicPartition(topic, partition)])
+            log.debug(
+                "table %s partition %d: restored %d record(s) up to offset %d",
+                target.table.name,
+                partition,
+                target.applied,
+                end,
+            )
+            done.append(target)
+        self._report(finished=not targets)
+        return done
+
+    def _report(self, *, finished: bool) -> None:
+        now = self._clock()
+        elapsed = max(now - self._round_started, 1e-6)
+        rate = self._round_records / elapsed
+        if finished:
+            if self._bar:
+                self._stream.write("\r\x1b[K")
+                self._stream.flush()
+            if self._round_partitions:
+                log.info(
+                    "recovered %d %s: %d changelog record(s) in %.1fs (%.0f records/s)",
+                    self._round_partitions,
+                    self.what,
+                    self._round_records,
+                    elapsed,
+                    rate,
+                )
+            self._round_partitions = 0
+            return
+        remaining = self._remaining()
+        if self._bar:
+            total = self._round_records + (remaining or 0)
+            share = self._round_records / total if total else 0.0
+            filled = int(share * 30)
+            self._stream.write(
+                f"\rrecovering {self.what} [{'#' * filled}{' ' * (30 - filled)}] "
+                f"{self._round_records}/{total} records, {rate:.0f}/s"
+            )
+            self._stream.flush()
+        if now - self._last_log >= LOG_EVERY:
+            self._last_log = now
+            log.info(
+                "recovering %d of %d %s: %d record(s) applied, about %s to go (%.0f records/s)",
+                len(self._targets),
+                self._round_partitions,
+                self.what,
+                self._round_records,
+                remaining if remaining is not None else "?",
+                rate,
+            )
+
+    def _remaining(self) -> int | None:
+        """Records still to read, from the fetched high watermarks (estimate only)."""
+        total = 0
+        for target in self._targets.values():
+            end = self.reader.high_watermark(target.topic, target.partition)
+            if end is None:
+                return None
+            position = target.store.offsets.get(target.partition, -1) + 1
+            total += max(0, end - position)
+        return total
+
+    def close(self) -> None:
+        self.reader.close()

@@ -1,0 +1,339 @@
+"""Stores: where one table partition's data lives, in memory or in RocksDB.
+
+A table keeps one store per partition it owns (one per changelog partition). Every store
+has a plain dict, ``data``, that the table reads and writes at dict speed, and a set,
+``dirty``, of keys written since the last commit. At commit the worker sends one changelog
+record per dirty key, and once those are acknowledged the store ``persist``s them:
+
+- ``memory://``: ``data`` holds everything; nothing survives a restart, so a partition is
+  restored from the start of its changelog every time it is assigned.
+- ``rocksdb://``: one RocksDB database per (table, partition) under the app's data directory
+  (``<datadir>/tables/<table>/<partition>``). ``data`` is a cache in front of it (``ABSENT``
+  marks a key known to be missing). The changelog records of a commit and the offset of the
+  last one go into RocksDB in one ``WriteBatch``, so after a crash the database holds some
+  committed state and says exactly which: restore continues from that offset.
+
+Keys and values are stored as the bytes of their changelog records. Example::
+
+    store = RocksDBStore(Path("app-data/tables/counts/0"), codec, partition=0)
+    store.data[b"k"] = 1; store.dirty.add(b"k")
+    changes = [(codec.dump_key(b"k"), codec.dump_value(1))]
+    store.persist(changes, offset=41)        # data + "applied up to changelog offset 41"
+    store.offset                              # 41
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from faust.events import TransportMessage
+from faust.serializers import codecs
+from faust.serializers.schemas import Dumper, Loader, make_dumper, make_loader
+from faust.serializers.schemas import make_payload_converter as _converter
+
+
+class _Absent:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+#: a key that is not in the table (a deletion not yet committed, or a cached miss)
+ABSENT: Any = _Absent()
+
+#: a RocksDB store drops its cache after a commit when it holds more keys than this
+CACHE_MAX_KEYS = 100_000
+
+_META = "__faust__"
+_OFFSET = b"changelog-offset"
+
+
+class TableCodec:
+    """How a table's keys and values become changelog bytes and back (Faust's rules:
+    ``bytes`` types are raw, a Record uses its serializer, anything else JSON).
+
+    Windowed tables key their values by ``(key, (start, end))``, written as the JSON array
+    ``[key, [start, end]]`` as Faust writes it.
+    """
+
+    def __init__(
+        self,
+        key_type: Any,
+        value_type: Any,
+        key_serializer: str | codecs.Codec,
+        value_serializer: str | codecs.Codec,
+        *,
+        windowed: bool = False,
+    ) -> None:
+        self.dump_value: Dumper = make_dumper(value_type, value_serializer)
+        self.load_value: Loader = make_loader(value_type, value_serializer)
+        self.load_key: Loader
+        if windowed:
+            self.dump_key, self.load_key = _windowed_key_codec(key_type)
+        else:
+            self.dump_key = _never_none(make_dumper(key_type, key_serializer))
+            self.load_key = make_loader(key_type, key_serializer, is_key=True)
+
+
+def _never_none(dump: Dumper) -> Callable[[Any], bytes]:
+    """A key dumper for stores: a None key is stored as JSON null (stores need bytes)."""
+
+    def dump_key(key: Any) -> bytes:
+        data = dump(key)
+        return b"null" if data is None else data
+
+    return dump_key
+
+
+def _windowed_key_codec(key_type: Any) -> tuple[Callable[[Any], bytes], Loader]:
+    json = codecs.get_codec("json")
+    convert = _converter(key_type)
+    load_list = make_loader(None, "json", is_key=True)
+
+    def dump_key(windowed_key: Any) -> bytes:
+        return json.dumps(windowed_key)
+
+    def load_key(data: bytes | None, headers: Any = None, /) -> Any:
+        key, (start, end) = load_list(data)
+        return (convert(key), (float(start), float(end)))
+
+    return dump_key, load_key
+
+
+#: encoded (key, value) pairs; a None value deletes the key
+Changes = list[tuple[bytes, bytes | None]]
+
+
+class Store:
+    """One table partition, or every partition of a global table (see the module
+    docstring)."""
+
+    #: ``data`` holds every key, so a key missing from it is missing from the table
+    complete = True
+
+    def __init__(self, codec: TableCodec, partition: int | None) -> None:
+        self.codec = codec
+        #: the changelog partition (None: a global table's store, holding them all)
+        self.partition = partition
+        self.data: dict[Any, Any] = {}
+        self.dirty: set[Any] = set()
+        #: changelog partition -> offset of the last record applied
+        self.offsets: dict[int, int] = {}
+        #: window end -> windowed keys ending then (windowed tables; see Table)
+        self.window_ends: dict[float, set[Any]] = {}
+        self.window_heap: list[float] = []
+
+    def load(self, key: Any) -> Any:
+        """The value of ``key`` not found in ``data`` (ABSENT when it has none)."""
+        return ABSENT
+
+    def delete(self, key: Any) -> None:
+        self.data.pop(key, None)
+        self.dirty.add(key)
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        for key, value in list(self.data.items()):
+            if value is not ABSENT:
+                yield key, value
+
+    def apply_changelog(self, records: list[TransportMessage]) -> None:
+        """Apply changelog records (in order); keys written here and not yet committed
+        keep their newer value."""
+        load_key, load_value = self.codec.load_key, self.codec.load_value
+        data, dirty, offsets = self.data, self.dirty, self.offsets
+        for record in records:
+            key = load_key(record.key())
+            offsets[record.partition() or 0] = record.offset() or 0
+            if key in dirty:
+                continue
+            value = record.value()
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = load_value(value)
+
+    @property
+    def wants_changes(self) -> bool:
+        """Does :meth:`persist` need the encoded changes (or only the offsets)?"""
+        return False
+
+    def persist(self, changes: Changes, offsets: dict[int, int]) -> None:
+        """The changelog records ``changes`` are durable, up to ``offsets``."""
+        self.offsets.update(offsets)
+
+    def wipe(self) -> None:
+        """Forget everything (the changelog lost data: restore from its beginning)."""
+        self.data.clear()
+        self.dirty.clear()
+        self.offsets.clear()
+        self.window_ends.clear()
+        self.window_heap.clear()
+
+    def close(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} partition={self.partition} offsets={self.offsets}>"
+
+
+class MemoryStore(Store):
+    """``memory://``: a dict."""
+
+
+class RocksDBStore(Store):
+    """``rocksdb://``: a RocksDB database with a dict cache in front."""
+
+    complete = False
+
+    def __init__(self, path: Path, codec: TableCodec, partition: int | None) -> None:
+        super().__init__(codec, partition)
+        self.path = path
+        self._open()
+
+    def _open(self) -> None:
+        from rocksdict import Options, Rdict
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        options = Options(raw_mode=True)
+        options.create_if_missing(True)
+        options.create_missing_column_families(True)
+        # (rocksdict's stubs type raw-mode keys and values loosely: use them as Any)
+        self.db: Any = Rdict(
+            str(self.path), options, column_families={_META: Options(raw_mode=True)}
+        )
+        self._meta: Any = self.db.get_column_family(_META)
+        self._meta_handle: Any = self.db.get_column_family_handle(_META)
+        meta: Any = self._meta
+        for name, value in meta.items(from_key=_OFFSET):
+            if not bytes(name).startswith(_OFFSET):
+                break
+            self.offsets[int(name[len(_OFFSET) + 1 :])] = int(value)
+
+    def load(self, key: Any) -> Any:
+        raw = self.db.get(self.codec.dump_key(key))
+        value = ABSENT if raw is None else self.codec.load_value(raw)
+        self.data[key] = value
+        return value
+
+    def delete(self, key: Any) -> None:
+        self.data[key] = ABSENT
+        self.dirty.add(key)
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        load_key, load_value = self.codec.load_key, self.codec.load_value
+        pending = {key: value for key, value in self.data.items() if key in self.dirty}
+        for raw_key, raw_value in self.db.items():
+            key = load_key(raw_key)
+            if key in pending:
+                continue
+            yield key, load_value(raw_value)
+        for key, value in pending.items():
+            if value is not ABSENT:
+                yield key, value
+
+    def _write(self, batch: Any, offsets: dict[int, int]) -> None:
+        for partition, offset in offsets.items():
+            batch.put(_offset_key(partition), str(offset).encode(), self._meta_handle)
+        self.db.write(batch)
+        self.offsets.update(offsets)
+
+    def apply_changelog(self, records: list[TransportMessage]) -> None:
+        from rocksdict import WriteBatch
+
+        batch: Any = WriteBatch(raw_mode=True)
+        offsets: dict[int, int] = {}
+        for record in records:
+            key, value = record.key(), record.value()
+            if value is None:
+                batch.delete(key)
+            else:
+                batch.put(key, value)
+            offsets[record.partition() or 0] = record.offset() or 0
+        if offsets:
+            self._write(batch, offsets)
+            self._forget_cached(records)
+
+    def _forget_cached(self, records: list[TransportMessage]) -> None:
+        # restored keys may be cached with older values (a cache is empty while a
+        # partition restores, so this is cheap)
+        if self.data:
+            self.data = {key: value for key, value in self.data.items() if key in self.dirty}
+
+    @property
+    def wants_changes(self) -> bool:
+        return True
+
+    def persist(self, changes: Changes, offsets: dict[int, int]) -> None:
+        from rocksdict import WriteBatch
+
+        batch: Any = WriteBatch(raw_mode=True)
+        for key, value in changes:
+            if value is None:
+                batch.delete(key)
+            else:
+                batch.put(key, value)
+        self._write(batch, offsets)
+        if len(self.data) > CACHE_MAX_KEYS and not self.dirty:
+            self.data.clear()
+
+    def wipe(self) -> None:
+        self.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+        super().wipe()
+        self._open()
+
+    def close(self) -> None:
+        db = getattr(self, "db", None)
+        if db is None:
+            return
+        # the column family object holds the database open: close it first
+        self._meta.close()
+        db.close()
+        del self._meta, self._meta_handle, self.db
+
+
+class GlobalRocksDBStore(RocksDBStore):
+    """A global table on RocksDB: every key in memory too, loaded when it opens.
+
+    Writes reach the database only from the changelog (every worker tails all of its
+    partitions), so the stored offsets always describe what the database holds.
+    """
+
+    complete = True
+
+    def _open(self) -> None:
+        super()._open()
+        load_key, load_value = self.codec.load_key, self.codec.load_value
+        self.data = {load_key(key): load_value(value) for key, value in self.db.items()}
+
+    def load(self, key: Any) -> Any:
+        return ABSENT
+
+    def delete(self, key: Any) -> None:
+        self.data.pop(key, None)
+        self.dirty.add(key)
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        return Store.items(self)
+
+    def apply_changelog(self, records: list[TransportMessage]) -> None:
+        super().apply_changelog(records)
+        Store.apply_changelog(self, records)
+
+    def _forget_cached(self, records: list[TransportMessage]) -> None:
+        return None
+
+    @property
+    def wants_changes(self) -> bool:
+        return False
+
+    def persist(self, changes: Changes, offsets: dict[int, int]) -> None:
+        return None  # the tail of the changelog writes them, with their offsets
+
+
+def _offset_key(partition: int) -> bytes:
+    return b"%s:%d" % (_OFFSET, partition)
