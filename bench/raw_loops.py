@@ -13,7 +13,8 @@ SIGTERM finishes the batch in hand, flushes, commits and exits 0, as the worker 
 
 Options (keys of the JSON, defaults in ``DEFAULTS``) select the alternatives measured in
 bench/README.md: ``batch``; ``consume`` (``drain`` or ``batch``); ``codec`` (``msgspec`` or
-``orjson``); ``avro_decode`` (``batch`` or ``message``); ``avro_encode`` (``specialised`` or
+``orjson``); ``avro_decode`` (``python``: a reader written by hand, ``batch``: fastavro
+reads the batch as one array, or ``message``); ``avro_encode`` (``specialised`` or
 ``fastavro``); ``produce`` (``produce`` or ``produce_batch``); ``changelog`` (``commit`` or
 ``update``); ``gc`` (``default``, or ``tuned``: freeze the start-up heap and collect the
 youngest generation every 50,000 allocations); ``consumer``/``producer`` (extra librdkafka
@@ -27,6 +28,7 @@ import io
 import json
 import os
 import signal
+import struct
 import sys
 import time
 from collections.abc import Callable
@@ -50,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "batch": 4096,
     "consume": "drain",
     "codec": "msgspec",
-    "avro_decode": "batch",
+    "avro_decode": "python",
     "avro_encode": "specialised",
     "produce": "produce",
     "changelog": "commit",
@@ -209,6 +211,74 @@ def _zigzag_varint(n: int) -> bytes:
 
 
 _SMALL_VARINTS = [bytes((n,)) for n in range(0x80)]
+#: a one-byte Avro length (0..63) by its byte, -1 for every other byte
+_SHORT_LENGTHS = tuple(b >> 1 if b < 0x80 and not b & 1 else -1 for b in range(256))
+_unpack_double = struct.Struct("<d").unpack_from
+
+
+def _read_long(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return (value >> 1) ^ -(value & 1), pos
+        shift += 7
+
+
+def _read_string(data: bytes, pos: int) -> tuple[str, int]:
+    length, pos = _read_long(data, pos)
+    if length < 0 or pos + length > len(data):
+        raise ValueError("bad string length")
+    return data[pos : pos + length].decode(), pos + length
+
+
+def _string_at(data: bytes, pos: int) -> tuple[str, int]:
+    length = _SHORT_LENGTHS[data[pos]]
+    if length < 0:
+        return _read_string(data, pos)
+    pos += 1
+    return data[pos : pos + length].decode(), pos + length
+
+
+def decode_order_avro(data: bytes) -> tuple[str, str, str, float, str]:
+    """ORDER_SCHEMA's datum read by hand: (order_id, account_id, product_id, amount,
+    currency). About 3x faster than fastavro's reader (bench/README.md)."""
+    pos = 0
+    length = _SHORT_LENGTHS[data[pos]]
+    if length < 0:
+        order_id, pos = _read_string(data, pos)
+    else:
+        pos += 1
+        order_id = data[pos : pos + length].decode()
+        pos += length
+    length = _SHORT_LENGTHS[data[pos]]
+    if length < 0:
+        account_id, pos = _read_string(data, pos)
+    else:
+        pos += 1
+        account_id = data[pos : pos + length].decode()
+        pos += length
+    length = _SHORT_LENGTHS[data[pos]]
+    if length < 0:
+        product_id, pos = _read_string(data, pos)
+    else:
+        pos += 1
+        product_id = data[pos : pos + length].decode()
+        pos += length
+    (amount,) = _unpack_double(data, pos)
+    pos += 8
+    length = _SHORT_LENGTHS[data[pos]]
+    if length < 0:
+        currency, pos = _read_string(data, pos)
+    else:
+        pos += 1
+        currency = data[pos : pos + length].decode()
+        pos += length
+    if pos != len(data):
+        raise ValueError("not one datum of ORDER_SCHEMA")
+    return order_id, account_id, product_id, amount, currency
 
 
 def encode_big_order_avro(order_id: str, account_id: str, amount_cents: int) -> bytes:
@@ -319,6 +389,22 @@ def stateless_avro(loop: Loop, config: dict[str, Any]) -> tuple[list[str], Proce
             decoded: list[dict[str, Any]] = reader(BytesIO(framed), orders_schema)
             return decoded
         return [reader(BytesIO(m.value()), order_schema) for m in batch]
+
+    if config["avro_decode"] == "python":
+        if config["avro_encode"] != "specialised":
+            raise SystemExit("avro_decode=python goes with avro_encode=specialised")
+
+        def process_by_hand(batch: Batch) -> None:
+            for message in batch:
+                order_id, account_id, _, amount, _ = decode_order_avro(message.value())
+                if amount >= BIG:
+                    produce(
+                        output,
+                        encode_big_order_avro(order_id, account_id, round(amount * 100)),
+                        account_id.encode(),
+                    )
+
+        return [config["input"]], process_by_hand
 
     if config["avro_encode"] == "specialised":
 

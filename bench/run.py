@@ -398,13 +398,13 @@ def run_repetition(
                 )
                 stats = run.stats(args.messages, args.messages * scenario.stages)
                 if args.verify:
-                    raw_config = {**scenario.raw_topics}
-                    if side == "raw" or scenario.worker_output is not None:
+                    topics = scenario.raw_topics if side == "raw" else scenario.worker_topics
+                    if topics:
                         scenario.verify(
                             orders,
                             side,
                             lambda topic: read_topic(broker.bootstrap, topic),
-                            raw_config,
+                            topics,
                         )
                         stats["verified"] = True
                 figures[scenario.name][side] = stats

@@ -34,8 +34,9 @@ from data import (
 
 #: (key, value) of every record in a topic, in offset order per partition
 Records = list[tuple[bytes | None, bytes | None]]
-#: verify(orders, side, read(topic) -> Records, raw_config) -> None, raising AssertionError
-Verify = Callable[[list[Order], str, Callable[[str], Records], dict[str, Any]], None]
+#: verify(orders, side, read(topic) -> Records, topics) -> None, raising AssertionError;
+#: ``topics`` are the side's own (``Scenario.raw_topics`` or ``Scenario.worker_topics``)
+Verify = Callable[[list[Order], str, Callable[[str], Records], dict[str, str]], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,8 +52,9 @@ class Scenario:
     stages: int
     #: the raw loop's topics besides the input: {"output"|"changelog_topic"|...: name}
     raw_topics: dict[str, str]
-    #: the worker app's output topic read by ``verify`` (None: no content check yet)
-    worker_output: str | None
+    #: the worker app's topics with the same roles (the harness creates only the raw ones:
+    #: the worker declares its own, as in production)
+    worker_topics: dict[str, str]
     verify: Verify
     raw_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -65,12 +67,10 @@ def _last_values(records: Records) -> dict[bytes | None, bytes | None]:
 
 
 def verify_big_orders_json(
-    orders: list[Order], side: str, read: Callable[[str], Records], raw: dict[str, Any]
+    orders: list[Order], side: str, read: Callable[[str], Records], topics: dict[str, str]
 ) -> None:
-    topic = raw["output"] if side == "raw" else SCENARIOS["stateless_json"].worker_output
-    assert topic is not None
     got: Counter[tuple[str, str, int]] = Counter()
-    for key, value in read(topic):
+    for key, value in read(topics["output"]):
         assert key is not None and value is not None
         decoded = orjson.loads(value)
         assert decoded["__faust"] == {"ns": "stateless_json.BigOrder"}, decoded
@@ -80,7 +80,7 @@ def verify_big_orders_json(
 
 
 def verify_big_orders_avro(
-    orders: list[Order], side: str, read: Callable[[str], Records], raw: dict[str, Any]
+    orders: list[Order], side: str, read: Callable[[str], Records], topics: dict[str, str]
 ) -> None:
     import io
 
@@ -88,9 +88,7 @@ def verify_big_orders_avro(
 
     schema = fastavro.parse_schema(BIG_ORDER_SCHEMA)
     got: Counter[tuple[str, str, int]] = Counter()
-    topic = raw["output"] if side == "raw" else SCENARIOS["stateless_avro"].worker_output
-    assert topic is not None
-    for key, value in read(topic):
+    for key, value in read(topics["output"]):
         assert key is not None and value is not None
         decoded = fastavro.schemaless_reader(io.BytesIO(value), schema)
         got[(key.decode(), decoded["order_id"], decoded["amount_cents"])] += 1
@@ -99,43 +97,57 @@ def verify_big_orders_avro(
 
 
 def verify_totals(
-    orders: list[Order], side: str, read: Callable[[str], Records], raw: dict[str, Any]
+    orders: list[Order], side: str, read: Callable[[str], Records], topics: dict[str, str]
 ) -> None:
-    latest = _last_values(read(raw["changelog_topic"]))
+    """Both sides write ``[count, sum]`` JSON per account to the changelog; the raw loop's key
+    is the account's bytes, the worker's the account as JSON (as Faust writes table keys)."""
+    latest = _last_values(read(topics["changelog_topic"]))
     got = {
-        key.decode(): tuple(orjson.loads(value))
+        _table_key(side, key): tuple(orjson.loads(value))
         for key, value in latest.items()
         if key is not None and value is not None
     }
     expected = expected_totals(orders)
-    assert got == expected, _difference(Counter(got), Counter(expected))
+    assert got == expected, _difference(Counter(got.items()), Counter(expected.items()))
 
 
 def verify_window_counts(
-    orders: list[Order], side: str, read: Callable[[str], Records], raw: dict[str, Any]
+    orders: list[Order], side: str, read: Callable[[str], Records], topics: dict[str, str]
 ) -> None:
-    latest = _last_values(read(raw["changelog_topic"]))
+    """The raw loop's changelog: key ``[account, start ms]``, value ``[count]``; the worker's
+    (a Faust windowed table): key ``[account, [start s, end s]]``, value ``count``."""
+    latest = _last_values(read(topics["changelog_topic"]))
     got: Counter[tuple[str, int]] = Counter()
     for key, value in latest.items():
         assert key is not None and value is not None
-        account, start = orjson.loads(key)
-        got[(account, start)] = orjson.loads(value)[0]
+        account, window = orjson.loads(key)
+        if side == "raw":
+            got[(account, window)] = orjson.loads(value)[0]
+        else:
+            got[(account, round(window[0] * 1000))] = orjson.loads(value)
     expected = expected_window_counts(orders)
     assert got == expected, _difference(got, expected)
 
 
 def verify_product_counts(
-    orders: list[Order], side: str, read: Callable[[str], Records], raw: dict[str, Any]
+    orders: list[Order], side: str, read: Callable[[str], Records], topics: dict[str, str]
 ) -> None:
-    repartitioned = read(raw["repartition_topic"])
+    """Every order went through the repartition topic once; the count per product (raw:
+    ``[count]``, worker: ``count``) is exact."""
+    repartitioned = read(topics["repartition_topic"])
     assert len(repartitioned) == len(orders), (len(repartitioned), len(orders))
-    latest = _last_values(read(raw["changelog_topic"]))
+    latest = _last_values(read(topics["changelog_topic"]))
     got: Counter[str] = Counter()
     for key, value in latest.items():
         assert key is not None and value is not None
-        got[key.decode()] = orjson.loads(value)[0]
+        count = orjson.loads(value)
+        got[_table_key(side, key)] = count[0] if side == "raw" else count
     expected = expected_product_counts(orders)
     assert got == expected, _difference(got, expected)
+
+
+def _table_key(side: str, key: bytes) -> str:
+    return key.decode() if side == "raw" else str(orjson.loads(key))
 
 
 def _difference(got: Counter[Any], expected: Counter[Any]) -> str:
@@ -163,7 +175,7 @@ SCENARIOS: dict[str, Scenario] = {
             pending=None,
             stages=1,
             raw_topics=_raw("stateless_json", "output"),
-            worker_output="bench-stateless-json-out",
+            worker_topics={"output": "bench-stateless-json-out"},
             verify=verify_big_orders_json,
         ),
         Scenario(
@@ -174,51 +186,54 @@ SCENARIOS: dict[str, Scenario] = {
             pending=None,
             stages=1,
             raw_topics=_raw("stateless_avro", "output"),
-            worker_output="bench-stateless-avro-out",
+            worker_topics={"output": "bench-stateless-avro-out"},
             verify=verify_big_orders_avro,
         ),
         Scenario(
             "stateful_table",
             "count and sum of amounts per account in a RocksDB table with its changelog",
             JSON_INPUT,
-            app=None,
-            pending="needs issue 5",
+            app="stateful_table.py",
+            pending=None,
             stages=1,
             raw_topics=_raw("stateful_table", "changelog_topic"),
-            worker_output=None,
+            worker_topics={"changelog_topic": "bench-stateful-table-totals-changelog"},
             verify=verify_totals,
         ),
         Scenario(
             "windowed",
             "count per account in 10 s tumbling windows (event time), RocksDB + changelog",
             JSON_INPUT,
-            app=None,
-            pending="needs issue 5",
+            app="windowed.py",
+            pending=None,
             stages=1,
             raw_topics=_raw("windowed", "changelog_topic"),
-            worker_output=None,
+            worker_topics={"changelog_topic": "bench-windowed-counts-changelog"},
             verify=verify_window_counts,
         ),
         Scenario(
             "group_by",
             "repartition by product, then count per product (RocksDB + changelog)",
             JSON_INPUT,
-            app=None,
-            pending="needs issues 4 and 5",
+            app="group_by.py",
+            pending=None,
             stages=2,
             raw_topics=_raw("group_by", "repartition_topic", "changelog_topic"),
-            worker_output=None,
+            worker_topics={
+                "repartition_topic": "group_by.count_products-bench-orders-product-repartition",
+                "changelog_topic": "bench-group-by-counts-changelog",
+            },
             verify=verify_product_counts,
         ),
         Scenario(
             "exactly_once",
             "stateful_table under processing_guarantee='exactly_once' (transactions)",
             JSON_INPUT,
-            app=None,
-            pending="needs issue 5",
+            app="exactly_once.py",
+            pending=None,
             stages=1,
             raw_topics=_raw("exactly_once", "changelog_topic"),
-            worker_output=None,
+            worker_topics={"changelog_topic": "bench-exactly-once-totals-changelog"},
             verify=verify_totals,
             raw_options={"eos": True},
         ),

@@ -99,6 +99,44 @@ def test_json_round_trip_generic_and_generated_agree(worker: Any, data: st.DataO
     assert generated.lookup(m.Everything) is not None
 
 
+class _Text(str):
+    """A str subclass: not a str by ``type(...) is str``, so it takes the generic path."""
+
+
+_odd = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**62), 2**62),
+    st.floats(allow_nan=False, allow_infinity=False),
+    text,
+    text.map(_Text),
+    st.decimals(min_value=-100, max_value=100, places=2, allow_nan=False),
+)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_json_encoder_fast_path_writes_what_the_generic_path_writes(
+    worker: Any, data: st.DataObject
+) -> None:
+    """Records of str/int/float/bool fields skip orjson's options when every value has its
+    field's exact type; any other value (a bool in an int field, a str subclass, a Decimal)
+    must still be written exactly as the generic path writes it."""
+    m = _app_module(worker)
+    usual = st.builds(
+        m.Flat, name=text, count=st.integers(-(2**62), 2**62), ratio=st.floats(), ok=st.booleans()
+    )
+    odd = st.builds(m.Flat, name=_odd, count=_odd, ratio=_odd, ok=_odd)
+    record = data.draw(st.one_of(usual, odd))
+    with generated.suspended():
+        generic_dump = make_dumper(m.Flat, "json")(record)
+    assert make_dumper(m.Flat, "json")(record) == generic_dump
+    point = m.Point(data.draw(_odd), data.draw(_odd))
+    with generated.suspended():
+        generic_point = make_dumper(m.Point, "json")(point)
+    assert make_dumper(m.Point, "json")(point) == generic_point
+
+
 BAD_VALUES = [
     b"not json",
     b"[1, 2]",
@@ -116,6 +154,88 @@ def test_bad_json_fails_on_both_paths(worker: Any, data: bytes) -> None:
     with pytest.raises(ValueDecodeError) as fast:
         make_loader(m.Everything, "json")(data)
     assert generic.value.record == fast.value.record == "records.Everything"
+
+
+def _flat_payloads() -> st.SearchStrategy[bytes]:
+    """JSON for ``Flat``: right, with wrong types, missing or extra fields, and ``__faust``
+    metadata naming Flat, its blessed subclass, another class or garbage."""
+    value = st.one_of(st.integers(-5, 5), st.floats(-5, 5), st.booleans(), text, st.none())
+    field = {
+        "name": st.one_of(text, text, value),
+        "count": st.one_of(st.integers(-(2**40), 2**40), st.integers(-9, 9), value),
+        "ratio": st.one_of(st.floats(allow_nan=False, allow_infinity=False), value),
+        "ok": st.one_of(st.booleans(), st.booleans(), value),
+    }
+    metadata = st.sampled_from(
+        [None, "records.Flat", "records.FlatPlus", "records.Point", "nowhere.Nothing", 5]
+    )
+
+    def payload(draw: st.DrawFn) -> bytes:
+        fields = {name: draw(strategy) for name, strategy in field.items()}
+        if draw(st.integers(0, 9)) == 0:
+            del fields[draw(st.sampled_from(sorted(fields)))]
+        if draw(st.booleans()):
+            fields["extra"] = draw(text)
+        named = draw(metadata)
+        if named is not None:
+            fields["__faust"] = {"ns": named} if isinstance(named, str) else named
+        return json.dumps(fields).encode()
+
+    return st.composite(payload)()
+
+
+def _decoded(loads: Any, data: bytes) -> tuple[str, Any]:
+    try:
+        value = loads(data)
+    except ValueDecodeError as exc:
+        return "error", str(exc)
+    if isinstance(value, faust.Record):
+        return type(value).__name__, value
+    return "view", value
+
+
+@SETTINGS
+@given(data=_flat_payloads())
+def test_a_fields_only_loader_reads_the_fields_the_record_would_hold(
+    worker: Any, data: bytes
+) -> None:
+    """What fused code that reads only fields decodes (the msgspec struct, when the message
+    names no other class) fails when the Record fails and holds what the Record holds."""
+    m = _app_module(worker)
+    full_kind, full = _decoded(make_loader(m.Flat, "json"), data)
+    kind, view = _decoded(make_loader(m.Flat, "json", fields_only=True), data)
+    if full_kind == "error":
+        assert (kind, view) == (full_kind, full)
+        return
+    if kind != "view":  # a blessed subclass, or metadata written otherwise: the Record
+        assert (kind, view) == (full_kind, full)
+        return
+    assert full_kind == "Flat" and not isinstance(view, faust.Record)
+    for name in ("name", "count", "ratio", "ok"):
+        assert type(getattr(view, name)) is type(getattr(full, name)), name
+        assert getattr(view, name) == getattr(full, name), name
+    with generated.suspended():  # the reference runtime decodes the same Record
+        assert make_loader(m.Flat, "json", fields_only=True)(data) == full
+
+
+def test_what_a_fields_only_loader_returns(worker: Any) -> None:
+    m = _app_module(worker)
+    loads = make_loader(m.Flat, "json", fields_only=True)
+    plain = b'{"name":"a","count":1,"ratio":0.5,"ok":true}'
+    faust_written = make_dumper(m.Flat, "json")(m.Flat("a", 1, 0.5, True))
+    assert b'"__faust":{"ns":"records.Flat"}' in faust_written
+    for data in (plain, faust_written):
+        view = loads(data)
+        assert not isinstance(view, faust.Record)
+        assert (view.name, view.count, view.ratio, view.ok) == ("a", 1, 0.5, True)
+    blessed = faust_written.replace(b"records.Flat", b"records.FlatPlus")
+    assert type(loads(blessed)) is m.FlatPlus
+    with pytest.raises(ValueDecodeError, match="got no value"):
+        loads(None)
+    with generated.suspended():
+        assert type(make_loader(m.Flat, "json", fields_only=True)(plain)) is m.Flat
+    # a Record with a field the JSON does not hold as it is (a datetime) has no view
+    assert generated.lookup(m.Everything).json_view is None  # type: ignore[union-attr]
 
 
 def readings(m: Any) -> st.SearchStrategy[Any]:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ScopeProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, ScopeProvider
 
 from faustc import __version__
 from faustc.ir import (
@@ -33,12 +33,20 @@ from faustc.ir import (
     Filter,
     Function,
     GroupBy,
+    Map,
     RateLimit,
     StreamOperation,
     Through,
     TopicRef,
 )
-from faustc.records import CodecsPlan, plan_codecs, wants_headers
+from faustc.records import (
+    CodecsPlan,
+    RecordInfo,
+    plan_codecs,
+    record_types,
+    topic_codec,
+    wants_headers,
+)
 from faustc.source import SourceFile
 
 
@@ -70,6 +78,7 @@ class Names:
     handle_chunk_error: str
     take_max: str
     take_within: str
+    keys_valid: str
 
 
 INTERNAL_NAMES = tuple(field.name for field in dataclasses.fields(Names))
@@ -85,12 +94,19 @@ class StagePlan:
     comment: str
     load_key: str | None
     load_value: str
+    #: the key is decoded only so that one that does not decode meets the error policy:
+    #: this hoisted ``Topic.keys_check()`` clears a whole batch at once, and the loop
+    #: decodes keys one by one (``load_key``) only in a batch it did not clear
+    check_keys: str | None
     make_event: bool
     code: str
     last: bool
     #: pass the message headers to the key/value loader (avro-confluent's header form)
     key_headers: bool = False
     value_headers: bool = False
+    #: the stage reads only fields of the decoded Record before a map replaces it, so it
+    #: decodes to an object with those attributes, not the Record (``fields_only=True``)
+    fields_only: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -173,7 +189,11 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
         "COMPILED_AGENTS",
     }
     internal: list[InternalTopic] = []
-    agents = tuple(plan_agent(module, agent, internal, taken_globals) for agent in module.agents)
+    codecs = plan_codecs(module)
+    views = {record.name for record in codecs.records if record.view} if codecs else set()
+    agents = tuple(
+        plan_agent(module, agent, internal, taken_globals, views) for agent in module.agents
+    )
     user_imports = {module.app.var}
     for agent in module.agents:
         user_imports.add(agent.topic_var)
@@ -212,7 +232,7 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
             if used
         ),
         agents=agents,
-        codecs=plan_codecs(module),
+        codecs=codecs,
     )
 
 
@@ -225,21 +245,14 @@ def plan_agent(
     agent: AgentDef,
     internal: list[InternalTopic],
     taken_globals: set[str],
+    views: set[str] | None = None,
 ) -> AgentPlan:
     taken = set(agent.names_used) | set(module.module_names)
     names = Names(*(_fresh(base, taken) for base in INTERNAL_NAMES))
     loop = agent.loop
     display = module.display_name
     hoisted: list[str] = []
-    senders: dict[str, str] = {}
-
-    def sender(topic_expr: str, name: str | None = None) -> str:
-        """A hoisted ``<topic>.send_soon``: sends become one direct call."""
-        if topic_expr not in senders:
-            local = _fresh(name or f"send_{_identifier(topic_expr)}", taken)
-            hoisted.append(f"{local} = {topic_expr}.send_soon")
-            senders[topic_expr] = local
-        return senders[topic_expr]
+    sender = _Senders(module, hoisted, taken)
 
     def topic_expr(ref: TopicRef, source_expr: str) -> str:
         if ref.var is not None:
@@ -261,6 +274,12 @@ def plan_agent(
     noack = any(op.kind == "noack" for op in loop.operations)
     uses_event = agent.uses_current_event
     terminal = loop.terminal.kind
+
+    records = record_types(module)
+
+    def make_event_of(last: bool) -> bool:
+        return (last and (terminal == "events" or noack)) or uses_event
+
     # Split the chain into stages at each boundary.
     stage_ops: list[list[StreamOperation]] = [[]]
     for operation in loop.operations:
@@ -314,39 +333,40 @@ def plan_agent(
                 )
             )
             lines.append(
-                _group_by_code(
-                    display,
-                    boundary,
-                    names,
-                    hoisted,
-                    taken,
-                    sender(next_expr, f"send_stage_{number + 1}"),
-                )
+                _group_by_code(display, boundary, names, hoisted, taken, sender, next_expr)
             )
         elif isinstance(boundary, Through):
             needs_key = True
             next_expr = topic_expr(boundary.topic, current_expr)
             next_name = boundary.topic.name or module.topic(next_expr).names[0]
+            send = sender.call(
+                next_expr,
+                {
+                    "key": names.key,
+                    "value": names.value,
+                    "headers": f"{names.message}.headers() or None",
+                },
+            )
             lines.append(
                 f"# {display}:{boundary.span.line}  .through({next_name!r}): "
-                "on to the next stage\n"
-                f"{sender(next_expr, f'send_stage_{number + 1}')}(key={names.key}, "
-                f"value={names.value}, "
-                f"headers={names.message}.headers() or None)\n"
-                "continue\n"
+                f"on to the next stage\n{send}\ncontinue\n"
             )
         if last:
             replies = agent.yields and terminal != "take"  # a reply carries the request's key
             needs_key = needs_key or terminal in ("items", "events") or replies
         topic = module.topic_named(current_name)
+        fields_only = None
+        if topic is not None and not make_event_of(last):
+            record, codec = topic_codec(topic, records, is_key=False)
+            body_ops = operations if last else operations[:-1]
+            if record is not None and record in (views or ()) and codec == "json":
+                fields_only = _fields_read_before_map(body_ops, records[record])
         key_can_fail = topic is not None and topic.key_type not in (None, "bytes")
-        make_event = (last and (terminal == "events" or noack)) or uses_event
-        decode_key = (
-            needs_key
-            or make_event
-            or key_can_fail
-            or (boundary is not None and not isinstance(boundary, GroupBy))
+        make_event = make_event_of(last)
+        key_used = (
+            needs_key or make_event or (boundary is not None and not isinstance(boundary, GroupBy))
         )
+        decode_key = key_used or key_can_fail
         stage_comment = f"# stage {number}: the messages of {current_name!r}"
         if boundary is not None:
             stage_comment += f", then .{boundary.kind}() to stage {number + 1}"
@@ -358,9 +378,13 @@ def plan_agent(
                 comment=stage_comment,
                 load_key=_fresh(f"load_key{suffix}", taken) if decode_key else None,
                 load_value=_fresh(f"load_value{suffix}", taken),
+                check_keys=_fresh(f"check_keys{suffix}", taken)
+                if not key_used and decode_key
+                else None,
                 make_event=make_event,
                 code="".join(lines),
                 last=last,
+                fields_only=fields_only,
                 key_headers=topic is not None and wants_headers(module, topic, is_key=True),
                 value_headers=topic is not None and wants_headers(module, topic, is_key=False),
             )
@@ -409,6 +433,135 @@ def plan_agent(
     )
 
 
+class _Senders:
+    """The sends of one fused function, each a direct produce.
+
+    ``topic.send(key=k, value=v)`` (and ``send_soon``, and the sends of echo, group_by
+    and through) become ``send("topic-name", encode_key_topic(k), encode_value_topic(v))``:
+    ``send`` is the app's producer (``App.sender()``) and the two encoders are the topic's
+    own (``Topic.key_dumper()``/``value_dumper()``), bound once when the agent starts, so a
+    record costs two encoder calls and the producer's, not the chain through
+    ``Topic.send_soon`` and ``App.send_raw``. The bytes are the same: the encoders are the
+    ones ``send_soon`` uses. A topic declared with several names keeps ``send_soon`` (each
+    send raises there, as Faust's does).
+    """
+
+    def __init__(self, module: AppModule, hoisted: list[str], taken: set[str]) -> None:
+        self.module = module
+        self.hoisted = hoisted
+        self.taken = taken
+        self.send: str | None = None
+        #: topic expression -> its name (a literal when the compiler knows it)
+        self.topic_names: dict[str, str] = {}
+        #: (topic expression, "key"/"value") -> the hoisted encoder
+        self.encoders: dict[tuple[str, str], str] = {}
+        #: topic expression -> hoisted ``send_soon`` (topics with several names)
+        self.soon: dict[str, str] = {}
+
+    def _known_names(self, topic_expr: str) -> tuple[str, ...] | None:
+        for topic in self.module.topics:
+            if topic.var == topic_expr:
+                return topic.names
+        return None  # a topic the worker module declares (repartition, through("name"))
+
+    def _hoist(self, name: str, expression: str) -> str:
+        local = _fresh(name, self.taken)
+        self.hoisted.append(f"{local} = {expression}")
+        return local
+
+    def _encoded(self, topic_expr: str, part: str, text: str | None) -> str:
+        """``text`` encoded by the topic's key or value encoder (None stays None: every
+        encoder returns None for None)."""
+        if text is None or text == "None":
+            return "None"
+        encoder = self.encoders.get((topic_expr, part))
+        if encoder is None:
+            encoder = self._hoist(
+                f"encode_{part}_{_identifier(topic_expr)}", f"{topic_expr}.{part}_dumper()"
+            )
+            self.encoders[topic_expr, part] = encoder
+        return f"{encoder}({text})"
+
+    def call(self, topic_expr: str, arguments: dict[str, str]) -> str:
+        """The statement for ``topic_expr.send_soon(**arguments)`` (keyword arguments as
+        source text: ``key``, ``value``, ``partition``, ``timestamp``, ``headers``)."""
+        names = self._known_names(topic_expr)
+        if names is not None and len(names) != 1:
+            local = self.soon.get(topic_expr)
+            if local is None:
+                local = self._hoist(f"send_{_identifier(topic_expr)}", f"{topic_expr}.send_soon")
+                self.soon[topic_expr] = local
+            listed = ", ".join(f"{keyword}={text}" for keyword, text in arguments.items())
+            return f"{local}({listed})"
+        if self.send is None:
+            self.send = self._hoist("send", f"{self.module.app.var}.sender()")
+        name = self.topic_names.get(topic_expr)
+        if name is None:
+            if names is not None:
+                name = _literal(names[0])
+            else:
+                name = self._hoist(
+                    f"{_identifier(topic_expr)}_name", f"{topic_expr}.get_topic_name()"
+                )
+            self.topic_names[topic_expr] = name
+        parts = [
+            name,
+            self._encoded(topic_expr, "key", arguments.get("key")),
+            self._encoded(topic_expr, "value", arguments.get("value")),
+        ]
+        parts += [
+            f"{keyword}={arguments[keyword]}"
+            for keyword in ("partition", "timestamp", "headers")
+            if keyword in arguments
+        ]
+        return f"{self.send}({', '.join(parts)})"
+
+
+def _fields_read_before_map(operations: list[StreamOperation], record: RecordInfo) -> str | None:
+    """Do the stage's first operations only read fields of the decoded Record, up to a map
+    that replaces it? Then it never needs the Record itself: return why, for a comment in
+    the generated code (None: it may need the Record)."""
+    fields = {field.name for field in record.fields}
+    for operation in operations:
+        if not isinstance(operation, Filter | Map):
+            return None
+        function = operation.function
+        if function.kind != "lambda" or function.param is None or function.body is None:
+            return None
+        if not _reads_only_attributes(function.param, function.body, fields):
+            return None
+        if isinstance(operation, Map):
+            return (
+                f"up to .map() (line {operation.span.line}) only fields of {record.name} are read"
+            )
+    return None
+
+
+def _reads_only_attributes(param: str, body: str, fields: set[str]) -> bool:
+    """Is every use of ``param`` in ``lambda param: body`` a read ``param.<one of fields>``?"""
+    module = cst.parse_module(f"(lambda {param}: {body})\n")
+    wrapper = MetadataWrapper(module)
+    scopes = wrapper.resolve(ScopeProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    statement = wrapper.module.body[0]
+    assert isinstance(statement, cst.SimpleStatementLine)
+    expression = statement.body[0]
+    assert isinstance(expression, cst.Expr) and isinstance(expression.value, cst.Lambda)
+    scope = scopes[expression.value.body]
+    assert scope is not None
+    for assignment in scope.assignments[param]:
+        for access in assignment.references:
+            node = access.node
+            parent = parents.get(node)
+            if not (
+                isinstance(parent, cst.Attribute)
+                and parent.value is node
+                and parent.attr.value in fields
+            ):
+                return False
+    return True
+
+
 def _call(function: Function, argument: str, hoisted_name: str | None) -> str:
     """The expression applying ``function`` to ``argument`` (without awaiting a callable)."""
     if function.kind == "lambda":
@@ -428,7 +581,7 @@ def _operation_code(
     names: Names,
     hoisted: list[str],
     taken: set[str],
-    sender: Callable[..., str],
+    sender: _Senders,
     topic_expr: Callable[[TopicRef, str], str],
     source_expr: str,
     suffix: str,
@@ -439,7 +592,8 @@ def _operation_code(
     if isinstance(operation, Echo):
         lines = [f"# {display}:{line}  .echo(...)\n"]
         for ref in operation.topics:
-            lines.append(f"{sender(topic_expr(ref, source_expr))}(value={value}){marker}\n")
+            send = sender.call(topic_expr(ref, source_expr), {"value": value})
+            lines.append(f"{send}{marker}\n")
         return "".join(lines)
     if isinstance(operation, RateLimit):
         limiter = _fresh(f"rate_limit_{suffix}", taken)
@@ -480,7 +634,8 @@ def _group_by_code(
     names: Names,
     hoisted: list[str],
     taken: set[str],
-    send: str,
+    sender: _Senders,
+    next_expr: str,
 ) -> str:
     marker = f"  # {display}:{operation.span.line}"
     key = operation.key
@@ -497,11 +652,15 @@ def _group_by_code(
         )
     else:
         code = f"{names.new_key} = {_call(key, names.value, None)}{marker}\n"
-    return (
-        comment + code + f"{send}(key={names.new_key}, value={names.value}, "
-        f"headers={names.message}.headers() or None)\n"
-        "continue\n"
+    send = sender.call(
+        next_expr,
+        {
+            "key": names.new_key,
+            "value": names.value,
+            "headers": f"{names.message}.headers() or None",
+        },
     )
+    return f"{comment}{code}{send}\ncontinue\n"
 
 
 def _literal(text: str) -> str:
@@ -568,14 +727,15 @@ def inline_lambda(param: str, body: str, replacement: str) -> str:
 
 class _BodyRewriter:
     """Rewrite copied user code: ``yield x`` feeds the sinks directly, and
-    ``await topic.send(...)`` on a module-level topic becomes a direct produce."""
+    ``await topic.send(...)`` / ``topic.send_soon(...)`` on a module-level topic becomes a
+    direct produce (:class:`_Senders`)."""
 
     def __init__(
         self,
         module: AppModule,
         agent: AgentDef,
         names: Names,
-        sender: Callable[..., str],
+        sender: _Senders,
         sync_sinks: bool,
         *,
         in_take: bool,
@@ -732,23 +892,27 @@ class _Transformer(cst.CSTTransformer):
             ).body
             first = statements[0].with_changes(leading_lines=updated_node.leading_lines)
             return cst.FlattenSentinel([first, *statements[1:]])
+        # ``await topic.send(...)`` or ``topic.send_soon(...)`` as a statement
+        awaited = isinstance(value, cst.Await)
+        send_call = value.expression if isinstance(value, cst.Await) else value
         if (
-            isinstance(value, cst.Await)
-            and isinstance(value.expression, cst.Call)
-            and isinstance(value.expression.func, cst.Attribute)
-            and isinstance(value.expression.func.value, cst.Name)
-            and value.expression.func.attr.value == "send"
+            isinstance(send_call, cst.Call)
+            and isinstance(send_call.func, cst.Attribute)
+            and isinstance(send_call.func.value, cst.Name)
+            and send_call.func.attr.value == ("send" if awaited else "send_soon")
         ):
-            topic = value.expression.func.value.value
-            send_call = value.expression
-            keywords_only = all(
-                arg.keyword is not None
-                and arg.keyword.value in ("key", "value", "partition", "timestamp", "headers")
-                for arg in send_call.args
-            )
-            if topic in rewriter.topic_vars and topic not in self.rebound and keywords_only:
-                send = rewriter.sender(topic)
+            topic = send_call.func.value.value
+            arguments: dict[str, str] = {}
+            for arg in send_call.args:
+                if arg.keyword is None or arg.star or arg.keyword.value not in _SEND_KEYWORDS:
+                    return updated_node
+                arguments[arg.keyword.value] = rewriter.module_code(arg.value)
+            if topic in rewriter.topic_vars and topic not in self.rebound:
                 self.changed = True
-                new_call = send_call.with_changes(func=cst.Name(send))
-                return updated_node.with_changes(body=[cst.Expr(new_call)])
+                direct = cst.parse_expression(rewriter.sender.call(topic, arguments))
+                return updated_node.with_changes(body=[cst.Expr(direct)])
         return updated_node
+
+
+#: the keyword arguments of ``Topic.send``/``send_soon``
+_SEND_KEYWORDS = ("key", "value", "partition", "timestamp", "headers")

@@ -45,6 +45,8 @@ TimerFun = TypeVar("TimerFun", bound=Callable[[], Any])
 TableT = TypeVar("TableT", bound=Table[Any, Any])
 #: an agent function over a stream of ``VT`` values (it may ``yield`` results)
 TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterator[Any]]
+#: ``send(topic, key, value, partition=None, timestamp=None, headers=None)`` (App.sender)
+RawSend = Callable[..., None]
 
 
 class App:
@@ -384,6 +386,17 @@ class App:
         return fun
 
     # -- running ---------------------------------------------------------------------------
+
+    def sender(self) -> RawSend:
+        """``send(topic, key, value, partition=None, timestamp=None, headers=None)`` for
+        already-encoded bytes: what :meth:`send_raw` does, bound once. A compiled agent
+        takes it when it starts and produces through it per record, without the checks
+        ``send_raw`` repeats on every call. The worker sets the producer before any agent
+        starts and keeps it until they have stopped."""
+        producer = self.producer
+        if producer is None:
+            return self.send_raw
+        return producer.send
 
     def send_raw(
         self,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from faust.serializers.codecs import Codec
-from faust.serializers.schemas import BatchLoader, Dumper, Loader, Schema
+from faust.serializers.schemas import BatchLoader, Dumper, KeysCheck, Loader, Schema
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -85,13 +85,29 @@ class Topic(Generic[KT, VT]):
     def value_serializer(self) -> str | Codec | None:
         return self.schema.value_serializer
 
+    def key_dumper(self) -> Dumper:
+        """``key -> bytes`` for this topic, as :meth:`send` encodes keys (a compiled agent
+        binds it once and calls it per record)."""
+        return self._dump_key
+
+    def value_dumper(self) -> Dumper:
+        """``value -> bytes`` for this topic, as :meth:`send` encodes values."""
+        return self._dump_value
+
     def key_loader(self) -> Loader:
         """``bytes -> key`` for this topic (chosen once; see ``faust.serializers.schemas``)."""
         return self.schema.key_loader()
 
-    def value_loader(self) -> Loader:
-        """``bytes -> value`` for this topic."""
-        return self.schema.value_loader()
+    def value_loader(self, *, fields_only: bool = False) -> Loader:
+        """``bytes -> value`` for this topic. ``fields_only``: the caller only reads a
+        Record value's fields, so it may get an object with those attributes instead of
+        the Record (see ``faust.serializers.schemas.make_loader``)."""
+        return self.schema.value_loader(fields_only=fields_only)
+
+    def keys_check(self) -> KeysCheck:
+        """``check(batch) -> bool``: every key of the batch decodes (see
+        ``faust.serializers.schemas.make_keys_check``), for code that never reads keys."""
+        return self.schema.keys_check()
 
     def key_batch_loader(self) -> BatchLoader:
         """``messages -> [key or DecodeFailed, ...]`` for a whole consumer batch."""

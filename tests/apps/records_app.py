@@ -110,6 +110,39 @@ class AvroEverything(faust.Record, namespace="records.AvroEverything", serialize
     shout: str = Shout(default="")
 
 
+class AvroPrimitives(faust.Record, namespace="records.AvroPrimitives", serializer="avro"):
+    """Primitive fields alone: the compiler writes the Avro bytes of these straight."""
+
+    text: str
+    number: int
+    real: float
+    flag: bool
+    blob: bytes
+    maybe_text: Optional[str] = None  # noqa: UP045
+    maybe_number: Optional[int] = None  # noqa: UP045
+    maybe_real: Optional[float] = None  # noqa: UP045
+    maybe_flag: Optional[bool] = None  # noqa: UP045
+    maybe_blob: Optional[bytes] = None  # noqa: UP045
+    text_first: Optional[str] = "x"  # noqa: UP045  (a default: the union is [string, null])
+    renamed: int = FieldDescriptor(default=0, output_name="Renamed", input_name="Renamed")
+    hidden: int = FieldDescriptor(default=7, exclude=True)
+
+
+class Flat(faust.Record, namespace="records.Flat"):
+    """Fields taken from the JSON as they are: code reading only fields may get a view."""
+
+    name: str
+    count: int
+    ratio: float
+    ok: bool
+
+
+class FlatPlus(Flat, namespace="records.FlatPlus", allow_blessed_key=True):
+    """A subclass a message may name in its ``__faust`` metadata (then it is what decodes)."""
+
+    extra: str = ""
+
+
 class FrozenKey(faust.Record, namespace="records.FrozenKey", serializer="avro", frozen=True):
     region: str
     shard: int
@@ -118,6 +151,8 @@ class FrozenKey(faust.Record, namespace="records.FrozenKey", serializer="avro", 
 everything_topic = app.topic("everything", value_type=Everything)
 avro_everything_topic = app.topic("avro-everything", key_type=FrozenKey, value_type=AvroEverything)
 readings_topic = app.topic("readings", key_type=str, value_type=Reading)
+primitives_topic = app.topic("avro-primitives", value_type=AvroPrimitives)
+flat_topic = app.topic("flat", value_type=Flat)
 out_topic = app.topic("out", value_type=Everything)
 
 

@@ -93,6 +93,9 @@ class BoundCodec:
     dumps: Callable[[Any], bytes]
     wants_headers: bool = False
     loads_batch: Callable[..., list[Any]] | None = None
+    #: ``loads`` is a compiled worker's generated function: it reads no headers and
+    #: raises for None, so loaders call it without checking first
+    generated: bool = False
 
 
 class Codec:
@@ -176,6 +179,9 @@ def _json_default(obj: Any) -> Any:
 
 
 #: datetimes go through _json_default (Faust's isoformat form); str keys of int etc. allowed
+#: what orjson calls for values it does not encode natively (compiled encoders pass it)
+json_default = _json_default
+
 JSON_OPTIONS = (
     orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 )

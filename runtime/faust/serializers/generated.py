@@ -9,11 +9,15 @@ functions, and installs them when it is imported::
             json_dumps=encode_order_json,       # Order -> JSON bytes
             to_avro=_avro_datum_order,          # Order -> the dict fastavro writes
             from_avro=_avro_record_order,       # the dict fastavro read -> Order
+            avro_dumps=encode_order_avro,       # Order -> Avro bytes, written straight
+            avro_loads=decode_order_avro,       # Avro bytes -> Order, read straight
+            avro_schema='{"fields":[...],...}', # the schema those two write and read
         ),
     })
 
-(the Avro pair only for Records on ``avro``/``avro-confluent`` topics; fastavro turns
-datums into bytes and back, ``faust.serializers.avro``). From then on
+(the Avro ones only for Records on ``avro``/``avro-confluent`` topics; fastavro turns
+datums into bytes and back, ``faust.serializers.avro``; ``avro_dumps``/``avro_loads`` only
+for Records whose schema has primitive fields alone). From then on
 ``Schema.key_loader()/value_loader()`` and the topics' dumpers use them for that exact
 class (a subclass instance still takes the generic path). ``suspended()`` turns
 them off for a block, which is how the differential tests run the reference runtime in the
@@ -39,8 +43,18 @@ class GeneratedCodecs:
 
     json_loads: Callable[[bytes], Any] | None = None
     json_dumps: Callable[[Any], bytes] | None = None
+    #: JSON bytes -> an object with the Record's fields as attributes (cheaper than the
+    #: Record), for code that only reads fields (``Topic.value_loader(fields_only=True)``)
+    json_view: Callable[[bytes], Any] | None = None
     to_avro: Callable[[Any], dict[str, Any]] | None = None
     from_avro: Callable[[dict[str, Any]], Any] | None = None
+    #: Record -> the bytes of its Avro datum, written straight; used only while the
+    #: Record's Avro schema is exactly ``avro_schema`` (canonical JSON: sorted keys, no
+    #: spaces), the schema the compiler wrote it for
+    avro_dumps: Callable[[Any], bytes] | None = None
+    #: the bytes of a datum of ``avro_schema`` -> Record, read straight
+    avro_loads: Callable[[bytes], Any] | None = None
+    avro_schema: str | None = None
 
 
 class Fallback(Exception):

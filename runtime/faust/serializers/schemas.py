@@ -49,10 +49,12 @@ __all__ = [
     "BatchLoader",
     "DecodeFailed",
     "Dumper",
+    "KeysCheck",
     "Loader",
     "Schema",
     "make_batch_loader",
     "make_dumper",
+    "make_keys_check",
     "make_loader",
 ]
 
@@ -115,13 +117,18 @@ def make_payload_converter(typ: Any) -> Callable[[Any], Any]:
 
 
 def _bound_for(
-    typ: Any, codec: codecs.Codec, context: CodecContext
+    typ: Any, codec: codecs.Codec, context: CodecContext, *, fields_only: bool = False
 ) -> tuple[BoundCodec | None, str]:
-    """The specialised codec for ``typ`` (generated, or the codec's own), and its origin."""
+    """The specialised codec for ``typ`` (generated, or the codec's own), and its origin.
+
+    ``fields_only``: the caller only reads the Record's fields, so a generated "view" (an
+    object with the same attributes, cheaper to make) may stand in for the Record."""
     if is_record_type(typ) and codec is codecs.codecs.get("json"):
         installed = generated.lookup(typ)
         if installed is not None and installed.json_loads and installed.json_dumps:
-            return BoundCodec(installed.json_loads, installed.json_dumps), "generated"
+            loads = installed.json_view if fields_only and installed.json_view else None
+            made = BoundCodec(loads or installed.json_loads, installed.json_dumps, generated=True)
+            return made, "generated"
     bound = codec.bind(typ, context)
     return bound, "bound" if bound is not None else "generic"
 
@@ -132,9 +139,15 @@ def make_loader(
     *,
     is_key: bool = False,
     context: CodecContext | None = None,
+    fields_only: bool = False,
 ) -> Loader:
-    """A function decoding one key (``is_key``) or value of type ``typ``."""
-    return _make_loader(typ, serializer, is_key=is_key, context=context)[0]
+    """A function decoding one key (``is_key``) or value of type ``typ``.
+
+    ``fields_only``: the caller reads nothing of a Record but its fields (``value.amount``),
+    so the loader may return an object with the Record's field values as attributes instead
+    of the Record (a compiled worker's msgspec struct: no Record to build). Decoding fails
+    exactly when it fails for the Record."""
+    return _make_loader(typ, serializer, is_key=is_key, context=context, fields_only=fields_only)[0]
 
 
 def _make_loader(
@@ -143,6 +156,7 @@ def _make_loader(
     *,
     is_key: bool,
     context: CodecContext | None,
+    fields_only: bool = False,
 ) -> tuple[Loader, BoundCodec | None, Callable[[Exception], DecodeError]]:
     """The loader, the bound codec it uses (if any), and ``fail(exc) -> DecodeError``."""
     codec = codecs.get_codec(serializer)
@@ -152,13 +166,31 @@ def _make_loader(
     kind = type_name(typ)
     prefix = f"cannot decode {what} as {kind} with the {codec.name} codec"
     is_model = is_record_type(typ)
-    bound, _ = _bound_for(typ, codec, context)
+    bound, _ = _bound_for(typ, codec, context, fields_only=fields_only)
     record = kind if is_model else None
 
     def fail(exc: Exception) -> DecodeError:
         failure = error(f"{prefix}: {exc}", record=record)
         failure.__cause__ = exc
         return failure
+
+    if bound is not None and bound.generated:
+        generated_loads = bound.loads
+
+        def loads_generated(data: bytes | None, headers: Headers = None) -> Any:
+            # the compiler's decoder, called straight; None and errors are decided only
+            # when it raised (it raises for None: msgspec takes bytes only)
+            try:
+                return generated_loads(data)
+            except Exception as exc:
+                if data is None:
+                    raise error(
+                        f"expected a {kind} {what}, got no {what} (null)", record=record
+                    ) from None
+                raise fail(exc) from exc
+
+        loads_generated.wants_headers = False  # type: ignore[attr-defined]
+        return loads_generated, bound, fail
 
     if bound is not None:
         bound_loads = bound.loads
@@ -178,6 +210,24 @@ def _make_loader(
 
         loads_bound.wants_headers = takes_headers  # type: ignore[attr-defined]
         return loads_bound, bound, fail
+
+    if typ is str and type(codec) is codecs.RawCodec:
+        # the common key: UTF-8 text (what _want_str(RawCodec.loads(data)) does, in one call)
+        def loads_utf8(data: bytes | None, headers: Headers = None) -> Any:
+            try:
+                return data.decode()  # type: ignore[union-attr]  # None: handled below
+            except UnicodeDecodeError as exc:
+                raise fail(exc) from exc
+            except AttributeError:
+                if data is None:
+                    return None
+            try:
+                return _want_str(data)
+            except Exception as exc:
+                raise fail(exc) from exc
+
+        loads_utf8.wants_headers = False  # type: ignore[attr-defined]
+        return loads_utf8, None, fail
 
     convert = make_payload_converter(typ)
     codec_loads = codec.loads
@@ -239,6 +289,47 @@ def make_batch_loader(
     return load_batch
 
 
+#: ``check(messages) -> bool``: True when the key of every message decodes
+KeysCheck = Callable[[Sequence["TransportMessage"]], bool]
+
+
+def make_keys_check(typ: Any, serializer: str | codecs.Codec) -> KeysCheck:
+    """For code that never reads the keys but must not let one that does not decode pass
+    (it meets the error policy, as in Faust): ``check(batch)`` is True when every key of
+    the batch decodes, found in one pass at C speed; False when some key may not, and then
+    the caller decodes each key with its loader, which raises for the bad one.
+
+    Text keys on a raw topic (``key_type=str``, the usual) are checked exactly: the keys
+    joined by NUL bytes are UTF-8 exactly when each key is (a NUL can neither complete nor
+    start a multi-byte sequence). For other types the check always says "decode each".
+    """
+    if typ is str and type(codecs.get_codec(serializer)) is codecs.RawCodec:
+        return _keys_are_utf8
+    return _decode_each
+
+
+def _keys_are_utf8(messages: Sequence[TransportMessage]) -> bool:
+    keys = [message.key() for message in messages]
+    try:
+        joined = b"\0".join(keys)  # type: ignore[arg-type]  # None: handled below
+    except TypeError:  # messages without a key (they decode to None)
+        present = [key for key in keys if key is not None]
+        if not all(isinstance(key, bytes) for key in present):
+            return False
+        joined = b"\0".join(present)
+    if joined.isascii():
+        return True
+    try:
+        joined.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_each(messages: Sequence[TransportMessage]) -> bool:
+    return False
+
+
 def _one_by_one(bound_loads: Callable[..., Any]) -> Callable[..., list[Any]]:
     """``loads_batch`` for a bound codec that decodes one payload at a time."""
 
@@ -283,6 +374,25 @@ def make_dumper(
             return codecs.get_codec(own or codec).dumps_record(value)
         return codec_dumps(value)
 
+    # The common cases first, in one call: the topic's own Record type with a bound
+    # codec (a compiled worker's generated encoder), and text on a raw topic.
+    if bound_dumps is not None:
+        dumps_bound = bound_dumps
+
+        def dumps_record_type(value: Any) -> bytes | None:
+            if type(value) is typ:
+                return dumps_bound(value)
+            return dumps(value)
+
+        return dumps_record_type
+    if type(codec) is codecs.RawCodec:
+
+        def dumps_text(value: Any) -> bytes | None:
+            if type(value) is str:
+                return value.encode()
+            return dumps(value)
+
+        return dumps_text
     return dumps
 
 
@@ -345,10 +455,16 @@ class Schema:
             context=self._context(True),
         )
 
-    def value_loader(self) -> Loader:
+    def value_loader(self, *, fields_only: bool = False) -> Loader:
         return make_loader(
-            self.value_type, self.value_serializer or "json", context=self._context(False)
+            self.value_type,
+            self.value_serializer or "json",
+            context=self._context(False),
+            fields_only=fields_only,
         )
+
+    def keys_check(self) -> KeysCheck:
+        return make_keys_check(self.key_type, self.key_serializer or "raw")
 
     def key_batch_loader(self) -> BatchLoader:
         return make_batch_loader(

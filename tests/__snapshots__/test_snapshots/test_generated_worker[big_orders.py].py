@@ -36,14 +36,21 @@ from big_orders import (  # noqa: E402
 # big_orders.py:38  agent big_orders.find_big_orders
 async def fused_find_big_orders(orders: Stream[Any]) -> None:
     """The agent's code with its stream loop (big_orders.py:39) fused."""
+    # the keys are never read, but one that does not decode meets the error policy:
+    # a batch is checked at once, and its keys decoded one by one only when that fails
+    check_keys = orders_topic.keys_check()
     load_key = orders_topic.key_loader()
     load_value = orders_topic.value_loader()
     handle_error = orders.handle_error
-    send_big_orders_topic = big_orders_topic.send_soon
+    send = app.sender()
+    encode_key_big_orders_topic = big_orders_topic.key_dumper()
+    encode_value_big_orders_topic = big_orders_topic.value_dumper()
     async for batch in orders.batches():
+        keys_valid = check_keys(batch)
         for message in batch:
             try:
-                key = load_key(message.key())
+                if not keys_valid:
+                    load_key(message.key())
                 value = load_value(message.value())
                 # big_orders.py:39  .filter(lambda o: o.amount >= BIG)
                 if not (value.amount >= BIG):  # big_orders.py:39
@@ -52,7 +59,7 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
                 value = to_big_order(value)  # big_orders.py:39
                 # big_orders.py:40
                 big = value
-                send_big_orders_topic(key=big.account_id, value=big)
+                send("big-orders", encode_key_big_orders_topic(big.account_id), encode_value_big_orders_topic(big))
             except Exception as exc:
                 handle_error(exc, message, "big_orders.py:39")
 
@@ -61,11 +68,15 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # For every Record a topic carries: a msgspec "mirror" struct that parses and type-checks the
 # JSON in one C call, a builder that turns it into the Record, and an encoder writing
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
-# converters. Installed below, so topic loaders and dumpers use them.
+# converters and, when every field is a primitive, a writer and a reader of the datum's
+# bytes. Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
+from orjson import dumps as _orjson_dumps  # noqa: E402
 
 from faust.models import typeinfo as _ti  # noqa: E402
 from faust.serializers import generated as _generated  # noqa: E402
+from faust.serializers.codecs import JSON_OPTIONS as _JSON_OPTIONS  # noqa: E402
+from faust.serializers.codecs import json_default as _json_default  # noqa: E402
 from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
 from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
 
@@ -78,11 +89,11 @@ _NO_METADATA = msgspec.Raw()
 _OrderJSON = msgspec.defstruct(
     "OrderJSON",
     [
-        ("f_order_id", str, msgspec.field(name="order_id")),
-        ("f_account_id", str, msgspec.field(name="account_id")),
-        ("f_amount", float, msgspec.field(name="amount")),
-        ("f_currency", str | msgspec.UnsetType, msgspec.field(name="currency", default=msgspec.UNSET)),
-        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+        ("order_id", str),
+        ("account_id", str),
+        ("amount", float),
+        ("currency", str | msgspec.UnsetType, msgspec.field(default=msgspec.UNSET)),
+        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
     ],
     kw_only=True,
 )
@@ -95,16 +106,16 @@ _ORDER_METADATA = msgspec.Raw(b'{"ns":"big_orders.Order"}')
 
 def _build_order(s: Any) -> Any:
     if (
-        s.faust_metadata is not _NO_METADATA
-        and s.faust_metadata != _ORDER_METADATA
-        and _generated.blessed(app_module.Order, s.faust_metadata)
+        s._faust is not _NO_METADATA
+        and s._faust != _ORDER_METADATA
+        and _generated.blessed(app_module.Order, s._faust)
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Order)
-    record.order_id = s.f_order_id
-    record.account_id = s.f_account_id
-    record.amount = s.f_amount
-    record.currency = _order_currency_default() if s.f_currency is msgspec.UNSET else s.f_currency
+    record.order_id = s.order_id
+    record.account_id = s.account_id
+    record.amount = s.amount
+    record.currency = _order_currency_default() if s.currency is msgspec.UNSET else s.currency
     return record
 
 
@@ -116,6 +127,9 @@ def decode_order_json(data: bytes) -> Any:
         return app_module.Order.from_data(_json_loads(data), preferred_type=app_module.Order)
 
 
+_ORDER_NS = {"ns": "big_orders.Order"}
+
+
 def _payload_order(record: Any) -> Any:
     if type(record) is not app_module.Order:
         return record.to_representation()
@@ -124,23 +138,45 @@ def _payload_order(record: Any) -> Any:
         "account_id": record.account_id,
         "amount": record.amount,
         "currency": record.currency,
-        "__faust": {"ns": "big_orders.Order"},
+        "__faust": _ORDER_NS,
     }
 
 
 def encode_order_json(record: Any) -> bytes:
     """Order -> JSON bytes, as Faust writes them."""
-    return _json_dumps(_payload_order(record))
+    if type(record) is app_module.Order:
+        f_order_id = record.order_id
+        f_account_id = record.account_id
+        f_amount = record.amount
+        f_currency = record.currency
+        # values of their fields' own types (as usual): orjson needs no options
+        if (
+            type(f_order_id) is str
+            and type(f_account_id) is str
+            and type(f_amount) is float
+            and type(f_currency) is str
+        ):
+            return _orjson_dumps(
+                {
+                    "order_id": f_order_id,
+                    "account_id": f_account_id,
+                    "amount": f_amount,
+                    "currency": f_currency,
+                    "__faust": _ORDER_NS,
+                }
+            )
+    payload = _payload_order(record)
+    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
 # big_orders.py:21  class BigOrder
 _BigOrderJSON = msgspec.defstruct(
     "BigOrderJSON",
     [
-        ("f_order_id", str, msgspec.field(name="order_id")),
-        ("f_account_id", str, msgspec.field(name="account_id")),
-        ("f_amount_cents", int, msgspec.field(name="amount_cents")),
-        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+        ("order_id", str),
+        ("account_id", str),
+        ("amount_cents", int),
+        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
     ],
     kw_only=True,
 )
@@ -152,15 +188,15 @@ _BIG_ORDER_METADATA = msgspec.Raw(b'{"ns":"big_orders.BigOrder"}')
 
 def _build_big_order(s: Any) -> Any:
     if (
-        s.faust_metadata is not _NO_METADATA
-        and s.faust_metadata != _BIG_ORDER_METADATA
-        and _generated.blessed(app_module.BigOrder, s.faust_metadata)
+        s._faust is not _NO_METADATA
+        and s._faust != _BIG_ORDER_METADATA
+        and _generated.blessed(app_module.BigOrder, s._faust)
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.BigOrder)
-    record.order_id = s.f_order_id
-    record.account_id = s.f_account_id
-    record.amount_cents = s.f_amount_cents
+    record.order_id = s.order_id
+    record.account_id = s.account_id
+    record.amount_cents = s.amount_cents
     return record
 
 
@@ -172,6 +208,19 @@ def decode_big_order_json(data: bytes) -> Any:
         return app_module.BigOrder.from_data(_json_loads(data), preferred_type=app_module.BigOrder)
 
 
+def view_big_order_json(data: bytes) -> Any:
+    """JSON bytes -> BigOrder fields as attributes (big_orders.py:21), for
+    code that reads nothing else: the msgspec struct (its values are the Record's),
+    or the BigOrder itself when __faust names another class."""
+    s = _parse_big_order_json(data)
+    if s._faust is _NO_METADATA or s._faust == _BIG_ORDER_METADATA:
+        return s
+    return decode_big_order_json(data)
+
+
+_BIG_ORDER_NS = {"ns": "big_orders.BigOrder"}
+
+
 def _payload_big_order(record: Any) -> Any:
     if type(record) is not app_module.BigOrder:
         return record.to_representation()
@@ -179,13 +228,32 @@ def _payload_big_order(record: Any) -> Any:
         "order_id": record.order_id,
         "account_id": record.account_id,
         "amount_cents": record.amount_cents,
-        "__faust": {"ns": "big_orders.BigOrder"},
+        "__faust": _BIG_ORDER_NS,
     }
 
 
 def encode_big_order_json(record: Any) -> bytes:
     """BigOrder -> JSON bytes, as Faust writes them."""
-    return _json_dumps(_payload_big_order(record))
+    if type(record) is app_module.BigOrder:
+        f_order_id = record.order_id
+        f_account_id = record.account_id
+        f_amount_cents = record.amount_cents
+        # values of their fields' own types (as usual): orjson needs no options
+        if (
+            type(f_order_id) is str
+            and type(f_account_id) is str
+            and type(f_amount_cents) is int
+        ):
+            return _orjson_dumps(
+                {
+                    "order_id": f_order_id,
+                    "account_id": f_account_id,
+                    "amount_cents": f_amount_cents,
+                    "__faust": _BIG_ORDER_NS,
+                }
+            )
+    payload = _payload_big_order(record)
+    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
 _generated.install(
@@ -198,6 +266,7 @@ _generated.install(
         app_module.BigOrder: _generated.GeneratedCodecs(
             json_loads=decode_big_order_json,
             json_dumps=encode_big_order_json,
+            json_view=view_big_order_json,
         ),
     },
 )

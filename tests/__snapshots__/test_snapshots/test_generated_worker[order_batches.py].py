@@ -37,6 +37,9 @@ from order_batches import (  # noqa: E402
 # order_batches.py:34  agent order_batches.total_batches
 async def fused_total_batches(orders: Stream[Any]) -> None:
     """The agent's code with its stream loop (order_batches.py:35) fused."""
+    # the keys are never read, but one that does not decode meets the error policy:
+    # a batch is checked at once, and its keys decoded one by one only when that fails
+    check_keys = orders_topic.keys_check()
     load_key = orders_topic.key_loader()
     load_value = orders_topic.value_loader()
     handle_error = orders.handle_error
@@ -58,10 +61,12 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
         ending = batch_2 is None
         if batch_2 is None:
             batch_2 = []
+        keys_valid = check_keys(batch_2)
         for message in [*batch_2, None]:
             if message is not None:
                 try:
-                    key = load_key(message.key())
+                    if not keys_valid:
+                        load_key(message.key())
                     value = load_value(message.value())
                 except Exception as exc:
                     handle_error(exc, message, "order_batches.py:35")
@@ -96,11 +101,15 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
 # For every Record a topic carries: a msgspec "mirror" struct that parses and type-checks the
 # JSON in one C call, a builder that turns it into the Record, and an encoder writing
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
-# converters. Installed below, so topic loaders and dumpers use them.
+# converters and, when every field is a primitive, a writer and a reader of the datum's
+# bytes. Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
+from orjson import dumps as _orjson_dumps  # noqa: E402
 
 from faust.models import typeinfo as _ti  # noqa: E402
 from faust.serializers import generated as _generated  # noqa: E402
+from faust.serializers.codecs import JSON_OPTIONS as _JSON_OPTIONS  # noqa: E402
+from faust.serializers.codecs import json_default as _json_default  # noqa: E402
 from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
 from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
 
@@ -113,9 +122,9 @@ _NO_METADATA = msgspec.Raw()
 _OrderJSON = msgspec.defstruct(
     "OrderJSON",
     [
-        ("f_order_id", str, msgspec.field(name="order_id")),
-        ("f_amount", float, msgspec.field(name="amount")),
-        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+        ("order_id", str),
+        ("amount", float),
+        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
     ],
     kw_only=True,
 )
@@ -127,14 +136,14 @@ _ORDER_METADATA = msgspec.Raw(b'{"ns":"order_batches.Order"}')
 
 def _build_order(s: Any) -> Any:
     if (
-        s.faust_metadata is not _NO_METADATA
-        and s.faust_metadata != _ORDER_METADATA
-        and _generated.blessed(app_module.Order, s.faust_metadata)
+        s._faust is not _NO_METADATA
+        and s._faust != _ORDER_METADATA
+        and _generated.blessed(app_module.Order, s._faust)
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Order)
-    record.order_id = s.f_order_id
-    record.amount = s.f_amount
+    record.order_id = s.order_id
+    record.amount = s.amount
     return record
 
 
@@ -146,28 +155,57 @@ def decode_order_json(data: bytes) -> Any:
         return app_module.Order.from_data(_json_loads(data), preferred_type=app_module.Order)
 
 
+def view_order_json(data: bytes) -> Any:
+    """JSON bytes -> Order fields as attributes (order_batches.py:18), for
+    code that reads nothing else: the msgspec struct (its values are the Record's),
+    or the Order itself when __faust names another class."""
+    s = _parse_order_json(data)
+    if s._faust is _NO_METADATA or s._faust == _ORDER_METADATA:
+        return s
+    return decode_order_json(data)
+
+
+_ORDER_NS = {"ns": "order_batches.Order"}
+
+
 def _payload_order(record: Any) -> Any:
     if type(record) is not app_module.Order:
         return record.to_representation()
     return {
         "order_id": record.order_id,
         "amount": record.amount,
-        "__faust": {"ns": "order_batches.Order"},
+        "__faust": _ORDER_NS,
     }
 
 
 def encode_order_json(record: Any) -> bytes:
     """Order -> JSON bytes, as Faust writes them."""
-    return _json_dumps(_payload_order(record))
+    if type(record) is app_module.Order:
+        f_order_id = record.order_id
+        f_amount = record.amount
+        # values of their fields' own types (as usual): orjson needs no options
+        if (
+            type(f_order_id) is str
+            and type(f_amount) is float
+        ):
+            return _orjson_dumps(
+                {
+                    "order_id": f_order_id,
+                    "amount": f_amount,
+                    "__faust": _ORDER_NS,
+                }
+            )
+    payload = _payload_order(record)
+    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
 # order_batches.py:23  class BatchTotal
 _BatchTotalJSON = msgspec.defstruct(
     "BatchTotalJSON",
     [
-        ("f_count", int, msgspec.field(name="count")),
-        ("f_total", float, msgspec.field(name="total")),
-        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+        ("count", int),
+        ("total", float),
+        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
     ],
     kw_only=True,
 )
@@ -179,14 +217,14 @@ _BATCH_TOTAL_METADATA = msgspec.Raw(b'{"ns":"order_batches.BatchTotal"}')
 
 def _build_batch_total(s: Any) -> Any:
     if (
-        s.faust_metadata is not _NO_METADATA
-        and s.faust_metadata != _BATCH_TOTAL_METADATA
-        and _generated.blessed(app_module.BatchTotal, s.faust_metadata)
+        s._faust is not _NO_METADATA
+        and s._faust != _BATCH_TOTAL_METADATA
+        and _generated.blessed(app_module.BatchTotal, s._faust)
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.BatchTotal)
-    record.count = s.f_count
-    record.total = s.f_total
+    record.count = s.count
+    record.total = s.total
     return record
 
 
@@ -198,19 +236,48 @@ def decode_batch_total_json(data: bytes) -> Any:
         return app_module.BatchTotal.from_data(_json_loads(data), preferred_type=app_module.BatchTotal)
 
 
+def view_batch_total_json(data: bytes) -> Any:
+    """JSON bytes -> BatchTotal fields as attributes (order_batches.py:23), for
+    code that reads nothing else: the msgspec struct (its values are the Record's),
+    or the BatchTotal itself when __faust names another class."""
+    s = _parse_batch_total_json(data)
+    if s._faust is _NO_METADATA or s._faust == _BATCH_TOTAL_METADATA:
+        return s
+    return decode_batch_total_json(data)
+
+
+_BATCH_TOTAL_NS = {"ns": "order_batches.BatchTotal"}
+
+
 def _payload_batch_total(record: Any) -> Any:
     if type(record) is not app_module.BatchTotal:
         return record.to_representation()
     return {
         "count": record.count,
         "total": record.total,
-        "__faust": {"ns": "order_batches.BatchTotal"},
+        "__faust": _BATCH_TOTAL_NS,
     }
 
 
 def encode_batch_total_json(record: Any) -> bytes:
     """BatchTotal -> JSON bytes, as Faust writes them."""
-    return _json_dumps(_payload_batch_total(record))
+    if type(record) is app_module.BatchTotal:
+        f_count = record.count
+        f_total = record.total
+        # values of their fields' own types (as usual): orjson needs no options
+        if (
+            type(f_count) is int
+            and type(f_total) is float
+        ):
+            return _orjson_dumps(
+                {
+                    "count": f_count,
+                    "total": f_total,
+                    "__faust": _BATCH_TOTAL_NS,
+                }
+            )
+    payload = _payload_batch_total(record)
+    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
 _generated.install(
@@ -219,10 +286,12 @@ _generated.install(
         app_module.Order: _generated.GeneratedCodecs(
             json_loads=decode_order_json,
             json_dumps=encode_order_json,
+            json_view=view_order_json,
         ),
         app_module.BatchTotal: _generated.GeneratedCodecs(
             json_loads=decode_batch_total_json,
             json_dumps=encode_batch_total_json,
+            json_view=view_batch_total_json,
         ),
     },
 )

@@ -53,26 +53,35 @@ track_users_repartition = repartition_topic(
 async def fused_track_users(withdrawals: Stream[Any]) -> None:
     """The agent's code with its stream loop (withdrawals.py:32) fused."""
     withdrawals.consume_topic(track_users_repartition)
+    # the keys are never read, but one that does not decode meets the error policy:
+    # a batch is checked at once, and its keys decoded one by one only when that fails
+    check_keys_1 = withdrawals_topic.keys_check()
     load_key_1 = withdrawals_topic.key_loader()
     load_value_1 = withdrawals_topic.value_loader()
     load_value_2 = track_users_repartition.value_loader()
     handle_error = withdrawals.handle_error
-    send_stage_2 = track_users_repartition.send_soon
-    send_alerts_topic = alerts_topic.send_soon
+    send = app.sender()
+    track_users_repartition_name = track_users_repartition.get_topic_name()
+    encode_key_track_users_repartition = track_users_repartition.key_dumper()
+    encode_value_track_users_repartition = track_users_repartition.value_dumper()
+    encode_key_alerts_topic = alerts_topic.key_dumper()
+    encode_value_alerts_topic = alerts_topic.value_dumper()
     async for batch in withdrawals.batches():
         # stage 1: the messages of 'withdrawals', then .group_by() to stage 2
         if batch and batch[0].topic() == "withdrawals":
+            keys_valid = check_keys_1(batch)
             for message in batch:
                 try:
                     set_current_message(message)
-                    key = load_key_1(message.key())
+                    if not keys_valid:
+                        load_key_1(message.key())
                     value = load_value_1(message.value())
                     # withdrawals.py:32  .filter(lambda w: w.amount > 0)
                     if not (value.amount > 0):  # withdrawals.py:32
                         continue
                     # withdrawals.py:32  .group_by(...): on to the next stage
                     new_key = value.user  # withdrawals.py:32
-                    send_stage_2(key=new_key, value=value, headers=message.headers() or None)
+                    send(track_users_repartition_name, encode_key_track_users_repartition(new_key), encode_value_track_users_repartition(value), headers=message.headers() or None)
                     continue
                 except Exception as exc:
                     handle_error(exc, message, "withdrawals.py:32")
@@ -88,7 +97,7 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
                 after = before + withdrawal.amount
                 user_totals[withdrawal.user] = after
                 if before <= LIMIT < after:
-                    send_alerts_topic(key=withdrawal.user, value=f"{withdrawal.user} over {LIMIT}")
+                    send("withdrawal-alerts", encode_key_alerts_topic(withdrawal.user), encode_value_alerts_topic(f"{withdrawal.user} over {LIMIT}"))
             except Exception as exc:
                 handle_error(exc, message, "withdrawals.py:32")
 
@@ -97,11 +106,15 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
 # For every Record a topic carries: a msgspec "mirror" struct that parses and type-checks the
 # JSON in one C call, a builder that turns it into the Record, and an encoder writing
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
-# converters. Installed below, so topic loaders and dumpers use them.
+# converters and, when every field is a primitive, a writer and a reader of the datum's
+# bytes. Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
+from orjson import dumps as _orjson_dumps  # noqa: E402
 
 from faust.models import typeinfo as _ti  # noqa: E402
 from faust.serializers import generated as _generated  # noqa: E402
+from faust.serializers.codecs import JSON_OPTIONS as _JSON_OPTIONS  # noqa: E402
+from faust.serializers.codecs import json_default as _json_default  # noqa: E402
 from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
 from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
 
@@ -114,10 +127,10 @@ _NO_METADATA = msgspec.Raw()
 _WithdrawalJSON = msgspec.defstruct(
     "WithdrawalJSON",
     [
-        ("f_user", str, msgspec.field(name="user")),
-        ("f_account", str, msgspec.field(name="account")),
-        ("f_amount", float, msgspec.field(name="amount")),
-        ("faust_metadata", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
+        ("user", str),
+        ("account", str),
+        ("amount", float),
+        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
     ],
     kw_only=True,
 )
@@ -129,15 +142,15 @@ _WITHDRAWAL_METADATA = msgspec.Raw(b'{"ns":"withdrawals.Withdrawal"}')
 
 def _build_withdrawal(s: Any) -> Any:
     if (
-        s.faust_metadata is not _NO_METADATA
-        and s.faust_metadata != _WITHDRAWAL_METADATA
-        and _generated.blessed(app_module.Withdrawal, s.faust_metadata)
+        s._faust is not _NO_METADATA
+        and s._faust != _WITHDRAWAL_METADATA
+        and _generated.blessed(app_module.Withdrawal, s._faust)
     ):
         raise _generated.Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Withdrawal)
-    record.user = s.f_user
-    record.account = s.f_account
-    record.amount = s.f_amount
+    record.user = s.user
+    record.account = s.account
+    record.amount = s.amount
     return record
 
 
@@ -149,6 +162,19 @@ def decode_withdrawal_json(data: bytes) -> Any:
         return app_module.Withdrawal.from_data(_json_loads(data), preferred_type=app_module.Withdrawal)
 
 
+def view_withdrawal_json(data: bytes) -> Any:
+    """JSON bytes -> Withdrawal fields as attributes (withdrawals.py:16), for
+    code that reads nothing else: the msgspec struct (its values are the Record's),
+    or the Withdrawal itself when __faust names another class."""
+    s = _parse_withdrawal_json(data)
+    if s._faust is _NO_METADATA or s._faust == _WITHDRAWAL_METADATA:
+        return s
+    return decode_withdrawal_json(data)
+
+
+_WITHDRAWAL_NS = {"ns": "withdrawals.Withdrawal"}
+
+
 def _payload_withdrawal(record: Any) -> Any:
     if type(record) is not app_module.Withdrawal:
         return record.to_representation()
@@ -156,13 +182,32 @@ def _payload_withdrawal(record: Any) -> Any:
         "user": record.user,
         "account": record.account,
         "amount": record.amount,
-        "__faust": {"ns": "withdrawals.Withdrawal"},
+        "__faust": _WITHDRAWAL_NS,
     }
 
 
 def encode_withdrawal_json(record: Any) -> bytes:
     """Withdrawal -> JSON bytes, as Faust writes them."""
-    return _json_dumps(_payload_withdrawal(record))
+    if type(record) is app_module.Withdrawal:
+        f_user = record.user
+        f_account = record.account
+        f_amount = record.amount
+        # values of their fields' own types (as usual): orjson needs no options
+        if (
+            type(f_user) is str
+            and type(f_account) is str
+            and type(f_amount) is float
+        ):
+            return _orjson_dumps(
+                {
+                    "user": f_user,
+                    "account": f_account,
+                    "amount": f_amount,
+                    "__faust": _WITHDRAWAL_NS,
+                }
+            )
+    payload = _payload_withdrawal(record)
+    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
 _generated.install(
@@ -171,6 +216,7 @@ _generated.install(
         app_module.Withdrawal: _generated.GeneratedCodecs(
             json_loads=decode_withdrawal_json,
             json_dumps=encode_withdrawal_json,
+            json_view=view_withdrawal_json,
         ),
     },
 )

@@ -1,0 +1,207 @@
+"""The hot path the compiler specialises, against the reference runtime (issue 6).
+
+A compiled send is a direct produce through ``App.sender()`` with the topic's encoders
+bound once; a stage that reads only fields of its Record decodes the msgspec struct (a
+"view") instead; an unused ``str`` key is still decoded so that a bad one meets the error
+policy. None of it may change what comes out: the same records (keys, values, partitions,
+timestamps, headers) and the same errors, with topic/partition/offset, under each policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_differential import Built
+
+from faust.serializers import generated
+from faust.transport.memory import MemoryTransport
+from faust.worker import Worker
+from faustc.build import compile_source
+from faustc.source import SourceFile
+
+APPS = Path(__file__).parent / "apps"
+_runs = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def hot_path(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return Built(APPS / "hot_path.py", tmp_path_factory.mktemp("build"))
+
+
+Inputs = list[tuple[bytes | None, bytes | None]]
+
+
+def run(built: Built, payments: Inputs, *, compiled: bool, policy: str) -> dict[str, Any]:
+    """Every output record (with partition and timestamp), and what the policy logged."""
+    app = built.app
+    app.conf.error_policy = policy
+    transport = MemoryTransport.named(f"hot-path-{next(_runs)}")
+    for topic in app.topics:
+        for name in topic.topics:
+            transport.broker.create_topic(name, topic.partitions or 1)
+    for key, value in payments:
+        transport.broker.append("payments", key, value, partition=0, timestamp_ms=1)
+    agents = built.worker.COMPILED_AGENTS if compiled else None
+    worker = Worker(app, compiled_agents=agents, transport=transport, stop_when_idle=True)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("faust.errors").addHandler(handler)
+    failure = None
+    try:
+        if compiled:
+            asyncio.run(worker.run())
+        else:
+            with generated.suspended():
+                asyncio.run(worker.run())
+    except Exception as exc:
+        failure = f"{type(exc).__name__}: {exc}"
+    finally:
+        logging.getLogger("faust.errors").removeHandler(handler)
+        app.conf.error_policy = "fail"
+    outputs = {
+        name: [
+            [(m.key(), m.value(), _comparable(m.headers()), _stamp(name, m)) for m in log]
+            for log in partitions
+        ]
+        for name, partitions in transport.broker.topics.items()
+        if name != "payments"
+    }
+    logged = [_place(record.getMessage()) for record in records]
+    return {"outputs": outputs, "logged": logged, "failure": _place(failure)}
+
+
+#: the dead-letter headers whose text differs by design: the error message (the generated
+#: decoder's words are msgspec's), its traceback, and where (the reference names the stream)
+_WORDING = ("faust.error", "faust.error.traceback", "faust.source")
+
+
+def _stamp(topic: str, message: Any) -> Any:
+    """The timestamp a send set (``pinned``'s); others get the time of producing."""
+    return message.timestamp() if topic == "pinned" else None
+
+
+def _comparable(headers: list[tuple[str, bytes]] | None) -> Any:
+    if headers is None:
+        return None
+    return [(name, value) for name, value in headers if name not in _WORDING]
+
+
+def _place(text: str | None) -> Any:
+    """``(agent, "topic[partition]@offset", exception class)`` of a policy's log line."""
+    if text is None:
+        return None
+    found = re.search(r"agent (\S+) \(.*?\) on (\S+\[\d+\]@\d+): (\w+)", text)
+    assert found is not None, text
+    return found.groups()
+
+
+payment = st.fixed_dictionaries(
+    {
+        "account": st.sampled_from(["a", "b", "ü", ""]),
+        "amount": st.one_of(st.integers(-3, 50), st.just("12")),  # a str: fails to decode
+        "note": st.sampled_from(["", "skip", "twin one", "x"]),
+    }
+)
+keys = st.one_of(st.sampled_from([b"a", b"b", "ü".encode()]), st.none(), st.just(b"\xff\xfe"))
+inputs = st.lists(st.tuples(keys, payment.map(lambda p: json.dumps(p).encode())), max_size=30)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(payments=inputs, policy=st.sampled_from(["skip", "dead-letter"]))
+def test_compiled_hot_path_equals_the_reference(
+    hot_path: Built, payments: Inputs, policy: str
+) -> None:
+    reference = run(hot_path, payments, compiled=False, policy=policy)
+    compiled = run(hot_path, payments, compiled=True, policy=policy)
+    assert compiled == reference
+    assert compiled["failure"] is None
+
+
+def test_every_bad_message_meets_the_policy_with_its_place(hot_path: Built) -> None:
+    good = json.dumps({"account": "a", "amount": 5, "note": "x"}).encode()
+    payments: Inputs = [
+        (b"a", good),
+        (b"\xff", good),  # a key that is not UTF-8 (the key is never used)
+        (b"a", b'{"account": "a", "amount": "5", "note": "x"}'),  # a str amount
+        (b"a", json.dumps({"account": "a", "amount": 1, "note": "twin"}).encode()),
+        (b"a", good),
+    ]
+    reference = run(hot_path, payments, compiled=False, policy="skip")
+    compiled = run(hot_path, payments, compiled=True, policy="skip")
+    assert compiled == reference
+    logged = set(compiled["logged"])
+    assert ("hot_path.summarise", "payments[0]@1", "KeyDecodeError") in logged
+    assert ("hot_path.echo_notes", "payments[0]@1", "KeyDecodeError") in logged
+    assert ("hot_path.summarise", "payments[0]@2", "ValueDecodeError") in logged
+    assert ("hot_path.echo_notes", "payments[0]@3", "ValueError") in logged  # several names
+    summaries = [r for log in compiled["outputs"]["summaries"] for r in log]
+    assert len(summaries) == 3  # messages 0, 3 and 4
+    pinned = compiled["outputs"]["pinned"]
+    assert [len(log) for log in pinned] == [0, 1, 2]  # partition = cents % 3: 100, 500, 500
+    assert pinned[1][0][1] == b'"100"' and pinned[1][0][3] == (1, 1_700_000_000_500)
+    assert pinned[1][0][2] == [("from", b"summarise")]
+    failed = run(hot_path, payments, compiled=True, policy="fail")
+    assert failed["failure"][1:] == ("payments[0]@1", "KeyDecodeError")
+
+
+def _generated(tmp_path: Path, body: str) -> str:
+    source = tmp_path / "app.py"
+    source.write_text(
+        "import faust\n\n"
+        'app = faust.App("plan-test")\n\n\n'
+        "class Order(faust.Record):\n"
+        "    account: str\n"
+        "    amount: float\n\n\n"
+        'orders = app.topic("orders", key_type=str, value_type=Order)\n'
+        'out = app.topic("out", key_type=str, value_type=float)\n\n\n'
+        "@app.agent(orders)\n"
+        "async def agent(stream: faust.Stream[Order]) -> None:\n" + body
+    )
+    return compile_source(SourceFile.load(source), tmp_path / "build").text
+
+
+@pytest.mark.parametrize(
+    ("loop", "fields_only"),
+    [
+        ("stream.filter(lambda o: o.amount > 1).map(lambda o: o.amount)", True),
+        ("stream.map(lambda o: (o.account, o.amount))", True),
+        ("stream.filter(lambda o: o.amount > 1)", False),  # the Order reaches the body
+        ("stream.map(lambda o: o.derive(amount=1.0))", False),  # a method, not a field
+        ("stream.map(lambda o: str(o))", False),  # the Order itself
+        ("stream.filter(lambda o: o.nothing).map(lambda o: o.amount)", False),  # not a field
+        ("stream.map(lambda o: [o for o in [1]][0])", True),  # another `o`: never the Order
+        ("stream.filter(lambda o: o.amount > 1).events()", False),
+    ],
+)
+def test_the_plan_decodes_fields_only_where_only_fields_are_read(
+    tmp_path: Path, loop: str, fields_only: bool
+) -> None:
+    text = _generated(tmp_path, f"    async for value in {loop}:\n        print(value)\n")
+    assert ("value_loader(fields_only=True)" in text) is fields_only
+    assert "orders.value_loader(" in text
+
+
+def test_sends_become_direct_produces(tmp_path: Path) -> None:
+    text = _generated(
+        tmp_path,
+        "    async for order in stream:\n"
+        "        await out.send(key=order.account, value=order.amount, partition=1)\n"
+        "        out.send_soon(value=order.amount)\n",
+    )
+    assert "send = app.sender()" in text
+    assert 'send("out", encode_key_out(order.account), encode_value_out(order.amount), ' in text
+    assert "partition=1)" in text
+    assert 'send("out", None, encode_value_out(order.amount))' in text
+    assert "send_soon" not in text
