@@ -24,7 +24,7 @@ import faust
 from faust.exceptions import ValidationError, ValueDecodeError
 from faust.serializers import codecs, generated
 from faust.serializers.avro import avro_schema, registry_client
-from faust.serializers.schemas import make_dumper, make_loader
+from faust.serializers.schemas import make_decoder, make_dumper, make_loader
 
 APPS = Path(__file__).parent / "apps"
 
@@ -135,6 +135,31 @@ def test_json_encoder_fast_path_writes_what_the_generic_path_writes(
     with generated.suspended():
         generic_point = make_dumper(m.Point, "json")(point)
     assert make_dumper(m.Point, "json")(point) == generic_point
+
+
+@pytest.mark.parametrize("data", [b'{"name": "n", "count": 1, "ratio": 0.5, "ok": true}', None])
+@pytest.mark.parametrize("fields_only", [False, True])
+def test_a_decoder_in_two_halves_fails_as_the_loader_does(
+    worker: Any, data: bytes | None, fields_only: bool
+) -> None:
+    """``make_decoder`` gives a compiled loop the generated decoder itself and ``failed``,
+    which must turn what it raises into the loader's own error, message and all."""
+    m = _app_module(worker)
+    loader = make_loader(m.Flat, "json", fields_only=fields_only)
+    decode, failed = make_decoder(m.Flat, "json", fields_only=fields_only)
+    assert generated.lookup(m.Flat) is not None
+    bad = [None, b"", b"{", b'{"name": 1}', b'{"name": "n", "count": "1", "ratio": 1, "ok": 1}']
+    for value in [data, *bad]:
+        try:
+            expected: Any = loader(value)
+        except Exception as exc:
+            expected = (type(exc), str(exc))
+        try:
+            got: Any = decode(value)
+        except Exception as exc:
+            error = failed(exc, value)
+            got = (type(error), str(error))
+        assert got == expected, value
 
 
 BAD_VALUES = [

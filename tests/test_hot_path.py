@@ -137,6 +137,7 @@ def test_every_bad_message_meets_the_policy_with_its_place(hot_path: Built) -> N
         (b"a", b'{"account": "a", "amount": "5", "note": "x"}'),  # a str amount
         (b"a", json.dumps({"account": "a", "amount": 1, "note": "twin"}).encode()),
         (b"a", good),
+        (b"a", None),  # a tombstone: no value to decode
     ]
     reference = run(hot_path, payments, compiled=False, policy="skip")
     compiled = run(hot_path, payments, compiled=True, policy="skip")
@@ -145,6 +146,7 @@ def test_every_bad_message_meets_the_policy_with_its_place(hot_path: Built) -> N
     assert ("hot_path.summarise", "payments[0]@1", "KeyDecodeError") in logged
     assert ("hot_path.echo_notes", "payments[0]@1", "KeyDecodeError") in logged
     assert ("hot_path.summarise", "payments[0]@2", "ValueDecodeError") in logged
+    assert ("hot_path.summarise", "payments[0]@5", "ValueDecodeError") in logged
     assert ("hot_path.echo_notes", "payments[0]@3", "ValueError") in logged  # several names
     summaries = [r for log in compiled["outputs"]["summaries"] for r in log]
     assert len(summaries) == 3  # messages 0, 3 and 4
@@ -189,8 +191,8 @@ def test_the_plan_decodes_fields_only_where_only_fields_are_read(
     tmp_path: Path, loop: str, fields_only: bool
 ) -> None:
     text = _generated(tmp_path, f"    async for value in {loop}:\n        print(value)\n")
-    assert ("value_loader(fields_only=True)" in text) is fields_only
-    assert "orders.value_loader(" in text
+    assert ("value_decoder(fields_only=True)" in text) is fields_only
+    assert "orders.value_decoder(" in text
 
 
 def test_sends_become_direct_produces(tmp_path: Path) -> None:

@@ -107,6 +107,9 @@ class StagePlan:
     #: the stage reads only fields of the decoded Record before a map replaces it, so it
     #: decodes to an object with those attributes, not the Record (``fields_only=True``)
     fields_only: str | None = None
+    #: ``Topic.value_decoder()``'s ``failed``: the loop calls the decoder itself (the
+    #: generated one, one frame less) and turns what it raises into the loader's error
+    value_failed: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -370,6 +373,7 @@ def plan_agent(
         stage_comment = f"# stage {number}: the messages of {current_name!r}"
         if boundary is not None:
             stage_comment += f", then .{boundary.kind}() to stage {number + 1}"
+        value_headers = topic is not None and wants_headers(module, topic, is_key=False)
         stages.append(
             StagePlan(
                 number=number,
@@ -386,7 +390,8 @@ def plan_agent(
                 last=last,
                 fields_only=fields_only,
                 key_headers=topic is not None and wants_headers(module, topic, is_key=True),
-                value_headers=topic is not None and wants_headers(module, topic, is_key=False),
+                value_headers=value_headers,
+                value_failed=None if value_headers else _fresh(f"value_failed{suffix}", taken),
             )
         )
         if not last:

@@ -819,8 +819,15 @@ def _plan_record(
             f"    return decode_{snake}_json(data)",
         ]
     metadata_name = f"_{snake.upper()}_NS"
+    fragment_name = f"_{snake.upper()}_NS_JSON"
     if include_metadata:
-        lines += ["", "", f"{metadata_name} = {{{_q('ns')}: {_q(info.namespace)}}}"]
+        lines += [
+            "",
+            "",
+            f"{metadata_name} = {{{_q('ns')}: {_q(info.namespace)}}}",
+            "# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC",
+            f"{fragment_name} = _orjson_fragment(_orjson_dumps({metadata_name}))",
+        ]
     lines += [
         "",
         "",
@@ -833,7 +840,7 @@ def _plan_record(
     if include_metadata:
         lines.append(f'        "__faust": {metadata_name},')
     lines += ["    }", "", ""]
-    lines += _json_encoder(info, cls, snake, metadata_name if include_metadata else None)
+    lines += _json_encoder(info, cls, snake, fragment_name if include_metadata else None)
     lines += [
         f"    payload = _payload_{snake}(record)",
         "    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)",

@@ -16,7 +16,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from faust.serializers.codecs import Codec
-from faust.serializers.schemas import BatchLoader, Dumper, KeysCheck, Loader, Schema
+from faust.serializers.schemas import (
+    BatchLoader,
+    Dumper,
+    Failed,
+    KeysCheck,
+    Loader,
+    Loader1,
+    Schema,
+)
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -103,6 +111,12 @@ class Topic(Generic[KT, VT]):
         Record value's fields, so it may get an object with those attributes instead of
         the Record (see ``faust.serializers.schemas.make_loader``)."""
         return self.schema.value_loader(fields_only=fields_only)
+
+    def value_decoder(self, *, fields_only: bool = False) -> tuple[Loader1, Failed]:
+        """``(decode, failed)``: :meth:`value_loader` in two halves for a loop with its own
+        ``try`` (see ``faust.serializers.schemas.make_decoder``): a compiled agent calls the
+        generated decoder straight and turns what it raises into the loader's error."""
+        return self.schema.value_decoder(fields_only=fields_only)
 
     def keys_check(self) -> KeysCheck:
         """``check(batch) -> bool``: every key of the batch decodes (see

@@ -41,7 +41,7 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
     # a batch is checked at once, and its keys decoded one by one only when that fails
     check_keys = orders_topic.keys_check()
     load_key = orders_topic.key_loader()
-    load_value = orders_topic.value_loader()
+    load_value, value_failed = orders_topic.value_decoder()
     handle_error = orders.handle_error
     send = app.sender()
     encode_key_big_orders_topic = big_orders_topic.key_dumper()
@@ -52,7 +52,10 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
             try:
                 if not keys_valid:
                     load_key(message.key())
-                value = load_value(message.value())
+                try:
+                    value = load_value(message.value())
+                except Exception as exc:
+                    raise value_failed(exc, message.value()) from exc
                 # avro_orders.py:61  .filter(lambda o: o.status is not Status.NEW)
                 if not (value.status is not Status.NEW):  # avro_orders.py:61
                     continue
@@ -79,6 +82,7 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
+from orjson import Fragment as _orjson_fragment  # noqa: E402
 from orjson import dumps as _orjson_dumps  # noqa: E402
 
 from faust.models import typeinfo as _ti  # noqa: E402
@@ -133,6 +137,8 @@ def decode_line_json(data: bytes) -> Any:
 
 
 _LINE_NS = {"ns": "shop.Line"}
+# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC
+_LINE_NS_JSON = _orjson_fragment(_orjson_dumps(_LINE_NS))
 
 
 def _payload_line(record: Any) -> Any:
@@ -223,6 +229,8 @@ def decode_order_json(data: bytes) -> Any:
 
 
 _ORDER_NS = {"ns": "shop.Order"}
+# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC
+_ORDER_NS_JSON = _orjson_fragment(_orjson_dumps(_ORDER_NS))
 
 
 def _payload_order(record: Any) -> Any:
@@ -322,6 +330,8 @@ def decode_big_order_json(data: bytes) -> Any:
 
 
 _BIG_ORDER_NS = {"ns": "shop.BigOrder"}
+# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC
+_BIG_ORDER_NS_JSON = _orjson_fragment(_orjson_dumps(_BIG_ORDER_NS))
 
 
 def _payload_big_order(record: Any) -> Any:

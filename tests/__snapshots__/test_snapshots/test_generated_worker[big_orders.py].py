@@ -40,7 +40,7 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
     # a batch is checked at once, and its keys decoded one by one only when that fails
     check_keys = orders_topic.keys_check()
     load_key = orders_topic.key_loader()
-    load_value = orders_topic.value_loader()
+    load_value, value_failed = orders_topic.value_decoder()
     handle_error = orders.handle_error
     send = app.sender()
     encode_key_big_orders_topic = big_orders_topic.key_dumper()
@@ -51,7 +51,10 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
             try:
                 if not keys_valid:
                     load_key(message.key())
-                value = load_value(message.value())
+                try:
+                    value = load_value(message.value())
+                except Exception as exc:
+                    raise value_failed(exc, message.value()) from exc
                 # big_orders.py:39  .filter(lambda o: o.amount >= BIG)
                 if not (value.amount >= BIG):  # big_orders.py:39
                     continue
@@ -71,6 +74,7 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
+from orjson import Fragment as _orjson_fragment  # noqa: E402
 from orjson import dumps as _orjson_dumps  # noqa: E402
 
 from faust.models import typeinfo as _ti  # noqa: E402
@@ -128,6 +132,8 @@ def decode_order_json(data: bytes) -> Any:
 
 
 _ORDER_NS = {"ns": "big_orders.Order"}
+# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC
+_ORDER_NS_JSON = _orjson_fragment(_orjson_dumps(_ORDER_NS))
 
 
 def _payload_order(record: Any) -> Any:
@@ -162,7 +168,7 @@ def encode_order_json(record: Any) -> bytes:
                     "account_id": f_account_id,
                     "amount": f_amount,
                     "currency": f_currency,
-                    "__faust": _ORDER_NS,
+                    "__faust": _ORDER_NS_JSON,
                 }
             )
     payload = _payload_order(record)
@@ -219,6 +225,8 @@ def view_big_order_json(data: bytes) -> Any:
 
 
 _BIG_ORDER_NS = {"ns": "big_orders.BigOrder"}
+# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC
+_BIG_ORDER_NS_JSON = _orjson_fragment(_orjson_dumps(_BIG_ORDER_NS))
 
 
 def _payload_big_order(record: Any) -> Any:
@@ -249,7 +257,7 @@ def encode_big_order_json(record: Any) -> bytes:
                     "order_id": f_order_id,
                     "account_id": f_account_id,
                     "amount_cents": f_amount_cents,
-                    "__faust": _BIG_ORDER_NS,
+                    "__faust": _BIG_ORDER_NS_JSON,
                 }
             )
     payload = _payload_big_order(record)

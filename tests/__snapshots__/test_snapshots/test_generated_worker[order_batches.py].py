@@ -41,7 +41,7 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
     # a batch is checked at once, and its keys decoded one by one only when that fails
     check_keys = orders_topic.keys_check()
     load_key = orders_topic.key_loader()
-    load_value = orders_topic.value_loader()
+    load_value, value_failed = orders_topic.value_decoder()
     handle_error = orders.handle_error
     deliver = total_batches.deliverer()
     take_max = 100
@@ -67,7 +67,10 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
                 try:
                     if not keys_valid:
                         load_key(message.key())
-                    value = load_value(message.value())
+                    try:
+                        value = load_value(message.value())
+                    except Exception as exc:
+                        raise value_failed(exc, message.value()) from exc
                 except Exception as exc:
                     handle_error(exc, message, "order_batches.py:35")
                     continue
@@ -104,6 +107,7 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
 import msgspec  # noqa: E402
+from orjson import Fragment as _orjson_fragment  # noqa: E402
 from orjson import dumps as _orjson_dumps  # noqa: E402
 
 from faust.models import typeinfo as _ti  # noqa: E402
@@ -166,6 +170,8 @@ def view_order_json(data: bytes) -> Any:
 
 
 _ORDER_NS = {"ns": "order_batches.Order"}
+# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC
+_ORDER_NS_JSON = _orjson_fragment(_orjson_dumps(_ORDER_NS))
 
 
 def _payload_order(record: Any) -> Any:
@@ -192,7 +198,7 @@ def encode_order_json(record: Any) -> bytes:
                 {
                     "order_id": f_order_id,
                     "amount": f_amount,
-                    "__faust": _ORDER_NS,
+                    "__faust": _ORDER_NS_JSON,
                 }
             )
     payload = _payload_order(record)
@@ -247,6 +253,8 @@ def view_batch_total_json(data: bytes) -> Any:
 
 
 _BATCH_TOTAL_NS = {"ns": "order_batches.BatchTotal"}
+# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC
+_BATCH_TOTAL_NS_JSON = _orjson_fragment(_orjson_dumps(_BATCH_TOTAL_NS))
 
 
 def _payload_batch_total(record: Any) -> Any:
@@ -273,7 +281,7 @@ def encode_batch_total_json(record: Any) -> bytes:
                 {
                     "count": f_count,
                     "total": f_total,
-                    "__faust": _BATCH_TOTAL_NS,
+                    "__faust": _BATCH_TOTAL_NS_JSON,
                 }
             )
     payload = _payload_batch_total(record)

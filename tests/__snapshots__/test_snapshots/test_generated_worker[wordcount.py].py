@@ -35,13 +35,16 @@ from wordcount import (  # noqa: E402
 # wordcount.py:21  agent wordcount.count_words
 async def fused_count_words(words: Stream[Any]) -> None:
     """The agent's code with its stream loop (wordcount.py:22) fused."""
-    load_value = words_topic.value_loader()
+    load_value, value_failed = words_topic.value_decoder()
     handle_error = words.handle_error
     async for batch in words.batches():
         for message in batch:
             try:
                 set_current_message(message)
-                value = load_value(message.value())
+                try:
+                    value = load_value(message.value())
+                except Exception as exc:
+                    raise value_failed(exc, message.value()) from exc
                 # wordcount.py:23
                 word = value
                 word_counts_table[word] += 1
