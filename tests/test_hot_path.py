@@ -195,6 +195,40 @@ def test_the_plan_decodes_fields_only_where_only_fields_are_read(
     assert "orders.value_decoder(" in text
 
 
+@pytest.mark.parametrize(
+    ("code", "fields_only"),
+    [
+        ("    async for o in stream:\n        print(o.amount)\n", True),
+        (
+            "    async for o in stream.filter(lambda x: x.amount > 1):\n"
+            "        print(o.account, o.amount)\n",
+            True,
+        ),
+        ("    async for o in stream:\n        f = lambda o: o\n        print(o.amount, f)\n", True),
+        ("    async for o in stream:\n        print(o)\n", False),  # the Order itself
+        ("    async for o in stream:\n        o.amount = 2.0\n", False),  # a store
+        ("    async for o in stream:\n        print(o.amount)\n        o = 3\n", False),
+        ("    async for o in stream:\n        del o\n", False),
+        ("    async for o in stream:\n        print(o.derive(amount=1.0))\n", False),
+        ("    async for o in stream:\n        print(o.amount)\n    print(o)\n", False),
+        (
+            "    async for o in stream.filter(lambda x: x.amount > 1).events():\n"
+            "        print(o.value.amount)\n",
+            False,
+        ),
+        ("    async for o in stream.echo(out):\n        print(o.amount)\n", False),
+    ],
+)
+def test_a_loop_body_that_reads_only_fields_decodes_the_view(
+    tmp_path: Path, code: str, fields_only: bool
+) -> None:
+    """The loop variable may be the Record's view only where every use of it, in the loop
+    body and after the loop, reads a field (tests/test_bench.py runs such bodies on the
+    broker: stateful_table, windowed, exactly_once)."""
+    text = _generated(tmp_path, code)
+    assert ("value_decoder(fields_only=True)" in text) is fields_only, text
+
+
 def test_sends_become_direct_produces(tmp_path: Path) -> None:
     text = _generated(
         tmp_path,

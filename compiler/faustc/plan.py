@@ -20,7 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, ScopeProvider
+from libcst.metadata import (
+    ExpressionContext,
+    ExpressionContextProvider,
+    MetadataWrapper,
+    ParentNodeProvider,
+    ScopeProvider,
+)
 
 from faustc import __version__
 from faustc.ir import (
@@ -364,6 +370,8 @@ def plan_agent(
             body_ops = operations if last else operations[:-1]
             if record is not None and record in (views or ()) and codec == "json":
                 fields_only = _fields_read_before_map(body_ops, records[record])
+                if fields_only is None and last and terminal == "values" and not agent.yields:
+                    fields_only = _fields_read_by_body(agent, body_ops, records[record])
         key_can_fail = topic is not None and topic.key_type not in (None, "bytes")
         make_event = make_event_of(last)
         key_used = (
@@ -540,6 +548,62 @@ def _fields_read_before_map(operations: list[StreamOperation], record: RecordInf
                 f"up to .map() (line {operation.span.line}) only fields of {record.name} are read"
             )
     return None
+
+
+def _fields_read_by_body(
+    agent: AgentDef, operations: list[StreamOperation], record: RecordInfo
+) -> str | None:
+    """Do the stage's filters and the agent's code after them (the loop body, and what
+    follows the loop) only read fields of the decoded Record? Then the loop variable may be
+    the Record's view: return why, for a comment (None: it may need the Record)."""
+    fields = {field.name for field in record.fields}
+    for operation in operations:
+        function = operation.function if isinstance(operation, Filter) else None
+        if function is None or function.kind != "lambda" or function.body is None:
+            return None
+        assert function.param is not None
+        if not _reads_only_attributes(function.param, function.body, fields):
+            return None
+    loop = agent.loop
+    if not loop.target.isidentifier():
+        return None  # a tuple target: not one variable
+    after = agent.postlude.text if agent.postlude is not None else ""
+    code = f"{loop.body.text}\n{after}"
+    if not _block_reads_only_attributes(loop.target, code, fields):
+        return None
+    return f"the loop body (line {loop.body.line}) reads only fields of {record.name}"
+
+
+def _block_reads_only_attributes(name: str, code: str, fields: set[str]) -> bool:
+    """Is every use of ``name`` in the statements ``code`` a read ``name.<one of fields>``,
+    and is ``name`` never assigned there (nor in a nested scope that reaches it)?"""
+    indented = "".join(f"    {line}\n" for line in code.splitlines())
+    try:
+        module = cst.parse_module(f"async def _scope({name}):\n{indented}    pass\n")
+    except cst.ParserSyntaxError:
+        return False
+    wrapper = MetadataWrapper(module)
+    scopes = wrapper.resolve(ScopeProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    contexts = wrapper.resolve(ExpressionContextProvider)
+    function = wrapper.module.body[0]
+    assert isinstance(function, cst.FunctionDef)
+    scope = scopes[function.body.body[0]]
+    assert scope is not None
+    assignments = list(scope.assignments[name])
+    if len(assignments) != 1:
+        return False  # the loop variable is assigned in the body (or deleted)
+    for access in assignments[0].references:
+        node = access.node
+        parent = parents.get(node)
+        if not (
+            isinstance(parent, cst.Attribute)
+            and parent.value is node
+            and parent.attr.value in fields
+            and contexts.get(parent) is ExpressionContext.LOAD
+        ):
+            return False
+    return True
 
 
 def _reads_only_attributes(param: str, body: str, fields: set[str]) -> bool:
