@@ -176,20 +176,11 @@ def make_decoder(
         except Exception as exc:
             raise value_failed(exc, data) from exc
     """
-    loader, bound, fail = _make_loader(
+    loader, bound, _ = _make_loader(
         typ, serializer, is_key=is_key, context=context, fields_only=fields_only
     )
     if bound is not None and bound.generated:
-        error = KeyDecodeError if is_key else ValueDecodeError
-        what = "key" if is_key else "value"
-        kind = type_name(typ)
-        record = kind if is_record_type(typ) else None
-
-        def failed(exc: Exception, data: bytes | None) -> Exception:
-            if data is None:
-                return error(f"expected a {kind} {what}, got no {what} (null)", record=record)
-            return fail(exc)
-
+        failed: Failed = loader.failed  # type: ignore[attr-defined]  # set by _make_loader
         return bound.loads, failed
 
     def passed_on(exc: Exception, data: bytes | None) -> Exception:
@@ -225,19 +216,21 @@ def _make_loader(
     if bound is not None and bound.generated:
         generated_loads = bound.loads
 
+        def failed(exc: Exception, data: bytes | None) -> Exception:
+            if data is None:
+                return error(f"expected a {kind} {what}, got no {what} (null)", record=record)
+            return fail(exc)
+
         def loads_generated(data: bytes | None, headers: Headers = None) -> Any:
             # the compiler's decoder, called straight; None and errors are decided only
             # when it raised (it raises for None: msgspec takes bytes only)
             try:
                 return generated_loads(data)
             except Exception as exc:
-                if data is None:
-                    raise error(
-                        f"expected a {kind} {what}, got no {what} (null)", record=record
-                    ) from None
-                raise fail(exc) from exc
+                raise failed(exc, data) from (None if data is None else exc)
 
         loads_generated.wants_headers = False  # type: ignore[attr-defined]
+        loads_generated.failed = failed  # type: ignore[attr-defined]  # see make_decoder
         return loads_generated, bound, fail
 
     if bound is not None:
