@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from test_differential import Built
 
 from faust.serializers import generated
-from faust.transport.memory import MemoryTransport
+from faust.transport.memory import MemoryProducer, MemoryTransport
 from faust.worker import Worker
 from faustc.build import compile_source
 from faustc.source import SourceFile
@@ -239,5 +239,41 @@ def test_sends_become_direct_produces(tmp_path: Path) -> None:
     assert "send = app.sender()" in text
     assert 'send("out", encode_key_out(order.account), encode_value_out(order.amount), ' in text
     assert "partition=1)" in text
-    assert 'send("out", None, encode_value_out(order.amount))' in text
+    # a key and a value only: the client's own produce, send() when it raises
+    assert "produce, produce_retry = app.direct_sender()" in text
+    assert "send_key = None\n" in text
+    assert "send_value = encode_value_out(order.amount)\n" in text
+    assert 'produce("out", send_value, send_key)\n' in text
+    assert "except produce_retry:" in text
+    assert 'send("out", send_key, send_value)\n' in text
     assert "send_soon" not in text
+
+
+def test_a_direct_produce_that_raises_is_sent_again_once(
+    hot_path: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the client's produce raises one of the errors ``direct()`` names (librdkafka:
+    a full queue), the compiled loop hands the same bytes to ``send()``: every record
+    comes out once, as from the reference."""
+    refused: list[str] = []
+
+    def direct(producer: MemoryProducer) -> Any:
+        send = producer.send
+
+        def produce(topic: str, value: bytes | None, key: bytes | None) -> None:
+            if len(refused) % 2 == 0:
+                refused.append(topic)
+                raise BufferError("queue full")
+            refused.append("")
+            send(topic, key, value)
+
+        return produce, (BufferError,)
+
+    monkeypatch.setattr(MemoryProducer, "direct", direct)
+    payments: Inputs = [
+        (b"k%d" % i, json.dumps({"account": f"a{i}", "amount": i, "note": "n"}).encode())
+        for i in range(20)
+    ]
+    compiled = run(hot_path, payments, compiled=True, policy="fail")
+    assert [topic for topic in refused if topic], "no produce was refused"
+    assert compiled == run(hot_path, payments, compiled=False, policy="fail")

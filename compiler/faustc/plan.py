@@ -457,6 +457,17 @@ class _Senders:
     ``Topic.send_soon`` and ``App.send_raw``. The bytes are the same: the encoders are the
     ones ``send_soon`` uses. A topic declared with several names keeps ``send_soon`` (each
     send raises there, as Faust's does).
+
+    A send of a key and a value only calls the client's own produce
+    (``App.direct_sender()``), one Python frame less per record, and falls back to
+    ``send`` with the same bytes when that raises (a full queue, a failed producer)::
+
+        send_key = encode_key_out(k)
+        send_value = encode_value_out(v)
+        try:
+            produce("out", send_value, send_key)
+        except produce_retry:
+            send("out", send_key, send_value)
     """
 
     def __init__(self, module: AppModule, hoisted: list[str], taken: set[str]) -> None:
@@ -464,6 +475,8 @@ class _Senders:
         self.hoisted = hoisted
         self.taken = taken
         self.send: str | None = None
+        #: ``App.direct_sender()``'s two halves and the locals holding an encoded record
+        self.direct: tuple[str, str, str, str] | None = None
         #: topic expression -> its name (a literal when the compiler knows it)
         self.topic_names: dict[str, str] = {}
         #: (topic expression, "key"/"value") -> the hoisted encoder
@@ -495,9 +508,10 @@ class _Senders:
             self.encoders[topic_expr, part] = encoder
         return f"{encoder}({text})"
 
-    def call(self, topic_expr: str, arguments: dict[str, str]) -> str:
-        """The statement for ``topic_expr.send_soon(**arguments)`` (keyword arguments as
-        source text: ``key``, ``value``, ``partition``, ``timestamp``, ``headers``)."""
+    def call(self, topic_expr: str, arguments: dict[str, str], marker: str = "") -> str:
+        """The statements for ``topic_expr.send_soon(**arguments)`` (keyword arguments as
+        source text: ``key``, ``value``, ``partition``, ``timestamp``, ``headers``);
+        ``marker`` (a ``# app.py:N`` comment) ends the lines that run the user's code."""
         names = self._known_names(topic_expr)
         if names is not None and len(names) != 1:
             local = self.soon.get(topic_expr)
@@ -505,7 +519,7 @@ class _Senders:
                 local = self._hoist(f"send_{_identifier(topic_expr)}", f"{topic_expr}.send_soon")
                 self.soon[topic_expr] = local
             listed = ", ".join(f"{keyword}={text}" for keyword, text in arguments.items())
-            return f"{local}({listed})"
+            return f"{local}({listed}){marker}"
         if self.send is None:
             self.send = self._hoist("send", f"{self.module.app.var}.sender()")
         name = self.topic_names.get(topic_expr)
@@ -517,17 +531,32 @@ class _Senders:
                     f"{_identifier(topic_expr)}_name", f"{topic_expr}.get_topic_name()"
                 )
             self.topic_names[topic_expr] = name
-        parts = [
-            name,
-            self._encoded(topic_expr, "key", arguments.get("key")),
-            self._encoded(topic_expr, "value", arguments.get("value")),
-        ]
+        key = self._encoded(topic_expr, "key", arguments.get("key"))
+        value = self._encoded(topic_expr, "value", arguments.get("value"))
+        if set(arguments) <= {"key", "value"}:
+            if self.direct is None:
+                produce, retry, key_var, value_var = (
+                    _fresh(base, self.taken)
+                    for base in ("produce", "produce_retry", "send_key", "send_value")
+                )
+                self.hoisted.append(f"{produce}, {retry} = {self.module.app.var}.direct_sender()")
+                self.direct = (produce, retry, key_var, value_var)
+            produce, retry, key_var, value_var = self.direct
+            return (
+                f"{key_var} = {key}{marker}\n"
+                f"{value_var} = {value}{marker}\n"
+                "try:\n"
+                f"    {produce}({name}, {value_var}, {key_var})\n"
+                f"except {retry}:  # a full queue or a failed producer: send() deals with it\n"
+                f"    {self.send}({name}, {key_var}, {value_var})"
+            )
+        parts = [name, key, value]
         parts += [
             f"{keyword}={arguments[keyword]}"
             for keyword in ("partition", "timestamp", "headers")
             if keyword in arguments
         ]
-        return f"{self.send}({', '.join(parts)})"
+        return f"{self.send}({', '.join(parts)}){marker}"
 
 
 def _fields_read_before_map(operations: list[StreamOperation], record: RecordInfo) -> str | None:
@@ -661,8 +690,8 @@ def _operation_code(
     if isinstance(operation, Echo):
         lines = [f"# {display}:{line}  .echo(...)\n"]
         for ref in operation.topics:
-            send = sender.call(topic_expr(ref, source_expr), {"value": value})
-            lines.append(f"{send}{marker}\n")
+            send = sender.call(topic_expr(ref, source_expr), {"value": value}, marker)
+            lines.append(f"{send}\n")
         return "".join(lines)
     if isinstance(operation, RateLimit):
         limiter = _fresh(f"rate_limit_{suffix}", taken)
@@ -978,8 +1007,9 @@ class _Transformer(cst.CSTTransformer):
                 arguments[arg.keyword.value] = rewriter.module_code(arg.value)
             if topic in rewriter.topic_vars and topic not in self.rebound:
                 self.changed = True
-                direct = cst.parse_expression(rewriter.sender.call(topic, arguments))
-                return updated_node.with_changes(body=[cst.Expr(direct)])
+                statements = cst.parse_module(rewriter.sender.call(topic, arguments) + "\n").body
+                first = statements[0].with_changes(leading_lines=updated_node.leading_lines)
+                return cst.FlattenSentinel([first, *statements[1:]])
         return updated_node
 
 

@@ -32,7 +32,7 @@ from faust.settings import Settings
 from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.tables.base import RecoverCallback, WindowCloseCallback
 from faust.topics import Topic
-from faust.transport.base import Producer
+from faust.transport.base import DirectProduce, Producer
 from faust.windows import Window
 
 if TYPE_CHECKING:
@@ -397,6 +397,21 @@ class App:
         if producer is None:
             return self.send_raw
         return producer.send
+
+    def direct_sender(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
+        """``(produce, retry)``: the producer's own ``produce(topic, value, key)`` and the
+        errors after which a compiled loop calls :meth:`sender`'s ``send`` with the same
+        record instead (see ``faust.transport.base.Producer.direct``). A compiled agent
+        takes it when it starts, for sends with a key and a value only."""
+        producer = self.producer
+        if producer is None:
+            send_raw = self.send_raw
+
+            def produce(topic: str, value: bytes | None, key: bytes | None) -> None:
+                send_raw(topic, key, value)  # raises: the app is not running
+
+            return produce, ()
+        return producer.direct()
 
     def send_raw(
         self,

@@ -60,6 +60,10 @@ class Consumer(Protocol):
     def close(self) -> None: ...
 
 
+#: ``produce(topic, value, key)``: a client's own produce call (librdkafka's argument order)
+DirectProduce = Callable[[str, bytes | None, bytes | None], None]
+
+
 class Producer(Protocol):
     def send(
         self,
@@ -71,6 +75,20 @@ class Producer(Protocol):
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         """Queue one record (returns at once)."""
+
+    def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
+        """``(produce, retry)`` for a compiled loop: the client's own produce call, without
+        :meth:`send`'s Python frame, and the errors after which the loop calls
+        :meth:`send` with the same record instead (it waits for room in a full queue and
+        turns a failed producer into DeliveryError). Example::
+
+            produce, retry = producer.direct()
+            try:
+                produce("out", value, key)
+            except retry:
+                producer.send("out", key, value)
+        """
+        ...
 
     def poll(self) -> None:
         """Serve delivery reports without waiting."""

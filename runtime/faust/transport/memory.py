@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from confluent_kafka import TopicPartition
 
 from faust.exceptions import ImproperlyConfigured, TransactionFailed
-from faust.transport.base import ChangelogBatch, Rebalance, TopicSpec
+from faust.transport.base import ChangelogBatch, DirectProduce, Rebalance, TopicSpec
 from faust.transport.partitioner import partition_for_key
 
 
@@ -347,6 +347,14 @@ class MemoryProducer:
         self.broker.append(
             topic, key, value, partition=partition, headers=headers, timestamp_ms=timestamp_ms
         )
+
+    def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
+        send = self.send
+
+        def produce(topic: str, value: bytes | None, key: bytes | None) -> None:
+            send(topic, key, value)
+
+        return produce, ()  # send() itself: nothing to retry
 
     def send_tracked(
         self, topic: str, key: bytes | None, value: bytes | None, partition: int

@@ -46,6 +46,7 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
     send = app.sender()
     encode_key_big_orders_topic = big_orders_topic.key_dumper()
     encode_value_big_orders_topic = big_orders_topic.value_dumper()
+    produce, produce_retry = app.direct_sender()
     async for batch in orders.batches():
         keys_valid = check_keys(batch)
         for message in batch:
@@ -70,7 +71,12 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
                         lines=len(order.lines),
                         day=order.placed_at.date(),
                     )
-                    send("avro-big-orders", encode_key_big_orders_topic(order.account_id), encode_value_big_orders_topic(summary))
+                    send_key = encode_key_big_orders_topic(order.account_id)
+                    send_value = encode_value_big_orders_topic(summary)
+                    try:
+                        produce("avro-big-orders", send_value, send_key)
+                    except produce_retry:  # a full queue or a failed producer: send() deals with it
+                        send("avro-big-orders", send_key, send_value)
             except Exception as exc:
                 handle_error(exc, message, "avro_orders.py:61")
 

@@ -45,6 +45,7 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
     send = app.sender()
     encode_key_big_orders_topic = big_orders_topic.key_dumper()
     encode_value_big_orders_topic = big_orders_topic.value_dumper()
+    produce, produce_retry = app.direct_sender()
     async for batch in orders.batches():
         keys_valid = check_keys(batch)
         for message in batch:
@@ -62,7 +63,12 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
                 value = to_big_order(value)  # big_orders.py:39
                 # big_orders.py:40
                 big = value
-                send("big-orders", encode_key_big_orders_topic(big.account_id), encode_value_big_orders_topic(big))
+                send_key = encode_key_big_orders_topic(big.account_id)
+                send_value = encode_value_big_orders_topic(big)
+                try:
+                    produce("big-orders", send_value, send_key)
+                except produce_retry:  # a full queue or a failed producer: send() deals with it
+                    send("big-orders", send_key, send_value)
             except Exception as exc:
                 handle_error(exc, message, "big_orders.py:39")
 

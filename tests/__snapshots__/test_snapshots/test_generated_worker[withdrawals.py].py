@@ -66,6 +66,7 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
     encode_value_track_users_repartition = track_users_repartition.value_dumper()
     encode_key_alerts_topic = alerts_topic.key_dumper()
     encode_value_alerts_topic = alerts_topic.value_dumper()
+    produce, produce_retry = app.direct_sender()
     async for batch in withdrawals.batches():
         # stage 1: the messages of 'withdrawals', then .group_by() to stage 2
         if batch and batch[0].topic() == "withdrawals":
@@ -103,7 +104,12 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
                 after = before + withdrawal.amount
                 user_totals[withdrawal.user] = after
                 if before <= LIMIT < after:
-                    send("withdrawal-alerts", encode_key_alerts_topic(withdrawal.user), encode_value_alerts_topic(f"{withdrawal.user} over {LIMIT}"))
+                    send_key = encode_key_alerts_topic(withdrawal.user)
+                    send_value = encode_value_alerts_topic(f"{withdrawal.user} over {LIMIT}")
+                    try:
+                        produce("withdrawal-alerts", send_value, send_key)
+                    except produce_retry:  # a full queue or a failed producer: send() deals with it
+                        send("withdrawal-alerts", send_key, send_value)
             except Exception as exc:
                 handle_error(exc, message, "withdrawals.py:32")
 
