@@ -277,3 +277,98 @@ def test_a_direct_produce_that_raises_is_sent_again_once(
     compiled = run(hot_path, payments, compiled=True, policy="fail")
     assert [topic for topic in refused if topic], "no produce was refused"
     assert compiled == run(hot_path, payments, compiled=False, policy="fail")
+
+
+def _sender_app(tmp_path: Path, record: str, body: str) -> str:
+    source = tmp_path / "app.py"
+    source.write_text(
+        "import faust\n\n"
+        'app = faust.App("plan-test")\n\n\n'
+        "class Order(faust.Record):\n"
+        "    account: str\n"
+        "    amount: float\n\n\n" + record + "\n\n"
+        'orders = app.topic("orders", key_type=str, value_type=Order)\n'
+        'out = app.topic("out", key_type=str, value_type=Total)\n'
+        'texts = app.topic("texts", key_type=str, value_type=str)\n'
+        'twins = app.topic("twin-a", "twin-b", value_type=Total)\n\n\n'
+        "def keep(total: Total) -> None:\n    pass\n\n\n"
+        "@app.agent(orders)\n"
+        "async def agent(stream: faust.Stream[Order]) -> None:\n" + body
+    )
+    return compile_source(SourceFile.load(source), tmp_path / "build").text
+
+
+TOTAL = "class Total(faust.Record):\n    account: str\n    cents: int\n    ok: bool | None\n"
+MAP = "stream.map(lambda o: Total(o.account, round(o.amount), ok=o.amount > 1))"
+
+
+@pytest.mark.parametrize(
+    ("record", "loop", "body", "as_struct"),
+    [
+        (TOTAL, MAP, "await out.send(key=t.account, value=t)", True),
+        (TOTAL, MAP, "out.send_soon(value=t)\n        print(t.cents)", True),
+        (TOTAL, MAP, "await texts.send(value=f'{t.cents}')", True),  # fields read only
+        (TOTAL, MAP, "await out.send(key=t.account, value=t)\n    print(t)", False),  # after
+        (TOTAL, MAP, "keep(t)", False),  # escapes into a function
+        (TOTAL, MAP, "print(t)", False),
+        (TOTAL, MAP, "t.cents = 1", False),  # a store
+        (TOTAL, MAP, "await texts.send(value=t)", False),  # a topic of another type
+        (TOTAL, MAP, "await twins.send(value=t)", False),  # two names: send_soon raises
+        (TOTAL, MAP, "x = out.send_soon(value=t)", False),  # not a statement
+        (TOTAL, MAP, "async def later():\n            await out.send(value=t)", False),
+        (TOTAL, "stream.map(lambda o: Total(o.account, 1))", "out.send_soon(value=t)", False),
+        (TOTAL, "stream.map(lambda o: Total(*o))", "out.send_soon(value=t)", False),
+        (TOTAL, f"{MAP}.filter(lambda t: t.ok)", "out.send_soon(value=t)", False),
+        (  # a float field: msgspec writes 1e16 where orjson writes 1e+16
+            TOTAL.replace("cents: int", "cents: float"),
+            MAP,
+            "out.send_soon(value=t)",
+            False,
+        ),
+        (TOTAL + "\n    def total(self) -> int:\n        return 1\n", MAP, "print(t.cents)", False),
+        (TOTAL.replace("(faust.Record)", "(faust.Record, validation=True)"), MAP, "pass", False),
+        (TOTAL.replace("ok: bool | None", "ok: bool = True"), MAP, "out.send_soon(value=t)", True),
+    ],
+)
+def test_a_record_built_only_to_be_sent_is_built_as_its_json_struct(
+    tmp_path: Path, record: str, loop: str, body: str, as_struct: bool
+) -> None:
+    """The plan builds the Record as a msgspec struct only where nothing but sends on
+    JSON topics of its type and field reads can see it, and building it stores its fields
+    and nothing else."""
+    text = _sender_app(tmp_path, record, f"    async for t in {loop}:\n        {body}\n")
+    assert ("value = _TotalOut(" in text) is as_struct, text
+    assert ("encode_total_out(t, encode_value_out)" in text) is (as_struct and "value=t" in body)
+    compile(text, "worker.py", "exec")
+
+
+odd_values = st.one_of(
+    st.text(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=True),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(account=odd_values, cents=odd_values)
+def test_the_json_struct_writes_the_bytes_of_the_record(
+    hot_path: Built, account: Any, cents: Any
+) -> None:
+    """``encode_summary_out`` (tests/apps/hot_path.py's Summary built as its struct) writes
+    the bytes the topic's dumper writes for the Summary, or raises what it raises: msgspec
+    where every value has its field's type, the Summary itself for anything else (floats,
+    ints beyond 64 bits, lists ...)."""
+    worker = hot_path.worker
+    dump = worker.summaries.value_dumper()
+    try:
+        expected: Any = dump(worker.Summary(account, cents))
+    except Exception as exc:
+        expected = (type(exc), str(exc))
+    try:
+        got: Any = worker.encode_summary_out(worker._SummaryOut(account, cents), dump)
+    except Exception as exc:
+        got = (type(exc), str(exc))
+    assert got == expected

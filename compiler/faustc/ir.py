@@ -74,6 +74,8 @@ class RecordDef:
     fields: tuple[FieldDef, ...]
     options: tuple[tuple[str, str], ...]
     span: Span
+    #: the class body defines functions (``__post_init__``, properties, methods ...)
+    has_methods: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

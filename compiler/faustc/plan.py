@@ -18,6 +18,7 @@ import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import (
@@ -48,6 +49,8 @@ from faustc.ir import (
 from faustc.records import (
     CodecsPlan,
     RecordInfo,
+    _snake,
+    json_out_ok,
     plan_codecs,
     record_types,
     topic_codec,
@@ -152,6 +155,8 @@ class AgentPlan:
     postlude: Code | None
     line: int
     loop_line: int
+    #: the Record the last map builds as its JSON struct (``_plan_json_out``), if any
+    sent_as_json: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -174,6 +179,8 @@ class WorkerPlan:
     agents: tuple[AgentPlan, ...]
     #: generated Record codecs (faustc.records), rendered by templates/codecs.py.j2
     codecs: CodecsPlan | None = None
+    #: Records some agent builds as their JSON struct (their ``out`` codecs are rendered)
+    sent_as_json: tuple[str, ...] = ()
 
 
 def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerPlan:
@@ -200,8 +207,9 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
     internal: list[InternalTopic] = []
     codecs = plan_codecs(module)
     views = {record.name for record in codecs.records if record.view} if codecs else set()
+    coded = {record.name for record in codecs.records} if codecs else set()
     agents = tuple(
-        plan_agent(module, agent, internal, taken_globals, views) for agent in module.agents
+        plan_agent(module, agent, internal, taken_globals, views, coded) for agent in module.agents
     )
     user_imports = {module.app.var}
     for agent in module.agents:
@@ -242,6 +250,7 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
         ),
         agents=agents,
         codecs=codecs,
+        sent_as_json=tuple(sorted({a.sent_as_json for a in agents if a.sent_as_json})),
     )
 
 
@@ -255,6 +264,7 @@ def plan_agent(
     internal: list[InternalTopic],
     taken_globals: set[str],
     views: set[str] | None = None,
+    coded: set[str] | None = None,
 ) -> AgentPlan:
     taken = set(agent.names_used) | set(module.module_names)
     names = Names(*(_fresh(base, taken) for base in INTERNAL_NAMES))
@@ -285,6 +295,13 @@ def plan_agent(
     terminal = loop.terminal.kind
 
     records = record_types(module)
+    #: the last map builds a Record that the body only sends and reads fields of: it is
+    #: built as its JSON struct (``_<Record>Out``) instead
+    sent_as_json = None
+    if coded and terminal == "values" and not (noack or uses_event or agent.yields):
+        sent_as_json = _record_only_sent(module, agent, records, coded)
+    if sent_as_json is not None:
+        sender.out_values[loop.target] = f"encode_{_snake(sent_as_json[0])}_out"
 
     def make_event_of(last: bool) -> bool:
         return (last and (terminal == "events" or noack)) or uses_event
@@ -308,6 +325,9 @@ def plan_agent(
         for index, operation in enumerate(operations if last else operations[:-1], start=1):
             if operation.kind in ("map", "processor"):
                 value_changed = True
+            built_as = None
+            if sent_as_json is not None and operation is loop.operations[-1]:
+                built_as = sent_as_json
             lines.append(
                 _operation_code(
                     display,
@@ -319,6 +339,7 @@ def plan_agent(
                     topic_expr,
                     current_expr,
                     f"{number}_{index}",
+                    built_as,
                 )
             )
         next_expr = next_name = ""
@@ -419,6 +440,7 @@ def plan_agent(
     body = rewrite.code(loop.body, in_loop=True) or loop.body
     postlude = rewrite.code(agent.postlude, in_loop=False)
     return AgentPlan(
+        sent_as_json=sent_as_json[0] if sent_as_json is not None else None,
         kind=agent.kind,
         function_name=_fresh(f"fused_{agent.name}", set(module.module_names)),
         qualified_name=agent.qualified_name,
@@ -477,6 +499,8 @@ class _Senders:
         self.send: str | None = None
         #: ``App.direct_sender()``'s two halves and the locals holding an encoded record
         self.direct: tuple[str, str, str, str] | None = None
+        #: a variable holding a Record built as its JSON struct -> that struct's encoder
+        self.out_values: dict[str, str] = {}
         #: topic expression -> its name (a literal when the compiler knows it)
         self.topic_names: dict[str, str] = {}
         #: (topic expression, "key"/"value") -> the hoisted encoder
@@ -506,6 +530,9 @@ class _Senders:
                 f"encode_{part}_{_identifier(topic_expr)}", f"{topic_expr}.{part}_dumper()"
             )
             self.encoders[topic_expr, part] = encoder
+        out_encoder = self.out_values.get(text) if part == "value" else None
+        if out_encoder is not None:
+            return f"{out_encoder}({text}, {encoder})"
         return f"{encoder}({text})"
 
     def call(self, topic_expr: str, arguments: dict[str, str], marker: str = "") -> str:
@@ -557,6 +584,123 @@ class _Senders:
             if keyword in arguments
         ]
         return f"{self.send}({', '.join(parts)}){marker}"
+
+
+def _record_only_sent(
+    module: AppModule, agent: AgentDef, records: dict[str, RecordInfo], codecs: set[str]
+) -> tuple[str, str] | None:
+    """Does the chain end in ``.map(lambda x: R(...))``, building a Record ``R`` from all of
+    its fields, which the loop body (and the code after the loop) only sends as the value
+    of JSON topics of ``R`` and reads fields of? Then a msgspec struct can stand in for it
+    (:func:`faustc.records.json_out_ok`): return ``(R, why)`` (None: the Record is built)."""
+    loop = agent.loop
+    if not loop.operations or not loop.target.isidentifier():
+        return None
+    operation = loop.operations[-1]
+    if not isinstance(operation, Map):
+        return None
+    function = operation.function
+    if function.kind != "lambda" or function.body is None:
+        return None
+    call = cst.parse_expression(function.body)
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name)):
+        return None
+    record = records.get(call.func.value)
+    if record is None or record.name not in codecs or not json_out_ok(record):
+        return None
+    fields = [field.name for field in record.fields]
+    positional = [arg for arg in call.args if arg.keyword is None]
+    keywords = [arg.keyword.value for arg in call.args if arg.keyword is not None]
+    if any(arg.star for arg in call.args) or len(positional) > len(fields):
+        return None
+    if sorted(fields[len(positional) :]) != sorted(keywords):
+        return None  # a field left to its default, or not a field
+    bound: set[str] = set()
+    for block in (agent.prelude, loop.body, agent.postlude):
+        if block is not None:
+            bound |= _bound_names(cst.parse_module(block.text))
+    if record.name in bound:
+        return None
+    sendable = {
+        topic.var
+        for topic in module.topics
+        if len(topic.names) == 1
+        and topic.var not in bound
+        and topic_codec(topic, records, is_key=False) == (record.name, "json")
+    }
+    after = agent.postlude.text if agent.postlude is not None else ""
+    code = f"{loop.body.text}\n{after}"
+    if not _only_sent_or_fields_read(loop.target, code, set(fields), sendable):
+        return None
+    return (
+        record.name,
+        f"the {record.name} is only sent and its fields read (line {loop.body.line})",
+    )
+
+
+def _only_sent_or_fields_read(name: str, code: str, fields: set[str], topics: set[str]) -> bool:
+    """Is every use of ``name`` in the statements ``code`` a read ``name.<one of fields>``
+    or the ``value=`` of a statement ``await topic.send(...)`` / ``topic.send_soon(...)``
+    on one of ``topics`` (which the plan turns into a direct produce), and is ``name``
+    never assigned there?"""
+    indented = "".join(f"    {line}\n" for line in code.splitlines())
+    try:
+        module = cst.parse_module(f"async def _scope({name}):\n{indented}    pass\n")
+    except cst.ParserSyntaxError:
+        return False
+    wrapper = MetadataWrapper(module)
+    scopes = wrapper.resolve(ScopeProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    contexts = wrapper.resolve(ExpressionContextProvider)
+    function = wrapper.module.body[0]
+    assert isinstance(function, cst.FunctionDef)
+    scope = scopes[function.body.body[0]]
+    assert scope is not None
+    assignments = list(scope.assignments[name])
+    if len(assignments) != 1:
+        return False
+    for access in assignments[0].references:
+        node = access.node
+        parent = parents.get(node)
+        if (
+            isinstance(parent, cst.Attribute)
+            and parent.value is node
+            and parent.attr.value in fields
+            and contexts.get(parent) is ExpressionContext.LOAD
+        ):
+            continue
+        if access.scope is not scope or not _is_sent_value(node, parents, topics):
+            return False
+    return True
+
+
+def _is_sent_value(node: cst.CSTNode, parents: Any, topics: set[str]) -> bool:
+    """Is ``node`` the ``value=`` of a statement-level send on one of ``topics``, in the
+    form :class:`_Transformer` rewrites?"""
+    arg = parents.get(node)
+    if not (isinstance(arg, cst.Arg) and arg.keyword is not None and arg.keyword.value == "value"):
+        return False
+    call = parents.get(arg)
+    if not (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and isinstance(call.func.value, cst.Name)
+        and call.func.value.value in topics
+        and all(a.keyword is not None and not a.star for a in call.args)
+        and all(a.keyword.value in _SEND_KEYWORDS for a in call.args if a.keyword)
+    ):
+        return False
+    holder = parents.get(call)
+    awaited = isinstance(holder, cst.Await)
+    if call.func.attr.value != ("send" if awaited else "send_soon"):
+        return False
+    statement = parents.get(holder) if awaited else holder
+    line = parents.get(statement)
+    return (
+        isinstance(statement, cst.Expr)
+        and isinstance(line, cst.SimpleStatementLine)
+        and len(line.body) == 1
+    )
 
 
 def _fields_read_before_map(operations: list[StreamOperation], record: RecordInfo) -> str | None:
@@ -683,6 +827,7 @@ def _operation_code(
     topic_expr: Callable[[TopicRef, str], str],
     source_expr: str,
     suffix: str,
+    built_as: tuple[str, str] | None = None,
 ) -> str:
     value = names.value
     line = operation.span.line
@@ -723,6 +868,12 @@ def _operation_code(
     call = _call(function, value, None)
     if isinstance(operation, Filter):
         return comment + f"if not ({call}):{marker}\n    continue\n"
+    if built_as is not None:
+        record, why = built_as
+        comment += f"# {why}: built as _{record}Out, its JSON form\n"
+        tree = cst.parse_expression(call)
+        assert isinstance(tree, cst.Call)
+        call = _module_code(tree.with_changes(func=cst.Name(f"_{record}Out")))
     return comment + f"{value} = {call}{marker}\n"
 
 
@@ -771,6 +922,10 @@ def _literal(text: str) -> str:
 def _one_line(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= 60 else flat[:57] + "..."
+
+
+def _module_code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
 
 
 def _identifier(text: str) -> str:

@@ -379,8 +379,16 @@ class _ModuleReader:
                         annotation_span=self.span(small.annotation.annotation),
                     )
                 )
+        has_methods = any(isinstance(statement, cst.FunctionDef) for statement in body)
         self.records.append(
-            RecordDef(node.name.value, tuple(bases), tuple(fields), tuple(options), self.span(node))
+            RecordDef(
+                node.name.value,
+                tuple(bases),
+                tuple(fields),
+                tuple(options),
+                self.span(node),
+                has_methods=has_methods,
+            )
         )
 
     # -- functions: agents, tasks, timers --------------------------------------------------

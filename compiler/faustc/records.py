@@ -513,6 +513,10 @@ class RecordCodecPlan:
     #: bytes straight, when every field of its Avro schema is a primitive
     #: (:func:`_plan_avro_straight`)
     avro_writer: AvroWriterPlan | None = None
+    #: ``_<Record>Out`` and ``encode_<record>_out``: the Record's fields in a msgspec struct
+    #: that writes the Record's JSON itself, for fused code that builds the Record only to
+    #: send it (:func:`_plan_json_out`); None when the Record does not qualify
+    out: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -852,7 +856,86 @@ def _plan_record(
         functions="\n".join(lines) + "\n",
         generated=True,
         view=view,
+        out=_plan_json_out(info, cls, snake, display_name),
     )
+
+
+#: Record options that change nothing about building a Record from all of its fields and
+#: writing it as JSON (``include_metadata`` is read by the plan)
+_PLAIN_OPTIONS = {"serializer", "namespace", "include_metadata"}
+#: field kinds msgspec writes as orjson does (floats differ: ``1e+16`` against ``1e16``)
+_OUT_NATIVE = {"str": "str", "int": "int", "bool": "bool"}
+
+
+def json_out_ok(info: RecordInfo) -> bool:
+    """Can a msgspec struct stand in for ``info``'s Record from its construction to its
+    JSON bytes? Only when building it does nothing but store the fields (no methods in the
+    class, no options that convert or validate, no field descriptors, no inherited fields)
+    and msgspec writes every field's value as orjson does (str, int and bool, maybe
+    optional; every field written under its own name)."""
+    definition = info.definition
+    if definition.has_methods or definition.bases not in (("faust.Record",), ("Record",)):
+        return False
+    if set(info.options) - _PLAIN_OPTIONS:
+        return False
+    for field in info.fields:
+        if field.exclude or field.output_name != field.name or field.specifier is not None:
+            return False
+        kind = field.type.args[0].kind if field.type.kind == "optional" else field.type.kind
+        if kind not in _OUT_NATIVE:
+            return False
+    return True
+
+
+def _plan_json_out(info: RecordInfo, cls: str, snake: str, display_name: str) -> str | None:
+    """``_<Record>Out`` (the fields and ``__faust`` in a msgspec struct, untracked by the
+    cyclic GC: its values are atoms) and ``encode_<record>_out(out, dump)``, which writes
+    it with msgspec when every value has its field's type (the bytes ``dump`` writes for
+    the Record: msgspec and orjson agree on str, int and bool), else builds the Record and
+    returns ``dump(record)``."""
+    if not json_out_ok(info):
+        return None
+    include_metadata = _literal(info.options.get("include_metadata")) is not False
+    struct_fields = [f"        ({_q(field.name)}, Any)," for field in info.fields]
+    if include_metadata:
+        # the metadata as orjson writes it in encode_<record>_json
+        metadata = f"msgspec.Raw(_orjson_dumps(_{snake.upper()}_NS))"
+        struct_fields.append(
+            f'        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default={metadata})),'
+        )
+    checks: list[str] = []
+    for field in info.fields:
+        value = f"out.{field.name}"
+        optional = field.type.kind == "optional"
+        kind = _OUT_NATIVE[field.type.args[0].kind if optional else field.type.kind]
+        check = f"type({value}) is {kind}"
+        if kind == "int":  # orjson refuses integers beyond 64 bits; msgspec writes them
+            check += f" and -_2_63 <= {value} < _2_64"
+        checks.append(f"({value} is None or {check})" if optional else check)
+    arguments = ", ".join(f"out.{field.name}" for field in info.fields)
+    line = info.definition.span.line
+    lines = [
+        f"# {display_name}:{line}  a {info.name} built only to be sent as JSON",
+        f"_{info.name}Out = msgspec.defstruct(",
+        f"    {_q(info.name + 'Out')},",
+        "    [",
+        *struct_fields,
+        "    ],",
+        "    gc=False,",
+        ")",
+        "",
+        "",
+        f"def encode_{snake}_out(out: Any, dump: Any) -> Any:",
+        f'    """{info.name} fields in _{info.name}Out -> the bytes dump() writes for the',
+        f"    {info.name}: msgspec writes them when the values have their fields' types (as",
+        f'    encode_{snake}_json does), else the {info.name} is built and dumped."""',
+        "    if (",
+        "        " + "\n        and ".join(checks),
+        "    ):",
+        "        return _encode_json(out)",
+        f"    return dump({cls}({arguments}))",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 #: field kinds whose values JSON carries natively (orjson needs no option for them)
