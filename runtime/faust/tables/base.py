@@ -259,13 +259,18 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
                 if value is not ABSENT:
                     return value
             return ABSENT
-        partition = message.partition() or 0
-        try:
-            store = self._stores[partition]
-        except KeyError:
-            if self._managed:
-                return ABSENT
-            store = self._store_missing(partition)
+        seen = self._seen_store if message is self._seen_message else None
+        if seen is not None:
+            store = seen
+        else:
+            partition = message.partition() or 0
+            try:
+                store = self._stores[partition]
+            except KeyError:
+                if self._managed:
+                    return ABSENT
+                store = self._store_missing(partition)
+            self._seen_message, self._seen_store = message, store
         value = store.data.get(key, ABSENT)
         if value is ABSENT and not store.complete:
             value = store.load(key)
@@ -302,7 +307,16 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         return self._lookup(key) is not ABSENT
 
     def get(self, key: KT, default: Any = None) -> Any:
-        value = self._lookup(key)
+        # the hot path (``count = table.get(k, 0)`` then ``table[k] = ...``, same message)
+        message = current_message()
+        if message is not None and message is self._seen_message:
+            store = self._seen_store
+            assert store is not None
+            value = store.data.get(key, ABSENT)
+            if value is ABSENT and not store.complete:
+                value = store.load(key)
+        else:
+            value = self._lookup(key)
         return default if value is ABSENT else value
 
     def __iter__(self) -> Iterator[KT]:

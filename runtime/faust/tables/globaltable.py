@@ -65,6 +65,10 @@ class GlobalTable(Table[KT, VT]):
     def _lookup(self, key: Any) -> Any:
         return self.store.data.get(key, ABSENT)
 
+    def get(self, key: KT, default: Any = None) -> Any:
+        value = self.store.data.get(key, ABSENT)
+        return default if value is ABSENT else value
+
     def __getitem__(self, key: KT) -> VT:
         value = self.store.data.get(key, ABSENT)
         if value is ABSENT:
