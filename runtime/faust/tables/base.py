@@ -469,10 +469,19 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
     def _apply_window_op(
         self, op: Callable[[Any, Any], Any], key: Any, value: Any, timestamp: float
     ) -> None:
-        ranges = self._live_ranges(timestamp)
-        store = self._write_store()  # reads and writes alike: the current message's partition
+        # the hot path of ``views[k] += 1``: windows that never expire need no live check,
+        # and the store of the message in hand is usually the one seen last
+        window = self.window
+        if window is not None and window.expires is None:
+            ranges = window.ranges(timestamp)
+        else:
+            ranges = self._live_ranges(timestamp)
+        message = current_message()
+        store = self._seen_store if message is self._seen_message else None
+        if store is None or message is None:
+            store = self._write_store()  # reads and writes alike: the message's partition
         data, dirty = store.data, store.dirty
-        track = self.window is not None and self.window.expires is not None
+        track = window is not None and window.expires is not None
         for window_range in ranges:
             windowed_key = (key, window_range)
             current = data.get(windowed_key, ABSENT)

@@ -43,6 +43,8 @@ class WindowSet:
     """The windows of one key; choose one with ``now()``, ``current()``, ``value()`` or
     ``delta()``, or update all of the current event's windows in place (``+=`` ...)."""
 
+    __slots__ = ("event", "key", "table", "wrapper")
+
     def __init__(
         self, key: Any, table: Table[Any, Any], wrapper: WindowWrapper, event: Any = None
     ) -> None:
@@ -56,7 +58,12 @@ class WindowSet:
         event = event or self.event
         message = current_message()
         if event is None and message is not None and self.wrapper._get_relative_timestamp is None:
-            timestamp = message_timestamp(message)  # the common case, without the detours
+            # the common case, without the detours (message_timestamp, inline)
+            kind, milliseconds = message.timestamp()
+            if kind == 0 or milliseconds < 0:
+                timestamp = message_timestamp(message)
+            else:
+                timestamp = milliseconds / 1000.0
         else:
             timestamp = self.wrapper.get_timestamp(event)
         self.table._apply_window_op(op, self.key, value, timestamp)
@@ -248,7 +255,7 @@ class WindowWrapper:
         return self.ValueType(key, self.table, self, current_event())
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        if not isinstance(value, WindowSet):
+        if not isinstance(value, WindowSet):  # ``views[k] += 1`` stores its WindowSet: no-op
             self.table._set_windowed(key, value, self.get_timestamp())
 
     def __delitem__(self, key: Any) -> None:
