@@ -20,8 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import faust
 from conftest import EXAMPLES
 from faust.app import App
+from faust.exceptions import ImproperlyConfigured
 from faust.serializers import generated
 from faust.transport.memory import MemoryTransport
 from faust.worker import Worker
@@ -234,6 +236,38 @@ def test_stages_tasks_and_sinks(stages: Built, payments: list[tuple[str, int]]) 
         assert [int(n) for a, n, _ in parallel if a == account] == [
             n for a, n in payments if a == account
         ]
+
+
+def test_a_group_by_forwards_the_value_bytes_it_consumed(stages: Built) -> None:
+    """A group_by with no map or processor before it sends each message's own value bytes
+    to its repartition topic (``batched``: echo, then group_by); after a processor the value
+    is encoded again (``per_account``). Compiled and reference alike."""
+    odd = [
+        b'{ "amount": 4,  "account": "A" }',
+        b'{"account": "b", "amount": 5, "extra": [1, 2]}',
+        b'{"account":"C","amount":6,"__faust":{"ns":"stages.Payment"}}',
+    ]
+    inputs: Inputs = {"payments": [(b"k", value) for value in odd]}
+    reference, compiled = stages.both(inputs)
+    assert compiled == reference
+    forwarded = compiled["stages.batched-payments-mod3-repartition"]
+    assert sorted(value for log in forwarded for _, value, _ in log) == sorted(odd)
+    encoded = compiled["stages.per_account-payments-Payment.account-repartition"]
+    assert sorted(json.loads(value)["account"] for log in encoded for _, value, _ in log) == [
+        "a",
+        "b",
+        "c",
+    ]
+    assert not {value for log in encoded for _, value, _ in log} & set(odd)
+
+
+def test_a_repartition_topic_declared_with_other_values_is_an_error() -> None:
+    app = faust.App("repartition-conflict")
+    orders = app.topic("orders", value_type=dict, value_serializer="json")
+    app.topic("agent-orders-account-repartition", value_type=str, value_serializer="raw")
+    stream = faust.Stream(orders, prefix="agent")
+    with pytest.raises(ImproperlyConfigured, match="declared with another value type"):
+        stream.group_by(lambda order: order["account"], name="account")
 
 
 # -- random chains ---------------------------------------------------------------------------

@@ -315,16 +315,21 @@ def plan_agent(
     stages: list[StagePlan] = []
     current_expr = agent.topic_var
     current_name = module.topic(agent.topic_var).names[0]
-    value_changed = False
+    #: (the Record, the codec) of the values the current stage consumes
+    stage_value: tuple[str | None, str] = topic_codec(
+        module.topic(agent.topic_var), records, is_key=False
+    )
     for number, operations in enumerate(stage_ops, start=1):
         last = number == len(stage_ops)
         suffix = f"_{number}" if len(stage_ops) > 1 else ""
         lines: list[str] = []
         needs_key = False
         boundary: StreamOperation | None = operations[-1] if not last else None
+        # as faust.streams.Stream.group_by decides: a stage without map or processor sends
+        # on its messages' own value bytes (the repartition topic carries the same values)
+        value_changed = any(op.kind in ("map", "processor") for op in operations)
+        forward_value = isinstance(boundary, GroupBy) and not value_changed
         for index, operation in enumerate(operations if last else operations[:-1], start=1):
-            if operation.kind in ("map", "processor"):
-                value_changed = True
             built_as = None
             if sent_as_json is not None and operation is loop.operations[-1]:
                 built_as = sent_as_json
@@ -363,7 +368,9 @@ def plan_agent(
                 )
             )
             lines.append(
-                _group_by_code(display, boundary, names, hoisted, taken, sender, next_expr)
+                _group_by_code(
+                    display, boundary, names, hoisted, taken, sender, next_expr, forward_value
+                )
             )
         elif isinstance(boundary, Through):
             needs_key = True
@@ -386,13 +393,16 @@ def plan_agent(
             needs_key = needs_key or terminal in ("items", "events") or replies
         topic = module.topic_named(current_name)
         fields_only = None
-        if topic is not None and not make_event_of(last):
-            record, codec = topic_codec(topic, records, is_key=False)
+        if not make_event_of(last):
+            record, codec = stage_value
             body_ops = operations if last else operations[:-1]
             if record is not None and record in (views or ()) and codec == "json":
                 fields_only = _fields_read_before_map(body_ops, records[record])
                 if fields_only is None and last and terminal == "values" and not agent.yields:
                     fields_only = _fields_read_by_body(agent, body_ops, records[record])
+                if fields_only is None and forward_value:
+                    assert isinstance(boundary, GroupBy)
+                    fields_only = _fields_read_before_group_by(body_ops, boundary, records[record])
         key_can_fail = topic is not None and topic.key_type not in (None, "bytes")
         make_event = make_event_of(last)
         key_used = (
@@ -425,6 +435,12 @@ def plan_agent(
         )
         if not last:
             current_expr, current_name = next_expr, next_name
+            if isinstance(boundary, GroupBy) and not forward_value:
+                stage_value = (None, "json")  # faust.streams.repartition_topic
+            elif isinstance(boundary, Through):
+                declared = module.topic_named(next_name)
+                if declared is not None:  # else a derived topic: the source's types
+                    stage_value = topic_codec(declared, records, is_key=False)
     target_value = {
         "values": names.value,
         "items": f"{names.key}, {names.value}",
@@ -535,7 +551,14 @@ class _Senders:
             return f"{out_encoder}({text}, {encoder})"
         return f"{encoder}({text})"
 
-    def call(self, topic_expr: str, arguments: dict[str, str], marker: str = "") -> str:
+    def call(
+        self,
+        topic_expr: str,
+        arguments: dict[str, str],
+        marker: str = "",
+        *,
+        raw_value: bool = False,
+    ) -> str:
         """The statements for ``topic_expr.send_soon(**arguments)`` (keyword arguments as
         source text: ``key``, ``value``, ``partition``, ``timestamp``, ``headers``);
         ``marker`` (a ``# app.py:N`` comment) ends the lines that run the user's code."""
@@ -559,7 +582,10 @@ class _Senders:
                 )
             self.topic_names[topic_expr] = name
         key = self._encoded(topic_expr, "key", arguments.get("key"))
-        value = self._encoded(topic_expr, "value", arguments.get("value"))
+        if raw_value:  # already bytes (a consumed message's value)
+            value = arguments["value"]
+        else:
+            value = self._encoded(topic_expr, "value", arguments.get("value"))
         if set(arguments) <= {"key", "value"}:
             if self.direct is None:
                 produce, retry, key_var, value_var = (
@@ -721,6 +747,26 @@ def _fields_read_before_map(operations: list[StreamOperation], record: RecordInf
                 f"up to .map() (line {operation.span.line}) only fields of {record.name} are read"
             )
     return None
+
+
+def _fields_read_before_group_by(
+    operations: list[StreamOperation], boundary: GroupBy, record: RecordInfo
+) -> str | None:
+    """Does a stage that forwards its value bytes to a ``group_by`` only read fields of the
+    decoded Record (lambda filters, a ``Record.field`` key)? Then it decodes a view: return
+    why, for a comment (None: it needs the Record)."""
+    fields = {field.name for field in record.fields}
+    key = boundary.key
+    if not (isinstance(key, FieldRef) and key.record == record.name and key.field in fields):
+        return None
+    for operation in operations:
+        function = operation.function if isinstance(operation, Filter) else None
+        if function is None or function.kind != "lambda" or function.body is None:
+            return None
+        assert function.param is not None
+        if not _reads_only_attributes(function.param, function.body, fields):
+            return None
+    return f"up to .group_by() (line {boundary.span.line}) only fields of {record.name} are read"
 
 
 def _fields_read_by_body(
@@ -885,6 +931,7 @@ def _group_by_code(
     taken: set[str],
     sender: _Senders,
     next_expr: str,
+    forward_value: bool,
 ) -> str:
     marker = f"  # {display}:{operation.span.line}"
     key = operation.key
@@ -901,13 +948,16 @@ def _group_by_code(
         )
     else:
         code = f"{names.new_key} = {_call(key, names.value, None)}{marker}\n"
+    if forward_value:
+        comment += "# the value is as it was consumed: its bytes go on unchanged\n"
     send = sender.call(
         next_expr,
         {
             "key": names.new_key,
-            "value": names.value,
+            "value": f"{names.message}.value()" if forward_value else names.value,
             "headers": f"{names.message}.headers() or None",
         },
+        raw_value=forward_value,
     )
     return f"{comment}{code}{send}\ncontinue\n"
 

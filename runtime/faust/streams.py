@@ -46,6 +46,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from faust.events import Event, Message, TransportMessage, set_current_event, set_current_message
+from faust.exceptions import ImproperlyConfigured
 from faust.models.fields import FieldDescriptor
 
 if TYPE_CHECKING:
@@ -186,11 +187,15 @@ class Operation:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Boundary:
-    """The end of a stage: values go to ``topic``, keyed by ``key(value)`` (None: same key)."""
+    """The end of a stage: values go to ``topic``, keyed by ``key(value)`` (None: same key).
+    ``forward_value``: the stage left the value as it was decoded and ``topic`` carries the
+    same type with the same serializer, so the message's own value bytes go on unchanged
+    (a ``group_by`` without ``map`` before it: nothing is encoded again)."""
 
     kind: str  # "group_by" | "through"
     topic: Topic[Any, Any]
     key: Callable[[Any], Any] | None
+    forward_value: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -225,6 +230,13 @@ def repartition_topic(
     topic_name = repartition_topic_name(prefix, source, name)
     existing = app.find_topic(topic_name)
     if existing is not None:
+        if same_value_type and not carries_values_of(existing, source):
+            # a group_by forwards its source's value bytes to this topic (Boundary)
+            raise ImproperlyConfigured(
+                f"topic {topic_name!r} is the repartition topic of a group_by on "
+                f"{source.get_topic_name()!r}, but it is declared with another value type "
+                "or serializer"
+            )
         return existing
     simple_key = key_type if key_type in (str, bytes, int, float) else None
     return app.topic(
@@ -235,6 +247,14 @@ def repartition_topic(
         value_serializer=source.value_serializer if same_value_type else "json",
         partitions=partitions or app.conf.topic_partitions,
         internal=True,
+    )
+
+
+def carries_values_of(topic: Topic[Any, Any], source: Topic[Any, Any]) -> bool:
+    """Does ``topic`` read and write values as ``source`` does (same type, same
+    serializer)? Then a value's bytes from ``source`` may go to ``topic`` unchanged."""
+    return (
+        topic.value_type is source.value_type and topic.value_serializer == source.value_serializer
     )
 
 
@@ -376,7 +396,8 @@ class Stream(Generic[T]):
             key_type=key_type,
             same_value_type=same_value_type,
         )
-        return self._boundary(Boundary("group_by", topic, key_fun))
+        forward = same_value_type and carries_values_of(topic, self.channel)
+        return self._boundary(Boundary("group_by", topic, key_fun, forward))
 
     def through(self, topic: Topic[Any, Any] | str) -> Stream[T]:
         """Send each value (with its key) to ``topic``; go on with what is consumed from it."""
@@ -574,7 +595,11 @@ class Stream(Generic[T]):
                             new_key = boundary.key(value)
                             if inspect.isawaitable(new_key):
                                 new_key = await new_key
-                        boundary.topic.send_soon(key=new_key, value=value, headers=headers or None)
+                        boundary.topic.send_soon(
+                            key=new_key,
+                            value=message.value() if boundary.forward_value else value,
+                            headers=headers or None,
+                        )
                 except Exception as exc:
                     source.handle_error(exc, message, where)
                     continue

@@ -57,13 +57,14 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
     # a batch is checked at once, and its keys decoded one by one only when that fails
     check_keys_1 = withdrawals_topic.keys_check()
     load_key_1 = withdrawals_topic.key_loader()
-    load_value_1, value_failed_1 = withdrawals_topic.value_decoder()
-    load_value_2, value_failed_2 = track_users_repartition.value_decoder()
+    # up to .group_by() (line 32) only fields of Withdrawal are read: decode those, not whole Records
+    load_value_1, value_failed_1 = withdrawals_topic.value_decoder(fields_only=True)
+    # the loop body (line 33) reads only fields of Withdrawal: decode those, not whole Records
+    load_value_2, value_failed_2 = track_users_repartition.value_decoder(fields_only=True)
     handle_error = withdrawals.handle_error
     send = app.sender()
     track_users_repartition_name = track_users_repartition.get_topic_name()
     encode_key_track_users_repartition = track_users_repartition.key_dumper()
-    encode_value_track_users_repartition = track_users_repartition.value_dumper()
     encode_key_alerts_topic = alerts_topic.key_dumper()
     encode_value_alerts_topic = alerts_topic.value_dumper()
     produce, produce_retry = app.direct_sender()
@@ -84,8 +85,9 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
                     if not (value.amount > 0):  # withdrawals.py:32
                         continue
                     # withdrawals.py:32  .group_by(...): on to the next stage
+                    # the value is as it was consumed: its bytes go on unchanged
                     new_key = value.user  # withdrawals.py:32
-                    send(track_users_repartition_name, encode_key_track_users_repartition(new_key), encode_value_track_users_repartition(value), headers=message.headers() or None)
+                    send(track_users_repartition_name, encode_key_track_users_repartition(new_key), message.value(), headers=message.headers() or None)
                     continue
                 except Exception as exc:
                     handle_error(exc, message, "withdrawals.py:32")
