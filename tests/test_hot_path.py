@@ -372,3 +372,43 @@ def test_the_json_struct_writes_the_bytes_of_the_record(
     except Exception as exc:
         got = (type(exc), str(exc))
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("statement", "call"),
+    [
+        ("totals[o.account] += 1", "totals.in_place(o.account, _operator.iadd, 1)"),
+        ("totals[o.account] -= o.amount", "totals.in_place(o.account, _operator.isub, o.amount)"),
+        ("totals['all'] |= flag", "totals.in_place('all', _operator.ior, flag)"),
+        ("totals[o.account] += len(o.account)", None),  # a call may touch the table
+        ("totals[o.account] += totals['x']", None),
+        ("totals[1:2] += 1", None),  # a slice
+        ("other[o.account] += 1", None),  # not a table
+        ("totals[o.account] = 1", None),
+    ],
+)
+def test_a_table_updated_in_place_is_one_call(
+    tmp_path: Path, statement: str, call: str | None
+) -> None:
+    source = tmp_path / "app.py"
+    source.write_text(
+        "import faust\n\n"
+        'app = faust.App("plan-test")\n\n\n'
+        "class Order(faust.Record):\n"
+        "    account: str\n"
+        "    amount: float\n\n\n"
+        'orders = app.topic("orders", key_type=str, value_type=Order)\n'
+        'totals = app.Table("totals", default=int)\n'
+        "other: dict[str, int] = {}\n"
+        "flag = 1\n\n\n"
+        "@app.agent(orders)\n"
+        "async def agent(stream: faust.Stream[Order]) -> None:\n"
+        f"    async for o in stream:\n        {statement}\n"
+    )
+    text = compile_source(SourceFile.load(source), tmp_path / "build").text
+    if call is None:
+        assert "in_place" not in text and "import operator" not in text
+        assert statement in text
+    else:
+        assert call in text and "import operator as _operator\n" in text
+    compile(text, "worker.py", "exec")

@@ -157,6 +157,8 @@ class AgentPlan:
     loop_line: int
     #: the Record the last map builds as its JSON struct (``_plan_json_out``), if any
     sent_as_json: str | None = None
+    #: the agent's code calls ``table.in_place(k, _operator.<op>, v)``
+    uses_in_place: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -174,6 +176,7 @@ class WorkerPlan:
     needs_isawaitable: bool
     needs_rate_limit: bool
     needs_take: bool
+    needs_operator: bool
     internal_topics: tuple[InternalTopic, ...]
     streams_imports: tuple[str, ...]
     agents: tuple[AgentPlan, ...]
@@ -238,6 +241,7 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
         ),
         needs_rate_limit=any(isinstance(op, RateLimit) for op in operations),
         needs_take=any(agent.loop.terminal.kind == "take" for agent in module.agents),
+        needs_operator=any(agent.uses_in_place for agent in agents),
         internal_topics=tuple(internal),
         streams_imports=tuple(
             name
@@ -457,6 +461,7 @@ def plan_agent(
     postlude = rewrite.code(agent.postlude, in_loop=False)
     return AgentPlan(
         sent_as_json=sent_as_json[0] if sent_as_json is not None else None,
+        uses_in_place=rewrite.uses_in_place,
         kind=agent.kind,
         function_name=_fresh(f"fused_{agent.name}", set(module.module_names)),
         qualified_name=agent.qualified_name,
@@ -1050,6 +1055,14 @@ class _BodyRewriter:
         self.sync_sinks = sync_sinks
         self.in_take = in_take
         self.topic_vars = {topic.var for topic in module.topics}
+        #: tables a ``table[k] += v`` statement may update in one call (``Table.in_place``)
+        self.table_vars = (
+            {table.var for table in module.tables}
+            if "_operator" not in module.module_names
+            else set()
+        )
+        #: a statement was rewritten to ``table.in_place(...)`` (the worker imports operator)
+        self.uses_in_place = False
         #: names the agent binds anywhere (a send through one of them is left alone)
         self.rebound = {agent.param, *_names_in_target(agent.loop.target)}
         for block in (agent.prelude, agent.loop.body, agent.postlude):
@@ -1173,9 +1186,15 @@ class _Transformer(cst.CSTTransformer):
         if self.depth or len(updated_node.body) != 1:
             return updated_node
         small = updated_node.body[0]
+        rewriter = self.rewriter
+        if isinstance(small, cst.AugAssign):
+            in_place = _in_place_call(small, rewriter.table_vars - self.rebound)
+            if in_place is None:
+                return updated_node
+            self.changed = rewriter.uses_in_place = True
+            return updated_node.with_changes(body=[cst.Expr(in_place)])
         if not isinstance(small, cst.Expr):
             return updated_node
-        rewriter = self.rewriter
         names = rewriter.names
         value = small.value
         if isinstance(value, cst.Yield) and rewriter.agent.yields:
@@ -1216,6 +1235,61 @@ class _Transformer(cst.CSTTransformer):
                 first = statements[0].with_changes(leading_lines=updated_node.leading_lines)
                 return cst.FlattenSentinel([first, *statements[1:]])
         return updated_node
+
+
+#: ``x <op>= y`` -> the in-place operator's name in the ``operator`` module
+_IN_PLACE_OPERATORS: dict[type[cst.BaseAugOp], str] = {
+    cst.AddAssign: "iadd",
+    cst.SubtractAssign: "isub",
+    cst.MultiplyAssign: "imul",
+    cst.DivideAssign: "itruediv",
+    cst.FloorDivideAssign: "ifloordiv",
+    cst.ModuloAssign: "imod",
+    cst.PowerAssign: "ipow",
+    cst.LeftShiftAssign: "ilshift",
+    cst.RightShiftAssign: "irshift",
+    cst.BitAndAssign: "iand",
+    cst.BitXorAssign: "ixor",
+    cst.BitOrAssign: "ior",
+    cst.MatrixMultiplyAssign: "imatmul",
+}
+
+
+def _in_place_call(statement: cst.AugAssign, tables: set[str]) -> cst.Call | None:
+    """``table[k] += v`` -> ``table.in_place(k, _operator.iadd, v)`` (one call instead of
+    ``__getitem__``, the operator and ``__setitem__``), for a module-level table and a
+    ``v`` whose evaluation cannot touch the table (a literal, a name, an attribute of a
+    name): the statement reads the key before it evaluates ``v``, the call after."""
+    target = statement.target
+    if not (
+        isinstance(target, cst.Subscript)
+        and isinstance(target.value, cst.Name)
+        and target.value.value in tables
+        and len(target.slice) == 1
+        and isinstance(target.slice[0].slice, cst.Index)
+        and target.slice[0].slice.star is None
+        and _is_plain_operand(statement.value)
+    ):
+        return None
+    operator_name = _IN_PLACE_OPERATORS[type(statement.operator)]
+    return cst.Call(
+        func=cst.Attribute(target.value, cst.Name("in_place")),
+        args=[
+            cst.Arg(target.slice[0].slice.value),
+            cst.Arg(cst.Attribute(cst.Name("_operator"), cst.Name(operator_name))),
+            cst.Arg(statement.value),
+        ],
+    )
+
+
+def _is_plain_operand(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Integer | cst.Float | cst.SimpleString | cst.Name):
+        return True
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return isinstance(node.expression, cst.Integer | cst.Float)
+    if isinstance(node, cst.Attribute):
+        return _is_plain_operand(node.value) and not isinstance(node.value, cst.SimpleString)
+    return False
 
 
 #: the keyword arguments of ``Topic.send``/``send_soon``

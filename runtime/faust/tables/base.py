@@ -131,6 +131,14 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         self.late_writes = 0
         self._value_loaders: dict[str, Callable[[bytes | None], Any]] = {}
         self._decoded: tuple[TransportMessage | None, Any] = (None, None)
+        #: keys are read and written by this class's own methods (not a subclass's):
+        #: ``in_place`` may do what they do inline
+        cls = type(self)
+        self._plain = (
+            cls.__getitem__ is Table.__getitem__
+            and cls.__setitem__ is Table.__setitem__
+            and cls.__missing__ is Table.__missing__
+        )
         if window is not None:
             self.using_window(window)
         _check_store_url(self.name, store or app.conf.store)
@@ -341,6 +349,29 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         return dict(self._iter_items())
 
     # -- writing ----------------------------------------------------------------------------
+
+    def in_place(self, key: KT, op: Callable[[Any, Any], Any], value: Any) -> None:
+        """``table[key] <op>= value`` in one call (``op`` the in-place operator:
+        ``operator.iadd`` for ``+=``): what a compiled agent runs for that statement, with
+        the same reads, call and write as the statement itself."""
+        message = current_message()
+        store = None
+        if message is not None and self.window is None and self._plain:
+            if message is self._seen_message:
+                store = self._seen_store
+            else:
+                store = self._stores.get(message.partition() or 0)
+                if store is not None:
+                    self._seen_message, self._seen_store = message, store
+        if store is None:
+            self[key] = op(self[key], value)
+            return
+        data = store.data
+        current = data.get(key, ABSENT)
+        if current is ABSENT and not store.complete:
+            current = store.load(key)
+        data[key] = op(self.__missing__(key) if current is ABSENT else current, value)
+        store.dirty.add(key)
 
     def __setitem__(self, key: KT, value: VT) -> None:
         # the hot path (see __getitem__)

@@ -55,18 +55,7 @@ class WindowSet:
 
     def apply(self, op: Callable[[Any, Any], Any], value: Any, event: Any = None) -> WindowSet:
         """``op`` every window the event's time falls into (``op(old, value)``)."""
-        event = event or self.event
-        message = current_message()
-        if event is None and message is not None and self.wrapper._get_relative_timestamp is None:
-            # the common case, without the detours (message_timestamp, inline)
-            kind, milliseconds = message.timestamp()
-            if kind == 0 or milliseconds < 0:
-                timestamp = message_timestamp(message)
-            else:
-                timestamp = milliseconds / 1000.0
-        else:
-            timestamp = self.wrapper.get_timestamp(event)
-        self.table._apply_window_op(op, self.key, value, timestamp)
+        self.wrapper._apply(op, self.key, value, event or self.event)
         return self
 
     def value(self, event: Any = None) -> Any:
@@ -148,6 +137,24 @@ class WindowSet:
 
     def __repr__(self) -> str:
         return f"<WindowSet: key={self.key!r} table={self.table.name}>"
+
+
+#: the in-place operator of a ``views[k] <op>= v`` statement -> what the WindowSet applies
+#: to each window's value (its ``__iadd__`` applies ``operator.add``, and so on)
+_WINDOW_OPERATORS: dict[Callable[[Any, Any], Any], Callable[[Any, Any], Any]] = {
+    operator.iadd: operator.add,
+    operator.isub: operator.sub,
+    operator.imul: operator.mul,
+    operator.itruediv: operator.truediv,
+    operator.ifloordiv: operator.floordiv,
+    operator.imod: operator.mod,
+    operator.ipow: operator.pow,
+    operator.ilshift: operator.lshift,
+    operator.irshift: operator.rshift,
+    operator.iand: operator.and_,
+    operator.ixor: operator.xor,
+    operator.ior: operator.or_,
+}
 
 
 class WindowWrapper:
@@ -253,6 +260,32 @@ class WindowWrapper:
 
     def __getitem__(self, key: Any) -> WindowSet:
         return self.ValueType(key, self.table, self, current_event())
+
+    def in_place(self, key: Any, op: Callable[[Any, Any], Any], value: Any) -> None:
+        """``views[key] <op>= value`` in one call (``op`` the in-place operator:
+        ``operator.iadd`` for ``+=``): what a compiled agent runs for that statement. The
+        WindowSet's operator, applied to every window of the event's time, without the
+        WindowSet (see :meth:`WindowSet.apply`)."""
+        binary = _WINDOW_OPERATORS.get(op)
+        if binary is None or self.ValueType is not WindowSet:
+            self[key] = op(self[key], value)
+        else:
+            self._apply(binary, key, value, current_event())
+
+    def _apply(self, op: Callable[[Any, Any], Any], key: Any, value: Any, event: Any) -> None:
+        """``op(old, value)`` in every window of ``key`` that ``event``'s time (the current
+        message's, in the common case) falls into."""
+        message = current_message()
+        if event is None and message is not None and self._get_relative_timestamp is None:
+            # the common case, without the detours (message_timestamp, inline)
+            kind, milliseconds = message.timestamp()
+            if kind == 0 or milliseconds < 0:
+                timestamp = message_timestamp(message)
+            else:
+                timestamp = milliseconds / 1000.0
+        else:
+            timestamp = self.get_timestamp(event)
+        self.table._apply_window_op(op, key, value, timestamp)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if not isinstance(value, WindowSet):  # ``views[k] += 1`` stores its WindowSet: no-op

@@ -10,6 +10,7 @@ them) comes from, so a traceback through an inlined function shows the user's li
 
 from __future__ import annotations
 
+import operator as _operator
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ async def fused_count_words(words: Stream[Any]) -> None:
                     raise value_failed(exc, message.value()) from exc
                 # wordcount.py:23
                 word = value
-                word_counts_table[word] += 1
+                word_counts_table.in_place(word, _operator.iadd, 1)
             except Exception as exc:
                 handle_error(exc, message, "wordcount.py:22")
 
