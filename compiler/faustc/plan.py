@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import Any
 
 import libcst as cst
 from libcst.metadata import (
@@ -661,7 +661,7 @@ def _record_only_sent(
     }
     after = agent.postlude.text if agent.postlude is not None else ""
     code = f"{loop.body.text}\n{after}"
-    if not _only_sent_or_fields_read(loop.target, code, set(fields), sendable):
+    if not _block_reads_only_attributes(loop.target, code, set(fields), sent_to=sendable):
         return None
     return (
         record.name,
@@ -669,43 +669,9 @@ def _record_only_sent(
     )
 
 
-def _only_sent_or_fields_read(name: str, code: str, fields: set[str], topics: set[str]) -> bool:
-    """Is every use of ``name`` in the statements ``code`` a read ``name.<one of fields>``
-    or the ``value=`` of a statement ``await topic.send(...)`` / ``topic.send_soon(...)``
-    on one of ``topics`` (which the plan turns into a direct produce), and is ``name``
-    never assigned there?"""
-    indented = "".join(f"    {line}\n" for line in code.splitlines())
-    try:
-        module = cst.parse_module(f"async def _scope({name}):\n{indented}    pass\n")
-    except cst.ParserSyntaxError:
-        return False
-    wrapper = MetadataWrapper(module)
-    scopes = wrapper.resolve(ScopeProvider)
-    parents = wrapper.resolve(ParentNodeProvider)
-    contexts = wrapper.resolve(ExpressionContextProvider)
-    function = wrapper.module.body[0]
-    assert isinstance(function, cst.FunctionDef)
-    scope = scopes[function.body.body[0]]
-    assert scope is not None
-    assignments = list(scope.assignments[name])
-    if len(assignments) != 1:
-        return False
-    for access in assignments[0].references:
-        node = access.node
-        parent = parents.get(node)
-        if (
-            isinstance(parent, cst.Attribute)
-            and parent.value is node
-            and parent.attr.value in fields
-            and contexts.get(parent) is ExpressionContext.LOAD
-        ):
-            continue
-        if access.scope is not scope or not _is_sent_value(node, parents, topics):
-            return False
-    return True
-
-
-def _is_sent_value(node: cst.CSTNode, parents: Any, topics: set[str]) -> bool:
+def _is_sent_value(
+    node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode], topics: AbstractSet[str]
+) -> bool:
     """Is ``node`` the ``value=`` of a statement-level send on one of ``topics``, in the
     form :class:`_Transformer` rewrites?"""
     arg = parents.get(node)
@@ -723,15 +689,13 @@ def _is_sent_value(node: cst.CSTNode, parents: Any, topics: set[str]) -> bool:
         return False
     holder = parents.get(call)
     awaited = isinstance(holder, cst.Await)
-    if call.func.attr.value != ("send" if awaited else "send_soon"):
+    if holder is None or call.func.attr.value != ("send" if awaited else "send_soon"):
         return False
     statement = parents.get(holder) if awaited else holder
+    if not isinstance(statement, cst.Expr):
+        return False
     line = parents.get(statement)
-    return (
-        isinstance(statement, cst.Expr)
-        and isinstance(line, cst.SimpleStatementLine)
-        and len(line.body) == 1
-    )
+    return isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
 
 
 def _fields_read_before_map(operations: list[StreamOperation], record: RecordInfo) -> str | None:
@@ -764,13 +728,8 @@ def _fields_read_before_group_by(
     key = boundary.key
     if not (isinstance(key, FieldRef) and key.record == record.name and key.field in fields):
         return None
-    for operation in operations:
-        function = operation.function if isinstance(operation, Filter) else None
-        if function is None or function.kind != "lambda" or function.body is None:
-            return None
-        assert function.param is not None
-        if not _reads_only_attributes(function.param, function.body, fields):
-            return None
+    if not _filters_read_only_fields(operations, fields):
+        return None
     return f"up to .group_by() (line {boundary.span.line}) only fields of {record.name} are read"
 
 
@@ -781,13 +740,8 @@ def _fields_read_by_body(
     follows the loop) only read fields of the decoded Record? Then the loop variable may be
     the Record's view: return why, for a comment (None: it may need the Record)."""
     fields = {field.name for field in record.fields}
-    for operation in operations:
-        function = operation.function if isinstance(operation, Filter) else None
-        if function is None or function.kind != "lambda" or function.body is None:
-            return None
-        assert function.param is not None
-        if not _reads_only_attributes(function.param, function.body, fields):
-            return None
+    if not _filters_read_only_fields(operations, fields):
+        return None
     loop = agent.loop
     if not loop.target.isidentifier():
         return None  # a tuple target: not one variable
@@ -798,9 +752,25 @@ def _fields_read_by_body(
     return f"the loop body (line {loop.body.line}) reads only fields of {record.name}"
 
 
-def _block_reads_only_attributes(name: str, code: str, fields: set[str]) -> bool:
-    """Is every use of ``name`` in the statements ``code`` a read ``name.<one of fields>``,
-    and is ``name`` never assigned there (nor in a nested scope that reaches it)?"""
+def _filters_read_only_fields(operations: list[StreamOperation], fields: set[str]) -> bool:
+    """Is every operation a lambda filter that reads only ``fields`` of its value?"""
+    for operation in operations:
+        function = operation.function if isinstance(operation, Filter) else None
+        if function is None or function.kind != "lambda" or function.body is None:
+            return False
+        assert function.param is not None
+        if not _reads_only_attributes(function.param, function.body, fields):
+            return False
+    return True
+
+
+def _block_reads_only_attributes(
+    name: str, code: str, fields: set[str], *, sent_to: AbstractSet[str] = frozenset()
+) -> bool:
+    """Is every use of ``name`` in the statements ``code`` a read ``name.<one of fields>``
+    (or the ``value=`` of a statement ``await topic.send(...)``/``topic.send_soon(...)`` on
+    one of the topics ``sent_to``, which the plan turns into a direct produce), and is
+    ``name`` never assigned there (nor in a nested scope that reaches it)?"""
     indented = "".join(f"    {line}\n" for line in code.splitlines())
     try:
         module = cst.parse_module(f"async def _scope({name}):\n{indented}    pass\n")
@@ -820,12 +790,14 @@ def _block_reads_only_attributes(name: str, code: str, fields: set[str]) -> bool
     for access in assignments[0].references:
         node = access.node
         parent = parents.get(node)
-        if not (
+        if (
             isinstance(parent, cst.Attribute)
             and parent.value is node
             and parent.attr.value in fields
             and contexts.get(parent) is ExpressionContext.LOAD
         ):
+            continue
+        if not (sent_to and access.scope is scope and _is_sent_value(node, parents, sent_to)):
             return False
     return True
 
