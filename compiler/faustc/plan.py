@@ -209,7 +209,12 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
     }
     internal: list[InternalTopic] = []
     codecs = plan_codecs(module)
-    views = {record.name for record in codecs.records if record.view} if codecs else set()
+    views: set[tuple[str, str]] = set()
+    for record in codecs.records if codecs else ():
+        if record.view:
+            views.add((record.name, "json"))
+        if record.avro_writer is not None and record.avro_writer.view:
+            views.add((record.name, "avro"))
     coded = {record.name for record in codecs.records} if codecs else set()
     agents = tuple(
         plan_agent(module, agent, internal, taken_globals, views, coded) for agent in module.agents
@@ -267,7 +272,7 @@ def plan_agent(
     agent: AgentDef,
     internal: list[InternalTopic],
     taken_globals: set[str],
-    views: set[str] | None = None,
+    views: set[tuple[str, str]] | None = None,
     coded: set[str] | None = None,
 ) -> AgentPlan:
     taken = set(agent.names_used) | set(module.module_names)
@@ -400,7 +405,7 @@ def plan_agent(
         if not make_event_of(last):
             record, codec = stage_value
             body_ops = operations if last else operations[:-1]
-            if record is not None and record in (views or ()) and codec == "json":
+            if record is not None and (record, codec) in (views or ()):
                 fields_only = _fields_read_before_map(body_ops, records[record])
                 if fields_only is None and last and terminal == "values" and not agent.yields:
                     fields_only = _fields_read_by_body(agent, body_ops, records[record])

@@ -526,6 +526,9 @@ class AvroWriterPlan:
     #: the canonical text of the schema they write and read (the runtime uses them only
     #: when the Record's schema at run time is exactly this one)
     schema_text: str
+    #: ``view_<record>_avro`` exists: the datum's fields in a struct, for code that only
+    #: reads fields (every field is the datum's value as it is)
+    view: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -1338,8 +1341,35 @@ def _plan_avro_straight(
         *_make_record(info, cls, values, validation),
         "    return record",
     ]
+    # the view: the same reading, the values in a struct instead of the Record (only when
+    # they are the Record's values as read, as for the JSON view)
+    view = not validation and all(value == f"f_{name}" for name, value in values)
+    if view:
+        code += [
+            "",
+            "",
+            f"_{info.name}AvroView = msgspec.defstruct(",
+            f"    {_q(info.name + 'AvroView')},",
+            f"    [{', '.join(f'({_q(name)}, Any)' for name, _ in values)}],",
+            "    gc=False,  # its values are strings, numbers, booleans and None",
+            ")",
+            "",
+            "",
+            f"def view_{snake}_avro(data: bytes) -> Any:",
+            f'    """Its Avro datum -> {info.name} fields as attributes ({display_name}:{line}),',
+            f"    for code that reads nothing else: read as decode_{snake}_avro reads it;",
+            f'    anything out of the ordinary: the {info.name} decode_{snake}_avro returns."""',
+            "    try:",
+            "        pos = 0",
+            *[f"        {line}" for line in parse],
+            "        if pos != len(data):",
+            '            raise ValueError("bytes left after the datum")',
+            "    except Exception:",
+            f"        return decode_{snake}_avro(data)",
+            f"    return _{info.name}AvroView({', '.join(value for _, value in values)})",
+        ]
     text = json.dumps(schema, sort_keys=True, separators=(",", ":"))
-    return AvroWriterPlan("\n".join(code) + "\n", text)
+    return AvroWriterPlan("\n".join(code) + "\n", text, view)
 
 
 def _json_string(text: str) -> str:

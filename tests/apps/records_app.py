@@ -143,6 +143,17 @@ class FlatPlus(Flat, namespace="records.FlatPlus", allow_blessed_key=True):
     extra: str = ""
 
 
+class AvroFlat(faust.Record, namespace="records.AvroFlat", serializer="avro"):
+    """Primitive fields taken as read: code reading only fields may get an Avro view."""
+
+    name: str
+    count: int
+    share: float
+    flag: bool
+    blob: bytes
+    note: Optional[str] = None  # noqa: UP045
+
+
 class FrozenKey(faust.Record, namespace="records.FrozenKey", serializer="avro", frozen=True):
     region: str
     shard: int
@@ -152,6 +163,7 @@ everything_topic = app.topic("everything", value_type=Everything)
 avro_everything_topic = app.topic("avro-everything", key_type=FrozenKey, value_type=AvroEverything)
 readings_topic = app.topic("readings", key_type=str, value_type=Reading)
 primitives_topic = app.topic("avro-primitives", value_type=AvroPrimitives)
+avro_flat_topic = app.topic("avro-flat", value_type=AvroFlat)
 flat_topic = app.topic("flat", value_type=Flat)
 out_topic = app.topic("out", value_type=Everything)
 

@@ -12,6 +12,7 @@ functions, and installs them when it is imported::
             avro_dumps=encode_order_avro,       # Order -> Avro bytes, written straight
             avro_loads=decode_order_avro,       # Avro bytes -> Order, read straight
             avro_schema='{"fields":[...],...}', # the schema those two write and read
+            avro_view=view_order_avro,          # Avro bytes -> the fields, for views
         ),
     })
 
@@ -55,6 +56,9 @@ class GeneratedCodecs:
     #: the bytes of a datum of ``avro_schema`` -> Record, read straight
     avro_loads: Callable[[bytes], Any] | None = None
     avro_schema: str | None = None
+    #: the bytes of a datum of ``avro_schema`` -> an object with the Record's fields as
+    #: attributes, read straight (as ``json_view``, used where ``avro_loads`` is)
+    avro_view: Callable[[bytes], Any] | None = None
 
 
 class Fallback(Exception):

@@ -32,6 +32,7 @@ policy with its own topic, partition and offset, and its neighbours decode as us
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -132,6 +133,14 @@ def _bound_for(
             made = BoundCodec(loads or installed.json_loads, installed.json_dumps, generated=True)
             return made, "generated"
     bound = codec.bind(typ, context)
+    if fields_only and bound is not None and bound.generated:
+        installed = generated.lookup(typ)
+        if (
+            installed is not None
+            and installed.avro_view is not None
+            and bound.loads is installed.avro_loads
+        ):
+            bound = dataclasses.replace(bound, loads=installed.avro_view)
     return bound, "bound" if bound is not None else "generic"
 
 
