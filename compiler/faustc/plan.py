@@ -506,7 +506,7 @@ class _Senders:
     ones ``send_soon`` uses. A topic declared with several names keeps ``send_soon`` (each
     send raises there, as Faust's does).
 
-    A send of a key and a value only calls the client's own produce
+    A send of a key, a value and headers calls the client's own produce
     (``App.direct_sender()``), one Python frame less per record, and falls back to
     ``send`` with the same bytes when that raises (a full queue, a failed producer)::
 
@@ -524,7 +524,7 @@ class _Senders:
         self.taken = taken
         self.send: str | None = None
         #: ``App.direct_sender()``'s two halves and the locals holding an encoded record
-        self.direct: tuple[str, str, str, str] | None = None
+        self.direct: tuple[str, str, str, str, str] | None = None
         #: a variable holding a Record built as its JSON struct -> that struct's encoder
         self.out_values: dict[str, str] = {}
         #: topic expression -> its name (a literal when the compiler knows it)
@@ -596,22 +596,31 @@ class _Senders:
             value = arguments["value"]
         else:
             value = self._encoded(topic_expr, "value", arguments.get("value"))
-        if set(arguments) <= {"key", "value"}:
+        if set(arguments) <= {"key", "value", "headers"}:
             if self.direct is None:
-                produce, retry, key_var, value_var = (
+                produce, retry, key_var, value_var, headers_var = (
                     _fresh(base, self.taken)
-                    for base in ("produce", "produce_retry", "send_key", "send_value")
+                    for base in (
+                        "produce",
+                        "produce_retry",
+                        "send_key",
+                        "send_value",
+                        "send_headers",
+                    )
                 )
                 self.hoisted.append(f"{produce}, {retry} = {self.module.app.var}.direct_sender()")
-                self.direct = (produce, retry, key_var, value_var)
-            produce, retry, key_var, value_var = self.direct
-            return (
-                f"{key_var} = {key}{marker}\n"
-                f"{value_var} = {value}{marker}\n"
+                self.direct = (produce, retry, key_var, value_var, headers_var)
+            produce, retry, key_var, value_var, headers_var = self.direct
+            code = f"{key_var} = {key}{marker}\n{value_var} = {value}{marker}\n"
+            headers = ""
+            if "headers" in arguments:
+                code += f"{headers_var} = {arguments['headers']}{marker}\n"
+                headers = f", headers={headers_var}"
+            return code + (
                 "try:\n"
-                f"    {produce}({name}, {value_var}, {key_var})\n"
+                f"    {produce}({name}, {value_var}, {key_var}{headers})\n"
                 f"except {retry}:  # a full queue or a failed producer: send() deals with it\n"
-                f"    {self.send}({name}, {key_var}, {value_var})"
+                f"    {self.send}({name}, {key_var}, {value_var}{headers})"
             )
         parts = [name, key, value]
         parts += [

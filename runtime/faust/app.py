@@ -402,13 +402,19 @@ class App:
         """``(produce, retry)``: the producer's own ``produce(topic, value, key)`` and the
         errors after which a compiled loop calls :meth:`sender`'s ``send`` with the same
         record instead (see ``faust.transport.base.Producer.direct``). A compiled agent
-        takes it when it starts, for sends with a key and a value only."""
+        takes it when it starts, for sends of a key, a value and headers."""
         producer = self.producer
         if producer is None:
             send_raw = self.send_raw
 
-            def produce(topic: str, value: bytes | None, key: bytes | None) -> None:
-                send_raw(topic, key, value)  # raises: the app is not running
+            def produce(
+                topic: str,
+                value: bytes | None,
+                key: bytes | None,
+                *,
+                headers: Any = None,
+            ) -> None:
+                send_raw(topic, key, value, headers=headers)  # raises: the app is not running
 
             return produce, ()
         return producer.direct()

@@ -315,16 +315,22 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         return self._lookup(key) is not ABSENT
 
     def get(self, key: KT, default: Any = None) -> Any:
-        # the hot path (``count = table.get(k, 0)`` then ``table[k] = ...``, same message)
+        # the hot path (see __getitem__)
         message = current_message()
-        if message is not None and message is self._seen_message:
+        if message is None:
+            store = None
+        elif message is self._seen_message:
             store = self._seen_store
-            assert store is not None
+        else:
+            store = self._stores.get(message.partition() or 0)
+            if store is not None:
+                self._seen_message, self._seen_store = message, store
+        if store is None:
+            value = self._lookup(key)
+        else:
             value = store.data.get(key, ABSENT)
             if value is ABSENT and not store.complete:
                 value = store.load(key)
-        else:
-            value = self._lookup(key)
         return default if value is ABSENT else value
 
     def __iter__(self) -> Iterator[KT]:

@@ -60,8 +60,18 @@ class Consumer(Protocol):
     def close(self) -> None: ...
 
 
-#: ``produce(topic, value, key)``: a client's own produce call (librdkafka's argument order)
-DirectProduce = Callable[[str, bytes | None, bytes | None], None]
+class DirectProduce(Protocol):
+    """``produce(topic, value, key, headers=None)``: a client's own produce call
+    (librdkafka's argument order)."""
+
+    def __call__(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None,
+        *,
+        headers: Any = None,  # a list of (name, bytes) pairs, as the client takes them
+    ) -> None: ...
 
 
 class Producer(Protocol):

@@ -351,8 +351,14 @@ class MemoryProducer:
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
         send = self.send
 
-        def produce(topic: str, value: bytes | None, key: bytes | None) -> None:
-            send(topic, key, value)
+        def produce(
+            topic: str,
+            value: bytes | None,
+            key: bytes | None,
+            *,
+            headers: Any = None,
+        ) -> None:
+            send(topic, key, value, headers=headers)
 
         return produce, ()  # send() itself: nothing to retry
 

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Mapping
@@ -397,9 +398,10 @@ class Worker:
             for runner in next(iter(runners.values())):
                 await runner.process(batch)
         else:
+            # runs of one topic, found at C speed (the messages' own topic() method)
             by_topic: dict[str, list[TransportMessage]] = {}
-            for message in batch:
-                by_topic.setdefault(message.topic() or "", []).append(message)
+            for topic, run in itertools.groupby(batch, key=type(batch[0]).topic):
+                by_topic.setdefault(topic or "", []).extend(run)
             for topic, messages in by_topic.items():
                 for runner in runners.get(topic, ()):
                     await runner.process(messages)

@@ -65,9 +65,9 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
     send = app.sender()
     track_users_repartition_name = track_users_repartition.get_topic_name()
     encode_key_track_users_repartition = track_users_repartition.key_dumper()
+    produce, produce_retry = app.direct_sender()
     encode_key_alerts_topic = alerts_topic.key_dumper()
     encode_value_alerts_topic = alerts_topic.value_dumper()
-    produce, produce_retry = app.direct_sender()
     async for batch in withdrawals.batches():
         # stage 1: the messages of 'withdrawals', then .group_by() to stage 2
         if batch and batch[0].topic() == "withdrawals":
@@ -87,7 +87,13 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
                     # withdrawals.py:32  .group_by(...): on to the next stage
                     # the value is as it was consumed: its bytes go on unchanged
                     new_key = value.user  # withdrawals.py:32
-                    send(track_users_repartition_name, encode_key_track_users_repartition(new_key), message.value(), headers=message.headers() or None)
+                    send_key = encode_key_track_users_repartition(new_key)
+                    send_value = message.value()
+                    send_headers = message.headers() or None
+                    try:
+                        produce(track_users_repartition_name, send_value, send_key, headers=send_headers)
+                    except produce_retry:  # a full queue or a failed producer: send() deals with it
+                        send(track_users_repartition_name, send_key, send_value, headers=send_headers)
                     continue
                 except Exception as exc:
                     handle_error(exc, message, "withdrawals.py:32")
