@@ -158,7 +158,9 @@ def test_every_bad_message_meets_the_policy_with_its_place(hot_path: Built) -> N
     assert failed["failure"][1:] == ("payments[0]@1", "KeyDecodeError")
 
 
-def _generated(tmp_path: Path, body: str) -> str:
+def _built(tmp_path: Path, declarations: str, body: str) -> str:
+    """The worker built from an app with an ``Order`` topic ``orders``, ``declarations``
+    and one agent over ``orders`` whose body is ``body``."""
     source = tmp_path / "app.py"
     source.write_text(
         "import faust\n\n"
@@ -167,11 +169,15 @@ def _generated(tmp_path: Path, body: str) -> str:
         "    account: str\n"
         "    amount: float\n\n\n"
         'orders = app.topic("orders", key_type=str, value_type=Order)\n'
-        'out = app.topic("out", key_type=str, value_type=float)\n\n\n'
-        "@app.agent(orders)\n"
+        + declarations
+        + "\n\n@app.agent(orders)\n"
         "async def agent(stream: faust.Stream[Order]) -> None:\n" + body
     )
     return compile_source(SourceFile.load(source), tmp_path / "build").text
+
+
+def _generated(tmp_path: Path, body: str) -> str:
+    return _built(tmp_path, 'out = app.topic("out", key_type=str, value_type=float)\n', body)
 
 
 @pytest.mark.parametrize(
@@ -280,22 +286,15 @@ def test_a_direct_produce_that_raises_is_sent_again_once(
 
 
 def _sender_app(tmp_path: Path, record: str, body: str) -> str:
-    source = tmp_path / "app.py"
-    source.write_text(
-        "import faust\n\n"
-        'app = faust.App("plan-test")\n\n\n'
-        "class Order(faust.Record):\n"
-        "    account: str\n"
-        "    amount: float\n\n\n" + record + "\n\n"
-        'orders = app.topic("orders", key_type=str, value_type=Order)\n'
+    return _built(
+        tmp_path,
+        "\n\n" + record + "\n\n"
         'out = app.topic("out", key_type=str, value_type=Total)\n'
         'texts = app.topic("texts", key_type=str, value_type=str)\n'
         'twins = app.topic("twin-a", "twin-b", value_type=Total)\n\n\n'
-        "def keep(total: Total) -> None:\n    pass\n\n\n"
-        "@app.agent(orders)\n"
-        "async def agent(stream: faust.Stream[Order]) -> None:\n" + body
+        "def keep(total: Total) -> None:\n    pass\n",
+        body,
     )
-    return compile_source(SourceFile.load(source), tmp_path / "build").text
 
 
 TOTAL = "class Total(faust.Record):\n    account: str\n    cents: int\n    ok: bool | None\n"
@@ -390,22 +389,11 @@ def test_the_json_struct_writes_the_bytes_of_the_record(
 def test_a_table_updated_in_place_is_one_call(
     tmp_path: Path, statement: str, call: str | None
 ) -> None:
-    source = tmp_path / "app.py"
-    source.write_text(
-        "import faust\n\n"
-        'app = faust.App("plan-test")\n\n\n'
-        "class Order(faust.Record):\n"
-        "    account: str\n"
-        "    amount: float\n\n\n"
-        'orders = app.topic("orders", key_type=str, value_type=Order)\n'
-        'totals = app.Table("totals", default=int)\n'
-        "other: dict[str, int] = {}\n"
-        "flag = 1\n\n\n"
-        "@app.agent(orders)\n"
-        "async def agent(stream: faust.Stream[Order]) -> None:\n"
-        f"    async for o in stream:\n        {statement}\n"
+    text = _built(
+        tmp_path,
+        'totals = app.Table("totals", default=int)\nother: dict[str, int] = {}\nflag = 1\n',
+        f"    async for o in stream:\n        {statement}\n",
     )
-    text = compile_source(SourceFile.load(source), tmp_path / "build").text
     if call is None:
         assert "in_place" not in text and "import operator" not in text
         assert statement in text

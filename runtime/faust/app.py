@@ -32,7 +32,7 @@ from faust.settings import Settings
 from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.tables.base import RecoverCallback, WindowCloseCallback
 from faust.topics import Topic
-from faust.transport.base import DirectProduce, Producer
+from faust.transport.base import DirectProduce, Producer, produce_through
 from faust.windows import Window
 
 if TYPE_CHECKING:
@@ -405,18 +405,7 @@ class App:
         takes it when it starts, for sends of a key, a value and headers."""
         producer = self.producer
         if producer is None:
-            send_raw = self.send_raw
-
-            def produce(
-                topic: str,
-                value: bytes | None,
-                key: bytes | None,
-                *,
-                headers: Any = None,
-            ) -> None:
-                send_raw(topic, key, value, headers=headers)  # raises: the app is not running
-
-            return produce, ()
+            return produce_through(self.send_raw), ()  # raises: the app is not running
         return producer.direct()
 
     def send_raw(

@@ -74,6 +74,16 @@ class DirectProduce(Protocol):
     ) -> None: ...
 
 
+def produce_through(send: Callable[..., None]) -> DirectProduce:
+    """A :class:`DirectProduce` for a producer without a produce call of its own: it calls
+    ``send(topic, key, value, headers=headers)``."""
+
+    def produce(topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None) -> None:
+        send(topic, key, value, headers=headers)
+
+    return produce
+
+
 class Producer(Protocol):
     def send(
         self,

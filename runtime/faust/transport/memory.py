@@ -22,7 +22,13 @@ from typing import Any, ClassVar
 from confluent_kafka import TopicPartition
 
 from faust.exceptions import ImproperlyConfigured, TransactionFailed
-from faust.transport.base import ChangelogBatch, DirectProduce, Rebalance, TopicSpec
+from faust.transport.base import (
+    ChangelogBatch,
+    DirectProduce,
+    Rebalance,
+    TopicSpec,
+    produce_through,
+)
 from faust.transport.partitioner import partition_for_key
 
 
@@ -349,18 +355,7 @@ class MemoryProducer:
         )
 
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
-        send = self.send
-
-        def produce(
-            topic: str,
-            value: bytes | None,
-            key: bytes | None,
-            *,
-            headers: Any = None,
-        ) -> None:
-            send(topic, key, value, headers=headers)
-
-        return produce, ()  # send() itself: nothing to retry
+        return produce_through(self.send), ()  # send() itself: nothing to retry
 
     def send_tracked(
         self, topic: str, key: bytes | None, value: bytes | None, partition: int
