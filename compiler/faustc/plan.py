@@ -660,10 +660,7 @@ def _record_only_sent(
         return None
     if sorted(fields[len(positional) :]) != sorted(keywords):
         return None  # a field left to its default, or not a field
-    bound: set[str] = set()
-    for block in (agent.prelude, loop.body, agent.postlude):
-        if block is not None:
-            bound |= _bound_names(cst.parse_module(block.text))
+    bound = _names_the_agent_binds(agent)
     if record.name in bound:
         return None
     sendable = {
@@ -1050,10 +1047,7 @@ class _BodyRewriter:
         #: a statement was rewritten to ``table.in_place(...)`` (the worker imports operator)
         self.uses_in_place = False
         #: names the agent binds anywhere (a send through one of them is left alone)
-        self.rebound = {agent.param, *_names_in_target(agent.loop.target)}
-        for block in (agent.prelude, agent.loop.body, agent.postlude):
-            if block is not None:
-                self.rebound |= _bound_names(cst.parse_module(block.text))
+        self.rebound = _names_the_agent_binds(agent)
 
     @staticmethod
     def module_code(node: cst.CSTNode) -> str:
@@ -1071,6 +1065,16 @@ class _BodyRewriter:
         if not transformer.changed:
             return block
         return Code(rewritten.code, block.line)
+
+
+def _names_the_agent_binds(agent: AgentDef) -> set[str]:
+    """Every name the agent's function binds: its parameter, the loop target, and what its
+    code assigns, imports or defines (a module-level name bound there is not the module's)."""
+    names = {agent.param, *_names_in_target(agent.loop.target)}
+    for block in (agent.prelude, agent.loop.body, agent.postlude):
+        if block is not None:
+            names |= _bound_names(cst.parse_module(block.text))
+    return names
 
 
 def _names_in_target(text: str) -> set[str]:
