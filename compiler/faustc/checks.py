@@ -21,6 +21,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from faust.contract import changes_value
 from faustc.diagnostics import Diagnostic
 from faustc.ir import (
     BOUNDARIES,
@@ -52,7 +53,7 @@ def check_group_by_keys(module: AppModule, agent: AgentDef) -> list[Diagnostic]:
     value_type = module.topic(agent.topic_var).value_type
     known = True  # whether value_type is still the stream's value type
     for operation in agent.loop.operations:
-        if operation.kind in ("map", "processor"):
+        if changes_value(operation.kind):
             known = False
         if not isinstance(operation, GroupBy) or not isinstance(operation.key, FieldRef):
             continue

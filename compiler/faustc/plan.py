@@ -29,6 +29,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from faust.contract import changes_value, repartition_topic_name
 from faustc import __version__
 from faustc.ir import (
     BOUNDARIES,
@@ -336,7 +337,7 @@ def plan_agent(
         boundary: StreamOperation | None = operations[-1] if not last else None
         # as faust.streams.Stream.group_by decides: a stage without map or processor sends
         # on its messages' own value bytes (the repartition topic carries the same values)
-        value_changed = any(op.kind in ("map", "processor") for op in operations)
+        value_changed = any(changes_value(op.kind) for op in operations)
         forward_value = isinstance(boundary, GroupBy) and not value_changed
         for index, operation in enumerate(operations if last else operations[:-1], start=1):
             built_as = None
@@ -360,7 +361,7 @@ def plan_agent(
         if isinstance(boundary, GroupBy):
             next_expr = _fresh(f"{agent.name}_repartition", taken_globals)
             prefix = agent.qualified_name
-            next_name = f"{prefix}-{current_name}-{boundary.name}-repartition"
+            next_name = repartition_topic_name(prefix, current_name, boundary.name)
             key_type = (
                 f"{boundary.key.record}.{boundary.key.field}.type"
                 if isinstance(boundary.key, FieldRef)

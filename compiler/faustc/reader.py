@@ -24,6 +24,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from faust.contract import group_by_name
 from faustc.diagnostics import CompileError, Diagnostic
 from faustc.ir import (
     BOUNDARIES,
@@ -915,7 +916,7 @@ class _ModuleReader:
             and (key_node.value.value in self.class_names or key_node.value.value[:1].isupper())
         ):
             key = FieldRef(key_node.value.value, key_node.attr.value)
-            name = name or f"{key.record}.{key.field}"
+            name = name or group_by_name(key.record, key.field)
         else:
             key = self._function(key_node)
             if name is None:

@@ -10,7 +10,7 @@
     #   topic_words[/"words"/] --> agent_wordcount_count_words["agent wordcount.count_words"]
     #   ...
 
-Internal topic names follow the runtime's rules: a ``group_by`` repartition topic is
+Internal topic names follow the rules of ``faust.contract``: a ``group_by`` repartition topic is
 ``<agent name>-<topic>-<name>-repartition``, a table's changelog ``<app id>-<table>-changelog``.
 """
 
@@ -20,6 +20,7 @@ import dataclasses
 import shutil
 import subprocess
 
+from faust.contract import changelog_topic_name, repartition_topic_name
 from faustc.ir import AppModule, Echo, GroupBy, Through, TopicRef
 
 
@@ -80,7 +81,7 @@ def build_topology(module: AppModule) -> Topology:
                     edge(this, topic_node(_name(ref, topic_names)), "echo")
             if isinstance(operation, GroupBy | Through):
                 if isinstance(operation, GroupBy):
-                    current = f"{agent.qualified_name}-{current}-{operation.name}-repartition"
+                    current = repartition_topic_name(agent.qualified_name, current, operation.name)
                     internal_names.add(current)
                     label = f"stage {stage}: group_by"
                 else:
@@ -108,7 +109,7 @@ def build_topology(module: AppModule) -> Topology:
             edge(this, node("table", table_names[var], f"table {table_names[var]}"), "table")
     for table in module.tables:
         this = node("table", table.name, f"table {table.name}")
-        changelog = f"{module.app.app_id}-{table.name}-changelog"
+        changelog = changelog_topic_name(module.app.app_id, table.name)
         edge(this, node("changelog", changelog), "changelog")
     for timer in module.timers:
         when = f"every {timer.interval}s" if timer.cron is None else f"cron {timer.cron}"

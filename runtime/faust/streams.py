@@ -45,6 +45,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
+from faust.contract import changes_value, group_by_name, repartition_topic_name
 from faust.events import Event, Message, TransportMessage, set_current_event, set_current_message
 from faust.exceptions import ImproperlyConfigured
 from faust.models.fields import FieldDescriptor
@@ -205,12 +206,6 @@ class Stage:
     boundary: Boundary
 
 
-def repartition_topic_name(prefix: str, source: Topic[Any, Any], name: str) -> str:
-    """Faust's name: ``<agent name>-<source topic>-<name>-repartition``."""
-    base = f"{source.get_topic_name()}-{name}-repartition"
-    return f"{prefix}-{base}" if prefix else base
-
-
 def repartition_topic(
     app: App,
     prefix: str,
@@ -227,7 +222,7 @@ def repartition_topic(
     topic's type and serializer unless operations before ``group_by`` may have changed it;
     then it travels as JSON, Records with their ``__faust`` metadata.
     """
-    topic_name = repartition_topic_name(prefix, source, name)
+    topic_name = repartition_topic_name(prefix, source.get_topic_name(), name)
     existing = app.find_topic(topic_name)
     if existing is not None:
         if same_value_type and not carries_values_of(existing, source):
@@ -270,9 +265,6 @@ def derived_topic(app: App, source: Topic[Any, Any], name: str) -> Topic[Any, An
         key_serializer=source.key_serializer,
         value_serializer=source.value_serializer,
     )
-
-
-_VALUE_CHANGING = ("map", "processor")
 
 
 class Stream(Generic[T]):
@@ -373,7 +365,7 @@ class Stream(Generic[T]):
         key_fun: Callable[[Any], Any]
         if isinstance(key, FieldDescriptor):
             field = key.field
-            name = name or f"{key.model.__name__ if key.model else '?'}.{field}"
+            name = name or group_by_name(key.model.__name__ if key.model else "?", field)
             key_type: Any = key.type
 
             def key_fun(value: Any) -> Any:
@@ -386,7 +378,7 @@ class Stream(Generic[T]):
             key_fun = key
         else:
             raise TypeError(f"group_by key must be a Record field or a function, not {key!r}")
-        same_value_type = not any(op.kind in _VALUE_CHANGING for op in self.operations)
+        same_value_type = not any(changes_value(op.kind) for op in self.operations)
         topic = repartition_topic(
             self.app,
             self.prefix,

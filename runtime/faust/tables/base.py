@@ -39,6 +39,7 @@ from collections.abc import Awaitable, Callable, ItemsView, Iterator, MutableMap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from faust.contract import changelog_topic_name
 from faust.events import TransportMessage, current_event, current_message
 from faust.exceptions import ImproperlyConfigured, PartitionsMismatch
 from faust.models.record import Record
@@ -147,7 +148,7 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
 
     @property
     def changelog_topic_name(self) -> str:
-        return f"{self.app.conf.id}-{self.name}-changelog"
+        return changelog_topic_name(self.app.conf.id, self.name)
 
     @property
     def store_scheme(self) -> str:
