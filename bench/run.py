@@ -354,7 +354,7 @@ def run_side(
 
 def app_id(app: Path) -> str:
     """The consumer group of a built app: its App id (read the way faustc reads it)."""
-    from faustc.reader import read_module
+    from faustc.front.reader import read_module
     from faustc.source import SourceFile
 
     return read_module(SourceFile.load(app)).app.app_id

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import faust
 from faust import contract
-from faustc.reader import read_module
+from faustc.front.reader import read_module
 from faustc.source import SourceFile
 from faustc.topology import build_topology
 

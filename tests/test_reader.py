@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import EXAMPLES
-from faustc.checks import validate_ir
-from faustc.ir import AppModule, FieldRef, GroupBy, Terminal
-from faustc.reader import read_module
+from faustc.front.ir import AppModule, FieldRef, GroupBy, Terminal
+from faustc.front.reader import read_module
+from faustc.front.validate import validate_ir
 from faustc.source import SourceFile
 
 

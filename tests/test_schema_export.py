@@ -15,7 +15,7 @@ import pytest
 
 from conftest import EXAMPLES, REPO
 from faustc.diagnostics import CompileError
-from faustc.reader import read_module
+from faustc.front.reader import read_module
 from faustc.schema import backward_breaks, export_schemas
 from faustc.source import SourceFile
 

@@ -12,7 +12,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from conftest import EXAMPLES, REPO
 from faustc.build import compile_source
-from faustc.checks import validate_ir
+from faustc.front.validate import validate_ir
 from faustc.source import SourceFile
 
 

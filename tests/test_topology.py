@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, REPO
-from faustc.checks import validate_ir
-from faustc.reader import read_module
+from faustc.front.reader import read_module
+from faustc.front.validate import validate_ir
 from faustc.source import SourceFile
 from faustc.topology import build_topology, render_dot, render_mermaid, render_text
 

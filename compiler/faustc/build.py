@@ -17,13 +17,13 @@ from pathlib import Path
 
 import libcst as cst
 
-from faustc.checks import check_module, validate_ir
+from faustc.checks import check_codecs, check_module
 from faustc.diagnostics import CompileError
+from faustc.front.ir import AppModule
+from faustc.front.reader import read_module_partially
+from faustc.front.validate import validate_ir
 from faustc.generate import render_worker
-from faustc.ir import AppModule
 from faustc.plan import WorkerPlan, plan_worker
-from faustc.reader import read_module_partially
-from faustc.records import check_codecs
 from faustc.source import SourceFile
 from faustc.typecheck import typecheck as run_mypy
 

@@ -1,19 +1,20 @@
-"""Checks over the IR: semantic rules (user errors) and the IR validator (compiler bugs).
+"""The semantic rules: user errors in programs that read fine but cannot work.
 
-``check_module(module)`` returns diagnostics for Faust programs that read fine but cannot
-work; ``validate_ir(module)`` asserts the invariants every later pass relies on, and is run
-on every IR the tests build. Example::
+``check_module(module, tree)`` and ``check_codecs(module)`` return diagnostics (mypy's
+type errors are ``faustc.typecheck``'s; the IR's own invariants, a compiler bug when
+broken, are ``faustc.front.validate``'s). Example::
 
-    diagnostics = check_module(module)     # [] for a good module
-    validate_ir(module)                    # raises IRError if the reader built nonsense
+    diagnostics = check_module(module, tree) + check_codecs(module)    # [] for a good module
 
-The semantic rules (codec rules are ``faustc.records.check_codecs``, FC300):
+The semantic rules:
 
 - FC109: a ``group_by(Record.field)`` names a field the Record does not have, or a Record
   that is not the value type of the stream at that point;
 - FC111: a table written outside an agent or a task (Faust writes a table's changelog in
   the partition of the message being processed, so writes need one), found in module-level
-  code and in functions no agent, task or timer calls.
+  code and in functions no agent, task or timer calls;
+- FC300: a Record field whose type the codec of a topic carrying it cannot represent
+  (:func:`check_codecs`).
 """
 
 from __future__ import annotations
@@ -23,19 +24,24 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from faust.contract import changes_value
 from faustc.diagnostics import Diagnostic
-from faustc.ir import (
-    BOUNDARIES,
+from faustc.front.ir import (
     AgentDef,
     AppModule,
+    EnumDef,
     FieldRef,
     GroupBy,
     RecordDef,
     Span,
 )
-
-
-class IRError(AssertionError):
-    """The IR breaks an invariant: a bug in faustc, not in the user's program."""
+from faustc.types import (
+    AVRO_CODECS,
+    FieldInfo,
+    TypeRef,
+    literal_value,
+    nested_records,
+    record_types,
+    topic_codec,
+)
 
 
 def check_module(module: AppModule, tree: cst.Module | None = None) -> list[Diagnostic]:
@@ -208,52 +214,72 @@ def _table_writes(node: cst.CSTNode, tables: set[str]) -> list[tuple[cst.CSTNode
     return writes
 
 
-def validate_ir(module: AppModule) -> None:
-    """Raise IRError when ``module`` breaks an invariant of the IR."""
-    topic_vars = [topic.var for topic in module.topics]
-    _unique("topic variable", topic_vars)
-    _unique("table name", [table.name for table in module.tables])
-    _unique("agent", [agent.qualified_name for agent in module.agents])
-    _unique("record", [record.name for record in module.records])
-    for agent in module.agents:
-        if agent.topic_var not in topic_vars:
-            raise IRError(f"agent {agent.name} consumes unknown topic variable {agent.topic_var}")
-        if agent.kind not in ("agent", "task"):
-            raise IRError(f"agent {agent.name} has kind {agent.kind}")
-        if agent.kind == "task" and agent.param:
-            raise IRError(f"task {agent.name} has a stream parameter")
-        if agent.loop.terminal.kind not in ("values", "items", "events", "enumerate", "take"):
-            raise IRError(f"agent {agent.name} has loop mode {agent.loop.terminal.kind}")
-        if (agent.loop.terminal.kind == "take") != (agent.loop.terminal.max_ is not None):
-            raise IRError(f"agent {agent.name}: take without max_ or max_ without take")
-        if not set(agent.globals_used) <= module.module_names:
-            raise IRError(f"agent {agent.name} imports names the module does not define")
-        if agent.concurrency < 1:
-            raise IRError(f"agent {agent.name} has concurrency {agent.concurrency}")
-        kinds = [operation.kind for operation in agent.loop.operations]
-        if agent.concurrency > 1 and any(kind in BOUNDARIES for kind in kinds):
-            raise IRError(f"agent {agent.name}: a stage boundary with concurrency > 1")
-        for operation in agent.loop.operations:
-            function = getattr(operation, "function", None)
-            if isinstance(operation, GroupBy) and not isinstance(operation.key, FieldRef):
-                function = operation.key
-            if function is not None and (function.kind == "lambda") != (function.param is not None):
-                raise IRError(f"agent {agent.name}: lambda without parameter or vice versa")
-        spans = [agent.span, agent.loop.span, *(op.span for op in agent.loop.operations)]
-        for span in spans:
-            if span.line < 1 or span.end_line < span.line or span.column < 1:
-                raise IRError(f"agent {agent.name} has an invalid span {span}")
+def unrepresentable(field: FieldInfo, codec: str, enums: dict[str, EnumDef]) -> str | None:
+    """Why ``codec`` cannot carry ``field`` (None when it can)."""
+    return _why(field.type, codec, field, enums)
+
+
+def _why(ref: TypeRef, codec: str, field: FieldInfo, enums: dict[str, EnumDef]) -> str | None:
+    kind = ref.kind
+    if kind == "unsupported":
+        return f"{ref.name} is not a field type faust can encode"
+    if kind == "dict" and ref.args[0].kind not in ("str", "int", "uuid", "enum", "any"):
+        return f"dict keys of type {ref.args[0]} cannot be encoded (use str, int, UUID or an Enum)"
+    if codec in AVRO_CODECS:
+        if kind == "any":
+            return "a field typed Any has no Avro schema"
+        if kind == "fixed_tuple":
+            return (
+                f"a fixed-length tuple ({ref}) has no Avro schema (use tuple[T, ...] or a Record)"
+            )
+        if kind == "dict" and ref.args[0].kind != "str":
+            return f"Avro maps have string keys; {ref} has {ref.args[0]} keys"
+        if kind == "decimal" and not (
+            field.specifier == "DecimalField"
+            and "max_digits" in field.args
+            and "decimal_places" in field.args
+        ):
+            return (
+                "a Decimal needs DecimalField(max_digits=..., decimal_places=...) to be "
+                "written as Avro (precision and scale)"
+            )
+        if kind == "literal":
+            kinds = {type(literal_value(value)) for value in ref.values}
+            if kinds not in ({str}, {int}):
+                return "only Literal types of all str or all int values have an Avro schema"
+        if kind == "optional" and ref.args[0].kind == "optional":
+            return "nested Optional types have no Avro schema"
+    for arg in ref.args:
+        why = _why(arg, codec, field, enums)
+        if why is not None:
+            return why
+    return None
+
+
+def check_codecs(module: AppModule) -> list[Diagnostic]:
+    """FC300 for every field of a Record that its topic's codec cannot represent."""
+    records = record_types(module)
+    enums = {enum.name: enum for enum in module.enums}
+    diagnostics: list[Diagnostic] = []
+    seen: set[tuple[str, str, str]] = set()
     for topic in module.topics:
-        if not topic.names:
-            raise IRError(f"topic {topic.var} has no name")
-    for timer in module.timers:
-        if (timer.interval is None) == (timer.cron is None):
-            raise IRError(f"timer {timer.name} needs exactly one of interval and cron")
-
-
-def _unique(what: str, names: list[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise IRError(f"duplicate {what} {name!r} in the IR")
-        seen.add(name)
+        for is_key in (False, True):
+            record, codec = topic_codec(topic, records, is_key=is_key)
+            if record is None:
+                continue
+            for name in nested_records(records[record], records):
+                for field in records[name].fields:
+                    why = unrepresentable(field, codec, enums)
+                    key = (name, field.name, codec)
+                    if why is None or key in seen:
+                        continue
+                    seen.add(key)
+                    diagnostics.append(
+                        Diagnostic(
+                            "FC300",
+                            f"field {name}.{field.name}: the {codec} codec of topic "
+                            f"{topic.names[0]!r} cannot represent it: {why}",
+                            field.span,
+                        )
+                    )
+    return diagnostics

@@ -32,8 +32,8 @@ from faustc import __version__
 from faustc.broker import BrokerError, EmbeddedBroker
 from faustc.build import BuildResult, build_worker, check_source
 from faustc.diagnostics import CompileError, Diagnostic
-from faustc.printer import format_ir
-from faustc.reader import read_module
+from faustc.front.printer import format_ir
+from faustc.front.reader import read_module
 from faustc.source import SourceFile
 from faustc.topology import (
     GraphvizMissing,
@@ -217,7 +217,7 @@ def schema(
     if not source.is_file():
         _fail_user(f"{source}: no such file")
     try:
-        from faustc.reader import read_module
+        from faustc.front.reader import read_module
 
         files = export_schemas(read_module(SourceFile.load(source)))
     except CompileError as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from faustc.ir import Span
+from faustc.front.ir import Span
 
 #: Every diagnostic code and what it means (stable: tests and users depend on them).
 CODES: dict[str, str] = {

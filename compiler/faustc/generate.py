@@ -20,8 +20,8 @@ from pathlib import Path
 
 import jinja2
 
+from faustc.codecs.common import snake_case
 from faustc.plan import WorkerPlan
-from faustc.records import _snake
 
 
 def templates_dir() -> Path:
@@ -71,7 +71,7 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["code"] = indent_code
     environment.filters["pyrepr"] = python_literal
-    environment.filters["snake"] = _snake
+    environment.filters["snake"] = snake_case
     return environment
 
 

@@ -31,7 +31,11 @@ from libcst.metadata import (
 
 from faust.contract import changes_value, repartition_topic_name
 from faustc import __version__
-from faustc.ir import (
+from faustc.codecs.common import snake_case
+from faustc.codecs.json import json_out_ok
+from faustc.codecs.model import CodecsPlan
+from faustc.codecs.plan import plan_codecs
+from faustc.front.ir import (
     BOUNDARIES,
     AgentDef,
     AppModule,
@@ -47,17 +51,8 @@ from faustc.ir import (
     Through,
     TopicRef,
 )
-from faustc.records import (
-    CodecsPlan,
-    RecordInfo,
-    _snake,
-    json_out_ok,
-    plan_codecs,
-    record_types,
-    topic_codec,
-    wants_headers,
-)
 from faustc.source import SourceFile
+from faustc.types import RecordInfo, record_types, topic_codec, wants_headers
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -311,7 +306,7 @@ def plan_agent(
     if coded and terminal == "values" and not (noack or uses_event or agent.yields):
         sent_as_json = _record_only_sent(module, agent, records, coded)
     if sent_as_json is not None:
-        sender.out_values[loop.target] = f"encode_{_snake(sent_as_json[0])}_out"
+        sender.out_values[loop.target] = f"encode_{snake_case(sent_as_json[0])}_out"
 
     def make_event_of(last: bool) -> bool:
         return (last and (terminal == "events" or noack)) or uses_event

@@ -19,15 +19,8 @@ import json
 from typing import Any
 
 from faustc.diagnostics import CompileError, Diagnostic
-from faustc.ir import AppModule
-from faustc.records import (
-    FieldInfo,
-    RecordInfo,
-    TypeRef,
-    _literal,
-    record_types,
-    topic_codec,
-)
+from faustc.front.ir import AppModule
+from faustc.types import FieldInfo, RecordInfo, TypeRef, literal_value, record_types, topic_codec
 
 _PRIMITIVES = {
     "str": "string",
@@ -84,7 +77,7 @@ class _Builder:
         text = field.default
         if text is None:
             return None if field.type.kind == "optional" else _NONE
-        value = _literal(text)
+        value = literal_value(text)
         ref = field.type.args[0] if field.type.kind == "optional" else field.type
         if value is None and text.strip() == "None":
             return None if field.type.kind == "optional" else _NONE
@@ -105,8 +98,8 @@ class _Builder:
         if kind in _PRIMITIVES:
             return _PRIMITIVES[kind]
         if kind == "decimal":
-            precision = _literal(field.args.get("max_digits"))
-            scale = _literal(field.args.get("decimal_places"))
+            precision = literal_value(field.args.get("max_digits"))
+            scale = literal_value(field.args.get("decimal_places"))
             if not isinstance(precision, int) or not isinstance(scale, int):
                 raise _Unrepresentable(
                     "a Decimal needs DecimalField(max_digits=..., decimal_places=...) "
@@ -119,7 +112,7 @@ class _Builder:
                 "scale": scale,
             }
         if kind == "datetime":
-            precision = _literal(field.args.get("precision")) or "micros"
+            precision = literal_value(field.args.get("precision")) or "micros"
             return {"type": "long", "logicalType": f"timestamp-{precision}"}
         if kind == "date":
             return {"type": "int", "logicalType": "date"}
@@ -139,7 +132,7 @@ class _Builder:
                 "symbols": [member for member, _ in enum.members],
             }
         if kind == "literal":
-            kinds = {type(_literal(value)) for value in ref.values}
+            kinds = {type(literal_value(value)) for value in ref.values}
             if kinds == {str}:
                 return "string"
             if kinds == {int}:

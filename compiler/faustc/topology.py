@@ -21,7 +21,7 @@ import shutil
 import subprocess
 
 from faust.contract import changelog_topic_name, repartition_topic_name
-from faustc.ir import AppModule, Echo, GroupBy, Through, TopicRef
+from faustc.front.ir import AppModule, Echo, GroupBy, Through, TopicRef
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

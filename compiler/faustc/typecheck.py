@@ -21,7 +21,7 @@ from pathlib import Path
 
 import faust
 from faustc.diagnostics import Diagnostic
-from faustc.ir import Span
+from faustc.front.ir import Span
 from faustc.source import SourceFile
 
 RUNTIME_DIR = Path(faust.__file__).resolve().parent

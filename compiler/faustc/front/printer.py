@@ -13,7 +13,7 @@ source line it came from. Pure: ``format_ir(module) -> str``. Example::
 from __future__ import annotations
 
 from faust.contract import changelog_topic_name
-from faustc.ir import (
+from faustc.front.ir import (
     AgentDef,
     AppModule,
     Echo,

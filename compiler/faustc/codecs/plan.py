@@ -1,0 +1,70 @@
+"""Decide the generated codecs: every Record a topic carries gets JSON codecs, those on
+Avro topics Avro converters too. Example::
+
+    plan_codecs(module).installed       # ('Order', 'BigOrder')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from faustc.codecs.avro import plan_avro_converters, plan_avro_straight
+from faustc.codecs.json import plan_record_json
+from faustc.codecs.model import CodecsPlan
+from faustc.front.ir import AppModule
+from faustc.types import AVRO_CODECS, nested_records, record_types, topic_codec
+
+
+def codec_records(module: AppModule) -> list[str]:
+    """Every Record a topic carries (as key or value) and the Records they nest."""
+    records = record_types(module)
+    order: list[str] = []
+    for topic in module.topics:
+        for is_key in (False, True):
+            record, _ = topic_codec(topic, records, is_key=is_key)
+            if record is not None:
+                for name in nested_records(records[record], records):
+                    if name not in order:
+                        order.append(name)
+    return order
+
+
+def avro_records(module: AppModule) -> list[str]:
+    """Every Record a topic carries with an Avro codec, and the Records they nest."""
+    records = record_types(module)
+    order: list[str] = []
+    for topic in module.topics:
+        for is_key in (False, True):
+            record, codec = topic_codec(topic, records, is_key=is_key)
+            if record is not None and codec in AVRO_CODECS:
+                for name in nested_records(records[record], records):
+                    if name not in order:
+                        order.append(name)
+    return order
+
+
+def plan_codecs(module: AppModule) -> CodecsPlan | None:
+    """Generated encode/decode functions for every Record a topic carries: JSON for all,
+    Avro datum <-> Record for those on Avro topics."""
+    records = record_types(module)
+    names = codec_records(module)
+    if not names:
+        return None
+    with_avro = avro_records(module)
+    plans = [
+        dataclasses.replace(
+            plan_record_json(records[name], records, module.display_name),
+            avro=(
+                plan_avro_converters(records[name], records, module.display_name)
+                if name in with_avro
+                else None
+            ),
+            avro_writer=(
+                plan_avro_straight(module, records[name], module.display_name)
+                if name in with_avro
+                else None
+            ),
+        )
+        for name in names
+    ]
+    return CodecsPlan(tuple(plans), tuple(names), tuple(n for n in names if n in with_avro))

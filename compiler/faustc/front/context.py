@@ -1,0 +1,131 @@
+"""What the readers of one module share: the tree and its metadata, the declarations found
+so far, the diagnostics, and small helpers (spans, source text, names, App calls).
+
+The driver (``faustc.front.reader``) makes one per module and hands it to the reader of
+each kind of statement. Example::
+
+    context = ModuleContext(source, MetadataWrapper(cst.parse_module(source.text)))
+    context.span(node)              # Span('app.py', 12, 5, 12, 20)
+    context.qualified(node)         # {'faust.App'}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import (
+    CodeRange,
+    MetadataWrapper,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+from faustc.diagnostics import Diagnostic
+from faustc.front.ir import (
+    AgentDef,
+    AppDef,
+    EnumDef,
+    RecordDef,
+    Span,
+    TableDef,
+    TaskDef,
+    TimerDef,
+    TopicDef,
+)
+from faustc.source import SourceFile
+
+
+class ModuleContext:
+    """The shared state of reading one module (see the module docstring)."""
+
+    """What the readers of one module share: the tree and its metadata, the declarations
+    found so far, the diagnostics, and small helpers (spans, source text, names)."""
+
+    def __init__(self, source: SourceFile, wrapper: MetadataWrapper) -> None:
+        self.source = source
+        self.tree = wrapper.module
+        self.positions = wrapper.resolve(PositionProvider)
+        self.qualified_names = wrapper.resolve(QualifiedNameProvider)
+        self.scopes = wrapper.resolve(ScopeProvider)
+        self.errors: list[Diagnostic] = []
+        self.app: AppDef | None = None
+        self.records: list[RecordDef] = []
+        self.enums: list[EnumDef] = []
+        self.topics: list[TopicDef] = []
+        self.tables: list[TableDef] = []
+        self.agents: list[AgentDef] = []
+        self.timers: list[TimerDef] = []
+        self.tasks: list[TaskDef] = []
+        self.module_names = frozenset(self._module_level_names())
+        self.module_functions: dict[str, bool] = {}  # name -> is async
+        self.agent_functions: set[str] = set()
+        self.class_names: set[str] = set()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def span(self, node: cst.CSTNode) -> Span:
+        position: CodeRange = self.positions[node]
+        return Span(
+            str(self.source.path),
+            position.start.line,
+            position.start.column + 1,
+            position.end.line,
+            position.end.column + 1,
+        )
+
+    def error(self, code: str, message: str, node: cst.CSTNode) -> None:
+        self.errors.append(Diagnostic(code, message, self.span(node)))
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.tree.code_for_node(node)
+
+    def qualified(self, node: cst.CSTNode) -> set[str]:
+        """The qualified names ``node`` may refer to (``{"faust.App"}`` for ``App``)."""
+        found: Any = self.qualified_names.get(node, ())
+        if callable(found):  # newer libcst computes these on demand
+            found = found()
+        return {name.name for name in found}
+
+    def _module_level_names(self) -> set[str]:
+        scope = self.scopes.get(self.tree)
+        if scope is None:
+            return set()
+        return {assignment.name for assignment in scope.assignments}
+
+    def string(self, node: cst.BaseExpression) -> str | None:
+        """The value of a string literal (None: not one)."""
+        if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+            value = node.evaluated_value
+            return value if isinstance(value, str) else None
+        return None
+
+    def is_app_method(self, call: cst.Call, method: str) -> bool:
+        """Is ``call`` ``<app>.<method>(...)`` on this module's App?"""
+        func = call.func
+        return (
+            self.app is not None
+            and isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == self.app.var
+            and func.attr.value == method
+        )
+
+    def is_app_attribute(self, node: cst.BaseExpression, name: str) -> bool:
+        """Is ``node`` ``<app>.<name>`` on this module's App?"""
+        return (
+            self.app is not None
+            and isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == self.app.var
+            and node.attr.value == name
+        )
+
+    @staticmethod
+    def keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
+        """The value of ``call``'s keyword argument ``name`` (None: not given)."""
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == name:
+                return arg.value
+        return None

@@ -1,0 +1,135 @@
+"""Read the module-level declarations: the App, its topics and its tables.
+
+Each function takes the module's :class:`ModuleContext` and one assignment, and appends
+what it declares (or a diagnostic). Example::
+
+    # orders_topic = app.topic("orders", key_type=str, value_type=Order, partitions=4)
+    read_assignment(context, line)
+    context.topics[-1]      # TopicDef(var='orders_topic', names=('orders',), ...)
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from faustc.front.context import ModuleContext
+from faustc.front.ir import AppDef, TableDef, TopicDef
+
+APP_NAMES = frozenset({"faust.App", "faust.app.App"})
+#: the App methods that declare a table
+TABLE_KINDS = ("Table", "GlobalTable", "SetTable", "SetGlobalTable")
+
+
+def read_assignment(context: ModuleContext, line: cst.SimpleStatementLine) -> None:
+    for statement in line.body:
+        if not isinstance(statement, cst.Assign | cst.AnnAssign):
+            continue
+        value = statement.value
+        if not isinstance(value, cst.Call):
+            continue
+        if isinstance(statement, cst.Assign):
+            if len(statement.targets) != 1:
+                continue
+            target = statement.targets[0].target
+        else:
+            target = statement.target
+        if not isinstance(target, cst.Name):
+            continue
+        var = target.value
+        if context.qualified(value.func) & APP_NAMES:
+            read_app(context, var, value)
+        elif context.is_app_method(value, "topic"):
+            read_topic(context, var, value)
+        else:
+            table_call = table_declaration(context, value)
+            if table_call is not None:
+                read_table(context, var, table_call)
+
+
+def read_app(context: ModuleContext, var: str, call: cst.Call) -> None:
+    if context.app is not None:
+        context.error("FC106", f"a second faust.App ({var!r}); one module holds one app", call)
+        return
+    positional = [arg for arg in call.args if arg.keyword is None and arg.star == ""]
+    id_node = positional[0].value if positional else context.keyword(call, "id")
+    app_id = context.string(id_node) if id_node is not None else None
+    if app_id is None:
+        context.error(
+            "FC105",
+            "the App id must be a string literal: it names the consumer group and "
+            "every internal topic, so it has to be known when the worker is built",
+            id_node if id_node is not None else call,
+        )
+        app_id = "<unknown>"
+    context.app = AppDef(var, app_id, context.span(call))
+
+
+def read_topic(context: ModuleContext, var: str, call: cst.Call) -> None:
+    names: list[str] = []
+    for arg in call.args:
+        if arg.keyword is not None:
+            continue
+        name = context.string(arg.value)
+        if name is None:
+            context.error(
+                "FC104",
+                "topic names must be string literals (the worker creates and subscribes "
+                "to them before it runs any code)",
+                arg.value,
+            )
+            return
+        names.append(name)
+    partitions_node = context.keyword(call, "partitions")
+    partitions = None
+    if isinstance(partitions_node, cst.Integer):
+        partitions = int(partitions_node.evaluated_value)
+    key_type = context.keyword(call, "key_type")
+    value_type = context.keyword(call, "value_type")
+    context.topics.append(
+        TopicDef(
+            var,
+            tuple(names),
+            context.code(key_type) if key_type is not None else None,
+            context.code(value_type) if value_type is not None else None,
+            partitions,
+            context.span(call),
+            *(  # key_serializer, value_serializer (records.topic_codec reads them)
+                context.code(node) if node is not None else None
+                for node in (
+                    context.keyword(call, "key_serializer"),
+                    context.keyword(call, "value_serializer"),
+                )
+            ),
+        )
+    )
+
+
+def table_declaration(context: ModuleContext, call: cst.Call) -> cst.Call | None:
+    """The ``app.Table(...)`` (or GlobalTable, SetTable, SetGlobalTable) call of a table
+    declaration, also under chained calls: ``app.Table(...).tumbling(60)``."""
+    node: cst.BaseExpression = call
+    while isinstance(node, cst.Call):
+        if any(context.is_app_method(node, kind) for kind in TABLE_KINDS):
+            return node
+        func = node.func
+        node = func.value if isinstance(func, cst.Attribute) else func
+    return None
+
+
+def read_table(context: ModuleContext, var: str, call: cst.Call) -> None:
+    positional = [arg for arg in call.args if arg.keyword is None]
+    name_node = positional[0].value if positional else context.keyword(call, "name")
+    name = context.string(name_node) if name_node is not None else None
+    if name is None:
+        context.error(
+            "FC104",
+            "table names must be string literals (they name the changelog topic)",
+            name_node if name_node is not None else call,
+        )
+        return
+    default = context.keyword(call, "default")
+    context.tables.append(
+        TableDef(
+            var, name, context.code(default) if default is not None else None, context.span(call)
+        )
+    )
