@@ -152,3 +152,58 @@ def test_every_stream_operation_becomes_an_ir_node() -> None:
     assert agents["in_parallel"].concurrency == 3
     task = agents["small_payments"]
     assert (task.kind, task.topic_var, task.param) == ("task", "payments", "")
+
+
+CURRENT_EVENT_APP = '''
+import faust
+from faust import current_event as now
+
+app = faust.App("events")
+numbers = app.topic("numbers", value_type=int)
+# (a comment that names current_event, and a string: "faust.current_event()")
+
+
+def stamp(value: int) -> str:
+    event = now()
+    return f"{value}@{event.message.offset if event else '-'}"
+
+
+@app.agent(numbers)
+async def plain(stream: faust.Stream[int]) -> None:
+    """Sums; never asks for faust.current_event()."""
+    async for value in stream:
+        print(value)
+
+
+@app.agent(numbers)
+async def direct(stream: faust.Stream[int]) -> None:
+    async for value in stream:
+        print(faust.current_event(), value)
+
+
+@app.agent(numbers)
+async def through_a_helper(stream: faust.Stream[int]) -> None:
+    async for value in stream.map(stamp):
+        print(value)
+'''
+
+
+def test_current_event_is_found_by_qualified_name_inside_the_agent(tmp_path: Path) -> None:
+    """An agent builds an Event per message only when its code, or module-level code it
+    names, refers to ``faust.current_event`` (an alias included); a comment or a string
+    that mentions it changes nothing (it used to switch every agent of the module)."""
+    app_file = tmp_path / "events.py"
+    app_file.write_text(CURRENT_EVENT_APP)
+    module = read_module(SourceFile.load(app_file))
+    uses = {agent.name: agent.uses_current_event for agent in module.agents}
+    assert uses == {"plain": False, "direct": True, "through_a_helper": True}
+
+
+def test_a_comment_naming_current_event_leaves_every_agent_without_events(
+    tmp_path: Path,
+) -> None:
+    app_file = tmp_path / "wordcount.py"
+    text = (EXAMPLES / "wordcount.py").read_text()
+    app_file.write_text(text + "\n# faust.current_event() is not used here\n")
+    module = read_module(SourceFile.load(app_file))
+    assert [agent.uses_current_event for agent in module.agents] == [False]

@@ -15,8 +15,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import libcst as cst
-
 from faustc.checks import check_codecs, check_module
 from faustc.diagnostics import CompileError
 from faustc.front.ir import AppModule
@@ -26,6 +24,7 @@ from faustc.generate import render_worker
 from faustc.plan import WorkerPlan, plan_worker
 from faustc.source import SourceFile
 from faustc.typecheck import typecheck as run_mypy
+from faustc.types import RecordInfo, record_types
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,25 +40,29 @@ def worker_path_for(source: SourceFile, out_dir: Path) -> Path:
     return out_dir / f"{source.stem}_worker.py"
 
 
-def check_source(source: SourceFile, out_dir: Path, *, typecheck: bool = True) -> AppModule:
-    """Read and check ``source``: the IR, or CompileError with every problem found (the
-    reader's, the semantic rules', and mypy's unless ``typecheck`` is false)."""
+def check_source(
+    source: SourceFile, out_dir: Path, *, typecheck: bool = True
+) -> tuple[AppModule, dict[str, RecordInfo]]:
+    """Read and check ``source``: the IR and its Records' types (resolved once, here), or
+    CompileError with every problem found (the reader's, the semantic rules', and mypy's
+    unless ``typecheck`` is false)."""
     module, diagnostics = read_module_partially(source)
     if module is None:
         raise CompileError(diagnostics)
     validate_ir(module)
-    diagnostics += check_module(module, cst.parse_module(source.text)) + check_codecs(module)
+    records = record_types(module)
+    diagnostics += check_module(module) + check_codecs(module, records)
     if typecheck:
         diagnostics += run_mypy(source, out_dir / ".mypy_cache")
     if any(diagnostic.severity == "error" for diagnostic in diagnostics):
         raise CompileError(diagnostics)
-    return module
+    return module, records
 
 
 def compile_source(source: SourceFile, out_dir: Path, *, typecheck: bool = False) -> BuildResult:
     """Compile ``source`` in memory (nothing is written); raises CompileError."""
-    module = check_source(source, out_dir, typecheck=typecheck)
-    plan = plan_worker(module, source, out_dir)
+    module, records = check_source(source, out_dir, typecheck=typecheck)
+    plan = plan_worker(module, records, source, out_dir)
     text = render_worker(plan)
     worker_path = worker_path_for(source, out_dir)
     # Our own output must be valid Python; a SyntaxError here is a faustc bug (exit 2).

@@ -1,10 +1,10 @@
 """The semantic rules: user errors in programs that read fine but cannot work.
 
-``check_module(module, tree)`` and ``check_codecs(module)`` return diagnostics (mypy's
+``check_module(module)`` and ``check_codecs(module, records)`` return diagnostics (mypy's
 type errors are ``faustc.typecheck``'s; the IR's own invariants, a compiler bug when
 broken, are ``faustc.front.validate``'s). Example::
 
-    diagnostics = check_module(module, tree) + check_codecs(module)    # [] for a good module
+    diagnostics = check_module(module) + check_codecs(module, records)  # []: all good
 
 The semantic rules:
 
@@ -20,7 +20,6 @@ The semantic rules:
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from faust.contract import changes_value
 from faustc.diagnostics import Diagnostic
@@ -33,24 +32,25 @@ from faustc.front.ir import (
     RecordDef,
     Span,
 )
+from faustc.front.syntax import SyntaxTree
 from faustc.types import (
     AVRO_CODECS,
     FieldInfo,
+    RecordInfo,
     TypeRef,
     literal_value,
     nested_records,
-    record_types,
     topic_codec,
 )
 
 
-def check_module(module: AppModule, tree: cst.Module | None = None) -> list[Diagnostic]:
-    """Semantic rules over ``module`` (``tree`` is the parsed source, for FC111)."""
+def check_module(module: AppModule) -> list[Diagnostic]:
+    """Semantic rules over ``module`` (FC111 reads the syntax tree the reader kept)."""
     diagnostics: list[Diagnostic] = []
     for agent in module.agents:
         diagnostics += check_group_by_keys(module, agent)
-    if tree is not None:
-        diagnostics += check_table_writes(module, tree)
+    if module.syntax is not None:
+        diagnostics += check_table_writes(module, module.syntax)
     return diagnostics
 
 
@@ -102,8 +102,9 @@ def _all_fields(module: AppModule, record: RecordDef) -> list[str]:
 _WRITING_METHODS = frozenset({"update", "pop", "popitem", "clear", "setdefault", "__setitem__"})
 
 
-def check_table_writes(module: AppModule, tree: cst.Module) -> list[Diagnostic]:
+def check_table_writes(module: AppModule, syntax: SyntaxTree) -> list[Diagnostic]:
     """FC111: writes to a table outside agents, tasks, timers and what they call."""
+    tree = syntax.tree
     tables = {table.var for table in module.tables}
     if not tables:
         return []
@@ -123,8 +124,7 @@ def check_table_writes(module: AppModule, tree: cst.Module) -> list[Diagnostic]:
             continue
         allowed.add(name)
         frontier += [called for called in _called_names(functions[name]) if called in functions]
-    wrapper = MetadataWrapper(tree)
-    positions = wrapper.resolve(PositionProvider)
+    positions = syntax.positions
     found: list[Diagnostic] = []
 
     def report(node: cst.CSTNode, table: str, where: str) -> None:
@@ -145,7 +145,7 @@ def check_table_writes(module: AppModule, tree: cst.Module) -> list[Diagnostic]:
             )
         )
 
-    for statement in wrapper.module.body:
+    for statement in tree.body:
         if isinstance(statement, cst.FunctionDef):
             name = statement.name.value
             if name in allowed:
@@ -256,9 +256,8 @@ def _why(ref: TypeRef, codec: str, field: FieldInfo, enums: dict[str, EnumDef]) 
     return None
 
 
-def check_codecs(module: AppModule) -> list[Diagnostic]:
+def check_codecs(module: AppModule, records: dict[str, RecordInfo]) -> list[Diagnostic]:
     """FC300 for every field of a Record that its topic's codec cannot represent."""
-    records = record_types(module)
     enums = {enum.name: enum for enum in module.enums}
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[str, str, str]] = set()

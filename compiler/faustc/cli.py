@@ -123,7 +123,7 @@ def check(source: SourceArg, out: OutOption = Path("build")) -> None:
     """Read, check and type-check a Faust app (the mypy cache goes in <out>)."""
     _require_file(source)
     try:
-        module = check_source(SourceFile.load(source), out, typecheck=True)
+        module, _ = check_source(SourceFile.load(source), out, typecheck=True)
     except CompileError as exc:
         _report(exc.diagnostics, source)
     agents = len(module.agents)

@@ -52,7 +52,7 @@ from faustc.front.ir import (
     TopicRef,
 )
 from faustc.source import SourceFile
-from faustc.types import RecordInfo, record_types, topic_codec, wants_headers
+from faustc.types import RecordInfo, topic_codec, wants_headers
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -182,7 +182,9 @@ class WorkerPlan:
     sent_as_json: tuple[str, ...] = ()
 
 
-def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerPlan:
+def plan_worker(
+    module: AppModule, records: dict[str, RecordInfo], source: SourceFile, out_dir: Path
+) -> WorkerPlan:
     """Everything the worker template needs to render ``module``'s worker into ``out_dir``."""
     taken_globals = set(module.module_names) | {
         "sys",
@@ -204,7 +206,7 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
         "COMPILED_AGENTS",
     }
     internal: list[InternalTopic] = []
-    codecs = plan_codecs(module)
+    codecs = plan_codecs(module, records)
     views: set[tuple[str, str]] = set()
     for record in codecs.records if codecs else ():
         if record.view:
@@ -213,7 +215,8 @@ def plan_worker(module: AppModule, source: SourceFile, out_dir: Path) -> WorkerP
             views.add((record.name, "avro"))
     coded = {record.name for record in codecs.records} if codecs else set()
     agents = tuple(
-        plan_agent(module, agent, internal, taken_globals, views, coded) for agent in module.agents
+        plan_agent(module, records, agent, internal, taken_globals, views, coded)
+        for agent in module.agents
     )
     user_imports = {module.app.var}
     for agent in module.agents:
@@ -265,6 +268,7 @@ def _agent_code(agent: AgentPlan) -> list[str]:
 
 def plan_agent(
     module: AppModule,
+    records: dict[str, RecordInfo],
     agent: AgentDef,
     internal: list[InternalTopic],
     taken_globals: set[str],
@@ -299,7 +303,6 @@ def plan_agent(
     uses_event = agent.uses_current_event
     terminal = loop.terminal.kind
 
-    records = record_types(module)
     #: the last map builds a Record that the body only sends and reads fields of: it is
     #: built as its JSON struct (``_<Record>Out``) instead
     sent_as_json = None
@@ -417,7 +420,7 @@ def plan_agent(
         stage_comment = f"# stage {number}: the messages of {current_name!r}"
         if boundary is not None:
             stage_comment += f", then .{boundary.kind}() to stage {number + 1}"
-        value_headers = topic is not None and wants_headers(module, topic, is_key=False)
+        value_headers = topic is not None and wants_headers(records, topic, is_key=False)
         stages.append(
             StagePlan(
                 number=number,
@@ -433,7 +436,7 @@ def plan_agent(
                 code="".join(lines),
                 last=last,
                 fields_only=fields_only,
-                key_headers=topic is not None and wants_headers(module, topic, is_key=True),
+                key_headers=topic is not None and wants_headers(records, topic, is_key=True),
                 value_headers=value_headers,
                 value_failed=None if value_headers else _fresh(f"value_failed{suffix}", taken),
             )

@@ -167,9 +167,8 @@ class _NoDefault:
 _NONE: Any = _NoDefault()
 
 
-def record_schema(module: AppModule, name: str) -> Any:
+def record_schema(module: AppModule, records: dict[str, RecordInfo], name: str) -> Any:
     """The Avro schema of the module's Record ``name`` (raises CompileError FC301)."""
-    records = record_types(module)
     builder = _Builder(module, records)
     try:
         return builder.record(records[name])

@@ -2,18 +2,23 @@
 
 :func:`record_types` turns the Records' annotations into :class:`TypeRef` trees (the
 compile-time twin of ``faust.models.typeinfo.TypeNode``) without importing the user's
-module; :func:`topic_codec` says which Record a topic carries and with which codec, by
+module: it reads the annotations' syntax, kept by the reader, through the module's
+qualified names (never their text); the driver calls it once per build and hands the result
+to every later phase; :func:`topic_codec` says which Record a topic carries and with which codec, by
 Faust's rules. Example::
 
-    types = record_types(module)
-    types["Order"].fields[0].type        # TypeRef(kind='str')
-    topic_codec(module.topic("orders_topic"), types, is_key=False)    # ('Order', 'json')
+    records = record_types(module)      # once per build, by the driver
+    records["Order"].fields[0].type      # TypeRef(kind='str')
+    topic_codec(module.topic("orders_topic"), records, is_key=False)    # ('Order', 'json')
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+from collections.abc import Callable
+
+import libcst as cst
 
 from faustc.front.ir import AppModule, FieldDef, RecordDef, Span, TopicDef
 
@@ -86,70 +91,131 @@ _CONTAINERS = {
 }
 
 
-def parse_type(text: str, records: set[str], enums: set[str]) -> TypeRef:
-    """The TypeRef of a qualified annotation text (``typing.List[Order]``)."""
-    try:
-        tree = ast.parse(text, mode="eval").body
-    except SyntaxError:
-        return TypeRef("unsupported", name=text)
-    return _type_of(tree, records, enums)
-
-
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
-
-
-def _type_of(node: ast.expr, records: set[str], enums: set[str]) -> TypeRef:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return parse_type(node.value, records, enums)  # a forward reference
-    if isinstance(node, ast.Constant) and node.value is None:
-        return TypeRef("none")
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return _union([_type_of(part, records, enums) for part in _union_parts(node)])
-    dotted = _dotted(node)
+def resolve_type(node: cst.BaseExpression, qualified: Qualify, known: _Known) -> TypeRef:
+    """The TypeRef of an annotation's syntax; names are read through the module's qualified
+    names (``List`` imported from ``typing`` is ``typing.List``)."""
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        text = node.evaluated_value
+        if not isinstance(text, str):
+            return TypeRef("unsupported", name=_EMPTY.code_for_node(node))
+        try:  # a forward reference: its names are read as written
+            forward = cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            return TypeRef("unsupported", name=text)
+        return resolve_type(forward, _unqualified, known)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return _union([resolve_type(part, qualified, known) for part in _union_parts(node)])
+    dotted = _dotted(node, qualified)
     if dotted is not None:
+        if dotted == "None":
+            return TypeRef("none")
         if dotted in _SIMPLE:
             return TypeRef(_SIMPLE[dotted])
         if dotted in _CONTAINERS:
             kind = _CONTAINERS[dotted]
             return TypeRef(kind, (ANY, ANY) if kind == "dict" else (ANY,))
-        if dotted in records:
+        if dotted in known.records:
             return TypeRef("record", name=dotted)
-        if dotted in enums:
+        if dotted in known.enums:
             return TypeRef("enum", name=dotted)
         return TypeRef("unknown", name=dotted)
-    if isinstance(node, ast.Subscript):
-        origin = _dotted(node.value) or ""
-        elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if origin in ("typing.Optional",):
-            return _union([_type_of(elements[0], records, enums), TypeRef("none")])
+    if isinstance(node, cst.Subscript):
+        origin = _dotted(node.value, qualified) or ""
+        elements = [
+            element.slice.value for element in node.slice if isinstance(element.slice, cst.Index)
+        ]
+        if len(elements) != len(node.slice) or not elements:
+            return TypeRef("unsupported", name=_qualified_text(node, qualified))
+        if origin == "typing.Optional":
+            return _union([resolve_type(elements[0], qualified, known), TypeRef("none")])
         if origin == "typing.Union":
-            return _union([_type_of(element, records, enums) for element in elements])
+            return _union([resolve_type(element, qualified, known) for element in elements])
         if origin == "typing.Literal":
-            return TypeRef("literal", values=tuple(ast.unparse(e) for e in elements))
+            return TypeRef("literal", values=tuple(_literal_text(e) for e in elements))
         container = _CONTAINERS.get(origin)
         if container == "tuple":
-            if (
-                len(elements) == 2
-                and isinstance(elements[1], ast.Constant)
-                and (elements[1].value is Ellipsis)
-            ):
-                return TypeRef("tuple", (_type_of(elements[0], records, enums),))
-            return TypeRef("fixed_tuple", tuple(_type_of(e, records, enums) for e in elements))
+            if len(elements) == 2 and isinstance(elements[1], cst.Ellipsis):
+                return TypeRef("tuple", (resolve_type(elements[0], qualified, known),))
+            return TypeRef(
+                "fixed_tuple", tuple(resolve_type(e, qualified, known) for e in elements)
+            )
         if container == "dict" and len(elements) == 2:
-            return TypeRef("dict", tuple(_type_of(e, records, enums) for e in elements))
+            return TypeRef("dict", tuple(resolve_type(e, qualified, known) for e in elements))
         if container is not None and len(elements) == 1:
-            return TypeRef(container, (_type_of(elements[0], records, enums),))
-    return TypeRef("unsupported", name=ast.unparse(node))
+            return TypeRef(container, (resolve_type(elements[0], qualified, known),))
+    return TypeRef("unsupported", name=_qualified_text(node, qualified))
 
 
-def _union_parts(node: ast.expr) -> list[ast.expr]:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+Qualify = Callable[[cst.CSTNode], set[str]]
+_EMPTY = cst.Module(body=[])
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Known:
+    """The names of the module's Records and Enums."""
+
+    records: frozenset[str]
+    enums: frozenset[str]
+
+
+def _unqualified(node: cst.CSTNode) -> set[str]:
+    return set()
+
+
+def _dotted(node: cst.BaseExpression, qualified: Qualify) -> str | None:
+    """``a.b.c`` of a name or attribute chain, by its one qualified name when it has one."""
+    if not isinstance(node, cst.Name | cst.Attribute):
+        return None
+    names = sorted(qualified(node))
+    if len(names) == 1 and not names[0].startswith("."):
+        return names[0].removeprefix("builtins.")
+    if isinstance(node, cst.Name):
+        return node.value
+    base = _dotted(node.value, qualified)
+    return f"{base}.{node.attr.value}" if base else None
+
+
+def _literal_text(node: cst.BaseExpression) -> str:
+    """A ``Literal[...]`` value as Python writes it (``'a'``, ``1``), else its source."""
+    text = _EMPTY.code_for_node(node)
+    try:
+        return repr(ast.literal_eval(text))
+    except (ValueError, SyntaxError):
+        return text
+
+
+class _Qualified(cst.CSTTransformer):
+    """Every name replaced by its one qualified name (for messages about a type)."""
+
+    def __init__(self, qualified: Qualify) -> None:
+        self.qualified = qualified
+
+    def _replace(
+        self, original: cst.BaseExpression, updated: cst.BaseExpression
+    ) -> cst.BaseExpression:
+        dotted = _dotted(original, self.qualified)
+        return cst.parse_expression(dotted) if dotted is not None else updated
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self._replace(original_node, updated_node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        return False
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        return self._replace(original_node, updated_node)
+
+
+def _qualified_text(node: cst.BaseExpression, qualified: Qualify) -> str:
+    renamed = node.visit(_Qualified(qualified))
+    assert isinstance(renamed, cst.BaseExpression)
+    return " ".join(_EMPTY.code_for_node(renamed).split())
+
+
+def _union_parts(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
         return [*_union_parts(node.left), *_union_parts(node.right)]
     return [node]
 
@@ -199,8 +265,12 @@ def literal_value(text: str | None) -> object:
 
 def record_types(module: AppModule) -> dict[str, RecordInfo]:
     """Every Record of the module (fields of base Records first), by class name."""
-    records = {record.name for record in module.records}
-    enums = {enum.name for enum in module.enums}
+    known = _Known(
+        frozenset(record.name for record in module.records),
+        frozenset(enum.name for enum in module.enums),
+    )
+    syntax = module.syntax
+    qualified = syntax.qualified if syntax is not None else _unqualified
     result: dict[str, RecordInfo] = {}
     for record in module.records:
         options = dict(record.options)
@@ -222,7 +292,7 @@ def record_types(module: AppModule) -> dict[str, RecordInfo]:
             )
             fields[field.name] = FieldInfo(
                 name=field.name,
-                type=parse_type(field.type_text or field.annotation, records, enums),
+                type=_field_type(field, qualified, known),
                 input_name=input_name if isinstance(input_name, str) else field.name,
                 output_name=output_name if isinstance(output_name, str) else field.name,
                 exclude=literal_value(args.get("exclude")) is True,
@@ -241,6 +311,13 @@ def record_types(module: AppModule) -> dict[str, RecordInfo]:
             definition=record,
         )
     return result
+
+
+def _field_type(field: FieldDef, qualified: Qualify, known: _Known) -> TypeRef:
+    node = field.annotation_node
+    if node is None:  # an IR built without a syntax tree: read the annotation's text
+        node = cst.parse_expression(field.annotation)
+    return resolve_type(node, qualified, known)
 
 
 def nested_records(info: RecordInfo, records: dict[str, RecordInfo]) -> list[str]:
@@ -292,11 +369,11 @@ def topic_codec(
 AVRO_CODECS = ("avro", "avro-confluent")
 
 
-def wants_headers(module: AppModule, topic: TopicDef, *, is_key: bool) -> bool:
+def wants_headers(records: dict[str, RecordInfo], topic: TopicDef, *, is_key: bool) -> bool:
     """Does decoding the topic's keys (values) read the message headers? avro-confluent
     does (the header form carries the schema id); so may a serializer the compiler cannot
     read (not a string literal), which the runtime decides on."""
     explicit = topic.key_serializer if is_key else topic.value_serializer
     if explicit is not None and not isinstance(literal_value(explicit), str):
         return True
-    return topic_codec(topic, record_types(module), is_key=is_key)[1] == "avro-confluent"
+    return topic_codec(topic, records, is_key=is_key)[1] == "avro-confluent"

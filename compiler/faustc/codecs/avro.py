@@ -4,7 +4,7 @@
 writes and back; :func:`plan_avro_straight` the writer and reader of the datum's bytes for
 Records whose schema has primitive fields alone. Example::
 
-    plan_avro_straight(module, types["Order"], "app.py").schema_text   # '{"fields":...}'
+    plan_avro_straight(module, records, records["Order"], "app.py").schema_text   # '{"fields":...}'
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ def _avro_read_lines(avro_type: str, var: str) -> list[str]:
 
 
 def plan_avro_straight(
-    module: AppModule, info: RecordInfo, display_name: str
+    module: AppModule, records: dict[str, RecordInfo], info: RecordInfo, display_name: str
 ) -> AvroWriterPlan | None:
     """``encode_<record>_avro(record) -> bytes`` and ``decode_<record>_avro(data) ->
     record``, straight-line Python for Records whose Avro schema has only primitive fields
@@ -256,7 +256,7 @@ def plan_avro_straight(
     with fastavro, whose value or error it then is. About 3x faster than fastavro's
     per-message reader on the benchmark's orders (bench/README.md)."""
     try:
-        schema = record_schema(module, info.name)
+        schema = record_schema(module, records, info.name)
     except CompileError:
         return None
     by_output = {field.output_name: field for field in info.fields if not field.exclude}

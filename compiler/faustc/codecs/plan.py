@@ -1,7 +1,7 @@
 """Decide the generated codecs: every Record a topic carries gets JSON codecs, those on
 Avro topics Avro converters too. Example::
 
-    plan_codecs(module).installed       # ('Order', 'BigOrder')
+    plan_codecs(module, records).installed       # ('Order', 'BigOrder')
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from faustc.codecs.avro import plan_avro_converters, plan_avro_straight
 from faustc.codecs.json import plan_record_json
 from faustc.codecs.model import CodecsPlan
 from faustc.front.ir import AppModule
-from faustc.types import AVRO_CODECS, nested_records, record_types, topic_codec
+from faustc.types import AVRO_CODECS, RecordInfo, nested_records, topic_codec
 
 
-def codec_records(module: AppModule) -> list[str]:
+def codec_records(module: AppModule, records: dict[str, RecordInfo]) -> list[str]:
     """Every Record a topic carries (as key or value) and the Records they nest."""
-    records = record_types(module)
     order: list[str] = []
     for topic in module.topics:
         for is_key in (False, True):
@@ -29,9 +28,8 @@ def codec_records(module: AppModule) -> list[str]:
     return order
 
 
-def avro_records(module: AppModule) -> list[str]:
+def avro_records(module: AppModule, records: dict[str, RecordInfo]) -> list[str]:
     """Every Record a topic carries with an Avro codec, and the Records they nest."""
-    records = record_types(module)
     order: list[str] = []
     for topic in module.topics:
         for is_key in (False, True):
@@ -43,14 +41,13 @@ def avro_records(module: AppModule) -> list[str]:
     return order
 
 
-def plan_codecs(module: AppModule) -> CodecsPlan | None:
+def plan_codecs(module: AppModule, records: dict[str, RecordInfo]) -> CodecsPlan | None:
     """Generated encode/decode functions for every Record a topic carries: JSON for all,
     Avro datum <-> Record for those on Avro topics."""
-    records = record_types(module)
-    names = codec_records(module)
+    names = codec_records(module, records)
     if not names:
         return None
-    with_avro = avro_records(module)
+    with_avro = avro_records(module, records)
     plans = [
         dataclasses.replace(
             plan_record_json(records[name], records, module.display_name),
@@ -60,7 +57,7 @@ def plan_codecs(module: AppModule) -> CodecsPlan | None:
                 else None
             ),
             avro_writer=(
-                plan_avro_straight(module, records[name], module.display_name)
+                plan_avro_straight(module, records, records[name], module.display_name)
                 if name in with_avro
                 else None
             ),

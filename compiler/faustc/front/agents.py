@@ -42,12 +42,14 @@ from faustc.front.ir import (
     TopicRef,
 )
 from faustc.front.syntax import (
+    NameUses,
     bad_yields,
     function_names,
     has_yield,
     loop_level_breaks,
     mentions,
     root_name,
+    top_level_bindings,
 )
 
 #: stream operations the compiler fuses; a terminal one ends the chain
@@ -62,6 +64,8 @@ CHAIN_OPERATIONS = (
     "noack",
 )
 TERMINAL_OPERATIONS = ("items", "events", "enumerate", "take")
+#: what ``faust.current_event`` is called where it is defined and exported
+CURRENT_EVENT_NAMES = frozenset({"faust.current_event", "faust.events.current_event"})
 
 
 class FunctionReader:
@@ -355,7 +359,7 @@ class FunctionReader:
                 postlude=self._block(statements[index + 1 :]),
                 names_used=names_used,
                 globals_used=tuple(sorted(names_used & self.context.module_names)),
-                uses_current_event="current_event" in self.context.source.text,
+                uses_current_event=self._reaches_current_event(node),
                 span=self.context.span(node.name),
                 kind=kind,
                 concurrency=concurrency,
@@ -363,8 +367,30 @@ class FunctionReader:
                 yields=yields,
                 topics_named=topics,
                 tables_named=tables,
+                node=node,
             )
         )
+
+    def _reaches_current_event(self, function: cst.FunctionDef) -> bool:
+        """Does the function, or module-level code it names (functions, classes,
+        assignments, and what they name in turn), refer to ``faust.current_event``? Found
+        through qualified names, so a comment or a string that mentions it does not count,
+        and an alias (``from faust import current_event as now``) does."""
+        statements = top_level_bindings(self.context.tree)
+        seen: set[int] = set()
+        todo: list[cst.CSTNode] = [function]
+        while todo:
+            node = todo.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            uses = NameUses(self.context.qualified, CURRENT_EVENT_NAMES)
+            node.visit(uses)
+            if uses.found:
+                return True
+            for name in sorted(uses.names):
+                todo.extend(statements.get(name, ()))
+        return False
 
     def _sinks(self, decorator: cst.Call) -> tuple[SinkRef, ...]:
         value = self.context.keyword(decorator, "sink")
@@ -479,14 +505,15 @@ class FunctionReader:
             assert block is not None
         else:
             assert isinstance(body, cst.SimpleStatementSuite)
-            text = self.context.code(cst.SimpleStatementLine(body=body.body))
-            block = Code(text, self.context.span(loop).line)
+            line = cst.SimpleStatementLine(body=body.body)
+            block = Code(self.context.code(line), self.context.span(loop).line, (line,))
         return StreamLoop(
             self.context.code(loop.target),
             tuple(operations),
             terminal,
             block,
             self.context.span(loop),
+            target_node=loop.target,
         )
 
     def _args(self, call: cst.Call, names: tuple[str, ...]) -> dict[str, cst.BaseExpression] | None:
@@ -641,12 +668,12 @@ class FunctionReader:
                 and not isinstance(params.star_arg, cst.Param | cst.ParamStar)
                 and params.star_kwarg is None
             ):
-                return Function(
-                    "lambda", text, params.params[0].name.value, self.context.code(node.body)
-                )
+                param = params.params[0].name.value
+                return Function("lambda", text, param, self.context.code(node.body), node)
         if isinstance(node, cst.Name) and node.value in self.context.module_functions:
-            return Function("async" if self.context.module_functions[node.value] else "sync", text)
-        return Function("callable", text)
+            kind = "async" if self.context.module_functions[node.value] else "sync"
+            return Function(kind, text, node=node)
+        return Function("callable", text, node=node)
 
     def _block(self, statements: Sequence[cst.BaseStatement]) -> Code | None:
         if not statements:
@@ -654,4 +681,4 @@ class FunctionReader:
         first = statements[0]
         leading = len(getattr(first, "leading_lines", ()))
         text = "".join(self.context.code(statement) for statement in statements)
-        return Code(text, self.context.span(first).line - leading)
+        return Code(text, self.context.span(first).line - leading, tuple(statements))

@@ -11,16 +11,8 @@ each kind of statement. Example::
 
 from __future__ import annotations
 
-from typing import Any
-
 import libcst as cst
-from libcst.metadata import (
-    CodeRange,
-    MetadataWrapper,
-    PositionProvider,
-    QualifiedNameProvider,
-    ScopeProvider,
-)
+from libcst.metadata import CodeRange, MetadataWrapper
 
 from faustc.diagnostics import Diagnostic
 from faustc.front.ir import (
@@ -34,6 +26,7 @@ from faustc.front.ir import (
     TimerDef,
     TopicDef,
 )
+from faustc.front.syntax import SyntaxTree
 from faustc.source import SourceFile
 
 
@@ -45,10 +38,10 @@ class ModuleContext:
 
     def __init__(self, source: SourceFile, wrapper: MetadataWrapper) -> None:
         self.source = source
-        self.tree = wrapper.module
-        self.positions = wrapper.resolve(PositionProvider)
-        self.qualified_names = wrapper.resolve(QualifiedNameProvider)
-        self.scopes = wrapper.resolve(ScopeProvider)
+        self.syntax = SyntaxTree(wrapper)
+        self.tree = self.syntax.tree
+        self.positions = self.syntax.positions
+        self.scopes = self.syntax.scopes
         self.errors: list[Diagnostic] = []
         self.app: AppDef | None = None
         self.records: list[RecordDef] = []
@@ -79,14 +72,11 @@ class ModuleContext:
         self.errors.append(Diagnostic(code, message, self.span(node)))
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.tree.code_for_node(node)
+        return self.syntax.code(node)
 
     def qualified(self, node: cst.CSTNode) -> set[str]:
         """The qualified names ``node`` may refer to (``{"faust.App"}`` for ``App``)."""
-        found: Any = self.qualified_names.get(node, ())
-        if callable(found):  # newer libcst computes these on demand
-            found = found()
-        return {name.name for name in found}
+        return self.syntax.qualified(node)
 
     def _module_level_names(self) -> set[str]:
         scope = self.scopes.get(self.tree)

@@ -1,7 +1,10 @@
 """The IR: what the compiler understood of a Faust module, as frozen data.
 
 Every node carries the :class:`Span` it came from. Code the compiler copies or inlines is
-kept as source text (with its line number), so later passes need no syntax tree. Example::
+kept as source text (with its line number) and as the libcst nodes it was read from
+(``node``/``statements``, left out of equality and repr), so later phases can ask the
+module's one syntax tree (``AppModule.syntax``) about it instead of parsing the text again.
+Example::
 
     AppModule(
         app=AppDef(var="app", app_id="word-count", span=...),
@@ -14,6 +17,12 @@ kept as source text (with its line number), so later passes need no syntax tree.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from faustc.front.syntax import SyntaxTree
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -36,6 +45,8 @@ class Code:
 
     text: str
     line: int
+    #: the statements (or the expression) the text is the source of
+    statements: tuple[cst.CSTNode, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,22 +60,24 @@ class AppDef:
 class FieldDef:
     """One annotated field of a Record.
 
-    ``type_text`` is the annotation with every name the module imports replaced by its
-    qualified name (``List[Order]`` -> ``typing.List[Order]``); ``default`` is the default's
-    source text; ``specifier``/``specifier_args`` name a ``faust`` field class used as the
-    default (``DecimalField(max_digits=12)`` -> ``"DecimalField"``, ``(("max_digits",
-    "12"),)``), whose own ``default=`` then is ``default``.
+    ``annotation_node`` is the annotation's syntax, which ``faustc.types`` resolves through
+    the module's qualified names (``List[Order]`` -> ``typing.List[Order]``); ``default``
+    is the default's source text; ``specifier``/``specifier_args`` name a ``faust`` field
+    class used as the default (``DecimalField(max_digits=12)`` -> ``"DecimalField"``,
+    ``(("max_digits", "12"),)``), whose own ``default=`` then is ``default``.
     """
 
     name: str
     annotation: str
     has_default: bool
     span: Span
-    type_text: str = ""
     default: str | None = None
     specifier: str | None = None
     specifier_args: tuple[tuple[str, str], ...] = ()
     annotation_span: Span | None = None
+    annotation_node: cst.BaseExpression | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -131,6 +144,8 @@ class Function:
     text: str
     param: str | None = None
     body: str | None = None
+    #: the expression (a ``cst.Lambda`` for ``"lambda"``)
+    node: cst.BaseExpression | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -241,6 +256,9 @@ class StreamLoop:
     terminal: Terminal
     body: Code
     span: Span
+    target_node: cst.BaseAssignTargetExpression | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def mode(self) -> str:
@@ -279,6 +297,7 @@ class AgentDef:
     #: module-level topics and tables the function's code names
     topics_named: tuple[str, ...] = ()
     tables_named: tuple[str, ...] = ()
+    node: cst.FunctionDef | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -310,6 +329,8 @@ class AppModule:
     #: the path diagnostics print (as the user gave it)
     source_path: str = ""
     enums: tuple[EnumDef, ...] = ()
+    #: the module's syntax tree and its metadata, for the phases after the reader
+    syntax: SyntaxTree | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def topic(self, var: str) -> TopicDef:
         for topic in self.topics:

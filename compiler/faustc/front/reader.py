@@ -87,4 +87,5 @@ def _read(context: ModuleContext) -> AppModule | None:
         class_names=frozenset(context.class_names),
         source_path=str(context.source.path),
         enums=tuple(context.enums),
+        syntax=context.syntax,
     )

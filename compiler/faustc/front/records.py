@@ -1,9 +1,8 @@
 """Read Records and Enums: each class's fields, their annotations and defaults, options.
 
-Field annotations keep their source text and, qualified through libcst's
-``QualifiedNameProvider``, the text the type resolver reads (``List[Order]`` ->
-``typing.List[Order]``); a default that calls a ``faust`` field class
-(``DecimalField(max_digits=12)``) is read as a field specifier. Example::
+Field annotations keep their source text and their syntax (which ``faustc.types``
+resolves through the module's qualified names); a default that calls a ``faust`` field
+class (``DecimalField(max_digits=12)``) is read as a field specifier. Example::
 
     # class Order(faust.Record, serializer="json"):
     #     amount: Decimal = DecimalField(max_digits=12, decimal_places=2)
@@ -36,35 +35,6 @@ FIELD_CLASSES = frozenset(
 )
 
 
-class _Qualify(cst.CSTTransformer):
-    def __init__(self, qualified: Callable[[cst.CSTNode], set[str]]) -> None:
-        self.qualified = qualified
-
-    def _replace(
-        self, original: cst.BaseExpression, updated: cst.BaseExpression
-    ) -> cst.BaseExpression:
-        names = sorted(self.qualified(original))
-        if len(names) == 1 and not names[0].startswith("."):
-            name = names[0].removeprefix("builtins.")
-            parts = name.split(".")
-            node: cst.BaseExpression = cst.Name(parts[0])
-            for part in parts[1:]:
-                node = cst.Attribute(value=node, attr=cst.Name(part))
-            return node
-        return updated
-
-    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
-        return self._replace(original_node, updated_node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        return False
-
-    def leave_Attribute(
-        self, original_node: cst.Attribute, updated_node: cst.Attribute
-    ) -> cst.BaseExpression:
-        return self._replace(original_node, updated_node)
-
-
 def read_field(
     statement: cst.AnnAssign,
     *,
@@ -76,9 +46,6 @@ def read_field(
     """The FieldDef of ``name: annotation [= default]`` in a Record body."""
     assert isinstance(statement.target, cst.Name)
     annotation = statement.annotation.annotation
-    qualified_annotation = annotation.visit(_Qualify(qualified))
-    assert isinstance(qualified_annotation, cst.BaseExpression)
-    type_text = cst.Module(body=[]).code_for_node(qualified_annotation)
     value = statement.value
     default = code(value) if value is not None else None
     specifier = None
@@ -99,11 +66,11 @@ def read_field(
         code(annotation),
         value is not None,
         span,
-        type_text=type_text,
         default=default,
         specifier=specifier,
         specifier_args=specifier_args,
         annotation_span=annotation_span,
+        annotation_node=annotation,
     )
 
 

@@ -1,14 +1,59 @@
-"""Small questions about libcst syntax trees that the readers ask.
+"""The module's syntax tree with its metadata, and small questions the readers ask of it.
 
-Which names a function uses, whether a statement mentions a name, the ``break`` statements
-that would leave a loop, the ``yield`` expressions of a function. Example::
+:class:`SyntaxTree` is the module parsed once, with libcst's metadata resolved once
+(qualified names, scopes, parents, expression contexts); the front IR keeps it, and the
+nodes of the user's code it copies, so later phases ask their questions of the same tree
+instead of parsing text again. The functions answer small questions: which names a
+function uses, the ``break`` statements that would leave a loop, the ``yield``
+expressions of a function. Example::
 
+    syntax = SyntaxTree(MetadataWrapper(cst.parse_module("import faust\nfaust.App('x')\n")))
+    syntax.qualified(call.func)                          # {'faust.App'}
     names_in(cst.parse_expression("f(x, key=y.z)"))     # frozenset({'f', 'x', 'y'})
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import libcst as cst
+from libcst.metadata import (
+    CodeRange,
+    ExpressionContext,
+    ExpressionContextProvider,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    Scope,
+    ScopeProvider,
+)
+
+
+class SyntaxTree:
+    """The module's libcst tree and the metadata every phase reads (resolved once)."""
+
+    def __init__(self, wrapper: MetadataWrapper) -> None:
+        self.tree = wrapper.module
+        self.positions: Mapping[cst.CSTNode, CodeRange] = wrapper.resolve(PositionProvider)
+        self.qualified_names: Mapping[cst.CSTNode, Any] = wrapper.resolve(QualifiedNameProvider)
+        self.scopes: Mapping[cst.CSTNode, Scope | None] = wrapper.resolve(ScopeProvider)
+        self.parents: Mapping[cst.CSTNode, cst.CSTNode] = wrapper.resolve(ParentNodeProvider)
+        self.contexts: Mapping[cst.CSTNode, ExpressionContext] = wrapper.resolve(
+            ExpressionContextProvider
+        )
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The source text of ``node`` (a statement's with its leading comment lines)."""
+        return self.tree.code_for_node(node)
+
+    def qualified(self, node: cst.CSTNode) -> set[str]:
+        """The qualified names ``node`` may refer to (``{"faust.App"}`` for ``App``)."""
+        found: Any = self.qualified_names.get(node, ())
+        if callable(found):  # newer libcst computes these on demand
+            found = found()
+        return {name.name for name in found}
 
 
 def root_name(node: cst.BaseExpression) -> str | None:
@@ -127,3 +172,44 @@ def bad_yields(node: cst.FunctionDef) -> list[cst.Yield]:
         for found in finder.found
         if found not in finder.statements or isinstance(found.value, cst.From)
     ]
+
+
+class NameUses(cst.CSTVisitor):
+    """The names a piece of code uses (``names``), and whether any name or attribute in it
+    refers to one of ``wanted`` by its qualified name (``found``)."""
+
+    def __init__(
+        self, qualified: Callable[[cst.CSTNode], set[str]], wanted: frozenset[str]
+    ) -> None:
+        self.qualified = qualified
+        self.wanted = wanted
+        self.names: set[str] = set()
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+        if self.qualified(node) & self.wanted:
+            self.found = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.qualified(node) & self.wanted:
+            self.found = True
+
+
+def top_level_bindings(tree: cst.Module) -> dict[str, list[cst.CSTNode]]:
+    """The module-level statements that bind each name: functions, classes, assignments."""
+    bindings: dict[str, list[cst.CSTNode]] = {}
+    for statement in tree.body:
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            bindings.setdefault(statement.name.value, []).append(statement)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                targets: list[cst.BaseExpression] = []
+                if isinstance(small, cst.Assign):
+                    targets = [target.target for target in small.targets]
+                elif isinstance(small, cst.AnnAssign | cst.AugAssign):
+                    targets = [small.target]
+                for target in targets:
+                    if isinstance(target, cst.Name):
+                        bindings.setdefault(target.value, []).append(statement)
+    return bindings
