@@ -16,12 +16,15 @@ import dataclasses
 from pathlib import Path
 
 from faustc.checks import check_codecs, check_module
+from faustc.codecs.plan import plan_codecs
 from faustc.diagnostics import CompileError
+from faustc.emit.worker import write_worker
 from faustc.front.ir import AppModule
 from faustc.front.reader import read_module_partially
 from faustc.front.validate import validate_ir
-from faustc.generate import render_worker
-from faustc.plan import WorkerPlan, plan_worker
+from faustc.plan.model import WorkerPlan
+from faustc.plan.passes import PassContext, run_passes
+from faustc.plan.stages import build_plan
 from faustc.source import SourceFile
 from faustc.typecheck import typecheck as run_mypy
 from faustc.types import RecordInfo, record_types
@@ -62,8 +65,10 @@ def check_source(
 def compile_source(source: SourceFile, out_dir: Path, *, typecheck: bool = False) -> BuildResult:
     """Compile ``source`` in memory (nothing is written); raises CompileError."""
     module, records = check_source(source, out_dir, typecheck=typecheck)
-    plan = plan_worker(module, records, source, out_dir)
-    text = render_worker(plan)
+    codecs = plan_codecs(module, records)
+    plan = build_plan(module, records, codecs, source, out_dir)
+    plan = run_passes(plan, PassContext(module, records, codecs))
+    text = write_worker(plan)
     worker_path = worker_path_for(source, out_dir)
     # Our own output must be valid Python; a SyntaxError here is a faustc bug (exit 2).
     compile(text, str(worker_path), "exec")

@@ -1,0 +1,485 @@
+"""Write one fused agent (or task) from its plan: the bindings, the loop, each stage.
+
+Example (``examples/big_orders.py``, abridged)::
+
+    async def fused_find_big_orders(orders: Stream[Any]) -> None:
+        load_value, value_failed = orders_topic.value_decoder()
+        ...
+        async for batch in orders.batches():
+            for message in batch:
+                try:
+                    ...
+                    if not (value.amount >= BIG):  # big_orders.py:27
+                        continue
+"""
+
+from __future__ import annotations
+
+from faustc.emit.emitter import Emitter, python_literal
+from faustc.front.ir import FieldRef
+from faustc.plan.model import (
+    AgentPlan,
+    Apply,
+    Argument,
+    BindCallable,
+    BindDeliverer,
+    BindDirectSender,
+    BindEncoder,
+    Binding,
+    BindRateLimiter,
+    BindSender,
+    BindSendSoon,
+    BindTopicName,
+    CallBound,
+    CallFunction,
+    Deliver,
+    Echo,
+    Filter,
+    Hole,
+    Inline,
+    LocalName,
+    MessageHeaders,
+    MessageValue,
+    NoAck,
+    RateLimit,
+    Repartition,
+    Send,
+    Stage,
+    Step,
+    TableUpdate,
+    Through,
+    UserCode,
+    UserExpr,
+    WorkerPlan,
+)
+
+
+class AgentWriter:
+    """Writes one agent's fused function (see the module docstring)."""
+
+    def __init__(self, plan: WorkerPlan, agent: AgentPlan, out: Emitter) -> None:
+        self.plan = plan
+        self.agent = agent
+        self.n = agent.locals
+        self.out = out
+        self.display = plan.display_name
+        self.where = f'"{plan.display_name}:{agent.loop_line}"'
+
+    def marker(self, line: int | None) -> str:
+        """The comment that cites the user's line, beside generated code."""
+        return f"  # {self.display}:{line}" if line is not None else ""
+
+    # -- the function ------------------------------------------------------------------------
+
+    def write(self) -> None:
+        out, agent, n = self.out, self.agent, self.n
+        out.line(f"# {self.display}:{agent.line}  {agent.kind} {agent.qualified_name}")
+        if agent.kind == "task":
+            header = f"async def {agent.function_name}() -> None:"
+            doc = "The task's code"
+        else:
+            header = f"async def {agent.function_name}({agent.param}: Stream[Any]) -> None:"
+            doc = "The agent's code"
+        with out.block(header):
+            out.line(f'"""{doc} with its stream loop ({self.display}:{agent.loop_line}) fused."""')
+            if agent.kind == "task":
+                out.line(
+                    f"{agent.param}: Stream[Any] = "
+                    f"{self.plan.app_var}.stream({agent.stages[0].topic})"
+                )
+            for stage in agent.stages[1:]:
+                out.line(f"{agent.param}.consume_topic({stage.topic})")
+            for stage in agent.stages:
+                self.decoders(stage)
+            out.line(f"{n.handle_error} = {agent.param}.handle_error")
+            if agent.noack:
+                out.line(f"{n.holds} = {agent.param}.holds")
+            for binding in agent.bindings:
+                out.raw_line(self.binding(binding))
+            if agent.prelude is not None:
+                out.line(f"# {self.display}:{agent.prelude.line}")
+                self.user_code(agent.prelude)
+            if agent.terminal.kind == "enumerate":
+                out.raw_line(f"{n.index} = {agent.terminal.start}")
+            if agent.terminal.kind == "take":
+                self.take_loop()
+            else:
+                self.batch_loop()
+            if agent.postlude is not None:
+                out.line(f"# {self.display}:{agent.postlude.line}")
+                self.user_code(agent.postlude)
+
+    def decoders(self, stage: Stage) -> None:
+        out, decode = self.out, stage.decode
+        key = decode.key
+        if key is not None and key.by_batch is not None:
+            out.lines(_KEYS_CHECKED)
+            out.line(f"{key.by_batch} = {stage.topic}.keys_check()")
+        if key is not None:
+            out.line(f"{key.load} = {stage.topic}.key_loader()")
+        if decode.fields_only:
+            out.line(f"# {decode.fields_only}: decode those, not whole Records")
+        fields_only = "fields_only=True" if decode.fields_only else ""
+        if decode.value_failed is not None:
+            out.line(
+                f"{decode.value_local}, {decode.value_failed} = "
+                f"{stage.topic}.value_decoder({fields_only})"
+            )
+        else:
+            out.line(f"{decode.value_local} = {stage.topic}.value_loader({fields_only})")
+
+    def binding(self, binding: Binding) -> str:
+        app = self.plan.app_var
+        if isinstance(binding, BindDeliverer):
+            return f"{binding.local} = {binding.agent}.deliverer()"
+        if isinstance(binding, BindCallable):
+            return f"{binding.local} = {binding.expression}"
+        if isinstance(binding, BindRateLimiter):
+            return f"{binding.local} = RateLimiter({binding.rate}, per={binding.per})"
+        if isinstance(binding, BindSender):
+            return f"{binding.local} = {app}.sender()"
+        if isinstance(binding, BindDirectSender):
+            return f"{binding.produce}, {binding.retry} = {app}.direct_sender()"
+        if isinstance(binding, BindEncoder):
+            return f"{binding.local} = {binding.topic}.{binding.part}_dumper()"
+        if isinstance(binding, BindTopicName):
+            return f"{binding.local} = {binding.topic}.get_topic_name()"
+        assert isinstance(binding, BindSendSoon)
+        return f"{binding.local} = {binding.topic}.send_soon"
+
+    # -- the loops ---------------------------------------------------------------------------
+
+    def stage_comment(self, stage: Stage) -> str:
+        comment = f"# stage {stage.number}: the messages of {stage.topic_name!r}"
+        boundary = stage.boundary
+        if boundary is not None:
+            kind = "group_by" if isinstance(boundary, Repartition) else "through"
+            comment += f", then .{kind}() to stage {stage.number + 1}"
+        return comment
+
+    def earlier_stages(self, after: str) -> None:
+        out, n = self.out, self.n
+        for stage in self.agent.stages[:-1]:
+            out.line(self.stage_comment(stage))
+            with out.block(
+                f"if {n.batch} and {n.batch}[0].topic() == {python_literal(stage.topic_name)}:"
+            ):
+                key = stage.decode.key
+                if key is not None and key.by_batch is not None:
+                    out.line(f"{n.keys_valid} = {key.by_batch}({n.batch})")
+                with out.block(f"for {n.message} in {n.batch}:"):
+                    with out.block("try:"):
+                        self.decode(stage)
+                        self.steps(stage)
+                    with out.block(f"except Exception as {n.exc}:"):
+                        out.line(f"{n.handle_error}({n.exc}, {n.message}, {self.where})")
+                out.line(after)
+
+    def last_stage_head(self) -> Stage:
+        out, n = self.out, self.n
+        last = self.agent.stages[-1]
+        if len(self.agent.stages) > 1:
+            out.line(self.stage_comment(last))
+        key = last.decode.key
+        if key is not None and key.by_batch is not None:
+            out.line(f"{n.keys_valid} = {key.by_batch}({n.batch})")
+        return last
+
+    def batch_loop(self) -> None:
+        out, n, agent = self.out, self.n, self.agent
+        with out.block(f"async for {n.batch} in {agent.param}.batches():"):
+            self.earlier_stages("continue")
+            last = self.last_stage_head()
+            with out.block(f"for {n.message} in {n.batch}:"):
+                with out.block("try:"):
+                    self.decode(last)
+                    self.steps(last)
+                    if agent.noack:
+                        out.line(f"{n.holds}.hold_event({n.event})")
+                    out.line(f"# {self.display}:{agent.body.line}")
+                    out.line(f"{agent.target} = {self.target_value()}")
+                    if agent.terminal.kind == "enumerate":
+                        out.line(f"{n.index} += 1")
+                    self.user_code(agent.body)
+                with out.block(f"except Exception as {n.exc}:"):
+                    out.line(f"{n.handle_error}({n.exc}, {n.message}, {self.where})")
+
+    def take_loop(self) -> None:
+        out, n, agent = self.out, self.n, self.agent
+        terminal = agent.terminal
+        out.raw_line(f"{n.take_max} = {terminal.max_}")
+        out.raw_line(f"{n.take_within} = {terminal.within or 'None'}")
+        out.line(f"{n.handle_chunk_error} = {agent.param}.handle_chunk_error")
+        out.line(f"{n.next_batch} = {agent.param}.next_batch")
+        out.line("# the take buffer; its messages are held back from the commit until processed")
+        out.line(f"{n.buffer}: list[Any] = []")
+        out.line(f"{n.held} = {agent.param}.holds.message_list()")
+        out.line(f"{n.deadline} = 0.0")
+        with out.block("while True:"):
+            out.line(f"{n.batch} = await {n.next_batch}(")
+            with out.indented():
+                out.line("None")
+                out.line(f"if not {n.buffer} or {n.take_within} is None")
+                out.line(f"else max(0.0, {n.deadline} - monotonic())")
+            out.line(")")
+            out.line(f"{n.ending} = {n.batch} is None")
+            with out.block(f"if {n.batch} is None:"):
+                out.line(f"{n.batch} = []")
+            self.earlier_stages(f"{n.batch} = []")
+            last = self.last_stage_head()
+            with out.block(f"for {n.message} in [*{n.batch}, None]:"):
+                with out.block(f"if {n.message} is not None:"):
+                    with out.block("try:"):
+                        self.decode(last)
+                        self.steps(last)
+                    with out.block(f"except Exception as {n.exc}:"):
+                        out.line(f"{n.handle_error}({n.exc}, {n.message}, {self.where})")
+                        out.line("continue")
+                    with out.block(f"if not {n.buffer} and {n.take_within} is not None:"):
+                        out.line(f"{n.deadline} = monotonic() + {n.take_within}")
+                    out.line(f"{n.buffer}.append({n.value})")
+                    out.line(f"{n.held}.append({n.message})")
+                    with out.block(f"if len({n.buffer}) < {n.take_max}:"):
+                        out.line("continue")
+                out.line(f"elif not {n.buffer} or not (")
+                with out.indented():
+                    out.line(f"{n.ending}")
+                    out.line(f"or ({n.take_within} is not None and monotonic() >= {n.deadline})")
+                out.line("):")
+                with out.indented():
+                    out.line("continue")
+                out.line(f"{n.chunk} = {n.buffer}")
+                out.line(f"{n.buffer} = []")
+                out.line(f"{n.chunk_messages} = {n.held}[len({n.held}) - len({n.chunk}) :]")
+                with out.block("try:"):
+                    out.line(f"# {self.display}:{agent.body.line}")
+                    out.line(f"{agent.target} = {self.target_value()}")
+                    self.user_code(agent.body)
+                with out.block(f"except Exception as {n.exc}:"):
+                    out.line(f"{n.handle_chunk_error}({n.exc}, {n.chunk_messages}, {self.where})")
+            out.line(f"del {n.held}[: len({n.held}) - len({n.buffer})]")
+            with out.block(f"if {n.ending}:"):
+                out.line("break")
+
+    def target_value(self) -> str:
+        n = self.n
+        return {
+            "values": n.value,
+            "items": f"{n.key}, {n.value}",
+            "events": n.event,
+            "enumerate": f"{n.index}, {n.value}",
+            "take": n.chunk,
+        }[self.agent.terminal.kind]
+
+    # -- one message -------------------------------------------------------------------------
+
+    def decode(self, stage: Stage) -> None:
+        out, n, agent, decode = self.out, self.n, self.agent, stage.decode
+        if agent.set_current_message:
+            out.line(f"set_current_message({n.message})")
+        key = decode.key
+        key_headers = f", {n.message}.headers()" if key is not None and key.headers else ""
+        if key is not None and key.by_batch is not None:
+            with out.block(f"if not {n.keys_valid}:"):
+                out.line(f"{key.load}({n.message}.key(){key_headers})")
+        elif key is not None:
+            out.line(f"{n.key} = {key.load}({n.message}.key(){key_headers})")
+        if decode.value_failed is not None:
+            with out.block("try:"):
+                out.line(f"{n.value} = {decode.value_local}({n.message}.value())")
+            with out.block(f"except Exception as {n.exc}:"):
+                out.line(f"raise {decode.value_failed}({n.exc}, {n.message}.value()) from {n.exc}")
+        else:
+            headers = f", {n.message}.headers()" if decode.value_headers else ""
+            out.line(f"{n.value} = {decode.value_local}({n.message}.value(){headers})")
+        if decode.make_event:
+            out.line(f"{n.event} = Event(")
+            with out.indented():
+                out.line(f"{self.plan.app_var},")
+                out.line(f"{n.key},")
+                out.line(f"{n.value},")
+                out.line(f"{n.message}.headers() or [],")
+                out.line(f"Message.from_transport({n.message}),")
+                if agent.noack and stage.last:
+                    out.line(f"holds={n.holds},")
+            out.line(")")
+        if agent.set_current_event:
+            out.line(f"set_current_event({n.event})")
+
+    def steps(self, stage: Stage) -> None:
+        for step in stage.steps:
+            self.step(step)
+
+    def step(self, step: Step) -> None:
+        out, n = self.out, self.n
+        marker = self.marker(step.line)
+        if isinstance(step, NoAck):
+            return
+        if isinstance(step, Echo):
+            out.line(f"# {self.display}:{step.line}  .echo(...)")
+            for send in step.sends:
+                self.send(send)
+            return
+        if isinstance(step, RateLimit):
+            out.line(f"# {self.display}:{step.line}  .rate_limit({step.rate}, per={step.per})")
+            out.line(f"{n.delay} = {step.limiter}.delay()")
+            with out.block(f"if {n.delay}:"):
+                out.line(f"await sleep({n.delay})")
+            return
+        if isinstance(step, Repartition):
+            out.line(f"# {self.display}:{step.line}  .group_by(...): on to the next stage")
+            if step.forward_value:
+                out.line("# the value is as it was consumed: its bytes go on unchanged")
+            key = step.key
+            if isinstance(key, FieldRef):
+                out.line(f"{n.new_key} = {n.value}.{key.field}{marker}")
+            elif isinstance(key, CallBound):
+                self.awaited_call(n.new_key, f"{key.local}({n.value})", marker)
+            else:
+                out.line(f"{n.new_key} = {self.call(key)}{marker}")
+            self.send(step.send)
+            out.line("continue")
+            return
+        if isinstance(step, Through):
+            out.line(
+                f"# {self.display}:{step.line}  .through({step.topic_name!r}): on to the next stage"
+            )
+            self.send(step.send)
+            out.line("continue")
+            return
+        kind = "filter" if isinstance(step, Filter) else step.kind
+        out.line(f"# {self.display}:{step.line}  .{kind}({_one_line(step.shown)})")
+        if isinstance(step.apply, CallBound):
+            result = n.result if isinstance(step, Filter) else n.value
+            self.awaited_call(result, f"{step.apply.local}({n.value})", marker)
+            if isinstance(step, Filter):
+                with out.block(f"if not {result}:"):
+                    out.line("continue")
+            return
+        call = self.call(step.apply)
+        if isinstance(step, Filter):
+            with out.block(f"if not ({call}):{marker}"):
+                out.line("continue")
+            return
+        if step.built_as is not None:
+            out.line(f"# {step.built_why}: built as _{step.built_as}Out, its JSON form")
+            call = f"_{step.built_as}Out{call[len(step.built_as) :]}"
+        out.line(f"{n.value} = {call}{marker}")
+
+    def awaited_call(self, result: str, call: str, marker: str) -> None:
+        out = self.out
+        out.line(f"{result} = {call}{marker}")
+        with out.block(f"if isawaitable({result}):"):
+            out.line(f"{result} = await {result}")
+
+    def call(self, apply: Apply) -> str:
+        """The expression applying a function to the value (a bound callable not awaited)."""
+        value = self.n.value
+        if isinstance(apply, Inline):
+            return apply.expression
+        if isinstance(apply, CallFunction):
+            return f"{'await ' if apply.awaited else ''}{apply.name}({value})"
+        return f"{apply.local}({value})"
+
+    # -- sends -------------------------------------------------------------------------------
+
+    def argument(self, argument: Argument) -> str:
+        if isinstance(argument, UserExpr):
+            return argument.text
+        if isinstance(argument, LocalName):
+            return argument.name
+        if isinstance(argument, MessageValue):
+            return f"{self.n.message}.value()"
+        assert isinstance(argument, MessageHeaders)
+        return f"{self.n.message}.headers() or None"
+
+    def encoded(self, send: Send, part: str) -> str:
+        argument = send.key if part == "key" else send.value
+        if argument is None or argument == UserExpr("None"):
+            return "None"
+        text = self.argument(argument)
+        if part == "value" and send.raw_value:
+            return text
+        encoder = self.agent.sends.encoder(send.topic, part)
+        if part == "value" and send.out_encoder is not None:
+            return f"{send.out_encoder}({text}, {encoder})"
+        return f"{encoder}({text})"
+
+    def send(self, send: Send) -> None:
+        out, sends = self.out, self.agent.sends
+        marker = self.marker(send.line)
+        if send.via == "send_soon":
+            listed = ", ".join(f"{name}={self.argument(value)}" for name, value in send.arguments())
+            out.line(f"{sends.send_soon_of(send.topic)}({listed}){marker}")
+            return
+        literal, name = sends.topic_name(send.topic)
+        topic = python_literal(name) if literal else name
+        key, value = self.encoded(send, "key"), self.encoded(send, "value")
+        if send.via == "produce":
+            out.line(f"{sends.key} = {key}{marker}")
+            out.line(f"{sends.value} = {value}{marker}")
+            headers = ""
+            if send.headers is not None:
+                out.line(f"{sends.headers} = {self.argument(send.headers)}{marker}")
+                headers = f", headers={sends.headers}"
+            with out.block("try:"):
+                out.line(f"{sends.produce}({topic}, {sends.value}, {sends.key}{headers})")
+            with out.block(
+                f"except {sends.retry}:  # a full queue or a failed producer: send() deals with it"
+            ):
+                out.line(f"{sends.send}({topic}, {sends.key}, {sends.value}{headers})")
+            return
+        parts = [topic, key, value]
+        parts += [
+            f"{name}={self.argument(argument)}"
+            for name, argument in (
+                ("partition", send.partition),
+                ("timestamp", send.timestamp),
+                ("headers", send.headers),
+            )
+            if argument is not None
+        ]
+        out.line(f"{sends.send}({', '.join(parts)}){marker}")
+
+    # -- the user's code ---------------------------------------------------------------------
+
+    def user_code(self, code: UserCode) -> None:
+        """The user's statements as written, each hole filled with its code."""
+
+        def fill(index: int, rest: str) -> None:
+            self.hole(code.holes[index], rest)
+
+        self.out.code(code.text, marker=code.marker, hole=fill)
+
+    def hole(self, hole: Hole, rest: str) -> None:
+        out, n = self.out, self.n
+        if isinstance(hole, TableUpdate):
+            if hole.in_place:
+                out.line(
+                    f"{hole.table}.in_place({hole.key}, _operator.{hole.operator}, "
+                    f"{hole.operand}){rest}"
+                )
+            else:
+                out.line(f"{hole.statement}{rest}")
+            return
+        if isinstance(hole, Deliver):
+            context = f"{n.key}, {n.message}.headers()" if hole.with_context else "None, None"
+            call = f"{n.deliver}({hole.value}, {context})"
+            if not hole.awaited:
+                out.line(f"{call}{rest}")
+                return
+            out.line(f"{n.pending} = {call}")
+            with out.block(f"if {n.pending} is not None:"):
+                out.line(f"await {n.pending}")
+            return
+        self.send(hole)
+
+
+_KEYS_CHECKED = """\
+# the keys are never read, but one that does not decode meets the error policy:
+# a batch is checked at once, and its keys decoded one by one only when that fails"""
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."

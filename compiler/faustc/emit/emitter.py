@@ -1,0 +1,136 @@
+"""The one way faustc writes Python: an indenting emitter, line by line.
+
+Everything the compiler writes goes through an :class:`Emitter`: lines at the current
+indentation, blocks one level deeper, and the user's code copied as written (its
+multi-line strings untouched). Example::
+
+    out = Emitter()
+    with out.block("def f(x: int) -> int:"):
+        out.line("return x + 1")
+    out.text()          # 'def f(x: int) -> int:\\n    return x + 1\\n'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tokenize
+from collections.abc import Callable, Iterator
+
+INDENT = "    "
+
+
+class Emitter:
+    """Lines of Python at an indentation that blocks move in and out."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._prefixes: list[str] = []
+
+    @property
+    def prefix(self) -> str:
+        return "".join(self._prefixes)
+
+    def line(self, text: str = "") -> None:
+        """One line at the current indentation (an empty one stays empty); a statement
+        spanning lines has each of them indented, but for those inside strings."""
+        if "\n" not in text:
+            self._lines.append(f"{self.prefix}{text}" if text else "")
+            return
+        inside = string_lines(text)
+        for number, line in enumerate(text.split("\n"), start=1):
+            indent = line.strip() and number not in inside
+            self._lines.append(f"{self.prefix}{line}" if indent else line)
+
+    def raw_line(self, text: str) -> None:
+        """``text`` after the current indentation, its other lines as they are."""
+        self._lines.append(f"{self.prefix}{text}")
+
+    def lines(self, text: str) -> None:
+        """Each line of ``text`` at the current indentation (empty ones stay empty)."""
+        for line in text.splitlines():
+            self.line(line)
+
+    def blank(self, count: int = 1) -> None:
+        self._lines.extend([""] * count)
+
+    @contextlib.contextmanager
+    def indented(self, prefix: str = INDENT) -> Iterator[None]:
+        """Lines written inside are indented by ``prefix`` more (one level by default)."""
+        self._prefixes.append(prefix)
+        try:
+            yield
+        finally:
+            self._prefixes.pop()
+
+    @contextlib.contextmanager
+    def block(self, header: str) -> Iterator[None]:
+        """``header`` (ending in ``:``), then the block's lines one level deeper."""
+        self.line(header)
+        with self.indented():
+            yield
+
+    def code(
+        self,
+        text: str,
+        *,
+        marker: str | None = None,
+        hole: Callable[[int, str], None] | None = None,
+    ) -> None:
+        """Copied Python statements at the current indentation. The continuation lines of
+        multi-line strings stay as they are; a blank line between two indented lines is
+        left out. A line ``<marker><n><rest>`` is a hole: ``hole(n, rest)`` writes its
+        code, at the line's own indentation."""
+        inside = string_lines(text)
+        lines = text.rstrip("\n").splitlines()
+        for number, line in enumerate(lines, start=1):
+            if number in inside:
+                self._lines.append(line)
+                continue
+            if not line.strip():
+                if self._keeps_blank(lines, number, inside):
+                    self._lines.append("")
+                continue
+            stripped = line.lstrip(" ")
+            if marker is not None and hole is not None and stripped.startswith(marker):
+                after = stripped[len(marker) :]
+                digits = len(after) - len(after.lstrip("0123456789"))
+                with self.indented(line[: len(line) - len(stripped)]):
+                    hole(int(after[:digits]), after[digits:])
+                continue
+            self.line(line)
+
+    def _keeps_blank(self, lines: list[str], number: int, inside: set[int]) -> bool:
+        previous = self._lines[-1] if self._lines else ""
+        following = ""
+        for later, line in enumerate(lines[number:], start=number + 1):
+            if line.strip():
+                following = line if later in inside else f"{self.prefix}{line}"
+                break
+        return not (previous[:1] == " " and following[:1] == " ")
+
+    def text(self) -> str:
+        return "\n".join(self._lines) + "\n"
+
+    @property
+    def line_count(self) -> int:
+        return len(self._lines)
+
+
+def string_lines(text: str) -> set[int]:
+    """The (1-based) lines of ``text`` that continue a multi-line string."""
+    inside: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):  # a fragment: no string spans lines
+        return set()
+    return inside
+
+
+def python_literal(value: object) -> str:
+    """``repr(value)``, but strings in double quotes (the style of the rest of the file)."""
+    if isinstance(value, str) and '"' not in value and "\\" not in value and value.isprintable():
+        return f'"{value}"'
+    return repr(value)
