@@ -28,14 +28,15 @@ from faust.serializers import generated
 from faust.transport.memory import MemoryTransport
 from faust.worker import Worker
 from faustc.build import build_worker
+from faustc.plan.passes import PASSES, AgentPass
 
 APPS = Path(__file__).parent / "apps"
 _runs = itertools.count()
 
 
-def load_worker(source: Path, out_dir: Path) -> ModuleType:
-    """Build ``source`` into ``out_dir`` and import the worker module."""
-    result = build_worker(source, out_dir)
+def load_worker(source: Path, out_dir: Path, passes: tuple[AgentPass, ...] = PASSES) -> ModuleType:
+    """Build ``source`` into ``out_dir`` (with the plan's ``passes``) and import the worker."""
+    result = build_worker(source, out_dir, passes=passes)
     name = f"{result.worker_path.stem}_{next(_runs)}"
     spec = importlib.util.spec_from_file_location(name, result.worker_path)
     assert spec is not None and spec.loader is not None
@@ -75,8 +76,8 @@ def run(app: App, inputs: Inputs, compiled: dict[str, Any] | None) -> dict[str, 
 class Built:
     """A built worker and its app, ready to run both ways."""
 
-    def __init__(self, source: Path, out_dir: Path) -> None:
-        self.worker = load_worker(source, out_dir)
+    def __init__(self, source: Path, out_dir: Path, passes: tuple[AgentPass, ...] = PASSES) -> None:
+        self.worker = load_worker(source, out_dir, passes)
         self.app: App = sys.modules[self.worker.app_module.__name__].app
 
     def both(self, inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:

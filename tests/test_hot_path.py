@@ -25,8 +25,7 @@ from test_differential import Built
 from faust.serializers import generated
 from faust.transport.memory import MemoryProducer, MemoryTransport
 from faust.worker import Worker
-from faustc.build import compile_source
-from faustc.source import SourceFile
+from faustc.plan.passes import bind_locals
 
 APPS = Path(__file__).parent / "apps"
 _runs = itertools.count()
@@ -35,6 +34,12 @@ _runs = itertools.count()
 @pytest.fixture(scope="module")
 def hot_path(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(APPS / "hot_path.py", tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture(scope="module")
+def plain_hot_path(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The same app built from the plain plan: no pass but ``bind_locals``."""
+    return Built(APPS / "hot_path.py", tmp_path_factory.mktemp("plain"), passes=(bind_locals,))
 
 
 Inputs = list[tuple[bytes | None, bytes | None]]
@@ -129,6 +134,21 @@ def test_compiled_hot_path_equals_the_reference(
     assert compiled["failure"] is None
 
 
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(payments=inputs, policy=st.sampled_from(["skip", "dead-letter"]))
+def test_the_passes_keep_the_plain_plans_meaning(
+    hot_path: Built, plain_hot_path: Built, payments: Inputs, policy: str
+) -> None:
+    """Every pass keeps the plan's meaning: the worker built from the plain plan (sends
+    through send_soon, keys decoded one by one, Records not views, table updates as
+    written) and the optimised one produce the same records and the same errors."""
+    plain = run(plain_hot_path, payments, compiled=True, policy=policy)
+    assert plain == run(hot_path, payments, compiled=True, policy=policy)
+    assert plain["failure"] is None
+
+
 def test_every_bad_message_meets_the_policy_with_its_place(hot_path: Built) -> None:
     good = json.dumps({"account": "a", "amount": 5, "note": "x"}).encode()
     payments: Inputs = [
@@ -156,103 +176,6 @@ def test_every_bad_message_meets_the_policy_with_its_place(hot_path: Built) -> N
     assert pinned[1][0][2] == [("from", b"summarise")]
     failed = run(hot_path, payments, compiled=True, policy="fail")
     assert failed["failure"][1:] == ("payments[0]@1", "KeyDecodeError")
-
-
-def _built(tmp_path: Path, declarations: str, body: str) -> str:
-    """The worker built from an app with an ``Order`` topic ``orders``, ``declarations``
-    and one agent over ``orders`` whose body is ``body``."""
-    source = tmp_path / "app.py"
-    source.write_text(
-        "import faust\n\n"
-        'app = faust.App("plan-test")\n\n\n'
-        "class Order(faust.Record):\n"
-        "    account: str\n"
-        "    amount: float\n\n\n"
-        'orders = app.topic("orders", key_type=str, value_type=Order)\n'
-        + declarations
-        + "\n\n@app.agent(orders)\n"
-        "async def agent(stream: faust.Stream[Order]) -> None:\n" + body
-    )
-    return compile_source(SourceFile.load(source), tmp_path / "build").text
-
-
-def _generated(tmp_path: Path, body: str) -> str:
-    return _built(tmp_path, 'out = app.topic("out", key_type=str, value_type=float)\n', body)
-
-
-@pytest.mark.parametrize(
-    ("loop", "fields_only"),
-    [
-        ("stream.filter(lambda o: o.amount > 1).map(lambda o: o.amount)", True),
-        ("stream.map(lambda o: (o.account, o.amount))", True),
-        ("stream.filter(lambda o: o.amount > 1)", False),  # the Order reaches the body
-        ("stream.map(lambda o: o.derive(amount=1.0))", False),  # a method, not a field
-        ("stream.map(lambda o: str(o))", False),  # the Order itself
-        ("stream.filter(lambda o: o.nothing).map(lambda o: o.amount)", False),  # not a field
-        ("stream.map(lambda o: [o for o in [1]][0])", True),  # another `o`: never the Order
-        ("stream.filter(lambda o: o.amount > 1).events()", False),
-    ],
-)
-def test_the_plan_decodes_fields_only_where_only_fields_are_read(
-    tmp_path: Path, loop: str, fields_only: bool
-) -> None:
-    text = _generated(tmp_path, f"    async for value in {loop}:\n        print(value)\n")
-    assert ("value_decoder(fields_only=True)" in text) is fields_only
-    assert "orders.value_decoder(" in text
-
-
-@pytest.mark.parametrize(
-    ("code", "fields_only"),
-    [
-        ("    async for o in stream:\n        print(o.amount)\n", True),
-        (
-            "    async for o in stream.filter(lambda x: x.amount > 1):\n"
-            "        print(o.account, o.amount)\n",
-            True,
-        ),
-        ("    async for o in stream:\n        f = lambda o: o\n        print(o.amount, f)\n", True),
-        ("    async for o in stream:\n        print(o)\n", False),  # the Order itself
-        ("    async for o in stream:\n        o.amount = 2.0\n", False),  # a store
-        ("    async for o in stream:\n        print(o.amount)\n        o = 3\n", False),
-        ("    async for o in stream:\n        del o\n", False),
-        ("    async for o in stream:\n        print(o.derive(amount=1.0))\n", False),
-        ("    async for o in stream:\n        print(o.amount)\n    print(o)\n", False),
-        (
-            "    async for o in stream.filter(lambda x: x.amount > 1).events():\n"
-            "        print(o.value.amount)\n",
-            False,
-        ),
-        ("    async for o in stream.echo(out):\n        print(o.amount)\n", False),
-    ],
-)
-def test_a_loop_body_that_reads_only_fields_decodes_the_view(
-    tmp_path: Path, code: str, fields_only: bool
-) -> None:
-    """The loop variable may be the Record's view only where every use of it, in the loop
-    body and after the loop, reads a field (tests/test_bench.py runs such bodies on the
-    broker: stateful_table, windowed, exactly_once)."""
-    text = _generated(tmp_path, code)
-    assert ("value_decoder(fields_only=True)" in text) is fields_only, text
-
-
-def test_sends_become_direct_produces(tmp_path: Path) -> None:
-    text = _generated(
-        tmp_path,
-        "    async for order in stream:\n"
-        "        await out.send(key=order.account, value=order.amount, partition=1)\n"
-        "        out.send_soon(value=order.amount)\n",
-    )
-    assert "send = app.sender()" in text
-    assert 'send("out", encode_key_out(order.account), encode_value_out(order.amount), ' in text
-    assert "partition=1)" in text
-    # a key and a value only: the client's own produce, send() when it raises
-    assert "produce, produce_retry = app.direct_sender()" in text
-    assert "send_key = None\n" in text
-    assert "send_value = encode_value_out(order.amount)\n" in text
-    assert 'produce("out", send_value, send_key)\n' in text
-    assert "except produce_retry:" in text
-    assert 'send("out", send_key, send_value)\n' in text
-    assert "send_soon" not in text
 
 
 def test_a_direct_produce_that_raises_is_sent_again_once(
@@ -285,62 +208,6 @@ def test_a_direct_produce_that_raises_is_sent_again_once(
     assert compiled == run(hot_path, payments, compiled=False, policy="fail")
 
 
-def _sender_app(tmp_path: Path, record: str, body: str) -> str:
-    return _built(
-        tmp_path,
-        "\n\n" + record + "\n\n"
-        'out = app.topic("out", key_type=str, value_type=Total)\n'
-        'texts = app.topic("texts", key_type=str, value_type=str)\n'
-        'twins = app.topic("twin-a", "twin-b", value_type=Total)\n\n\n'
-        "def keep(total: Total) -> None:\n    pass\n",
-        body,
-    )
-
-
-TOTAL = "class Total(faust.Record):\n    account: str\n    cents: int\n    ok: bool | None\n"
-MAP = "stream.map(lambda o: Total(o.account, round(o.amount), ok=o.amount > 1))"
-
-
-@pytest.mark.parametrize(
-    ("record", "loop", "body", "as_struct"),
-    [
-        (TOTAL, MAP, "await out.send(key=t.account, value=t)", True),
-        (TOTAL, MAP, "out.send_soon(value=t)\n        print(t.cents)", True),
-        (TOTAL, MAP, "await texts.send(value=f'{t.cents}')", True),  # fields read only
-        (TOTAL, MAP, "await out.send(key=t.account, value=t)\n    print(t)", False),  # after
-        (TOTAL, MAP, "keep(t)", False),  # escapes into a function
-        (TOTAL, MAP, "print(t)", False),
-        (TOTAL, MAP, "t.cents = 1", False),  # a store
-        (TOTAL, MAP, "await texts.send(value=t)", False),  # a topic of another type
-        (TOTAL, MAP, "await twins.send(value=t)", False),  # two names: send_soon raises
-        (TOTAL, MAP, "x = out.send_soon(value=t)", False),  # not a statement
-        (TOTAL, MAP, "async def later():\n            await out.send(value=t)", False),
-        (TOTAL, "stream.map(lambda o: Total(o.account, 1))", "out.send_soon(value=t)", False),
-        (TOTAL, "stream.map(lambda o: Total(*o))", "out.send_soon(value=t)", False),
-        (TOTAL, f"{MAP}.filter(lambda t: t.ok)", "out.send_soon(value=t)", False),
-        (  # a float field: msgspec writes 1e16 where orjson writes 1e+16
-            TOTAL.replace("cents: int", "cents: float"),
-            MAP,
-            "out.send_soon(value=t)",
-            False,
-        ),
-        (TOTAL + "\n    def total(self) -> int:\n        return 1\n", MAP, "print(t.cents)", False),
-        (TOTAL.replace("(faust.Record)", "(faust.Record, validation=True)"), MAP, "pass", False),
-        (TOTAL.replace("ok: bool | None", "ok: bool = True"), MAP, "out.send_soon(value=t)", True),
-    ],
-)
-def test_a_record_built_only_to_be_sent_is_built_as_its_json_struct(
-    tmp_path: Path, record: str, loop: str, body: str, as_struct: bool
-) -> None:
-    """The plan builds the Record as a msgspec struct only where nothing but sends on
-    JSON topics of its type and field reads can see it, and building it stores its fields
-    and nothing else."""
-    text = _sender_app(tmp_path, record, f"    async for t in {loop}:\n        {body}\n")
-    assert ("value = _TotalOut(" in text) is as_struct, text
-    assert ("encode_total_out(t, encode_value_out)" in text) is (as_struct and "value=t" in body)
-    compile(text, "worker.py", "exec")
-
-
 odd_values = st.one_of(
     st.text(),
     st.integers(min_value=-(2**70), max_value=2**70),
@@ -371,32 +238,3 @@ def test_the_json_struct_writes_the_bytes_of_the_record(
     except Exception as exc:
         got = (type(exc), str(exc))
     assert got == expected
-
-
-@pytest.mark.parametrize(
-    ("statement", "call"),
-    [
-        ("totals[o.account] += 1", "totals.in_place(o.account, _operator.iadd, 1)"),
-        ("totals[o.account] -= o.amount", "totals.in_place(o.account, _operator.isub, o.amount)"),
-        ("totals['all'] |= flag", "totals.in_place('all', _operator.ior, flag)"),
-        ("totals[o.account] += len(o.account)", None),  # a call may touch the table
-        ("totals[o.account] += totals['x']", None),
-        ("totals[1:2] += 1", None),  # a slice
-        ("other[o.account] += 1", None),  # not a table
-        ("totals[o.account] = 1", None),
-    ],
-)
-def test_a_table_updated_in_place_is_one_call(
-    tmp_path: Path, statement: str, call: str | None
-) -> None:
-    text = _built(
-        tmp_path,
-        'totals = app.Table("totals", default=int)\nother: dict[str, int] = {}\nflag = 1\n',
-        f"    async for o in stream:\n        {statement}\n",
-    )
-    if call is None:
-        assert "in_place" not in text and "import operator" not in text
-        assert statement in text
-    else:
-        assert call in text and "import operator as _operator\n" in text
-    compile(text, "worker.py", "exec")

@@ -1,13 +1,16 @@
-"""The compiler driver: read, check, plan, render, write. Read it as the table of contents.
+"""The compiler driver: read, check, plan, emit, write. Read it as the table of contents.
 
 Example::
 
     result = build_worker(Path("examples/wordcount.py"), Path("build"), typecheck=True)
     result.worker_path        # build/wordcount_worker.py
 
-The steps: read (libcst -> IR), validate the IR, semantic checks, mypy (optional; the CLI
-runs it unless ``--no-typecheck``), plan, render, ``compile()`` the result (a SyntaxError
-there is a faustc bug), write.
+The steps, in ``check_source`` and ``compile_source``: read (libcst -> the front IR, the
+syntax tree kept), validate the IR, resolve the Records' types (once), the semantic rules
+and the codec rules, mypy (optional; the CLI runs it unless ``--no-typecheck``); then
+decide the codecs, build the plain plan, run the passes (``faustc.plan.passes.PASSES``),
+validate the plan, emit the worker's text, ``compile()`` it (a SyntaxError there is a
+faustc bug); ``build_worker`` writes it.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from faustc.front.ir import AppModule
 from faustc.front.reader import read_module_partially
 from faustc.front.validate import validate_ir
 from faustc.plan.model import WorkerPlan
-from faustc.plan.passes import PassContext, run_passes
+from faustc.plan.passes import PASSES, AgentPass, PassContext, run_passes
 from faustc.plan.stages import build_plan
+from faustc.plan.validate import validate_plan
 from faustc.source import SourceFile
 from faustc.typecheck import typecheck as run_mypy
 from faustc.types import RecordInfo, record_types
@@ -62,12 +66,20 @@ def check_source(
     return module, records
 
 
-def compile_source(source: SourceFile, out_dir: Path, *, typecheck: bool = False) -> BuildResult:
-    """Compile ``source`` in memory (nothing is written); raises CompileError."""
+def compile_source(
+    source: SourceFile,
+    out_dir: Path,
+    *,
+    typecheck: bool = False,
+    passes: tuple[AgentPass, ...] = PASSES,
+) -> BuildResult:
+    """Compile ``source`` in memory (nothing is written); raises CompileError. ``passes``
+    are the plan's passes (the tests run the plain plan with ``bind_locals`` alone)."""
     module, records = check_source(source, out_dir, typecheck=typecheck)
     codecs = plan_codecs(module, records)
     plan = build_plan(module, records, codecs, source, out_dir)
-    plan = run_passes(plan, PassContext(module, records, codecs))
+    plan = run_passes(plan, PassContext(module, records, codecs), passes)
+    validate_plan(plan)
     text = write_worker(plan)
     worker_path = worker_path_for(source, out_dir)
     # Our own output must be valid Python; a SyntaxError here is a faustc bug (exit 2).
@@ -75,9 +87,15 @@ def compile_source(source: SourceFile, out_dir: Path, *, typecheck: bool = False
     return BuildResult(source, module, plan, text, worker_path)
 
 
-def build_worker(path: Path, out_dir: Path, *, typecheck: bool = False) -> BuildResult:
+def build_worker(
+    path: Path,
+    out_dir: Path,
+    *,
+    typecheck: bool = False,
+    passes: tuple[AgentPass, ...] = PASSES,
+) -> BuildResult:
     """Compile ``path`` and write ``<out_dir>/<stem>_worker.py``."""
-    result = compile_source(SourceFile.load(path), out_dir, typecheck=typecheck)
+    result = compile_source(SourceFile.load(path), out_dir, typecheck=typecheck, passes=passes)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.worker_path.write_text(result.text, encoding="utf-8")
     return result

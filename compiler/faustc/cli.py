@@ -2,7 +2,7 @@
 
 Commands::
 
-    faustc build app.py [-o build/] [--dump-ir] [--no-typecheck]
+    faustc build app.py [-o build/] [--dump-ir] [--dump-plan] [--no-typecheck]
                                                compile into build/app_worker.py
     faustc check app.py                        read, check and type-check; write nothing
     faustc topology app.py [--format text|mermaid|dot|svg] [-o FILE]
@@ -34,6 +34,7 @@ from faustc.build import BuildResult, build_worker, check_source
 from faustc.diagnostics import CompileError, Diagnostic
 from faustc.front.printer import format_ir
 from faustc.front.reader import read_module
+from faustc.plan.printer import format_plan
 from faustc.source import SourceFile
 from faustc.topology import (
     GraphvizMissing,
@@ -94,7 +95,9 @@ def _report(diagnostics: list[Diagnostic], source: Path) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _build(source: Path, out: Path, *, typecheck: bool, dump_ir: bool = False) -> BuildResult:
+def _build(
+    source: Path, out: Path, *, typecheck: bool, dump_ir: bool = False, dump_plan: bool = False
+) -> BuildResult:
     _require_file(source)
     try:
         result = build_worker(source, out, typecheck=typecheck)
@@ -102,6 +105,8 @@ def _build(source: Path, out: Path, *, typecheck: bool, dump_ir: bool = False) -
         _report(exc.diagnostics, source)
     if dump_ir:
         typer.echo(format_ir(result.module), nl=False)
+    if dump_plan:
+        typer.echo(format_plan(result.plan), nl=False)
     return result
 
 
@@ -110,10 +115,13 @@ def build(
     source: SourceArg,
     out: OutOption = Path("build"),
     dump_ir: Annotated[bool, typer.Option("--dump-ir", help="print the IR")] = False,
+    dump_plan: Annotated[
+        bool, typer.Option("--dump-plan", help="print the plan (the passes' decisions)")
+    ] = False,
     no_typecheck: NoTypecheck = False,
 ) -> None:
     """Compile a Faust app into <out>/<name>_worker.py."""
-    result = _build(source, out, typecheck=not no_typecheck, dump_ir=dump_ir)
+    result = _build(source, out, typecheck=not no_typecheck, dump_ir=dump_ir, dump_plan=dump_plan)
     agents = len(result.module.agents)
     typer.echo(f"built {result.worker_path} ({agents} agent{'s' if agents != 1 else ''} fused)")
 

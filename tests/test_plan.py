@@ -1,0 +1,317 @@
+"""The plan: each pass's decision read on the plan itself, the validator, the printer.
+
+Every app here has an ``Order`` topic ``orders`` and one agent over it whose code a test
+gives; what the compiler decided is a field of the plan (``faustc.plan.model``), not a
+string searched for in the generated worker. That the decisions keep the app's meaning is
+tests/test_hot_path.py's job (the plain plan and the optimised one against the reference).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES
+from faustc.build import compile_source
+from faustc.plan.model import (
+    AgentPlan,
+    BindDirectSender,
+    BindEncoder,
+    BindSender,
+    Map,
+    Send,
+    TableUpdate,
+    UserExpr,
+    WorkerPlan,
+)
+from faustc.plan.passes import PASSES, bind_locals, sends_of
+from faustc.plan.printer import format_plan
+from faustc.plan.validate import PlanError, validate_plan
+from faustc.source import SourceFile
+
+
+def plan_of(tmp_path: Path, declarations: str, body: str) -> WorkerPlan:
+    """The plan of an app with an ``Order`` topic ``orders``, ``declarations`` and one
+    agent over ``orders`` whose body is ``body``."""
+    source = tmp_path / "app.py"
+    source.write_text(
+        "import faust\n\n"
+        'app = faust.App("plan-test")\n\n\n'
+        "class Order(faust.Record):\n"
+        "    account: str\n"
+        "    amount: float\n\n\n"
+        'orders = app.topic("orders", key_type=str, value_type=Order)\n'
+        + declarations
+        + "\n\n@app.agent(orders)\n"
+        "async def agent(stream: faust.Stream[Order]) -> None:\n" + body
+    )
+    return compile_source(SourceFile.load(source), tmp_path / "build").plan
+
+
+def agent_of(tmp_path: Path, body: str, declarations: str = "") -> AgentPlan:
+    out = 'out = app.topic("out", key_type=str, value_type=float)\n'
+    (agent,) = plan_of(tmp_path, out + declarations, body).agents
+    return agent
+
+
+@pytest.mark.parametrize(
+    ("loop", "fields_only"),
+    [
+        ("stream.filter(lambda o: o.amount > 1).map(lambda o: o.amount)", True),
+        ("stream.map(lambda o: (o.account, o.amount))", True),
+        ("stream.filter(lambda o: o.amount > 1)", False),  # the Order reaches the body
+        ("stream.map(lambda o: o.derive(amount=1.0))", False),  # a method, not a field
+        ("stream.map(lambda o: str(o))", False),  # the Order itself
+        ("stream.filter(lambda o: o.nothing).map(lambda o: o.amount)", False),  # not a field
+        ("stream.map(lambda o: [o for o in [1]][0])", True),  # another `o`: never the Order
+        ("stream.filter(lambda o: o.amount > 1).events()", False),
+    ],
+)
+def test_a_stage_decodes_fields_only_where_only_fields_are_read(
+    tmp_path: Path, loop: str, fields_only: bool
+) -> None:
+    agent = agent_of(tmp_path, f"    async for value in {loop}:\n        print(value)\n")
+    decode = agent.stages[0].decode
+    assert (decode.fields_only is not None) is fields_only
+    assert decode.value_failed is not None  # the decoder is called straight either way
+
+
+@pytest.mark.parametrize(
+    ("code", "fields_only"),
+    [
+        ("    async for o in stream:\n        print(o.amount)\n", True),
+        (
+            "    async for o in stream.filter(lambda x: x.amount > 1):\n"
+            "        print(o.account, o.amount)\n",
+            True,
+        ),
+        ("    async for o in stream:\n        f = lambda o: o\n        print(o.amount, f)\n", True),
+        ("    async for o in stream:\n        print(o)\n", False),  # the Order itself
+        ("    async for o in stream:\n        o.amount = 2.0\n", False),  # a store
+        ("    async for o in stream:\n        print(o.amount)\n        o = 3\n", False),
+        ("    async for o in stream:\n        del o\n", False),
+        ("    async for o in stream:\n        print(o.derive(amount=1.0))\n", False),
+        ("    async for o in stream:\n        print(o.amount)\n    print(o)\n", False),
+        (
+            "    async for o in stream.filter(lambda x: x.amount > 1).events():\n"
+            "        print(o.value.amount)\n",
+            False,
+        ),
+        ("    async for o in stream.echo(out):\n        print(o.amount)\n", False),
+    ],
+)
+def test_a_loop_body_that_reads_only_fields_decodes_the_view(
+    tmp_path: Path, code: str, fields_only: bool
+) -> None:
+    """The loop variable may be the Record's view only where every use of it, in the loop
+    body and after the loop, reads a field (tests/test_bench.py runs such bodies on the
+    broker: stateful_table, windowed, exactly_once)."""
+    decode = agent_of(tmp_path, code).stages[0].decode
+    assert (decode.fields_only is not None) is fields_only, decode
+
+
+def test_sends_become_direct_produces(tmp_path: Path) -> None:
+    agent = agent_of(
+        tmp_path,
+        "    async for order in stream:\n"
+        "        await out.send(key=order.account, value=order.amount, partition=1)\n"
+        "        out.send_soon(value=order.amount)\n",
+    )
+    first, second = agent.body.holes
+    assert isinstance(first, Send) and isinstance(second, Send)
+    # a partition: the app's sender with the topic's encoders
+    assert (first.topic, first.via, first.partition) == ("out", "send", UserExpr("1"))
+    # a key and a value only: the client's own produce, send() when it raises
+    assert (second.topic, second.via, second.key) == ("out", "produce", None)
+    assert BindSender("send") in agent.bindings
+    assert BindDirectSender("produce", "produce_retry") in agent.bindings
+    assert BindEncoder("encode_key_out", "out", "key") in agent.bindings
+    assert BindEncoder("encode_value_out", "out", "value") in agent.bindings
+
+
+def test_a_topic_with_several_names_keeps_send_soon(tmp_path: Path) -> None:
+    agent = agent_of(
+        tmp_path,
+        "    async for order in stream:\n        await twins.send(value=order.amount)\n",
+        'twins = app.topic("twin-a", "twin-b", value_type=float)\n',
+    )
+    (send,) = agent.body.holes
+    assert isinstance(send, Send) and send.via == "send_soon"
+
+
+def test_a_send_through_a_name_the_agent_binds_is_left_alone(tmp_path: Path) -> None:
+    agent = agent_of(
+        tmp_path,
+        "    out = app.topic('elsewhere')\n"
+        "    async for order in stream:\n        await out.send(value=order.amount)\n",
+    )
+    assert agent.body.holes == ()
+    assert "out" in agent.rebound
+
+
+def sender_plan(tmp_path: Path, record: str, body: str) -> AgentPlan:
+    (agent,) = plan_of(
+        tmp_path,
+        "\n\n" + record + "\n\n"
+        'out = app.topic("out", key_type=str, value_type=Total)\n'
+        'texts = app.topic("texts", key_type=str, value_type=str)\n'
+        'twins = app.topic("twin-a", "twin-b", value_type=Total)\n\n\n'
+        "def keep(total: Total) -> None:\n    pass\n",
+        body,
+    ).agents
+    return agent
+
+
+TOTAL = "class Total(faust.Record):\n    account: str\n    cents: int\n    ok: bool | None\n"
+MAP = "stream.map(lambda o: Total(o.account, round(o.amount), ok=o.amount > 1))"
+
+
+@pytest.mark.parametrize(
+    ("record", "loop", "body", "as_struct"),
+    [
+        (TOTAL, MAP, "await out.send(key=t.account, value=t)", True),
+        (TOTAL, MAP, "out.send_soon(value=t)\n        print(t.cents)", True),
+        (TOTAL, MAP, "await texts.send(value=f'{t.cents}')", True),  # fields read only
+        (TOTAL, MAP, "await out.send(key=t.account, value=t)\n    print(t)", False),  # after
+        (TOTAL, MAP, "keep(t)", False),  # escapes into a function
+        (TOTAL, MAP, "print(t)", False),
+        (TOTAL, MAP, "t.cents = 1", False),  # a store
+        (TOTAL, MAP, "await texts.send(value=t)", False),  # a topic of another type
+        (TOTAL, MAP, "await twins.send(value=t)", False),  # two names: send_soon raises
+        (TOTAL, MAP, "x = out.send_soon(value=t)", False),  # not a statement
+        (TOTAL, MAP, "async def later():\n            await out.send(value=t)", False),
+        (TOTAL, "stream.map(lambda o: Total(o.account, 1))", "out.send_soon(value=t)", False),
+        (TOTAL, "stream.map(lambda o: Total(*o))", "out.send_soon(value=t)", False),
+        (TOTAL, f"{MAP}.filter(lambda t: t.ok)", "out.send_soon(value=t)", False),
+        (  # a float field: msgspec writes 1e16 where orjson writes 1e+16
+            TOTAL.replace("cents: int", "cents: float"),
+            MAP,
+            "out.send_soon(value=t)",
+            False,
+        ),
+        (TOTAL + "\n    def total(self) -> int:\n        return 1\n", MAP, "print(t.cents)", False),
+        (TOTAL.replace("(faust.Record)", "(faust.Record, validation=True)"), MAP, "pass", False),
+        (TOTAL.replace("ok: bool | None", "ok: bool = True"), MAP, "out.send_soon(value=t)", True),
+    ],
+)
+def test_a_record_built_only_to_be_sent_is_built_as_its_json_struct(
+    tmp_path: Path, record: str, loop: str, body: str, as_struct: bool
+) -> None:
+    """The plan builds the Record as a msgspec struct only where nothing but sends on
+    JSON topics of its type and field reads can see it, and building it stores its fields
+    and nothing else."""
+    agent = sender_plan(tmp_path, record, f"    async for t in {loop}:\n        {body}\n")
+    assert (agent.sent_as_json == "Total") is as_struct
+    last = agent.stages[-1].steps[-1]
+    assert (isinstance(last, Map) and last.built_as == "Total") is as_struct
+    sent = [s for s in sends_of(agent) if s.value == UserExpr("t")]
+    assert all((s.out_encoder == "encode_total_out") is as_struct for s in sent)
+
+
+@pytest.mark.parametrize(
+    ("statement", "update"),
+    [
+        ("totals[o.account] += 1", ("o.account", "iadd", "1")),
+        ("totals[o.account] -= o.amount", ("o.account", "isub", "o.amount")),
+        ("totals['all'] |= flag", ("'all'", "ior", "flag")),
+        ("totals[o.account] += len(o.account)", None),  # a call may touch the table
+        ("totals[o.account] += totals['x']", None),
+        ("totals[1:2] += 1", None),  # a slice
+        ("other[o.account] += 1", None),  # not a table
+        ("totals[o.account] = 1", None),
+    ],
+)
+def test_a_table_updated_in_place_is_one_call(
+    tmp_path: Path, statement: str, update: tuple[str, str, str] | None
+) -> None:
+    (agent,) = plan_of(
+        tmp_path,
+        'totals = app.Table("totals", default=int)\nother: dict[str, int] = {}\nflag = 1\n',
+        f"    async for o in stream:\n        {statement}\n",
+    ).agents
+    holes = agent.body.holes
+    if update is None:
+        assert holes == ()
+    else:
+        (hole,) = holes
+        assert isinstance(hole, TableUpdate) and hole.in_place
+        assert (hole.key, hole.operator, hole.operand) == update
+
+
+def test_an_unused_key_is_checked_by_batch_and_a_used_one_decoded(tmp_path: Path) -> None:
+    unused = agent_of(tmp_path, "    async for o in stream:\n        print(o.amount)\n")
+    used = agent_of(tmp_path, "    async for k, o in stream.items():\n        print(k)\n")
+    unused_key, used_key = unused.stages[0].decode.key, used.stages[0].decode.key
+    assert unused_key is not None and not unused_key.used and unused_key.by_batch
+    assert used_key is not None and used_key.used and used_key.by_batch is None
+
+
+def test_only_an_agent_that_asks_for_the_current_event_makes_events(tmp_path: Path) -> None:
+    source = tmp_path / "app.py"
+    source.write_text(
+        "import faust\n\n"
+        'app = faust.App("events")\n'
+        'numbers = app.topic("numbers", value_type=int)\n'
+        "# current_event() is not called here\n\n\n"
+        "@app.agent(numbers)\n"
+        "async def plain(stream: faust.Stream[int]) -> None:\n"
+        "    async for n in stream:\n        print(n)\n\n\n"
+        "@app.agent(numbers)\n"
+        "async def asking(stream: faust.Stream[int]) -> None:\n"
+        "    async for n in stream:\n        print(faust.current_event(), n)\n"
+    )
+    plan = compile_source(SourceFile.load(source), tmp_path / "build").plan
+    made = {a.agent_var: a.stages[0].decode.make_event for a in plan.agents}
+    assert made == {"plain": False, "asking": True}
+
+
+def test_the_plain_plan_sends_through_send_soon_and_decodes_records(tmp_path: Path) -> None:
+    source = tmp_path / "app.py"
+    source.write_text((EXAMPLES / "big_orders.py").read_text())
+    plan = compile_source(SourceFile.load(source), tmp_path / "b", passes=(bind_locals,)).plan
+    (agent,) = plan.agents
+    assert {send.via for send in sends_of(agent)} == {"send_soon"}
+    decode = agent.stages[0].decode
+    assert decode.fields_only is None and decode.value_failed is None
+    assert decode.key is not None and decode.key.by_batch is None
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.py")))
+def test_every_example_plan_validates_and_prints(example: str, tmp_path: Path) -> None:
+    for passes in (PASSES, (bind_locals,)):
+        plan = compile_source(SourceFile.load(EXAMPLES / example), tmp_path, passes=passes).plan
+        validate_plan(plan)
+        printed = format_plan(plan)
+        assert printed.startswith(f"worker {plan.module} ({example})")
+        assert all(f"agent {agent.qualified_name} ->" in printed for agent in plan.agents)
+
+
+def test_the_validator_finds_a_send_without_its_bindings(tmp_path: Path) -> None:
+    plan = compile_source(SourceFile.load(EXAMPLES / "big_orders.py"), tmp_path).plan
+    (agent,) = plan.agents
+    broken = dataclasses.replace(
+        agent, bindings=tuple(b for b in agent.bindings if not isinstance(b, BindEncoder))
+    )
+    with pytest.raises(PlanError, match="encoder"):
+        validate_plan(dataclasses.replace(plan, agents=(broken,)))
+
+
+def test_dump_plan_prints_the_decisions(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "faustc", "build", str(EXAMPLES / "withdrawals.py")),
+            *("-o", str(tmp_path), "--no-typecheck", "--dump-plan"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = result.stdout
+    assert 'worker withdrawals (withdrawals.py), app "withdrawals"' in out
+    assert "group_by Withdrawal.user, value bytes forwarded" in out
+    assert "fields only (up to .group_by() (line 32)" in out
+    assert "via produce" in out
