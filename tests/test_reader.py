@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import EXAMPLES
 from faustc.front.ir import AppModule, FieldRef, GroupBy, Terminal
 from faustc.front.reader import read_module
@@ -207,3 +209,26 @@ def test_a_comment_naming_current_event_leaves_every_agent_without_events(
     app_file.write_text(text + "\n# faust.current_event() is not used here\n")
     module = read_module(SourceFile.load(app_file))
     assert [agent.uses_current_event for agent in module.agents] == [False]
+
+
+def test_a_build_parses_the_app_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The reader parses the module once and keeps the tree; types, checks, the plan and
+    its analyses ask that tree (the app used to be parsed again 27 times a build)."""
+    import libcst
+
+    from faustc.build import compile_source
+
+    calls: list[str] = []
+    for name in ("parse_module", "parse_expression", "parse_statement"):
+        original = getattr(libcst, name)
+
+        def counting(*args: object, _name: str = name, _original: object = original) -> object:
+            calls.append(_name)
+            assert callable(_original)
+            return _original(*args)
+
+        monkeypatch.setattr(libcst, name, counting)
+    for app in ("stages.py", "chains.py", "records_app.py", "windowed.py"):
+        calls.clear()
+        compile_source(SourceFile.load(Path(__file__).parent / "apps" / app), tmp_path)
+        assert calls == ["parse_module"], app

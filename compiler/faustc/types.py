@@ -194,7 +194,13 @@ class _Qualified(cst.CSTTransformer):
         self, original: cst.BaseExpression, updated: cst.BaseExpression
     ) -> cst.BaseExpression:
         dotted = _dotted(original, self.qualified)
-        return cst.parse_expression(dotted) if dotted is not None else updated
+        if dotted is None:
+            return updated
+        first, *rest = dotted.split(".")
+        node: cst.BaseExpression = cst.Name(first)
+        for part in rest:
+            node = cst.Attribute(value=node, attr=cst.Name(part))
+        return node
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         return self._replace(original_node, updated_node)
@@ -315,8 +321,7 @@ def record_types(module: AppModule) -> dict[str, RecordInfo]:
 
 def _field_type(field: FieldDef, qualified: Qualify, known: _Known) -> TypeRef:
     node = field.annotation_node
-    if node is None:  # an IR built without a syntax tree: read the annotation's text
-        node = cst.parse_expression(field.annotation)
+    assert node is not None, "the reader keeps every annotation's syntax"
     return resolve_type(node, qualified, known)
 
 

@@ -8,8 +8,9 @@ Example::
 
 from __future__ import annotations
 
-import ast
 import json
+
+import libcst as cst
 
 from faustc.types import FieldInfo, RecordInfo, literal_value
 
@@ -28,10 +29,7 @@ def unknown_call(field: FieldInfo) -> bool:
     descriptor of the user's own, with its own ``prepare_value``)?"""
     if field.specifier is not None or field.default is None:
         return False
-    try:
-        return isinstance(ast.parse(field.default, mode="eval").body, ast.Call)
-    except SyntaxError:
-        return True
+    return isinstance(field.definition.default_node, cst.Call)
 
 
 def plain_stores(info: RecordInfo) -> bool:

@@ -78,6 +78,10 @@ class FieldDef:
     annotation_node: cst.BaseExpression | None = dataclasses.field(
         default=None, compare=False, repr=False
     )
+    #: the default's syntax (the whole ``DecimalField(...)`` call for a specifier)
+    default_node: cst.BaseExpression | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

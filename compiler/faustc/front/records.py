@@ -71,6 +71,7 @@ def read_field(
         specifier_args=specifier_args,
         annotation_span=annotation_span,
         annotation_node=annotation,
+        default_node=value,
     )
 
 
