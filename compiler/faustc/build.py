@@ -80,7 +80,7 @@ def compile_source(
     plan = build_plan(module, records, codecs, source, out_dir)
     plan = run_passes(plan, PassContext(module, records, codecs), passes)
     validate_plan(plan)
-    text = write_worker(plan)
+    text = write_worker(plan, records)
     worker_path = worker_path_for(source, out_dir)
     # Our own output must be valid Python; a SyntaxError here is a faustc bug (exit 2).
     compile(text, str(worker_path), "exec")

@@ -1,20 +1,24 @@
 """Generated Avro converters of a Record: datum <-> Record, and straight reading/writing.
 
-:func:`plan_avro_converters` writes the functions turning a Record into the datum fastavro
-writes and back; :func:`plan_avro_straight` the writer and reader of the datum's bytes for
-Records whose schema has primitive fields alone. Example::
+:func:`write_avro_converters` writes the functions turning a Record into the datum
+fastavro writes and back; :func:`plan_avro_straight` decides, and
+:func:`write_avro_straight` writes, the writer and reader of the datum's bytes for Records
+whose schema has primitive fields alone. Example::
 
-    plan_avro_straight(module, records, records["Order"], "app.py").schema_text   # '{"fields":...}'
+    plan_avro_straight(module, records, records["Order"]).schema_text   # '{"fields":...}'
+    write_avro_straight(out, records["Order"], plan, "app.py")
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
-from faustc.codecs.common import make_record_lines, quote, snake_case, unknown_call
+from faustc.codecs.common import quote, snake_case, unknown_call, write_record
 from faustc.codecs.model import AvroWriterPlan
 from faustc.diagnostics import CompileError
+from faustc.emit.emitter import Emitter
 from faustc.front.ir import AppModule
 from faustc.schema import record_schema
 from faustc.types import FieldInfo, RecordInfo, TypeRef, literal_value
@@ -143,9 +147,7 @@ def _avro_values(
     return values
 
 
-def plan_avro_converters(
-    info: RecordInfo, records: dict[str, RecordInfo], display_name: str
-) -> str:
+def write_avro_converters(out: Emitter, info: RecordInfo, display_name: str) -> None:
     """``_avro_datum_<record>(record) -> datum`` and ``_avro_record_<record>(datum) ->
     record``: the datum is the dict fastavro writes/reads with the Record's own schema
     (``faust.serializers.avro.avro_schema``), so every field is in it."""
@@ -154,28 +156,28 @@ def plan_avro_converters(
     line = info.definition.span.line
     names = _AvroNames(snake)
     values = _avro_values(info, names, lambda field: f"datum[{quote(field.output_name)}]")
-    datum = [
-        f"        {quote(field.output_name)}: {_avro_to_expr(field.type, f'record.{field.name}')},"
-        for field in info.fields
-        if not field.exclude
-    ]
     validation = literal_value(info.options.get("validation")) is True
-    lines = [
-        *names.hoisted,
-        *([""] * (2 if names.hoisted else 0)),
-        f"def _avro_datum_{snake}(record: Any) -> Any:",
-        f'    """{info.name} -> the Avro datum fastavro writes ({display_name}:{line})."""',
-        "    return {",
-        *datum,
-        "    }",
-        "",
-        "",
-        f"def _avro_record_{snake}(datum: Any) -> Any:",
-        f'    """The Avro datum fastavro read -> {info.name} ({display_name}:{line})."""',
-        *make_record_lines(info, cls, values, validation),
-        "    return record",
-    ]
-    return "\n".join(lines) + "\n"
+    out.line(
+        f"# Avro: datum <-> {info.name}; fastavro reads and writes the bytes (the datum is the dict"
+    )
+    out.line("# of the Record's own schema, faust.serializers.avro.avro_schema).")
+    for hoisted in names.hoisted:
+        out.line(hoisted)
+    if names.hoisted:
+        out.blank(2)
+    with out.block(f"def _avro_datum_{snake}(record: Any) -> Any:"):
+        out.line(f'"""{info.name} -> the Avro datum fastavro writes ({display_name}:{line})."""')
+        with out.block("return {"):
+            for field in info.fields:
+                if not field.exclude:
+                    datum = _avro_to_expr(field.type, f"record.{field.name}")
+                    out.line(f"{quote(field.output_name)}: {datum},")
+        out.line("}")
+    out.blank(2)
+    with out.block(f"def _avro_record_{snake}(datum: Any) -> Any:"):
+        out.line(f'"""The Avro datum fastavro read -> {info.name} ({display_name}:{line})."""')
+        write_record(out, info, cls, values, validation)
+        out.line("return record")
 
 
 #: Avro primitive -> the Python type a field value must have exactly to be written straight
@@ -210,42 +212,104 @@ def _avro_write_whole(avro_type: str, var: str) -> str:
     return _avro_write_parts(avro_type, var)[1][0]
 
 
-def _avro_read_lines(avro_type: str, var: str) -> list[str]:
-    """Lines reading ``var`` (an ``avro_type`` at ``data[pos]``) and moving ``pos`` past it;
-    a length or long longer than one byte takes a runtime helper."""
+def _write_read(out: Emitter, avro_type: str, var: str) -> None:
+    """Read ``var`` (an ``avro_type`` at ``data[pos]``) and move ``pos`` past it; a length
+    or long longer than one byte takes a runtime helper."""
     if avro_type in ("string", "bytes"):
         decode = ".decode()" if avro_type == "string" else ""
         helper = "_avro_read_string" if avro_type == "string" else "_avro_read_bytes"
-        return [
-            "length = _AVRO_SHORT_LENGTHS[data[pos]]",
-            "if length < 0:  # a length of two bytes or more",
-            f"    {var}, pos = {helper}(data, pos)",
-            "else:",
-            "    pos += 1",
-            f"    {var} = data[pos : pos + length]{decode}",
-            "    pos += length",
-        ]
-    if avro_type == "long":
-        return [
-            "byte = data[pos]",
-            "if byte < 0x80:",
-            f"    {var} = (byte >> 1) ^ -(byte & 1)",
-            "    pos += 1",
-            "else:",
-            f"    {var}, pos = _avro_read_long(data, pos)",
-        ]
-    if avro_type == "double":
-        return [f"({var},) = _avro_read_double(data, pos)", "pos += 8"]
-    return [f"{var} = data[pos] != 0", "pos += 1"]
+        out.line("length = _AVRO_SHORT_LENGTHS[data[pos]]")
+        with out.block("if length < 0:  # a length of two bytes or more"):
+            out.line(f"{var}, pos = {helper}(data, pos)")
+        with out.block("else:"):
+            out.line("pos += 1")
+            out.line(f"{var} = data[pos : pos + length]{decode}")
+            out.line("pos += length")
+    elif avro_type == "long":
+        out.line("byte = data[pos]")
+        with out.block("if byte < 0x80:"):
+            out.line(f"{var} = (byte >> 1) ^ -(byte & 1)")
+            out.line("pos += 1")
+        with out.block("else:"):
+            out.line(f"{var}, pos = _avro_read_long(data, pos)")
+    elif avro_type == "double":
+        out.line(f"({var},) = _avro_read_double(data, pos)")
+        out.line("pos += 8")
+    else:
+        out.line(f"{var} = data[pos] != 0")
+        out.line("pos += 1")
+
+
+def _write_reads(out: Emitter, fields: list[tuple[FieldInfo, Any]]) -> None:
+    """Read every field of the datum at ``data[pos]`` into ``f_<field>``."""
+    for field, avro_type in fields:
+        var = f"f_{field.name}"
+        out.line(f"# {field.name}: {json.dumps(avro_type)}")
+        if isinstance(avro_type, str):
+            _write_read(out, avro_type, var)
+            continue
+        (other,) = [branch for branch in avro_type if branch != "null"]
+        null_byte, value_byte = ("0", "2") if avro_type[0] == "null" else ("2", "0")
+        out.line("byte = data[pos]")
+        out.line("pos += 1")
+        with out.block(f"if byte == {null_byte}:"):
+            out.line(f"{var} = None")
+        with out.block(f"elif byte == {value_byte}:"):
+            _write_read(out, other, var)
+        with out.block("else:"):
+            out.line('raise ValueError("not a branch of the union")')
+
+
+def _straight_fields(info: RecordInfo, schema: Any) -> list[tuple[FieldInfo, Any]] | None:
+    """The Record's fields in the schema's order with their Avro types, when every one is
+    a primitive (maybe in a union with null); else None."""
+    by_output = {field.output_name: field for field in info.fields if not field.exclude}
+    fields: list[tuple[FieldInfo, Any]] = []
+    for entry in schema["fields"]:
+        field = by_output.get(entry["name"])
+        avro_type = entry["type"]
+        if field is None:
+            return None
+        if (isinstance(avro_type, str) and avro_type in _AVRO_PYTHON_TYPES) or (
+            isinstance(avro_type, list)
+            and len(avro_type) == 2
+            and "null" in avro_type
+            and all(isinstance(branch, str) for branch in avro_type)
+            and next(b for b in avro_type if b != "null") in _AVRO_PYTHON_TYPES
+        ):
+            fields.append((field, avro_type))
+        else:
+            return None
+    return fields
 
 
 def plan_avro_straight(
-    module: AppModule, records: dict[str, RecordInfo], info: RecordInfo, display_name: str
+    module: AppModule, records: dict[str, RecordInfo], info: RecordInfo
 ) -> AvroWriterPlan | None:
+    """Whether the Record's datum is written and read straight (:func:`write_avro_straight`):
+    when every field of its Avro schema is a primitive (string, bytes, long, double,
+    boolean, each maybe in a union with null); None for any other Record (fastavro reads
+    and writes those). The view too, when every value is the Record's as read."""
+    try:
+        schema = record_schema(module, records, info.name)
+    except CompileError:
+        return None
+    if _straight_fields(info, schema) is None:
+        return None
+    validation = literal_value(info.options.get("validation")) is True
+    values = _avro_values(info, _AvroNames(snake_case(info.name)), lambda f: f"f_{f.name}")
+    # the view: the same reading, the values in a struct instead of the Record (only when
+    # they are the Record's values as read, as for the JSON view)
+    view = not validation and all(value == f"f_{name}" for name, value in values)
+    text = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+    return AvroWriterPlan(schema, text, view)
+
+
+def write_avro_straight(
+    out: Emitter, info: RecordInfo, plan: AvroWriterPlan, display_name: str
+) -> None:
     """``encode_<record>_avro(record) -> bytes`` and ``decode_<record>_avro(data) ->
-    record``, straight-line Python for Records whose Avro schema has only primitive fields
-    (string, bytes, long, double, boolean, each maybe in a union with null); None for any
-    other Record (fastavro reads and writes those).
+    record`` (and ``view_<record>_avro`` when the plan says so), straight-line Python.
 
     The writer writes what fastavro writes (zigzag varints, UTF-8, little-endian doubles);
     a value whose type is not exactly the one its field declares (an ``int`` in a ``float``
@@ -255,124 +319,95 @@ def plan_avro_straight(
     a truncated datum, a bad union index, bytes left over) makes it read the message again
     with fastavro, whose value or error it then is. About 3x faster than fastavro's
     per-message reader on the benchmark's orders (bench/README.md)."""
-    try:
-        schema = record_schema(module, records, info.name)
-    except CompileError:
-        return None
-    by_output = {field.output_name: field for field in info.fields if not field.exclude}
+    fields = _straight_fields(info, plan.schema)
+    assert fields is not None
     snake = snake_case(info.name)
     cls = f"app_module.{info.name}"
-    reads: list[str] = []
     checks: list[str] = []
     prepared: list[str] = []
     parts: list[str] = []
-    parse: list[str] = []
-    for entry in schema["fields"]:
-        field = by_output.get(entry["name"])
-        if field is None:
-            return None
+    for field, avro_type in fields:
         var = f"f_{field.name}"
-        avro_type = entry["type"]
-        reads.append(f"    {var} = record.{field.name}")
-        parse.append(f"# {field.name}: {json.dumps(avro_type)}")
-        if isinstance(avro_type, str) and avro_type in _AVRO_PYTHON_TYPES:
+        if isinstance(avro_type, str):
             checks.append(f"type({var}) is {_AVRO_PYTHON_TYPES[avro_type]}")
             lines, written = _avro_write_parts(avro_type, var)
-            prepared += [f"    {line}" for line in lines]
+            prepared += lines
             parts += written
-            parse += _avro_read_lines(avro_type, var)
-        elif (
-            isinstance(avro_type, list)
-            and len(avro_type) == 2
-            and "null" in avro_type
-            and all(isinstance(branch, str) for branch in avro_type)
-        ):
-            (other,) = [branch for branch in avro_type if branch != "null"]
-            if other not in _AVRO_PYTHON_TYPES:
-                return None
-            checks.append(f"({var} is None or type({var}) is {_AVRO_PYTHON_TYPES[other]})")
-            # the branch index is a long: 0 is written 0x00, 1 is 0x02
-            null_first = avro_type[0] == "null"
-            null_byte, value_byte = ("0", "2") if null_first else ("2", "0")
-            whole = _avro_write_whole(other, var)
-            parts.append(
-                f'(b"\\x0{null_byte}" if {var} is None else b"\\x0{value_byte}" + {whole})'
-            )
-            parse += [
-                "byte = data[pos]",
-                "pos += 1",
-                f"if byte == {null_byte}:",
-                f"    {var} = None",
-                f"elif byte == {value_byte}:",
-                *[f"    {line}" for line in _avro_read_lines(other, var)],
-                "else:",
-                '    raise ValueError("not a branch of the union")',
-            ]
-        else:
-            return None
+            continue
+        (other,) = [branch for branch in avro_type if branch != "null"]
+        checks.append(f"({var} is None or type({var}) is {_AVRO_PYTHON_TYPES[other]})")
+        # the branch index is a long: 0 is written 0x00, 1 is 0x02
+        null_byte, value_byte = ("0", "2") if avro_type[0] == "null" else ("2", "0")
+        whole = _avro_write_whole(other, var)
+        parts.append(f'(b"\\x0{null_byte}" if {var} is None else b"\\x0{value_byte}" + {whole})')
     line = info.definition.span.line
     validation = literal_value(info.options.get("validation")) is True
-    names = _AvroNames(snake)  # the names plan_avro_converters hoisted already
+    names = _AvroNames(snake)  # the names write_avro_converters hoisted already
     values = _avro_values(info, names, lambda field: f"f_{field.name}")
-    code = [
-        f"_avro_type_{snake} = _avro.avro_type({cls})",
-        "",
-        "",
-        f"def encode_{snake}_avro(record: Any) -> bytes:",
-        f'    """{info.name} -> its Avro datum, the bytes fastavro writes ({display_name}:{line});',
-        '    a value of another type than its field declares: fastavro writes the datum."""',
-        *reads,
-        "    if not (",
-        "        " + "\n        and ".join(checks),
-        "    ):",
-        f"        return _avro_type_{snake}.write_datum(_avro_datum_{snake}(record))",
-        *prepared,
-        '    return b"".join(',
-        "        (",
-        *[f"            {part}," for part in parts],
-        "        )",
-        "    )",
-        "",
-        "",
-        f"def decode_{snake}_avro(data: bytes) -> Any:",
-        f'    """Its Avro datum -> {info.name}, read straight ({display_name}:{line});',
-        '    anything out of the ordinary: fastavro reads the message again and decides."""',
-        "    try:",
-        "        pos = 0",
-        *[f"        {line}" for line in parse],
-        "        if pos != len(data):",
-        '            raise ValueError("bytes left after the datum")',
-        "    except Exception:",
-        f"        return _avro_record_{snake}(_avro_type_{snake}.read(data))",
-        *make_record_lines(info, cls, values, validation),
-        "    return record",
-    ]
-    # the view: the same reading, the values in a struct instead of the Record (only when
-    # they are the Record's values as read, as for the JSON view)
-    view = not validation and all(value == f"f_{name}" for name, value in values)
-    if view:
-        code += [
-            "",
-            "",
-            f"_{info.name}AvroView = msgspec.defstruct(",
-            f"    {quote(info.name + 'AvroView')},",
-            f"    [{', '.join(f'({quote(name)}, Any)' for name, _ in values)}],",
-            "    gc=False,  # its values are strings, numbers, booleans and None",
-            ")",
-            "",
-            "",
-            f"def view_{snake}_avro(data: bytes) -> Any:",
-            f'    """Its Avro datum -> {info.name} fields as attributes ({display_name}:{line}),',
-            f"    for code that reads nothing else: read as decode_{snake}_avro reads it;",
-            f'    anything out of the ordinary: the {info.name} decode_{snake}_avro returns."""',
-            "    try:",
-            "        pos = 0",
-            *[f"        {line}" for line in parse],
-            "        if pos != len(data):",
-            '            raise ValueError("bytes left after the datum")',
-            "    except Exception:",
-            f"        return decode_{snake}_avro(data)",
-            f"    return _{info.name}AvroView({', '.join(value for _, value in values)})",
-        ]
-    text = json.dumps(schema, sort_keys=True, separators=(",", ":"))
-    return AvroWriterPlan("\n".join(code) + "\n", text, view)
+    out.line(f"_avro_type_{snake} = _avro.avro_type({cls})")
+    out.blank(2)
+    with out.block(f"def encode_{snake}_avro(record: Any) -> bytes:"):
+        out.line(
+            f'"""{info.name} -> its Avro datum, the bytes fastavro writes ({display_name}:{line});'
+        )
+        out.raw_line(
+            'a value of another type than its field declares: fastavro writes the datum."""'
+        )
+        for field, _ in fields:
+            out.line(f"f_{field.name} = record.{field.name}")
+        out.line("if not (")
+        with out.indented():
+            out.line(checks[0])
+            for check in checks[1:]:
+                out.line(f"and {check}")
+        out.line("):")
+        with out.indented():
+            out.line(f"return _avro_type_{snake}.write_datum(_avro_datum_{snake}(record))")
+        for prepare in prepared:
+            out.line(prepare)
+        out.line('return b"".join(')
+        with out.indented():
+            with out.block("("):
+                for part in parts:
+                    out.line(f"{part},")
+            out.line(")")
+        out.line(")")
+    out.blank(2)
+    with out.block(f"def decode_{snake}_avro(data: bytes) -> Any:"):
+        out.line(f'"""Its Avro datum -> {info.name}, read straight ({display_name}:{line});')
+        out.raw_line(
+            'anything out of the ordinary: fastavro reads the message again and decides."""'
+        )
+        with out.block("try:"):
+            out.line("pos = 0")
+            _write_reads(out, fields)
+            with out.block("if pos != len(data):"):
+                out.line('raise ValueError("bytes left after the datum")')
+        with out.block("except Exception:"):
+            out.line(f"return _avro_record_{snake}(_avro_type_{snake}.read(data))")
+        write_record(out, info, cls, values, validation)
+        out.line("return record")
+    if not plan.view:
+        return
+    out.blank(2)
+    out.line(f"_{info.name}AvroView = msgspec.defstruct(")
+    with out.indented():
+        out.line(f"{quote(info.name + 'AvroView')},")
+        out.line(f"[{', '.join(f'({quote(name)}, Any)' for name, _ in values)}],")
+        out.line("gc=False,  # its values are strings, numbers, booleans and None")
+    out.line(")")
+    out.blank(2)
+    with out.block(f"def view_{snake}_avro(data: bytes) -> Any:"):
+        out.line(f'"""Its Avro datum -> {info.name} fields as attributes ({display_name}:{line}),')
+        out.raw_line(f"for code that reads nothing else: read as decode_{snake}_avro reads it;")
+        out.raw_line(
+            f'anything out of the ordinary: the {info.name} decode_{snake}_avro returns."""'
+        )
+        with out.block("try:"):
+            out.line("pos = 0")
+            _write_reads(out, fields)
+            with out.block("if pos != len(data):"):
+                out.line('raise ValueError("bytes left after the datum")')
+        with out.block("except Exception:"):
+            out.line(f"return decode_{snake}_avro(data)")
+        out.line(f"return _{info.name}AvroView({', '.join(value for _, value in values)})")

@@ -12,6 +12,7 @@ import json
 
 import libcst as cst
 
+from faustc.emit.emitter import Emitter
 from faustc.types import FieldInfo, RecordInfo, literal_value
 
 
@@ -39,21 +40,23 @@ def plain_stores(info: RecordInfo) -> bool:
     return frozen is None or literal_value(frozen) is False
 
 
-def make_record_lines(
-    info: RecordInfo, cls: str, values: list[tuple[str, str]], validation: bool
-) -> list[str]:
-    """Lines building ``record`` from ``(field, expression)`` pairs: plain attribute stores
-    (what ``Record.__init__`` does, the fastest form), or one ``__dict__`` when frozen."""
-    lines = [f"    record = _new({cls})"]
+def write_record(
+    out: Emitter, info: RecordInfo, cls: str, values: list[tuple[str, str]], validation: bool
+) -> None:
+    """Build ``record`` from ``(field, expression)`` pairs: plain attribute stores (what
+    ``Record.__init__`` does, the fastest form), or one ``__dict__`` when frozen."""
+    out.line(f"record = _new({cls})")
     if plain_stores(info):
-        lines += [f"    record.{name} = {expression}" for name, expression in values]
+        for name, expression in values:
+            out.line(f"record.{name} = {expression}")
     else:
-        lines.append('    _set_attribute(record, "__dict__", {')
-        lines += [f"        {quote(name)}: {expression}," for name, expression in values]
-        lines.append("    })")
+        out.line('_set_attribute(record, "__dict__", {')
+        with out.indented():
+            for name, expression in values:
+                out.line(f"{quote(name)}: {expression},")
+        out.line("})")
     if validation:
-        lines.append("    record.validate_or_raise()")
-    return lines
+        out.line("record.validate_or_raise()")
 
 
 def quote(text: str) -> str:

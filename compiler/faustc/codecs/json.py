@@ -1,18 +1,22 @@
 """Generated JSON codecs of a Record: a msgspec mirror struct, a builder, an encoder.
 
-:func:`plan_record_json` writes, for one Record, the msgspec struct that parses and
-type-checks its JSON in one C call, the builder of the Record from it, the view (where the
-struct can stand in for the Record), and the encoder of Faust's wire format. Example::
+:func:`write_json_codecs` writes, for one Record, the msgspec struct that parses and
+type-checks its JSON in one C call, the builder of the Record from it, the view (where
+:func:`json_view_ok` says the struct can stand in for the Record), and the encoder of
+Faust's wire format; :func:`write_json_out` the struct a Record built only to be sent is
+built as (where :func:`json_out_ok` allows it). Example::
 
-    plan_record_json(types["Order"], types, "app.py").view      # True
+    json_view_ok(records["Order"], records)                     # True
+    write_json_codecs(out, records["Order"], records, "app.py", view=True)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
-from faustc.codecs.common import make_record_lines, quote, snake_case, unknown_call
-from faustc.codecs.model import RecordCodecPlan
+from faustc.codecs.common import quote, snake_case, unknown_call, write_record
+from faustc.emit.emitter import Emitter
 from faustc.types import FieldInfo, RecordInfo, TypeRef, literal_value
 
 _PREPARES = {"StringField": "trim_whitespace", "DatetimeField": "timezone"}
@@ -122,149 +126,168 @@ def _encode_expr(ref: TypeRef, var: str, records: dict[str, RecordInfo]) -> str 
     return None
 
 
-def plan_record_json(
-    info: RecordInfo, records: dict[str, RecordInfo], display_name: str
-) -> RecordCodecPlan:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _FieldJSON:
+    """How one field travels through the mirror struct: its entry in the struct, the
+    expression turning the struct's value into the field's, and module-level names those
+    need (``hoisted``)."""
+
+    entry: str
+    decode: str
+    encode: str | None
+    hoisted: tuple[str, ...]
+
+
+def _field_json(
+    field: FieldInfo, records: dict[str, RecordInfo], snake: str, cls: str
+) -> _FieldJSON:
+    attr = field.name  # Record fields never start with "_"; the metadata is "_faust"
+    hoisted: list[str] = []
+    mirror = None if _needs_generic(field) else _mirror_type(field.type, records)
+    decode = f"s.{attr}"
+    if mirror is not None:
+        decode = _decode_expr(field.type, decode)
+    elif field.type.kind in _HELPER_DECODERS and not _needs_generic(field):
+        decode = f"{_HELPER_DECODERS[field.type.kind]}(s.{attr})"
+    elif field.type.kind == "enum":
+        hoisted.append(
+            f"_{snake}_{field.name}_enum = _ti.enum_parser(app_module.{field.type.name})"
+        )
+        decode = f"_{snake}_{field.name}_enum(s.{attr})"
+    else:
+        hoisted.append(f"_{snake}_{field.name}_decode = {cls}._field_decoder({quote(field.name)})")
+        decode = f"_{snake}_{field.name}_decode(s.{attr})"
+    annotation = mirror or "Any"
+    rename = f"name={quote(field.input_name)}, " if field.input_name != attr else ""
+    if field.has_default:
+        hoisted.append(f"_{snake}_{field.name}_default = {cls}.{field.name}.make_default")
+        entry = (
+            f"({quote(attr)}, {annotation} | msgspec.UnsetType, "
+            f"msgspec.field({rename}default=msgspec.UNSET)),"
+        )
+        decode = f"_{snake}_{field.name}_default() if s.{attr} is msgspec.UNSET else {decode}"
+    else:
+        options = f", msgspec.field({rename.rstrip(', ')})" if rename else ""
+        entry = f"({quote(attr)}, {annotation}{options}),"
+    encode = None
+    if not field.exclude:
+        encode = _encode_expr(field.type, f"record.{field.name}", records)
+        if encode is None:
+            hoisted.append(
+                f"_{snake}_{field.name}_encode = {cls}._field_encoder({quote(field.name)})"
+            )
+            encode = f"_{snake}_{field.name}_encode(record.{field.name})"
+    return _FieldJSON(entry, decode, encode, tuple(hoisted))
+
+
+def json_view_ok(info: RecordInfo, records: dict[str, RecordInfo]) -> bool:
+    """Can the mirror struct stand in for the Record where code only reads its fields?
+    When every field is the struct's value as it is (no conversion, no default) and the
+    Record does not validate."""
+    snake, cls = snake_case(info.name), f"app_module.{info.name}"
+    verbatim = all(
+        _field_json(field, records, snake, cls).decode == f"s.{field.name}" for field in info.fields
+    )
+    return verbatim and literal_value(info.options.get("validation")) is not True
+
+
+def write_json_codecs(
+    out: Emitter, info: RecordInfo, records: dict[str, RecordInfo], display_name: str, *, view: bool
+) -> None:
+    """The Record's mirror struct, its builder, ``decode_<record>_json`` (and
+    ``view_<record>_json`` when ``view``), ``encode_<record>_json``."""
     snake = snake_case(info.name)
     cls = f"app_module.{info.name}"
     line = info.definition.span.line
-    mirror_lines = [
-        f"_{info.name}JSON = msgspec.defstruct(",
-        f"    {quote(info.name + 'JSON')},",
-        "    [",
-    ]
-    hoisted: list[str] = []
-    values: list[tuple[str, str]] = []
-    payload: list[str] = []
-    #: every field is the mirror's value as it is (no conversion, no default): fused code
-    #: that only reads fields may take the mirror instead of the Record (view_<record>_json)
-    verbatim = True
-    for field in info.fields:
-        attr = field.name  # Record fields never start with "_"; the metadata is "_faust"
-        mirror = None if _needs_generic(field) else _mirror_type(field.type, records)
-        decode = f"s.{attr}"
-        if mirror is not None:
-            decode = _decode_expr(field.type, decode)
-        elif field.type.kind in _HELPER_DECODERS and not _needs_generic(field):
-            decode = f"{_HELPER_DECODERS[field.type.kind]}(s.{attr})"
-        elif field.type.kind == "enum":
-            hoisted.append(
-                f"_{snake}_{field.name}_enum = _ti.enum_parser(app_module.{field.type.name})"
+    fields = [_field_json(field, records, snake, cls) for field in info.fields]
+    out.line(f"# {display_name}:{line}  class {info.name}")
+    out.line(f"_{info.name}JSON = msgspec.defstruct(")
+    with out.indented():
+        out.line(f"{quote(info.name + 'JSON')},")
+        with out.block("["):
+            for field in fields:
+                out.line(field.entry)
+            out.line(
+                '("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),'
             )
-            decode = f"_{snake}_{field.name}_enum(s.{attr})"
-        else:
-            hoisted.append(
-                f"_{snake}_{field.name}_decode = {cls}._field_decoder({quote(field.name)})"
-            )
-            decode = f"_{snake}_{field.name}_decode(s.{attr})"
-        annotation = mirror or "Any"
-        rename = f"name={quote(field.input_name)}, " if field.input_name != attr else ""
-        if field.has_default:
-            hoisted.append(f"_{snake}_{field.name}_default = {cls}.{field.name}.make_default")
-            mirror_lines.append(
-                f"        ({quote(attr)}, {annotation} | msgspec.UnsetType, "
-                f"msgspec.field({rename}default=msgspec.UNSET)),"
-            )
-            decode = f"_{snake}_{field.name}_default() if s.{attr} is msgspec.UNSET else {decode}"
-        else:
-            mirror_lines.append(
-                f"        ({quote(attr)}, {annotation}"
-                + (f", msgspec.field({rename.rstrip(', ')})" if rename else "")
-                + "),"
-            )
-        verbatim = verbatim and decode == f"s.{attr}"
-        values.append((field.name, decode))
-        if not field.exclude:
-            encode = _encode_expr(field.type, f"record.{field.name}", records)
-            if encode is None:
-                hoisted.append(
-                    f"_{snake}_{field.name}_encode = {cls}._field_encoder({quote(field.name)})"
-                )
-                encode = f"_{snake}_{field.name}_encode(record.{field.name})"
-            payload.append(f"        {quote(field.output_name)}: {encode},")
-    mirror_lines.append(
-        '        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),'
-    )
-    mirror_lines += ["    ],", "    kw_only=True,", ")"]
+        out.line("],")
+        out.line("kw_only=True,")
+    out.line(")")
+    out.blank(2)
     include_metadata = literal_value(info.options.get("include_metadata")) is not False
     validation = literal_value(info.options.get("validation")) is True
-    metadata = f'{{"ns":{_json_string(info.namespace)}}}'
-    lines = [
-        *hoisted,
-        f"_parse_{snake}_json = msgspec.json.Decoder(_{info.name}JSON).decode",
-        f"_{snake.upper()}_METADATA = msgspec.Raw({metadata.encode()!r})",
-        "",
-        "",
-        f"def _build_{snake}(s: Any) -> Any:",
-        "    if (",
-        "        s._faust is not _NO_METADATA",
-        f"        and s._faust != _{snake.upper()}_METADATA",
-        f"        and _generated.blessed({cls}, s._faust)",
-        "    ):",
-        "        raise _generated.Fallback  # a subclass named by __faust: the generic path",
-        *make_record_lines(info, cls, values, validation),
-    ]
-    lines += [
-        "    return record",
-        "",
-        "",
-        f"def decode_{snake}_json(data: bytes) -> Any:",
-        f'    """JSON bytes -> {info.name} ({display_name}:{line}); msgspec checks every type."""',
-        "    try:",
-        f"        return _build_{snake}(_parse_{snake}_json(data))",
-        "    except _generated.Fallback:",
-        f"        return {cls}.from_data(_json_loads(data), preferred_type={cls})",
-    ]
-    view = verbatim and not validation
-    if view:
-        lines += [
-            "",
-            "",
-            f"def view_{snake}_json(data: bytes) -> Any:",
-            f'    """JSON bytes -> {info.name} fields as attributes ({display_name}:{line}), for',
-            "    code that reads nothing else: the msgspec struct (its values are the Record's),",
-            f'    or the {info.name} itself when __faust names another class."""',
-            f"    s = _parse_{snake}_json(data)",
-            f"    if s._faust is _NO_METADATA or s._faust == _{snake.upper()}_METADATA:",
-            "        return s",
-            f"    return decode_{snake}_json(data)",
+    metadata = f'{{"ns":{json.dumps(info.namespace)}}}'
+    for field in fields:
+        for hoisted in field.hoisted:
+            out.line(hoisted)
+    out.line(f"_parse_{snake}_json = msgspec.json.Decoder(_{info.name}JSON).decode")
+    out.line(f"_{snake.upper()}_METADATA = msgspec.Raw({metadata.encode()!r})")
+    out.blank(2)
+    with out.block(f"def _build_{snake}(s: Any) -> Any:"):
+        out.line("if (")
+        with out.indented():
+            out.line("s._faust is not _NO_METADATA")
+            out.line(f"and s._faust != _{snake.upper()}_METADATA")
+            out.line(f"and _generated.blessed({cls}, s._faust)")
+        out.line("):")
+        with out.indented():
+            out.line("raise _generated.Fallback  # a subclass named by __faust: the generic path")
+        values = [
+            (field.name, each.decode) for field, each in zip(info.fields, fields, strict=True)
         ]
+        write_record(out, info, cls, values, validation)
+        out.line("return record")
+    out.blank(2)
+    with out.block(f"def decode_{snake}_json(data: bytes) -> Any:"):
+        out.line(
+            f'"""JSON bytes -> {info.name} ({display_name}:{line}); msgspec checks every type."""'
+        )
+        with out.block("try:"):
+            out.line(f"return _build_{snake}(_parse_{snake}_json(data))")
+        with out.block("except _generated.Fallback:"):
+            out.line(f"return {cls}.from_data(_json_loads(data), preferred_type={cls})")
+    if view:
+        out.blank(2)
+        with out.block(f"def view_{snake}_json(data: bytes) -> Any:"):
+            out.line(
+                f'"""JSON bytes -> {info.name} fields as attributes ({display_name}:{line}), for'
+            )
+            out.raw_line(
+                "code that reads nothing else: the msgspec struct (its values are the Record's),"
+            )
+            out.raw_line(f'or the {info.name} itself when __faust names another class."""')
+            out.line(f"s = _parse_{snake}_json(data)")
+            with out.block(
+                f"if s._faust is _NO_METADATA or s._faust == _{snake.upper()}_METADATA:"
+            ):
+                out.line("return s")
+            out.line(f"return decode_{snake}_json(data)")
     metadata_name = f"_{snake.upper()}_NS"
     fragment_name = f"_{snake.upper()}_NS_JSON"
     if include_metadata:
-        lines += [
-            "",
-            "",
-            f"{metadata_name} = {{{quote('ns')}: {quote(info.namespace)}}}",
-            "# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC",
-            f"{fragment_name} = _orjson_fragment(_orjson_dumps({metadata_name}))",
-        ]
-    lines += [
-        "",
-        "",
-        f"def _payload_{snake}(record: Any) -> Any:",
-        f"    if type(record) is not {cls}:",
-        "        return record.to_representation()",
-        "    return {",
-        *payload,
-    ]
-    if include_metadata:
-        lines.append(f'        "__faust": {metadata_name},')
-    lines += ["    }", "", ""]
-    lines += _json_encoder(info, cls, snake, fragment_name if include_metadata else None)
-    lines += [
-        f"    payload = _payload_{snake}(record)",
-        "    return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)",
-    ]
-    return RecordCodecPlan(
-        name=info.name,
-        comment=f"# {display_name}:{line}  class {info.name}",
-        mirror="\n".join(mirror_lines) + "\n",
-        functions="\n".join(lines) + "\n",
-        generated=True,
-        view=view,
-        out=_plan_json_out(info, cls, snake, display_name),
-    )
+        out.blank(2)
+        out.line(f"{metadata_name} = {{{quote('ns')}: {quote(info.namespace)}}}")
+        out.line(
+            "# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC"
+        )
+        out.line(f"{fragment_name} = _orjson_fragment(_orjson_dumps({metadata_name}))")
+    out.blank(2)
+    with out.block(f"def _payload_{snake}(record: Any) -> Any:"):
+        with out.block(f"if type(record) is not {cls}:"):
+            out.line("return record.to_representation()")
+        with out.block("return {"):
+            for info_field, each in zip(info.fields, fields, strict=True):
+                if each.encode is not None:
+                    out.line(f"{quote(info_field.output_name)}: {each.encode},")
+            if include_metadata:
+                out.line(f'"__faust": {metadata_name},')
+        out.line("}")
+    out.blank(2)
+    with out.block(f"def encode_{snake}_json(record: Any) -> bytes:"):
+        out.line(f'"""{info.name} -> JSON bytes, as Faust writes them."""')
+        _json_encoder_head(out, info, cls, fragment_name if include_metadata else None)
+        out.line(f"payload = _payload_{snake}(record)")
+        out.line("return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)")
 
 
 #: Record options that change nothing about building a Record from all of its fields and
@@ -296,22 +319,15 @@ def json_out_ok(info: RecordInfo) -> bool:
     return True
 
 
-def _plan_json_out(info: RecordInfo, cls: str, snake: str, display_name: str) -> str | None:
+def write_json_out(out: Emitter, info: RecordInfo, display_name: str) -> None:
     """``_<Record>Out`` (the fields and ``__faust`` in a msgspec struct, untracked by the
     cyclic GC: its values are atoms) and ``encode_<record>_out(out, dump)``, which writes
     it with msgspec when every value has its field's type (the bytes ``dump`` writes for
     the Record: msgspec and orjson agree on str, int and bool), else builds the Record and
-    returns ``dump(record)``."""
-    if not json_out_ok(info):
-        return None
+    returns ``dump(record)``. Only for a Record :func:`json_out_ok` accepts."""
+    snake = snake_case(info.name)
+    cls = f"app_module.{info.name}"
     include_metadata = literal_value(info.options.get("include_metadata")) is not False
-    struct_fields = [f"        ({quote(field.name)}, Any)," for field in info.fields]
-    if include_metadata:
-        # the metadata as orjson writes it in encode_<record>_json
-        metadata = f"msgspec.Raw(_orjson_dumps(_{snake.upper()}_NS))"
-        struct_fields.append(
-            f'        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default={metadata})),'
-        )
     checks: list[str] = []
     for field in info.fields:
         value = f"out.{field.name}"
@@ -323,44 +339,55 @@ def _plan_json_out(info: RecordInfo, cls: str, snake: str, display_name: str) ->
         checks.append(f"({value} is None or {check})" if optional else check)
     arguments = ", ".join(f"out.{field.name}" for field in info.fields)
     line = info.definition.span.line
-    lines = [
-        f"# {display_name}:{line}  a {info.name} built only to be sent as JSON",
-        f"_{info.name}Out = msgspec.defstruct(",
-        f"    {quote(info.name + 'Out')},",
-        "    [",
-        *struct_fields,
-        "    ],",
-        "    gc=False,",
-        ")",
-        "",
-        "",
-        f"def encode_{snake}_out(out: Any, dump: Any) -> Any:",
-        f'    """{info.name} fields in _{info.name}Out -> the bytes dump() writes for the',
-        f"    {info.name}: msgspec writes them when the values have their fields' types (as",
-        f'    encode_{snake}_json does), else the {info.name} is built and dumped."""',
-        "    if (",
-        "        " + "\n        and ".join(checks),
-        "    ):",
-        "        return _encode_json(out)",
-        f"    return dump({cls}({arguments}))",
-    ]
-    return "\n".join(lines) + "\n"
+    out.line(f"# {display_name}:{line}  a {info.name} built only to be sent as JSON")
+    out.line(f"_{info.name}Out = msgspec.defstruct(")
+    with out.indented():
+        out.line(f"{quote(info.name + 'Out')},")
+        with out.block("["):
+            for field in info.fields:
+                out.line(f"({quote(field.name)}, Any),")
+            if include_metadata:
+                # the metadata as orjson writes it in encode_<record>_json
+                metadata = f"msgspec.Raw(_orjson_dumps(_{snake.upper()}_NS))"
+                out.line(
+                    f'("_faust", msgspec.Raw, msgspec.field(name="__faust", default={metadata})),'
+                )
+        out.line("],")
+        out.line("gc=False,")
+    out.line(")")
+    out.blank(2)
+    with out.block(f"def encode_{snake}_out(out: Any, dump: Any) -> Any:"):
+        out.line(f'"""{info.name} fields in _{info.name}Out -> the bytes dump() writes for the')
+        out.raw_line(
+            f"{info.name}: msgspec writes them when the values have their fields' types (as"
+        )
+        out.raw_line(f'encode_{snake}_json does), else the {info.name} is built and dumped."""')
+        _checks(out, checks)
+        with out.indented():
+            out.line("return _encode_json(out)")
+        out.line(f"return dump({cls}({arguments}))")
+
+
+def _checks(out: Emitter, checks: list[str], header: str = "if (") -> None:
+    """``if (`` a ``and`` b ... ``):`` over several lines (the block is the caller's)."""
+    out.line(header)
+    with out.indented():
+        out.line(checks[0])
+        for check in checks[1:]:
+            out.line(f"and {check}")
+    out.line("):")
 
 
 #: field kinds whose values JSON carries natively (orjson needs no option for them)
 _JSON_NATIVE = {"str": "str", "int": "int", "float": "float", "bool": "bool"}
 
 
-def _json_encoder(info: RecordInfo, cls: str, snake: str, metadata: str | None) -> list[str]:
+def _json_encoder_head(out: Emitter, info: RecordInfo, cls: str, metadata: str | None) -> None:
     """The head of ``encode_<record>_json``: when every field is a str, int, float or bool
     (maybe optional) and the values have exactly those types (as they usually do), orjson
     writes the payload without the options and ``default`` that other values may need
     (they change nothing for these), which costs a third of the call; else the tail the
     caller adds writes the generic payload."""
-    head = [
-        f"def encode_{snake}_json(record: Any) -> bytes:",
-        f'    """{info.name} -> JSON bytes, as Faust writes them."""',
-    ]
     fields = [field for field in info.fields if not field.exclude]
     checks: list[str] = []
     for field in fields:
@@ -371,29 +398,21 @@ def _json_encoder(info: RecordInfo, cls: str, snake: str, metadata: str | None) 
         elif ref.kind == "optional" and ref.args[0].kind in _JSON_NATIVE:
             checks.append(f"({var} is None or type({var}) is {_JSON_NATIVE[ref.args[0].kind]})")
         else:
-            return head
+            return
     if not fields:
-        return head
-    entries = [
-        f"                    {quote(field.output_name)}: f_{field.name}," for field in fields
-    ]
-    if metadata is not None:
-        entries.append(f'                    "__faust": {metadata},')
-    return [
-        *head,
-        f"    if type(record) is {cls}:",
-        *[f"        f_{field.name} = record.{field.name}" for field in fields],
-        "        # values of their fields' own types (as usual): orjson needs no options",
-        "        if (",
-        "            " + "\n            and ".join(checks),
-        "        ):",
-        "            return _orjson_dumps(",
-        "                {",
-        *entries,
-        "                }",
-        "            )",
-    ]
-
-
-def _json_string(text: str) -> str:
-    return json.dumps(text)
+        return
+    with out.block(f"if type(record) is {cls}:"):
+        for field in fields:
+            out.line(f"f_{field.name} = record.{field.name}")
+        out.line("# values of their fields' own types (as usual): orjson needs no options")
+        _checks(out, checks)
+        with out.indented():
+            out.line("return _orjson_dumps(")
+            with out.indented():
+                with out.block("{"):
+                    for field in fields:
+                        out.line(f"{quote(field.output_name)}: f_{field.name},")
+                    if metadata is not None:
+                        out.line(f'"__faust": {metadata},')
+                out.line("}")
+            out.line(")")

@@ -1,16 +1,16 @@
 """Decide the generated codecs: every Record a topic carries gets JSON codecs, those on
-Avro topics Avro converters too. Example::
+Avro topics Avro converters too; where a view (a struct of the fields) can stand in for the
+Record, where a struct can be built in its place to be sent, where its Avro datum is
+written and read straight. Example::
 
     plan_codecs(module, records).installed       # ('Order', 'BigOrder')
 """
 
 from __future__ import annotations
 
-import dataclasses
-
-from faustc.codecs.avro import plan_avro_converters, plan_avro_straight
-from faustc.codecs.json import plan_record_json
-from faustc.codecs.model import CodecsPlan
+from faustc.codecs.avro import plan_avro_straight
+from faustc.codecs.json import json_out_ok, json_view_ok
+from faustc.codecs.model import CodecsPlan, RecordCodecPlan
 from faustc.front.ir import AppModule
 from faustc.types import AVRO_CODECS, RecordInfo, nested_records, topic_codec
 
@@ -49,17 +49,13 @@ def plan_codecs(module: AppModule, records: dict[str, RecordInfo]) -> CodecsPlan
         return None
     with_avro = avro_records(module, records)
     plans = [
-        dataclasses.replace(
-            plan_record_json(records[name], records, module.display_name),
-            avro=(
-                plan_avro_converters(records[name], records, module.display_name)
-                if name in with_avro
-                else None
-            ),
+        RecordCodecPlan(
+            name=name,
+            view=json_view_ok(records[name], records),
+            out=json_out_ok(records[name]),
+            avro=name in with_avro,
             avro_writer=(
-                plan_avro_straight(module, records, records[name], module.display_name)
-                if name in with_avro
-                else None
+                plan_avro_straight(module, records, records[name]) if name in with_avro else None
             ),
         )
         for name in names

@@ -4,13 +4,15 @@ module's import, the internal topics, every fused agent, the codecs, the entry p
 Pure: ``write_worker(plan) -> str``; the driver (``faustc.build``) compiles and writes it.
 Example::
 
-    text = write_worker(plan)
+    text = write_worker(plan, records)
     compile(text, "build/wordcount_worker.py", "exec")
 """
 
 from __future__ import annotations
 
+from faustc.codecs.avro import write_avro_converters, write_avro_straight
 from faustc.codecs.common import snake_case
+from faustc.codecs.json import write_json_codecs, write_json_out
 from faustc.emit.agent import AgentWriter
 from faustc.emit.emitter import Emitter, python_literal
 from faustc.plan.model import (
@@ -25,10 +27,11 @@ from faustc.plan.model import (
     TableUpdate,
     WorkerPlan,
 )
+from faustc.types import RecordInfo
 
 
-def write_worker(plan: WorkerPlan) -> str:
-    """The worker module's source text for ``plan``."""
+def write_worker(plan: WorkerPlan, records: dict[str, RecordInfo]) -> str:
+    """The worker module's source text for ``plan`` (whose Records are ``records``)."""
     out = Emitter()
     _header(plan, out)
     _imports(plan, out)
@@ -37,7 +40,7 @@ def write_worker(plan: WorkerPlan) -> str:
     for agent in plan.agents:
         out.blank(2)
         AgentWriter(plan, agent, out).write()
-    _codecs(plan, out)
+    _codecs(plan, records, out)
     _entry_point(plan, out)
     return out.text()
 
@@ -199,7 +202,7 @@ from faust.serializers.avro import write_long as _avro_long  # noqa: E402
 from faust.serializers.avro import write_string as _avro_string  # noqa: E402"""
 
 
-def _codecs(plan: WorkerPlan, out: Emitter) -> None:
+def _codecs(plan: WorkerPlan, records: dict[str, RecordInfo], out: Emitter) -> None:
     codecs = plan.codecs
     if codecs is None:
         return
@@ -215,25 +218,18 @@ def _codecs(plan: WorkerPlan, out: Emitter) -> None:
         out.line("_encode_json = msgspec.json.Encoder().encode")
         out.line("_2_63, _2_64 = 2**63, 2**64")
     for record in codecs.records:
+        info = records[record.name]
         out.blank(2)
-        out.line(record.comment)
-        out.lines(record.mirror)
-        out.blank(2)
-        out.lines(record.functions)
+        write_json_codecs(out, info, records, plan.display_name, view=record.view)
         if record.out and record.name in plan.sent_as_json:
             out.blank(2)
-            out.lines(record.out)
+            write_json_out(out, info, plan.display_name)
         if record.avro:
             out.blank(2)
-            out.line(
-                f"# Avro: datum <-> {record.name}; fastavro reads and writes the bytes "
-                "(the datum is the dict"
-            )
-            out.line("# of the Record's own schema, faust.serializers.avro.avro_schema).")
-            out.lines(record.avro)
+            write_avro_converters(out, info, plan.display_name)
         if record.avro_writer:
             out.blank(2)
-            out.lines(record.avro_writer.code)
+            write_avro_straight(out, info, record.avro_writer, plan.display_name)
     out.blank(2)
     out.line("_generated.install(")
     with out.indented():
