@@ -7,10 +7,15 @@ same topics.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
+import pytest
+
 import faust
-from faust import contract
+from conftest import EXAMPLES, REPO
+from faust import compiled, contract
+from faustc.build import compile_source
 from faustc.front.reader import read_module
 from faustc.source import SourceFile
 from faustc.topology import build_topology
@@ -62,3 +67,90 @@ def test_map_and_processors_change_the_value_and_nothing_else_does() -> None:
         "map",
         "processor",
     ]
+
+
+# -- the surface generated code may use ------------------------------------------------------
+
+THROUGH_A_NAME = """
+import faust
+
+app = faust.App("derived")
+numbers = app.topic("numbers", value_type=int)
+
+
+@app.agent(numbers)
+async def relay(stream: faust.Stream[int]) -> None:
+    async for number in stream.through("numbers-again"):
+        print(number)
+"""
+
+
+def _built_workers(tmp_path: Path) -> dict[str, str]:
+    """The worker of every example, test app and bench app, and of an app that goes
+    through a topic named by a string: between them they use every name of the surface."""
+    extra = tmp_path / "derived.py"
+    extra.write_text(THROUGH_A_NAME)
+    sources = [*EXAMPLES.glob("*.py"), *APPS.glob("*.py"), *(REPO / "bench/apps").glob("*.py")]
+    return {
+        path.name: compile_source(SourceFile.load(path), tmp_path / "build").text
+        for path in [*sorted(sources), extra]
+    }
+
+
+def _runtime_imports(text: str) -> list[tuple[str, list[str]]]:
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.split(".")[0] == "faust"
+        ):
+            found.append((node.module, [alias.name for alias in node.names]))
+        elif isinstance(node, ast.Import):
+            found += [(a.name, []) for a in node.names if a.name.split(".")[0] == "faust"]
+    return found
+
+
+def test_generated_workers_import_the_runtime_only_through_faust_compiled(tmp_path: Path) -> None:
+    for name, text in _built_workers(tmp_path).items():
+        for module, names in _runtime_imports(text):
+            assert module == "faust.compiled", (name, module)
+            assert set(names) <= set(compiled.__all__), (name, names)
+
+
+def test_generated_workers_touch_no_private_name_of_the_runtime(tmp_path: Path) -> None:
+    """No ``x._private`` in a worker but the generated structs' own ``_faust`` field."""
+    for name, text in _built_workers(tmp_path).items():
+        private = {
+            node.attr
+            for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        }
+        assert private <= {"_faust"}, (name, private)
+
+
+def test_the_surface_is_exactly_what_generated_workers_use(tmp_path: Path) -> None:
+    used = {
+        imported
+        for text in _built_workers(tmp_path).values()
+        for _, names in _runtime_imports(text)
+        for imported in names
+    }
+    assert used == set(compiled.__all__) - {"SURFACE_VERSION"}
+
+
+def test_the_surface_names_public_objects_of_the_runtime() -> None:
+    assert sorted(compiled.__all__) == sorted(set(compiled.__all__))
+    assert all(not name.startswith("_") for name in compiled.__all__)
+    assert all(hasattr(compiled, name) for name in compiled.__all__)
+    assert isinstance(compiled.SURFACE_VERSION, int)
+
+
+def test_a_worker_built_for_another_surface_is_refused_in_one_line() -> None:
+    compiled.require_surface(compiled.SURFACE_VERSION)
+    with pytest.raises(SystemExit) as refused:
+        compiled.require_surface(compiled.SURFACE_VERSION + 1)
+    message = str(refused.value.code)
+    assert "\n" not in message and "rebuild it" in message

@@ -27,8 +27,9 @@ from faustc.types import FieldInfo, RecordInfo, TypeRef, literal_value
 class _AvroNames:
     """Hoisted module-level names one Record's Avro converters use."""
 
-    def __init__(self, snake: str) -> None:
+    def __init__(self, snake: str, use: Callable[[str], str]) -> None:
         self.snake = snake
+        self.use = use
         self.hoisted: list[str] = []
 
     def add(self, name: str, value: str) -> str:
@@ -118,10 +119,12 @@ def _avro_values(
     cls = f"app_module.{info.name}"
     values: list[tuple[str, str]] = []
     for field in info.fields:
+
+        def descriptor(field: FieldInfo = field) -> str:
+            return f"{names.use('field')}({cls}, {quote(field.name)})"
+
         if field.exclude:
-            default = names.add(
-                f"_{snake}_{field.name}_default", f"{cls}.{field.name}.make_default"
-            )
+            default = names.add(f"_{snake}_{field.name}_default", f"{descriptor()}.make_default")
             values.append((field.name, f"{default}()"))
             continue
         zone = None
@@ -130,18 +133,17 @@ def _avro_values(
             unknown and _has_datetime(field.type)
         ):
             timezone = (
-                f'getattr({cls}.{field.name}, "timezone", None)'
+                f'getattr({descriptor()}, "timezone", None)'
                 if unknown
-                else f"{cls}.{field.name}.timezone"
+                else f"{descriptor()}.timezone"
             )
-            zone = names.add(f"_{snake}_{field.name}_zone", f"_ti.timezone_converter({timezone})")
+            converter = names.use("timezone_converter")
+            zone = names.add(f"_{snake}_{field.name}_zone", f"{converter}({timezone})")
         decode = _avro_from_expr(field.type, source(field), names, zone)
         if (field.specifier == "StringField" and "trim_whitespace" in field.args) or (
             unknown and field.type.kind != "datetime"
         ):
-            prepare = names.add(
-                f"_{snake}_{field.name}_prepare", f"{cls}.{field.name}.prepare_value"
-            )
+            prepare = names.add(f"_{snake}_{field.name}_prepare", f"{descriptor()}.prepare_value")
             decode = f"{prepare}({decode})"
         values.append((field.name, decode))
     return values
@@ -154,7 +156,7 @@ def write_avro_converters(out: Emitter, info: RecordInfo, display_name: str) -> 
     snake = snake_case(info.name)
     cls = f"app_module.{info.name}"
     line = info.definition.span.line
-    names = _AvroNames(snake)
+    names = _AvroNames(snake, out.use)
     values = _avro_values(info, names, lambda field: f"datum[{quote(field.output_name)}]")
     validation = literal_value(info.options.get("validation")) is True
     out.line(
@@ -190,26 +192,29 @@ _AVRO_PYTHON_TYPES = {
 }
 
 
-def _avro_write_parts(avro_type: str, var: str) -> tuple[list[str], list[str]]:
+def _avro_write_parts(
+    avro_type: str, var: str, use: Callable[[str], str]
+) -> tuple[list[str], list[str]]:
     """(lines preparing, the parts of the datum's bytes) writing ``var`` as ``avro_type``."""
+    long = use("avro_write_long")
     if avro_type == "string":
-        return [f"{var}_utf8 = {var}.encode()"], [f"_avro_long(len({var}_utf8))", f"{var}_utf8"]
+        return [f"{var}_utf8 = {var}.encode()"], [f"{long}(len({var}_utf8))", f"{var}_utf8"]
     if avro_type == "bytes":
-        return [], [f"_avro_long(len({var}))", var]
+        return [], [f"{long}(len({var}))", var]
     if avro_type == "long":
-        return [], [f"_avro_long({var})"]
+        return [], [f"{long}({var})"]
     if avro_type == "double":
-        return [], [f"_avro_double({var})"]
+        return [], [f"{use('avro_write_double')}({var})"]
     return [], [f'(b"\\x01" if {var} else b"\\x00")']
 
 
-def _avro_write_whole(avro_type: str, var: str) -> str:
+def _avro_write_whole(avro_type: str, var: str, use: Callable[[str], str]) -> str:
     """One bytes expression writing ``var`` as ``avro_type`` (a union branch)."""
     if avro_type == "string":
-        return f"_avro_string({var})"
+        return f"{use('avro_write_string')}({var})"
     if avro_type == "bytes":
-        return f"_avro_long(len({var})) + {var}"
-    return _avro_write_parts(avro_type, var)[1][0]
+        return f"{use('avro_write_long')}(len({var})) + {var}"
+    return _avro_write_parts(avro_type, var, use)[1][0]
 
 
 def _write_read(out: Emitter, avro_type: str, var: str) -> None:
@@ -217,8 +222,8 @@ def _write_read(out: Emitter, avro_type: str, var: str) -> None:
     or long longer than one byte takes a runtime helper."""
     if avro_type in ("string", "bytes"):
         decode = ".decode()" if avro_type == "string" else ""
-        helper = "_avro_read_string" if avro_type == "string" else "_avro_read_bytes"
-        out.line("length = _AVRO_SHORT_LENGTHS[data[pos]]")
+        helper = out.use("avro_read_string" if avro_type == "string" else "avro_read_bytes")
+        out.line(f"length = {out.use('AVRO_SHORT_LENGTHS')}[data[pos]]")
         with out.block("if length < 0:  # a length of two bytes or more"):
             out.line(f"{var}, pos = {helper}(data, pos)")
         with out.block("else:"):
@@ -231,9 +236,9 @@ def _write_read(out: Emitter, avro_type: str, var: str) -> None:
             out.line(f"{var} = (byte >> 1) ^ -(byte & 1)")
             out.line("pos += 1")
         with out.block("else:"):
-            out.line(f"{var}, pos = _avro_read_long(data, pos)")
+            out.line(f"{var}, pos = {out.use('avro_read_long')}(data, pos)")
     elif avro_type == "double":
-        out.line(f"({var},) = _avro_read_double(data, pos)")
+        out.line(f"({var},) = {out.use('avro_read_double')}(data, pos)")
         out.line("pos += 8")
     else:
         out.line(f"{var} = data[pos] != 0")
@@ -297,7 +302,8 @@ def plan_avro_straight(
     if _straight_fields(info, schema) is None:
         return None
     validation = literal_value(info.options.get("validation")) is True
-    values = _avro_values(info, _AvroNames(snake_case(info.name)), lambda f: f"f_{f.name}")
+    names = _AvroNames(snake_case(info.name), lambda name: name)
+    values = _avro_values(info, names, lambda f: f"f_{f.name}")
     # the view: the same reading, the values in a struct instead of the Record (only when
     # they are the Record's values as read, as for the JSON view)
     view = not validation and all(value == f"f_{name}" for name, value in values)
@@ -330,7 +336,7 @@ def write_avro_straight(
         var = f"f_{field.name}"
         if isinstance(avro_type, str):
             checks.append(f"type({var}) is {_AVRO_PYTHON_TYPES[avro_type]}")
-            lines, written = _avro_write_parts(avro_type, var)
+            lines, written = _avro_write_parts(avro_type, var, out.use)
             prepared += lines
             parts += written
             continue
@@ -338,13 +344,13 @@ def write_avro_straight(
         checks.append(f"({var} is None or type({var}) is {_AVRO_PYTHON_TYPES[other]})")
         # the branch index is a long: 0 is written 0x00, 1 is 0x02
         null_byte, value_byte = ("0", "2") if avro_type[0] == "null" else ("2", "0")
-        whole = _avro_write_whole(other, var)
+        whole = _avro_write_whole(other, var, out.use)
         parts.append(f'(b"\\x0{null_byte}" if {var} is None else b"\\x0{value_byte}" + {whole})')
     line = info.definition.span.line
     validation = literal_value(info.options.get("validation")) is True
-    names = _AvroNames(snake)  # the names write_avro_converters hoisted already
+    names = _AvroNames(snake, out.use)  # the names write_avro_converters hoisted already
     values = _avro_values(info, names, lambda field: f"f_{field.name}")
-    out.line(f"_avro_type_{snake} = _avro.avro_type({cls})")
+    out.line(f"_avro_type_{snake} = {out.use('avro_type')}({cls})")
     out.blank(2)
     with out.block(f"def encode_{snake}_avro(record: Any) -> bytes:"):
         out.line(

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 
 from faustc.codecs.common import quote, snake_case, unknown_call, write_record
 from faustc.emit.emitter import Emitter
 from faustc.types import FieldInfo, RecordInfo, TypeRef, literal_value
+
+Use = Callable[[str], str]
 
 _PREPARES = {"StringField": "trim_whitespace", "DatetimeField": "timezone"}
 
@@ -74,50 +77,54 @@ def _contains_record(ref: TypeRef) -> bool:
     return ref.kind == "record" or any(_contains_record(arg) for arg in ref.args)
 
 
+#: field kind -> the ``faust.compiled`` function turning its JSON form into the value
 _HELPER_DECODERS = {
-    "bytes": "_ti.parse_bytes",
-    "decimal": "_ti.parse_decimal",
-    "datetime": "_ti.parse_datetime",
-    "date": "_ti.parse_date",
-    "uuid": "_ti.parse_uuid",
+    "bytes": "parse_bytes",
+    "decimal": "parse_decimal",
+    "datetime": "parse_datetime",
+    "date": "parse_date",
+    "uuid": "parse_uuid",
 }
 
 
+#: field kind -> the function turning the value into its JSON form (``faust.compiled``'s,
+#: but ``str``)
 _HELPER_ENCODERS = {
-    "bytes": "_ti.format_bytes",
+    "bytes": "format_bytes",
     "decimal": "str",
-    "datetime": "_ti.format_datetime",
-    "date": "_ti.format_date",
+    "datetime": "format_datetime",
+    "date": "format_date",
     "uuid": "str",
 }
 
 
-def _encode_expr(ref: TypeRef, var: str, records: dict[str, RecordInfo]) -> str | None:
+def _encode_expr(ref: TypeRef, var: str, records: dict[str, RecordInfo], use: Use) -> str | None:
     """Expression turning field value ``var`` into its JSON form (None: needs the runtime's
     generic encoder; ``var`` itself when no conversion is needed)."""
     kind = ref.kind
     if kind in ("str", "int", "float", "bool", "literal", "any"):
         return var
     if kind in _HELPER_ENCODERS:
-        return f"{_HELPER_ENCODERS[kind]}({var})"
+        helper = _HELPER_ENCODERS[kind]
+        return f"{helper if helper == 'str' else use(helper)}({var})"
     if kind == "enum":
         return f"{var}.value"
     if kind == "record" and ref.name in records:
         return f"_payload_{snake_case(ref.name)}({var})"
     if kind == "optional":
-        inner = _encode_expr(ref.args[0], var, records)
+        inner = _encode_expr(ref.args[0], var, records, use)
         if inner is None:
             return None
         return var if inner == var else f"None if {var} is None else {inner}"
     if kind in ("list", "set", "frozenset", "tuple"):
-        item = _encode_expr(ref.args[0], "item", records)
+        item = _encode_expr(ref.args[0], "item", records, use)
         if item is None:
             return None
         if item == "item":
             return var if kind == "list" else f"list({var})"
         return f"[{item} for item in {var}]"
     if kind == "dict" and ref.args[0].kind == "str":
-        value = _encode_expr(ref.args[1], "item", records)
+        value = _encode_expr(ref.args[1], "item", records, use)
         if value is None:
             return None
         if value == "item":
@@ -139,28 +146,29 @@ class _FieldJSON:
 
 
 def _field_json(
-    field: FieldInfo, records: dict[str, RecordInfo], snake: str, cls: str
+    field: FieldInfo, records: dict[str, RecordInfo], snake: str, cls: str, use: Use
 ) -> _FieldJSON:
     attr = field.name  # Record fields never start with "_"; the metadata is "_faust"
     hoisted: list[str] = []
     mirror = None if _needs_generic(field) else _mirror_type(field.type, records)
     decode = f"s.{attr}"
+    name = quote(field.name)
     if mirror is not None:
         decode = _decode_expr(field.type, decode)
     elif field.type.kind in _HELPER_DECODERS and not _needs_generic(field):
-        decode = f"{_HELPER_DECODERS[field.type.kind]}(s.{attr})"
+        decode = f"{use(_HELPER_DECODERS[field.type.kind])}(s.{attr})"
     elif field.type.kind == "enum":
-        hoisted.append(
-            f"_{snake}_{field.name}_enum = _ti.enum_parser(app_module.{field.type.name})"
-        )
+        enum = f"app_module.{field.type.name}"
+        hoisted.append(f"_{snake}_{field.name}_enum = {use('enum_parser')}({enum})")
         decode = f"_{snake}_{field.name}_enum(s.{attr})"
     else:
-        hoisted.append(f"_{snake}_{field.name}_decode = {cls}._field_decoder({quote(field.name)})")
+        hoisted.append(f"_{snake}_{field.name}_decode = {use('field_decoder')}({cls}, {name})")
         decode = f"_{snake}_{field.name}_decode(s.{attr})"
     annotation = mirror or "Any"
     rename = f"name={quote(field.input_name)}, " if field.input_name != attr else ""
     if field.has_default:
-        hoisted.append(f"_{snake}_{field.name}_default = {cls}.{field.name}.make_default")
+        descriptor = f"{use('field')}({cls}, {name})"
+        hoisted.append(f"_{snake}_{field.name}_default = {descriptor}.make_default")
         entry = (
             f"({quote(attr)}, {annotation} | msgspec.UnsetType, "
             f"msgspec.field({rename}default=msgspec.UNSET)),"
@@ -171,13 +179,16 @@ def _field_json(
         entry = f"({quote(attr)}, {annotation}{options}),"
     encode = None
     if not field.exclude:
-        encode = _encode_expr(field.type, f"record.{field.name}", records)
+        encode = _encode_expr(field.type, f"record.{field.name}", records, use)
         if encode is None:
-            hoisted.append(
-                f"_{snake}_{field.name}_encode = {cls}._field_encoder({quote(field.name)})"
-            )
+            encoder = f"{use('field_encoder')}({cls}, {name})"
+            hoisted.append(f"_{snake}_{field.name}_encode = {encoder}")
             encode = f"_{snake}_{field.name}_encode(record.{field.name})"
     return _FieldJSON(entry, decode, encode, tuple(hoisted))
+
+
+def _as_is(name: str) -> str:
+    return name
 
 
 def json_view_ok(info: RecordInfo, records: dict[str, RecordInfo]) -> bool:
@@ -186,7 +197,8 @@ def json_view_ok(info: RecordInfo, records: dict[str, RecordInfo]) -> bool:
     Record does not validate."""
     snake, cls = snake_case(info.name), f"app_module.{info.name}"
     verbatim = all(
-        _field_json(field, records, snake, cls).decode == f"s.{field.name}" for field in info.fields
+        _field_json(field, records, snake, cls, _as_is).decode == f"s.{field.name}"
+        for field in info.fields
     )
     return verbatim and literal_value(info.options.get("validation")) is not True
 
@@ -199,8 +211,10 @@ def write_json_codecs(
     snake = snake_case(info.name)
     cls = f"app_module.{info.name}"
     line = info.definition.span.line
-    fields = [_field_json(field, records, snake, cls) for field in info.fields]
+    fields = [_field_json(field, records, snake, cls, out.use) for field in info.fields]
     out.line(f"# {display_name}:{line}  class {info.name}")
+    out.use_module("msgspec")
+    out.use_module("orjson", "dumps", "_orjson_dumps")
     out.line(f"_{info.name}JSON = msgspec.defstruct(")
     with out.indented():
         out.line(f"{quote(info.name + 'JSON')},")
@@ -228,10 +242,11 @@ def write_json_codecs(
         with out.indented():
             out.line("s._faust is not _NO_METADATA")
             out.line(f"and s._faust != _{snake.upper()}_METADATA")
-            out.line(f"and _generated.blessed({cls}, s._faust)")
+            out.line(f"and {out.use('blessed')}({cls}, s._faust)")
         out.line("):")
         with out.indented():
-            out.line("raise _generated.Fallback  # a subclass named by __faust: the generic path")
+            fallback = out.use("Fallback")
+            out.line(f"raise {fallback}  # a subclass named by __faust: the generic path")
         values = [
             (field.name, each.decode) for field, each in zip(info.fields, fields, strict=True)
         ]
@@ -244,8 +259,9 @@ def write_json_codecs(
         )
         with out.block("try:"):
             out.line(f"return _build_{snake}(_parse_{snake}_json(data))")
-        with out.block("except _generated.Fallback:"):
-            out.line(f"return {cls}.from_data(_json_loads(data), preferred_type={cls})")
+        with out.block(f"except {out.use('Fallback')}:"):
+            loads = out.use("json_loads")
+            out.line(f"return {cls}.from_data({loads}(data), preferred_type={cls})")
     if view:
         out.blank(2)
         with out.block(f"def view_{snake}_json(data: bytes) -> Any:"):
@@ -270,7 +286,8 @@ def write_json_codecs(
         out.line(
             "# the same, already JSON: a payload dict holding it is not tracked by the cyclic GC"
         )
-        out.line(f"{fragment_name} = _orjson_fragment(_orjson_dumps({metadata_name}))")
+        fragment = out.use_module("orjson", "Fragment", "_orjson_fragment")
+        out.line(f"{fragment_name} = {fragment}(_orjson_dumps({metadata_name}))")
     out.blank(2)
     with out.block(f"def _payload_{snake}(record: Any) -> Any:"):
         with out.block(f"if type(record) is not {cls}:"):
@@ -287,7 +304,9 @@ def write_json_codecs(
         out.line(f'"""{info.name} -> JSON bytes, as Faust writes them."""')
         _json_encoder_head(out, info, cls, fragment_name if include_metadata else None)
         out.line(f"payload = _payload_{snake}(record)")
-        out.line("return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)")
+        default, options = out.use("json_default"), out.use("JSON_OPTIONS")
+        dumps = out.use_module("orjson", "dumps", "_orjson_dumps")
+        out.line(f"return {dumps}(payload, default={default}, option={options})")
 
 
 #: Record options that change nothing about building a Record from all of its fields and

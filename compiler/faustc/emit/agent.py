@@ -76,16 +76,17 @@ class AgentWriter:
         out.line(f"# {self.display}:{agent.line}  {agent.kind} {agent.qualified_name}")
         if agent.kind == "task":
             header = f"async def {agent.function_name}() -> None:"
+            stream = f"{out.use('Stream')}[{out.use_module('typing', 'Any')}]"
             doc = "The task's code"
         else:
-            header = f"async def {agent.function_name}({agent.param}: Stream[Any]) -> None:"
+            stream = f"{out.use('Stream')}[{out.use_module('typing', 'Any')}]"
+            header = f"async def {agent.function_name}({agent.param}: {stream}) -> None:"
             doc = "The agent's code"
         with out.block(header):
             out.line(f'"""{doc} with its stream loop ({self.display}:{agent.loop_line}) fused."""')
             if agent.kind == "task":
                 out.line(
-                    f"{agent.param}: Stream[Any] = "
-                    f"{self.plan.app_var}.stream({agent.stages[0].topic})"
+                    f"{agent.param}: {stream} = {self.plan.app_var}.stream({agent.stages[0].topic})"
                 )
             for stage in agent.stages[1:]:
                 out.line(f"{agent.param}.consume_topic({stage.topic})")
@@ -135,7 +136,8 @@ class AgentWriter:
         if isinstance(binding, BindCallable):
             return f"{binding.local} = {binding.expression}"
         if isinstance(binding, BindRateLimiter):
-            return f"{binding.local} = RateLimiter({binding.rate}, per={binding.per})"
+            limiter = self.out.use("RateLimiter")
+            return f"{binding.local} = {limiter}({binding.rate}, per={binding.per})"
         if isinstance(binding, BindSender):
             return f"{binding.local} = {app}.sender()"
         if isinstance(binding, BindDirectSender):
@@ -207,12 +209,13 @@ class AgentWriter:
     def take_loop(self) -> None:
         out, n, agent = self.out, self.n, self.agent
         terminal = agent.terminal
+        monotonic = out.use_module("time", "monotonic")
         out.raw_line(f"{n.take_max} = {terminal.max_}")
         out.raw_line(f"{n.take_within} = {terminal.within or 'None'}")
         out.line(f"{n.handle_chunk_error} = {agent.param}.handle_chunk_error")
         out.line(f"{n.next_batch} = {agent.param}.next_batch")
         out.line("# the take buffer; its messages are held back from the commit until processed")
-        out.line(f"{n.buffer}: list[Any] = []")
+        out.line(f"{n.buffer}: list[{out.use_module('typing', 'Any')}] = []")
         out.line(f"{n.held} = {agent.param}.holds.message_list()")
         out.line(f"{n.deadline} = 0.0")
         with out.block("while True:"):
@@ -220,7 +223,7 @@ class AgentWriter:
             with out.indented():
                 out.line("None")
                 out.line(f"if not {n.buffer} or {n.take_within} is None")
-                out.line(f"else max(0.0, {n.deadline} - monotonic())")
+                out.line(f"else max(0.0, {n.deadline} - {monotonic}())")
             out.line(")")
             out.line(f"{n.ending} = {n.batch} is None")
             with out.block(f"if {n.batch} is None:"):
@@ -236,7 +239,7 @@ class AgentWriter:
                         out.line(f"{n.handle_error}({n.exc}, {n.message}, {self.where})")
                         out.line("continue")
                     with out.block(f"if not {n.buffer} and {n.take_within} is not None:"):
-                        out.line(f"{n.deadline} = monotonic() + {n.take_within}")
+                        out.line(f"{n.deadline} = {monotonic}() + {n.take_within}")
                     out.line(f"{n.buffer}.append({n.value})")
                     out.line(f"{n.held}.append({n.message})")
                     with out.block(f"if len({n.buffer}) < {n.take_max}:"):
@@ -244,7 +247,7 @@ class AgentWriter:
                 out.line(f"elif not {n.buffer} or not (")
                 with out.indented():
                     out.line(f"{n.ending}")
-                    out.line(f"or ({n.take_within} is not None and monotonic() >= {n.deadline})")
+                    out.line(f"or ({n.take_within} is not None and {monotonic}() >= {n.deadline})")
                 out.line("):")
                 with out.indented():
                     out.line("continue")
@@ -276,7 +279,7 @@ class AgentWriter:
     def decode(self, stage: Stage) -> None:
         out, n, agent, decode = self.out, self.n, self.agent, stage.decode
         if agent.set_current_message:
-            out.line(f"set_current_message({n.message})")
+            out.line(f"{out.use('set_current_message')}({n.message})")
         key = decode.key
         key_headers = f", {n.message}.headers()" if key is not None and key.headers else ""
         if key is not None and key.by_batch is not None:
@@ -293,18 +296,18 @@ class AgentWriter:
             headers = f", {n.message}.headers()" if decode.value_headers else ""
             out.line(f"{n.value} = {decode.value_local}({n.message}.value(){headers})")
         if decode.make_event:
-            out.line(f"{n.event} = Event(")
+            out.line(f"{n.event} = {out.use('Event')}(")
             with out.indented():
                 out.line(f"{self.plan.app_var},")
                 out.line(f"{n.key},")
                 out.line(f"{n.value},")
                 out.line(f"{n.message}.headers() or [],")
-                out.line(f"Message.from_transport({n.message}),")
+                out.line(f"{out.use('Message')}.from_transport({n.message}),")
                 if agent.noack and stage.last:
                     out.line(f"holds={n.holds},")
             out.line(")")
         if agent.set_current_event:
-            out.line(f"set_current_event({n.event})")
+            out.line(f"{out.use('set_current_event')}({n.event})")
 
     def steps(self, stage: Stage) -> None:
         for step in stage.steps:
@@ -324,7 +327,7 @@ class AgentWriter:
             out.line(f"# {self.display}:{step.line}  .rate_limit({step.rate}, per={step.per})")
             out.line(f"{n.delay} = {step.limiter}.delay()")
             with out.block(f"if {n.delay}:"):
-                out.line(f"await sleep({n.delay})")
+                out.line(f"await {out.use_module('asyncio', 'sleep')}({n.delay})")
             return
         if isinstance(step, Repartition):
             out.line(f"# {self.display}:{step.line}  .group_by(...): on to the next stage")
@@ -369,7 +372,7 @@ class AgentWriter:
     def awaited_call(self, result: str, call: str, marker: str) -> None:
         out = self.out
         out.line(f"{result} = {call}{marker}")
-        with out.block(f"if isawaitable({result}):"):
+        with out.block(f"if {out.use_module('inspect', 'isawaitable')}({result}):"):
             out.line(f"{result} = await {result}")
 
     def call(self, apply: Apply) -> str:
@@ -455,8 +458,9 @@ class AgentWriter:
         out, n = self.out, self.n
         if isinstance(hole, TableUpdate):
             if hole.in_place:
+                operator = out.use_module("operator", None, "_operator")
                 out.line(
-                    f"{hole.table}.in_place({hole.key}, _operator.{hole.operator}, "
+                    f"{hole.table}.in_place({hole.key}, {operator}.{hole.operator}, "
                     f"{hole.operand}){rest}"
                 )
             else:

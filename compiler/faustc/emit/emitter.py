@@ -18,6 +18,23 @@ import tokenize
 from collections.abc import Callable, Iterator
 
 INDENT = "    "
+#: ``faust.compiled`` names a worker imports as they are (the fused agents' own); the
+#: codec helpers get a leading underscore, so that no name of the app shadows them
+UNALIASED = frozenset(
+    {
+        "Event",
+        "Message",
+        "RateLimiter",
+        "Stream",
+        "derived_topic",
+        "field_type",
+        "repartition_topic",
+        "require_surface",
+        "run_worker_cli",
+        "set_current_event",
+        "set_current_message",
+    }
+)
 
 
 class Emitter:
@@ -26,6 +43,22 @@ class Emitter:
     def __init__(self) -> None:
         self._lines: list[str] = []
         self._prefixes: list[str] = []
+        #: what the written code imports: ``(module, name, alias)``, name None for
+        #: ``import module``; the runtime's names all come from ``faust.compiled``
+        self.imports: set[tuple[str, str | None, str | None]] = set()
+
+    def use(self, name: str) -> str:
+        """The name the written code calls ``faust.compiled``'s ``name`` by (recorded, so
+        the worker imports it): agent-level names as they are, codec helpers with a
+        leading underscore (``parse_date`` -> ``_parse_date``)."""
+        alias = name if name in UNALIASED else f"_{name}"
+        self.imports.add(("faust.compiled", name, None if alias == name else alias))
+        return alias
+
+    def use_module(self, module: str, name: str | None = None, alias: str | None = None) -> str:
+        """The name the written code calls ``module`` (or ``module.name``) by, recorded."""
+        self.imports.add((module, name, alias))
+        return alias or name or module
 
     @property
     def prefix(self) -> str:

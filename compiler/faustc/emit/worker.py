@@ -10,21 +10,15 @@ Example::
 
 from __future__ import annotations
 
+from faust.compiled import SURFACE_VERSION
 from faustc.codecs.avro import write_avro_converters, write_avro_straight
 from faustc.codecs.common import snake_case
 from faustc.codecs.json import write_json_codecs, write_json_out
 from faustc.emit.agent import AgentWriter
 from faustc.emit.emitter import Emitter, python_literal
 from faustc.plan.model import (
-    AgentPlan,
-    CallBound,
     DerivedTopic,
-    Filter,
-    Map,
-    RateLimit,
-    Repartition,
     RepartitionTopic,
-    TableUpdate,
     WorkerPlan,
 )
 from faustc.types import RecordInfo
@@ -32,17 +26,18 @@ from faustc.types import RecordInfo
 
 def write_worker(plan: WorkerPlan, records: dict[str, RecordInfo]) -> str:
     """The worker module's source text for ``plan`` (whose Records are ``records``)."""
-    out = Emitter()
-    _header(plan, out)
-    _imports(plan, out)
-    _app_module(plan, out)
-    _internal_topics(plan, out)
+    body = Emitter()
+    _internal_topics(plan, body)
     for agent in plan.agents:
-        out.blank(2)
-        AgentWriter(plan, agent, out).write()
-    _codecs(plan, records, out)
-    _entry_point(plan, out)
-    return out.text()
+        body.blank(2)
+        AgentWriter(plan, agent, body).write()
+    _codecs(plan, records, body)
+    _entry_point(plan, body)
+    head = Emitter()
+    _header(plan, head)
+    _imports(head, body.imports)
+    _app_module(plan, head)
+    return head.text() + body.text()
 
 
 def _header(plan: WorkerPlan, out: Emitter) -> None:
@@ -62,67 +57,60 @@ them) comes from, so a traceback through an inlined function shows the user's li
     out.blank()
 
 
-def _uses(plan: WorkerPlan) -> set[str]:
-    """What the worker's steps use from the standard library and the runtime."""
-    used: set[str] = set()
-    for agent in plan.agents:
-        used |= _agent_uses(agent)
-    for topic in plan.internal_topics:
-        used.add("derived_topic" if isinstance(topic, DerivedTopic) else "repartition_topic")
-    return used
+#: the modules of the standard library a worker may import
+_STANDARD = frozenset({"asyncio", "inspect", "operator", "pathlib", "sys", "time", "typing"})
 
 
-def _agent_uses(agent: AgentPlan) -> set[str]:
-    used: set[str] = set()
-    if agent.terminal.kind == "take":
-        used.add("monotonic")
-    if agent.set_current_message:
-        used.add("set_current_message")
-    for stage in agent.stages:
-        if stage.decode.make_event:
-            used.add("Event")
-        for step in stage.steps:
-            if isinstance(step, RateLimit):
-                used.add("RateLimiter")
-            if isinstance(step, Filter | Map) and isinstance(step.apply, CallBound):
-                used.add("isawaitable")
-            if isinstance(step, Repartition) and isinstance(step.key, CallBound):
-                used.add("isawaitable")
-    for code in (agent.prelude, agent.body, agent.postlude):
-        for hole in code.holes if code is not None else ():
-            if isinstance(hole, TableUpdate) and hole.in_place:
-                used.add("operator")
-    return used
-
-
-def _imports(plan: WorkerPlan, out: Emitter) -> None:
-    used = _uses(plan)
+def _imports(out: Emitter, used: set[tuple[str, str | None, str | None]]) -> None:
+    """The import block: the standard library, msgspec and orjson, ``faust.compiled``;
+    only what the code below it uses (``sys`` and ``Path`` find the app module)."""
+    used = used | {
+        ("sys", None, None),
+        ("pathlib", "Path", None),
+        ("faust.compiled", "require_surface", None),
+    }
     out.line("from __future__ import annotations")
-    out.blank()
-    if "operator" in used:
-        out.line("import operator as _operator")
-    out.line("import sys")
-    if "RateLimiter" in used:
-        out.line("from asyncio import sleep")
-    if "isawaitable" in used:
-        out.line("from inspect import isawaitable")
-    out.line("from pathlib import Path")
-    if "monotonic" in used:
-        out.line("from time import monotonic")
-    out.line("from typing import Any")
-    out.blank()
-    out.line("from faust import Stream")
-    if "Event" in used:
-        out.line("from faust.events import Event, Message, set_current_event")
-    if "set_current_message" in used:
-        out.line("from faust.events import set_current_message")
-    streams = [
-        name for name in ("RateLimiter", "derived_topic", "repartition_topic") if name in used
+    sections = [
+        [entry for entry in used if entry[0] in _STANDARD],
+        [entry for entry in used if entry[0] not in _STANDARD and entry[0] != "faust.compiled"],
+        [entry for entry in used if entry[0] == "faust.compiled"],
     ]
-    if streams:
-        out.line(f"from faust.streams import {', '.join(streams)}")
-    out.line("from faust.worker.cli import run_worker_cli")
+    for section in sections:
+        if not section:
+            continue
+        out.blank()
+        imported = sorted({(entry[0], entry[2] or "") for entry in section if entry[1] is None})
+        for module, as_name in imported:
+            out.line(f"import {module}" + (f" as {as_name}" if as_name else ""))
+        names: dict[str, list[tuple[str, str | None]]] = {}
+        for module, name, alias in section:
+            if name is not None:
+                names.setdefault(module, []).append((name, alias))
+        for module in sorted(names):
+            # as ruff's isort writes them: the plain names in one statement, each alias in
+            # one of its own, ordered by their (first) names: constants, classes, the rest
+            plain = sorted((name for name, alias in names[module] if alias is None), key=_by_type)
+            statements = [(plain[0], plain)] if plain else []
+            statements += [(name, [f"{name} as {alias}"]) for name, alias in names[module] if alias]
+            for _, members in sorted(statements, key=lambda statement: _by_type(statement[0])):
+                line = f"from {module} import {', '.join(members)}"
+                if len(line) <= 100:
+                    out.line(line)
+                    continue
+                with out.block(f"from {module} import ("):
+                    for member in members:
+                        out.line(f"{member},")
+                out.line(")")
     out.blank()
+    out.line(f"require_surface({SURFACE_VERSION})")
+    out.blank()
+
+
+def _by_type(name: str) -> tuple[int, str]:
+    """isort's order of imported names: CONSTANTS, Classes, the rest."""
+    if name.isupper() and len(name) > 1:
+        return (0, name)
+    return (1, name) if name[:1].isupper() else (2, name)
 
 
 def _app_module(plan: WorkerPlan, out: Emitter) -> None:
@@ -151,16 +139,19 @@ def _internal_topics(plan: WorkerPlan, out: Emitter) -> None:
     for topic in plan.internal_topics:
         if isinstance(topic, DerivedTopic):
             out.line(f"# the topic {topic.name!r}")
+            derived = out.use("derived_topic")
             out.line(
-                f"{topic.var} = derived_topic({plan.app_var}, {topic.source}, "
+                f"{topic.var} = {derived}({plan.app_var}, {topic.source}, "
                 f"{python_literal(topic.name)})"
             )
             continue
         assert isinstance(topic, RepartitionTopic)
         out.line(f"# {plan.display_name}:{topic.line}  the repartition topic {topic.name!r}")
         key = topic.key
-        key_type = f"{key.record}.{key.field}.type" if key is not None else "None"
-        out.line(f"{topic.var} = repartition_topic(")
+        key_type = "None"
+        if key is not None:
+            key_type = f"{out.use('field_type')}({key.record}, {python_literal(key.field)})"
+        out.line(f"{topic.var} = {out.use('repartition_topic')}(")
         with out.indented():
             out.line(f"{plan.app_var},")
             out.line(f"{python_literal(topic.agent)},")
@@ -178,28 +169,7 @@ _CODECS_HEAD = """\
 # JSON in one C call, a builder that turns it into the Record, and an encoder writing
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
 # converters and, when every field is a primitive, a writer and a reader of the datum's
-# bytes. Installed below, so topic loaders and dumpers use them.
-import msgspec  # noqa: E402
-from orjson import Fragment as _orjson_fragment  # noqa: E402
-from orjson import dumps as _orjson_dumps  # noqa: E402
-
-from faust.models import typeinfo as _ti  # noqa: E402
-from faust.serializers import generated as _generated  # noqa: E402
-from faust.serializers.codecs import JSON_OPTIONS as _JSON_OPTIONS  # noqa: E402
-from faust.serializers.codecs import json_default as _json_default  # noqa: E402
-from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
-from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402"""
-
-_AVRO_IMPORTS = """\
-from faust.serializers import avro as _avro  # noqa: E402
-from faust.serializers.avro import SHORT_LENGTHS as _AVRO_SHORT_LENGTHS  # noqa: E402
-from faust.serializers.avro import read_bytes as _avro_read_bytes  # noqa: E402
-from faust.serializers.avro import read_double as _avro_read_double  # noqa: E402
-from faust.serializers.avro import read_long as _avro_read_long  # noqa: E402
-from faust.serializers.avro import read_string as _avro_read_string  # noqa: E402
-from faust.serializers.avro import write_double as _avro_double  # noqa: E402
-from faust.serializers.avro import write_long as _avro_long  # noqa: E402
-from faust.serializers.avro import write_string as _avro_string  # noqa: E402"""
+# bytes. Installed below, so topic loaders and dumpers use them."""
 
 
 def _codecs(plan: WorkerPlan, records: dict[str, RecordInfo], out: Emitter) -> None:
@@ -208,9 +178,7 @@ def _codecs(plan: WorkerPlan, records: dict[str, RecordInfo], out: Emitter) -> N
         return
     out.blank(2)
     out.lines(_CODECS_HEAD)
-    if any(record.avro_writer for record in codecs.records):
-        out.lines(_AVRO_IMPORTS)
-    out.blank()
+    out.use_module("msgspec")
     out.line("_new = object.__new__")
     out.line("_set_attribute = object.__setattr__")
     out.line("_NO_METADATA = msgspec.Raw()")
@@ -231,14 +199,15 @@ def _codecs(plan: WorkerPlan, records: dict[str, RecordInfo], out: Emitter) -> N
             out.blank(2)
             write_avro_straight(out, info, record.avro_writer, plan.display_name)
     out.blank(2)
-    out.line("_generated.install(")
+    out.line(f"{out.use('install_codecs')}(")
     with out.indented():
         out.line(f"{plan.app_var},")
         out.line("{")
         with out.indented():
             for record in codecs.records:
                 snake = snake_case(record.name)
-                out.line(f"app_module.{record.name}: _generated.GeneratedCodecs(")
+                codecs_class = out.use("GeneratedCodecs")
+                out.line(f"app_module.{record.name}: {codecs_class}(")
                 with out.indented():
                     out.line(f"json_loads=decode_{snake}_json,")
                     out.line(f"json_dumps=encode_{snake}_json,")
@@ -268,7 +237,7 @@ def _entry_point(plan: WorkerPlan, out: Emitter) -> None:
     out.line("}")
     out.blank()
     with out.block('if __name__ == "__main__":'):
-        out.line("run_worker_cli(")
+        out.line(f"{out.use('run_worker_cli')}(")
         with out.indented():
             out.line(
                 f"{plan.app_var}, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256)"

@@ -14,8 +14,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from faust import Stream
-from faust.worker.cli import run_worker_cli
+import msgspec
+from orjson import Fragment as _orjson_fragment
+from orjson import dumps as _orjson_dumps
+
+from faust.compiled import JSON_OPTIONS as _JSON_OPTIONS
+from faust.compiled import Fallback as _Fallback
+from faust.compiled import GeneratedCodecs as _GeneratedCodecs
+from faust.compiled import Stream, require_surface, run_worker_cli
+from faust.compiled import blessed as _blessed
+from faust.compiled import enum_parser as _enum_parser
+from faust.compiled import field as _field
+from faust.compiled import field_decoder as _field_decoder
+from faust.compiled import format_date as _format_date
+from faust.compiled import format_datetime as _format_datetime
+from faust.compiled import install_codecs as _install_codecs
+from faust.compiled import json_default as _json_default
+from faust.compiled import json_loads as _json_loads
+from faust.compiled import parse_date as _parse_date
+from faust.compiled import parse_decimal as _parse_decimal
+from faust.compiled import parse_uuid as _parse_uuid
+from faust.compiled import timezone_converter as _timezone_converter
+
+require_surface(1)
 
 #: the SHA-256 of avro_orders.py when this worker was built
 SOURCE_SHA256 = "5db2207a5f88bf60826dd543a99dfd989112c9c22755a7e3e95b2e8eb7aa4b61"
@@ -87,17 +108,6 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
-import msgspec  # noqa: E402
-from orjson import Fragment as _orjson_fragment  # noqa: E402
-from orjson import dumps as _orjson_dumps  # noqa: E402
-
-from faust.models import typeinfo as _ti  # noqa: E402
-from faust.serializers import generated as _generated  # noqa: E402
-from faust.serializers.codecs import JSON_OPTIONS as _JSON_OPTIONS  # noqa: E402
-from faust.serializers.codecs import json_default as _json_default  # noqa: E402
-from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
-from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
-
 _new = object.__new__
 _set_attribute = object.__setattr__
 _NO_METADATA = msgspec.Raw()
@@ -124,13 +134,13 @@ def _build_line(s: Any) -> Any:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _LINE_METADATA
-        and _generated.blessed(app_module.Line, s._faust)
+        and _blessed(app_module.Line, s._faust)
     ):
-        raise _generated.Fallback  # a subclass named by __faust: the generic path
+        raise _Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Line)
     record.sku = s.sku
     record.quantity = s.quantity
-    record.price = _ti.parse_decimal(s.price)
+    record.price = _parse_decimal(s.price)
     return record
 
 
@@ -138,7 +148,7 @@ def decode_line_json(data: bytes) -> Any:
     """JSON bytes -> Line (avro_orders.py:27); msgspec checks every type."""
     try:
         return _build_line(_parse_line_json(data))
-    except _generated.Fallback:
+    except _Fallback:
         return app_module.Line.from_data(_json_loads(data), preferred_type=app_module.Line)
 
 
@@ -201,9 +211,9 @@ _OrderJSON = msgspec.defstruct(
 )
 
 
-_order_placed_at_decode = app_module.Order._field_decoder("placed_at")
-_order_status_enum = _ti.enum_parser(app_module.Status)
-_order_note_default = app_module.Order.note.make_default
+_order_placed_at_decode = _field_decoder(app_module.Order, "placed_at")
+_order_status_enum = _enum_parser(app_module.Status)
+_order_note_default = _field(app_module.Order, "note").make_default
 _parse_order_json = msgspec.json.Decoder(_OrderJSON).decode
 _ORDER_METADATA = msgspec.Raw(b'{"ns":"shop.Order"}')
 
@@ -212,11 +222,11 @@ def _build_order(s: Any) -> Any:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _ORDER_METADATA
-        and _generated.blessed(app_module.Order, s._faust)
+        and _blessed(app_module.Order, s._faust)
     ):
-        raise _generated.Fallback  # a subclass named by __faust: the generic path
+        raise _Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Order)
-    record.order_id = _ti.parse_uuid(s.order_id)
+    record.order_id = _parse_uuid(s.order_id)
     record.account_id = s.account_id
     record.placed_at = _order_placed_at_decode(s.placed_at)
     record.status = _order_status_enum(s.status)
@@ -230,7 +240,7 @@ def decode_order_json(data: bytes) -> Any:
     """JSON bytes -> Order (avro_orders.py:33); msgspec checks every type."""
     try:
         return _build_order(_parse_order_json(data))
-    except _generated.Fallback:
+    except _Fallback:
         return app_module.Order.from_data(_json_loads(data), preferred_type=app_module.Order)
 
 
@@ -245,7 +255,7 @@ def _payload_order(record: Any) -> Any:
     return {
         "order_id": str(record.order_id),
         "account_id": record.account_id,
-        "placed_at": _ti.format_datetime(record.placed_at),
+        "placed_at": _format_datetime(record.placed_at),
         "status": record.status.value,
         "lines": [_payload_line(item) for item in record.lines],
         "tags": record.tags,
@@ -262,7 +272,7 @@ def encode_order_json(record: Any) -> bytes:
 
 # Avro: datum <-> Order; fastavro reads and writes the bytes (the datum is the dict
 # of the Record's own schema, faust.serializers.avro.avro_schema).
-_order_placed_at_zone = _ti.timezone_converter(app_module.Order.placed_at.timezone)
+_order_placed_at_zone = _timezone_converter(_field(app_module.Order, "placed_at").timezone)
 _order_status_by_name = dict(app_module.Status.__members__)
 
 
@@ -315,15 +325,15 @@ def _build_big_order(s: Any) -> Any:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _BIG_ORDER_METADATA
-        and _generated.blessed(app_module.BigOrder, s._faust)
+        and _blessed(app_module.BigOrder, s._faust)
     ):
-        raise _generated.Fallback  # a subclass named by __faust: the generic path
+        raise _Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.BigOrder)
-    record.order_id = _ti.parse_uuid(s.order_id)
+    record.order_id = _parse_uuid(s.order_id)
     record.account_id = s.account_id
-    record.total = _ti.parse_decimal(s.total)
+    record.total = _parse_decimal(s.total)
     record.lines = s.lines
-    record.day = _ti.parse_date(s.day)
+    record.day = _parse_date(s.day)
     return record
 
 
@@ -331,7 +341,7 @@ def decode_big_order_json(data: bytes) -> Any:
     """JSON bytes -> BigOrder (avro_orders.py:43); msgspec checks every type."""
     try:
         return _build_big_order(_parse_big_order_json(data))
-    except _generated.Fallback:
+    except _Fallback:
         return app_module.BigOrder.from_data(_json_loads(data), preferred_type=app_module.BigOrder)
 
 
@@ -348,7 +358,7 @@ def _payload_big_order(record: Any) -> Any:
         "account_id": record.account_id,
         "total": str(record.total),
         "lines": record.lines,
-        "day": _ti.format_date(record.day),
+        "day": _format_date(record.day),
         "__faust": _BIG_ORDER_NS,
     }
 
@@ -383,22 +393,22 @@ def _avro_record_big_order(datum: Any) -> Any:
     return record
 
 
-_generated.install(
+_install_codecs(
     app,
     {
-        app_module.Line: _generated.GeneratedCodecs(
+        app_module.Line: _GeneratedCodecs(
             json_loads=decode_line_json,
             json_dumps=encode_line_json,
             to_avro=_avro_datum_line,
             from_avro=_avro_record_line,
         ),
-        app_module.Order: _generated.GeneratedCodecs(
+        app_module.Order: _GeneratedCodecs(
             json_loads=decode_order_json,
             json_dumps=encode_order_json,
             to_avro=_avro_datum_order,
             from_avro=_avro_record_order,
         ),
-        app_module.BigOrder: _generated.GeneratedCodecs(
+        app_module.BigOrder: _GeneratedCodecs(
             json_loads=decode_big_order_json,
             json_dumps=encode_big_order_json,
             to_avro=_avro_datum_big_order,

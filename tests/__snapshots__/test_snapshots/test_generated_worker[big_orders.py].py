@@ -14,8 +14,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from faust import Stream
-from faust.worker.cli import run_worker_cli
+import msgspec
+from orjson import Fragment as _orjson_fragment
+from orjson import dumps as _orjson_dumps
+
+from faust.compiled import JSON_OPTIONS as _JSON_OPTIONS
+from faust.compiled import Fallback as _Fallback
+from faust.compiled import GeneratedCodecs as _GeneratedCodecs
+from faust.compiled import Stream, require_surface, run_worker_cli
+from faust.compiled import blessed as _blessed
+from faust.compiled import field as _field
+from faust.compiled import install_codecs as _install_codecs
+from faust.compiled import json_default as _json_default
+from faust.compiled import json_loads as _json_loads
+
+require_surface(1)
 
 #: the SHA-256 of big_orders.py when this worker was built
 SOURCE_SHA256 = "820be32f1c55724be41473f4784e6a8230679dbc6b22b3f51d940f63ea18e29d"
@@ -79,17 +92,6 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
-import msgspec  # noqa: E402
-from orjson import Fragment as _orjson_fragment  # noqa: E402
-from orjson import dumps as _orjson_dumps  # noqa: E402
-
-from faust.models import typeinfo as _ti  # noqa: E402
-from faust.serializers import generated as _generated  # noqa: E402
-from faust.serializers.codecs import JSON_OPTIONS as _JSON_OPTIONS  # noqa: E402
-from faust.serializers.codecs import json_default as _json_default  # noqa: E402
-from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
-from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
-
 _new = object.__new__
 _set_attribute = object.__setattr__
 _NO_METADATA = msgspec.Raw()
@@ -109,7 +111,7 @@ _OrderJSON = msgspec.defstruct(
 )
 
 
-_order_currency_default = app_module.Order.currency.make_default
+_order_currency_default = _field(app_module.Order, "currency").make_default
 _parse_order_json = msgspec.json.Decoder(_OrderJSON).decode
 _ORDER_METADATA = msgspec.Raw(b'{"ns":"big_orders.Order"}')
 
@@ -118,9 +120,9 @@ def _build_order(s: Any) -> Any:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _ORDER_METADATA
-        and _generated.blessed(app_module.Order, s._faust)
+        and _blessed(app_module.Order, s._faust)
     ):
-        raise _generated.Fallback  # a subclass named by __faust: the generic path
+        raise _Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Order)
     record.order_id = s.order_id
     record.account_id = s.account_id
@@ -133,7 +135,7 @@ def decode_order_json(data: bytes) -> Any:
     """JSON bytes -> Order (big_orders.py:14); msgspec checks every type."""
     try:
         return _build_order(_parse_order_json(data))
-    except _generated.Fallback:
+    except _Fallback:
         return app_module.Order.from_data(_json_loads(data), preferred_type=app_module.Order)
 
 
@@ -202,9 +204,9 @@ def _build_big_order(s: Any) -> Any:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _BIG_ORDER_METADATA
-        and _generated.blessed(app_module.BigOrder, s._faust)
+        and _blessed(app_module.BigOrder, s._faust)
     ):
-        raise _generated.Fallback  # a subclass named by __faust: the generic path
+        raise _Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.BigOrder)
     record.order_id = s.order_id
     record.account_id = s.account_id
@@ -216,7 +218,7 @@ def decode_big_order_json(data: bytes) -> Any:
     """JSON bytes -> BigOrder (big_orders.py:21); msgspec checks every type."""
     try:
         return _build_big_order(_parse_big_order_json(data))
-    except _generated.Fallback:
+    except _Fallback:
         return app_module.BigOrder.from_data(_json_loads(data), preferred_type=app_module.BigOrder)
 
 
@@ -270,14 +272,14 @@ def encode_big_order_json(record: Any) -> bytes:
     return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
-_generated.install(
+_install_codecs(
     app,
     {
-        app_module.Order: _generated.GeneratedCodecs(
+        app_module.Order: _GeneratedCodecs(
             json_loads=decode_order_json,
             json_dumps=encode_order_json,
         ),
-        app_module.BigOrder: _generated.GeneratedCodecs(
+        app_module.BigOrder: _GeneratedCodecs(
             json_loads=decode_big_order_json,
             json_dumps=encode_big_order_json,
             json_view=view_big_order_json,

@@ -15,8 +15,20 @@ from pathlib import Path
 from time import monotonic
 from typing import Any
 
-from faust import Stream
-from faust.worker.cli import run_worker_cli
+import msgspec
+from orjson import Fragment as _orjson_fragment
+from orjson import dumps as _orjson_dumps
+
+from faust.compiled import JSON_OPTIONS as _JSON_OPTIONS
+from faust.compiled import Fallback as _Fallback
+from faust.compiled import GeneratedCodecs as _GeneratedCodecs
+from faust.compiled import Stream, require_surface, run_worker_cli
+from faust.compiled import blessed as _blessed
+from faust.compiled import install_codecs as _install_codecs
+from faust.compiled import json_default as _json_default
+from faust.compiled import json_loads as _json_loads
+
+require_surface(1)
 
 #: the SHA-256 of order_batches.py when this worker was built
 SOURCE_SHA256 = "defabeee9a0e39118e382c86fee6fb19f7033ad217799491111d328e02c35d6e"
@@ -106,17 +118,6 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
-import msgspec  # noqa: E402
-from orjson import Fragment as _orjson_fragment  # noqa: E402
-from orjson import dumps as _orjson_dumps  # noqa: E402
-
-from faust.models import typeinfo as _ti  # noqa: E402
-from faust.serializers import generated as _generated  # noqa: E402
-from faust.serializers.codecs import JSON_OPTIONS as _JSON_OPTIONS  # noqa: E402
-from faust.serializers.codecs import json_default as _json_default  # noqa: E402
-from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
-from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
-
 _new = object.__new__
 _set_attribute = object.__setattr__
 _NO_METADATA = msgspec.Raw()
@@ -142,9 +143,9 @@ def _build_order(s: Any) -> Any:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _ORDER_METADATA
-        and _generated.blessed(app_module.Order, s._faust)
+        and _blessed(app_module.Order, s._faust)
     ):
-        raise _generated.Fallback  # a subclass named by __faust: the generic path
+        raise _Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Order)
     record.order_id = s.order_id
     record.amount = s.amount
@@ -155,7 +156,7 @@ def decode_order_json(data: bytes) -> Any:
     """JSON bytes -> Order (order_batches.py:18); msgspec checks every type."""
     try:
         return _build_order(_parse_order_json(data))
-    except _generated.Fallback:
+    except _Fallback:
         return app_module.Order.from_data(_json_loads(data), preferred_type=app_module.Order)
 
 
@@ -225,9 +226,9 @@ def _build_batch_total(s: Any) -> Any:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _BATCH_TOTAL_METADATA
-        and _generated.blessed(app_module.BatchTotal, s._faust)
+        and _blessed(app_module.BatchTotal, s._faust)
     ):
-        raise _generated.Fallback  # a subclass named by __faust: the generic path
+        raise _Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.BatchTotal)
     record.count = s.count
     record.total = s.total
@@ -238,7 +239,7 @@ def decode_batch_total_json(data: bytes) -> Any:
     """JSON bytes -> BatchTotal (order_batches.py:23); msgspec checks every type."""
     try:
         return _build_batch_total(_parse_batch_total_json(data))
-    except _generated.Fallback:
+    except _Fallback:
         return app_module.BatchTotal.from_data(_json_loads(data), preferred_type=app_module.BatchTotal)
 
 
@@ -288,15 +289,15 @@ def encode_batch_total_json(record: Any) -> bytes:
     return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
-_generated.install(
+_install_codecs(
     app,
     {
-        app_module.Order: _generated.GeneratedCodecs(
+        app_module.Order: _GeneratedCodecs(
             json_loads=decode_order_json,
             json_dumps=encode_order_json,
             json_view=view_order_json,
         ),
-        app_module.BatchTotal: _generated.GeneratedCodecs(
+        app_module.BatchTotal: _GeneratedCodecs(
             json_loads=decode_batch_total_json,
             json_dumps=encode_batch_total_json,
             json_view=view_batch_total_json,

@@ -14,10 +14,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from faust import Stream
-from faust.events import set_current_message
-from faust.streams import repartition_topic
-from faust.worker.cli import run_worker_cli
+import msgspec
+from orjson import Fragment as _orjson_fragment
+from orjson import dumps as _orjson_dumps
+
+from faust.compiled import JSON_OPTIONS as _JSON_OPTIONS
+from faust.compiled import Fallback as _Fallback
+from faust.compiled import GeneratedCodecs as _GeneratedCodecs
+from faust.compiled import (
+    Stream,
+    field_type,
+    repartition_topic,
+    require_surface,
+    run_worker_cli,
+    set_current_message,
+)
+from faust.compiled import blessed as _blessed
+from faust.compiled import install_codecs as _install_codecs
+from faust.compiled import json_default as _json_default
+from faust.compiled import json_loads as _json_loads
+
+require_surface(1)
 
 #: the SHA-256 of withdrawals.py when this worker was built
 SOURCE_SHA256 = "215ad44f676617f10f74c3fbfd3b87c60de8c24b681f7224189574618a0f342f"
@@ -44,7 +61,7 @@ track_users_repartition = repartition_topic(
     withdrawals_topic,
     "Withdrawal.user",
     partitions=None,
-    key_type=Withdrawal.user.type,
+    key_type=field_type(Withdrawal, "user"),
     same_value_type=True,
 )
 
@@ -128,17 +145,6 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
-import msgspec  # noqa: E402
-from orjson import Fragment as _orjson_fragment  # noqa: E402
-from orjson import dumps as _orjson_dumps  # noqa: E402
-
-from faust.models import typeinfo as _ti  # noqa: E402
-from faust.serializers import generated as _generated  # noqa: E402
-from faust.serializers.codecs import JSON_OPTIONS as _JSON_OPTIONS  # noqa: E402
-from faust.serializers.codecs import json_default as _json_default  # noqa: E402
-from faust.serializers.codecs import json_dumps as _json_dumps  # noqa: E402
-from faust.serializers.codecs import json_loads as _json_loads  # noqa: E402
-
 _new = object.__new__
 _set_attribute = object.__setattr__
 _NO_METADATA = msgspec.Raw()
@@ -165,9 +171,9 @@ def _build_withdrawal(s: Any) -> Any:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _WITHDRAWAL_METADATA
-        and _generated.blessed(app_module.Withdrawal, s._faust)
+        and _blessed(app_module.Withdrawal, s._faust)
     ):
-        raise _generated.Fallback  # a subclass named by __faust: the generic path
+        raise _Fallback  # a subclass named by __faust: the generic path
     record = _new(app_module.Withdrawal)
     record.user = s.user
     record.account = s.account
@@ -179,7 +185,7 @@ def decode_withdrawal_json(data: bytes) -> Any:
     """JSON bytes -> Withdrawal (withdrawals.py:16); msgspec checks every type."""
     try:
         return _build_withdrawal(_parse_withdrawal_json(data))
-    except _generated.Fallback:
+    except _Fallback:
         return app_module.Withdrawal.from_data(_json_loads(data), preferred_type=app_module.Withdrawal)
 
 
@@ -233,10 +239,10 @@ def encode_withdrawal_json(record: Any) -> bytes:
     return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
 
 
-_generated.install(
+_install_codecs(
     app,
     {
-        app_module.Withdrawal: _generated.GeneratedCodecs(
+        app_module.Withdrawal: _GeneratedCodecs(
             json_loads=decode_withdrawal_json,
             json_dumps=encode_withdrawal_json,
             json_view=view_withdrawal_json,

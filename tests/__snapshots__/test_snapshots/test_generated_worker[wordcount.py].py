@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from faust import Stream
-from faust.events import set_current_message
-from faust.worker.cli import run_worker_cli
+from faust.compiled import Stream, require_surface, run_worker_cli, set_current_message
+
+require_surface(1)
 
 #: the SHA-256 of wordcount.py when this worker was built
 SOURCE_SHA256 = "e449c0116fb0fc9a3ea47a46a6a0fa59813f0dcefe0741a7da38ce3fdf15f5aa"
