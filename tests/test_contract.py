@@ -11,6 +11,8 @@ import ast
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import faust
 from conftest import EXAMPLES, REPO
@@ -154,3 +156,11 @@ def test_a_worker_built_for_another_surface_is_refused_in_one_line() -> None:
         compiled.require_surface(compiled.SURFACE_VERSION + 1)
     message = str(refused.value.code)
     assert "\n" not in message and "rebuild it" in message
+
+
+@given(st.dictionaries(st.integers(1, 300), st.integers(1, 120), max_size=80))
+def test_a_line_table_reads_back_every_line_it_was_made_of(origins: dict[int, int]) -> None:
+    table = contract.line_ranges(origins)
+    for line in range(0, 302):
+        assert contract.source_line(table, line) == origins.get(line)
+    assert len(table) <= len(origins)

@@ -225,3 +225,49 @@ def test_a_traceback_from_an_inlined_lambda_cites_the_user_line(tmp_path: Path) 
     assert "bad_lambda_worker.py" in text
     assert "value = 1 / value  # bad_lambda.py:10" in text
     assert "bad_lambda.py:10" in str(failure.value)  # the error policy cites it too
+
+
+APP_FAILING_DEEP_IN_ITS_BODY = """
+import faust
+
+app = faust.App("deep-failure", broker="kafka://localhost:9092")
+numbers = app.topic("numbers", value_type=int, partitions=1)
+out = app.topic("out", value_type=str, partitions=1)
+
+
+@app.agent(numbers)
+async def divide(stream: faust.Stream[int]) -> None:
+    async for n in stream:
+        # a comment the worker drops
+        half = n / 2
+
+        await out.send(
+            value=f"{half}",
+        )
+        if n > 100:  # lines 19 and 20 read the same
+            print(1 / (n - n))
+        print(1 / (n - n))
+"""
+
+
+def test_an_error_in_the_loop_body_cites_its_own_line(tmp_path: Path) -> None:
+    """The worker's line table maps every copied line back to the user's, across comment
+    and blank lines and a statement the compiler replaced (a send of three lines), even to
+    one of two lines that read the same."""
+    source = tmp_path / "deep.py"
+    source.write_text(APP_FAILING_DEEP_IN_ITS_BODY)
+    worker_module = load_worker(source, tmp_path / "build")
+    transport = MemoryTransport.named(f"deep-{next(_names)}")
+    transport.broker.create_topic("numbers", 1)
+    transport.broker.create_topic("out", 1)
+    transport.broker.append("numbers", None, b"4")
+    worker = Worker(
+        worker_module.app,
+        compiled_agents=worker_module.COMPILED_AGENTS,
+        transport=transport,
+        stop_when_idle=True,
+    )
+    with pytest.raises(AgentFailure) as failure:
+        asyncio.run(worker.run())
+    assert isinstance(failure.value.__cause__, ZeroDivisionError)
+    assert "(deep.py:20)" in str(failure.value)

@@ -2,15 +2,16 @@
 
 A built worker and the reference runtime must agree on the names of the topics an app
 creates for itself and on what a stream operation means; each such rule lives here once.
-The runtime uses these functions when it runs an app; ``faustc`` imports this module (it
-imports nothing else from the runtime's internals) when it plans a worker, prints the IR
-or draws the topology. Example::
+The runtime uses these functions when it runs an app; ``faustc`` imports this module when
+it plans a worker, prints the IR, draws the topology or writes a worker's line table (which
+the runtime reads back to cite the user's line of an error). Example::
 
     repartition_topic_name("shop.count", "orders", "Order.account")
     # 'shop.count-orders-Order.account-repartition'
     changelog_topic_name("shop", "totals")       # 'shop-totals-changelog'
     group_by_name("Order", "account")            # 'Order.account'
     changes_value("map")                          # True: the value after it is another
+    source_line(((10, 13, 5, 8),), 12)           # 7: a worker's line table, read back
 """
 
 from __future__ import annotations
@@ -42,3 +43,40 @@ def changes_value(operation: str) -> bool:
     """Does the stream operation ``operation`` (``"map"``, ``"filter"`` ...) replace the
     value it is given?"""
     return operation in VALUE_CHANGING_OPERATIONS
+
+
+#: generated lines ``first..last`` come from source lines ``source_first..source_last``:
+#: one line each when the two spans are as long, else all from ``source_first``
+LineRange = tuple[int, int, int, int]
+
+
+def line_ranges(origins: dict[int, int]) -> tuple[LineRange, ...]:
+    """The line table of a generated file: ``origins`` maps a generated line to the source
+    line it comes from; runs of lines from one source line, or from consecutive ones,
+    become one range. Example::
+
+        line_ranges({10: 5, 11: 5, 12: 6, 13: 7})    # ((10, 11, 5, 5), (12, 13, 6, 7))
+    """
+    ranges: list[list[int]] = []
+    for line in sorted(origins):
+        source = origins[line]
+        if ranges and ranges[-1][1] == line - 1:
+            first, last, source_first, source_last = ranges[-1]
+            same = source == source_first == source_last
+            advancing = source == source_last + 1 and source_last - source_first == last - first
+            if same or advancing:
+                ranges[-1][1:] = [line, source_first, source]
+                continue
+        ranges.append([line, line, source, source])
+    return tuple((a, b, c, d) for a, b, c, d in ranges)
+
+
+def source_line(table: tuple[LineRange, ...], line: int) -> int | None:
+    """The source line generated ``line`` comes from, by the file's line table (None:
+    a line of the generated file's own)."""
+    for first, last, source_first, source_last in table:
+        if first <= line <= last:
+            if source_last == source_first:
+                return source_first
+            return source_first + line - first
+    return None

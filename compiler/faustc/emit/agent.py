@@ -199,7 +199,8 @@ class AgentWriter:
                     if agent.noack:
                         out.line(f"{n.holds}.hold_event({n.event})")
                     out.line(f"# {self.display}:{agent.body.line}")
-                    out.line(f"{agent.target} = {self.target_value()}")
+                    with out.origin(agent.body.line):
+                        out.line(f"{agent.target} = {self.target_value()}")
                     if agent.terminal.kind == "enumerate":
                         out.line(f"{n.index} += 1")
                     self.user_code(agent.body)
@@ -256,7 +257,8 @@ class AgentWriter:
                 out.line(f"{n.chunk_messages} = {n.held}[len({n.held}) - len({n.chunk}) :]")
                 with out.block("try:"):
                     out.line(f"# {self.display}:{agent.body.line}")
-                    out.line(f"{agent.target} = {self.target_value()}")
+                    with out.origin(agent.body.line):
+                        out.line(f"{agent.target} = {self.target_value()}")
                     self.user_code(agent.body)
                 with out.block(f"except Exception as {n.exc}:"):
                     out.line(f"{n.handle_chunk_error}({n.exc}, {n.chunk_messages}, {self.where})")
@@ -277,6 +279,10 @@ class AgentWriter:
     # -- one message -------------------------------------------------------------------------
 
     def decode(self, stage: Stage) -> None:
+        with self.out.origin(self.agent.loop_line):
+            self._decode(stage)
+
+    def _decode(self, stage: Stage) -> None:
         out, n, agent, decode = self.out, self.n, self.agent, stage.decode
         if agent.set_current_message:
             out.line(f"{out.use('set_current_message')}({n.message})")
@@ -311,7 +317,8 @@ class AgentWriter:
 
     def steps(self, stage: Stage) -> None:
         for step in stage.steps:
-            self.step(step)
+            with self.out.origin(step.line):
+                self.step(step)
 
     def step(self, step: Step) -> None:
         out, n = self.out, self.n
@@ -452,7 +459,9 @@ class AgentWriter:
         def fill(index: int, rest: str) -> None:
             self.hole(code.holes[index], rest)
 
-        self.out.code(code.text, marker=code.marker, hole=fill)
+        self.out.code(
+            code.text, code.line, marker=code.marker, hole=fill, hole_lines=code.hole_lines
+        )
 
     def hole(self, hole: Hole, rest: str) -> None:
         out, n = self.out, self.n

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tokenize
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 INDENT = "    "
 #: ``faust.compiled`` names a worker imports as they are (the fused agents' own); the
@@ -43,6 +43,9 @@ class Emitter:
     def __init__(self) -> None:
         self._lines: list[str] = []
         self._prefixes: list[str] = []
+        #: line index (0-based) -> the line of the user's source it comes from
+        self.origins: dict[int, int] = {}
+        self._origin: int | None = None
         #: what the written code imports: ``(module, name, alias)``, name None for
         #: ``import module``; the runtime's names all come from ``faust.compiled``
         self.imports: set[tuple[str, str | None, str | None]] = set()
@@ -64,20 +67,37 @@ class Emitter:
     def prefix(self) -> str:
         return "".join(self._prefixes)
 
+    def _append(self, line: str, origin: int | None = None) -> None:
+        origin = origin if origin is not None else self._origin
+        if origin is not None:
+            self.origins[len(self._lines)] = origin
+        self._lines.append(line)
+
     def line(self, text: str = "") -> None:
         """One line at the current indentation (an empty one stays empty); a statement
         spanning lines has each of them indented, but for those inside strings."""
         if "\n" not in text:
-            self._lines.append(f"{self.prefix}{text}" if text else "")
+            self._append(f"{self.prefix}{text}" if text else "")
             return
         inside = string_lines(text)
         for number, line in enumerate(text.split("\n"), start=1):
             indent = line.strip() and number not in inside
-            self._lines.append(f"{self.prefix}{line}" if indent else line)
+            self._append(f"{self.prefix}{line}" if indent else line)
 
     def raw_line(self, text: str) -> None:
         """``text`` after the current indentation, its other lines as they are."""
-        self._lines.append(f"{self.prefix}{text}")
+        for line in f"{self.prefix}{text}".split("\n"):
+            self._append(line)
+
+    @contextlib.contextmanager
+    def origin(self, line: int | None) -> Iterator[None]:
+        """Lines written inside come from the user's source line ``line`` (the worker's
+        line table says so, and errors raised there are reported at it)."""
+        saved, self._origin = self._origin, line
+        try:
+            yield
+        finally:
+            self._origin = saved
 
     def lines(self, text: str) -> None:
         """Each line of ``text`` at the current indentation (empty ones stay empty)."""
@@ -106,19 +126,24 @@ class Emitter:
     def code(
         self,
         text: str,
+        first_line: int,
         *,
         marker: str | None = None,
         hole: Callable[[int, str], None] | None = None,
+        hole_lines: Sequence[tuple[int, int]] = (),
     ) -> None:
-        """Copied Python statements at the current indentation. The continuation lines of
-        multi-line strings stay as they are; a blank line between two indented lines is
-        left out. A line ``<marker><n><rest>`` is a hole: ``hole(n, rest)`` writes its
-        code, at the line's own indentation."""
+        """Copied Python statements, from the user's line ``first_line`` on, at the current
+        indentation. The continuation lines of multi-line strings stay as they are; a blank
+        line between two indented lines is left out. A line ``<marker><n><rest>`` is a
+        hole: ``hole(n, rest)`` writes its code, at the line's own indentation, from the
+        user's lines ``hole_lines[n]`` (the statement it replaces)."""
         inside = string_lines(text)
         lines = text.rstrip("\n").splitlines()
+        shift = 0  # the source lines the holes before this line stood for, beyond one
         for number, line in enumerate(lines, start=1):
+            source = first_line + number - 1 + shift
             if number in inside:
-                self._lines.append(line)
+                self._append(line, source)
                 continue
             if not line.strip():
                 if self._keeps_blank(lines, number, inside):
@@ -128,10 +153,14 @@ class Emitter:
             if marker is not None and hole is not None and stripped.startswith(marker):
                 after = stripped[len(marker) :]
                 digits = len(after) - len(after.lstrip("0123456789"))
-                with self.indented(line[: len(line) - len(stripped)]):
-                    hole(int(after[:digits]), after[digits:])
+                index = int(after[:digits])
+                first, last = hole_lines[index] if index < len(hole_lines) else (source, source)
+                first = first or source
+                shift += max(0, last - first)
+                with self.indented(line[: len(line) - len(stripped)]), self.origin(first):
+                    hole(index, after[digits:])
                 continue
-            self.line(line)
+            self._append(f"{self.prefix}{line}", source)
 
     def _keeps_blank(self, lines: list[str], number: int, inside: set[int]) -> bool:
         previous = self._lines[-1] if self._lines else ""

@@ -11,6 +11,7 @@ Example::
 from __future__ import annotations
 
 from faust.compiled import SURFACE_VERSION
+from faust.contract import LineRange, line_ranges
 from faustc.codecs.avro import write_avro_converters, write_avro_straight
 from faustc.codecs.common import snake_case
 from faustc.codecs.json import write_json_codecs, write_json_out
@@ -32,12 +33,18 @@ def write_worker(plan: WorkerPlan, records: dict[str, RecordInfo]) -> str:
         body.blank(2)
         AgentWriter(plan, agent, body).write()
     _codecs(plan, records, body)
-    _entry_point(plan, body)
+    _compiled_agents(plan, body)
+    body.use("run_worker_cli")
     head = Emitter()
     _header(plan, head)
     _imports(head, body.imports)
     _app_module(plan, head)
-    return head.text() + body.text()
+    # the body's lines follow the head's: number them as the file does (from 1)
+    origins = {head.line_count + 1 + index: line for index, line in body.origins.items()}
+    tail = Emitter()
+    _line_table(plan, tail, line_ranges(origins))
+    _main(plan, tail)
+    return head.text() + body.text() + tail.text()
 
 
 def _header(plan: WorkerPlan, out: Emitter) -> None:
@@ -228,13 +235,31 @@ def _codecs(plan: WorkerPlan, records: dict[str, RecordInfo], out: Emitter) -> N
     out.line(")")
 
 
-def _entry_point(plan: WorkerPlan, out: Emitter) -> None:
+def _compiled_agents(plan: WorkerPlan, out: Emitter) -> None:
     out.blank(2)
     out.line("#: the agents (and tasks) this worker replaces, by name")
     with out.block("COMPILED_AGENTS = {"):
         for agent in plan.agents:
             out.line(f"{python_literal(agent.qualified_name)}: {agent.function_name},")
     out.line("}")
+
+
+def _line_table(plan: WorkerPlan, out: Emitter, ranges: tuple[LineRange, ...]) -> None:
+    """``SOURCE_LINES``: which line of the user's file each line of this one comes from
+    (``faust.contract.source_line`` reads it back when an error names a line here)."""
+    out.blank()
+    out.line(f"#: the lines of {plan.display_name} the lines of this file come from: (first, last,")
+    out.line("#: source first, source last); errors raised here are reported at the source line")
+    if not ranges:
+        out.line("SOURCE_LINES = ()")
+        return
+    with out.block("SOURCE_LINES = ("):
+        for first, last, source_first, source_last in ranges:
+            out.line(f"({first}, {last}, {source_first}, {source_last}),")
+    out.line(")")
+
+
+def _main(plan: WorkerPlan, out: Emitter) -> None:
     out.blank()
     with out.block('if __name__ == "__main__":'):
         out.line(f"{out.use('run_worker_cli')}(")

@@ -21,13 +21,14 @@ the broker refused, a lost delivery) stop the worker whatever the policy. Exampl
 
 from __future__ import annotations
 
-import linecache
 import logging
 import os
 import re
 import traceback
+import types
 from typing import TYPE_CHECKING
 
+from faust.contract import source_line
 from faust.events import TransportMessage
 from faust.exceptions import (
     DecodeError,
@@ -45,8 +46,8 @@ log = logging.getLogger("faust.errors")
 #: errors about the worker, not the message: they stop it under every policy
 FATAL_ERRORS = (ImproperlyConfigured, TransactionFailed, DeliveryError)
 
-#: a generated worker cites user lines with comments like ``# app.py:14``
-_MARKER = re.compile(r"^\s*# (?P<file>[^\s:]+\.py):(?P<line>\d+)\b")
+#: where an error happened, as ``app.py:14``
+_WHERE = re.compile(r"[^\s:]+\.py:\d+\Z")
 
 
 class AgentFailure(FaustError):
@@ -96,7 +97,7 @@ class ErrorPolicy:
             self.decode_errors += 1
             if exc.topic is None:
                 exc.topic, exc.partition, exc.offset = topic, partition, offset
-            if self.agent_line is not None and not _MARKER.match(f"# {where}"):
+            if self.agent_line is not None and not _WHERE.match(where):
                 where = self.agent_line
         else:
             self.agent_errors += 1
@@ -131,35 +132,24 @@ class ErrorPolicy:
         """``file.py:line`` of the user's code that raised ``exc``, else ``where``.
 
         The innermost frame in the agent's own file wins (the exact line, compiled or not);
-        a frame in a compiled worker is mapped back through the ``# app.py:N`` comment
-        above it, to the user's line holding the same code when there is one.
+        a frame in a compiled worker is mapped back through the worker's line table
+        (``SOURCE_LINES``, :func:`faust.contract.source_line`).
         """
-        frames = traceback.extract_tb(exc.__traceback__)
+        frames: list[types.TracebackType] = []
+        tb = exc.__traceback__
+        while tb is not None:
+            frames.append(tb)
+            tb = tb.tb_next
         for frame in reversed(frames):
-            if self.user_file is not None and frame.filename == self.user_file:
-                return f"{os.path.basename(frame.filename)}:{frame.lineno}"
-            if self.generated_file is not None and frame.filename == self.generated_file:
-                mapped = self._map_generated(frame.filename, frame.lineno or 0)
-                if mapped is not None:
-                    return mapped
+            filename, lineno = frame.tb_frame.f_code.co_filename, frame.tb_lineno
+            if self.user_file is not None and filename == self.user_file:
+                return f"{os.path.basename(filename)}:{lineno}"
+            if self.generated_file is not None and filename == self.generated_file:
+                table = frame.tb_frame.f_globals.get("SOURCE_LINES")
+                line = source_line(table, lineno) if table else None
+                if line is not None and self.user_file is not None:
+                    return f"{os.path.basename(self.user_file)}:{line}"
         return where
-
-    def _map_generated(self, filename: str, lineno: int) -> str | None:
-        failing = linecache.getline(filename, lineno).strip()
-        for number in range(lineno, 0, -1):
-            match = _MARKER.match(linecache.getline(filename, number))
-            if match is None:
-                continue
-            name, line = match["file"], int(match["line"])
-            if self.user_file is not None and os.path.basename(self.user_file) == name:
-                for candidate in range(line, line + 200):
-                    text = linecache.getline(self.user_file, candidate)
-                    if not text:
-                        break
-                    if failing and text.strip() == failing:
-                        return f"{name}:{candidate}"
-            return f"{name}:{line}"
-        return None
 
     def summary(self) -> str:
         return (

@@ -293,6 +293,13 @@ COMPILED_AGENTS = {
     "big_orders.find_big_orders": fused_find_big_orders,
 }
 
+#: the lines of big_orders.py the lines of this file come from: (first, last,
+#: source first, source last); errors raised here are reported at the source line
+SOURCE_LINES = (
+    (66, 76, 39, 39),
+    (78, 84, 40, 40),
+)
+
 if __name__ == "__main__":
     run_worker_cli(
         app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256)

@@ -256,6 +256,16 @@ COMPILED_AGENTS = {
     "withdrawals.track_users": fused_track_users,
 }
 
+#: the lines of withdrawals.py the lines of this file come from: (first, last,
+#: source first, source last); errors raised here are reported at the source line
+SOURCE_LINES = (
+    (94, 114, 32, 32),
+    (121, 125, 32, 32),
+    (127, 128, 33, 33),
+    (129, 132, 34, 37),
+    (133, 137, 37, 37),
+)
+
 if __name__ == "__main__":
     run_worker_cli(
         app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256)

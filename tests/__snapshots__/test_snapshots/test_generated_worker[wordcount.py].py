@@ -58,6 +58,13 @@ COMPILED_AGENTS = {
     "wordcount.count_words": fused_count_words,
 }
 
+#: the lines of wordcount.py the lines of this file come from: (first, last,
+#: source first, source last); errors raised here are reported at the source line
+SOURCE_LINES = (
+    (44, 48, 22, 22),
+    (50, 51, 23, 23),
+)
+
 if __name__ == "__main__":
     run_worker_cli(
         app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256)
