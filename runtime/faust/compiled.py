@@ -17,7 +17,8 @@ class), JSON codecs, Avro codecs.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from faust.events import Event, Message, set_current_event, set_current_message
 from faust.models.fields import FieldDescriptor
@@ -52,6 +53,14 @@ from faust.worker.cli import run_worker_cli
 #: the version of this surface; a worker built for another one is refused
 SURFACE_VERSION = 1
 
+R = TypeVar("R")
+
+#: a Record not yet initialised (a generated decoder stores its fields one by one, as
+#: ``Record.__init__`` does): ``object.__new__``, typed
+new_record: Callable[[type[R]], R] = object.__new__
+#: ``object.__setattr__``: a frozen Record's fields are stored through it, at once
+set_attribute: Callable[[object, str, Any], None] = object.__setattr__
+
 __all__ = [
     "AVRO_SHORT_LENGTHS",
     "JSON_OPTIONS",
@@ -83,6 +92,7 @@ __all__ = [
     "install_codecs",
     "json_default",
     "json_loads",
+    "new_record",
     "parse_bytes",
     "parse_date",
     "parse_datetime",
@@ -91,6 +101,7 @@ __all__ = [
     "repartition_topic",
     "require_surface",
     "run_worker_cli",
+    "set_attribute",
     "set_current_event",
     "set_current_message",
     "timezone_converter",

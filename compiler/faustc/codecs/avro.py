@@ -18,7 +18,7 @@ from typing import Any
 from faustc.codecs.common import quote, snake_case, unknown_call, write_record
 from faustc.codecs.model import AvroWriterPlan
 from faustc.diagnostics import CompileError
-from faustc.emit.emitter import Emitter
+from faustc.emit.emitter import Emitter, Ternary
 from faustc.front.ir import AppModule
 from faustc.schema import record_schema
 from faustc.types import FieldInfo, RecordInfo, TypeRef, literal_value
@@ -167,7 +167,8 @@ def write_avro_converters(out: Emitter, info: RecordInfo, display_name: str) -> 
         out.line(hoisted)
     if names.hoisted:
         out.blank(2)
-    with out.block(f"def _avro_datum_{snake}(record: Any) -> Any:"):
+    any_ = out.use_module("typing", "Any")
+    with out.block(f"def _avro_datum_{snake}(record: {cls}) -> dict[str, {any_}]:"):
         out.line(f'"""{info.name} -> the Avro datum fastavro writes ({display_name}:{line})."""')
         with out.block("return {"):
             for field in info.fields:
@@ -176,7 +177,7 @@ def write_avro_converters(out: Emitter, info: RecordInfo, display_name: str) -> 
                     out.line(f"{quote(field.output_name)}: {datum},")
         out.line("}")
     out.blank(2)
-    with out.block(f"def _avro_record_{snake}(datum: Any) -> Any:"):
+    with out.block(f"def _avro_record_{snake}(datum: dict[str, {any_}]) -> {cls}:"):
         out.line(f'"""The Avro datum fastavro read -> {info.name} ({display_name}:{line})."""')
         write_record(out, info, cls, values, validation)
         out.line("return record")
@@ -245,8 +246,20 @@ def _write_read(out: Emitter, avro_type: str, var: str) -> None:
         out.line("pos += 1")
 
 
+def _python_type(avro_type: Any) -> str:
+    """The Python type of a value read as ``avro_type`` (a primitive, maybe in a union)."""
+    if isinstance(avro_type, str):
+        return _AVRO_PYTHON_TYPES[avro_type]
+    (other,) = [branch for branch in avro_type if branch != "null"]
+    return f"{_AVRO_PYTHON_TYPES[other]} | None"
+
+
 def _write_reads(out: Emitter, fields: list[tuple[FieldInfo, Any]]) -> None:
-    """Read every field of the datum at ``data[pos]`` into ``f_<field>``."""
+    """Read every field of the datum at ``data[pos]`` into ``f_<field>`` (declared first,
+    so a union's two branches give it one type)."""
+    for field, avro_type in fields:
+        if not isinstance(avro_type, str):
+            out.line(f"f_{field.name}: {_python_type(avro_type)}")
     for field, avro_type in fields:
         var = f"f_{field.name}"
         out.line(f"# {field.name}: {json.dumps(avro_type)}")
@@ -331,7 +344,7 @@ def write_avro_straight(
     cls = f"app_module.{info.name}"
     checks: list[str] = []
     prepared: list[str] = []
-    parts: list[str] = []
+    parts: list[str | Ternary] = []
     for field, avro_type in fields:
         var = f"f_{field.name}"
         if isinstance(avro_type, str):
@@ -345,14 +358,16 @@ def write_avro_straight(
         # the branch index is a long: 0 is written 0x00, 1 is 0x02
         null_byte, value_byte = ("0", "2") if avro_type[0] == "null" else ("2", "0")
         whole = _avro_write_whole(other, var, out.use)
-        parts.append(f'(b"\\x0{null_byte}" if {var} is None else b"\\x0{value_byte}" + {whole})')
+        parts.append(
+            Ternary(f'b"\\x0{null_byte}"', f"{var} is None", f'b"\\x0{value_byte}" + {whole}')
+        )
     line = info.definition.span.line
     validation = literal_value(info.options.get("validation")) is True
     names = _AvroNames(snake, out.use)  # the names write_avro_converters hoisted already
     values = _avro_values(info, names, lambda field: f"f_{field.name}")
     out.line(f"_avro_type_{snake} = {out.use('avro_type')}({cls})")
     out.blank(2)
-    with out.block(f"def encode_{snake}_avro(record: Any) -> bytes:"):
+    with out.block(f"def encode_{snake}_avro(record: {cls}) -> bytes:"):
         out.line(
             f'"""{info.name} -> its Avro datum, the bytes fastavro writes ({display_name}:{line});'
         )
@@ -361,12 +376,7 @@ def write_avro_straight(
         )
         for field, _ in fields:
             out.line(f"f_{field.name} = record.{field.name}")
-        out.line("if not (")
-        with out.indented():
-            out.line(checks[0])
-            for check in checks[1:]:
-                out.line(f"and {check}")
-        out.line("):")
+        out.condition("if not (", checks)
         with out.indented():
             out.line(f"return _avro_type_{snake}.write_datum(_avro_datum_{snake}(record))")
         for prepare in prepared:
@@ -375,11 +385,14 @@ def write_avro_straight(
         with out.indented():
             with out.block("("):
                 for part in parts:
-                    out.line(f"{part},")
+                    if isinstance(part, Ternary):
+                        out.element(part)
+                    else:
+                        out.line(f"{part},")
             out.line(")")
         out.line(")")
     out.blank(2)
-    with out.block(f"def decode_{snake}_avro(data: bytes) -> Any:"):
+    with out.block(f"def decode_{snake}_avro(data: bytes) -> {cls}:"):
         out.line(f'"""Its Avro datum -> {info.name}, read straight ({display_name}:{line});')
         out.raw_line(
             'anything out of the ordinary: fastavro reads the message again and decides."""'
@@ -396,14 +409,12 @@ def write_avro_straight(
     if not plan.view:
         return
     out.blank(2)
-    out.line(f"_{info.name}AvroView = msgspec.defstruct(")
-    with out.indented():
-        out.line(f"{quote(info.name + 'AvroView')},")
-        out.line(f"[{', '.join(f'({quote(name)}, Any)' for name, _ in values)}],")
-        out.line("gc=False,  # its values are strings, numbers, booleans and None")
-    out.line(")")
+    out.line("# its values are strings, numbers, booleans and None: the GC need not track it")
+    with out.block(f"class _{info.name}AvroView(msgspec.Struct, gc=False):"):
+        for field, avro_type in fields:
+            out.line(f"{field.name}: {_python_type(avro_type)}")
     out.blank(2)
-    with out.block(f"def view_{snake}_avro(data: bytes) -> Any:"):
+    with out.block(f"def view_{snake}_avro(data: bytes) -> _{info.name}AvroView | {cls}:"):
         out.line(f'"""Its Avro datum -> {info.name} fields as attributes ({display_name}:{line}),')
         out.raw_line(f"for code that reads nothing else: read as decode_{snake}_avro reads it;")
         out.raw_line(

@@ -9,10 +9,11 @@ Example::
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import libcst as cst
 
-from faustc.emit.emitter import Emitter
+from faustc.emit.emitter import Emitter, Ternary
 from faustc.types import FieldInfo, RecordInfo, literal_value
 
 
@@ -41,20 +42,27 @@ def plain_stores(info: RecordInfo) -> bool:
 
 
 def write_record(
-    out: Emitter, info: RecordInfo, cls: str, values: list[tuple[str, str]], validation: bool
+    out: Emitter,
+    info: RecordInfo,
+    cls: str,
+    values: Sequence[tuple[str, str | Ternary]],
+    validation: bool,
 ) -> None:
     """Build ``record`` from ``(field, expression)`` pairs: plain attribute stores (what
     ``Record.__init__`` does, the fastest form), or one ``__dict__`` when frozen."""
-    out.line(f"record = _new({cls})")
+    out.line(f"record = {out.use('new_record')}({cls})")
     if plain_stores(info):
         for name, expression in values:
-            out.line(f"record.{name} = {expression}")
+            out.assign(f"record.{name}", expression)
     else:
-        out.line('_set_attribute(record, "__dict__", {')
-        with out.indented():
-            for name, expression in values:
-                out.line(f"{quote(name)}: {expression},")
-        out.line("})")
+        with out.block(f"{out.use('set_attribute')}("):
+            out.line("record,")
+            out.line('"__dict__",')
+            with out.block("{"):
+                for name, expression in values:
+                    out.line(f"{quote(name)}: {expression},")
+            out.line("},")
+        out.line(")")
     if validation:
         out.line("record.validate_or_raise()")
 

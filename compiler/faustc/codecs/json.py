@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 
 from faustc.codecs.common import quote, snake_case, unknown_call, write_record
-from faustc.emit.emitter import Emitter
+from faustc.emit.emitter import Emitter, Ternary
 from faustc.types import FieldInfo, RecordInfo, TypeRef, literal_value
 
 Use = Callable[[str], str]
@@ -140,7 +140,7 @@ class _FieldJSON:
     need (``hoisted``)."""
 
     entry: str
-    decode: str
+    decode: str | Ternary
     encode: str | None
     hoisted: tuple[str, ...]
 
@@ -166,17 +166,18 @@ def _field_json(
         decode = f"_{snake}_{field.name}_decode(s.{attr})"
     annotation = mirror or "Any"
     rename = f"name={quote(field.input_name)}, " if field.input_name != attr else ""
+    value: str | Ternary = decode
     if field.has_default:
         descriptor = f"{use('field')}({cls}, {name})"
         hoisted.append(f"_{snake}_{field.name}_default = {descriptor}.make_default")
         entry = (
-            f"({quote(attr)}, {annotation} | msgspec.UnsetType, "
-            f"msgspec.field({rename}default=msgspec.UNSET)),"
+            f"{attr}: {annotation} | msgspec.UnsetType = "
+            f"msgspec.field({rename}default=msgspec.UNSET)"
         )
-        decode = f"_{snake}_{field.name}_default() if s.{attr} is msgspec.UNSET else {decode}"
+        value = Ternary(f"_{snake}_{field.name}_default()", f"s.{attr} is msgspec.UNSET", decode)
     else:
-        options = f", msgspec.field({rename.rstrip(', ')})" if rename else ""
-        entry = f"({quote(attr)}, {annotation}{options}),"
+        options = f" = msgspec.field({rename.rstrip(', ')})" if rename else ""
+        entry = f"{attr}: {annotation}{options}"
     encode = None
     if not field.exclude:
         encode = _encode_expr(field.type, f"record.{field.name}", records, use)
@@ -184,7 +185,7 @@ def _field_json(
             encoder = f"{use('field_encoder')}({cls}, {name})"
             hoisted.append(f"_{snake}_{field.name}_encode = {encoder}")
             encode = f"_{snake}_{field.name}_encode(record.{field.name})"
-    return _FieldJSON(entry, decode, encode, tuple(hoisted))
+    return _FieldJSON(entry, value, encode, tuple(hoisted))
 
 
 def _as_is(name: str) -> str:
@@ -215,18 +216,11 @@ def write_json_codecs(
     out.line(f"# {display_name}:{line}  class {info.name}")
     out.use_module("msgspec")
     out.use_module("orjson", "dumps", "_orjson_dumps")
-    out.line(f"_{info.name}JSON = msgspec.defstruct(")
-    with out.indented():
-        out.line(f"{quote(info.name + 'JSON')},")
-        with out.block("["):
-            for field in fields:
-                out.line(field.entry)
-            out.line(
-                '("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),'
-            )
-        out.line("],")
-        out.line("kw_only=True,")
-    out.line(")")
+    out.use_module("typing", "Any")  # the mirror's converted fields, the payload's values
+    with out.block(f"class _{info.name}JSON(msgspec.Struct, kw_only=True):"):
+        for field in fields:
+            out.line(field.entry)
+        out.line('_faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)')
     out.blank(2)
     include_metadata = literal_value(info.options.get("include_metadata")) is not False
     validation = literal_value(info.options.get("validation")) is True
@@ -237,13 +231,15 @@ def write_json_codecs(
     out.line(f"_parse_{snake}_json = msgspec.json.Decoder(_{info.name}JSON).decode")
     out.line(f"_{snake.upper()}_METADATA = msgspec.Raw({metadata.encode()!r})")
     out.blank(2)
-    with out.block(f"def _build_{snake}(s: Any) -> Any:"):
-        out.line("if (")
-        with out.indented():
-            out.line("s._faust is not _NO_METADATA")
-            out.line(f"and s._faust != _{snake.upper()}_METADATA")
-            out.line(f"and {out.use('blessed')}({cls}, s._faust)")
-        out.line("):")
+    with out.block(f"def _build_{snake}(s: _{info.name}JSON) -> {cls}:"):
+        out.condition(
+            "if",
+            [
+                "s._faust is not _NO_METADATA",
+                f"s._faust != _{snake.upper()}_METADATA",
+                f"{out.use('blessed')}({cls}, s._faust)",
+            ],
+        )
         with out.indented():
             fallback = out.use("Fallback")
             out.line(f"raise {fallback}  # a subclass named by __faust: the generic path")
@@ -253,7 +249,7 @@ def write_json_codecs(
         write_record(out, info, cls, values, validation)
         out.line("return record")
     out.blank(2)
-    with out.block(f"def decode_{snake}_json(data: bytes) -> Any:"):
+    with out.block(f"def decode_{snake}_json(data: bytes) -> {cls}:"):
         out.line(
             f'"""JSON bytes -> {info.name} ({display_name}:{line}); msgspec checks every type."""'
         )
@@ -261,10 +257,10 @@ def write_json_codecs(
             out.line(f"return _build_{snake}(_parse_{snake}_json(data))")
         with out.block(f"except {out.use('Fallback')}:"):
             loads = out.use("json_loads")
-            out.line(f"return {cls}.from_data({loads}(data), preferred_type={cls})")
+            out.call(f"return {cls}.from_data", [f"{loads}(data)", f"preferred_type={cls}"])
     if view:
         out.blank(2)
-        with out.block(f"def view_{snake}_json(data: bytes) -> Any:"):
+        with out.block(f"def view_{snake}_json(data: bytes) -> _{info.name}JSON | {cls}:"):
             out.line(
                 f'"""JSON bytes -> {info.name} fields as attributes ({display_name}:{line}), for'
             )
@@ -289,7 +285,7 @@ def write_json_codecs(
         fragment = out.use_module("orjson", "Fragment", "_orjson_fragment")
         out.line(f"{fragment_name} = {fragment}(_orjson_dumps({metadata_name}))")
     out.blank(2)
-    with out.block(f"def _payload_{snake}(record: Any) -> Any:"):
+    with out.block(f"def _payload_{snake}(record: {cls}) -> dict[str, Any]:"):
         with out.block(f"if type(record) is not {cls}:"):
             out.line("return record.to_representation()")
         with out.block("return {"):
@@ -300,13 +296,13 @@ def write_json_codecs(
                 out.line(f'"__faust": {metadata_name},')
         out.line("}")
     out.blank(2)
-    with out.block(f"def encode_{snake}_json(record: Any) -> bytes:"):
+    with out.block(f"def encode_{snake}_json(record: {cls}) -> bytes:"):
         out.line(f'"""{info.name} -> JSON bytes, as Faust writes them."""')
         _json_encoder_head(out, info, cls, fragment_name if include_metadata else None)
         out.line(f"payload = _payload_{snake}(record)")
         default, options = out.use("json_default"), out.use("JSON_OPTIONS")
         dumps = out.use_module("orjson", "dumps", "_orjson_dumps")
-        out.line(f"return {dumps}(payload, default={default}, option={options})")
+        out.call(f"return {dumps}", ["payload", f"default={default}", f"option={options}"])
 
 
 #: Record options that change nothing about building a Record from all of its fields and
@@ -353,48 +349,39 @@ def write_json_out(out: Emitter, info: RecordInfo, display_name: str) -> None:
         optional = field.type.kind == "optional"
         kind = _OUT_NATIVE[field.type.args[0].kind if optional else field.type.kind]
         check = f"type({value}) is {kind}"
-        if kind == "int":  # orjson refuses integers beyond 64 bits; msgspec writes them
-            check += f" and -_2_63 <= {value} < _2_64"
-        checks.append(f"({value} is None or {check})" if optional else check)
+        in_range = f"-_2_63 <= {value} < _2_64"  # orjson refuses integers beyond 64 bits
+        if optional:
+            if kind == "int":
+                check += f" and {in_range}"
+            checks.append(f"({value} is None or {check})")
+        else:
+            checks += [check, in_range] if kind == "int" else [check]
     arguments = ", ".join(f"out.{field.name}" for field in info.fields)
     line = info.definition.span.line
     out.line(f"# {display_name}:{line}  a {info.name} built only to be sent as JSON")
-    out.line(f"_{info.name}Out = msgspec.defstruct(")
-    with out.indented():
-        out.line(f"{quote(info.name + 'Out')},")
-        with out.block("["):
-            for field in info.fields:
-                out.line(f"({quote(field.name)}, Any),")
-            if include_metadata:
-                # the metadata as orjson writes it in encode_<record>_json
-                metadata = f"msgspec.Raw(_orjson_dumps(_{snake.upper()}_NS))"
-                out.line(
-                    f'("_faust", msgspec.Raw, msgspec.field(name="__faust", default={metadata})),'
-                )
-        out.line("],")
-        out.line("gc=False,")
-    out.line(")")
+    with out.block(f"class _{info.name}Out(msgspec.Struct, gc=False):"):
+        for field in info.fields:
+            out.line(f"{field.name}: {out.use_module('typing', 'Any')}")
+        if include_metadata:
+            # the metadata as orjson writes it in encode_<record>_json
+            metadata = f"msgspec.Raw(_orjson_dumps(_{snake.upper()}_NS))"
+            out.call(
+                "_faust: msgspec.Raw = msgspec.field", ['name="__faust"', f"default={metadata}"]
+            )
     out.blank(2)
-    with out.block(f"def encode_{snake}_out(out: Any, dump: Any) -> Any:"):
-        out.line(f'"""{info.name} fields in _{info.name}Out -> the bytes dump() writes for the')
-        out.raw_line(
-            f"{info.name}: msgspec writes them when the values have their fields' types (as"
+    dumper = f"{out.use_module('collections.abc', 'Callable')}[[Any], bytes | None]"
+    with out.block(
+        f"def encode_{snake}_out(out: _{info.name}Out, dump: {dumper}) -> bytes | None:"
+    ):
+        out.lines(
+            f'"""{info.name} fields in _{info.name}Out -> the bytes dump() writes for the\n'
+            f"{info.name}: msgspec writes them when the values have their fields' types (as\n"
+            f'encode_{snake}_json does), else the {info.name} is built and dumped."""'
         )
-        out.raw_line(f'encode_{snake}_json does), else the {info.name} is built and dumped."""')
-        _checks(out, checks)
+        out.condition("if", checks)
         with out.indented():
             out.line("return _encode_json(out)")
         out.line(f"return dump({cls}({arguments}))")
-
-
-def _checks(out: Emitter, checks: list[str], header: str = "if (") -> None:
-    """``if (`` a ``and`` b ... ``):`` over several lines (the block is the caller's)."""
-    out.line(header)
-    with out.indented():
-        out.line(checks[0])
-        for check in checks[1:]:
-            out.line(f"and {check}")
-    out.line("):")
 
 
 #: field kinds whose values JSON carries natively (orjson needs no option for them)
@@ -424,7 +411,7 @@ def _json_encoder_head(out: Emitter, info: RecordInfo, cls: str, metadata: str |
         for field in fields:
             out.line(f"f_{field.name} = record.{field.name}")
         out.line("# values of their fields' own types (as usual): orjson needs no options")
-        _checks(out, checks)
+        out.condition("if", checks)
         with out.indented():
             out.line("return _orjson_dumps(")
             with out.indented():

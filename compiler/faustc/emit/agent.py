@@ -76,10 +76,10 @@ class AgentWriter:
         out.line(f"# {self.display}:{agent.line}  {agent.kind} {agent.qualified_name}")
         if agent.kind == "task":
             header = f"async def {agent.function_name}() -> None:"
-            stream = f"{out.use('Stream')}[{out.use_module('typing', 'Any')}]"
+            stream = f"{out.use('Stream')}[{self.value_type()}]"
             doc = "The task's code"
         else:
-            stream = f"{out.use('Stream')}[{out.use_module('typing', 'Any')}]"
+            stream = f"{out.use('Stream')}[{self.value_type()}]"
             header = f"async def {agent.function_name}({agent.param}: {stream}) -> None:"
             doc = "The agent's code"
         with out.block(header):
@@ -110,6 +110,11 @@ class AgentWriter:
                 out.line(f"# {self.display}:{agent.postlude.line}")
                 self.user_code(agent.postlude)
 
+    def value_type(self) -> str:
+        """The type of the values the agent's stream carries (Any: the compiler cannot
+        name it)."""
+        return self.agent.value_type or self.out.use_module("typing", "Any")
+
     def decoders(self, stage: Stage) -> None:
         out, decode = self.out, stage.decode
         key = decode.key
@@ -122,12 +127,13 @@ class AgentWriter:
             out.line(f"# {decode.fields_only}: decode those, not whole Records")
         fields_only = "fields_only=True" if decode.fields_only else ""
         if decode.value_failed is not None:
-            out.line(
-                f"{decode.value_local}, {decode.value_failed} = "
-                f"{stage.topic}.value_decoder({fields_only})"
+            targets = f"{decode.value_local}, {decode.value_failed}"
+            out.call(
+                f"{targets} = {stage.topic}.value_decoder", [fields_only] if fields_only else []
             )
         else:
-            out.line(f"{decode.value_local} = {stage.topic}.value_loader({fields_only})")
+            loader = f"{decode.value_local} = {stage.topic}.value_loader"
+            out.call(loader, [fields_only] if fields_only else [])
 
     def binding(self, binding: Binding) -> str:
         app = self.plan.app_var
@@ -220,11 +226,18 @@ class AgentWriter:
         out.line(f"{n.held} = {agent.param}.holds.message_list()")
         out.line(f"{n.deadline} = 0.0")
         with out.block("while True:"):
+            wait = (
+                f"None if not {n.buffer} or {n.take_within} is None "
+                f"else max(0.0, {n.deadline} - {monotonic}())"
+            )
             out.line(f"{n.batch} = await {n.next_batch}(")
             with out.indented():
-                out.line("None")
-                out.line(f"if not {n.buffer} or {n.take_within} is None")
-                out.line(f"else max(0.0, {n.deadline} - {monotonic}())")
+                if out.fits(wait):
+                    out.line(wait)
+                else:
+                    out.line("None")
+                    out.line(f"if not {n.buffer} or {n.take_within} is None")
+                    out.line(f"else max(0.0, {n.deadline} - {monotonic}())")
             out.line(")")
             out.line(f"{n.ending} = {n.batch} is None")
             with out.block(f"if {n.batch} is None:"):
@@ -245,11 +258,16 @@ class AgentWriter:
                     out.line(f"{n.held}.append({n.message})")
                     with out.block(f"if len({n.buffer}) < {n.take_max}:"):
                         out.line("continue")
-                out.line(f"elif not {n.buffer} or not (")
-                with out.indented():
-                    out.line(f"{n.ending}")
-                    out.line(f"or ({n.take_within} is not None and {monotonic}() >= {n.deadline})")
-                out.line("):")
+                due = (
+                    f"{n.ending} or ({n.take_within} is not None and {monotonic}() >= {n.deadline})"
+                )
+                if out.fits(f"elif not {n.buffer} or not ({due}):"):
+                    out.line(f"elif not {n.buffer} or not ({due}):")
+                else:
+                    out.line(f"elif not {n.buffer} or not (")
+                    with out.indented():
+                        out.line(due)
+                    out.line("):")
                 with out.indented():
                     out.line("continue")
                 out.line(f"{n.chunk} = {n.buffer}")
@@ -261,7 +279,7 @@ class AgentWriter:
                         out.line(f"{agent.target} = {self.target_value()}")
                     self.user_code(agent.body)
                 with out.block(f"except Exception as {n.exc}:"):
-                    out.line(f"{n.handle_chunk_error}({n.exc}, {n.chunk_messages}, {self.where})")
+                    out.call(n.handle_chunk_error, [n.exc, n.chunk_messages, self.where])
             out.line(f"del {n.held}[: len({n.held}) - len({n.buffer})]")
             with out.block(f"if {n.ending}:"):
                 out.line("break")
@@ -368,12 +386,18 @@ class AgentWriter:
             return
         call = self.call(step.apply)
         if isinstance(step, Filter):
-            with out.block(f"if not ({call}):{marker}"):
+            out.condition("if not (", [call], f":{marker}")
+            with out.indented():
                 out.line("continue")
             return
-        if step.built_as is not None:
+        if step.built_as is not None and step.call is not None:
             out.line(f"# {step.built_why}: built as _{step.built_as}Out, its JSON form")
-            call = f"_{step.built_as}Out{call[len(step.built_as) :]}"
+            out.call(f"{n.value} = _{step.built_as}Out", step.call[1], marker)
+            return
+        if step.call is not None and not out.fits(f"{n.value} = {call}{marker}"):
+            function, arguments = step.call
+            out.call(f"{n.value} = {function}", arguments, marker)
+            return
         out.line(f"{n.value} = {call}{marker}")
 
     def awaited_call(self, result: str, call: str, marker: str) -> None:
@@ -403,43 +427,58 @@ class AgentWriter:
         assert isinstance(argument, MessageHeaders)
         return f"{self.n.message}.headers() or None"
 
-    def encoded(self, send: Send, part: str) -> str:
+    def encoded(self, send: Send, part: str) -> tuple[str | None, list[str]]:
+        """The function encoding the send's key or value and its arguments (None: the
+        argument as it is)."""
         argument = send.key if part == "key" else send.value
         if argument is None or argument == UserExpr("None"):
-            return "None"
+            return None, ["None"]
         text = self.argument(argument)
         if part == "value" and send.raw_value:
-            return text
+            return None, [text]
         encoder = self.agent.sends.encoder(send.topic, part)
         if part == "value" and send.out_encoder is not None:
-            return f"{send.out_encoder}({text}, {encoder})"
-        return f"{encoder}({text})"
+            return send.out_encoder, [text, encoder]
+        return encoder, [text]
+
+    def assign(self, target: str, value: tuple[str | None, list[str]], marker: str) -> None:
+        function, arguments = value
+        if function is None:
+            self.out.line(f"{target} = {arguments[0]}{marker}")
+        else:
+            self.out.call(f"{target} = {function}", arguments, marker)
+
+    def expression(self, value: tuple[str | None, list[str]]) -> str:
+        function, arguments = value
+        return arguments[0] if function is None else f"{function}({', '.join(arguments)})"
 
     def send(self, send: Send) -> None:
         out, sends = self.out, self.agent.sends
         marker = self.marker(send.line)
         if send.via == "send_soon":
-            listed = ", ".join(f"{name}={self.argument(value)}" for name, value in send.arguments())
-            out.line(f"{sends.send_soon_of(send.topic)}({listed}){marker}")
+            listed = [f"{name}={self.argument(value)}" for name, value in send.arguments()]
+            out.call(sends.send_soon_of(send.topic), listed, marker)
             return
         literal, name = sends.topic_name(send.topic)
         topic = python_literal(name) if literal else name
         key, value = self.encoded(send, "key"), self.encoded(send, "value")
         if send.via == "produce":
-            out.line(f"{sends.key} = {key}{marker}")
-            out.line(f"{sends.value} = {value}{marker}")
-            headers = ""
+            assert sends.key and sends.value and sends.headers and sends.produce and sends.send
+            self.assign(sends.key, key, marker)
+            self.assign(sends.value, value, marker)
+            headers = []
             if send.headers is not None:
                 out.line(f"{sends.headers} = {self.argument(send.headers)}{marker}")
-                headers = f", headers={sends.headers}"
+                headers = [f"headers={sends.headers}"]
             with out.block("try:"):
-                out.line(f"{sends.produce}({topic}, {sends.value}, {sends.key}{headers})")
+                out.call(sends.produce, [topic, sends.value, sends.key, *headers])
             with out.block(
                 f"except {sends.retry}:  # a full queue or a failed producer: send() deals with it"
             ):
-                out.line(f"{sends.send}({topic}, {sends.key}, {sends.value}{headers})")
+                out.call(sends.send, [topic, sends.key, sends.value, *headers])
             return
-        parts = [topic, key, value]
+        assert sends.send is not None
+        parts = [topic, self.expression(key), self.expression(value)]
         parts += [
             f"{name}={self.argument(argument)}"
             for name, argument in (
@@ -449,7 +488,7 @@ class AgentWriter:
             )
             if argument is not None
         ]
-        out.line(f"{sends.send}({', '.join(parts)}){marker}")
+        out.call(sends.send, parts, marker)
 
     # -- the user's code ---------------------------------------------------------------------
 
@@ -468,20 +507,17 @@ class AgentWriter:
         if isinstance(hole, TableUpdate):
             if hole.in_place:
                 operator = out.use_module("operator", None, "_operator")
-                out.line(
-                    f"{hole.table}.in_place({hole.key}, {operator}.{hole.operator}, "
-                    f"{hole.operand}){rest}"
-                )
+                arguments = [hole.key, f"{operator}.{hole.operator}", hole.operand]
+                out.call(f"{hole.table}.in_place", arguments, rest)
             else:
                 out.line(f"{hole.statement}{rest}")
             return
         if isinstance(hole, Deliver):
-            context = f"{n.key}, {n.message}.headers()" if hole.with_context else "None, None"
-            call = f"{n.deliver}({hole.value}, {context})"
+            context = [n.key, f"{n.message}.headers()"] if hole.with_context else ["None", "None"]
             if not hole.awaited:
-                out.line(f"{call}{rest}")
+                out.call(n.deliver, [hole.value, *context], rest)
                 return
-            out.line(f"{n.pending} = {call}")
+            out.call(f"{n.pending} = {n.deliver}", [hole.value, *context])
             with out.block(f"if {n.pending} is not None:"):
                 out.line(f"await {n.pending}")
             return

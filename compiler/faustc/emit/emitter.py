@@ -13,6 +13,7 @@ multi-line strings untouched). Example::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import tokenize
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +36,18 @@ UNALIASED = frozenset(
         "set_current_message",
     }
 )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ternary:
+    """``body if test else orelse``, kept apart so a long one is laid out as ruff does."""
+
+    body: str
+    test: str
+    orelse: str
+
+    def __str__(self) -> str:
+        return f"{self.body} if {self.test} else {self.orelse}"
 
 
 class Emitter:
@@ -123,6 +136,72 @@ class Emitter:
         with self.indented():
             yield
 
+    def fits(self, text: str) -> bool:
+        """Does ``text`` fit on one line at the current indentation?"""
+        return _fits(self.prefix, text)
+
+    def call(self, head: str, arguments: Sequence[str], tail: str = "") -> None:
+        """``head(arguments)tail`` as ruff formats it: on one line when it fits, else the
+        arguments on a line of their own, else one a line (with a trailing comma)."""
+        joined = ", ".join(arguments)
+        if _fits(self.prefix, f"{head}({joined}){tail}"):
+            self.line(f"{head}({joined}){tail}")
+            return
+        self.line(f"{head}(")
+        with self.indented():
+            if _fits(self.prefix, joined):
+                self.line(joined)
+            else:
+                for argument in arguments:
+                    self.line(f"{argument},")
+        self.line(f"){tail}")
+
+    def assign(self, target: str, value: str | Ternary, tail: str = "") -> None:
+        """``target = value`` as ruff formats it: a long conditional expression in
+        parentheses, on a line of its own or split before ``if`` and ``else``."""
+        if self.fits(f"{target} = {value}{tail}") or not isinstance(value, Ternary):
+            self.line(f"{target} = {value}{tail}")
+            return
+        self.line(f"{target} = (")
+        with self.indented():
+            self._ternary(value)
+        self.line(f"){tail}")
+
+    def element(self, value: str | Ternary) -> None:
+        """``(value),`` in a collection, as ruff formats a parenthesized expression."""
+        if self.fits(f"({value}),") or not isinstance(value, Ternary):
+            self.line(f"({value}),")
+            return
+        self.line("(")
+        with self.indented():
+            self._ternary(value)
+        self.line("),")
+
+    def _ternary(self, value: Ternary) -> None:
+        if self.fits(str(value)):
+            self.line(str(value))
+        else:
+            self.line(value.body)
+            self.line(f"if {value.test}")
+            self.line(f"else {value.orelse}")
+
+    def condition(self, head: str, operands: Sequence[str], tail: str = ":") -> None:
+        """``head operand and operand ...tail`` (``head`` is ``if``, ``if not (`` ...) as ruff
+        formats it: on one line when it fits, else parenthesized, an operand a line."""
+        opening = head.endswith("(")
+        joined = " and ".join(operands)
+        if _fits(
+            self.prefix, f"{head}{'' if opening else ' '}{joined}{')' if opening else ''}{tail}"
+        ):
+            self.line(f"{head}{'' if opening else ' '}{joined}{')' if opening else ''}{tail}")
+            return
+        self.line(head if opening else f"{head} (")
+        with self.indented():
+            self.line(operands[0])
+            for operand in operands[1:]:
+                self.line(f"and {operand}")
+        self.line(f"){tail}")
+
     def code(
         self,
         text: str,
@@ -177,6 +256,14 @@ class Emitter:
     @property
     def line_count(self) -> int:
         return len(self._lines)
+
+
+#: the longest line ruff format leaves as it is
+LINE_LENGTH = 100
+
+
+def _fits(prefix: str, text: str) -> bool:
+    return "\n" not in text and len(prefix) + len(text) <= LINE_LENGTH
 
 
 def string_lines(text: str) -> set[int]:

@@ -58,7 +58,8 @@ Do not edit: rebuild with `faustc build {display}`. Run with:
 
 Each agent's `async for` loop is fused into one loop over every consumed batch; comments
 like `# {display}:12` cite the line of {display} the code below them (or beside
-them) comes from, so a traceback through an inlined function shows the user's line.
+them) comes from, and SOURCE_LINES (at the end) maps every such line back to its own, so
+an error raised in an inlined function is reported at the user's line.
 """'''
     )
     out.blank()
@@ -76,16 +77,18 @@ def _imports(out: Emitter, used: set[tuple[str, str | None, str | None]]) -> Non
         ("pathlib", "Path", None),
         ("faust.compiled", "require_surface", None),
     }
-    out.line("from __future__ import annotations")
+    # no ``from __future__ import annotations``: msgspec reads the mirror structs'
+    # annotations as objects, in whatever module namespace the worker is loaded
     sections = [
         [entry for entry in used if entry[0] in _STANDARD],
         [entry for entry in used if entry[0] not in _STANDARD and entry[0] != "faust.compiled"],
         [entry for entry in used if entry[0] == "faust.compiled"],
     ]
-    for section in sections:
+    for index, section in enumerate(sections):
         if not section:
             continue
-        out.blank()
+        if index:
+            out.blank()
         imported = sorted({(entry[0], entry[2] or "") for entry in section if entry[1] is None})
         for module, as_name in imported:
             out.line(f"import {module}" + (f" as {as_name}" if as_name else ""))
@@ -125,10 +128,8 @@ def _app_module(plan: WorkerPlan, out: Emitter) -> None:
     out.line(f"SOURCE_SHA256 = {python_literal(plan.sha256)}")
     out.blank()
     out.line("# Import the app module from where it was when this worker was built.")
-    out.line(
-        "sys.path.insert(0, str(Path(__file__).resolve().parent / "
-        f"{python_literal(plan.import_root)}))"
-    )
+    root = f"str(Path(__file__).resolve().parent / {python_literal(plan.import_root)})"
+    out.call("sys.path.insert", ["0", root])
     out.blank()
     out.line(f"import {plan.module} as app_module  # noqa: E402")
     with out.block(f"from {plan.module} import (  # noqa: E402"):
@@ -147,10 +148,8 @@ def _internal_topics(plan: WorkerPlan, out: Emitter) -> None:
         if isinstance(topic, DerivedTopic):
             out.line(f"# the topic {topic.name!r}")
             derived = out.use("derived_topic")
-            out.line(
-                f"{topic.var} = {derived}({plan.app_var}, {topic.source}, "
-                f"{python_literal(topic.name)})"
-            )
+            arguments = [plan.app_var, topic.source, python_literal(topic.name)]
+            out.call(f"{topic.var} = {derived}", arguments)
             continue
         assert isinstance(topic, RepartitionTopic)
         out.line(f"# {plan.display_name}:{topic.line}  the repartition topic {topic.name!r}")
@@ -186,8 +185,6 @@ def _codecs(plan: WorkerPlan, records: dict[str, RecordInfo], out: Emitter) -> N
     out.blank(2)
     out.lines(_CODECS_HEAD)
     out.use_module("msgspec")
-    out.line("_new = object.__new__")
-    out.line("_set_attribute = object.__setattr__")
     out.line("_NO_METADATA = msgspec.Raw()")
     if plan.sent_as_json:
         out.line("_encode_json = msgspec.json.Encoder().encode")
@@ -251,9 +248,9 @@ def _line_table(plan: WorkerPlan, out: Emitter, ranges: tuple[LineRange, ...]) -
     out.line(f"#: the lines of {plan.display_name} the lines of this file come from: (first, last,")
     out.line("#: source first, source last); errors raised here are reported at the source line")
     if not ranges:
-        out.line("SOURCE_LINES = ()")
+        out.line("SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = ()")
         return
-    with out.block("SOURCE_LINES = ("):
+    with out.block("SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = ("):
         for first, last, source_first, source_last in ranges:
             out.line(f"({first}, {last}, {source_first}, {source_last}),")
     out.line(")")
@@ -262,9 +259,5 @@ def _line_table(plan: WorkerPlan, out: Emitter, ranges: tuple[LineRange, ...]) -
 def _main(plan: WorkerPlan, out: Emitter) -> None:
     out.blank()
     with out.block('if __name__ == "__main__":'):
-        out.line(f"{out.use('run_worker_cli')}(")
-        with out.indented():
-            out.line(
-                f"{plan.app_var}, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256)"
-            )
-        out.line(")")
+        built_from = "built_from=(app_module.__file__, SOURCE_SHA256)"
+        out.call(out.use("run_worker_cli"), [plan.app_var, "COMPILED_AGENTS", built_from])

@@ -62,6 +62,28 @@ def inline_lambda(syntax: SyntaxTree, node: cst.Lambda, replacement: str) -> str
     return " ".join(text.split()) if "\n" in text else text
 
 
+def inline_call(
+    syntax: SyntaxTree, node: cst.Lambda, replacement: str
+) -> tuple[str, tuple[str, ...]] | None:
+    """When ``lambda param: f(...)``'s body is a call of plain arguments: ``f`` and the
+    arguments, each with ``param`` renamed (a keyword argument as ``name=value``); else
+    None."""
+    if not isinstance(node.body, cst.Call) or any(arg.star for arg in node.body.args):
+        return None
+    renamed = node.body.visit(_Rename(_references(syntax, node), replacement))
+    assert isinstance(renamed, cst.Call)
+    found = []
+    for part in (renamed.func, *(arg.value for arg in renamed.args)):
+        text = syntax.code(part)
+        found.append(" ".join(text.split()) if "\n" in text else text)
+    function, *values = found
+    arguments = [
+        f"{arg.keyword.value}={value}" if arg.keyword is not None else value
+        for arg, value in zip(renamed.args, values, strict=True)
+    ]
+    return function, tuple(arguments)
+
+
 def lambda_use(syntax: SyntaxTree, node: cst.Lambda) -> ValueUse:
     """How ``lambda param: body`` uses its parameter."""
     reads: set[str] = set()

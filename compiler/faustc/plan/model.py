@@ -213,6 +213,9 @@ class Map:
     uses: ValueUse | None = None
     #: the Record a lambda builds from all of its fields (``lambda o: R(...)``), if it does
     builds: str | None = None
+    #: a lambda whose body is a call: the function and the arguments (copied, the lambda's
+    #: parameter renamed), for a writer that lays out a long call
+    call: tuple[str, tuple[str, ...]] | None = None
     built_as: str | None = None
     built_why: str | None = None
 
@@ -499,6 +502,9 @@ class AgentPlan:
     postlude: UserCode | None
     line: int
     loop_line: int
+    #: the type of the values its stream carries: a builtin or a name of the app module
+    #: the worker imports (None: Any)
+    value_type: str | None
     #: the agent's code asks for ``faust.current_event()``: every message makes its Event
     set_current_event: bool
     #: tables write to the partition of the message in hand (faust.events.current_message)

@@ -42,6 +42,7 @@ from faustc.front.ir import RateLimit as RateLimitOp
 from faustc.front.ir import Through as ThroughOp
 from faustc.front.syntax import SyntaxTree
 from faustc.plan.analysis import (
+    inline_call,
     inline_lambda,
     lambda_use,
     names_bound,
@@ -124,6 +125,9 @@ def build_plan(
     user_imports = {module.app.var}
     for agent in module.agents:
         user_imports.add(agent.topic_var)
+        value_type = stream_value_type(module, agent)
+        if value_type is not None:
+            user_imports.add(value_type)
         user_imports.update(agent.globals_used)
         if agent.yields:
             user_imports.add(agent.name)
@@ -144,6 +148,22 @@ def build_plan(
         agents=agents,
         codecs=codecs,
     )
+
+
+#: types a stream's values may have that need no import
+BUILTIN_TYPES = frozenset({"str", "bytes", "int", "float", "bool"})
+
+
+def stream_value_type(module: AppModule, agent: AgentDef) -> str | None:
+    """The value type of the topic the agent consumes, when it is a builtin or a name the
+    app module defines or imports (the worker imports it too); else None."""
+    value_type = module.topic(agent.topic_var).value_type
+    if value_type is None:
+        return None
+    name = value_type.strip()
+    if name in BUILTIN_TYPES or (name.isidentifier() and name in module.module_names):
+        return name
+    return None
 
 
 class _AgentBuilder:
@@ -210,6 +230,7 @@ class _AgentBuilder:
             postlude=postlude,
             line=agent.span.line,
             loop_line=loop.span.line,
+            value_type=stream_value_type(module, agent),
             set_current_event=agent.uses_current_event,
             # Any code the agent calls may reach a table, so every agent of an app that
             # declares one marks its message (one cheap call per message).
@@ -375,12 +396,15 @@ class _AgentBuilder:
             function = operation.function
             apply = self._apply(function, operation.kind, suffix)
             builds = None
+            call = None
             if isinstance(function.node, cst.Lambda) and function.kind == "lambda":
                 fields = {
                     name: [f.name for f in info.fields] for name, info in self.records.items()
                 }
                 builds = record_built(function.node, fields)
-            return Map(line, function.text, apply, operation.kind, self._uses(function), builds)
+                call = inline_call(self.syntax, function.node, self.locals.value)
+            uses = self._uses(function)
+            return Map(line, function.text, apply, operation.kind, uses, builds, call)
         assert operation.kind == "noack"
         return NoAck(line)
 

@@ -5,10 +5,9 @@ Do not edit: rebuild with `faustc build avro_orders.py`. Run with:
 
 Each agent's `async for` loop is fused into one loop over every consumed batch; comments
 like `# avro_orders.py:12` cite the line of avro_orders.py the code below them (or beside
-them) comes from, so a traceback through an inlined function shows the user's line.
+them) comes from, and SOURCE_LINES (at the end) maps every such line back to its own, so
+an error raised in an inlined function is reported at the user's line.
 """
-
-from __future__ import annotations
 
 import sys
 from pathlib import Path
@@ -31,6 +30,7 @@ from faust.compiled import format_datetime as _format_datetime
 from faust.compiled import install_codecs as _install_codecs
 from faust.compiled import json_default as _json_default
 from faust.compiled import json_loads as _json_loads
+from faust.compiled import new_record as _new_record
 from faust.compiled import parse_date as _parse_date
 from faust.compiled import parse_decimal as _parse_decimal
 from faust.compiled import parse_uuid as _parse_uuid
@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
 import avro_orders as app_module  # noqa: E402
 from avro_orders import (  # noqa: E402
     BigOrder,
+    Order,
     Status,
     app,
     big_orders_topic,
@@ -56,7 +57,7 @@ from avro_orders import (  # noqa: E402
 
 
 # avro_orders.py:60  agent avro_orders.find_big_orders
-async def fused_find_big_orders(orders: Stream[Any]) -> None:
+async def fused_find_big_orders(orders: Stream[Order]) -> None:
     """The agent's code with its stream loop (avro_orders.py:61) fused."""
     # the keys are never read, but one that does not decode meets the error policy:
     # a batch is checked at once, and its keys decoded one by one only when that fails
@@ -108,43 +109,36 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
-_new = object.__new__
-_set_attribute = object.__setattr__
 _NO_METADATA = msgspec.Raw()
 
 
 # avro_orders.py:27  class Line
-_LineJSON = msgspec.defstruct(
-    "LineJSON",
-    [
-        ("sku", str),
-        ("quantity", int),
-        ("price", Any),
-        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
-    ],
-    kw_only=True,
-)
+class _LineJSON(msgspec.Struct, kw_only=True):
+    sku: str
+    quantity: int
+    price: Any
+    _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
 _parse_line_json = msgspec.json.Decoder(_LineJSON).decode
 _LINE_METADATA = msgspec.Raw(b'{"ns":"shop.Line"}')
 
 
-def _build_line(s: Any) -> Any:
+def _build_line(s: _LineJSON) -> app_module.Line:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _LINE_METADATA
         and _blessed(app_module.Line, s._faust)
     ):
         raise _Fallback  # a subclass named by __faust: the generic path
-    record = _new(app_module.Line)
+    record = _new_record(app_module.Line)
     record.sku = s.sku
     record.quantity = s.quantity
     record.price = _parse_decimal(s.price)
     return record
 
 
-def decode_line_json(data: bytes) -> Any:
+def decode_line_json(data: bytes) -> app_module.Line:
     """JSON bytes -> Line (avro_orders.py:27); msgspec checks every type."""
     try:
         return _build_line(_parse_line_json(data))
@@ -157,7 +151,7 @@ _LINE_NS = {"ns": "shop.Line"}
 _LINE_NS_JSON = _orjson_fragment(_orjson_dumps(_LINE_NS))
 
 
-def _payload_line(record: Any) -> Any:
+def _payload_line(record: app_module.Line) -> dict[str, Any]:
     if type(record) is not app_module.Line:
         return record.to_representation()
     return {
@@ -168,7 +162,7 @@ def _payload_line(record: Any) -> Any:
     }
 
 
-def encode_line_json(record: Any) -> bytes:
+def encode_line_json(record: app_module.Line) -> bytes:
     """Line -> JSON bytes, as Faust writes them."""
     payload = _payload_line(record)
     return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
@@ -176,7 +170,7 @@ def encode_line_json(record: Any) -> bytes:
 
 # Avro: datum <-> Line; fastavro reads and writes the bytes (the datum is the dict
 # of the Record's own schema, faust.serializers.avro.avro_schema).
-def _avro_datum_line(record: Any) -> Any:
+def _avro_datum_line(record: app_module.Line) -> dict[str, Any]:
     """Line -> the Avro datum fastavro writes (avro_orders.py:27)."""
     return {
         "sku": record.sku,
@@ -185,9 +179,9 @@ def _avro_datum_line(record: Any) -> Any:
     }
 
 
-def _avro_record_line(datum: Any) -> Any:
+def _avro_record_line(datum: dict[str, Any]) -> app_module.Line:
     """The Avro datum fastavro read -> Line (avro_orders.py:27)."""
-    record = _new(app_module.Line)
+    record = _new_record(app_module.Line)
     record.sku = datum["sku"]
     record.quantity = datum["quantity"]
     record.price = datum["price"]
@@ -195,20 +189,15 @@ def _avro_record_line(datum: Any) -> Any:
 
 
 # avro_orders.py:33  class Order
-_OrderJSON = msgspec.defstruct(
-    "OrderJSON",
-    [
-        ("order_id", Any),
-        ("account_id", str),
-        ("placed_at", Any),
-        ("status", Any),
-        ("lines", list[_LineJSON]),
-        ("tags", dict[str, str]),
-        ("note", str | None | msgspec.UnsetType, msgspec.field(default=msgspec.UNSET)),
-        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
-    ],
-    kw_only=True,
-)
+class _OrderJSON(msgspec.Struct, kw_only=True):
+    order_id: Any
+    account_id: str
+    placed_at: Any
+    status: Any
+    lines: list[_LineJSON]
+    tags: dict[str, str]
+    note: str | None | msgspec.UnsetType = msgspec.field(default=msgspec.UNSET)
+    _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
 _order_placed_at_decode = _field_decoder(app_module.Order, "placed_at")
@@ -218,14 +207,14 @@ _parse_order_json = msgspec.json.Decoder(_OrderJSON).decode
 _ORDER_METADATA = msgspec.Raw(b'{"ns":"shop.Order"}')
 
 
-def _build_order(s: Any) -> Any:
+def _build_order(s: _OrderJSON) -> app_module.Order:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _ORDER_METADATA
         and _blessed(app_module.Order, s._faust)
     ):
         raise _Fallback  # a subclass named by __faust: the generic path
-    record = _new(app_module.Order)
+    record = _new_record(app_module.Order)
     record.order_id = _parse_uuid(s.order_id)
     record.account_id = s.account_id
     record.placed_at = _order_placed_at_decode(s.placed_at)
@@ -236,7 +225,7 @@ def _build_order(s: Any) -> Any:
     return record
 
 
-def decode_order_json(data: bytes) -> Any:
+def decode_order_json(data: bytes) -> app_module.Order:
     """JSON bytes -> Order (avro_orders.py:33); msgspec checks every type."""
     try:
         return _build_order(_parse_order_json(data))
@@ -249,7 +238,7 @@ _ORDER_NS = {"ns": "shop.Order"}
 _ORDER_NS_JSON = _orjson_fragment(_orjson_dumps(_ORDER_NS))
 
 
-def _payload_order(record: Any) -> Any:
+def _payload_order(record: app_module.Order) -> dict[str, Any]:
     if type(record) is not app_module.Order:
         return record.to_representation()
     return {
@@ -264,7 +253,7 @@ def _payload_order(record: Any) -> Any:
     }
 
 
-def encode_order_json(record: Any) -> bytes:
+def encode_order_json(record: app_module.Order) -> bytes:
     """Order -> JSON bytes, as Faust writes them."""
     payload = _payload_order(record)
     return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
@@ -276,7 +265,7 @@ _order_placed_at_zone = _timezone_converter(_field(app_module.Order, "placed_at"
 _order_status_by_name = dict(app_module.Status.__members__)
 
 
-def _avro_datum_order(record: Any) -> Any:
+def _avro_datum_order(record: app_module.Order) -> dict[str, Any]:
     """Order -> the Avro datum fastavro writes (avro_orders.py:33)."""
     return {
         "order_id": record.order_id,
@@ -289,9 +278,9 @@ def _avro_datum_order(record: Any) -> Any:
     }
 
 
-def _avro_record_order(datum: Any) -> Any:
+def _avro_record_order(datum: dict[str, Any]) -> app_module.Order:
     """The Avro datum fastavro read -> Order (avro_orders.py:33)."""
-    record = _new(app_module.Order)
+    record = _new_record(app_module.Order)
     record.order_id = datum["order_id"]
     record.account_id = datum["account_id"]
     record.placed_at = _order_placed_at_zone(datum["placed_at"])
@@ -303,32 +292,27 @@ def _avro_record_order(datum: Any) -> Any:
 
 
 # avro_orders.py:43  class BigOrder
-_BigOrderJSON = msgspec.defstruct(
-    "BigOrderJSON",
-    [
-        ("order_id", Any),
-        ("account_id", str),
-        ("total", Any),
-        ("lines", int),
-        ("day", Any),
-        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
-    ],
-    kw_only=True,
-)
+class _BigOrderJSON(msgspec.Struct, kw_only=True):
+    order_id: Any
+    account_id: str
+    total: Any
+    lines: int
+    day: Any
+    _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
 _parse_big_order_json = msgspec.json.Decoder(_BigOrderJSON).decode
 _BIG_ORDER_METADATA = msgspec.Raw(b'{"ns":"shop.BigOrder"}')
 
 
-def _build_big_order(s: Any) -> Any:
+def _build_big_order(s: _BigOrderJSON) -> app_module.BigOrder:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _BIG_ORDER_METADATA
         and _blessed(app_module.BigOrder, s._faust)
     ):
         raise _Fallback  # a subclass named by __faust: the generic path
-    record = _new(app_module.BigOrder)
+    record = _new_record(app_module.BigOrder)
     record.order_id = _parse_uuid(s.order_id)
     record.account_id = s.account_id
     record.total = _parse_decimal(s.total)
@@ -337,7 +321,7 @@ def _build_big_order(s: Any) -> Any:
     return record
 
 
-def decode_big_order_json(data: bytes) -> Any:
+def decode_big_order_json(data: bytes) -> app_module.BigOrder:
     """JSON bytes -> BigOrder (avro_orders.py:43); msgspec checks every type."""
     try:
         return _build_big_order(_parse_big_order_json(data))
@@ -350,7 +334,7 @@ _BIG_ORDER_NS = {"ns": "shop.BigOrder"}
 _BIG_ORDER_NS_JSON = _orjson_fragment(_orjson_dumps(_BIG_ORDER_NS))
 
 
-def _payload_big_order(record: Any) -> Any:
+def _payload_big_order(record: app_module.BigOrder) -> dict[str, Any]:
     if type(record) is not app_module.BigOrder:
         return record.to_representation()
     return {
@@ -363,7 +347,7 @@ def _payload_big_order(record: Any) -> Any:
     }
 
 
-def encode_big_order_json(record: Any) -> bytes:
+def encode_big_order_json(record: app_module.BigOrder) -> bytes:
     """BigOrder -> JSON bytes, as Faust writes them."""
     payload = _payload_big_order(record)
     return _orjson_dumps(payload, default=_json_default, option=_JSON_OPTIONS)
@@ -371,7 +355,7 @@ def encode_big_order_json(record: Any) -> bytes:
 
 # Avro: datum <-> BigOrder; fastavro reads and writes the bytes (the datum is the dict
 # of the Record's own schema, faust.serializers.avro.avro_schema).
-def _avro_datum_big_order(record: Any) -> Any:
+def _avro_datum_big_order(record: app_module.BigOrder) -> dict[str, Any]:
     """BigOrder -> the Avro datum fastavro writes (avro_orders.py:43)."""
     return {
         "order_id": record.order_id,
@@ -382,9 +366,9 @@ def _avro_datum_big_order(record: Any) -> Any:
     }
 
 
-def _avro_record_big_order(datum: Any) -> Any:
+def _avro_record_big_order(datum: dict[str, Any]) -> app_module.BigOrder:
     """The Avro datum fastavro read -> BigOrder (avro_orders.py:43)."""
-    record = _new(app_module.BigOrder)
+    record = _new_record(app_module.BigOrder)
     record.order_id = datum["order_id"]
     record.account_id = datum["account_id"]
     record.total = datum["total"]
@@ -425,14 +409,12 @@ COMPILED_AGENTS = {
 
 #: the lines of avro_orders.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
-SOURCE_LINES = (
-    (75, 83, 61, 61),
-    (85, 86, 62, 62),
-    (87, 95, 63, 71),
-    (96, 100, 71, 71),
+SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
+    (76, 84, 61, 61),
+    (86, 87, 62, 62),
+    (88, 96, 63, 71),
+    (97, 101, 71, 71),
 )
 
 if __name__ == "__main__":
-    run_worker_cli(
-        app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256)
-    )
+    run_worker_cli(app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256))

@@ -5,10 +5,9 @@ Do not edit: rebuild with `faustc build big_orders.py`. Run with:
 
 Each agent's `async for` loop is fused into one loop over every consumed batch; comments
 like `# big_orders.py:12` cite the line of big_orders.py the code below them (or beside
-them) comes from, so a traceback through an inlined function shows the user's line.
+them) comes from, and SOURCE_LINES (at the end) maps every such line back to its own, so
+an error raised in an inlined function is reported at the user's line.
 """
-
-from __future__ import annotations
 
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ from faust.compiled import field as _field
 from faust.compiled import install_codecs as _install_codecs
 from faust.compiled import json_default as _json_default
 from faust.compiled import json_loads as _json_loads
+from faust.compiled import new_record as _new_record
 
 require_surface(1)
 
@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
 import big_orders as app_module  # noqa: E402
 from big_orders import (  # noqa: E402
     BIG,
+    Order,
     app,
     big_orders_topic,
     orders_topic,
@@ -47,7 +48,7 @@ from big_orders import (  # noqa: E402
 
 
 # big_orders.py:38  agent big_orders.find_big_orders
-async def fused_find_big_orders(orders: Stream[Any]) -> None:
+async def fused_find_big_orders(orders: Stream[Order]) -> None:
     """The agent's code with its stream loop (big_orders.py:39) fused."""
     # the keys are never read, but one that does not decode meets the error policy:
     # a batch is checked at once, and its keys decoded one by one only when that fails
@@ -92,23 +93,16 @@ async def fused_find_big_orders(orders: Stream[Any]) -> None:
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
-_new = object.__new__
-_set_attribute = object.__setattr__
 _NO_METADATA = msgspec.Raw()
 
 
 # big_orders.py:14  class Order
-_OrderJSON = msgspec.defstruct(
-    "OrderJSON",
-    [
-        ("order_id", str),
-        ("account_id", str),
-        ("amount", float),
-        ("currency", str | msgspec.UnsetType, msgspec.field(default=msgspec.UNSET)),
-        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
-    ],
-    kw_only=True,
-)
+class _OrderJSON(msgspec.Struct, kw_only=True):
+    order_id: str
+    account_id: str
+    amount: float
+    currency: str | msgspec.UnsetType = msgspec.field(default=msgspec.UNSET)
+    _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
 _order_currency_default = _field(app_module.Order, "currency").make_default
@@ -116,14 +110,14 @@ _parse_order_json = msgspec.json.Decoder(_OrderJSON).decode
 _ORDER_METADATA = msgspec.Raw(b'{"ns":"big_orders.Order"}')
 
 
-def _build_order(s: Any) -> Any:
+def _build_order(s: _OrderJSON) -> app_module.Order:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _ORDER_METADATA
         and _blessed(app_module.Order, s._faust)
     ):
         raise _Fallback  # a subclass named by __faust: the generic path
-    record = _new(app_module.Order)
+    record = _new_record(app_module.Order)
     record.order_id = s.order_id
     record.account_id = s.account_id
     record.amount = s.amount
@@ -131,7 +125,7 @@ def _build_order(s: Any) -> Any:
     return record
 
 
-def decode_order_json(data: bytes) -> Any:
+def decode_order_json(data: bytes) -> app_module.Order:
     """JSON bytes -> Order (big_orders.py:14); msgspec checks every type."""
     try:
         return _build_order(_parse_order_json(data))
@@ -144,7 +138,7 @@ _ORDER_NS = {"ns": "big_orders.Order"}
 _ORDER_NS_JSON = _orjson_fragment(_orjson_dumps(_ORDER_NS))
 
 
-def _payload_order(record: Any) -> Any:
+def _payload_order(record: app_module.Order) -> dict[str, Any]:
     if type(record) is not app_module.Order:
         return record.to_representation()
     return {
@@ -156,7 +150,7 @@ def _payload_order(record: Any) -> Any:
     }
 
 
-def encode_order_json(record: Any) -> bytes:
+def encode_order_json(record: app_module.Order) -> bytes:
     """Order -> JSON bytes, as Faust writes them."""
     if type(record) is app_module.Order:
         f_order_id = record.order_id
@@ -184,37 +178,32 @@ def encode_order_json(record: Any) -> bytes:
 
 
 # big_orders.py:21  class BigOrder
-_BigOrderJSON = msgspec.defstruct(
-    "BigOrderJSON",
-    [
-        ("order_id", str),
-        ("account_id", str),
-        ("amount_cents", int),
-        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
-    ],
-    kw_only=True,
-)
+class _BigOrderJSON(msgspec.Struct, kw_only=True):
+    order_id: str
+    account_id: str
+    amount_cents: int
+    _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
 _parse_big_order_json = msgspec.json.Decoder(_BigOrderJSON).decode
 _BIG_ORDER_METADATA = msgspec.Raw(b'{"ns":"big_orders.BigOrder"}')
 
 
-def _build_big_order(s: Any) -> Any:
+def _build_big_order(s: _BigOrderJSON) -> app_module.BigOrder:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _BIG_ORDER_METADATA
         and _blessed(app_module.BigOrder, s._faust)
     ):
         raise _Fallback  # a subclass named by __faust: the generic path
-    record = _new(app_module.BigOrder)
+    record = _new_record(app_module.BigOrder)
     record.order_id = s.order_id
     record.account_id = s.account_id
     record.amount_cents = s.amount_cents
     return record
 
 
-def decode_big_order_json(data: bytes) -> Any:
+def decode_big_order_json(data: bytes) -> app_module.BigOrder:
     """JSON bytes -> BigOrder (big_orders.py:21); msgspec checks every type."""
     try:
         return _build_big_order(_parse_big_order_json(data))
@@ -222,7 +211,7 @@ def decode_big_order_json(data: bytes) -> Any:
         return app_module.BigOrder.from_data(_json_loads(data), preferred_type=app_module.BigOrder)
 
 
-def view_big_order_json(data: bytes) -> Any:
+def view_big_order_json(data: bytes) -> _BigOrderJSON | app_module.BigOrder:
     """JSON bytes -> BigOrder fields as attributes (big_orders.py:21), for
     code that reads nothing else: the msgspec struct (its values are the Record's),
     or the BigOrder itself when __faust names another class."""
@@ -237,7 +226,7 @@ _BIG_ORDER_NS = {"ns": "big_orders.BigOrder"}
 _BIG_ORDER_NS_JSON = _orjson_fragment(_orjson_dumps(_BIG_ORDER_NS))
 
 
-def _payload_big_order(record: Any) -> Any:
+def _payload_big_order(record: app_module.BigOrder) -> dict[str, Any]:
     if type(record) is not app_module.BigOrder:
         return record.to_representation()
     return {
@@ -248,18 +237,14 @@ def _payload_big_order(record: Any) -> Any:
     }
 
 
-def encode_big_order_json(record: Any) -> bytes:
+def encode_big_order_json(record: app_module.BigOrder) -> bytes:
     """BigOrder -> JSON bytes, as Faust writes them."""
     if type(record) is app_module.BigOrder:
         f_order_id = record.order_id
         f_account_id = record.account_id
         f_amount_cents = record.amount_cents
         # values of their fields' own types (as usual): orjson needs no options
-        if (
-            type(f_order_id) is str
-            and type(f_account_id) is str
-            and type(f_amount_cents) is int
-        ):
+        if type(f_order_id) is str and type(f_account_id) is str and type(f_amount_cents) is int:
             return _orjson_dumps(
                 {
                     "order_id": f_order_id,
@@ -295,12 +280,10 @@ COMPILED_AGENTS = {
 
 #: the lines of big_orders.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
-SOURCE_LINES = (
-    (66, 76, 39, 39),
-    (78, 84, 40, 40),
+SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
+    (67, 77, 39, 39),
+    (79, 85, 40, 40),
 )
 
 if __name__ == "__main__":
-    run_worker_cli(
-        app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256)
-    )
+    run_worker_cli(app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256))

@@ -5,10 +5,9 @@ Do not edit: rebuild with `faustc build order_batches.py`. Run with:
 
 Each agent's `async for` loop is fused into one loop over every consumed batch; comments
 like `# order_batches.py:12` cite the line of order_batches.py the code below them (or beside
-them) comes from, so a traceback through an inlined function shows the user's line.
+them) comes from, and SOURCE_LINES (at the end) maps every such line back to its own, so
+an error raised in an inlined function is reported at the user's line.
 """
-
-from __future__ import annotations
 
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ from faust.compiled import blessed as _blessed
 from faust.compiled import install_codecs as _install_codecs
 from faust.compiled import json_default as _json_default
 from faust.compiled import json_loads as _json_loads
+from faust.compiled import new_record as _new_record
 
 require_surface(1)
 
@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
 import order_batches as app_module  # noqa: E402
 from order_batches import (  # noqa: E402
     BatchTotal,
+    Order,
     app,
     orders_topic,
     seen,
@@ -47,7 +48,7 @@ from order_batches import (  # noqa: E402
 
 
 # order_batches.py:34  agent order_batches.total_batches
-async def fused_total_batches(orders: Stream[Any]) -> None:
+async def fused_total_batches(orders: Stream[Order]) -> None:
     """The agent's code with its stream loop (order_batches.py:35) fused."""
     # the keys are never read, but one that does not decode meets the error policy:
     # a batch is checked at once, and its keys decoded one by one only when that fails
@@ -66,9 +67,7 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
     deadline = 0.0
     while True:
         batch_2 = await next_batch(
-            None
-            if not buffer or take_within is None
-            else max(0.0, deadline - monotonic())
+            None if not buffer or take_within is None else max(0.0, deadline - monotonic())
         )
         ending = batch_2 is None
         if batch_2 is None:
@@ -93,8 +92,7 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
                 if len(buffer) < take_max:
                     continue
             elif not buffer or not (
-                ending
-                or (take_within is not None and monotonic() >= deadline)
+                ending or (take_within is not None and monotonic() >= deadline)
             ):
                 continue
             chunk = buffer
@@ -104,7 +102,11 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
                 # order_batches.py:36
                 batch = chunk
                 seen["batches"] += 1
-                deliver(BatchTotal(count=len(batch), total=round(sum(o.amount for o in batch), 2)), None, None)
+                deliver(
+                    BatchTotal(count=len(batch), total=round(sum(o.amount for o in batch), 2)),
+                    None,
+                    None,
+                )
             except Exception as exc:
                 handle_chunk_error(exc, chunk_messages, "order_batches.py:35")
         del held[: len(held) - len(buffer)]
@@ -118,41 +120,34 @@ async def fused_total_batches(orders: Stream[Any]) -> None:
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
-_new = object.__new__
-_set_attribute = object.__setattr__
 _NO_METADATA = msgspec.Raw()
 
 
 # order_batches.py:18  class Order
-_OrderJSON = msgspec.defstruct(
-    "OrderJSON",
-    [
-        ("order_id", str),
-        ("amount", float),
-        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
-    ],
-    kw_only=True,
-)
+class _OrderJSON(msgspec.Struct, kw_only=True):
+    order_id: str
+    amount: float
+    _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
 _parse_order_json = msgspec.json.Decoder(_OrderJSON).decode
 _ORDER_METADATA = msgspec.Raw(b'{"ns":"order_batches.Order"}')
 
 
-def _build_order(s: Any) -> Any:
+def _build_order(s: _OrderJSON) -> app_module.Order:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _ORDER_METADATA
         and _blessed(app_module.Order, s._faust)
     ):
         raise _Fallback  # a subclass named by __faust: the generic path
-    record = _new(app_module.Order)
+    record = _new_record(app_module.Order)
     record.order_id = s.order_id
     record.amount = s.amount
     return record
 
 
-def decode_order_json(data: bytes) -> Any:
+def decode_order_json(data: bytes) -> app_module.Order:
     """JSON bytes -> Order (order_batches.py:18); msgspec checks every type."""
     try:
         return _build_order(_parse_order_json(data))
@@ -160,7 +155,7 @@ def decode_order_json(data: bytes) -> Any:
         return app_module.Order.from_data(_json_loads(data), preferred_type=app_module.Order)
 
 
-def view_order_json(data: bytes) -> Any:
+def view_order_json(data: bytes) -> _OrderJSON | app_module.Order:
     """JSON bytes -> Order fields as attributes (order_batches.py:18), for
     code that reads nothing else: the msgspec struct (its values are the Record's),
     or the Order itself when __faust names another class."""
@@ -175,7 +170,7 @@ _ORDER_NS = {"ns": "order_batches.Order"}
 _ORDER_NS_JSON = _orjson_fragment(_orjson_dumps(_ORDER_NS))
 
 
-def _payload_order(record: Any) -> Any:
+def _payload_order(record: app_module.Order) -> dict[str, Any]:
     if type(record) is not app_module.Order:
         return record.to_representation()
     return {
@@ -185,16 +180,13 @@ def _payload_order(record: Any) -> Any:
     }
 
 
-def encode_order_json(record: Any) -> bytes:
+def encode_order_json(record: app_module.Order) -> bytes:
     """Order -> JSON bytes, as Faust writes them."""
     if type(record) is app_module.Order:
         f_order_id = record.order_id
         f_amount = record.amount
         # values of their fields' own types (as usual): orjson needs no options
-        if (
-            type(f_order_id) is str
-            and type(f_amount) is float
-        ):
+        if type(f_order_id) is str and type(f_amount) is float:
             return _orjson_dumps(
                 {
                     "order_id": f_order_id,
@@ -207,43 +199,40 @@ def encode_order_json(record: Any) -> bytes:
 
 
 # order_batches.py:23  class BatchTotal
-_BatchTotalJSON = msgspec.defstruct(
-    "BatchTotalJSON",
-    [
-        ("count", int),
-        ("total", float),
-        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
-    ],
-    kw_only=True,
-)
+class _BatchTotalJSON(msgspec.Struct, kw_only=True):
+    count: int
+    total: float
+    _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
 _parse_batch_total_json = msgspec.json.Decoder(_BatchTotalJSON).decode
 _BATCH_TOTAL_METADATA = msgspec.Raw(b'{"ns":"order_batches.BatchTotal"}')
 
 
-def _build_batch_total(s: Any) -> Any:
+def _build_batch_total(s: _BatchTotalJSON) -> app_module.BatchTotal:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _BATCH_TOTAL_METADATA
         and _blessed(app_module.BatchTotal, s._faust)
     ):
         raise _Fallback  # a subclass named by __faust: the generic path
-    record = _new(app_module.BatchTotal)
+    record = _new_record(app_module.BatchTotal)
     record.count = s.count
     record.total = s.total
     return record
 
 
-def decode_batch_total_json(data: bytes) -> Any:
+def decode_batch_total_json(data: bytes) -> app_module.BatchTotal:
     """JSON bytes -> BatchTotal (order_batches.py:23); msgspec checks every type."""
     try:
         return _build_batch_total(_parse_batch_total_json(data))
     except _Fallback:
-        return app_module.BatchTotal.from_data(_json_loads(data), preferred_type=app_module.BatchTotal)
+        return app_module.BatchTotal.from_data(
+            _json_loads(data), preferred_type=app_module.BatchTotal
+        )
 
 
-def view_batch_total_json(data: bytes) -> Any:
+def view_batch_total_json(data: bytes) -> _BatchTotalJSON | app_module.BatchTotal:
     """JSON bytes -> BatchTotal fields as attributes (order_batches.py:23), for
     code that reads nothing else: the msgspec struct (its values are the Record's),
     or the BatchTotal itself when __faust names another class."""
@@ -258,7 +247,7 @@ _BATCH_TOTAL_NS = {"ns": "order_batches.BatchTotal"}
 _BATCH_TOTAL_NS_JSON = _orjson_fragment(_orjson_dumps(_BATCH_TOTAL_NS))
 
 
-def _payload_batch_total(record: Any) -> Any:
+def _payload_batch_total(record: app_module.BatchTotal) -> dict[str, Any]:
     if type(record) is not app_module.BatchTotal:
         return record.to_representation()
     return {
@@ -268,16 +257,13 @@ def _payload_batch_total(record: Any) -> Any:
     }
 
 
-def encode_batch_total_json(record: Any) -> bytes:
+def encode_batch_total_json(record: app_module.BatchTotal) -> bytes:
     """BatchTotal -> JSON bytes, as Faust writes them."""
     if type(record) is app_module.BatchTotal:
         f_count = record.count
         f_total = record.total
         # values of their fields' own types (as usual): orjson needs no options
-        if (
-            type(f_count) is int
-            and type(f_total) is float
-        ):
+        if type(f_count) is int and type(f_total) is float:
             return _orjson_dumps(
                 {
                     "count": f_count,
@@ -313,13 +299,11 @@ COMPILED_AGENTS = {
 
 #: the lines of order_batches.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
-SOURCE_LINES = (
-    (80, 85, 35, 35),
-    (105, 106, 36, 36),
-    (107, 107, 37, 37),
+SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
+    (79, 84, 35, 35),
+    (103, 104, 36, 36),
+    (105, 109, 37, 37),
 )
 
 if __name__ == "__main__":
-    run_worker_cli(
-        app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256)
-    )
+    run_worker_cli(app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256))

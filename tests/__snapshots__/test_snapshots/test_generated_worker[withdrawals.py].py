@@ -5,10 +5,9 @@ Do not edit: rebuild with `faustc build withdrawals.py`. Run with:
 
 Each agent's `async for` loop is fused into one loop over every consumed batch; comments
 like `# withdrawals.py:12` cite the line of withdrawals.py the code below them (or beside
-them) comes from, so a traceback through an inlined function shows the user's line.
+them) comes from, and SOURCE_LINES (at the end) maps every such line back to its own, so
+an error raised in an inlined function is reported at the user's line.
 """
-
-from __future__ import annotations
 
 import sys
 from pathlib import Path
@@ -33,6 +32,7 @@ from faust.compiled import blessed as _blessed
 from faust.compiled import install_codecs as _install_codecs
 from faust.compiled import json_default as _json_default
 from faust.compiled import json_loads as _json_loads
+from faust.compiled import new_record as _new_record
 
 require_surface(1)
 
@@ -67,7 +67,7 @@ track_users_repartition = repartition_topic(
 
 
 # withdrawals.py:31  agent withdrawals.track_users
-async def fused_track_users(withdrawals: Stream[Any]) -> None:
+async def fused_track_users(withdrawals: Stream[Withdrawal]) -> None:
     """The agent's code with its stream loop (withdrawals.py:32) fused."""
     withdrawals.consume_topic(track_users_repartition)
     # the keys are never read, but one that does not decode meets the error policy:
@@ -108,9 +108,13 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
                     send_value = message.value()
                     send_headers = message.headers() or None
                     try:
-                        produce(track_users_repartition_name, send_value, send_key, headers=send_headers)
+                        produce(
+                            track_users_repartition_name, send_value, send_key, headers=send_headers
+                        )
                     except produce_retry:  # a full queue or a failed producer: send() deals with it
-                        send(track_users_repartition_name, send_key, send_value, headers=send_headers)
+                        send(
+                            track_users_repartition_name, send_key, send_value, headers=send_headers
+                        )
                     continue
                 except Exception as exc:
                     handle_error(exc, message, "withdrawals.py:32")
@@ -145,51 +149,46 @@ async def fused_track_users(withdrawals: Stream[Any]) -> None:
 # Faust's wire format; for Records on Avro topics also straight-line datum <-> Record
 # converters and, when every field is a primitive, a writer and a reader of the datum's
 # bytes. Installed below, so topic loaders and dumpers use them.
-_new = object.__new__
-_set_attribute = object.__setattr__
 _NO_METADATA = msgspec.Raw()
 
 
 # withdrawals.py:16  class Withdrawal
-_WithdrawalJSON = msgspec.defstruct(
-    "WithdrawalJSON",
-    [
-        ("user", str),
-        ("account", str),
-        ("amount", float),
-        ("_faust", msgspec.Raw, msgspec.field(name="__faust", default=_NO_METADATA)),
-    ],
-    kw_only=True,
-)
+class _WithdrawalJSON(msgspec.Struct, kw_only=True):
+    user: str
+    account: str
+    amount: float
+    _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
 _parse_withdrawal_json = msgspec.json.Decoder(_WithdrawalJSON).decode
 _WITHDRAWAL_METADATA = msgspec.Raw(b'{"ns":"withdrawals.Withdrawal"}')
 
 
-def _build_withdrawal(s: Any) -> Any:
+def _build_withdrawal(s: _WithdrawalJSON) -> app_module.Withdrawal:
     if (
         s._faust is not _NO_METADATA
         and s._faust != _WITHDRAWAL_METADATA
         and _blessed(app_module.Withdrawal, s._faust)
     ):
         raise _Fallback  # a subclass named by __faust: the generic path
-    record = _new(app_module.Withdrawal)
+    record = _new_record(app_module.Withdrawal)
     record.user = s.user
     record.account = s.account
     record.amount = s.amount
     return record
 
 
-def decode_withdrawal_json(data: bytes) -> Any:
+def decode_withdrawal_json(data: bytes) -> app_module.Withdrawal:
     """JSON bytes -> Withdrawal (withdrawals.py:16); msgspec checks every type."""
     try:
         return _build_withdrawal(_parse_withdrawal_json(data))
     except _Fallback:
-        return app_module.Withdrawal.from_data(_json_loads(data), preferred_type=app_module.Withdrawal)
+        return app_module.Withdrawal.from_data(
+            _json_loads(data), preferred_type=app_module.Withdrawal
+        )
 
 
-def view_withdrawal_json(data: bytes) -> Any:
+def view_withdrawal_json(data: bytes) -> _WithdrawalJSON | app_module.Withdrawal:
     """JSON bytes -> Withdrawal fields as attributes (withdrawals.py:16), for
     code that reads nothing else: the msgspec struct (its values are the Record's),
     or the Withdrawal itself when __faust names another class."""
@@ -204,7 +203,7 @@ _WITHDRAWAL_NS = {"ns": "withdrawals.Withdrawal"}
 _WITHDRAWAL_NS_JSON = _orjson_fragment(_orjson_dumps(_WITHDRAWAL_NS))
 
 
-def _payload_withdrawal(record: Any) -> Any:
+def _payload_withdrawal(record: app_module.Withdrawal) -> dict[str, Any]:
     if type(record) is not app_module.Withdrawal:
         return record.to_representation()
     return {
@@ -215,18 +214,14 @@ def _payload_withdrawal(record: Any) -> Any:
     }
 
 
-def encode_withdrawal_json(record: Any) -> bytes:
+def encode_withdrawal_json(record: app_module.Withdrawal) -> bytes:
     """Withdrawal -> JSON bytes, as Faust writes them."""
     if type(record) is app_module.Withdrawal:
         f_user = record.user
         f_account = record.account
         f_amount = record.amount
         # values of their fields' own types (as usual): orjson needs no options
-        if (
-            type(f_user) is str
-            and type(f_account) is str
-            and type(f_amount) is float
-        ):
+        if type(f_user) is str and type(f_account) is str and type(f_amount) is float:
             return _orjson_dumps(
                 {
                     "user": f_user,
@@ -258,15 +253,13 @@ COMPILED_AGENTS = {
 
 #: the lines of withdrawals.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
-SOURCE_LINES = (
-    (94, 114, 32, 32),
-    (121, 125, 32, 32),
-    (127, 128, 33, 33),
-    (129, 132, 34, 37),
-    (133, 137, 37, 37),
+SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
+    (94, 118, 32, 32),
+    (125, 129, 32, 32),
+    (131, 132, 33, 33),
+    (133, 136, 34, 37),
+    (137, 141, 37, 37),
 )
 
 if __name__ == "__main__":
-    run_worker_cli(
-        app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256)
-    )
+    run_worker_cli(app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256))

@@ -5,15 +5,13 @@ Do not edit: rebuild with `faustc build wordcount.py`. Run with:
 
 Each agent's `async for` loop is fused into one loop over every consumed batch; comments
 like `# wordcount.py:12` cite the line of wordcount.py the code below them (or beside
-them) comes from, so a traceback through an inlined function shows the user's line.
+them) comes from, and SOURCE_LINES (at the end) maps every such line back to its own, so
+an error raised in an inlined function is reported at the user's line.
 """
-
-from __future__ import annotations
 
 import operator as _operator
 import sys
 from pathlib import Path
-from typing import Any
 
 from faust.compiled import Stream, require_surface, run_worker_cli, set_current_message
 
@@ -34,7 +32,7 @@ from wordcount import (  # noqa: E402
 
 
 # wordcount.py:21  agent wordcount.count_words
-async def fused_count_words(words: Stream[Any]) -> None:
+async def fused_count_words(words: Stream[str]) -> None:
     """The agent's code with its stream loop (wordcount.py:22) fused."""
     load_value, value_failed = words_topic.value_decoder()
     handle_error = words.handle_error
@@ -60,12 +58,10 @@ COMPILED_AGENTS = {
 
 #: the lines of wordcount.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
-SOURCE_LINES = (
-    (44, 48, 22, 22),
-    (50, 51, 23, 23),
+SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
+    (42, 46, 22, 22),
+    (48, 49, 23, 23),
 )
 
 if __name__ == "__main__":
-    run_worker_cli(
-        app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256)
-    )
+    run_worker_cli(app, COMPILED_AGENTS, built_from=(app_module.__file__, SOURCE_SHA256))
