@@ -164,3 +164,39 @@ def test_a_line_table_reads_back_every_line_it_was_made_of(origins: dict[int, in
     for line in range(0, 302):
         assert contract.source_line(table, line) == origins.get(line)
     assert len(table) <= len(origins)
+
+
+# -- one list of field specifiers, one Avro mapping, one type tree ----------------------------
+
+
+def test_records_list_the_field_specifiers_the_runtime_and_compiler_know() -> None:
+    """``dataclass_transform`` needs its list written out (mypy reads it there); it is
+    the same list the runtime and the compiler use."""
+    from faust.models.fields import FIELD_SPECIFIERS
+
+    assert faust.Record.__dataclass_transform__["field_specifiers"] == FIELD_SPECIFIERS
+    assert {cls.__name__ for cls in FIELD_SPECIFIERS} == contract.FIELD_SPECIFIER_NAMES
+
+
+def test_the_compiler_and_the_runtime_map_every_record_to_the_same_avro_schema() -> None:
+    """One mapping (``faust.serializers.avroschema``): the schema the compiler derives from
+    the source equals the one the runtime derives from the class, for every Record a topic
+    of the test apps carries with an Avro codec."""
+    import sys
+
+    from faust.serializers.avro import avro_schema
+    from faustc.codecs.plan import avro_records
+    from faustc.schema import record_schema
+    from faustc.types import record_types
+
+    sys.path.insert(0, str(APPS))
+    try:
+        import records_app
+    finally:
+        sys.path.remove(str(APPS))
+    module = read_module(SourceFile.load(APPS / "records_app.py"))
+    records = record_types(module)
+    names = avro_records(module, records)
+    assert len(names) >= 5
+    for name in names:
+        assert record_schema(module, records, name) == avro_schema(getattr(records_app, name))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import libcst as cst
 
 from faust.contract import changes_value
+from faust.models.typeinfo import TypeNode
 from faustc.diagnostics import Diagnostic
 from faustc.front.ir import (
     AgentDef,
@@ -37,8 +38,6 @@ from faustc.types import (
     AVRO_CODECS,
     FieldInfo,
     RecordInfo,
-    TypeRef,
-    literal_value,
     nested_records,
     topic_codec,
 )
@@ -219,7 +218,7 @@ def unrepresentable(field: FieldInfo, codec: str, enums: dict[str, EnumDef]) -> 
     return _why(field.type, codec, field, enums)
 
 
-def _why(ref: TypeRef, codec: str, field: FieldInfo, enums: dict[str, EnumDef]) -> str | None:
+def _why(ref: TypeNode, codec: str, field: FieldInfo, enums: dict[str, EnumDef]) -> str | None:
     kind = ref.kind
     if kind == "unsupported":
         return f"{ref.name} is not a field type faust can encode"
@@ -244,7 +243,7 @@ def _why(ref: TypeRef, codec: str, field: FieldInfo, enums: dict[str, EnumDef]) 
                 "written as Avro (precision and scale)"
             )
         if kind == "literal":
-            kinds = {type(literal_value(value)) for value in ref.values}
+            kinds = {type(value) for value in ref.py}
             if kinds not in ({str}, {int}):
                 return "only Literal types of all str or all int values have an Avro schema"
         if kind == "optional" and ref.args[0].kind == "optional":

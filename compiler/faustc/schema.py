@@ -10,180 +10,143 @@ written with the old one (Avro schema resolution). Example::
     files = export_schemas(module)          # {"shop.Order.avsc": "{...}", "manifest.json": ...}
     backward_breaks(old, new)               # ["shop.Order.amount: type double -> string ..."]
 
-The mapping is the runtime's (``faust.serializers.avro``); the tests check both agree.
+The mapping is the runtime's own (``faust.serializers.avroschema``): the compiler describes
+the Records it read from the source as the runtime describes its classes, and one function
+maps both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
+import libcst as cst
+
+from faust.contract import FIELD_SPECIFIER_NAMES
+from faust.models.typeinfo import TypeNode
+from faust.serializers.avroschema import (
+    NO_DEFAULT,
+    AvroSchemaError,
+    EnumSymbol,
+    SchemaField,
+    SchemaRecord,
+    field_entry,
+)
+from faust.serializers.avroschema import record_schema as mapped_record_schema
 from faustc.diagnostics import CompileError, Diagnostic
 from faustc.front.ir import AppModule
-from faustc.types import FieldInfo, RecordInfo, TypeRef, literal_value, record_types, topic_codec
-
-_PRIMITIVES = {
-    "str": "string",
-    "int": "long",
-    "float": "double",
-    "bool": "boolean",
-    "bytes": "bytes",
-}
-
-
-class _Unrepresentable(Exception):
-    pass
+from faustc.types import FieldInfo, RecordInfo, literal_value, record_types, topic_codec, walk
 
 
 def canonical_json(schema: Any) -> str:
     return json.dumps(schema, sort_keys=True, indent=2) + "\n"
 
 
-class _Builder:
+class _Declared:
+    """The module's Records and Enums as the schema mapping takes them (from the source:
+    the same mapping the runtime applies to the classes)."""
+
     def __init__(self, module: AppModule, records: dict[str, RecordInfo]) -> None:
         self.module = module
         self.records = records
         self.enums = {enum.name: enum for enum in module.enums}
-        self.defined: set[str] = set()
 
-    def record(self, info: RecordInfo) -> Any:
-        if info.namespace in self.defined:
-            return info.namespace
-        self.defined.add(info.namespace)
-        namespace, _, name = info.namespace.rpartition(".")
-        fields = []
-        for field in info.fields:
-            if field.exclude:
-                continue
-            schema = self.type(field.type, field)
-            entry: dict[str, Any] = {"name": field.output_name, "type": schema}
-            default = self.default(field)
-            if default is not _NONE:
-                if field.type.kind == "optional" and default is not None:
-                    entry["type"] = [schema[1], "null"]
-                entry["default"] = default
-            if field.input_name != field.output_name:
-                entry["aliases"] = [field.input_name]
-            fields.append(entry)
-        result: dict[str, Any] = {"type": "record", "name": name}
-        if namespace:
-            result["namespace"] = namespace
-        result["fields"] = fields
-        return result
+    def record(self, node: TypeNode) -> SchemaRecord:
+        return schema_record(self.records[node.name], self.module)
 
-    def default(self, field: FieldInfo) -> Any:
-        if "default_factory" in field.args or not field.has_default:
-            return _NONE
-        text = field.default
-        if text is None:
-            return None if field.type.kind == "optional" else _NONE
-        value = literal_value(text)
-        ref = field.type.args[0] if field.type.kind == "optional" else field.type
-        if value is None and text.strip() == "None":
-            return None if field.type.kind == "optional" else _NONE
-        if ref.kind in ("str", "bool") and isinstance(value, str | bool):
-            return value
-        if ref.kind == "int" and type(value) is int:
-            return value
-        if ref.kind == "float" and type(value) in (int, float):
-            return float(value)  # type: ignore[arg-type]
-        if ref.kind == "literal" and isinstance(value, str | int):
-            return value
-        if ref.kind == "enum" and text.startswith(f"{ref.name}."):
-            return text.split(".", 1)[1]
-        return _NONE
-
-    def type(self, ref: TypeRef, field: FieldInfo) -> Any:
-        kind = ref.kind
-        if kind in _PRIMITIVES:
-            return _PRIMITIVES[kind]
-        if kind == "decimal":
-            precision = literal_value(field.args.get("max_digits"))
-            scale = literal_value(field.args.get("decimal_places"))
-            if not isinstance(precision, int) or not isinstance(scale, int):
-                raise _Unrepresentable(
-                    "a Decimal needs DecimalField(max_digits=..., decimal_places=...) "
-                    "(Avro precision and scale)"
-                )
-            return {
-                "type": "bytes",
-                "logicalType": "decimal",
-                "precision": precision,
-                "scale": scale,
-            }
-        if kind == "datetime":
-            precision = literal_value(field.args.get("precision")) or "micros"
-            return {"type": "long", "logicalType": f"timestamp-{precision}"}
-        if kind == "date":
-            return {"type": "int", "logicalType": "date"}
-        if kind == "uuid":
-            return {"type": "string", "logicalType": "uuid"}
-        if kind == "enum":
-            fullname = f"{self.module.module}.{ref.name}"
-            if fullname in self.defined:
-                return fullname
-            self.defined.add(fullname)
-            enum = self.enums[ref.name]
-            namespace, _, name = fullname.rpartition(".")
-            return {
-                "type": "enum",
-                "name": name,
-                "namespace": namespace,
-                "symbols": [member for member, _ in enum.members],
-            }
-        if kind == "literal":
-            kinds = {type(literal_value(value)) for value in ref.values}
-            if kinds == {str}:
-                return "string"
-            if kinds == {int}:
-                return "long"
-            raise _Unrepresentable("only Literal types of all str or all int are Avro")
-        if kind == "optional":
-            inner = self.type(ref.args[0], field)
-            if isinstance(inner, list):
-                raise _Unrepresentable("nested Optional types are not Avro")
-            return ["null", inner]
-        if kind in ("list", "set", "frozenset", "tuple"):
-            return {"type": "array", "items": self.type(ref.args[0], field)}
-        if kind == "dict":
-            if ref.args[0].kind != "str":
-                raise _Unrepresentable(f"Avro maps have string keys; {ref} has {ref.args[0]} keys")
-            return {"type": "map", "values": self.type(ref.args[1], field)}
-        if kind == "record":
-            return self.record(self.records[ref.name])
-        if kind == "unknown":
-            raise _Unrepresentable(f"{ref.name} is not defined in this module")
-        if kind == "fixed_tuple":
-            raise _Unrepresentable(f"a fixed-length tuple ({ref}) is not Avro")
-        if kind == "any":
-            raise _Unrepresentable("a field typed Any has no Avro schema")
-        raise _Unrepresentable(f"{ref} has no Avro schema")
+    def enum(self, node: TypeNode) -> tuple[str, tuple[str, ...]]:
+        enum = self.enums[node.name]
+        return f"{self.module.module}.{node.name}", tuple(member for member, _ in enum.members)
 
 
-class _NoDefault:
-    pass
+def schema_record(info: RecordInfo, module: AppModule) -> SchemaRecord:
+    """A Record read from the source, as the schema mapping takes it."""
+    descriptors = _descriptor_classes(module)
+    fields = tuple(
+        schema_field(info.name, field, descriptors) for field in info.fields if not field.exclude
+    )
+    return SchemaRecord(info.namespace, fields)
 
 
-_NONE: Any = _NoDefault()
+def _descriptor_classes(module: AppModule) -> frozenset[str]:
+    """The module's own field descriptors: classes derived from a faust field specifier."""
+    syntax = module.syntax
+    if syntax is None:
+        return frozenset()
+    found = set()
+    for statement in syntax.tree.body:
+        if isinstance(statement, cst.ClassDef):
+            for base in statement.bases:
+                node = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+                names = {name.rsplit(".", 1)[-1] for name in syntax.qualified(node)}
+                if names & FIELD_SPECIFIER_NAMES:
+                    found.add(statement.name.value)
+    return frozenset(found)
+
+
+def schema_field(
+    record: str, field: FieldInfo, descriptors: frozenset[str] = frozenset()
+) -> SchemaField:
+    max_digits = literal_value(field.args.get("max_digits"))
+    decimal_places = literal_value(field.args.get("decimal_places"))
+    precision = literal_value(field.args.get("precision"))
+    return SchemaField(
+        field.output_name,
+        field.type,
+        f"{record}.{field.name}",
+        aliases=(field.input_name,) if field.input_name != field.output_name else (),
+        default=_default(field, descriptors),
+        max_digits=max_digits if isinstance(max_digits, int) else None,
+        decimal_places=decimal_places if isinstance(decimal_places, int) else None,
+        precision=precision if isinstance(precision, str) else "micros",
+    )
+
+
+def _default(field: FieldInfo, descriptors: frozenset[str]) -> Any:
+    """The field's default as a Python value (an Enum member by its name), or NO_DEFAULT;
+    a descriptor of the module's own (``Shout(default="")``) gives its ``default=``."""
+    if "default_factory" in field.args or not field.has_default:
+        return NO_DEFAULT
+    text = field.default
+    call = field.definition.default_node
+    if (
+        field.specifier is None
+        and isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Name)
+        and call.func.value in descriptors
+    ):
+        given = [arg.value for arg in call.args if arg.keyword and arg.keyword.value == "default"]
+        if not given:
+            return NO_DEFAULT
+        text = cst.Module(body=[]).code_for_node(given[0])
+    if text is None or text.strip() == "None":
+        return None
+    value = literal_value(text)
+    if value is not None:
+        return value
+    ref = field.type.args[0] if field.type.kind == "optional" else field.type
+    if ref.kind == "enum" and text.startswith(f"{ref.name}."):
+        return EnumSymbol(text.split(".", 1)[1])
+    return NO_DEFAULT
 
 
 def record_schema(module: AppModule, records: dict[str, RecordInfo], name: str) -> Any:
     """The Avro schema of the module's Record ``name`` (raises CompileError FC301)."""
-    builder = _Builder(module, records)
     try:
-        return builder.record(records[name])
-    except _Unrepresentable:
-        pass
-    # find the field that failed, for the diagnostic
-    diagnostics = _diagnose(module, records, records[name])
-    raise CompileError(diagnostics)
+        declared = _Declared(module, records)
+        return mapped_record_schema(schema_record(records[name], module), declared)
+    except AvroSchemaError:
+        raise CompileError(_diagnose(module, records, records[name])) from None
 
 
 def _diagnose(
     module: AppModule, records: dict[str, RecordInfo], info: RecordInfo
 ) -> list[Diagnostic]:
+    """FC301 for every field of ``info`` (and of the Records it holds) Avro cannot carry."""
     found: list[Diagnostic] = []
     seen: set[str] = set()
+    declared = _Declared(module, records)
 
     def visit(record: RecordInfo) -> None:
         if record.name in seen:
@@ -192,28 +155,25 @@ def _diagnose(
         for field in record.fields:
             if field.exclude:
                 continue
+            described = dataclasses.replace(
+                schema_field(record.name, field, _descriptor_classes(module)), where=""
+            )
             try:
-                _Builder(module, records).type(field.type, field)
-            except _Unrepresentable as exc:
+                field_entry(described, declared)
+            except AvroSchemaError as exc:
+                reason = str(exc).removeprefix(": ")
                 found.append(
                     Diagnostic(
                         "FC301",
-                        f"field {record.name}.{field.name} cannot be exported as Avro: {exc}",
+                        f"field {record.name}.{field.name} cannot be exported as Avro: {reason}",
                         field.span,
                     )
                 )
-            for ref in _refs(field.type):
+            for ref in walk(field.type):
                 if ref.kind == "record" and ref.name in records:
                     visit(records[ref.name])
 
     visit(info)
-    return found
-
-
-def _refs(ref: TypeRef) -> list[TypeRef]:
-    found = [ref]
-    for arg in ref.args:
-        found.extend(_refs(arg))
     return found
 
 
@@ -236,9 +196,9 @@ def export_schemas(module: AppModule) -> dict[str, str]:
                     filename = f"{info.namespace}.avsc"
                     if record not in exported:
                         try:
-                            files[filename] = canonical_json(_Builder(module, records).record(info))
-                        except _Unrepresentable:
-                            diagnostics.extend(_diagnose(module, records, info))
+                            files[filename] = canonical_json(record_schema(module, records, record))
+                        except CompileError as exc:
+                            diagnostics.extend(exc.diagnostics)
                         exported[record] = filename
                     item["schema"] = filename
                     item["record"] = info.namespace

@@ -1,14 +1,14 @@
 """What the compiler knows of an app's data: field types, Records, and each topic's codec.
 
-:func:`record_types` turns the Records' annotations into :class:`TypeRef` trees (the
-compile-time twin of ``faust.models.typeinfo.TypeNode``) without importing the user's
-module: it reads the annotations' syntax, kept by the reader, through the module's
-qualified names (never their text); the driver calls it once per build and hands the result
-to every later phase; :func:`topic_codec` says which Record a topic carries and with which codec, by
-Faust's rules. Example::
+:func:`record_types` turns the Records' annotations into ``faust.models.typeinfo.TypeNode``
+trees (the runtime's own type tree: the compiler puts a class's name where the runtime has
+the class) without importing the user's module: it reads the annotations' syntax, kept by
+the reader, through the module's qualified names (never their text); the driver calls it
+once per build and hands the result to every later phase. :func:`topic_codec` says which
+Record a topic carries and with which codec, by Faust's rules. Example::
 
     records = record_types(module)      # once per build, by the driver
-    records["Order"].fields[0].type      # TypeRef(kind='str')
+    records["Order"].fields[0].type      # TypeNode(kind='str')
     topic_codec(module.topic("orders_topic"), records, is_key=False)    # ('Order', 'json')
 """
 
@@ -20,37 +20,10 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from faust.models.typeinfo import TypeNode
 from faustc.front.ir import AppModule, FieldDef, RecordDef, Span, TopicDef
 
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class TypeRef:
-    """A field type as the compiler understands it (kinds as in ``TypeNode``).
-
-    ``name`` is the Record or Enum class name; ``values`` the literal values' source;
-    kind ``unknown`` is a name this module does not define (an imported class).
-    """
-
-    kind: str
-    args: tuple[TypeRef, ...] = ()
-    name: str = ""
-    values: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        if self.kind in ("record", "enum", "unknown"):
-            return self.name
-        if self.kind == "literal":
-            return f"Literal[{', '.join(self.values)}]"
-        if self.kind == "optional":
-            return f"Optional[{self.args[0]}]"
-        if self.kind == "tuple":
-            return f"tuple[{self.args[0]}, ...]"
-        if self.args:
-            return f"{self.kind}[{', '.join(str(a) for a in self.args)}]"
-        return self.kind
-
-
-ANY = TypeRef("any")
+ANY = TypeNode("any")
 
 
 _SIMPLE = {
@@ -91,59 +64,62 @@ _CONTAINERS = {
 }
 
 
-def resolve_type(node: cst.BaseExpression, qualified: Qualify, known: _Known) -> TypeRef:
-    """The TypeRef of an annotation's syntax; names are read through the module's qualified
+def resolve_type(node: cst.BaseExpression, qualified: Qualify, known: _Known) -> TypeNode:
+    """The TypeNode of an annotation's syntax; names are read through the module's qualified
     names (``List`` imported from ``typing`` is ``typing.List``)."""
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
         text = node.evaluated_value
         if not isinstance(text, str):
-            return TypeRef("unsupported", name=_EMPTY.code_for_node(node))
+            return TypeNode("unsupported", py=_EMPTY.code_for_node(node))
         try:  # a forward reference: its names are read as written
             forward = cst.parse_expression(text)
         except cst.ParserSyntaxError:
-            return TypeRef("unsupported", name=text)
+            return TypeNode("unsupported", py=text)
         return resolve_type(forward, _unqualified, known)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
         return _union([resolve_type(part, qualified, known) for part in _union_parts(node)])
     dotted = _dotted(node, qualified)
     if dotted is not None:
         if dotted == "None":
-            return TypeRef("none")
+            return TypeNode("none")
         if dotted in _SIMPLE:
-            return TypeRef(_SIMPLE[dotted])
+            return TypeNode(_SIMPLE[dotted])
         if dotted in _CONTAINERS:
             kind = _CONTAINERS[dotted]
-            return TypeRef(kind, (ANY, ANY) if kind == "dict" else (ANY,))
+            return TypeNode(kind, (ANY, ANY) if kind == "dict" else (ANY,))
         if dotted in known.records:
-            return TypeRef("record", name=dotted)
+            return TypeNode("record", py=dotted)
         if dotted in known.enums:
-            return TypeRef("enum", name=dotted)
-        return TypeRef("unknown", name=dotted)
+            return TypeNode("enum", py=dotted)
+        return TypeNode("unknown", py=dotted)
     if isinstance(node, cst.Subscript):
         origin = _dotted(node.value, qualified) or ""
         elements = [
             element.slice.value for element in node.slice if isinstance(element.slice, cst.Index)
         ]
         if len(elements) != len(node.slice) or not elements:
-            return TypeRef("unsupported", name=_qualified_text(node, qualified))
+            return TypeNode("unsupported", py=_qualified_text(node, qualified))
         if origin == "typing.Optional":
-            return _union([resolve_type(elements[0], qualified, known), TypeRef("none")])
+            return _union([resolve_type(elements[0], qualified, known), TypeNode("none")])
         if origin == "typing.Union":
             return _union([resolve_type(element, qualified, known) for element in elements])
         if origin == "typing.Literal":
-            return TypeRef("literal", values=tuple(_literal_text(e) for e in elements))
+            values = [_literal(element) for element in elements]
+            if any(value is _NOT_A_LITERAL for value in values):
+                return TypeNode("unsupported", py=_qualified_text(node, qualified))
+            return TypeNode("literal", py=tuple(values))
         container = _CONTAINERS.get(origin)
         if container == "tuple":
             if len(elements) == 2 and isinstance(elements[1], cst.Ellipsis):
-                return TypeRef("tuple", (resolve_type(elements[0], qualified, known),))
-            return TypeRef(
+                return TypeNode("tuple", (resolve_type(elements[0], qualified, known),))
+            return TypeNode(
                 "fixed_tuple", tuple(resolve_type(e, qualified, known) for e in elements)
             )
         if container == "dict" and len(elements) == 2:
-            return TypeRef("dict", tuple(resolve_type(e, qualified, known) for e in elements))
+            return TypeNode("dict", tuple(resolve_type(e, qualified, known) for e in elements))
         if container is not None and len(elements) == 1:
-            return TypeRef(container, (resolve_type(elements[0], qualified, known),))
-    return TypeRef("unsupported", name=_qualified_text(node, qualified))
+            return TypeNode(container, (resolve_type(elements[0], qualified, known),))
+    return TypeNode("unsupported", py=_qualified_text(node, qualified))
 
 
 Qualify = Callable[[cst.CSTNode], set[str]]
@@ -175,13 +151,15 @@ def _dotted(node: cst.BaseExpression, qualified: Qualify) -> str | None:
     return f"{base}.{node.attr.value}" if base else None
 
 
-def _literal_text(node: cst.BaseExpression) -> str:
-    """A ``Literal[...]`` value as Python writes it (``'a'``, ``1``), else its source."""
-    text = _EMPTY.code_for_node(node)
+_NOT_A_LITERAL = object()
+
+
+def _literal(node: cst.BaseExpression) -> object:
+    """A ``Literal[...]`` value (``_NOT_A_LITERAL``: an expression that is not one)."""
     try:
-        return repr(ast.literal_eval(text))
+        return ast.literal_eval(_EMPTY.code_for_node(node))
     except (ValueError, SyntaxError):
-        return text
+        return _NOT_A_LITERAL
 
 
 class _Qualified(cst.CSTTransformer):
@@ -226,17 +204,17 @@ def _union_parts(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [node]
 
 
-def _union(parts: list[TypeRef]) -> TypeRef:
+def _union(parts: list[TypeNode]) -> TypeNode:
     rest = [part for part in parts if part.kind != "none"]
     if len(rest) == 1 and len(rest) < len(parts):
-        return TypeRef("optional", (rest[0],))
-    return TypeRef("unsupported", name=" | ".join(str(part) for part in parts))
+        return TypeNode("optional", (rest[0],))
+    return TypeNode("unsupported", py=" | ".join(str(part) for part in parts))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FieldInfo:
     name: str
-    type: TypeRef
+    type: TypeNode
     input_name: str
     output_name: str
     exclude: bool
@@ -319,7 +297,7 @@ def record_types(module: AppModule) -> dict[str, RecordInfo]:
     return result
 
 
-def _field_type(field: FieldDef, qualified: Qualify, known: _Known) -> TypeRef:
+def _field_type(field: FieldDef, qualified: Qualify, known: _Known) -> TypeNode:
     node = field.annotation_node
     assert node is not None, "the reader keeps every annotation's syntax"
     return resolve_type(node, qualified, known)
@@ -342,7 +320,7 @@ def nested_records(info: RecordInfo, records: dict[str, RecordInfo]) -> list[str
     return order
 
 
-def walk(ref: TypeRef) -> list[TypeRef]:
+def walk(ref: TypeNode) -> list[TypeNode]:
     found = [ref]
     for arg in ref.args:
         found.extend(walk(arg))

@@ -16,9 +16,16 @@ the runtime reads back to cite the user's line of an error). Example::
 
 from __future__ import annotations
 
+from faust.models.fields import FIELD_SPECIFIERS
+
 #: the stream operations after which the value is no longer the one decoded from the topic
 #: (a ``group_by`` after one of them sends the new value as JSON, not the source's bytes)
 VALUE_CHANGING_OPERATIONS = ("map", "processor")
+
+
+#: the names of the field specifiers (``faust.models.fields.FIELD_SPECIFIERS``): a field
+#: whose default calls one of them takes its options from it
+FIELD_SPECIFIER_NAMES = frozenset(specifier.__name__ for specifier in FIELD_SPECIFIERS)
 
 
 def repartition_topic_name(agent_name: str, source_topic: str, name: str) -> str:

@@ -15,13 +15,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from faust.models.typeinfo import TypeNode
 from faustc.codecs.common import quote, snake_case, unknown_call, write_record
 from faustc.codecs.model import AvroWriterPlan
 from faustc.diagnostics import CompileError
 from faustc.emit.emitter import Emitter, Ternary
 from faustc.front.ir import AppModule
 from faustc.schema import record_schema
-from faustc.types import FieldInfo, RecordInfo, TypeRef, literal_value
+from faustc.types import FieldInfo, RecordInfo, literal_value
 
 
 class _AvroNames:
@@ -44,7 +45,7 @@ def _item_var(depth: int) -> str:
 
 
 def _avro_from_expr(
-    ref: TypeRef, var: str, names: _AvroNames, zone: str | None, depth: int = 0
+    ref: TypeNode, var: str, names: _AvroNames, zone: str | None, depth: int = 0
 ) -> str:
     """Expression turning the datum value ``var`` into the field's value (``var`` itself
     when fastavro's value is already it), as ``faust.serializers.avro.from_datum`` does."""
@@ -80,11 +81,11 @@ def _avro_from_expr(
     return var
 
 
-def _has_datetime(ref: TypeRef) -> bool:
+def _has_datetime(ref: TypeNode) -> bool:
     return ref.kind == "datetime" or any(_has_datetime(arg) for arg in ref.args)
 
 
-def _avro_to_expr(ref: TypeRef, var: str, depth: int = 0) -> str:
+def _avro_to_expr(ref: TypeNode, var: str, depth: int = 0) -> str:
     """Expression turning the field value ``var`` into what fastavro writes, as
     ``faust.serializers.avro.to_datum`` does (``var`` itself when it is that already)."""
     kind = ref.kind

@@ -16,9 +16,10 @@ import dataclasses
 import json
 from collections.abc import Callable
 
+from faust.models.typeinfo import TypeNode
 from faustc.codecs.common import quote, snake_case, unknown_call, write_record
 from faustc.emit.emitter import Emitter, Ternary
-from faustc.types import FieldInfo, RecordInfo, TypeRef, literal_value
+from faustc.types import FieldInfo, RecordInfo, literal_value
 
 Use = Callable[[str], str]
 
@@ -33,7 +34,7 @@ def _needs_generic(field: FieldInfo) -> bool:
     return (option is not None and option in field.args) or unknown_call(field)
 
 
-def _mirror_type(ref: TypeRef, records: dict[str, RecordInfo]) -> str | None:
+def _mirror_type(ref: TypeNode, records: dict[str, RecordInfo]) -> str | None:
     """The msgspec annotation that parses ``ref`` natively (None: parse as Any, convert)."""
     kind = ref.kind
     if kind in ("str", "int", "float", "bool"):
@@ -59,7 +60,7 @@ def _mirror_type(ref: TypeRef, records: dict[str, RecordInfo]) -> str | None:
 _MIRROR_ANY = "Any"
 
 
-def _decode_expr(ref: TypeRef, var: str) -> str:
+def _decode_expr(ref: TypeNode, var: str) -> str:
     """Python expression converting the mirror's value ``var`` into the field's value."""
     kind = ref.kind
     if kind == "record":
@@ -73,7 +74,7 @@ def _decode_expr(ref: TypeRef, var: str) -> str:
     return var
 
 
-def _contains_record(ref: TypeRef) -> bool:
+def _contains_record(ref: TypeNode) -> bool:
     return ref.kind == "record" or any(_contains_record(arg) for arg in ref.args)
 
 
@@ -98,7 +99,7 @@ _HELPER_ENCODERS = {
 }
 
 
-def _encode_expr(ref: TypeRef, var: str, records: dict[str, RecordInfo], use: Use) -> str | None:
+def _encode_expr(ref: TypeNode, var: str, records: dict[str, RecordInfo], use: Use) -> str | None:
     """Expression turning field value ``var`` into its JSON form (None: needs the runtime's
     generic encoder; ``var`` itself when no conversion is needed)."""
     kind = ref.kind

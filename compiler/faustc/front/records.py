@@ -16,23 +16,12 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from faust.contract import FIELD_SPECIFIER_NAMES
 from faustc.front.context import ModuleContext
 from faustc.front.ir import EnumDef, FieldDef, RecordDef, Span
 
 RECORD_NAMES = frozenset({"faust.Record", "faust.models.Record", "faust.models.record.Record"})
 ENUM_NAMES = frozenset({"enum.Enum", "enum.IntEnum", "enum.StrEnum"})
-FIELD_CLASSES = frozenset(
-    {
-        "FieldDescriptor",
-        "StringField",
-        "IntegerField",
-        "FloatField",
-        "DecimalField",
-        "DatetimeField",
-        "BooleanField",
-        "BytesField",
-    }
-)
 
 
 def read_field(
@@ -54,7 +43,7 @@ def read_field(
         func_names = {name.rsplit(".", 1)[-1] for name in qualified(value.func)}
         if not func_names and isinstance(value.func, cst.Name | cst.Attribute):
             func_names = {code(value.func).rsplit(".", 1)[-1]}
-        found = func_names & FIELD_CLASSES
+        found = func_names & FIELD_SPECIFIER_NAMES
         if found:
             specifier = found.pop()
             specifier_args = tuple(

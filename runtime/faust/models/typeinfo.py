@@ -48,21 +48,28 @@ class ConversionError(ValueError):
 
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class TypeNode:
-    """One level of a field type.
+    """One level of a field type: the one type tree of the runtime and the compiler.
 
     ``kind`` is one of ``str int float bool bytes decimal datetime date uuid enum literal
-    optional list set frozenset tuple fixed_tuple dict record any unsupported``; ``args``
-    are the element types; ``py`` is the Enum or Record class, the literal values, or the
-    unsupported hint itself.
+    optional list set frozenset tuple fixed_tuple dict record any unsupported``, and, in
+    trees ``faustc`` builds from the source, ``unknown`` (a name the module does not define)
+    and ``none``; ``args`` are the element types; ``py`` is the Enum or Record class (its
+    name, in the compiler's trees), the literal values, or the unsupported hint itself (its
+    text).
     """
 
     kind: str
     args: tuple[TypeNode, ...] = ()
     py: Any = None
 
+    @property
+    def name(self) -> str:
+        """The Enum's or Record's name (the hint's text for ``unknown``/``unsupported``)."""
+        return self.py if isinstance(self.py, str) else str(getattr(self.py, "__name__", self.py))
+
     def __str__(self) -> str:
-        if self.kind in ("enum", "record"):
-            return str(self.py.__name__)
+        if self.kind in ("enum", "record", "unknown"):
+            return self.name
         if self.kind == "literal":
             return f"Literal[{', '.join(repr(v) for v in self.py)}]"
         if self.kind == "optional":

@@ -49,7 +49,6 @@ import decimal
 import functools
 import io
 import json
-import re
 import struct
 import uuid
 from collections.abc import Callable, Sequence
@@ -61,27 +60,13 @@ from faust.models.fields import MISSING as _MISSING
 from faust.models.record import Record
 from faust.models.typeinfo import TypeNode, describe, timezone_converter
 from faust.serializers import codecs
+from faust.serializers.avroschema import (
+    NO_DEFAULT,
+    SchemaField,
+    SchemaRecord,
+    type_schema,
+)
 from faust.serializers.codecs import BoundCodec, Codec, CodecContext, DecodeFailed, Headers
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-_PRIMITIVES = {
-    "str": "string",
-    "int": "long",
-    "float": "double",
-    "bool": "boolean",
-    "bytes": "bytes",
-}
-
-
-class AvroSchemaError(TypeError):
-    """A type Avro cannot represent (the message names the field and why)."""
-
-
-def split_fullname(fullname: str) -> tuple[str, str | None]:
-    """``"shop.Order"`` -> ``("Order", "shop")``."""
-    namespace, _, name = fullname.rpartition(".")
-    return name, namespace or None
 
 
 def record_fullname(model: type[Record]) -> str:
@@ -94,145 +79,42 @@ def enum_fullname(enum_type: type) -> str:
     return f"{canonical_module_name(enum_type.__module__)}.{enum_type.__name__}"
 
 
-def _check_fullname(fullname: str, what: str) -> None:
-    if not all(_NAME.match(part) for part in fullname.split(".")):
-        raise AvroSchemaError(f"{what} name {fullname!r} is not a valid Avro name")
+def schema_record(model: type[Record]) -> SchemaRecord:
+    """``model`` as the schema mapping (``faust.serializers.avroschema``) takes it."""
+    fields = []
+    for field in model._plan().fields:
+        descriptor = field.descriptor
+        if descriptor.exclude:
+            continue
+        has_default = descriptor.default_factory is None and descriptor.default is not _MISSING
+        fields.append(
+            SchemaField(
+                field.output_name,
+                field.node,
+                f"{model.__name__}.{field.name}",
+                aliases=(field.input_name,) if field.input_name != field.output_name else (),
+                default=descriptor.default if has_default else NO_DEFAULT,
+                max_digits=getattr(descriptor, "max_digits", None),
+                decimal_places=getattr(descriptor, "decimal_places", None),
+                precision=getattr(descriptor, "precision", "micros"),
+            )
+        )
+    return SchemaRecord(record_fullname(model), tuple(fields))
+
+
+class _Classes:
+    """The Records and Enums a schema names, from the classes themselves."""
+
+    def record(self, node: TypeNode) -> SchemaRecord:
+        return schema_record(node.py)
+
+    def enum(self, node: TypeNode) -> tuple[str, tuple[str, ...]]:
+        return enum_fullname(node.py), tuple(member.name for member in node.py)
 
 
 def avro_schema(typ: Any) -> Any:
     """The Avro schema (JSON-ready) for a Record class or a plain type."""
-    return _AvroSchemaBuilder().type_schema(describe(typ), where=getattr(typ, "__name__", "value"))
-
-
-class _AvroSchemaBuilder:
-    def __init__(self) -> None:
-        self.defined: set[str] = set()
-
-    def record_schema(self, model: type[Record]) -> Any:
-        fullname = record_fullname(model)
-        if fullname in self.defined:
-            return fullname
-        _check_fullname(fullname, "record")
-        self.defined.add(fullname)
-        name, namespace = split_fullname(fullname)
-        fields = []
-        for field in model._plan().fields:
-            descriptor = field.descriptor
-            if descriptor.exclude:
-                continue
-            where = f"{model.__name__}.{field.name}"
-            if not _NAME.match(field.output_name):
-                raise AvroSchemaError(f"{where}: {field.output_name!r} is not a valid Avro name")
-            schema = self.type_schema(field.node, where=where, descriptor=descriptor)
-            entry: dict[str, Any] = {"name": field.output_name, "type": schema}
-            if descriptor.default_factory is None and descriptor.default is not _MISSING:
-                default = avro_default(field.node, descriptor.default)
-                if default is not _NO_DEFAULT:
-                    if field.node.kind == "optional" and default is not None:
-                        entry["type"] = [schema[1], "null"]
-                    entry["default"] = default
-            if field.input_name != field.output_name:
-                entry["aliases"] = [field.input_name]
-            fields.append(entry)
-        result: dict[str, Any] = {"type": "record", "name": name}
-        if namespace:
-            result["namespace"] = namespace
-        result["fields"] = fields
-        return result
-
-    def type_schema(self, node: TypeNode, *, where: str, descriptor: Any = None) -> Any:
-        kind = node.kind
-        if kind in _PRIMITIVES:
-            return _PRIMITIVES[kind]
-        if kind == "decimal":
-            precision = getattr(descriptor, "max_digits", None)
-            scale = getattr(descriptor, "decimal_places", None)
-            if precision is None or scale is None:
-                raise AvroSchemaError(
-                    f"{where}: a Decimal needs DecimalField(max_digits=..., decimal_places=...) "
-                    "to be written as Avro (precision and scale)"
-                )
-            return {
-                "type": "bytes",
-                "logicalType": "decimal",
-                "precision": precision,
-                "scale": scale,
-            }
-        if kind == "datetime":
-            precision = getattr(descriptor, "precision", "micros")
-            return {"type": "long", "logicalType": f"timestamp-{precision}"}
-        if kind == "date":
-            return {"type": "int", "logicalType": "date"}
-        if kind == "uuid":
-            return {"type": "string", "logicalType": "uuid"}
-        if kind == "enum":
-            fullname = enum_fullname(node.py)
-            if fullname in self.defined:
-                return fullname
-            _check_fullname(fullname, "enum")
-            self.defined.add(fullname)
-            name, namespace = split_fullname(fullname)
-            symbols = [member.name for member in node.py]
-            result: dict[str, Any] = {"type": "enum", "name": name}
-            if namespace:
-                result["namespace"] = namespace
-            result["symbols"] = symbols
-            return result
-        if kind == "literal":
-            kinds = {type(value) for value in node.py}
-            if kinds == {str}:
-                return "string"
-            if kinds == {int}:
-                return "long"
-            raise AvroSchemaError(f"{where}: only Literal types of all str or all int are Avro")
-        if kind == "optional":
-            inner = self.type_schema(node.args[0], where=where, descriptor=descriptor)
-            if isinstance(inner, list):
-                raise AvroSchemaError(f"{where}: nested optional types are not Avro")
-            return ["null", inner]
-        if kind in ("list", "set", "frozenset", "tuple"):
-            items = self.type_schema(node.args[0], where=f"{where}[]", descriptor=descriptor)
-            return {"type": "array", "items": items}
-        if kind == "dict":
-            if node.args[0].kind != "str":
-                raise AvroSchemaError(
-                    f"{where}: Avro maps have string keys; {node} has {node.args[0]} keys"
-                )
-            values = self.type_schema(node.args[1], where=f"{where}{{}}", descriptor=descriptor)
-            return {"type": "map", "values": values}
-        if kind == "record":
-            return self.record_schema(node.py)
-        if kind == "fixed_tuple":
-            raise AvroSchemaError(f"{where}: a fixed-length tuple ({node}) is not Avro")
-        if kind == "any":
-            raise AvroSchemaError(f"{where}: a field typed Any has no Avro schema")
-        raise AvroSchemaError(f"{where}: {node} has no Avro schema")
-
-
-class _NoDefault:
-    pass
-
-
-_NO_DEFAULT: Any = _NoDefault()
-
-
-def avro_default(node: TypeNode, value: Any) -> Any:
-    """A field default in Avro's JSON form, or ``_NO_DEFAULT`` when it has none."""
-    if value is None:
-        return None if node.kind == "optional" else _NO_DEFAULT
-    if node.kind == "optional":
-        return avro_default(node.args[0], value)
-    if node.kind in ("str", "bool") and isinstance(value, str | bool):
-        return value
-    if node.kind == "int" and type(value) is int:
-        return value
-    if node.kind == "float" and type(value) in (int, float):
-        return float(value)
-    if node.kind == "enum":
-        return value.name
-    if node.kind == "literal" and isinstance(value, str | int):
-        return value
-    return _NO_DEFAULT
+    return type_schema(describe(typ), _Classes(), where=getattr(typ, "__name__", "value"))
 
 
 # -- datums: Python values <-> what fastavro reads and writes -------------------------------
