@@ -21,6 +21,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from faust import compiled
 from faust.contract import changes_value, repartition_topic_name
 from faustc import __version__
 from faustc.codecs.model import CodecsPlan
@@ -84,28 +85,22 @@ from faustc.plan.rewrite import UserCodeRewriter
 from faustc.source import SourceFile
 from faustc.types import RecordInfo, topic_codec, wants_headers
 
-#: module-level names the worker module defines or imports itself
-WORKER_GLOBALS = frozenset(
-    {
-        "sys",
-        "Path",
-        "Any",
-        "Stream",
-        "Event",
-        "Message",
-        "set_current_event",
-        "isawaitable",
-        "sleep",
-        "monotonic",
-        "RateLimiter",
-        "repartition_topic",
-        "derived_topic",
-        "run_worker_cli",
-        "app_module",
-        "SOURCE_SHA256",
-        "COMPILED_AGENTS",
-    }
-)
+#: module-level names the worker module defines or imports itself (the internal topics'
+#: variables are never one of them)
+WORKER_GLOBALS = frozenset(compiled.__all__) | {
+    "sys",
+    "Path",
+    "Any",
+    "Callable",
+    "isawaitable",
+    "sleep",
+    "monotonic",
+    "msgspec",
+    "app_module",
+    "SOURCE_SHA256",
+    "SOURCE_LINES",
+    "COMPILED_AGENTS",
+}
 
 
 def build_plan(
