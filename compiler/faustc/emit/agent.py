@@ -2,7 +2,7 @@
 
 Example (``examples/big_orders.py``, abridged)::
 
-    async def fused_find_big_orders(orders: Stream[Any]) -> None:
+    async def fused_find_big_orders(orders: Stream[Order]) -> None:
         load_value, value_failed = orders_topic.value_decoder()
         ...
         async for batch in orders.batches():
