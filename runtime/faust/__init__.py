@@ -20,8 +20,16 @@ Example::
 Run it as written with ``python shop.py worker``, or compile it with ``faustc build shop.py``.
 """
 
+from faust._conflicts import refuse_other_faust
+
+refuse_other_faust()  # faust-streaming installs a `faust` package too: never mix them
+
+# the rest of the package, after the check above
+
+from faust import auth
 from faust.agents import Agent
 from faust.app import App
+from faust.auth import GSSAPICredentials, OAuthCredentials, SASLCredentials, SSLCredentials
 from faust.events import Event, current_event
 from faust.exceptions import (
     DecodeError,
@@ -65,12 +73,16 @@ __all__ = [
     "FaustError",
     "FieldDescriptor",
     "FloatField",
+    "GSSAPICredentials",
     "GlobalTable",
     "HoppingWindow",
     "ImproperlyConfigured",
     "IntegerField",
     "KeyDecodeError",
+    "OAuthCredentials",
     "Record",
+    "SASLCredentials",
+    "SSLCredentials",
     "Schema",
     "SetGlobalTable",
     "SetTable",
@@ -83,6 +95,7 @@ __all__ = [
     "ValidationError",
     "ValueDecodeError",
     "Window",
+    "auth",
     "current_event",
     "fields",
     "maybe_model",

@@ -20,6 +20,16 @@ class BrokerUnavailable(FaustError):
     """The Kafka cluster could not be reached; the message names the bootstrap servers."""
 
 
+class CredentialsRefused(BrokerUnavailable):
+    """The brokers refused the credentials, the TLS handshake failed, or the SASL mechanism
+    is not offered: retrying cannot help, so the worker stops (the message names the cause,
+    never a secret)."""
+
+
+class NotAuthorized(FaustError):
+    """The cluster's ACLs deny the app an operation (a topic, its group, transactions)."""
+
+
 class DecodeError(FaustError):
     """A message key or value could not be decoded.
 
