@@ -13,6 +13,7 @@ import base64
 import json
 import logging
 import ssl
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -545,3 +546,99 @@ def test_credentials_mapping_kinds() -> None:
     assert isinstance(oauth, faust.OAuthCredentials) and oauth.tls is not None
     with pytest.raises(ImproperlyConfigured, match="without a mechanism"):
         credentials_from_mapping({"username": "u", "password": SECRET})
+
+
+# -- no client escapes the builder -------------------------------------------------------------
+
+RUNTIME = Path(__file__).resolve().parents[1] / "runtime" / "faust"
+CLIENT_CLASSES = {"Consumer", "Producer", "AdminClient", "SchemaRegistryClient"}
+
+
+def client_constructions(path: Path) -> list[tuple[int, str]]:
+    """``(line, how)`` of every use of a confluent-kafka client class in ``path`` outside
+    type annotations: ``how`` says what the use is part of."""
+    import ast
+
+    tree = ast.parse(path.read_text(), str(path))
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    modules: set[str] = set()  # names bound to confluent_kafka modules
+    classes: set[str] = set()  # names bound to its client classes
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(
+                (a.asname or a.name) for a in node.names if a.name.startswith("confluent_kafka")
+            )
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("confluent_kafka"):
+            for alias in node.names:
+                if alias.name in CLIENT_CLASSES:
+                    classes.add(alias.asname or alias.name)
+                else:
+                    modules.add(alias.asname or alias.name)
+    uses = []
+    for node in ast.walk(tree):
+        is_client = (
+            isinstance(node, ast.Attribute)
+            and node.attr in CLIENT_CLASSES
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+        ) or (isinstance(node, ast.Name) and node.id in classes)
+        if not is_client:
+            continue
+        child, parent = node, parents[node]
+        in_annotation = False
+        while not isinstance(parent, ast.Module):
+            if (isinstance(parent, ast.arg | ast.AnnAssign) and child is parent.annotation) or (
+                isinstance(parent, ast.FunctionDef) and child is parent.returns
+            ):
+                in_annotation = True
+                break
+            child, parent = parent, parents[parent]
+        if in_annotation:
+            continue
+        call = parents[node]
+        function = next(
+            (p for p in _ancestors(node, parents) if isinstance(p, ast.FunctionDef)), None
+        )
+        if isinstance(call, ast.Call) and node in call.args:
+            how = ast.unparse(call.func)
+        else:
+            how = ast.unparse(call)
+        uses.append((node.lineno, f"{function.name if function else '<module>'}: {how}"))
+    return uses
+
+
+def _ancestors(node: object, parents: dict[object, object]) -> Iterator[object]:
+    while node in parents:
+        node = parents[node]
+        yield node
+
+
+def test_every_client_is_created_from_the_builders_config() -> None:
+    """Static: the runtime uses confluent-kafka's client classes in two places only: the
+    Kafka transport passes them to ``_create`` with a ClientConfig from the builder (the
+    producer to the ``create`` the transport hands it), and ``registry_client`` builds the
+    Schema Registry client with ``schema_registry_config``'s result. A client created
+    anywhere else fails this test; tests/test_security_on_kafka.py records every client a
+    real worker creates."""
+    found = {
+        path.relative_to(RUNTIME).as_posix(): uses
+        for path in sorted(RUNTIME.rglob("*.py"))
+        if (uses := client_constructions(path))
+    }
+    assert set(found) == {"transport/kafka.py", "serializers/avro.py"}, found
+    assert sorted(how for _, how in found["transport/kafka.py"]) == [
+        "__init__: create or _create_plain",
+        "_admin: self._create",
+        "changelog_reader: self._create",
+        "consumer: self._create",
+        "reply_consumer: self._create",
+    ], found
+    assert [how for _, how in found["serializers/avro.py"]] == [
+        "registry_client: SchemaRegistryClient.new_client"
+    ], found
+    avro = (RUNTIME / "serializers" / "avro.py").read_text()
+    assert "registry_client(url, config)" in avro
+    assert "config = schema_registry_config(context.settings, url)" in avro

@@ -10,20 +10,18 @@ them) comes from, so a traceback through an inlined function shows the user's li
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from faust import Stream
+from faust.worker.app_module import load_app_module
 from faust.worker.cli import run_worker_cli
 
 #: the SHA-256 of big_orders.py when this worker was built
 SOURCE_SHA256 = "820be32f1c55724be41473f4784e6a8230679dbc6b22b3f51d940f63ea18e29d"
 
-# Import the app module from where it was when this worker was built.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
+# Import the app module: where it was at build time, else wherever the build was moved.
+app_module = load_app_module(__file__, "big_orders", "../examples")
 
-import big_orders as app_module  # noqa: E402
 from big_orders import (  # noqa: E402
     BIG,
     app,

@@ -10,21 +10,19 @@ them) comes from, so a traceback through an inlined function shows the user's li
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from time import monotonic
 from typing import Any
 
 from faust import Stream
+from faust.worker.app_module import load_app_module
 from faust.worker.cli import run_worker_cli
 
 #: the SHA-256 of order_batches.py when this worker was built
 SOURCE_SHA256 = "defabeee9a0e39118e382c86fee6fb19f7033ad217799491111d328e02c35d6e"
 
-# Import the app module from where it was when this worker was built.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
+# Import the app module: where it was at build time, else wherever the build was moved.
+app_module = load_app_module(__file__, "order_batches", "../examples")
 
-import order_batches as app_module  # noqa: E402
 from order_batches import (  # noqa: E402
     BatchTotal,
     app,

@@ -10,22 +10,20 @@ them) comes from, so a traceback through an inlined function shows the user's li
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 from faust import Stream
 from faust.events import set_current_message
 from faust.streams import repartition_topic
+from faust.worker.app_module import load_app_module
 from faust.worker.cli import run_worker_cli
 
 #: the SHA-256 of withdrawals.py when this worker was built
 SOURCE_SHA256 = "215ad44f676617f10f74c3fbfd3b87c60de8c24b681f7224189574618a0f342f"
 
-# Import the app module from where it was when this worker was built.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
+# Import the app module: where it was at build time, else wherever the build was moved.
+app_module = load_app_module(__file__, "withdrawals", "../examples")
 
-import withdrawals as app_module  # noqa: E402
 from withdrawals import (  # noqa: E402
     LIMIT,
     Withdrawal,

@@ -11,21 +11,19 @@ them) comes from, so a traceback through an inlined function shows the user's li
 from __future__ import annotations
 
 import operator as _operator
-import sys
-from pathlib import Path
 from typing import Any
 
 from faust import Stream
 from faust.events import set_current_message
+from faust.worker.app_module import load_app_module
 from faust.worker.cli import run_worker_cli
 
 #: the SHA-256 of wordcount.py when this worker was built
 SOURCE_SHA256 = "e449c0116fb0fc9a3ea47a46a6a0fa59813f0dcefe0741a7da38ce3fdf15f5aa"
 
-# Import the app module from where it was when this worker was built.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
+# Import the app module: where it was at build time, else wherever the build was moved.
+app_module = load_app_module(__file__, "wordcount", "../examples")
 
-import wordcount as app_module  # noqa: E402
 from wordcount import (  # noqa: E402
     app,
     word_counts_table,
