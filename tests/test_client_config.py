@@ -642,3 +642,50 @@ def test_every_client_is_created_from_the_builders_config() -> None:
     avro = (RUNTIME / "serializers" / "avro.py").read_text()
     assert "registry_client(url, config)" in avro
     assert "config = schema_registry_config(context.settings, url)" in avro
+
+
+# -- refusals versus trouble that passes --------------------------------------------------------
+
+
+def test_refusals_are_told_from_a_broker_restarting() -> None:
+    from confluent_kafka import KafkaError
+
+    from faust.exceptions import CredentialsRefused
+    from faust.transport.kafka import ConnectionErrors
+
+    def error(code: int, text: str) -> KafkaError:
+        return KafkaError(code, text)
+
+    refused = error(KafkaError._AUTHENTICATION, "SASL authentication error: unknown-user")
+    down = error(KafkaError._TRANSPORT, "Connect to ipv4#127.0.0.1:9092 failed: refused")
+    all_down = error(KafkaError._ALL_BROKERS_DOWN, "1/1 brokers are down")
+    errors = ConnectionErrors(lambda: "SASL_SSL, SASL SCRAM-SHA-512, user 'u'")
+    # a refusal between connection failures: a broker restarting mid-handshake
+    for _ in range(5):
+        errors.on_error(refused)
+        errors.on_error(down)
+        errors.on_error(refused)
+        errors.on_error(all_down)
+        errors.on_error(down)
+    assert errors.refusal is None
+    # three in a row (the "all brokers down" report between them does not count)
+    errors.on_error(refused)
+    errors.on_error(all_down)
+    errors.on_error(refused)
+    with pytest.raises(CredentialsRefused) as info:
+        errors.on_error(refused)
+    assert str(info.value) == (
+        "authentication with the broker failed: SASL authentication error: unknown-user "
+        "[SASL_SSL, SASL SCRAM-SHA-512, user 'u']"
+    )
+    with pytest.raises(CredentialsRefused):  # again, from the next client call
+        errors.on_error(all_down)
+    errors.closing = True
+    errors.on_error(refused)  # the worker is closing its clients: no more raising
+    tls = ConnectionErrors(lambda: "SSL")
+    handshake = error(KafkaError._SSL, "SSL handshake failed: certificate verify failed")
+    tls.on_error(handshake)
+    tls.on_error(error(KafkaError._TRANSPORT, "SSL handshake failed: certificate verify failed"))
+    tls.on_error(handshake)
+    with pytest.raises(CredentialsRefused, match=r"^TLS handshake with the broker failed"):
+        tls.on_error(handshake)

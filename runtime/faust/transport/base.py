@@ -207,4 +207,5 @@ class Transport(Protocol):
     def changelog_reader(self) -> ChangelogReader: ...
 
     def close(self) -> None:
-        """Release what the transport itself holds (its admin client)."""
+        """The worker is closing its clients: release what the transport itself holds (its
+        admin client) and stop raising client errors from callbacks."""

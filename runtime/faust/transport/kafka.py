@@ -96,8 +96,9 @@ class ConnectionErrors:
         #: what the message says was asked for (mechanism, user, TLS), never a secret
         self.describe = describe
         self.refusal: CredentialsRefused | None = None
+        #: set while the worker closes its clients: a refusal has been reported by then
+        self.closing = False
         self._repeated = 0
-        self._raised = False
 
     def on_error(self, error: KafkaError) -> None:
         code = error.code()
@@ -111,8 +112,9 @@ class ConnectionErrors:
             if "SSL" not in text and "SASL" not in text:
                 self._repeated = 0  # the broker is down or restarting, not refusing
             log.debug("client error: %s", text)
-        if self.refusal is not None and not self._raised:
-            self._raised = True
+        # raised from whichever client call serves the callback, until the worker closes:
+        # the first may be swallowed (a task's consumer), the worker's loop gets the next
+        if self.refusal is not None and not self.closing:
             raise self.refusal
 
     def _message(self, error: KafkaError) -> str:
@@ -165,6 +167,7 @@ class KafkaTransport:
 
     def check_connection(self, timeout: float) -> None:
         """Wait up to ``timeout`` for the brokers' metadata; stop at once on a refusal."""
+        self.errors.closing = False  # a worker starts (again) with this transport
         admin = self._admin()
         deadline = time.monotonic() + timeout
         attempt = 0.5
@@ -252,8 +255,10 @@ class KafkaTransport:
             admin.poll(0)  # serve error_cb (a refusal raises)
 
     def close(self) -> None:
-        """Destroy the admin client now, not during interpreter shutdown (its librdkafka
+        """The worker is closing its clients: errors are no longer raised from callbacks.
+        Destroy the admin client now, not during interpreter shutdown (its librdkafka
         threads could then call back into a Python that is going away)."""
+        self.errors.closing = True
         self._admin_client = None
 
     def consumer(self, group_id: str) -> KafkaConsumer:

@@ -364,6 +364,7 @@ class Worker:
 
     async def _close(self, *, graceful: bool) -> None:
         self._closing = True
+        self.transport.close()
         if self.app.reply_consumer is not None:
             await self.app.reply_consumer.close()
             self.app.reply_consumer = None
@@ -384,7 +385,6 @@ class Worker:
                 self._producer.close()
             self._producer = None
         self.app.producer = None
-        self.transport.close()
         if self._state is not None:
             self._state.release()
 
