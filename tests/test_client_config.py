@@ -12,7 +12,10 @@ import asyncio
 import base64
 import json
 import logging
+import os
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -536,6 +539,32 @@ def test_wrong_app_keyword_types_are_one_line_errors() -> None:
         faust.App("orders", consumer_config=[1])
     with pytest.raises(ImproperlyConfigured, match="broker_credentials must be"):
         faust.App("orders", broker_credentials=("user", SECRET))
+
+
+def test_uncompiled_app_with_a_wrong_setting_is_one_line(tmp_path: Path) -> None:
+    """``python app.py worker`` fails at import (App(...) reads FAUST_*): one line, exit 1."""
+    app = Path(__file__).resolve().parents[1] / "examples" / "wordcount.py"
+    environ = {**os.environ, "FAUST_BROKER_SESSION_TIMEOUT": "abc"}
+    done = subprocess.run(
+        [sys.executable, str(app), "worker"],
+        env=environ,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "error: FAUST_BROKER_SESSION_TIMEOUT='abc' is not a number"
+    ], done.stderr
+    # any other uncaught exception keeps its traceback
+    other = subprocess.run(
+        [sys.executable, "-c", "import faust; raise ValueError('not a setting')"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert other.returncode == 1 and "Traceback" in other.stderr
 
 
 def test_credentials_mapping_kinds() -> None:

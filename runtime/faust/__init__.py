@@ -38,6 +38,7 @@ from faust.exceptions import (
     KeyDecodeError,
     ValidationError,
     ValueDecodeError,
+    report_configuration_errors,
 )
 from faust.models import fields
 from faust.models.fields import (
@@ -59,6 +60,9 @@ from faust.topics import Topic
 from faust.windows import HoppingWindow, SlidingWindow, TumblingWindow, Window
 
 __version__ = "0.1.0"
+
+# an app's wrong setting fails at import: one line, not a traceback
+report_configuration_errors()
 
 __all__ = [
     "Agent",
