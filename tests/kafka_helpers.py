@@ -27,8 +27,10 @@ WORKER_ENV = {
 }
 
 
-def create_topic(bootstrap: str, name: str, partitions: int) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+def create_topic(
+    bootstrap: str, name: str, partitions: int, *, config: dict[str, Any] | None = None
+) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap, **(config or {})})
     for future in admin.create_topics([NewTopic(name, partitions, 1)]).values():
         future.result()
     deadline = time.monotonic() + 10
@@ -38,7 +40,11 @@ def create_topic(bootstrap: str, name: str, partitions: int) -> None:
 
 
 def produce(
-    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None]]
+    bootstrap: str,
+    topic: str,
+    records: list[tuple[bytes | None, bytes | None]],
+    *,
+    config: dict[str, Any] | None = None,
 ) -> dict[int, int]:
     """Produce ``(key, value)`` records; return each partition's end offset after them."""
     ends: dict[int, int] = {}
@@ -52,7 +58,12 @@ def produce(
             ends[partition] = max(ends.get(partition, 0), message.offset() + 1)
 
     producer = Producer(
-        {"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "linger.ms": 5}
+        {
+            "bootstrap.servers": bootstrap,
+            "partitioner": "murmur2_random",
+            "linger.ms": 5,
+            **(config or {}),
+        }
     )
     for key, value in records:
         while True:
@@ -89,11 +100,16 @@ def read_topic(
 
 
 def committed(
-    bootstrap: str, group: str, topic: str, partitions: int | Iterable[int]
+    bootstrap: str,
+    group: str,
+    topic: str,
+    partitions: int | Iterable[int],
+    *,
+    config: dict[str, Any] | None = None,
 ) -> dict[int, int]:
     """``group``'s committed offset of each partition (a count means 0..count-1)."""
     numbers = range(partitions) if isinstance(partitions, int) else sorted(partitions)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, **(config or {})})
     try:
         offsets = consumer.committed([TopicPartition(topic, p) for p in numbers], timeout=10)
     except KafkaException as exc:
@@ -158,7 +174,13 @@ def wait_until(predicate: Any, timeout: float, what: str) -> None:
 
 
 def wait_for_commit(
-    bootstrap: str, group: str, topic: str, ends: dict[int, int], timeout: float = 30.0
+    bootstrap: str,
+    group: str,
+    topic: str,
+    ends: dict[int, int],
+    timeout: float = 30.0,
+    *,
+    config: dict[str, Any] | None = None,
 ) -> None:
     """Wait until ``group`` has committed exactly ``ends`` on ``topic``.
 
@@ -166,7 +188,7 @@ def wait_for_commit(
     partition empty, and nothing is committed for an empty partition).
     """
     wait_until(
-        lambda: committed(bootstrap, group, topic, ends.keys()) == ends,
+        lambda: committed(bootstrap, group, topic, ends.keys(), config=config) == ends,
         timeout,
         f"group {group} to commit {ends} on {topic}",
     )
@@ -207,7 +229,12 @@ def produce_tracked(
 
 
 def read_all(
-    bootstrap: str, topic: str, partitions: int, *, committed_only: bool = True
+    bootstrap: str,
+    topic: str,
+    partitions: int,
+    *,
+    committed_only: bool = True,
+    config: dict[str, Any] | None = None,
 ) -> list[Any]:
     """Every record of ``topic`` now (up to each partition's end, found by partition EOF)."""
     consumer = Consumer(
@@ -217,6 +244,7 @@ def read_all(
             "enable.auto.commit": False,
             "enable.partition.eof": True,
             "isolation.level": "read_committed" if committed_only else "read_uncommitted",
+            **(config or {}),
         }
     )
     consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])

@@ -33,6 +33,7 @@ import pytest
 from confluent_kafka import Producer
 
 from conftest import REPO
+from faust.settings import Settings
 from faust.tables.recovery import Restorer
 from faust.tables.stores import MemoryStore, RocksDBStore, TableCodec
 from faust.transport.kafka import KafkaTransport
@@ -444,7 +445,8 @@ def test_restore_reads_to_the_true_end_of_the_changelog(broker: EmbeddedBroker) 
     ends = produce(broker.bootstrap, topic, records)  # lingers: multi-record batches
     expected = {f"k{i % 300}": i for i in range(3_000)}
     store = MemoryStore(TableCodec(str, int, "json", "json"), None)
-    restorer = Restorer(KafkaTransport(broker.url).changelog_reader({}), what="probe")
+    transport = KafkaTransport(Settings(id="probe", broker=broker.url))
+    restorer = Restorer(transport.changelog_reader(), what="probe")
 
     class Probe:
         name = "probe"

@@ -188,7 +188,7 @@ def test_exactly_once_publishes_on_commit_and_is_fenced(tmp_path: Path) -> None:
         task = asyncio.create_task(zombie.run())
         while zombie._state is None or zombie._producer is None:
             await asyncio.sleep(0)
-        newer = transport.producer({"transactional.id": f"counting-{zombie._state.worker_id}"})
+        newer = transport.producer(transactional_id=f"counting-{zombie._state.worker_id}")
         newer.init_transactions(1)
         await task
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import TopicPartition
 
+from faust.settings import Settings
 from faust.transport.base import TopicSpec, Transport
 from faust.transport.kafka import KafkaTransport
 from faust.transport.memory import MemoryTransport
@@ -17,11 +18,6 @@ from faust.transport.partitioner import partition_for_key
 from faustc.broker import EmbeddedBroker
 
 _ids = itertools.count()
-CONSUMER = {
-    "session.timeout.ms": 6000,
-    "heartbeat.interval.ms": 1000,
-    "auto.offset.reset": "earliest",
-}
 
 
 @pytest.fixture(params=["memory", "kafka"])
@@ -30,7 +26,10 @@ def transport(request: pytest.FixtureRequest) -> Iterator[Transport]:
         yield MemoryTransport.named(f"contract-{next(_ids)}")
     else:
         broker: EmbeddedBroker = request.getfixturevalue("broker")
-        yield KafkaTransport(broker.url)
+        settings = Settings(
+            id="contract", broker=broker.url, broker_session_timeout=6, broker_heartbeat_interval=1
+        )
+        yield KafkaTransport(settings)
 
 
 def consume_until(consumer: object, count: int, timeout: float = 30.0) -> list[object]:
@@ -43,18 +42,18 @@ def consume_until(consumer: object, count: int, timeout: float = 30.0) -> list[o
 
 def test_contract(transport: Transport) -> None:
     topic = f"contract-{next(_ids)}"
-    group = f"group-{topic}"
+    group = f"contract-{topic}"
     assert transport.ensure_topics([TopicSpec(topic, 3)], 15) == {topic: 3}
     assert transport.ensure_topics([TopicSpec(topic, 3)], 15) == {topic: 3}  # idempotent
 
-    producer = transport.producer({})
+    producer = transport.producer()
     keys = [f"key-{i % 17}".encode() for i in range(300)]
     for i, key in enumerate(keys):
         producer.send(topic, key, str(i).encode())
     producer.flush(30)
 
     assigned: list[TopicPartition] = []
-    consumer = transport.consumer(group, dict(CONSUMER))
+    consumer = transport.consumer(group)
     consumer.subscribe([topic], assigned.extend, lambda partitions: None)
     messages = consume_until(consumer, 300)
     assert len(messages) == 300
@@ -77,7 +76,7 @@ def test_contract(transport: Transport) -> None:
     # a new member of the group resumes after the committed offsets
     producer.send(topic, b"late", b"late")
     producer.flush(30)
-    resumed = transport.consumer(group, dict(CONSUMER))
+    resumed = transport.consumer(group)
     resumed.subscribe([topic], lambda partitions: None, lambda partitions: None)
     later = consume_until(resumed, 1)
     time.sleep(0.5)

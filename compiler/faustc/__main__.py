@@ -1,5 +1,5 @@
 """`python -m faustc` is the `faustc` command."""
 
-from faustc.cli import main
+from faustc.launcher import main
 
 main()

@@ -2,8 +2,9 @@
 
 Commands::
 
-    faustc build app.py [-o build/] [--dump-ir] [--dump-plan] [--no-typecheck]
+    faustc build app.py [-o build/] [--dump-ir] [--dump-plan] [--no-typecheck] [--pyz]
                                                compile into build/app_worker.py
+                                               (--pyz: also build/app_worker.pyz, one file)
     faustc check app.py                        read, check and type-check; write nothing
     faustc topology app.py [--format text|mermaid|dot|svg] [-o FILE]
                                                the dataflow: sources, stages, tables, sinks
@@ -119,11 +120,21 @@ def build(
         bool, typer.Option("--dump-plan", help="print the plan (the passes' decisions)")
     ] = False,
     no_typecheck: NoTypecheck = False,
+    pyz: Annotated[
+        bool,
+        typer.Option(
+            "--pyz", help="also pack the worker and the app's modules into <name>_worker.pyz"
+        ),
+    ] = False,
 ) -> None:
     """Compile a Faust app into <out>/<name>_worker.py."""
     result = _build(source, out, typecheck=not no_typecheck, dump_ir=dump_ir, dump_plan=dump_plan)
     agents = len(result.module.agents)
     typer.echo(f"built {result.worker_path} ({agents} agent{'s' if agents != 1 else ''} fused)")
+    if pyz:
+        from faustc.package import write_zipapp
+
+        typer.echo(f"packed {write_zipapp(result)} (run: ./{result.worker_path.stem}.pyz worker)")
 
 
 @app.command()

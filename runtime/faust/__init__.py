@@ -20,8 +20,16 @@ Example::
 Run it as written with ``python shop.py worker``, or compile it with ``faustc build shop.py``.
 """
 
+from faust._conflicts import refuse_other_faust
+
+refuse_other_faust()  # faust-streaming installs a `faust` package too: never mix them
+
+# the rest of the package, after the check above
+
+from faust import auth
 from faust.agents import Agent
 from faust.app import App
+from faust.auth import GSSAPICredentials, OAuthCredentials, SASLCredentials, SSLCredentials
 from faust.events import Event, current_event
 from faust.exceptions import (
     DecodeError,
@@ -30,6 +38,7 @@ from faust.exceptions import (
     KeyDecodeError,
     ValidationError,
     ValueDecodeError,
+    report_configuration_errors,
 )
 from faust.models import fields
 from faust.models.fields import (
@@ -52,6 +61,9 @@ from faust.windows import HoppingWindow, SlidingWindow, TumblingWindow, Window
 
 __version__ = "0.1.0"
 
+# an app's wrong setting fails at import: one line, not a traceback
+report_configuration_errors()
+
 __all__ = [
     "Agent",
     "App",
@@ -65,12 +77,16 @@ __all__ = [
     "FaustError",
     "FieldDescriptor",
     "FloatField",
+    "GSSAPICredentials",
     "GlobalTable",
     "HoppingWindow",
     "ImproperlyConfigured",
     "IntegerField",
     "KeyDecodeError",
+    "OAuthCredentials",
     "Record",
+    "SASLCredentials",
+    "SSLCredentials",
     "Schema",
     "SetGlobalTable",
     "SetTable",
@@ -83,6 +99,7 @@ __all__ = [
     "ValidationError",
     "ValueDecodeError",
     "Window",
+    "auth",
     "current_event",
     "fields",
     "maybe_model",

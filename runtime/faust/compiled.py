@@ -48,6 +48,7 @@ from faust.serializers.codecs import JSON_OPTIONS, json_default, json_loads
 from faust.serializers.generated import Fallback, GeneratedCodecs, blessed
 from faust.serializers.generated import install as install_codecs
 from faust.streams import RateLimiter, Stream, derived_topic, repartition_topic
+from faust.worker.app_module import load_app_module
 from faust.worker.cli import run_worker_cli
 
 #: the version of this surface; a worker built for another one is refused
@@ -92,6 +93,7 @@ __all__ = [
     "install_codecs",
     "json_default",
     "json_loads",
+    "load_app_module",
     "new_record",
     "parse_bytes",
     "parse_date",

@@ -7,6 +7,9 @@ Every error that can reach a user names what went wrong and where, e.g.::
 
 from __future__ import annotations
 
+import sys
+from types import TracebackType
+
 
 class FaustError(Exception):
     """Base class of every error the runtime raises on purpose."""
@@ -18,6 +21,16 @@ class ImproperlyConfigured(FaustError):
 
 class BrokerUnavailable(FaustError):
     """The Kafka cluster could not be reached; the message names the bootstrap servers."""
+
+
+class CredentialsRefused(BrokerUnavailable):
+    """The brokers refused the credentials, the TLS handshake failed, or the SASL mechanism
+    is not offered: retrying cannot help, so the worker stops (the message names the cause,
+    never a secret)."""
+
+
+class NotAuthorized(FaustError):
+    """The cluster's ACLs deny the app an operation (a topic, its group, transactions)."""
 
 
 class DecodeError(FaustError):
@@ -115,3 +128,27 @@ class PartitionsMismatch(ImproperlyConfigured):
 
 class StateDirectoryLocked(ImproperlyConfigured):
     """Another worker process uses the same data directory (``--datadir``)."""
+
+
+def report_configuration_errors() -> None:
+    """Make an uncaught ImproperlyConfigured one line on stderr (exit status 1).
+
+    A Faust app declares its App and topics at import, so ``python app.py worker`` with a
+    wrong setting (``faust.App(...)``, a ``FAUST_*`` variable) fails before any command
+    line code runs: this hook turns that traceback into ``error: <message>``, the same line
+    a built worker prints. Every other exception keeps the previous hook (the traceback).
+    """
+    previous = sys.excepthook
+    if getattr(previous, "_faust_hook", False):
+        return
+
+    def hook(
+        kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+    ) -> None:
+        if isinstance(error, ImproperlyConfigured):
+            print(f"error: {error}", file=sys.stderr)
+        else:
+            previous(kind, error, traceback)
+
+    hook._faust_hook = True  # type: ignore[attr-defined]
+    sys.excepthook = hook

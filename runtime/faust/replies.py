@@ -72,15 +72,7 @@ class Replies:
     def _start_consumer(self, name: str) -> None:
         conf = self.app.conf
         self.transport.ensure_topics([TopicSpec(name, 1, conf.topic_replication_factor)], 15.0)
-        group = f"{self.app.id}-reply-{uuid.uuid4().hex[:12]}"
-        consumer = self.transport.consumer(
-            group,
-            {
-                "auto.offset.reset": "latest",
-                "session.timeout.ms": int(conf.broker_session_timeout * 1000),
-                "heartbeat.interval.ms": int(conf.broker_heartbeat_interval * 1000),
-            },
-        )
+        consumer = self.transport.reply_consumer(f"{self.app.id}-reply-{uuid.uuid4().hex[:12]}")
         assigned = asyncio.Event()
 
         def on_assign(partitions: list[TopicPartition]) -> None:

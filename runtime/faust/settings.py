@@ -7,29 +7,71 @@ variable ``FAUST_<SETTING>`` (``FAUST_BROKER_SESSION_TIMEOUT=6``), the keyword g
     app = faust.App("orders", broker="kafka://localhost:9092", topic_partitions=4)
     app.conf.broker_servers          # ['localhost:9092']
 
-Durations are in seconds, as in Faust.
+From the environment, every setting is ``FAUST_<NAME>``: numbers and flags as text, dict
+settings (``FAUST_CONSUMER_CONFIG``) and ``FAUST_BROKER_CREDENTIALS`` as JSON objects, and
+the credentials also one field per variable (``FAUST_BROKER_CREDENTIALS_PASSWORD``; see
+:func:`faust.auth.credentials_from_mapping`). An unknown ``FAUST_*`` variable or App keyword
+is a warning naming the closest known setting; a value of the wrong type is a one-line
+error (ImproperlyConfigured).
+
+Durations are in seconds, as in Faust. Faust's client settings whose default differs from
+librdkafka's default default to None here: librdkafka's default applies unless they are set
+(``faust.transport.client_config`` maps them; README "Choices we made").
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import json
+import logging
 import os
+import types
+import typing
+from collections.abc import Mapping
 from typing import Any
 
+from faust.auth import (
+    CREDENTIAL_KEYS,
+    Credentials,
+    SSLCredentials,
+    credentials_from_mapping,
+    ssl_from_mapping,
+    to_credentials,
+)
 from faust.exceptions import ImproperlyConfigured
 
 ERROR_POLICIES = ("fail", "skip", "dead-letter")
 PROCESSING_GUARANTEES = ("at_least_once", "exactly_once")
 #: the default commit interval under exactly_once, in seconds
 EXACTLY_ONCE_COMMIT_INTERVAL = 0.1
+#: Faust's broker URL schemes (all mean Kafka here); ``memory://`` is the in-process broker
+KAFKA_SCHEMES = ("kafka", "aiokafka", "confluent")
+COMPRESSION_TYPES = ("none", "gzip", "snappy", "lz4", "zstd")
+OFFSET_RESETS = ("earliest", "latest", "none")
+#: environment variables read besides FAUST_<SETTING>: Faust's name for the broker setting
+ENV_ALIASES = {"FAUST_BROKER_URL": "broker"}
+
+log = logging.getLogger("faust.settings")
 
 
 @dataclasses.dataclass
 class Settings:
-    """Every setting the runtime reads (unknown App keywords are an error)."""
+    """Every setting the runtime reads (unknown App keywords are warned about and ignored)."""
 
     id: str
-    broker: str = "kafka://localhost:9092"
+    #: bootstrap servers: ``kafka://a:9092;b:9092``, ``"a:9092,b:9092"``, a list of URLs
+    #: (strings or yarl URLs), or ``memory://name`` (the in-process broker, for tests)
+    broker: Any = "kafka://localhost:9092"
+    #: Faust's separate bootstrap servers for consumers and producers (default: ``broker``)
+    broker_consumer: Any = None
+    broker_producer: Any = None
+    #: how every client authenticates: faust.SSLCredentials, SASLCredentials,
+    #: GSSAPICredentials, OAuthCredentials, or an ssl.SSLContext (TLS)
+    broker_credentials: Any = None
+    #: TLS for every client when ``broker_credentials`` does not say (an ssl.SSLContext or
+    #: faust.SSLCredentials)
+    ssl_context: Any = None
     #: default codecs when a topic names none (Faust: keys raw, values JSON)
     key_serializer: str = "raw"
     value_serializer: str = "json"
@@ -48,6 +90,32 @@ class Settings:
     #: how many messages the worker takes from the consumer in one batch
     stream_buffer_maxsize: int = 4096
     consumer_auto_offset_reset: str = "earliest"
+    # -- Faust's client settings (None: librdkafka's default; see client_config) --------
+    #: prefix of every client's ``client.id`` (default: the app id)
+    broker_client_id: str | None = None
+    broker_request_timeout: float | None = None
+    #: at most this many messages per batch (also bounded by ``stream_buffer_maxsize``)
+    broker_max_poll_records: int | None = None
+    broker_max_poll_interval: float | None = None
+    broker_check_crcs: bool | None = None
+    consumer_max_fetch_size: int | None = None
+    consumer_group_instance_id: str | None = None
+    consumer_metadata_max_age_ms: int | None = None
+    consumer_connections_max_idle_ms: int | None = None
+    #: -1 or "all" (the default, required by the idempotent producer), 0, 1
+    producer_acks: int | str | None = None
+    producer_compression_type: str | None = None
+    producer_linger: float | None = None
+    #: Faust's deprecated milliseconds form of ``producer_linger``
+    producer_linger_ms: int | None = None
+    producer_max_batch_size: int | None = None
+    producer_max_request_size: int | None = None
+    producer_request_timeout: float | None = None
+    producer_metadata_max_age_ms: int | None = None
+    producer_connections_max_idle_ms: int | None = None
+    #: a Python partitioner cannot run inside librdkafka: only None is accepted
+    producer_partitioner: Any = None
+    # -------------------------------------------------------------------------------------
     #: ``at_least_once`` or ``exactly_once`` (Kafka transactions; see the README)
     processing_guarantee: str = "at_least_once"
     #: what happens to a message that fails to decode or process: fail, skip, dead-letter
@@ -66,24 +134,28 @@ class Settings:
     store: str = "memory://"
     #: seconds between checks for windows past their ``expires``
     table_cleanup_interval: float = 30.0
-    #: extra librdkafka properties, passed through unchanged
+    #: librdkafka properties passed through unchanged: to every client, to consumers (the
+    #: worker's, the changelog readers, the ask() reply consumer), to producers, to admins
+    broker_config: dict[str, Any] = dataclasses.field(default_factory=dict)
     consumer_config: dict[str, Any] = dataclasses.field(default_factory=dict)
     producer_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    admin_config: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_app_kwargs(cls, id: str, broker: str | None, kwargs: dict[str, Any]) -> Settings:
-        names = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(kwargs) - names)
-        if unknown:
-            raise ImproperlyConfigured(f"unknown App setting(s): {', '.join(unknown)}")
+    def from_app_kwargs(cls, id: str, broker: Any, kwargs: dict[str, Any]) -> Settings:
+        names = setting_names()
+        for name in sorted(set(kwargs) - set(names)):
+            _warn_unknown(f"App setting {name!r}", name, names, quote=True)
+            del kwargs[name]
         settings = cls(id=id, **kwargs)
         if broker is not None:
             settings.broker = broker
-        settings.apply_environment(os.environ)
+        settings.check_types(given=set(kwargs) | ({"broker"} if broker is not None else set()))
+        from_env = settings.apply_environment(os.environ)
         if (
             settings.processing_guarantee == "exactly_once"
             and "broker_commit_interval" not in kwargs
-            and "FAUST_BROKER_COMMIT_INTERVAL" not in os.environ
+            and "broker_commit_interval" not in from_env
         ):
             # A transaction's outputs are invisible until it commits: commit often, as
             # Kafka Streams does under exactly-once (commit.interval.ms=100).
@@ -91,30 +163,48 @@ class Settings:
         settings.validate()
         return settings
 
-    def apply_environment(self, environ: dict[str, str] | os._Environ[str]) -> None:
-        """Override settings from ``FAUST_<NAME>`` environment variables."""
-        for field in dataclasses.fields(self):
-            raw = environ.get(f"FAUST_{field.name.upper()}")
-            if raw is None or field.name == "id":
+    # -- the environment -------------------------------------------------------------------
+
+    def apply_environment(self, environ: Mapping[str, str]) -> set[str]:
+        """Override settings from ``FAUST_*`` environment variables; return their names."""
+        hints = _hints()
+        names = setting_names()
+        applied: set[str] = set()
+        for variable, raw in sorted(environ.items()):
+            if not variable.startswith("FAUST_"):
                 continue
-            current = getattr(self, field.name)
-            try:
-                value: Any
-                if isinstance(current, bool):
-                    value = raw.strip().lower() in ("1", "true", "yes", "on")
-                elif isinstance(current, int):
-                    value = int(raw)
-                elif isinstance(current, float):
-                    value = float(raw)
-                elif isinstance(current, str) or field.name == "schema_registry_url":
-                    value = raw
-                else:
-                    continue
-            except ValueError:
+            name = ENV_ALIASES.get(variable, variable[len("FAUST_") :].lower())
+            if name == "broker_credentials" or (
+                name.startswith("broker_credentials_")
+                and name[len("broker_credentials_") :] in CREDENTIAL_KEYS
+            ):
+                continue  # read together below
+            if name not in names:
+                known = [f"FAUST_{n.upper()}" for n in names] + credential_variables()
+                _warn_unknown(f"environment variable {variable}", variable, known, quote=False)
+                continue
+            setattr(self, name, _from_text(variable, raw, name, hints[name]))
+            applied.add(name)
+        credentials = _credentials_from_environment(environ)
+        if credentials is not None:
+            self.broker_credentials = credentials
+            applied.add("broker_credentials")
+        return applied
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def check_types(self, given: set[str]) -> None:
+        """A one-line error for an App keyword of the wrong type."""
+        hints = _hints()
+        for name in sorted(given):
+            value = getattr(self, name)
+            if not _is_instance(value, hints[name]):
                 raise ImproperlyConfigured(
-                    f"FAUST_{field.name.upper()}={raw!r} is not a valid {type(current).__name__}"
-                ) from None
-            setattr(self, field.name, value)
+                    f"App setting {name}={_shown(name, value)} must be {_describe(hints[name])}"
+                )
+        self.broker_credentials = to_credentials(self.broker_credentials)
+        if self.ssl_context is not None and not isinstance(self.ssl_context, SSLCredentials):
+            self.ssl_context = SSLCredentials(self.ssl_context)
 
     def validate(self) -> None:
         if self.error_policy not in ERROR_POLICIES:
@@ -126,11 +216,63 @@ class Settings:
             raise ImproperlyConfigured(
                 "processing_guarantee must be 'at_least_once' or 'exactly_once'"
             )
+        if self.consumer_auto_offset_reset not in OFFSET_RESETS:
+            raise ImproperlyConfigured(
+                f"consumer_auto_offset_reset must be one of {', '.join(OFFSET_RESETS)}, "
+                f"not {self.consumer_auto_offset_reset!r}"
+            )
+        if self.producer_acks is not None and self.acks not in (-1, 0, 1):
+            raise ImproperlyConfigured(
+                f"producer_acks must be -1 (or 'all'), 0 or 1, not {self.producer_acks!r}"
+            )
+        if self.exactly_once and self.acks != -1:
+            raise ImproperlyConfigured(
+                f"producer_acks={self.producer_acks!r} cannot be used with "
+                "processing_guarantee='exactly_once' (transactions need acks=all)"
+            )
+        compression = self.producer_compression_type
+        if compression is not None and compression.lower() not in COMPRESSION_TYPES:
+            raise ImproperlyConfigured(
+                f"producer_compression_type must be one of {', '.join(COMPRESSION_TYPES)}, "
+                f"not {compression!r}"
+            )
+        if self.producer_partitioner is not None:
+            raise ImproperlyConfigured(
+                "producer_partitioner: a Python partitioner cannot run inside librdkafka; "
+                "keys are partitioned with murmur2 as by Kafka's Java client (or set "
+                "producer_config={'partitioner': ...} to one of librdkafka's partitioners)"
+            )
+        for name in ("broker", "broker_consumer", "broker_producer"):
+            value = getattr(self, name)
+            if value is not None and not is_memory_url(value):
+                parse_broker_url(value, setting=name)
+        if is_memory_url(self.broker) and self.broker_credentials is not None:
+            raise ImproperlyConfigured("broker_credentials cannot be used with a memory:// broker")
+
+    # -- derived values --------------------------------------------------------------------
 
     @property
     def broker_servers(self) -> list[str]:
         """``kafka://a:9092;b:9092`` as ``['a:9092', 'b:9092']`` (port defaults to 9092)."""
         return parse_broker_url(self.broker)
+
+    @property
+    def acks(self) -> int:
+        """``producer_acks`` as a number (-1: all replicas)."""
+        acks = self.producer_acks
+        if acks is None or (isinstance(acks, str) and acks.strip().lower() == "all"):
+            return -1
+        try:
+            return int(acks)
+        except ValueError:
+            return -2  # validate() names it
+
+    @property
+    def batch_size(self) -> int:
+        """How many messages the worker takes from its consumer at once."""
+        limit = self.broker_max_poll_records
+        size = self.stream_buffer_maxsize
+        return min(size, limit) if limit else size
 
     @property
     def data_directory(self) -> str:
@@ -140,20 +282,211 @@ class Settings:
     def exactly_once(self) -> bool:
         return self.processing_guarantee == "exactly_once"
 
+    @property
+    def client_id_prefix(self) -> str:
+        """What every client's ``client.id`` starts with: ``broker_client_id`` or the app id."""
+        return self.broker_client_id or self.id
 
-def parse_broker_url(url: str) -> list[str]:
-    """Split a Faust broker URL into ``host:port`` strings."""
+
+def setting_names() -> list[str]:
+    """The settings an App accepts (``id`` is positional)."""
+    return [field.name for field in dataclasses.fields(Settings) if field.name != "id"]
+
+
+def credential_variables() -> list[str]:
+    """``FAUST_BROKER_CREDENTIALS_<KEY>``: the credentials one field per variable."""
+    return [f"FAUST_BROKER_CREDENTIALS_{key.upper()}" for key in CREDENTIAL_KEYS]
+
+
+# -- broker URLs ----------------------------------------------------------------------------
+
+
+def is_memory_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("memory://")
+
+
+def parse_broker_url(value: Any, setting: str = "broker") -> list[str]:
+    """Faust's broker forms as ``host:port`` strings (port defaults to 9092).
+
+    Accepts ``kafka://a:9092;b:9092``, ``a:9092,b:9092``, a list or tuple of such strings or
+    of URL objects (``yarl.URL``: anything whose ``str()`` is a URL). Schemes ``kafka``,
+    ``aiokafka`` and ``confluent`` all mean Kafka; an entry without one takes the first
+    scheme given. Credentials in a URL are refused (use ``broker_credentials``).
+    """
+    if isinstance(value, str):
+        parts = value.replace(",", ";").split(";")
+    elif isinstance(value, list | tuple):
+        parts = [str(part) for part in value]
+    elif value is not None and hasattr(value, "host"):  # a yarl.URL
+        parts = [str(value)]
+    else:
+        raise ImproperlyConfigured(
+            f"{setting} must be a URL string or a list of URLs, not {type(value).__name__}"
+        )
     servers = []
-    for part in url.replace(",", ";").split(";"):
-        part = part.strip()
+    for raw in parts:
+        part = raw.strip()
         if not part:
             continue
         if "://" in part:
             scheme, _, part = part.partition("://")
-            if scheme not in ("kafka", "aiokafka", "confluent"):
-                raise ImproperlyConfigured(f"unsupported broker URL scheme {scheme!r} in {url!r}")
+            if scheme not in KAFKA_SCHEMES:
+                raise ImproperlyConfigured(
+                    f"unsupported broker URL scheme {scheme!r} in {setting} "
+                    f"(use kafka://; {', '.join(KAFKA_SCHEMES)} are accepted)"
+                )
         part = part.rstrip("/")
-        servers.append(part if ":" in part else f"{part}:9092")
+        if "@" in part:
+            # never echo it: the part before @ may be a password
+            raise ImproperlyConfigured(
+                f"{setting}: a broker URL must not carry credentials (user@host); "
+                "pass them as broker_credentials"
+            )
+        if "/" in part or "?" in part:
+            raise ImproperlyConfigured(f"{setting}: {raw.strip()!r} is not a host:port address")
+        if part.startswith("["):  # IPv6: [::1] or [::1]:9092
+            host, _, port = part.partition("]")
+            part = f"{host}]{port}" if port.startswith(":") else f"{host}]:9092"
+        elif ":" not in part:
+            part = f"{part}:9092"
+        servers.append(part)
     if not servers:
-        raise ImproperlyConfigured(f"no broker address in {url!r}")
+        raise ImproperlyConfigured(f"{setting}: no broker address given")
     return servers
+
+
+# -- types ----------------------------------------------------------------------------------
+
+
+def _hints() -> dict[str, Any]:
+    return typing.get_type_hints(Settings)
+
+
+def _union_members(hint: Any) -> tuple[Any, ...]:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return typing.get_args(hint)
+    return (hint,)
+
+
+def _is_instance(value: Any, hint: Any) -> bool:
+    if hint is Any:
+        return True
+    for member in _union_members(hint):
+        origin = typing.get_origin(member) or member
+        if member is type(None) and value is None:
+            return True
+        if origin is bool and isinstance(value, bool):
+            return True
+        if origin is int and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if origin is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return True
+        if origin is str and isinstance(value, str):
+            return True
+        if origin is dict and isinstance(value, Mapping):
+            return True
+    return False
+
+
+def _describe(hint: Any) -> str:
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    parts = []
+    for member in _union_members(hint):
+        origin = typing.get_origin(member) or member
+        if member is type(None):
+            parts.append("None")
+        elif origin is dict:
+            parts.append("a dict (in the environment: a JSON object)")
+        else:
+            parts.append(names.get(origin, getattr(origin, "__name__", str(origin))))
+    return " or ".join(parts)
+
+
+_SECRET_SETTINGS = ("broker_credentials", "schema_registry_config", "broker_config")
+
+
+def _shown(name: str, value: Any) -> str:
+    """A setting's value for an error message (never a secret)."""
+    if name in _SECRET_SETTINGS or "config" in name:
+        return f"<{type(value).__name__}>"
+    return repr(value)
+
+
+def _from_text(variable: str, raw: str, name: str, hint: Any) -> Any:
+    """The value of setting ``name`` written as environment text."""
+    if name == "broker_credentials":
+        return credentials_from_mapping(_json_object(variable, raw))
+    if name == "ssl_context":
+        return ssl_from_mapping(_json_object(variable, raw), what=variable)
+    if name in ("broker", "broker_consumer", "broker_producer"):
+        return raw
+    if name == "producer_partitioner":
+        raise ImproperlyConfigured(f"{variable}: producer_partitioner cannot be set")
+    members = _union_members(hint)
+    if type(None) in members and raw.strip() == "":
+        return None
+    origins = [typing.get_origin(member) or member for member in members]
+    if dict in origins:
+        return _json_object(variable, raw)
+    if bool in origins:
+        text = raw.strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+    if int in origins:
+        try:
+            return int(raw)
+        except ValueError:
+            pass
+    if float in origins:
+        try:
+            return float(raw)
+        except ValueError:
+            pass
+    if str in origins:
+        return raw
+    raise ImproperlyConfigured(f"{variable}={raw!r} is not {_describe(hint)}")
+
+
+def _json_object(variable: str, raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        # the text may be a secret: say where it is wrong, not what it is
+        raise ImproperlyConfigured(
+            f"{variable} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{variable} must be a JSON object ({{...}})")
+    return value
+
+
+def _credentials_from_environment(environ: Mapping[str, str]) -> Credentials | None:
+    """FAUST_BROKER_CREDENTIALS (JSON) updated by FAUST_BROKER_CREDENTIALS_<KEY> variables."""
+    raw = environ.get("FAUST_BROKER_CREDENTIALS")
+    fields: dict[str, Any] = (
+        _json_object("FAUST_BROKER_CREDENTIALS", raw) if raw is not None else {}
+    )
+    for key in CREDENTIAL_KEYS:
+        value = environ.get(f"FAUST_BROKER_CREDENTIALS_{key.upper()}")
+        if value is not None:
+            fields[key] = value
+    if raw is None and not fields:
+        return None
+    return credentials_from_mapping(fields)
+
+
+_warned: set[str] = set()
+
+
+def _warn_unknown(what: str, name: str, known: list[str], *, quote: bool) -> None:
+    """One warning per unknown name and process, naming the closest known one."""
+    if name in _warned:
+        return
+    _warned.add(name)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = ""
+    if close:
+        hint = f" (did you mean {close[0]!r}?)" if quote else f" (did you mean {close[0]}?)"
+    log.warning("unknown %s ignored%s", what, hint)

@@ -71,10 +71,9 @@ _STANDARD = frozenset({"asyncio", "inspect", "operator", "pathlib", "sys", "time
 
 def _imports(out: Emitter, used: set[tuple[str, str | None, str | None]]) -> None:
     """The import block: the standard library, msgspec and orjson, ``faust.compiled``;
-    only what the code below it uses (``sys`` and ``Path`` find the app module)."""
+    only what the code below it uses (``load_app_module`` finds the app module)."""
     used = used | {
-        ("sys", None, None),
-        ("pathlib", "Path", None),
+        ("faust.compiled", "load_app_module", None),
         ("faust.compiled", "require_surface", None),
     }
     # no ``from __future__ import annotations``: msgspec reads the mirror structs'
@@ -127,9 +126,11 @@ def _app_module(plan: WorkerPlan, out: Emitter) -> None:
     out.line(f"#: the SHA-256 of {plan.display_name} when this worker was built")
     out.line(f"SOURCE_SHA256 = {python_literal(plan.sha256)}")
     out.blank()
-    out.line("# Import the app module from where it was when this worker was built.")
-    root = f"str(Path(__file__).resolve().parent / {python_literal(plan.import_root)})"
-    out.call("sys.path.insert", ["0", root])
+    out.line("# Import the app module: where it was at build time, else where the build moved.")
+    out.call(
+        "load_app_module",
+        ["__file__", python_literal(plan.module), python_literal(plan.import_root)],
+    )
     out.blank()
     out.line(f"import {plan.module} as app_module  # noqa: E402")
     with out.block(f"from {plan.module} import (  # noqa: E402"):

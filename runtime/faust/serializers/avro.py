@@ -707,7 +707,8 @@ _clients: dict[str, Any] = {}
 
 
 def registry_client(url: str, config: dict[str, Any] | None = None) -> Any:
-    """The (cached, one per URL) ``confluent_kafka.schema_registry`` client for ``url``."""
+    """The (cached, one per URL) ``confluent_kafka.schema_registry`` client for ``url``;
+    ``config`` comes from ``faust.transport.client_config.schema_registry_config``."""
     client = _clients.get(url)
     if client is None:
         from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -744,7 +745,9 @@ class ConfluentAvroCodec(Codec):
             )
         if context.topic is None:
             raise TypeError("the avro-confluent codec needs the topic name (subject)")
-        config = context.settings.schema_registry_config if context.settings else {}
+        from faust.transport.client_config import schema_registry_config
+
+        config = schema_registry_config(context.settings, url) if context.settings else None
         return _ConfluentBinding(typ, context, registry_client(url, config)).bound()
 
 

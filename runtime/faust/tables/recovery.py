@@ -5,7 +5,7 @@ watermark in fetch responses), never ListOffsets(latest): some brokers under-rep
 and a table restored to it silently loses its last updates. Progress is logged every few
 seconds with its rate, and drawn as a bar when stderr is a terminal. Example::
 
-    restorer = Restorer(transport.changelog_reader({}), what="table partitions")
+    restorer = Restorer(transport.changelog_reader(), what="table partitions")
     restorer.add(table, store, "app-counts-changelog", 3)   # from the store's own offset
     while restorer.active:
         for table, store in restorer.step():

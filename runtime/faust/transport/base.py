@@ -189,8 +189,23 @@ class Transport(Protocol):
         each topic's partition count."""
         ...
 
-    def consumer(self, group_id: str, config: dict[str, object]) -> Consumer: ...
+    def consumer(self, group_id: str) -> Consumer:
+        """The worker's consumer, in group ``group_id`` (the app id)."""
+        ...
 
-    def producer(self, config: dict[str, object]) -> Producer: ...
+    def reply_consumer(self, group_id: str) -> Consumer:
+        """A consumer of ``agent.ask()`` replies, in a group of its own, from the end."""
+        ...
 
-    def changelog_reader(self, config: dict[str, object]) -> ChangelogReader: ...
+    def producer(
+        self, *, transactional_id: str | None = None, track_deliveries: bool = False
+    ) -> Producer:
+        """The producer; transactional with ``transactional_id``; ``track_deliveries``: for
+        :meth:`Producer.send_tracked` (tables learn the offsets of their changelog records)."""
+        ...
+
+    def changelog_reader(self) -> ChangelogReader: ...
+
+    def close(self) -> None:
+        """The worker is closing its clients: release what the transport itself holds (its
+        admin client) and stop raising client errors from callbacks."""

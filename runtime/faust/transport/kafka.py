@@ -2,22 +2,28 @@
 
 Choices made here, each one what a Kafka Streams engineer would expect:
 
+- every client's configuration comes from ``client_config.ClientConfigs`` (credentials,
+  TLS, client ids, pass-through settings), and every client is created by this module;
 - keys are partitioned with ``murmur2_random`` (the Java client's partitioner), so a key
   goes where Kafka Streams, Faust or any Java producer would put it;
 - the producer is idempotent (no duplicates or reordering from its own retries) and reports
   only failed deliveries, so a healthy send costs no Python callback; apps with tables turn
-  on success reports (``delivery.report.only.error=false``) because a table stores the
-  offset of its last changelog record (``send_tracked``);
+  on success reports because a table stores the offset of its last changelog record
+  (``send_tracked``);
 - with a ``transactional.id`` the producer runs Kafka transactions (exactly-once): a failed
   or fenced transaction raises TransactionFailed;
 - the consumer never commits on its own; the worker commits after outputs are flushed;
 - the changelog reader finds a partition's end from fetch responses (partition EOF and the
   cached high watermark), never from ListOffsets, which some brokers under-report;
+- refused credentials, a failed TLS handshake or a SASL mechanism the brokers do not offer
+  stop the worker with one line (:class:`ConnectionErrors`), while a broker that is merely
+  slow or down is waited for (``broker_connect_timeout`` at start-up);
+- an ACL that denies the app a topic or its group stops the worker (NotAuthorized);
 - librdkafka's log lines go to the ``faust.librdkafka`` Python logger.
 
 Example::
 
-    transport = KafkaTransport("kafka://127.0.0.1:9092")
+    transport = KafkaTransport(app.conf)
     transport.check_connection(timeout=5.0)
 """
 
@@ -25,12 +31,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from confluent_kafka import Consumer as _ConfluentConsumer
+import confluent_kafka
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
-from confluent_kafka import Producer as _ConfluentProducer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import admin as confluent_admin
 
 # NewTopic is documented as confluent_kafka.admin.NewTopic, which re-exports it without
 # marking it public; import it from where it is defined so mypy --strict sees it.
@@ -39,12 +46,15 @@ from confluent_kafka.cimpl import NewTopic
 from faust.events import TransportMessage
 from faust.exceptions import (
     BrokerUnavailable,
+    CredentialsRefused,
     DeliveryError,
     ImproperlyConfigured,
+    NotAuthorized,
     TransactionFailed,
 )
-from faust.settings import parse_broker_url
+from faust.settings import Settings
 from faust.transport.base import ChangelogBatch, DirectProduce, Rebalance, TopicSpec
+from faust.transport.client_config import ClientConfig, ClientConfigs, scrub
 
 librdkafka_logger = logging.getLogger("faust.librdkafka")
 
@@ -52,37 +62,135 @@ librdkafka_logger = logging.getLogger("faust.librdkafka")
 _FENCED = (KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH)
 #: records librdkafka dropped because an earlier failure ended the transaction
 _PURGED = (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT)
+#: the cluster's ACLs deny an operation: retrying cannot help
+_NOT_AUTHORIZED = (
+    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+    KafkaError.GROUP_AUTHORIZATION_FAILED,
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+)
 log = logging.getLogger("faust.transport")
 
 
+class ConnectionErrors:
+    """The ``error_cb`` of every client: tells refusals from trouble that may pass.
+
+    A refusal (the brokers reject the credentials, the TLS handshake fails, the SASL
+    mechanism is not offered) that repeats on ``REPEATS`` consecutive connection attempts
+    raises CredentialsRefused from the client call that served the callback (consume,
+    poll, flush), and silences librdkafka's log, which would repeat it many times a second.
+    One refusal between connection failures is a broker restarting, not a refusal; a broker
+    that is slow or down only ever produces timeouts and transport errors, never a refusal.
+    """
+
+    REFUSALS = (
+        KafkaError._AUTHENTICATION,
+        KafkaError._SSL,
+        KafkaError.SASL_AUTHENTICATION_FAILED,
+        KafkaError.UNSUPPORTED_SASL_MECHANISM,
+        KafkaError.ILLEGAL_SASL_STATE,
+    )
+    REPEATS = 3
+
+    def __init__(self, describe: Any) -> None:
+        #: what the message says was asked for (mechanism, user, TLS), never a secret
+        self.describe = describe
+        self.refusal: CredentialsRefused | None = None
+        #: set while the worker closes its clients: a refusal has been reported by then
+        self.closing = False
+        self._repeated = 0
+
+    def on_error(self, error: KafkaError) -> None:
+        code = error.code()
+        if code in self.REFUSALS:
+            self._repeated += 1
+            if self._repeated >= self.REPEATS and self.refusal is None:
+                self.refusal = CredentialsRefused(self._message(error))
+                librdkafka_logger.setLevel(logging.CRITICAL)
+        elif code != KafkaError._ALL_BROKERS_DOWN:
+            text = error.str()
+            if "SSL" not in text and "SASL" not in text:
+                self._repeated = 0  # the broker is down or restarting, not refusing
+            log.debug("client error: %s", text)
+        # raised from whichever client call serves the callback, until the worker closes:
+        # the first may be swallowed (a task's consumer), the worker's loop gets the next
+        if self.refusal is not None and not self.closing:
+            raise self.refusal
+
+    def _message(self, error: KafkaError) -> str:
+        reason = error.str()
+        if error.code() == KafkaError._SSL:
+            return (
+                f"TLS handshake with the broker failed: {reason} "
+                f"[{self.describe()}; check the CA certificates and the broker's host name]"
+            )
+        return f"authentication with the broker failed: {reason} [{self.describe()}]"
+
+
 class KafkaTransport:
-    """A Kafka cluster reached through its bootstrap servers."""
+    """A Kafka cluster reached through its bootstrap servers, with the App's settings."""
 
-    def __init__(self, broker_url: str) -> None:
-        self.servers = ",".join(parse_broker_url(broker_url))
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.errors = ConnectionErrors(self._describe_security)
+        self.configs = ClientConfigs(
+            settings, error_cb=self.errors.on_error, logger=librdkafka_logger
+        )
+        self.servers = ",".join(settings.broker_servers)
         self.description = f"kafka://{self.servers}"
+        self._admin_client: confluent_admin.AdminClient | None = None
 
-    def _admin(self) -> AdminClient:
-        config: dict[str, Any] = {"bootstrap.servers": self.servers, "logger": librdkafka_logger}
-        return AdminClient(config)
+    def _describe_security(self) -> str:
+        security = self.configs.security
+        parts = [security.get("security.protocol", "PLAINTEXT")]
+        if "sasl.mechanism" in security:
+            parts.append(f"SASL {security['sasl.mechanism']}")
+        if "sasl.username" in security:
+            parts.append(f"user {security['sasl.username']!r}")
+        return ", ".join(parts)
 
-    def check_connection(self, timeout: float) -> None:
-        # librdkafka logs every refused connection; they say nothing the error below doesn't.
-        previous = librdkafka_logger.level
-        librdkafka_logger.setLevel(logging.CRITICAL)
+    # -- creating clients (the only place that does) ----------------------------------------
+
+    def _create(self, factory: Any, config: ClientConfig) -> Any:
         try:
-            self._admin().list_topics(timeout=timeout)
+            return factory(dict(config))
         except KafkaException as exc:
             reason = exc.args[0].str() if exc.args else str(exc)
-            raise BrokerUnavailable(
-                f"cannot reach the Kafka broker at {self.servers} within {timeout:g}s ({reason})"
+            raise ImproperlyConfigured(
+                f"cannot create the Kafka {config.kind} client: {scrub(reason, config)}"
             ) from None
-        finally:
-            librdkafka_logger.setLevel(previous)
+
+    def _admin(self) -> confluent_admin.AdminClient:
+        if self._admin_client is None:
+            self._admin_client = self._create(confluent_admin.AdminClient, self.configs.admin())
+        return self._admin_client
+
+    def check_connection(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for the brokers' metadata; stop at once on a refusal."""
+        self.errors.closing = False  # a worker starts (again) with this transport
+        admin = self._admin()
+        deadline = time.monotonic() + timeout
+        attempt = 0.5
+        with _quiet_librdkafka() as last_failure:
+            while True:
+                remaining = deadline - time.monotonic()
+                try:
+                    admin.list_topics(timeout=max(0.1, min(attempt, remaining)))
+                    return
+                except KafkaException as exc:
+                    failure = exc.args[0].str() if exc.args else str(exc)
+                admin.poll(0)  # serves error_cb: raises CredentialsRefused on a refusal
+                if time.monotonic() >= deadline:
+                    reason = last_failure[0] if last_failure else failure
+                    raise BrokerUnavailable(
+                        f"cannot reach the Kafka broker at {self.servers} within "
+                        f"{timeout:g}s ({reason})"
+                    ) from None
+                attempt *= 2
 
     def ensure_topics(self, specs: list[TopicSpec], timeout: float) -> dict[str, int]:
         admin = self._admin()
-        existing = admin.list_topics(timeout=timeout).topics
+        existing = self._list_topics(admin, timeout).topics
         missing = [spec for spec in specs if spec.name not in existing]
         if missing:
             futures = admin.create_topics(
@@ -102,16 +210,23 @@ class KafkaTransport:
                     future.result()
                     log.info("created topic %s", name)
                 except KafkaException as exc:
-                    if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                        raise ImproperlyConfigured(
-                            f"cannot create topic {name!r}: {exc.args[0].str()}"
+                    error = exc.args[0]
+                    if error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                        continue
+                    if error.code() in _NOT_AUTHORIZED:
+                        raise NotAuthorized(
+                            f"not allowed to create topic {name!r}: {error.str()} (create it "
+                            "beforehand, or grant the app CREATE on its topics)"
                         ) from None
+                    raise ImproperlyConfigured(
+                        f"cannot create topic {name!r}: {error.str()}"
+                    ) from None
         # A consumer that subscribes before the broker's metadata shows a topic gets no
         # assignment until its next metadata refresh (minutes): wait until all are visible.
         deadline = time.monotonic() + timeout
         wanted = {spec.name for spec in specs}
         while True:
-            topics = admin.list_topics(timeout=timeout).topics
+            topics = self._list_topics(admin, timeout).topics
             ready = {
                 name: len(topics[name].partitions)
                 for name in wanted
@@ -119,49 +234,85 @@ class KafkaTransport:
             }
             if len(ready) == len(wanted):
                 return ready
+            denied = [
+                name
+                for name in wanted
+                if name in topics
+                and topics[name].error is not None
+                and topics[name].error.code() in _NOT_AUTHORIZED
+            ]
+            if denied:
+                raise NotAuthorized(f"not allowed to describe topic(s) {', '.join(denied)}")
             if time.monotonic() > deadline:
                 absent = ", ".join(sorted(wanted - set(ready)))
                 raise BrokerUnavailable(f"topics not visible in broker metadata: {absent}")
             time.sleep(0.1)
 
-    def consumer(self, group_id: str, config: dict[str, object]) -> KafkaConsumer:
-        settings: dict[str, Any] = {
-            "bootstrap.servers": self.servers,
-            "group.id": group_id,
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "logger": librdkafka_logger,
-        }
-        settings.update(config)
-        return KafkaConsumer(_ConfluentConsumer(settings))
+    def _list_topics(self, admin: confluent_admin.AdminClient, timeout: float) -> Any:
+        try:
+            return admin.list_topics(timeout=timeout)
+        finally:
+            admin.poll(0)  # serve error_cb (a refusal raises)
 
-    def producer(self, config: dict[str, object]) -> KafkaProducer:
-        settings: dict[str, Any] = {
-            "bootstrap.servers": self.servers,
-            "partitioner": "murmur2_random",
-            "enable.idempotence": True,
-            "delivery.report.only.error": True,
-            "logger": librdkafka_logger,
-        }
-        settings.update(config)
-        return KafkaProducer(settings)
+    def close(self) -> None:
+        """The worker is closing its clients: errors are no longer raised from callbacks.
+        Destroy the admin client now, not during interpreter shutdown (its librdkafka
+        threads could then call back into a Python that is going away)."""
+        self.errors.closing = True
+        self._admin_client = None
 
-    def changelog_reader(self, config: dict[str, object]) -> KafkaChangelogReader:
-        settings: dict[str, Any] = {
-            "bootstrap.servers": self.servers,
-            # required by librdkafka; the reader is assigned partitions and never commits
-            "group.id": "faust-changelog-reader",
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "enable.partition.eof": True,
-            "auto.offset.reset": "error",
-            "isolation.level": "read_committed",
-            # an empty or caught-up partition answers at once (EOF) instead of after 500 ms
-            "fetch.wait.max.ms": 10,
-            "logger": librdkafka_logger,
-        }
-        settings.update(config)
-        return KafkaChangelogReader(_ConfluentConsumer(settings))
+    def consumer(self, group_id: str) -> KafkaConsumer:
+        config = self.configs.consumer(group_id)
+        return KafkaConsumer(self._create(confluent_kafka.Consumer, config))
+
+    def reply_consumer(self, group_id: str) -> KafkaConsumer:
+        config = self.configs.reply_consumer(group_id)
+        return KafkaConsumer(self._create(confluent_kafka.Consumer, config))
+
+    def producer(
+        self, *, transactional_id: str | None = None, track_deliveries: bool = False
+    ) -> KafkaProducer:
+        config = self.configs.producer(
+            transactional_id=transactional_id, track_deliveries=track_deliveries
+        )
+        return KafkaProducer(config, create=self._create)
+
+    def changelog_reader(self) -> KafkaChangelogReader:
+        config = self.configs.changelog_reader()
+        return KafkaChangelogReader(self._create(confluent_kafka.Consumer, config))
+
+
+def _create_plain(factory: Any, config: dict[str, Any]) -> Any:
+    """A client from a ready configuration (benchmarks build producers this way)."""
+    return factory(dict(config))
+
+
+@contextmanager
+def _quiet_librdkafka() -> Iterator[list[str]]:
+    """Silence librdkafka's log while the connection is checked (it repeats every failed
+    attempt); yield a list holding its last failure line, for the error message."""
+    last: list[str] = []
+
+    class _LastFailure(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if record.levelno >= logging.WARNING and "FAIL" in message:
+                last[:] = [message.split("]: ", 1)[-1]]
+
+    handler = _LastFailure()
+    previous_level = librdkafka_logger.level
+    previous_propagate = librdkafka_logger.propagate
+    librdkafka_logger.addHandler(handler)
+    librdkafka_logger.propagate = False
+    if previous_level != logging.CRITICAL:
+        librdkafka_logger.setLevel(logging.WARNING)
+    try:
+        yield last
+    finally:
+        librdkafka_logger.removeHandler(handler)
+        librdkafka_logger.propagate = previous_propagate
+        if librdkafka_logger.level != logging.CRITICAL:  # a refusal silenced it for good
+            librdkafka_logger.setLevel(previous_level)
 
 
 _message_error = Message.error
@@ -170,11 +321,11 @@ _message_error = Message.error
 class KafkaConsumer:
     """confluent-kafka's Consumer with the worker's batch-consume contract."""
 
-    def __init__(self, consumer: _ConfluentConsumer) -> None:
+    def __init__(self, consumer: confluent_kafka.Consumer) -> None:
         self._consumer = consumer
 
     def subscribe(self, topics: list[str], on_assign: Rebalance, on_revoke: Rebalance) -> None:
-        def assigned(consumer: _ConfluentConsumer, partitions: list[TopicPartition]) -> None:
+        def assigned(consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]) -> None:
             # Take the assignment before the worker's callback, so it can pause partitions
             # (tables recovering) before any of their messages is fetched.
             consumer.assign(partitions)
@@ -210,6 +361,9 @@ class KafkaConsumer:
                 kept.append(message)
             elif error.fatal():
                 raise KafkaException(error)
+            elif error.code() in _NOT_AUTHORIZED:
+                where = f" ({message.topic()})" if message.topic() else ""
+                raise NotAuthorized(f"the consumer is not authorized: {error.str()}{where}")
             elif error.code() != KafkaError._PARTITION_EOF:
                 log.warning("consumer error: %s", error.str())
         return kept
@@ -245,7 +399,7 @@ class KafkaConsumer:
 class KafkaChangelogReader:
     """Reads assigned changelog partitions; reports where each one ends."""
 
-    def __init__(self, consumer: _ConfluentConsumer) -> None:
+    def __init__(self, consumer: confluent_kafka.Consumer) -> None:
         self._consumer = consumer
         #: start offsets of partitions that have returned neither a record nor EOF yet
         self._unconfirmed: dict[tuple[str, int], int] = {}
@@ -311,12 +465,13 @@ class KafkaChangelogReader:
 class KafkaProducer:
     """confluent-kafka's Producer; failed deliveries are collected and raised on flush."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], create: Any = None) -> None:
         self._failures: list[str] = []
         self._delivered: dict[tuple[str, int], int] = {}
         #: a newer producer with our transactional id took over (nothing can commit now)
         self.fenced = False
-        config = dict(config)
+        kind = getattr(config, "kind", "producer")
+        config = ClientConfig(kind, config)
         config["on_delivery"] = self._on_delivery
         #: success reports are on: tracked sends learn their offsets
         self.tracking = str(config.get("delivery.report.only.error", False)).lower() in (
@@ -324,7 +479,9 @@ class KafkaProducer:
             "0",
         )
         self.transactional = "transactional.id" in config
-        self._producer = _ConfluentProducer(config)
+        self._producer: confluent_kafka.Producer = (create or _create_plain)(
+            confluent_kafka.Producer, config
+        )
         self._produce = self._producer.produce
 
     def _on_delivery(self, error: KafkaError | None, message: Any) -> None:
@@ -379,7 +536,7 @@ class KafkaProducer:
                         key,
                         partition=-1 if partition is None else partition,
                         timestamp=0 if timestamp is None else int(timestamp * 1000),
-                        headers=headers,  # type: ignore[arg-type]  # list is accepted
+                        headers=headers,
                     )
                 return
             except BufferError:

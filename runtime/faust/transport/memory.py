@@ -9,7 +9,7 @@ of Kafka would see it), and a newer producer with the same id fences the older. 
 
     transport = MemoryTransport.named("test-1")
     transport.ensure_topics([TopicSpec("words", 2)], timeout=1)
-    producer = transport.producer({})
+    producer = transport.producer()
     producer.send("words", b"k", b'"hello"')
 """
 
@@ -152,23 +152,26 @@ class MemoryTransport:
     def check_connection(self, timeout: float) -> None:
         return None
 
+    def close(self) -> None:
+        return None
+
     def ensure_topics(self, specs: list[TopicSpec], timeout: float) -> dict[str, int]:
         for spec in specs:
             self.broker.create_topic(spec.name, spec.partitions)
         return {spec.name: len(self.broker.topics[spec.name]) for spec in specs}
 
-    def consumer(self, group_id: str, config: dict[str, object]) -> MemoryConsumer:
-        return MemoryConsumer(
-            self.broker, group_id, str(config.get("auto.offset.reset", "earliest"))
-        )
+    def consumer(self, group_id: str) -> MemoryConsumer:
+        return MemoryConsumer(self.broker, group_id, "earliest")
 
-    def producer(self, config: dict[str, object]) -> MemoryProducer:
-        transactional_id = config.get("transactional.id")
-        return MemoryProducer(
-            self.broker, str(transactional_id) if transactional_id is not None else None
-        )
+    def reply_consumer(self, group_id: str) -> MemoryConsumer:
+        return MemoryConsumer(self.broker, group_id, "latest")
 
-    def changelog_reader(self, config: dict[str, object]) -> MemoryChangelogReader:
+    def producer(
+        self, *, transactional_id: str | None = None, track_deliveries: bool = False
+    ) -> MemoryProducer:
+        return MemoryProducer(self.broker, transactional_id)
+
+    def changelog_reader(self) -> MemoryChangelogReader:
         return MemoryChangelogReader(self.broker)
 
 

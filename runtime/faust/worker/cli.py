@@ -19,7 +19,6 @@ import logging
 import signal
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from faust.agents import AgentFun
@@ -27,8 +26,10 @@ from faust.exceptions import (
     BrokerUnavailable,
     DeliveryError,
     ImproperlyConfigured,
+    NotAuthorized,
     TransactionFailed,
 )
+from faust.worker.app_module import read_source
 from faust.worker.errors import AgentFailure
 from faust.worker.worker import Worker
 
@@ -46,7 +47,7 @@ def check_source(built_from: tuple[str | None, str]) -> None:
     source_file, expected_sha256 = built_from
     if source_file is None:
         return
-    actual = hashlib.sha256(Path(source_file).read_bytes()).hexdigest()
+    actual = hashlib.sha256(read_source(source_file)).hexdigest()
     if actual != expected_sha256:
         raise ImproperlyConfigured(
             f"{source_file} changed since its worker was built; "
@@ -105,7 +106,13 @@ def run_worker(
             check_source(built_from)
         worker = Worker(app, compiled_agents=compiled_agents)
         asyncio.run(_run_until_signal(worker))
-    except (BrokerUnavailable, ImproperlyConfigured, DeliveryError, TransactionFailed) as exc:
+    except (
+        BrokerUnavailable,
+        ImproperlyConfigured,
+        DeliveryError,
+        TransactionFailed,
+        NotAuthorized,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except AgentFailure as exc:

@@ -65,7 +65,7 @@ from confluent_kafka import TopicPartition
 
 from faust.agents import Crontab, Task, Timer
 from faust.events import TransportMessage
-from faust.exceptions import ImproperlyConfigured
+from faust.exceptions import BrokerUnavailable, ImproperlyConfigured
 from faust.replies import Replies
 from faust.tables.manager import TableManager
 from faust.transport import open_transport
@@ -124,7 +124,7 @@ class Worker:
                 f"the built worker has agents the app does not define: {', '.join(unknown)} "
                 "(rebuild it with `faustc build`)"
             )
-        self.transport = transport or open_transport(self.conf.broker)
+        self.transport = transport or open_transport(self.conf)
         #: for tests on the memory transport: stop at the first empty poll
         self.stop_when_idle = stop_when_idle
         self.exactly_once = self.conf.exactly_once
@@ -184,9 +184,10 @@ class Worker:
                     break
                 await self._maybe_commit()
                 await asyncio.sleep(0)  # let timers and tasks run
-        except BaseException:
+        except BaseException as exc:
             self._failed = True
-            self._commit_before(batch)
+            if not isinstance(exc, BrokerUnavailable):  # else nothing can be committed
+                self._commit_before(batch)
             await self._close(graceful=False)
             raise
         await self._stop()
@@ -200,14 +201,14 @@ class Worker:
         self._check_declared_partitions(
             self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
         )
-        producer_config = dict(conf.producer_config)
-        if app.tables:
-            # changelog records report their offsets (tables store what they applied)
-            producer_config["delivery.report.only.error"] = False
+        transactional_id = None
         if self.exactly_once:
             assert self._state is not None
-            producer_config["transactional.id"] = f"{app.id}-{self._state.worker_id}"
-        self._producer = self.transport.producer(producer_config)
+            transactional_id = f"{app.id}-{self._state.worker_id}"
+        # with tables, changelog records report their offsets (tables store what they applied)
+        self._producer = self.transport.producer(
+            transactional_id=transactional_id, track_deliveries=bool(app.tables)
+        )
         app.producer = self._producer
         if self.exactly_once:
             # fences any older producer with our id and aborts what it left open
@@ -233,7 +234,7 @@ class Worker:
         partitions = self._start_tables() if app.tables else {}
         if self._tables is not None:
             await self._tables.start_globals()
-        self._consumer = self.transport.consumer(app.id, self._consumer_config())
+        self._consumer = self.transport.consumer(app.id)
         partitions.update(self._subscribe())
         for timer in app.timers:
             self._background.append(asyncio.create_task(self._run_timer(timer)))
@@ -363,6 +364,7 @@ class Worker:
 
     async def _close(self, *, graceful: bool) -> None:
         self._closing = True
+        self.transport.close()
         if self.app.reply_consumer is not None:
             await self.app.reply_consumer.close()
             self.app.reply_consumer = None
@@ -390,7 +392,7 @@ class Worker:
 
     def _consume(self, timeout: float) -> list[TransportMessage]:
         assert self._consumer is not None
-        return self._consumer.consume(self.conf.stream_buffer_maxsize, timeout)
+        return self._consumer.consume(self.conf.batch_size, timeout)
 
     async def _process(self, batch: list[TransportMessage]) -> None:
         runners = self._runners
@@ -612,18 +614,6 @@ class Worker:
         if not conf.topic_allow_declare:
             return []
         return list(specs.values())
-
-    def _consumer_config(self) -> dict[str, object]:
-        conf = self.conf
-        config: dict[str, Any] = {
-            "auto.offset.reset": conf.consumer_auto_offset_reset,
-            "session.timeout.ms": int(conf.broker_session_timeout * 1000),
-            "heartbeat.interval.ms": int(conf.broker_heartbeat_interval * 1000),
-            # only committed transactions (librdkafka's default, stated: exactly-once needs it)
-            "isolation.level": "read_committed",
-        }
-        config.update(conf.consumer_config)
-        return config
 
 
 def _describe(partitions: list[TopicPartition]) -> str:

@@ -9,8 +9,6 @@ them) comes from, and SOURCE_LINES (at the end) maps every such line back to its
 an error raised in an inlined function is reported at the user's line.
 """
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -20,7 +18,7 @@ from orjson import dumps as _orjson_dumps
 from faust.compiled import JSON_OPTIONS as _JSON_OPTIONS
 from faust.compiled import Fallback as _Fallback
 from faust.compiled import GeneratedCodecs as _GeneratedCodecs
-from faust.compiled import Stream, require_surface, run_worker_cli
+from faust.compiled import Stream, load_app_module, require_surface, run_worker_cli
 from faust.compiled import blessed as _blessed
 from faust.compiled import enum_parser as _enum_parser
 from faust.compiled import field as _field
@@ -41,8 +39,8 @@ require_surface(1)
 #: the SHA-256 of avro_orders.py when this worker was built
 SOURCE_SHA256 = "5db2207a5f88bf60826dd543a99dfd989112c9c22755a7e3e95b2e8eb7aa4b61"
 
-# Import the app module from where it was when this worker was built.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
+# Import the app module: where it was at build time, else where the build moved.
+load_app_module(__file__, "avro_orders", "../examples")
 
 import avro_orders as app_module  # noqa: E402
 from avro_orders import (  # noqa: E402
@@ -410,10 +408,10 @@ COMPILED_AGENTS = {
 #: the lines of avro_orders.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (76, 84, 61, 61),
-    (86, 87, 62, 62),
-    (88, 96, 63, 71),
-    (97, 101, 71, 71),
+    (74, 82, 61, 61),
+    (84, 85, 62, 62),
+    (86, 94, 63, 71),
+    (95, 99, 71, 71),
 )
 
 if __name__ == "__main__":

@@ -9,8 +9,6 @@ them) comes from, and SOURCE_LINES (at the end) maps every such line back to its
 an error raised in an inlined function is reported at the user's line.
 """
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -20,7 +18,7 @@ from orjson import dumps as _orjson_dumps
 from faust.compiled import JSON_OPTIONS as _JSON_OPTIONS
 from faust.compiled import Fallback as _Fallback
 from faust.compiled import GeneratedCodecs as _GeneratedCodecs
-from faust.compiled import Stream, require_surface, run_worker_cli
+from faust.compiled import Stream, load_app_module, require_surface, run_worker_cli
 from faust.compiled import blessed as _blessed
 from faust.compiled import field as _field
 from faust.compiled import install_codecs as _install_codecs
@@ -33,8 +31,8 @@ require_surface(1)
 #: the SHA-256 of big_orders.py when this worker was built
 SOURCE_SHA256 = "820be32f1c55724be41473f4784e6a8230679dbc6b22b3f51d940f63ea18e29d"
 
-# Import the app module from where it was when this worker was built.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
+# Import the app module: where it was at build time, else where the build moved.
+load_app_module(__file__, "big_orders", "../examples")
 
 import big_orders as app_module  # noqa: E402
 from big_orders import (  # noqa: E402
@@ -281,8 +279,8 @@ COMPILED_AGENTS = {
 #: the lines of big_orders.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (67, 77, 39, 39),
-    (79, 85, 40, 40),
+    (65, 75, 39, 39),
+    (77, 83, 40, 40),
 )
 
 if __name__ == "__main__":

@@ -9,8 +9,6 @@ them) comes from, and SOURCE_LINES (at the end) maps every such line back to its
 an error raised in an inlined function is reported at the user's line.
 """
 
-import sys
-from pathlib import Path
 from time import monotonic
 from typing import Any
 
@@ -21,7 +19,7 @@ from orjson import dumps as _orjson_dumps
 from faust.compiled import JSON_OPTIONS as _JSON_OPTIONS
 from faust.compiled import Fallback as _Fallback
 from faust.compiled import GeneratedCodecs as _GeneratedCodecs
-from faust.compiled import Stream, require_surface, run_worker_cli
+from faust.compiled import Stream, load_app_module, require_surface, run_worker_cli
 from faust.compiled import blessed as _blessed
 from faust.compiled import install_codecs as _install_codecs
 from faust.compiled import json_default as _json_default
@@ -33,8 +31,8 @@ require_surface(1)
 #: the SHA-256 of order_batches.py when this worker was built
 SOURCE_SHA256 = "defabeee9a0e39118e382c86fee6fb19f7033ad217799491111d328e02c35d6e"
 
-# Import the app module from where it was when this worker was built.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
+# Import the app module: where it was at build time, else where the build moved.
+load_app_module(__file__, "order_batches", "../examples")
 
 import order_batches as app_module  # noqa: E402
 from order_batches import (  # noqa: E402
@@ -300,9 +298,9 @@ COMPILED_AGENTS = {
 #: the lines of order_batches.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (79, 84, 35, 35),
-    (103, 104, 36, 36),
-    (105, 109, 37, 37),
+    (77, 82, 35, 35),
+    (101, 102, 36, 36),
+    (103, 107, 37, 37),
 )
 
 if __name__ == "__main__":

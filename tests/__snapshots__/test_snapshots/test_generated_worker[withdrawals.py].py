@@ -9,8 +9,6 @@ them) comes from, and SOURCE_LINES (at the end) maps every such line back to its
 an error raised in an inlined function is reported at the user's line.
 """
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -23,6 +21,7 @@ from faust.compiled import GeneratedCodecs as _GeneratedCodecs
 from faust.compiled import (
     Stream,
     field_type,
+    load_app_module,
     repartition_topic,
     require_surface,
     run_worker_cli,
@@ -39,8 +38,8 @@ require_surface(1)
 #: the SHA-256 of withdrawals.py when this worker was built
 SOURCE_SHA256 = "215ad44f676617f10f74c3fbfd3b87c60de8c24b681f7224189574618a0f342f"
 
-# Import the app module from where it was when this worker was built.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
+# Import the app module: where it was at build time, else where the build moved.
+load_app_module(__file__, "withdrawals", "../examples")
 
 import withdrawals as app_module  # noqa: E402
 from withdrawals import (  # noqa: E402
@@ -254,11 +253,11 @@ COMPILED_AGENTS = {
 #: the lines of withdrawals.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (94, 118, 32, 32),
-    (125, 129, 32, 32),
-    (131, 132, 33, 33),
-    (133, 136, 34, 37),
-    (137, 141, 37, 37),
+    (93, 117, 32, 32),
+    (124, 128, 32, 32),
+    (130, 131, 33, 33),
+    (132, 135, 34, 37),
+    (136, 140, 37, 37),
 )
 
 if __name__ == "__main__":

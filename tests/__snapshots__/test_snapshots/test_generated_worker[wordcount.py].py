@@ -10,18 +10,22 @@ an error raised in an inlined function is reported at the user's line.
 """
 
 import operator as _operator
-import sys
-from pathlib import Path
 
-from faust.compiled import Stream, require_surface, run_worker_cli, set_current_message
+from faust.compiled import (
+    Stream,
+    load_app_module,
+    require_surface,
+    run_worker_cli,
+    set_current_message,
+)
 
 require_surface(1)
 
 #: the SHA-256 of wordcount.py when this worker was built
 SOURCE_SHA256 = "e449c0116fb0fc9a3ea47a46a6a0fa59813f0dcefe0741a7da38ce3fdf15f5aa"
 
-# Import the app module from where it was when this worker was built.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "../examples"))
+# Import the app module: where it was at build time, else where the build moved.
+load_app_module(__file__, "wordcount", "../examples")
 
 import wordcount as app_module  # noqa: E402
 from wordcount import (  # noqa: E402
@@ -59,8 +63,8 @@ COMPILED_AGENTS = {
 #: the lines of wordcount.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (42, 46, 22, 22),
-    (48, 49, 23, 23),
+    (46, 50, 22, 22),
+    (52, 53, 23, 23),
 )
 
 if __name__ == "__main__":
