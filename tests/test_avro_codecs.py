@@ -98,7 +98,8 @@ def avro_everything(m: Any) -> st.SearchStrategy[Any]:
 
 
 def typed(value: Any) -> Any:
-    """``value`` with every type made explicit (so 1 and 1.0 and True differ), sets sorted."""
+    """``value`` with every type made explicit (so 1 and 1.0 and True differ), sets sorted,
+    floats by their repr."""
     if isinstance(value, faust.Record):
         return (type(value).__qualname__, {k: typed(v) for k, v in vars(value).items()})
     if isinstance(value, dict):
@@ -111,6 +112,8 @@ def typed(value: Any) -> Any:
         return ("datetime", value.isoformat(), str(value.tzinfo))
     if isinstance(value, enum.Enum):
         return (type(value).__name__, value.name)
+    if isinstance(value, float):  # by its repr: nan equals nan, -0.0 differs from 0.0
+        return ("float", repr(value))
     return (type(value).__name__, value)
 
 
