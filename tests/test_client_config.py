@@ -697,24 +697,30 @@ def test_refusals_are_told_from_a_broker_restarting() -> None:
         errors.on_error(all_down)
         errors.on_error(down)
     assert errors.refusal is None
+    errors.check()  # nothing to raise
     # three in a row (the "all brokers down" report between them does not count)
     errors.on_error(refused)
     errors.on_error(all_down)
     errors.on_error(refused)
+    errors.check()
+    errors.on_error(refused)  # the callback records, never raises (see ConnectionErrors)
     with pytest.raises(CredentialsRefused) as info:
-        errors.on_error(refused)
+        errors.check()
     assert str(info.value) == (
         "authentication with the broker failed: SASL authentication error: unknown-user "
         "[SASL_SSL, SASL SCRAM-SHA-512, user 'u']"
     )
-    with pytest.raises(CredentialsRefused):  # again, from the next client call
-        errors.on_error(all_down)
+    errors.on_error(all_down)
+    with pytest.raises(CredentialsRefused):  # again, after the next client call
+        errors.check()
     errors.closing = True
-    errors.on_error(refused)  # the worker is closing its clients: no more raising
+    errors.on_error(refused)
+    errors.check()  # the worker is closing its clients: no more raising
     tls = ConnectionErrors(lambda: "SSL")
     handshake = error(KafkaError._SSL, "SSL handshake failed: certificate verify failed")
     tls.on_error(handshake)
     tls.on_error(error(KafkaError._TRANSPORT, "SSL handshake failed: certificate verify failed"))
     tls.on_error(handshake)
+    tls.on_error(handshake)
     with pytest.raises(CredentialsRefused, match=r"^TLS handshake with the broker failed"):
-        tls.on_error(handshake)
+        tls.check()

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -76,11 +76,17 @@ class ConnectionErrors:
     """The ``error_cb`` of every client: tells refusals from trouble that may pass.
 
     A refusal (the brokers reject the credentials, the TLS handshake fails, the SASL
-    mechanism is not offered) that repeats on ``REPEATS`` consecutive connection attempts
-    raises CredentialsRefused from the client call that served the callback (consume,
-    poll, flush), and silences librdkafka's log, which would repeat it many times a second.
-    One refusal between connection failures is a broker restarting, not a refusal; a broker
-    that is slow or down only ever produces timeouts and transport errors, never a refusal.
+    mechanism is not offered) that repeats on ``REPEATS`` consecutive connection attempts is
+    recorded, and librdkafka's log, which would repeat it many times a second, is silenced;
+    :meth:`check`, called by every wrapper after a client call that serves callbacks
+    (consume, poll, flush, metadata), raises CredentialsRefused from then on. One refusal
+    between connection failures is a broker restarting, not a refusal; a broker that is slow
+    or down only ever produces timeouts and transport errors, never a refusal.
+
+    The callback itself never raises: an exception raised inside a librdkafka callback is
+    kept by confluent-kafka, and its traceback keeps the frames, and the clients in them,
+    alive until the interpreter exits, where a client destroyed after OpenSSL's own clean-up
+    crashes the process (seen: SIGSEGV in a SCRAM handshake after the exit status was set).
     """
 
     REFUSALS = (
@@ -95,7 +101,8 @@ class ConnectionErrors:
     def __init__(self, describe: Any) -> None:
         #: what the message says was asked for (mechanism, user, TLS), never a secret
         self.describe = describe
-        self.refusal: CredentialsRefused | None = None
+        #: why the brokers refuse us, once they have
+        self.refusal: str | None = None
         #: set while the worker closes its clients: a refusal has been reported by then
         self.closing = False
         self._repeated = 0
@@ -105,17 +112,19 @@ class ConnectionErrors:
         if code in self.REFUSALS:
             self._repeated += 1
             if self._repeated >= self.REPEATS and self.refusal is None:
-                self.refusal = CredentialsRefused(self._message(error))
+                self.refusal = self._message(error)
                 librdkafka_logger.setLevel(logging.CRITICAL)
         elif code != KafkaError._ALL_BROKERS_DOWN:
             text = error.str()
             if "SSL" not in text and "SASL" not in text:
                 self._repeated = 0  # the broker is down or restarting, not refusing
             log.debug("client error: %s", text)
-        # raised from whichever client call serves the callback, until the worker closes:
-        # the first may be swallowed (a task's consumer), the worker's loop gets the next
+
+    def check(self) -> None:
+        """Raise CredentialsRefused once the brokers have refused us (until the worker
+        closes its clients: by then the refusal has been reported)."""
         if self.refusal is not None and not self.closing:
-            raise self.refusal
+            raise CredentialsRefused(self.refusal)
 
     def _message(self, error: KafkaError) -> str:
         reason = error.str()
@@ -179,7 +188,8 @@ class KafkaTransport:
                     return
                 except KafkaException as exc:
                     failure = exc.args[0].str() if exc.args else str(exc)
-                admin.poll(0)  # serves error_cb: raises CredentialsRefused on a refusal
+                admin.poll(0)  # serves error_cb
+                self.errors.check()
                 if time.monotonic() >= deadline:
                     reason = last_failure[0] if last_failure else failure
                     raise BrokerUnavailable(
@@ -252,10 +262,11 @@ class KafkaTransport:
         try:
             return admin.list_topics(timeout=timeout)
         finally:
-            admin.poll(0)  # serve error_cb (a refusal raises)
+            admin.poll(0)  # serve error_cb
+            self.errors.check()
 
     def close(self) -> None:
-        """The worker is closing its clients: errors are no longer raised from callbacks.
+        """The worker is closing its clients: a refusal is no longer raised (it was reported).
         Destroy the admin client now, not during interpreter shutdown (its librdkafka
         threads could then call back into a Python that is going away)."""
         self.errors.closing = True
@@ -263,11 +274,11 @@ class KafkaTransport:
 
     def consumer(self, group_id: str) -> KafkaConsumer:
         config = self.configs.consumer(group_id)
-        return KafkaConsumer(self._create(confluent_kafka.Consumer, config))
+        return KafkaConsumer(self._create(confluent_kafka.Consumer, config), self.errors.check)
 
     def reply_consumer(self, group_id: str) -> KafkaConsumer:
         config = self.configs.reply_consumer(group_id)
-        return KafkaConsumer(self._create(confluent_kafka.Consumer, config))
+        return KafkaConsumer(self._create(confluent_kafka.Consumer, config), self.errors.check)
 
     def producer(
         self, *, transactional_id: str | None = None, track_deliveries: bool = False
@@ -275,11 +286,21 @@ class KafkaTransport:
         config = self.configs.producer(
             transactional_id=transactional_id, track_deliveries=track_deliveries
         )
-        return KafkaProducer(config, create=self._create)
+        return KafkaProducer(config, create=self._create, check=self.errors.check)
 
     def changelog_reader(self) -> KafkaChangelogReader:
         config = self.configs.changelog_reader()
-        return KafkaChangelogReader(self._create(confluent_kafka.Consumer, config))
+        return KafkaChangelogReader(
+            self._create(confluent_kafka.Consumer, config), self.errors.check
+        )
+
+
+#: seconds a flush waits between checks for refused credentials
+FLUSH_SLICE = 0.5
+
+
+def _no_check() -> None:
+    """For producers built without a transport (benchmarks): nothing to check."""
 
 
 def _create_plain(factory: Any, config: dict[str, Any]) -> Any:
@@ -321,8 +342,10 @@ _message_error = Message.error
 class KafkaConsumer:
     """confluent-kafka's Consumer with the worker's batch-consume contract."""
 
-    def __init__(self, consumer: confluent_kafka.Consumer) -> None:
+    def __init__(self, consumer: confluent_kafka.Consumer, check: Callable[[], None]) -> None:
         self._consumer = consumer
+        #: raises once the brokers refused the credentials (ConnectionErrors.check)
+        self._check = check
 
     def subscribe(self, topics: list[str], on_assign: Rebalance, on_revoke: Rebalance) -> None:
         def assigned(consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]) -> None:
@@ -344,8 +367,10 @@ class KafkaConsumer:
         if not messages:
             first = self._consumer.poll(timeout)
             if first is None:
+                self._check()  # the calls above served the error callback
                 return []
             messages = [first, *self._consumer.consume(max_messages - 1, 0)]
+        self._check()
         # error events are rare: find them at C speed (a KafkaError is always true)
         if any(map(_message_error, messages)):
             messages = self._without_errors(messages)
@@ -399,8 +424,10 @@ class KafkaConsumer:
 class KafkaChangelogReader:
     """Reads assigned changelog partitions; reports where each one ends."""
 
-    def __init__(self, consumer: confluent_kafka.Consumer) -> None:
+    def __init__(self, consumer: confluent_kafka.Consumer, check: Callable[[], None]) -> None:
         self._consumer = consumer
+        #: raises once the brokers refused the credentials (ConnectionErrors.check)
+        self._check = check
         #: start offsets of partitions that have returned neither a record nor EOF yet
         self._unconfirmed: dict[tuple[str, int], int] = {}
 
@@ -419,6 +446,7 @@ class KafkaChangelogReader:
 
     def read(self, max_records: int, timeout: float) -> ChangelogBatch:
         messages: list[Any] = self._consumer.consume(max_records, timeout)
+        self._check()
         records: list[TransportMessage] = []
         eof: list[tuple[str, int, int]] = []
         out_of_range: list[tuple[str, int]] = []
@@ -465,7 +493,14 @@ class KafkaChangelogReader:
 class KafkaProducer:
     """confluent-kafka's Producer; failed deliveries are collected and raised on flush."""
 
-    def __init__(self, config: dict[str, Any], create: Any = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        create: Any = None,
+        check: Callable[[], None] | None = None,
+    ) -> None:
+        #: raises once the brokers refused the credentials (ConnectionErrors.check)
+        self._check = check or _no_check
         self._failures: list[str] = []
         self._delivered: dict[tuple[str, int], int] = {}
         #: a newer producer with our transactional id took over (nothing can commit now)
@@ -575,13 +610,20 @@ class KafkaProducer:
 
     def poll(self) -> None:
         self._producer.poll(0)
+        self._check()
 
     def flush(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
         try:
-            remaining = self._producer.flush(timeout)
+            # in slices, so a refusal of the credentials stops the wait at once
+            remaining = self._producer.flush(min(timeout, FLUSH_SLICE))
+            while remaining and time.monotonic() < deadline:
+                self._check()
+                remaining = self._producer.flush(min(deadline - time.monotonic(), FLUSH_SLICE))
         except Exception as exc:  # a delivery report could not be served
             self._failures.insert(0, f"the producer failed while flushing: {exc!r}")
             remaining = 0
+        self._check()
         if self._failures:  # sticky: once a record is lost, no later flush may succeed
             raise DeliveryError(
                 f"{len(self._failures)} record(s) were not delivered, first: {self._failures[0]}"
@@ -633,6 +675,7 @@ class KafkaProducer:
                 call(*args)
                 return
             except KafkaException as exc:
+                self._check()  # refused credentials say more than the call's own error
                 error = exc.args[0] if exc.args else None
                 if isinstance(error, KafkaError) and error.retriable() and attempts > 1:
                     attempts -= 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import logging
 import signal
@@ -101,6 +102,21 @@ def run_worker(
     built_from: tuple[str | None, str] | None = None,
 ) -> int:
     """Run a worker in this process until SIGINT/SIGTERM; return the exit status."""
+    try:
+        return _run_worker(app, compiled_agents, built_from)
+    finally:
+        # Destroy the Kafka clients now, while Python is whole: one still referenced from a
+        # reference cycle (an exception's traceback holds the frame that holds it) would be
+        # destroyed during interpreter shutdown, where librdkafka's last log and error
+        # callbacks into Python can crash the process after its exit status was decided.
+        gc.collect()
+
+
+def _run_worker(
+    app: App,
+    compiled_agents: Mapping[str, AgentFun] | None,
+    built_from: tuple[str | None, str] | None,
+) -> int:
     try:
         if built_from is not None:
             check_source(built_from)
