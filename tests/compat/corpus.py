@@ -16,6 +16,8 @@ A spec (all keys optional except ``app_id``)::
     entry = "wordcount.py"           # the file `faustc build` gets, relative to apps/
     module = "wordcount"             # its import name (`faust -A module worker`)
     timeout = 60                     # seconds to wait for the expected outputs
+    time_base = "hour"               # "hour": the run's base time is the hour it starts in;
+                                     # "now": the moment its input is produced
     env = { POSTS_TOPIC = "posts" }  # environment of every run
 
     [topics]                         # created with these partition counts before a worker starts
@@ -42,8 +44,8 @@ A spec (all keys optional except ``app_id``)::
     skip = "why faust-streaming cannot run it"
     why = "why Faust's outputs differ"      # with expected = { ... } replacing parts of [expected]
 
-Strings ``${ts+N}``, ``${ms+N}`` and ``${iso+N}`` in input values become the run's base time
-plus N seconds, as seconds, milliseconds or an ISO-8601 string.
+Strings ``${ts+N}``, ``${ms+N}`` and ``${iso+N}`` (or ``-N``) in input values and expected
+records become the run's base time plus N seconds, as seconds, milliseconds or ISO-8601.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class CorpusApp:
     module: str
     calls_main: bool  # the module runs `app.main()` when executed as a script
     timeout: float
+    time_base: str  # "hour" | "now"
     env: dict[str, str]
     topics: dict[str, int]
     inputs: list[Input]
@@ -138,6 +141,7 @@ def load_app(spec_path: Path) -> CorpusApp:
         module=module,
         calls_main=".main()" in source,
         timeout=float(data.get("timeout", 60)),
+        time_base=data.get("time_base", "hour"),
         env={k: str(v) for k, v in data.get("env", {}).items()},
         topics=dict(data.get("topics", {})),
         inputs=_inputs(data.get("input", [])),

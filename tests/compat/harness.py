@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +205,8 @@ def run_app(
     worker: WorkerProcess | None = None
     launch = runner.launch(app, broker.url, work_dir / "data")
     try:
-        base = float(math.floor(time.time() / 3600) * 3600)
+        base = time.time() if app.time_base == "now" else math.floor(time.time() / 3600) * 3600.0
+        expected = with_times(expected, base)
         for topic, partitions in app.topics.items():
             create_topic(broker.bootstrap, topic, partitions)
         phases = app.phases
@@ -270,6 +271,15 @@ def encode_value(item: Input, base: float) -> bytes | None:
     if item.value is None:
         return None
     return json.dumps(_with_times(item.value, base)).encode()
+
+
+def with_times(expected: Expected, base: float) -> Expected:
+    """``expected`` with its ``${...}`` time references resolved against ``base``."""
+    return Expected(
+        topics={t: _with_times(records, base) for t, records in expected.topics.items()},
+        tables=[replace(t, state=_with_times(t.state, base)) for t in expected.tables],
+        printed=expected.printed,
+    )
 
 
 _TIME = re.compile(r"^\$\{(ts|ms|iso)([+-]\d+(?:\.\d+)?)?\}$")
