@@ -163,11 +163,14 @@ def _module_name(entry: Path) -> str:
 
 
 def _docstring_summary(source: str) -> str:
+    """The first sentence of the module's docstring, on one line."""
     try:
         doc = ast.get_docstring(ast.parse(source)) or ""
     except SyntaxError:
         return ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    sentence, stop, _ = paragraph.partition(". ")
+    return sentence + stop.strip()
 
 
 def _inputs(items: list[dict[str, Any]]) -> list[Input]:

@@ -20,6 +20,7 @@ after a short settle, to catch extra records) or the time is up; stop the worker
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -371,8 +372,14 @@ def _actual(
     return actual
 
 
+_quiet = logging.getLogger("compat.harness.admin")
+_quiet.addHandler(logging.NullHandler())
+_quiet.propagate = False
+
+
 def topic_partitions(bootstrap: str) -> dict[str, int]:
-    metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10)
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": _quiet})
+    metadata = admin.list_topics(timeout=10)
     return {name: len(topic.partitions) for name, topic in metadata.topics.items()}
 
 

@@ -17,6 +17,7 @@ The faust-streaming column checks the spec itself against the real Faust.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -46,6 +47,8 @@ RUNNERS = ("compiled", "uncompiled", "faust-streaming")
 class AppStatus:
     app: CorpusApp
     build: BuildOutcome | None = None
+    #: ``--no-typecheck``, when the default build fails: the compiled run uses it then
+    unchecked: BuildOutcome | None = None
     runs: dict[str, RunOutcome] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
 
@@ -53,11 +56,16 @@ class AppStatus:
 def check_app(app: CorpusApp, runners: list[str], work: Path) -> AppStatus:
     status = AppStatus(app)
     status.build = build(app, work / "build")
+    if status.build.status != "builds":
+        status.unchecked = build(app, work / "build-no-typecheck", typecheck=False)
+    worker = next(
+        (b.worker for b in (status.build, status.unchecked) if b and b.status == "builds"), None
+    )
     for name in runners:
         if name == "compiled":
-            if status.build.status != "builds" or status.build.worker is None:
+            if worker is None:
                 continue
-            runner = compiled(status.build.worker)
+            runner = compiled(worker)
             expected = None
         elif name == "uncompiled":
             runner = uncompiled()
@@ -89,6 +97,8 @@ def run_cell(status: AppStatus, runner: str) -> str:
     if outcome is None:
         return "-"
     mark = {"pass": "pass", "wrong": "**wrong**", "error": "**error**"}[outcome.status]
+    if runner == "compiled" and status.build and status.build.status != "builds":
+        mark += " (unchecked)"
     return mark + (" (shim)" if outcome.note and outcome.status == "pass" else "")
 
 
@@ -101,6 +111,18 @@ def details(status: AppStatus) -> list[str]:
         lines.append(f"- build: compiler rejection `{built.message}` [{built.code}]{more}")
     elif built is not None and built.status == "crash":
         lines.append(f"- build: compiler crash: `{built.message}`")
+    unchecked = status.unchecked
+    if unchecked is not None:
+        if unchecked.status == "builds":
+            lines.append("- build --no-typecheck: builds (the compiled run uses this worker)")
+        elif unchecked.status == "diagnostic":
+            more = f" (+{unchecked.errors - 1} more)" if unchecked.errors > 1 else ""
+            lines.append(
+                f"- build --no-typecheck: compiler rejection `{unchecked.message}` "
+                f"[{unchecked.code}]{more}"
+            )
+        else:
+            lines.append(f"- build --no-typecheck: compiler crash: `{unchecked.message}`")
     for runner, outcome in status.runs.items():
         if outcome.ok:
             if outcome.note:
@@ -113,7 +135,9 @@ def details(status: AppStatus) -> list[str]:
         else:
             cause = f"; {outcome.cause}" if outcome.cause else ""
             lines.append(f"- {runner}: wrong output{cause}")
-        lines.extend(f"  - {line}" for line in outcome.diff[:6])
+        lines.extend(
+            f"  - {line}" for line in outcome.diff[: 2 if outcome.status == "error" else 6]
+        )
         if outcome.note:
             lines.append(f"  - note: {outcome.note}")
     for runner, why in status.skipped.items():
@@ -146,26 +170,42 @@ def render(statuses: list[AppStatus], runners: list[str], seconds: float) -> str
             faust = f"faust-streaming {installed_version()}; "
         except OSError:
             faust = ""
-    head = ["app", "constructs", "faustc build", *runners]
+    head = ["app", "constructs", "faustc build", "--no-typecheck", *runners]
     rows = [
         "| " + " | ".join(head) + " |",
         "|" + "|".join("---" for _ in head) + "|",
     ]
     for s in statuses:
         constructs = "; ".join(s.app.constructs[:4]) + (" ..." if len(s.app.constructs) > 4 else "")
-        cells = [f"`{s.app.name}`", constructs, build_cell(s.build)]
+        cells = [f"`{s.app.name}`", constructs, build_cell(s.build), build_cell(s.unchecked)]
         cells += [run_cell(s, r) for r in runners]
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     builds = sum(1 for s in statuses if s.build and s.build.status == "builds")
+    unchecked = builds + sum(1 for s in statuses if s.unchecked and s.unchecked.status == "builds")
     counts = []
     for runner in runners:
         passed = sum(1 for s in statuses if runner in s.runs and s.runs[runner].ok)
         counts.append(f"{runner} pass {passed}/{len(statuses)}")
+    timings = [_timing("faustc build", [s.build.seconds for s in statuses if s.build])]
+    for runner in runners:
+        runs = [s.runs[runner] for s in statuses if runner in s.runs]
+        timings.append(_timing(f"{runner} passing runs", [r.seconds for r in runs if r.ok]))
     out = [
         "# faustc on the compatibility corpus",
         "",
         f"Generated by `python tests/compat/status.py` ({faust}{len(statuses)} apps, "
-        f"{seconds / 60:.1f} min). Builds: {builds}/{len(statuses)}; " + "; ".join(counts) + ".",
+        f"{seconds / 60:.1f} min). Builds: {builds}/{len(statuses)} "
+        f"({unchecked}/{len(statuses)} with --no-typecheck); " + "; ".join(counts) + ".",
+        "",
+        "A build cell is `builds` or the code of the first diagnostic of `faustc build` "
+        "(mypy findings are FC200); `--no-typecheck` is shown when the default build fails, "
+        "and the compiled run then uses that worker (marked unchecked). A run is `pass`, "
+        "`wrong` (the worker ran, its outputs differ from the spec) or `error` (the worker "
+        "stopped); `shim`: the app has no `app.main()` and ran through the harness's "
+        "`-A module` shim; `-`: not run. The faust-streaming column checks each spec against "
+        "the real Faust.",
+        "",
+        "Seconds per app (median / max): " + "; ".join(timings) + ".",
         "",
         *rows,
         "",
@@ -177,6 +217,12 @@ def render(statuses: list[AppStatus], runners: list[str], seconds: float) -> str
         if lines:
             out += [f"### `{s.app.name}`: {s.app.summary}", "", *lines, ""]
     return "\n".join(out) + "\n"
+
+
+def _timing(what: str, seconds: list[float]) -> str:
+    if not seconds:
+        return f"{what} -"
+    return f"{what} {statistics.median(seconds):.0f} / {max(seconds):.0f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
 
         def one(app: CorpusApp) -> AppStatus:
             status = check_app(app, runners, Path(tmp) / app.name)
-            cells = [build_cell(status.build)] + [run_cell(status, r) for r in runners]
-            print(f"{app.name}: " + " | ".join(cells), flush=True)
+            cells = [build_cell(status.build), build_cell(status.unchecked)]
+            cells += [run_cell(status, r) for r in runners]
+            took = ", ".join(f"{r} {o.seconds:.0f}s" for r, o in status.runs.items())
+            print(f"{app.name}: " + " | ".join(cells) + f"   ({took})", flush=True)
             for line in details(status):
                 print("    " + line, flush=True)
             return status

@@ -10,7 +10,7 @@ import faust
 
 TOPIC = 'scores'
 
-app = faust.App('score-totals', broker='kafka://localhost:9092', topic_partitions=2)
+app = faust.App('score-totals', broker='kafka://localhost:9092', topic_partitions=4)
 table = app.Table('score_counts', default=int)
 
 
