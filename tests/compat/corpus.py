@@ -139,7 +139,7 @@ def load_app(spec_path: Path) -> CorpusApp:
         app_id=app_id,
         entry=entry,
         module=module,
-        calls_main=".main()" in source,
+        calls_main=_calls_main(source),
         timeout=float(data.get("timeout", 60)),
         time_base=data.get("time_base", "hour"),
         env={k: str(v) for k, v in data.get("env", {}).items()},
@@ -160,6 +160,20 @@ def _module_name(entry: Path) -> str:
         parts.insert(0, folder.name)
         folder = folder.parent
     return ".".join(parts)
+
+
+def _calls_main(source: str) -> bool:
+    """Whether the module calls ``<something>.main()`` (``app.main()`` under ``__main__``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "main"
+        for node in ast.walk(tree)
+    )
 
 
 def _docstring_summary(source: str) -> str:

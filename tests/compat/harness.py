@@ -66,22 +66,31 @@ class BuildOutcome:
     code: str = ""
     message: str = ""  # the first error line
     errors: int = 0  # how many error lines
+    fused: int | None = None  # agents the worker runs compiled ("N agents fused")
     output: str = ""
 
 
 def build(app: CorpusApp, out_dir: Path, *, typecheck: bool = True) -> BuildOutcome:
-    """``faustc build <entry> -o out_dir`` as a user runs it (mypy unless told otherwise)."""
-    argv = [sys.executable, "-m", "faustc", "build", str(app.entry), "-o", str(out_dir)]
+    """``faustc build <entry> -o out_dir`` as a user runs it in the project's directory
+    (``apps/``), mypy included unless told otherwise."""
+    entry = str(app.entry.relative_to(APPS))
+    argv = [sys.executable, "-m", "faustc", "build", entry, "-o", str(out_dir.resolve())]
     if not typecheck:
         argv.append("--no-typecheck")
     started = time.monotonic()
-    result = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=_env(app))
+    env = {**os.environ, **app.env, "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=APPS, env=env)
     seconds = time.monotonic() - started
     output = result.stdout + result.stderr
     if result.returncode == 0:
         workers = sorted(out_dir.glob("*_worker.py"))
+        fused = re.search(r"\((\d+) agents? fused\)", output)
         return BuildOutcome(
-            "builds", seconds, worker=workers[0] if workers else None, output=output
+            "builds",
+            seconds,
+            worker=workers[0] if workers else None,
+            fused=int(fused.group(1)) if fused else None,
+            output=output,
         )
     errors = [m for m in map(DIAGNOSTIC.match, output.splitlines()) if m]
     if result.returncode == 1 and errors:

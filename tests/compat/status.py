@@ -111,10 +111,15 @@ def details(status: AppStatus) -> list[str]:
         lines.append(f"- build: compiler rejection `{built.message}` [{built.code}]{more}")
     elif built is not None and built.status == "crash":
         lines.append(f"- build: compiler crash: `{built.message}`")
+    if built is not None and built.status == "builds":
+        lines.append(f"- build: {_fused(built)}")
     unchecked = status.unchecked
     if unchecked is not None:
         if unchecked.status == "builds":
-            lines.append("- build --no-typecheck: builds (the compiled run uses this worker)")
+            lines.append(
+                f"- build --no-typecheck: builds, {_fused(unchecked)} "
+                "(the compiled run uses this worker)"
+            )
         elif unchecked.status == "diagnostic":
             more = f" (+{unchecked.errors - 1} more)" if unchecked.errors > 1 else ""
             lines.append(
@@ -145,6 +150,10 @@ def details(status: AppStatus) -> list[str]:
     if status.app.faust_why and "faust-streaming" in status.runs:
         lines.append(f"- faust-streaming differs on purpose: {status.app.faust_why}")
     return lines
+
+
+def _fused(outcome: BuildOutcome) -> str:
+    return "agents fused: ?" if outcome.fused is None else f"{outcome.fused} agents fused"
 
 
 def classify(cause: str) -> str:
