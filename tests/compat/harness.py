@@ -42,6 +42,8 @@ from kafka_helpers import WorkerProcess, committed, create_topic, produce, read_
 REPO = Path(__file__).resolve().parents[2]
 #: seconds to keep reading after the outputs matched, to see records that should not be there
 SETTLE = 2.0
+#: seconds a worker gets to stop after SIGTERM before it is killed
+STOP_TIMEOUT = 15.0
 
 #: settings for faust-streaming workers (it reads unprefixed environment names)
 FAUST_STREAMING_ENV = {
@@ -197,6 +199,7 @@ class RunOutcome:
     note: str = ""
     log_dir: Path | None = None
     actual: dict[str, Any] = field(default_factory=dict)
+    exit_code: int | None = None  # after SIGTERM at the end of the run
 
     @property
     def ok(self) -> bool:
@@ -235,16 +238,21 @@ def run_app(
         actual = _actual(broker.bootstrap, expected, worker, base)
     finally:
         rc = None
+        killed = False
         if worker is not None:
             try:
-                rc = worker.stop(timeout=30)
+                rc = worker.stop(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 worker.kill()
-                rc = -signal.SIGKILL
+                rc, killed = -signal.SIGKILL, True
         broker.stop()
     seconds = time.monotonic() - started
     outcome = RunOutcome(runner.name, "pass", seconds, note=launch.note, log_dir=work_dir)
     outcome.actual = actual
+    outcome.exit_code = rc
+    if killed:
+        stuck = f"did not stop within {STOP_TIMEOUT:g} s of SIGTERM (killed)"
+        outcome.note = f"{outcome.note}; {stuck}" if outcome.note else stuck
     if diff:
         assert worker is not None
         log = worker.stderr + worker.stdout

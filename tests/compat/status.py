@@ -99,7 +99,7 @@ def run_cell(status: AppStatus, runner: str) -> str:
     mark = {"pass": "pass", "wrong": "**wrong**", "error": "**error**"}[outcome.status]
     if runner == "compiled" and status.build and status.build.status != "builds":
         mark += " (unchecked)"
-    return mark + (" (shim)" if outcome.note and outcome.status == "pass" else "")
+    return mark + (" (shim)" if "shim" in outcome.note and outcome.status == "pass" else "")
 
 
 def details(status: AppStatus) -> list[str]:
