@@ -263,6 +263,7 @@ def run_app(
         else:
             outcome.status = "wrong"
             outcome.cause = first_error(log)
+        outcome.cause = outcome.cause.replace(f"{REPO}/", "")
     return outcome
 
 
