@@ -250,9 +250,13 @@ def run_app(
     outcome = RunOutcome(runner.name, "pass", seconds, note=launch.note, log_dir=work_dir)
     outcome.actual = actual
     outcome.exit_code = rc
+    stop = ""
     if killed:
-        stuck = f"did not stop within {STOP_TIMEOUT:g} s of SIGTERM (killed)"
-        outcome.note = f"{outcome.note}; {stuck}" if outcome.note else stuck
+        stop = f"did not stop within {STOP_TIMEOUT:g} s of SIGTERM (killed)"
+    elif rc not in (0, None) and not diff:
+        stop = f"exit status {rc} after SIGTERM"
+    if stop:
+        outcome.note = f"{outcome.note}; {stop}" if outcome.note else stop
     if diff:
         assert worker is not None
         log = worker.stderr + worker.stdout
