@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,14 @@ def create_topic(
 def produce(
     bootstrap: str,
     topic: str,
-    records: list[tuple[bytes | None, bytes | None]],
+    records: Sequence[tuple[Any, ...]],
     *,
     config: dict[str, Any] | None = None,
 ) -> dict[int, int]:
-    """Produce ``(key, value)`` records; return each partition's end offset after them."""
+    """Produce ``(key, value)`` records; return each partition's end offset after them.
+
+    A record may also be ``(key, value, timestamp_ms, partition)`` (either may be None).
+    """
     ends: dict[int, int] = {}
     errors: list[str] = []
 
@@ -65,10 +68,16 @@ def produce(
             **(config or {}),
         }
     )
-    for key, value in records:
+    for key, value, *extra in records:
+        timestamp, partition = (*extra, None, None)[:2]
+        options: dict[str, Any] = {"on_delivery": delivered}
+        if timestamp is not None:
+            options["timestamp"] = timestamp
+        if partition is not None:
+            options["partition"] = partition
         while True:
             try:
-                producer.produce(topic, value, key, on_delivery=delivered)
+                producer.produce(topic, value, key, **options)
                 break
             except BufferError:
                 producer.poll(0.1)
@@ -120,14 +129,26 @@ def committed(
 
 
 class WorkerProcess:
-    """A worker in its own process, its output in files; stop() sends SIGTERM."""
+    """A worker in its own process, its output in files; stop() sends SIGTERM.
 
-    def __init__(self, argv: list[str], log_dir: Path, env: dict[str, str] | None = None) -> None:
+    ``argv`` follows ``executable`` (this interpreter unless told otherwise).
+    """
+
+    def __init__(
+        self,
+        argv: list[str],
+        log_dir: Path,
+        env: dict[str, str] | None = None,
+        *,
+        executable: str = sys.executable,
+        cwd: Path | None = None,
+    ) -> None:
         self.stdout_path = log_dir / "worker.out"
         self.stderr_path = log_dir / "worker.err"
         environment = dict(os.environ, **WORKER_ENV, **(env or {}))
         self.process = subprocess.Popen(
-            [sys.executable, *argv],
+            [executable, *argv],
+            cwd=cwd,
             stdout=self.stdout_path.open("wb"),
             stderr=self.stderr_path.open("wb"),
             stdin=subprocess.DEVNULL,

@@ -1,0 +1,3 @@
+from shop.app import faust_app
+
+spent = faust_app.Table('spent', default=float)
