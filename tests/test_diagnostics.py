@@ -36,13 +36,17 @@ def mypy_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.stem for case in CASES])
 def test_case(case: Path, tmp_path: Path, mypy_build_dir: Path) -> None:
-    """Cases named ``typecheck_*`` also run mypy; the others test the compiler's own rules."""
+    """Cases named ``typecheck_*`` also run mypy (strict: its findings are errors); the
+    others test the compiler's own rules."""
     expected = expected_errors(case)
     assert expected, f"{case.name} marks no expected error"
     typecheck = case.stem.startswith("typecheck_")
     with pytest.raises(CompileError) as caught:
         compile_source(
-            SourceFile.load(case), mypy_build_dir if typecheck else tmp_path, typecheck=typecheck
+            SourceFile.load(case),
+            mypy_build_dir if typecheck else tmp_path,
+            typecheck=typecheck,
+            strict=typecheck,
         )
     got = [
         (d.span.line, d.code, d.message) for d in caught.value.diagnostics if d.severity == "error"
@@ -116,6 +120,50 @@ def test_check_shows_mypy_findings_with_carets(tmp_path: Path) -> None:
     assert lines[head + 1][caret.index("^") :].startswith("o.amont")
     assert lines[-1] == f"Found 4 errors in {case}"
     assert (tmp_path / ".mypy_cache").is_dir()  # the cache lives in the build directory
+
+
+def test_build_reports_mypy_findings_as_warnings_and_writes_the_worker(tmp_path: Path) -> None:
+    """A user's own type problems do not stop `faustc build`: they are warnings (with
+    their carets), the worker is written, exit 0."""
+    case = "tests/diagnostics/typecheck_errors.py"
+    result = run_faustc("build", case, "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if ": warning: " in line]
+    assert len(warnings) == 4
+    assert warnings[0].startswith(f"{case}:16:")
+    assert warnings[0].endswith("(mypy attr-defined) [FC200]")
+    assert ": error: " not in result.stderr
+    assert result.stdout.strip().endswith("(2 agents fused, 4 warnings)")
+    assert (tmp_path / "typecheck_errors_worker.py").is_file()
+
+
+def test_build_strict_stops_on_mypy_findings(tmp_path: Path) -> None:
+    case = "tests/diagnostics/typecheck_errors.py"
+    result = run_faustc("build", case, "-o", str(tmp_path), "--strict")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == f"Found 4 errors in {case}"
+    assert not (tmp_path / "typecheck_errors_worker.py").exists()
+
+
+def test_strict_from_the_projects_pyproject(tmp_path: Path) -> None:
+    """``[tool.faustc] strict = true`` in the nearest pyproject.toml is --strict; an unknown
+    setting there is one line and exit 1."""
+    project = tmp_path / "project"
+    project.mkdir()
+    app = project / "app.py"
+    app.write_text((REPO / "tests/diagnostics/typecheck_errors.py").read_text())
+    (project / "pyproject.toml").write_text("[tool.faustc]\nstrict = true\n")
+    out = str(tmp_path / "build")
+    result = run_faustc("build", str(app), "-o", out)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == f"Found 4 errors in {app}"
+    (project / "pyproject.toml").write_text("[tool.faustc]\nstrikt = true\n")
+    result = run_faustc("build", str(app), "-o", out)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"faustc: error: {project / 'pyproject.toml'}: unknown [tool.faustc] setting(s): "
+        "strikt (known: strict)"
+    )
 
 
 def test_check_passes_a_good_app(tmp_path: Path) -> None:

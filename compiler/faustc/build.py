@@ -20,7 +20,7 @@ from pathlib import Path
 
 from faustc.checks import check_codecs, check_module
 from faustc.codecs.plan import plan_codecs
-from faustc.diagnostics import CompileError
+from faustc.diagnostics import CompileError, Diagnostic, as_warning
 from faustc.emit.worker import write_worker
 from faustc.front.ir import AppModule
 from faustc.front.reader import read_module_partially
@@ -35,12 +35,24 @@ from faustc.types import RecordInfo, record_types
 
 
 @dataclasses.dataclass(frozen=True)
+class Checked:
+    """A module that passed the checks: its IR, its Records' types, and the warnings
+    found on the way (mypy's findings, unless ``strict``, and the compiler's own)."""
+
+    module: AppModule
+    records: dict[str, RecordInfo]
+    warnings: list[Diagnostic]
+
+
+@dataclasses.dataclass(frozen=True)
 class BuildResult:
     source: SourceFile
     module: AppModule
     plan: WorkerPlan
     text: str
     worker_path: Path
+    #: what the build reports without failing (warnings and their notes), in source order
+    warnings: list[Diagnostic] = dataclasses.field(default_factory=list)
 
 
 def worker_path_for(source: SourceFile, out_dir: Path) -> Path:
@@ -48,11 +60,12 @@ def worker_path_for(source: SourceFile, out_dir: Path) -> Path:
 
 
 def check_source(
-    source: SourceFile, out_dir: Path, *, typecheck: bool = True
-) -> tuple[AppModule, dict[str, RecordInfo]]:
+    source: SourceFile, out_dir: Path, *, typecheck: bool = True, strict: bool = False
+) -> Checked:
     """Read and check ``source``: the IR and its Records' types (resolved once, here), or
     CompileError with every problem found (the reader's, the semantic rules', and mypy's
-    unless ``typecheck`` is false)."""
+    unless ``typecheck`` is false). mypy's findings are warnings unless ``strict``: a
+    user's own type problems do not stop the build (``faustc check`` is strict)."""
     module, diagnostics = read_module_partially(source)
     if module is None:
         raise CompileError(diagnostics)
@@ -60,10 +73,12 @@ def check_source(
     records = record_types(module)
     diagnostics += check_module(module) + check_codecs(module, records)
     if typecheck:
-        diagnostics += run_mypy(source, out_dir / ".mypy_cache")
+        findings = run_mypy(source, out_dir / ".mypy_cache")
+        diagnostics += findings if strict else [as_warning(found) for found in findings]
     if any(diagnostic.severity == "error" for diagnostic in diagnostics):
         raise CompileError(diagnostics)
-    return module, records
+    warnings = sorted(diagnostics, key=lambda d: (d.span.file, d.span.line, d.span.column))
+    return Checked(module, records, warnings)
 
 
 def compile_source(
@@ -71,11 +86,13 @@ def compile_source(
     out_dir: Path,
     *,
     typecheck: bool = False,
+    strict: bool = False,
     passes: tuple[AgentPass, ...] = PASSES,
 ) -> BuildResult:
     """Compile ``source`` in memory (nothing is written); raises CompileError. ``passes``
     are the plan's passes (the tests run the plain plan with ``bind_locals`` alone)."""
-    module, records = check_source(source, out_dir, typecheck=typecheck)
+    checked = check_source(source, out_dir, typecheck=typecheck, strict=strict)
+    module, records = checked.module, checked.records
     codecs = plan_codecs(module, records)
     plan = build_plan(module, records, codecs, source, out_dir)
     plan = run_passes(plan, PassContext(module, records, codecs), passes)
@@ -84,7 +101,7 @@ def compile_source(
     worker_path = worker_path_for(source, out_dir)
     # Our own output must be valid Python; a SyntaxError here is a faustc bug (exit 2).
     compile(text, str(worker_path), "exec")
-    return BuildResult(source, module, plan, text, worker_path)
+    return BuildResult(source, module, plan, text, worker_path, checked.warnings)
 
 
 def build_worker(
@@ -92,10 +109,13 @@ def build_worker(
     out_dir: Path,
     *,
     typecheck: bool = False,
+    strict: bool = False,
     passes: tuple[AgentPass, ...] = PASSES,
 ) -> BuildResult:
     """Compile ``path`` and write ``<out_dir>/<stem>_worker.py``."""
-    result = compile_source(SourceFile.load(path), out_dir, typecheck=typecheck, passes=passes)
+    result = compile_source(
+        SourceFile.load(path), out_dir, typecheck=typecheck, strict=strict, passes=passes
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     result.worker_path.write_text(result.text, encoding="utf-8")
     return result

@@ -2,10 +2,11 @@
 
 Commands::
 
-    faustc build app.py [-o build/] [--dump-ir] [--dump-plan] [--no-typecheck] [--pyz]
-                                               compile into build/app_worker.py
+    faustc build app.py [-o build/] [--dump-ir] [--dump-plan] [--no-typecheck] [--strict]
+                        [--pyz]                compile into build/app_worker.py
                                                (--pyz: also build/app_worker.pyz, one file)
-    faustc check app.py                        read, check and type-check; write nothing
+    faustc check app.py                        read, check and type-check (mypy's findings
+                                               are errors here); write nothing
     faustc topology app.py [--format text|mermaid|dot|svg] [-o FILE]
                                                the dataflow: sources, stages, tables, sinks
     faustc run app.py [--broker URL]           build, then run the worker
@@ -14,7 +15,9 @@ Commands::
     faustc schema app.py --check schemas/      report changes that break BACKWARD compat
 
 User errors print mypy-style diagnostics and exit 1; anything else is a faustc bug and
-exits 2 with the traceback.
+exits 2 with the traceback. mypy's findings are warnings in ``build`` and ``run`` (the
+worker is written) unless ``--strict`` or ``strict = true`` under ``[tool.faustc]`` in the
+project's ``pyproject.toml``; ``check`` reports them as errors.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from faustc.diagnostics import CompileError, Diagnostic
 from faustc.front.printer import format_ir
 from faustc.front.reader import read_module
 from faustc.plan.printer import format_plan
+from faustc.project import ProjectSettingsError, project_settings
 from faustc.source import SourceFile
 from faustc.topology import (
     GraphvizMissing,
@@ -60,6 +64,13 @@ OutOption = Annotated[Path, typer.Option("-o", "--out", help="output directory")
 NoTypecheck = Annotated[
     bool, typer.Option("--no-typecheck", help="skip mypy (semantic checks still run)")
 ]
+Strict = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="mypy's findings stop the build (default: warnings; also [tool.faustc] strict)",
+    ),
+]
 
 
 def _fail_user(message: str) -> NoReturn:
@@ -78,8 +89,8 @@ def _require_file(source: Path) -> None:
         _fail_user(f"{source}: cannot read it ({exc.strerror})")
 
 
-def _report(diagnostics: list[Diagnostic], source: Path) -> NoReturn:
-    """Print every diagnostic like mypy does, then exit 1."""
+def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    """Print each diagnostic like mypy does (on stderr), with its line and a caret."""
     sources: dict[str, list[str]] = {}
     for diagnostic in diagnostics:
         file = diagnostic.span.file
@@ -89,6 +100,11 @@ def _report(diagnostics: list[Diagnostic], source: Path) -> NoReturn:
             except OSError:
                 sources[file] = []
         typer.echo(diagnostic.render(sources[file]), err=True)
+
+
+def _report(diagnostics: list[Diagnostic], source: Path) -> NoReturn:
+    """Print every diagnostic like mypy does, then exit 1."""
+    _print_diagnostics(diagnostics)
     errors = sum(d.severity == "error" for d in diagnostics)
     files = len({d.span.file for d in diagnostics if d.severity == "error"})
     where = f"in {source}" if files <= 1 else f"in {files} files"
@@ -96,14 +112,30 @@ def _report(diagnostics: list[Diagnostic], source: Path) -> NoReturn:
     raise typer.Exit(1)
 
 
+def _strict(source: Path, flag: bool) -> bool:
+    """``--strict``, or ``strict = true`` in the project's ``[tool.faustc]``."""
+    try:
+        return flag or project_settings(source).strict
+    except ProjectSettingsError as exc:
+        _fail_user(str(exc))
+
+
 def _build(
-    source: Path, out: Path, *, typecheck: bool, dump_ir: bool = False, dump_plan: bool = False
+    source: Path,
+    out: Path,
+    *,
+    typecheck: bool,
+    strict: bool = False,
+    dump_ir: bool = False,
+    dump_plan: bool = False,
 ) -> BuildResult:
     _require_file(source)
+    strict = _strict(source, strict)
     try:
-        result = build_worker(source, out, typecheck=typecheck)
+        result = build_worker(source, out, typecheck=typecheck, strict=strict)
     except CompileError as exc:
         _report(exc.diagnostics, source)
+    _print_diagnostics(result.warnings)
     if dump_ir:
         typer.echo(format_ir(result.module), nl=False)
     if dump_plan:
@@ -120,6 +152,7 @@ def build(
         bool, typer.Option("--dump-plan", help="print the plan (the passes' decisions)")
     ] = False,
     no_typecheck: NoTypecheck = False,
+    strict: Strict = False,
     pyz: Annotated[
         bool,
         typer.Option(
@@ -128,9 +161,20 @@ def build(
     ] = False,
 ) -> None:
     """Compile a Faust app into <out>/<name>_worker.py."""
-    result = _build(source, out, typecheck=not no_typecheck, dump_ir=dump_ir, dump_plan=dump_plan)
+    result = _build(
+        source,
+        out,
+        typecheck=not no_typecheck,
+        strict=strict,
+        dump_ir=dump_ir,
+        dump_plan=dump_plan,
+    )
     agents = len(result.module.agents)
-    typer.echo(f"built {result.worker_path} ({agents} agent{'s' if agents != 1 else ''} fused)")
+    summary = f"{agents} agent{'s' if agents != 1 else ''} fused"
+    warnings = sum(d.severity == "warning" for d in result.warnings)
+    if warnings:
+        summary += f", {warnings} warning{'s' if warnings != 1 else ''}"
+    typer.echo(f"built {result.worker_path} ({summary})")
     if pyz:
         from faustc.package import write_zipapp
 
@@ -139,13 +183,15 @@ def build(
 
 @app.command()
 def check(source: SourceArg, out: OutOption = Path("build")) -> None:
-    """Read, check and type-check a Faust app (the mypy cache goes in <out>)."""
+    """Read, check and type-check a Faust app; mypy's findings are errors here (the mypy
+    cache goes in <out>)."""
     _require_file(source)
     try:
-        module, _ = check_source(SourceFile.load(source), out, typecheck=True)
+        checked = check_source(SourceFile.load(source), out, typecheck=True, strict=True)
     except CompileError as exc:
         _report(exc.diagnostics, source)
-    agents = len(module.agents)
+    _print_diagnostics(checked.warnings)
+    agents = len(checked.module.agents)
     typer.echo(f"{source}: no errors ({agents} agent{'s' if agents != 1 else ''})")
 
 
@@ -189,9 +235,10 @@ def run(
     broker: Annotated[str | None, typer.Option("-b", "--broker", help="kafka://HOST:PORT")] = None,
     loglevel: Annotated[str, typer.Option("-l", "--loglevel")] = "info",
     no_typecheck: NoTypecheck = False,
+    strict: Strict = False,
 ) -> None:
     """Build the app, then run its worker in this process."""
-    result = _build(source, out, typecheck=not no_typecheck)
+    result = _build(source, out, typecheck=not no_typecheck, strict=strict)
     argv = [sys.executable, str(result.worker_path), "worker", "--loglevel", loglevel]
     if broker:
         argv += ["--broker", broker]
@@ -240,8 +287,7 @@ def schema(
 
         files = export_schemas(read_module(SourceFile.load(source)))
     except CompileError as exc:
-        _print_diagnostics(source, exc)
-        raise typer.Exit(1) from None
+        _report(exc.diagnostics, source)
     if check is not None:
         import json
 
@@ -265,14 +311,6 @@ def schema(
     for name, text in sorted(files.items()):
         (out / name).write_text(text, encoding="utf-8")
     typer.echo(f"wrote {len(files) - 1} schema(s) and manifest.json to {out}")
-
-
-def _print_diagnostics(source: Path, exc: CompileError) -> None:
-    lines = source.read_text(encoding="utf-8").splitlines()
-    for diagnostic in exc.diagnostics:
-        typer.echo(diagnostic.render(lines), err=True)
-    count = len(exc.diagnostics)
-    typer.echo(f"Found {count} error{'s' if count != 1 else ''} in {source}", err=True)
 
 
 @app.command()

@@ -7,7 +7,9 @@ A diagnostic prints as::
                    ^^^^^
 
 User errors exit with status 1 and never show a Python traceback; an internal error exits
-with status 2 and says it is a faustc bug. Codes are never reused for another meaning.
+with status 2 and says it is a faustc bug. A warning (``severity="warning"``) is printed the
+same way and does not stop the build; a note adds to the diagnostic before it. Codes are
+never reused for another meaning.
 """
 
 from __future__ import annotations
@@ -39,16 +41,21 @@ CODES: dict[str, str] = {
 }
 
 
+SEVERITIES = ("error", "warning", "note")
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Diagnostic:
     code: str
     message: str
     span: Span
-    severity: str = "error"
+    severity: str = "error"  # "error" | "warning" | "note"
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"unregistered diagnostic code {self.code}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
 
     def render(self, source_lines: list[str]) -> str:
         """``file:line:col: error: message [code]``, the source line, a caret under the span."""
@@ -63,6 +70,13 @@ class Diagnostic:
         width = max(1, end - span.column)
         caret = " " * (span.column - 1) + "^" * width
         return f"{head}\n    {text}\n    {caret}"
+
+
+def as_warning(diagnostic: Diagnostic) -> Diagnostic:
+    """``diagnostic`` reported without stopping the build (a note stays a note)."""
+    if diagnostic.severity != "error":
+        return diagnostic
+    return dataclasses.replace(diagnostic, severity="warning")
 
 
 class CompileError(Exception):
