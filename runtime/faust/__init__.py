@@ -26,6 +26,8 @@ refuse_other_faust()  # faust-streaming installs a `faust` package too: never mi
 
 # the rest of the package, after the check above
 
+import uuid as _uuid
+
 from faust import auth
 from faust.agents import Agent
 from faust.app import App
@@ -57,9 +59,16 @@ from faust.serializers.schemas import Schema
 from faust.streams import Stream
 from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.topics import Topic
+from faust.types import ChannelT, EventT, StreamT, TopicT
 from faust.windows import HoppingWindow, SlidingWindow, TumblingWindow, Window
 
 __version__ = "0.1.0"
+
+
+def uuid() -> str:
+    """A random UUID as text (Faust's ``faust.uuid()``), e.g. to give a request an id."""
+    return str(_uuid.uuid4())
+
 
 # an app's wrong setting fails at import: one line, not a traceback
 report_configuration_errors()
@@ -69,11 +78,13 @@ __all__ = [
     "App",
     "BooleanField",
     "BytesField",
+    "ChannelT",
     "Codec",
     "DatetimeField",
     "DecimalField",
     "DecodeError",
     "Event",
+    "EventT",
     "FaustError",
     "FieldDescriptor",
     "FloatField",
@@ -92,9 +103,11 @@ __all__ = [
     "SetTable",
     "SlidingWindow",
     "Stream",
+    "StreamT",
     "StringField",
     "Table",
     "Topic",
+    "TopicT",
     "TumblingWindow",
     "ValidationError",
     "ValueDecodeError",
@@ -103,4 +116,5 @@ __all__ = [
     "current_event",
     "fields",
     "maybe_model",
+    "uuid",
 ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
 from faust.models.record import canonical_module_name
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-AgentFun = Callable[["Stream[Any]"], Coroutine[Any, Any, None] | AsyncIterator[Any]]
+AgentFun = Callable[["Stream[Any]"], Coroutine[Any, Any, None] | AsyncIterable[Any]]
 #: where an agent's yielded values go: a topic, another agent, or a function
 SinkT = Union["Topic[Any, Any]", "Agent[Any]", Callable[[Any], Any]]
 
@@ -45,6 +45,12 @@ CORRELATION_ID_HEADER = "Faust-Ag-CorrelationId"
 
 #: ``deliver(value, key, headers)``: None, or an awaitable when a sink is asynchronous
 Deliver = Callable[[Any, Any, Any], Awaitable[None] | None]
+
+
+def default_agent_name(fun: Callable[..., Any]) -> str:
+    """An agent's name when ``name=`` gives none: ``<module>.<qualified function name>``
+    (``__main__`` replaced by the script's name, as Faust does)."""
+    return f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
 
 
 class Agent(Generic[T]):
@@ -61,13 +67,16 @@ class Agent(Generic[T]):
         sink: Iterable[SinkT] | None = None,
         error_policy: str | None = None,
         dead_letter_topic: str | None = None,
+        help: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.fun = fun
         self.app = app
         self.channel = channel
-        self.name = name or f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
+        self.name = name or default_agent_name(fun)
+        #: what the agent is for (Faust's ``help=``, default its docstring)
+        self.help = help or fun.__doc__ or ""
         self.concurrency = concurrency
         self.sinks: list[SinkT] = list(sink or ())
         self.error_policy = error_policy
@@ -221,3 +230,4 @@ class Task:
 
     fun: Callable[[], Awaitable[None]]
     name: str
+    on_leader: bool = False

@@ -20,14 +20,18 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+import functools
+import inspect
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Sequence
+from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
-from faust.agents import Agent, Crontab, SinkT, Task, Timer
+from faust.agents import Agent, Crontab, SinkT, Task, Timer, default_agent_name
+from faust.contract import agent_topic_name
 from faust.cron import CronSchedule
 from faust.exceptions import ImproperlyConfigured
-from faust.models.record import canonical_module_name
 from faust.serializers.codecs import Codec
+from faust.serializers.schemas import Schema
 from faust.settings import Settings
 from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.tables.base import RecoverCallback, WindowCloseCallback
@@ -41,10 +45,11 @@ if TYPE_CHECKING:
 
 KT = TypeVar("KT")
 VT = TypeVar("VT")
-TimerFun = TypeVar("TimerFun", bound=Callable[[], Any])
+#: a timer, crontab or task function: ``async def f()`` or ``async def f(app)``
+TimerFun = TypeVar("TimerFun", bound=Callable[..., Any])
 TableT = TypeVar("TableT", bound=Table[Any, Any])
 #: an agent function over a stream of ``VT`` values (it may ``yield`` results)
-TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterator[Any]]
+TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterable[Any]]
 #: ``send(topic, key, value, partition=None, timestamp=None, headers=None)`` (App.sender)
 RawSend = Callable[..., None]
 
@@ -52,7 +57,9 @@ RawSend = Callable[..., None]
 class App:
     """A Faust application: its id names the consumer group and internal topics."""
 
-    def __init__(self, id: str, *, broker: str | None = None, **settings: Any) -> None:
+    def __init__(
+        self, id: str, *, broker: str | Sequence[Any] | None = None, **settings: Any
+    ) -> None:
         if not id:
             raise ImproperlyConfigured("App id must be a non-empty string")
         self.conf = Settings.from_app_kwargs(id, broker, settings)
@@ -79,11 +86,15 @@ class App:
     def topic(
         self,
         *topics: str,
+        schema: Schema | None = None,
         key_type: type[KT],
         value_type: type[VT],
         key_serializer: str | Codec | None = None,
         value_serializer: str | Codec | None = None,
         partitions: int | None = None,
+        retention: float | timedelta | None = None,
+        compacting: bool | None = None,
+        deleting: bool | None = None,
         replicas: int | None = None,
         internal: bool = False,
         config: dict[str, str] | None = None,
@@ -93,11 +104,15 @@ class App:
     def topic(
         self,
         *topics: str,
+        schema: Schema | None = None,
         key_type: None = None,
         value_type: type[VT],
         key_serializer: str | Codec | None = None,
         value_serializer: str | Codec | None = None,
         partitions: int | None = None,
+        retention: float | timedelta | None = None,
+        compacting: bool | None = None,
+        deleting: bool | None = None,
         replicas: int | None = None,
         internal: bool = False,
         config: dict[str, str] | None = None,
@@ -107,11 +122,15 @@ class App:
     def topic(
         self,
         *topics: str,
+        schema: Schema | None = None,
         key_type: type[KT],
         value_type: None = None,
         key_serializer: str | Codec | None = None,
         value_serializer: str | Codec | None = None,
         partitions: int | None = None,
+        retention: float | timedelta | None = None,
+        compacting: bool | None = None,
+        deleting: bool | None = None,
         replicas: int | None = None,
         internal: bool = False,
         config: dict[str, str] | None = None,
@@ -121,11 +140,15 @@ class App:
     def topic(
         self,
         *topics: str,
+        schema: Schema | None = None,
         key_type: None = None,
         value_type: None = None,
         key_serializer: str | Codec | None = None,
         value_serializer: str | Codec | None = None,
         partitions: int | None = None,
+        retention: float | timedelta | None = None,
+        compacting: bool | None = None,
+        deleting: bool | None = None,
         replicas: int | None = None,
         internal: bool = False,
         config: dict[str, str] | None = None,
@@ -134,16 +157,31 @@ class App:
     def topic(
         self,
         *topics: str,
+        schema: Schema | None = None,
         key_type: Any = None,
         value_type: Any = None,
         key_serializer: str | Codec | None = None,
         value_serializer: str | Codec | None = None,
         partitions: int | None = None,
+        retention: float | timedelta | None = None,
+        compacting: bool | None = None,
+        deleting: bool | None = None,
         replicas: int | None = None,
         internal: bool = False,
         config: dict[str, str] | None = None,
     ) -> Topic[Any, Any]:
-        """Declare a topic; the worker creates it at start-up if it does not exist."""
+        """Declare a topic; the worker creates it at start-up if it does not exist.
+
+        As in Faust: a ``schema`` gives the types and serializers its keywords do not;
+        ``compacting``/``deleting`` set ``cleanup.policy``, ``retention`` (seconds)
+        ``retention.ms``, and ``config`` has the last word.
+        """
+        if schema is not None:
+            key_type = key_type if key_type is not None else schema.key_type
+            value_type = value_type if value_type is not None else schema.value_type
+            key_serializer = key_serializer or schema.key_serializer
+            value_serializer = value_serializer or schema.value_serializer
+        config = {**_topic_config(retention, compacting, deleting), **(config or {})}
         topic: Topic[Any, Any] = Topic(
             self,
             topics=topics,
@@ -166,6 +204,7 @@ class App:
                 return topic
         return None
 
+    @overload
     def agent(
         self,
         channel: Topic[Any, VT],
@@ -175,23 +214,128 @@ class App:
         sink: Iterable[SinkT] | None = None,
         error_policy: str | None = None,
         dead_letter_topic: str | None = None,
-    ) -> Callable[[TypedAgentFun[VT]], Agent[VT]]:
+        isolated_partitions: bool = False,
+        use_reply_headers: bool | None = None,
+        help: str | None = None,
+    ) -> Callable[[TypedAgentFun[VT]], Agent[VT]]: ...
+
+    @overload
+    def agent(
+        self,
+        channel: None = None,
+        *,
+        name: str | None = None,
+        concurrency: int = 1,
+        sink: Iterable[SinkT] | None = None,
+        error_policy: str | None = None,
+        dead_letter_topic: str | None = None,
+        isolated_partitions: bool = False,
+        use_reply_headers: bool | None = None,
+        help: str | None = None,
+        schema: Schema | None = None,
+        key_type: type[Any] | None = None,
+        value_type: type[VT],
+        key_serializer: str | Codec | None = None,
+        value_serializer: str | Codec | None = None,
+        partitions: int | None = None,
+    ) -> Callable[[TypedAgentFun[VT]], Agent[VT]]: ...
+
+    @overload
+    def agent(
+        self,
+        channel: None = None,
+        *,
+        name: str | None = None,
+        concurrency: int = 1,
+        sink: Iterable[SinkT] | None = None,
+        error_policy: str | None = None,
+        dead_letter_topic: str | None = None,
+        isolated_partitions: bool = False,
+        use_reply_headers: bool | None = None,
+        help: str | None = None,
+        schema: Schema | None = None,
+        key_type: type[Any] | None = None,
+        value_type: None = None,
+        key_serializer: str | Codec | None = None,
+        value_serializer: str | Codec | None = None,
+        partitions: int | None = None,
+    ) -> Callable[[TypedAgentFun[Any]], Agent[Any]]: ...
+
+    def agent(
+        self,
+        channel: Topic[Any, Any] | None = None,
+        *,
+        name: str | None = None,
+        concurrency: int = 1,
+        sink: Iterable[SinkT] | None = None,
+        error_policy: str | None = None,
+        dead_letter_topic: str | None = None,
+        isolated_partitions: bool = False,
+        use_reply_headers: bool | None = None,
+        help: str | None = None,
+        schema: Schema | None = None,
+        key_type: type[Any] | None = None,
+        value_type: type[Any] | None = None,
+        key_serializer: str | Codec | None = None,
+        value_serializer: str | Codec | None = None,
+        partitions: int | None = None,
+    ) -> Callable[[TypedAgentFun[Any]], Agent[Any]]:
         """Register the decorated ``async def f(stream)`` as an agent on ``channel``.
 
+        Without a channel the agent gets a topic of its own, as in Faust:
+        ``<app id>-<agent name>`` (:func:`faust.contract.agent_topic_name`), typed by
+        ``schema``/``key_type``/``value_type`` and fed by ``agent.send/cast/ask``.
         ``error_policy`` (``fail``, ``skip``, ``dead-letter``) overrides the app's for this
         agent; ``dead_letter_topic`` names where ``dead-letter`` sends its failed messages.
+        ``isolated_partitions=True`` and ``use_reply_headers=False`` (Faust's envelope form
+        of ``ask``) are refused: this runtime has neither yet.
         """
+        if isolated_partitions:
+            raise ImproperlyConfigured(
+                "@app.agent(isolated_partitions=True) is not supported yet: one agent "
+                "instance consumes every partition this worker holds"
+            )
+        if use_reply_headers is False:
+            raise ImproperlyConfigured(
+                "@app.agent(use_reply_headers=False) is not supported yet: agent.ask() "
+                "sends its reply address in headers (Faust's use_reply_headers=True form)"
+            )
+        own_topic = dict(
+            schema=schema,
+            key_type=key_type,
+            value_type=value_type,
+            key_serializer=key_serializer,
+            value_serializer=value_serializer,
+            partitions=partitions,
+        )
+        if channel is not None and any(value is not None for value in own_topic.values()):
+            given = ", ".join(key for key, value in own_topic.items() if value is not None)
+            raise TypeError(f"app.agent(): {given} apply only to an agent without a channel")
 
-        def register(fun: TypedAgentFun[VT]) -> Agent[VT]:
+        def register(fun: TypedAgentFun[Any]) -> Agent[Any]:
+            agent_name = name or default_agent_name(fun)
+            topic = channel
+            if topic is None:
+                topic = self.topic(
+                    agent_topic_name(self.conf.id, agent_name),
+                    schema=schema,
+                    key_type=key_type,
+                    value_type=value_type,
+                    key_serializer=key_serializer,
+                    value_serializer=value_serializer,
+                    partitions=partitions,
+                    internal=True,
+                )
             agent = Agent(
                 fun,
                 app=self,
-                channel=channel,
-                name=name,
+                channel=topic,
+                name=agent_name,
                 concurrency=concurrency,
                 sink=sink,
                 error_policy=error_policy,
                 dead_letter_topic=dead_letter_topic,
+                help=help,
             )
             if agent.name in self.agents:
                 raise ImproperlyConfigured(f"two agents are named {agent.name!r}")
@@ -199,6 +343,57 @@ class App:
             return agent
 
         return register
+
+    @overload
+    def Table(
+        self,
+        name: str,
+        *,
+        default: Callable[[], VT],
+        key_type: type[KT] | None = None,
+        value_type: type[VT] | None = None,
+        partitions: int | None = None,
+        window: Window | None = None,
+        on_window_close: WindowCloseCallback | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> Table[Any, VT]: ...
+
+    @overload
+    def Table(
+        self,
+        name: str,
+        *,
+        default: None = None,
+        key_type: type[KT] | None = None,
+        value_type: type[VT],
+        partitions: int | None = None,
+        window: Window | None = None,
+        on_window_close: WindowCloseCallback | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> Table[Any, VT]: ...
+
+    @overload
+    def Table(
+        self,
+        name: str,
+        *,
+        default: None = None,
+        key_type: type[KT] | None = None,
+        value_type: None = None,
+        partitions: int | None = None,
+        window: Window | None = None,
+        on_window_close: WindowCloseCallback | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> Table[Any, Any]: ...
 
     def Table(
         self,
@@ -233,6 +428,51 @@ class App:
             )
         )
 
+    @overload
+    def GlobalTable(
+        self,
+        name: str,
+        *,
+        default: Callable[[], VT],
+        key_type: type[KT] | None = None,
+        value_type: type[VT] | None = None,
+        partitions: int | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> GlobalTable[Any, VT]: ...
+
+    @overload
+    def GlobalTable(
+        self,
+        name: str,
+        *,
+        default: None = None,
+        key_type: type[KT] | None = None,
+        value_type: type[VT],
+        partitions: int | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> GlobalTable[Any, VT]: ...
+
+    @overload
+    def GlobalTable(
+        self,
+        name: str,
+        *,
+        default: None = None,
+        key_type: type[KT] | None = None,
+        value_type: None = None,
+        partitions: int | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> GlobalTable[Any, Any]: ...
+
     def GlobalTable(
         self,
         name: str,
@@ -262,6 +502,34 @@ class App:
             )
         )
 
+    @overload
+    def SetTable(
+        self,
+        name: str,
+        *,
+        key_type: type[KT] | None = None,
+        value_type: type[VT],
+        partitions: int | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> SetTable[Any, VT]: ...
+
+    @overload
+    def SetTable(
+        self,
+        name: str,
+        *,
+        key_type: type[KT] | None = None,
+        value_type: None = None,
+        partitions: int | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> SetTable[Any, Any]: ...
+
     def SetTable(
         self,
         name: str,
@@ -288,6 +556,34 @@ class App:
                 help=help,
             )
         )
+
+    @overload
+    def SetGlobalTable(
+        self,
+        name: str,
+        *,
+        key_type: type[KT] | None = None,
+        value_type: type[VT],
+        partitions: int | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> SetGlobalTable[Any, VT]: ...
+
+    @overload
+    def SetGlobalTable(
+        self,
+        name: str,
+        *,
+        key_type: type[KT] | None = None,
+        value_type: None = None,
+        partitions: int | None = None,
+        on_recover: RecoverCallback | None = None,
+        store: str | None = None,
+        extra_topic_configs: dict[str, str] | None = None,
+        help: str | None = None,
+    ) -> SetGlobalTable[Any, Any]: ...
 
     def SetGlobalTable(
         self,
@@ -322,30 +618,43 @@ class App:
         self.tables[table.name] = table
         return table
 
-    def timer(self, interval: float, *, on_leader: bool = False) -> Callable[[TimerFun], TimerFun]:
-        """Run the decorated coroutine function every ``interval`` seconds."""
+    def timer(
+        self, interval: float | timedelta, *, on_leader: bool = False, name: str | None = None
+    ) -> Callable[[TimerFun], TimerFun]:
+        """Run the decorated coroutine function every ``interval`` seconds (it is given
+        the app when it takes a parameter, as in Faust)."""
 
         def register(fun: TimerFun) -> TimerFun:
-            name = f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
-            self.timers.append(Timer(fun, float(interval), name, on_leader))
+            timer_name = name or default_agent_name(fun)
+            seconds = _seconds(interval)
+            self.timers.append(Timer(_given_app(fun, self), seconds, timer_name, on_leader))
             return fun
 
         return register
 
     def crontab(
-        self, cron_format: str, *, timezone: Any = None, on_leader: bool = False
+        self,
+        cron_format: str,
+        *,
+        timezone: tzinfo | None = None,
+        tz: tzinfo | None = None,
+        on_leader: bool = False,
     ) -> Callable[[TimerFun], TimerFun]:
         """Run the decorated coroutine function at the times ``cron_format`` says.
 
-        ``timezone`` is a ``datetime.tzinfo`` (default: the machine's local time).
+        ``timezone`` is a ``datetime.tzinfo`` (default: the machine's local time); ``tz``
+        is the same, as Faust's crontab guide and example write it.
         """
+        if timezone is not None and tz is not None:
+            raise TypeError("app.crontab(): give timezone= or tz=, not both")
+        zone = timezone if timezone is not None else tz
         schedule = CronSchedule.parse(cron_format)
-        if timezone is not None:
-            schedule = schedule.with_timezone(timezone)
+        if zone is not None:
+            schedule = schedule.with_timezone(zone)
 
         def register(fun: TimerFun) -> TimerFun:
-            name = f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
-            self.crontabs.append(Crontab(fun, schedule, name, on_leader))
+            name = default_agent_name(fun)
+            self.crontabs.append(Crontab(_given_app(fun, self), schedule, name, on_leader))
             return fun
 
         return register
@@ -379,11 +688,27 @@ class App:
             raise RuntimeError(f"app {self.id!r} is not running: ask() happens inside a worker")
         return self.reply_consumer
 
-    def task(self, fun: TimerFun) -> TimerFun:
-        """Run the decorated coroutine function once when the worker starts."""
-        name = f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
-        self.tasks.append(Task(fun, name))
-        return fun
+    @overload
+    def task(self, fun: TimerFun, *, on_leader: bool = False) -> TimerFun: ...
+
+    @overload
+    def task(
+        self, fun: None = None, *, on_leader: bool = False
+    ) -> Callable[[TimerFun], TimerFun]: ...
+
+    def task(
+        self, fun: TimerFun | None = None, *, on_leader: bool = False
+    ) -> TimerFun | Callable[[TimerFun], TimerFun]:
+        """Run the decorated coroutine function once when the worker starts (it is given
+        the app when it takes a parameter, as in Faust); ``@app.task`` or
+        ``@app.task(on_leader=...)``."""
+
+        def register(fun: TimerFun) -> TimerFun:
+            name = default_agent_name(fun)
+            self.tasks.append(Task(_given_app(fun, self), name, on_leader))
+            return fun
+
+        return register(fun) if fun is not None else register
 
     # -- running ---------------------------------------------------------------------------
 
@@ -435,3 +760,38 @@ class App:
 
     def __repr__(self) -> str:
         return f"<App: {self.id}>"
+
+
+def _given_app(fun: Callable[..., Awaitable[Any]], app: App) -> Callable[[], Awaitable[Any]]:
+    """``fun`` as a function of no arguments: called with ``app`` when it takes a
+    parameter (Faust's rule for tasks, timers and crontabs)."""
+    try:
+        takes_app = bool(inspect.signature(fun).parameters)
+    except (TypeError, ValueError):  # a builtin or a callable without a signature
+        takes_app = False
+    if not takes_app:
+        return fun
+
+    @functools.wraps(fun)
+    def call() -> Awaitable[Any]:
+        return fun(app)
+
+    return call
+
+
+def _seconds(interval: float | timedelta) -> float:
+    return interval.total_seconds() if isinstance(interval, timedelta) else float(interval)
+
+
+def _topic_config(
+    retention: float | timedelta | None, compacting: bool | None, deleting: bool | None
+) -> dict[str, str]:
+    """Faust's topic flags as topic configuration: ``cleanup.policy`` and
+    ``retention.ms`` (``retention`` in seconds)."""
+    config: dict[str, str] = {}
+    policies = [name for name, on in (("compact", compacting), ("delete", deleting)) if on]
+    if policies:
+        config["cleanup.policy"] = ",".join(policies)
+    if retention is not None:
+        config["retention.ms"] = str(int(_seconds(retention) * 1000))
+    return config

@@ -9,6 +9,7 @@ the runtime reads back to cite the user's line of an error). Example::
     repartition_topic_name("shop.count", "orders", "Order.account")
     # 'shop.count-orders-Order.account-repartition'
     changelog_topic_name("shop", "totals")       # 'shop-totals-changelog'
+    agent_topic_name("shop", "shop.audit")       # 'shop-shop.audit': @app.agent() has no topic
     group_by_name("Order", "account")            # 'Order.account'
     changes_value("map")                          # True: the value after it is another
     source_line(((10, 13, 5, 8),), 12)           # 7: a worker's line table, read back
@@ -44,6 +45,13 @@ def changelog_topic_name(app_id: str, table: str) -> str:
     """The changelog topic of a table: ``<app id>-<table>-changelog`` (as Faust and Kafka
     Streams name it, so the worker that owns a partition restores it from there)."""
     return f"{app_id}-{table}-changelog"
+
+
+def agent_topic_name(app_id: str, agent_name: str) -> str:
+    """The topic of an agent declared without one (``@app.agent()``): Faust's
+    ``<app id>-<agent name>`` (faust-streaming's ``Agent._prepare_channel``), the agent's
+    name being ``<module>.<function>`` unless ``name=`` says otherwise."""
+    return f"{app_id}-{agent_name}"
 
 
 def changes_value(operation: str) -> bool:

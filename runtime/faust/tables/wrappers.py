@@ -190,8 +190,13 @@ class WindowWrapper:
         """Windows relative to the wall clock."""
         return self.clone(relative_to=self.table._relative_now)
 
-    def relative_to_field(self, field: FieldDescriptor[Any]) -> WindowWrapper:
-        """Windows relative to a field of the event's value (``Record.field``)."""
+    def relative_to_field(self, field: object) -> WindowWrapper:
+        """Windows relative to a field of the event's value: ``Record.field`` (a
+        ``FieldDescriptor``, which mypy sees as the field's value, hence ``object``)."""
+        if not isinstance(field, FieldDescriptor):
+            raise TypeError(
+                f"relative_to_field() takes a Record field (e.g. Trade.date), not {field!r}"
+            )
         return self.clone(relative_to=self.table._relative_field(field))
 
     def relative_to_stream(self) -> WindowWrapper:

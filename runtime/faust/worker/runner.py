@@ -25,7 +25,7 @@ import logging
 import os
 import traceback
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, Callable
 from typing import TYPE_CHECKING, Any
 
 from faust.agents import Agent, AgentFun
@@ -153,7 +153,7 @@ class AgentRunner(Feed):
         stream: Stream[Any] = Stream(self.agent.channel, source=self, prefix=self.agent.name)
         try:
             result = self.fun(stream)
-            if isinstance(result, AsyncIterator):
+            if isinstance(result, AsyncIterable):
                 deliver = self.agent.deliverer()
                 async for value in result:
                     event = current_event() if self.chunk is None else None
