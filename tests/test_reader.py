@@ -232,3 +232,41 @@ def test_a_build_parses_the_app_once(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         calls.clear()
         compile_source(SourceFile.load(Path(__file__).parent / "apps" / app), tmp_path)
         assert calls == ["parse_module"], app
+
+
+def test_an_app_under_two_names(tmp_path: Path) -> None:
+    """``app = faust_app = faust.App(...)`` and ``other = app`` bind one App: topics and
+    agents declared through any of the names are read."""
+    app_file = tmp_path / "aliases.py"
+    app_file.write_text(
+        "import faust\n"
+        "app = faust_app = faust.App('aliases')\n"
+        "other = faust_app\n"
+        "orders = faust_app.topic('orders', value_type=str)\n"
+        "counts = other.Table('counts', default=int)\n"
+        "@other.agent(orders)\n"
+        "async def count(stream):\n"
+        "    async for order in stream:\n"
+        "        counts[order] += 1\n"
+    )
+    module = read_module(SourceFile.load(app_file))
+    assert module.app.names == ("app", "faust_app", "other")
+    assert [topic.var for topic in module.topics] == ["orders"]
+    assert [table.name for table in module.tables] == ["counts"]
+    assert [agent.qualified_name for agent in module.agents] == ["aliases.count"]
+
+
+def test_a_file_whose_name_is_no_module_name(tmp_path: Path) -> None:
+    """``exercise6.4.py`` is named by its stem, as Python names the script it runs (no
+    package walk: nothing imports it), and loaded from its path by its worker."""
+    (tmp_path / "__init__.py").write_text("")
+    app_file = tmp_path / "exercise6.4.py"
+    app_file.write_text((EXAMPLES / "wordcount.py").read_text())
+    source = SourceFile.load(app_file)
+    assert (source.module, source.display_name, source.importable) == (
+        "exercise6.4",
+        "exercise6.4.py",
+        False,
+    )
+    assert source.import_root == tmp_path
+    assert read_module(source).agents[0].qualified_name == "exercise6.4.count_words"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import sys
-from pathlib import Path
 from datetime import datetime
+from pathlib import Path
 from types import ModuleType
 from zoneinfo import ZoneInfo
 

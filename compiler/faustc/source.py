@@ -6,6 +6,9 @@ Example::
     source.module        # 'wordcount'       (dotted, found by walking up __init__.py files)
     source.display_name  # 'wordcount.py'    (what generated code cites: '# wordcount.py:14')
     source.import_root   # Path('examples')  (the sys.path entry that makes `module` importable)
+
+A file whose name is no module name (``log-relay.py``) is named by its stem, as Python
+names a script it runs (``canonical_module_name``): the worker loads it from its path.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from pathlib import Path
+
+from faust.contract import importable
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -34,11 +39,16 @@ class SourceFile:
         absolute = path.resolve()
         parts = [absolute.stem]
         root = absolute.parent
-        while (root / "__init__.py").exists():
+        while absolute.stem.isidentifier() and (root / "__init__.py").exists():
             parts.insert(0, root.name)
             root = root.parent
         display = "/".join([*parts[:-1], absolute.name])
         return cls(path, text, ".".join(parts), display, root)
+
+    @property
+    def importable(self) -> bool:
+        """Whether ``import <module>`` reaches it (``log-relay`` is loaded by its path)."""
+        return importable(self.module)
 
     @property
     def lines(self) -> list[str]:

@@ -54,6 +54,12 @@ def agent_topic_name(app_id: str, agent_name: str) -> str:
     return f"{app_id}-{agent_name}"
 
 
+def importable(module: str) -> bool:
+    """Whether ``module`` is a dotted name ``import`` takes: an app file named
+    ``log-relay.py`` is not, so its worker loads it from its path under that name."""
+    return all(part.isidentifier() for part in module.split("."))
+
+
 def changes_value(operation: str) -> bool:
     """Does the stream operation ``operation`` (``"map"``, ``"filter"`` ...) replace the
     value it is given?"""

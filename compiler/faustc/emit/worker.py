@@ -11,7 +11,7 @@ Example::
 from __future__ import annotations
 
 from faust.compiled import SURFACE_VERSION
-from faust.contract import LineRange, line_ranges
+from faust.contract import LineRange, importable, line_ranges
 from faustc.codecs.avro import write_avro_converters, write_avro_straight
 from faustc.codecs.common import snake_case
 from faustc.codecs.json import write_json_codecs, write_json_out
@@ -126,11 +126,16 @@ def _app_module(plan: WorkerPlan, out: Emitter) -> None:
     out.line(f"#: the SHA-256 of {plan.display_name} when this worker was built")
     out.line(f"SOURCE_SHA256 = {python_literal(plan.sha256)}")
     out.blank()
+    arguments = ["__file__", python_literal(plan.module), python_literal(plan.import_root)]
+    if not importable(plan.module):
+        out.line(f"# Load {plan.display_name} from its path (its name is no module name): where")
+        out.line("# it was at build time, else where the build moved.")
+        out.call("app_module = load_app_module", arguments)
+        for name in plan.user_imports:
+            out.line(f"{name} = app_module.{name}")
+        return
     out.line("# Import the app module: where it was at build time, else where the build moved.")
-    out.call(
-        "load_app_module",
-        ["__file__", python_literal(plan.module), python_literal(plan.import_root)],
-    )
+    out.call("load_app_module", arguments)
     out.blank()
     out.line(f"import {plan.module} as app_module  # noqa: E402")
     with out.block(f"from {plan.module} import (  # noqa: E402"):

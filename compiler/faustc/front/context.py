@@ -98,7 +98,7 @@ class ModuleContext:
             self.app is not None
             and isinstance(func, cst.Attribute)
             and isinstance(func.value, cst.Name)
-            and func.value.value == self.app.var
+            and func.value.value in self.app.names
             and func.attr.value == method
         )
 
@@ -108,7 +108,7 @@ class ModuleContext:
             self.app is not None
             and isinstance(node, cst.Attribute)
             and isinstance(node.value, cst.Name)
-            and node.value.value == self.app.var
+            and node.value.value in self.app.names
             and node.attr.value == name
         )
 

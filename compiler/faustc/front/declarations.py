@@ -10,6 +10,8 @@ what it declares (or a diagnostic). Example::
 
 from __future__ import annotations
 
+import dataclasses
+
 import libcst as cst
 
 from faustc.front.context import ModuleContext
@@ -25,20 +27,28 @@ def read_assignment(context: ModuleContext, line: cst.SimpleStatementLine) -> No
         if not isinstance(statement, cst.Assign | cst.AnnAssign):
             continue
         value = statement.value
+        if isinstance(statement, cst.Assign):
+            targets = [target.target for target in statement.targets]
+        else:
+            targets = [statement.target]
+        if not all(isinstance(target, cst.Name) for target in targets):
+            continue
+        names = [target.value for target in targets if isinstance(target, cst.Name)]
+        if isinstance(value, cst.Name) and context.app is not None:
+            if value.value in context.app.names:  # faust_app = app
+                context.app = dataclasses.replace(
+                    context.app, aliases=(*context.app.aliases, *names)
+                )
+            continue
         if not isinstance(value, cst.Call):
             continue
-        if isinstance(statement, cst.Assign):
-            if len(statement.targets) != 1:
-                continue
-            target = statement.targets[0].target
-        else:
-            target = statement.target
-        if not isinstance(target, cst.Name):
-            continue
-        var = target.value
         if context.qualified(value.func) & APP_NAMES:
-            read_app(context, var, value)
-        elif context.is_app_method(value, "topic"):
+            read_app(context, names[0], value, aliases=tuple(names[1:]))
+            continue
+        if len(names) != 1:
+            continue
+        var = names[0]
+        if context.is_app_method(value, "topic"):
             read_topic(context, var, value)
         else:
             table_call = table_declaration(context, value)
@@ -46,7 +56,9 @@ def read_assignment(context: ModuleContext, line: cst.SimpleStatementLine) -> No
                 read_table(context, var, table_call)
 
 
-def read_app(context: ModuleContext, var: str, call: cst.Call) -> None:
+def read_app(
+    context: ModuleContext, var: str, call: cst.Call, *, aliases: tuple[str, ...] = ()
+) -> None:
     if context.app is not None:
         context.error("FC106", f"a second faust.App ({var!r}); one module holds one app", call)
         return
@@ -61,7 +73,7 @@ def read_app(context: ModuleContext, var: str, call: cst.Call) -> None:
             id_node if id_node is not None else call,
         )
         app_id = "<unknown>"
-    context.app = AppDef(var, app_id, context.span(call))
+    context.app = AppDef(var, app_id, context.span(call), aliases)
 
 
 def read_topic(context: ModuleContext, var: str, call: cst.Call) -> None:

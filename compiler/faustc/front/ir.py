@@ -51,9 +51,17 @@ class Code:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AppDef:
+    """The module's ``faust.App``: the variable the worker uses, and the other names bound
+    to the same App (``app = faust_app = faust.App(...)``, ``faust_app = app``)."""
+
     var: str
     app_id: str
     span: Span
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.var, *self.aliases)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -44,7 +44,8 @@ def format_ir(module: AppModule) -> str:
             left = f"{left:<{WIDTH}} {where}" if len(left) < WIDTH else f"{left}  {where}"
         lines.append(left.rstrip())
 
-    add(0, f'app {module.app.var} = App("{module.app.app_id}")', module.app.span)
+    names = " = ".join(module.app.names)
+    add(0, f'app {names} = App("{module.app.app_id}")', module.app.span)
     for record in module.records:
         options = ", ".join(f"{name}={value}" for name, value in record.options)
         add(

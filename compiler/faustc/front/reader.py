@@ -13,6 +13,8 @@ of them are raised together in one :class:`CompileError`. Example::
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
@@ -36,14 +38,34 @@ def read_module(source: SourceFile) -> AppModule:
 def read_module_partially(source: SourceFile) -> tuple[AppModule | None, list[Diagnostic]]:
     """The IR of everything that reads fine (None without an App), and the diagnostics of
     the rest, so later checks can report their findings in the same run."""
+    python_error = python_syntax_error(source)
+    if python_error is not None:
+        return None, [python_error]
     try:
         tree = cst.parse_module(source.text)
-    except cst.ParserSyntaxError as exc:
+    except cst.ParserSyntaxError as exc:  # Python reads it, libcst does not
         line, column = exc.raw_line, exc.raw_column + 1
         span = Span(str(source.path), line, column, line, column + 1)
         return None, [Diagnostic("FC001", f"invalid syntax: {exc.message}", span)]
     context = ModuleContext(source, MetadataWrapper(tree))
     return _read(context), context.errors
+
+
+def python_syntax_error(source: SourceFile) -> Diagnostic | None:
+    """CPython's own report of a syntax error in ``source`` (its message, line and column,
+    as ``python app.py`` prints them: ``expected ':'``), None when Python reads it."""
+    try:
+        ast.parse(source.text, str(source.path))
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        column = max(exc.offset or 1, 1)
+        end_line = exc.end_lineno or line
+        end_column = exc.end_offset or column + 1
+        if (end_line, end_column) <= (line, column):
+            end_line, end_column = line, column + 1
+        span = Span(str(source.path), line, column, end_line, end_column)
+        return Diagnostic("FC001", exc.msg, span)
+    return None
 
 
 def _read(context: ModuleContext) -> AppModule | None:

@@ -15,23 +15,35 @@ and the module is looked for, in this order:
 
 A module found nowhere, or an App whose settings are wrong, is one line on stderr and exit
 status 1, as any configuration error of a worker.
+
+An app file whose name is no module name (``log-relay.py``, ``exercise6.4.py``: Python runs
+them as scripts) cannot be imported; it is found by the same rules as ``<name>.py`` and
+loaded from its path under its name (``"log-relay"``), the name its agents carry when it
+runs as ``python log-relay.py worker`` (``faust.models.record.canonical_module_name``)::
+
+    app_module = load_app_module(__file__, "log-relay", "../apps")
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.machinery
+import importlib.util
 import sys
 import zipfile
 from pathlib import Path
 from types import ModuleType
 
+from faust.contract import importable
 from faust.exceptions import ImproperlyConfigured
 
 
 def load_app_module(worker_file: str, module: str, import_root: str) -> ModuleType:
-    """Import ``module`` (dotted) for the worker at ``worker_file`` (see module docstring)."""
+    """Import ``module`` (dotted) for the worker at ``worker_file``, or load it from its
+    file when its name is no module name (see module docstring)."""
     try:
+        if not importable(module):
+            return _load_by_path(Path(worker_file), module, import_root)
         root = find_import_root(Path(worker_file), module, import_root)
         if root is not None and root not in sys.path:
             sys.path.insert(0, root)
@@ -39,6 +51,48 @@ def load_app_module(worker_file: str, module: str, import_root: str) -> ModuleTy
     except ImproperlyConfigured as exc:  # the app's settings (App(...), FAUST_* variables)
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def _load_by_path(worker: Path, module: str, import_root: str) -> ModuleType:
+    """Load the script ``<module>.py``, found as :func:`find_import_root` finds modules
+    (inside the zipapp first), under the name ``module``, once."""
+    if module in sys.modules:
+        return sys.modules[module]
+    file, archived = _find_script(worker, module, import_root)
+    source = file.read_bytes() if archived is None else archived
+    loaded = ModuleType(module)
+    loaded.__file__ = str(file)  # tracebacks and linecache read the file (or the member)
+    code = compile(source, str(file), "exec")
+    sys.modules[module] = loaded
+    try:
+        exec(code, loaded.__dict__)
+    except BaseException:
+        del sys.modules[module]
+        raise
+    return loaded
+
+
+def _find_script(worker: Path, module: str, import_root: str) -> tuple[Path, bytes | None]:
+    """The file ``<module>.py`` (with its bytes when it lives in the zipapp)."""
+    here = worker.resolve().parent
+    built_at = (here / import_root).resolve()
+    if _inside_archive(worker):
+        for entry in sys.path:
+            if entry and zipfile.is_zipfile(entry):
+                member = Path(entry) / f"{module}.py"
+                try:
+                    return member, read_source(str(member))
+                except (FileNotFoundError, KeyError):
+                    continue
+    for directory in (built_at, *map(Path, sys.path), here, *here.parents):
+        file = directory / f"{module}.py"
+        if file.is_file():
+            return file, None
+    raise ImproperlyConfigured(
+        f"cannot find the app file {module}.py of this worker: not at its build place "
+        f"({built_at}), not on sys.path, not in {here} or a directory above it; copy it "
+        "next to the worker (or above it)"
+    )
 
 
 def find_import_root(worker: Path, module: str, import_root: str) -> str | None:
