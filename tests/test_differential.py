@@ -37,8 +37,13 @@ _runs = itertools.count()
 def load_worker(source: Path, out_dir: Path, passes: tuple[AgentPass, ...] = PASSES) -> ModuleType:
     """Build ``source`` into ``out_dir`` (with the plan's ``passes``) and import the worker."""
     result = build_worker(source, out_dir, passes=passes)
-    name = f"{result.worker_path.stem}_{next(_runs)}"
-    spec = importlib.util.spec_from_file_location(name, result.worker_path)
+    return import_worker(result.worker_path)
+
+
+def import_worker(worker_path: Path) -> ModuleType:
+    """Import a built worker (under a name of its own: it may be imported again)."""
+    name = f"{worker_path.stem}_{next(_runs)}"
+    spec = importlib.util.spec_from_file_location(name, worker_path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -79,6 +84,14 @@ class Built:
     def __init__(self, source: Path, out_dir: Path, passes: tuple[AgentPass, ...] = PASSES) -> None:
         self.worker = load_worker(source, out_dir, passes)
         self.app: App = sys.modules[self.worker.app_module.__name__].app
+
+    @classmethod
+    def load(cls, worker_path: Path) -> Built:
+        """The worker already built at ``worker_path``, imported now."""
+        built = cls.__new__(cls)
+        built.worker = import_worker(worker_path)
+        built.app = sys.modules[built.worker.app_module.__name__].app
+        return built
 
     def both(self, inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
         reference = run(self.app, inputs, None)

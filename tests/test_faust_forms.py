@@ -10,9 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from test_differential import Built
 
 from conftest import REPO
+from faustc.build import build_worker
+from faustc.front.reader import read_module
+from faustc.source import SourceFile
 
 FORMS = Path(__file__).parent / "faust_forms"
 
@@ -73,3 +77,34 @@ def faustc(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "faustc", *args], capture_output=True, text=True, cwd=REPO
     )
+
+
+def test_names_from_constants_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built with the defaults, run with RELAY_SOURCE and RELAY_SINK set: the compiled
+    worker reads the names the app module computes at run time (its sends, and the stage
+    it tells apart by the topic's name), as the app as written does."""
+    result = build_worker(FORMS / "env_relay.py", tmp_path)
+    module = read_module(SourceFile.load(FORMS / "env_relay.py"))
+    assert module.app.app_id == "relay-env" and module.app.env == ("RELAY_APP_ID",)
+    assert [(t.names, t.env) for t in module.topics] == [
+        (("relay-in",), ("RELAY_SOURCE",)),
+        (("relay-out",), ("RELAY_SINK",)),
+    ]
+    assert [(table.name, table.env) for table in module.tables] == [("relay_counts", ())]
+    first = result.plan.agents[0].stages[0]
+    assert (first.name_fixed, first.name_local) == (False, "source_topic_name")
+    assert '"relay-out"' not in result.text and '"relay-in"' not in result.text
+    monkeypatch.setenv("RELAY_SOURCE", "lines-in")
+    monkeypatch.setenv("RELAY_SINK", "lines-out")
+    built = Built.load(result.worker_path)
+    assert built.app.id == "relay-env"
+    lines = [(b"a", b'{"user": "ann", "text": "hi"}'), (b"b", b'{"user": "bob", "text": "yo"}')]
+    lines.append((b"c", b'{"user": "ann", "text": "again"}'))
+    reference, compiled = built.both({"lines-in": lines})
+    assert compiled == reference
+    sent = sorted(value for partition in compiled["lines-out"] for _, value, _ in partition)
+    assert sent == [b'"ann:AGAIN"', b'"ann:HI"', b'"bob:YO"']
+    assert "relay-out" not in compiled
+    assert compiled["table:relay_counts"] == {"ann": 2, "bob": 1}

@@ -270,3 +270,62 @@ def test_a_file_whose_name_is_no_module_name(tmp_path: Path) -> None:
     )
     assert source.import_root == tmp_path
     assert read_module(source).agents[0].qualified_name == "exercise6.4.count_words"
+
+
+STATICS_APP = """\
+import os
+from os import environ, getenv
+import faust
+
+PREFIX = 'sensor'
+COUNT = 3
+TWICE = 'a'
+TWICE = 'b'
+if PREFIX:
+    INSIDE = 'x'
+app = faust.App(os.environ.get('APP_ID', f'{PREFIX}-app'))
+"""
+
+STATIC_CASES = [
+    ("'plain'", "plain", ()),
+    ("PREFIX", "sensor", ()),
+    ("f'{PREFIX}-{COUNT}'", "sensor-3", ()),
+    ("PREFIX + '-alerts'", "sensor-alerts", ()),
+    ("COUNT * 2 + 1", 7, ()),
+    ("os.environ.get('SINK', 'out')", "out", ("SINK",)),
+    ("environ.get('SINK', default=PREFIX)", "sensor", ("SINK",)),
+    ("getenv('SINK', f'{PREFIX}-x')", "sensor-x", ("SINK",)),
+    ("f'{app.conf.id}-events'", "sensor-app-events", ("APP_ID",)),
+    ("app.id", "sensor-app", ("APP_ID",)),
+    ("os.environ['SINK']", None, ()),
+    ("os.environ.get('SINK')", None, ()),
+    ("TWICE", None, ()),
+    ("INSIDE", None, ()),
+    ("f'{COUNT:03}'", None, ()),
+    ("str(COUNT)", None, ()),
+    ("UNDEFINED", None, ()),
+]
+
+
+@pytest.mark.parametrize(("expression", "value", "env"), STATIC_CASES)
+def test_static_values(
+    tmp_path: Path, expression: str, value: object, env: tuple[str, ...]
+) -> None:
+    """What the compiler evaluates for a name: constants, f-strings, the environment's
+    defaults (remembering the variables), the App's id; None for anything dynamic."""
+    from libcst import parse_module
+    from libcst.metadata import MetadataWrapper
+
+    from faustc.front.context import ModuleContext
+
+    app_file = tmp_path / "statics.py"
+    app_file.write_text(STATICS_APP + f"probe = {expression}\n")
+    source = SourceFile.load(app_file)
+    module = read_module(source)
+    context = ModuleContext(source, MetadataWrapper(parse_module(source.text)))
+    probe = context.tree.body[-1].body[0]  # type: ignore[attr-defined]
+    found = context.statics.evaluate(probe.value, module.app)
+    if value is None:
+        assert found is None
+    else:
+        assert found is not None and (found.value, found.env) == (value, env)

@@ -169,9 +169,8 @@ class AgentWriter:
         out, n = self.out, self.n
         for stage in self.agent.stages[:-1]:
             out.line(self.stage_comment(stage))
-            with out.block(
-                f"if {n.batch} and {n.batch}[0].topic() == {python_literal(stage.topic_name)}:"
-            ):
+            name = stage.name_local or python_literal(stage.topic_name)
+            with out.block(f"if {n.batch} and {n.batch}[0].topic() == {name}:"):
                 key = stage.decode.key
                 if key is not None and key.by_batch is not None:
                     out.line(f"{n.keys_valid} = {key.by_batch}({n.batch})")

@@ -108,11 +108,12 @@ class FunctionReader:
                 cron_node = (
                     positional[0].value if positional else self.context.keyword(call, "cron_format")
                 )
-                cron = self.context.string(cron_node) if cron_node is not None else None
+                cron = self.context.fixed_string(cron_node) if cron_node is not None else None
                 if cron is None:
                     self.context.error(
                         "FC104",
-                        "the crontab expression must be a string literal",
+                        "the crontab expression must be known when the worker is built (a "
+                        "string, a module constant or an f-string of constants)",
                         cron_node if cron_node is not None else call,
                     )
                     continue
@@ -213,20 +214,30 @@ class FunctionReader:
         agent_name = f"{self.context.source.module}.{name}"
         name_node = self.context.keyword(decorator, "name")
         if name_node is not None:
-            explicit = self.context.string(name_node)
+            explicit = self.context.fixed_string(name_node)
             if explicit is None:
-                self.context.error("FC104", "the agent name= must be a string literal", name_node)
+                self.context.error(
+                    "FC104",
+                    "the agent name= must be known when the worker is built (a string, a "
+                    "module constant or an f-string of constants): the worker finds the "
+                    "agent it replaces by its name",
+                    name_node,
+                )
                 return
             agent_name = explicit
         concurrency = 1
         concurrency_node = self.context.keyword(decorator, "concurrency")
         if concurrency_node is not None:
-            if not isinstance(concurrency_node, cst.Integer):
+            found = self.context.fixed_int(concurrency_node)
+            if found is None:
                 self.context.error(
-                    "FC104", "concurrency= must be an integer literal", concurrency_node
+                    "FC104",
+                    "concurrency= must be an integer known when the worker is built (a "
+                    "literal or a module constant)",
+                    concurrency_node,
                 )
                 return
-            concurrency = int(concurrency_node.evaluated_value)
+            concurrency = found
         sinks = self._sinks(decorator)
         params = node.params
         if (
@@ -562,13 +573,14 @@ class FunctionReader:
     def _topic_ref(self, node: cst.BaseExpression) -> TopicRef | None:
         if isinstance(node, cst.Name) and node.value in {t.var for t in self.context.topics}:
             return TopicRef(node.value, None)
-        name = self.context.string(node)
+        name = self.context.fixed_string(node)
         if name is not None:
             return TopicRef(None, name)
         self.context.error(
             "FC104",
-            "a topic in a stream chain must be a topic declared in this module or a string "
-            "literal (the worker subscribes to it before it runs any code)",
+            "a topic in a stream chain must be a topic declared in this module or a name "
+            "known when the worker is built (a string, a module constant or an f-string of "
+            "constants): the worker subscribes to it before it runs any code",
             node,
         )
         return None
@@ -620,19 +632,27 @@ class FunctionReader:
             return None
         key_node = args["key"]
         name_node = args.get("name")
-        name = self.context.string(name_node) if name_node is not None else None
+        name = self.context.fixed_string(name_node) if name_node is not None else None
         if name_node is not None and name is None:
             self.context.error(
-                "FC104", "group_by name= must be a string literal (it names a topic)", name_node
+                "FC104",
+                "group_by name= must be known when the worker is built (a string, a module "
+                "constant or an f-string of constants): it names a topic",
+                name_node,
             )
             return None
         partitions = None
         partitions_node = args.get("partitions")
         if partitions_node is not None:
-            if not isinstance(partitions_node, cst.Integer):
-                self.context.error("FC104", "group_by partitions= must be an integer literal", call)
+            partitions = self.context.fixed_int(partitions_node)
+            if partitions is None:
+                self.context.error(
+                    "FC104",
+                    "group_by partitions= must be an integer known when the worker is built "
+                    "(a literal or a module constant)",
+                    call,
+                )
                 return None
-            partitions = int(partitions_node.evaluated_value)
         key: FieldRef | Function
         if (
             isinstance(key_node, cst.Attribute)

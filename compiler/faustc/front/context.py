@@ -15,6 +15,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper
 
 from faustc.diagnostics import Diagnostic
+from faustc.front.constants import Static, Statics
 from faustc.front.ir import (
     AgentDef,
     AppDef,
@@ -39,6 +40,7 @@ class ModuleContext:
     def __init__(self, source: SourceFile, wrapper: MetadataWrapper) -> None:
         self.source = source
         self.syntax = SyntaxTree(wrapper)
+        self.statics = Statics(self.syntax)
         self.tree = self.syntax.tree
         self.positions = self.syntax.positions
         self.scopes = self.syntax.scopes
@@ -90,6 +92,29 @@ class ModuleContext:
             value = node.evaluated_value
             return value if isinstance(value, str) else None
         return None
+
+    def static(self, node: cst.BaseExpression) -> Static | None:
+        """``node``'s value when the compiler can know it (``faustc.front.constants``)."""
+        return self.statics.evaluate(node, self.app)
+
+    def static_string(self, node: cst.BaseExpression) -> Static | None:
+        """A static str (a name), its environment variables included."""
+        found = self.static(node)
+        return found if found is not None and isinstance(found.value, str) else None
+
+    def fixed_string(self, node: cst.BaseExpression) -> str | None:
+        """A str the same in every environment (None: not static, or read from one)."""
+        found = self.static(node)
+        if found is None or not found.fixed:
+            return None
+        return found.value if isinstance(found.value, str) else None
+
+    def fixed_int(self, node: cst.BaseExpression) -> int | None:
+        """An int the same in every environment (None: not one)."""
+        found = self.static(node)
+        if found is None or not found.fixed or type(found.value) is not int:
+            return None
+        return found.value
 
     def is_app_method(self, call: cst.Call, method: str) -> bool:
         """Is ``call`` ``<app>.<method>(...)`` on this module's App?"""

@@ -64,39 +64,49 @@ def read_app(
         return
     positional = [arg for arg in call.args if arg.keyword is None and arg.star == ""]
     id_node = positional[0].value if positional else context.keyword(call, "id")
-    app_id = context.string(id_node) if id_node is not None else None
+    app_id = context.static_string(id_node) if id_node is not None else None
     if app_id is None:
         context.error(
             "FC105",
-            "the App id must be a string literal: it names the consumer group and "
-            "every internal topic, so it has to be known when the worker is built",
+            "the App id must be known when the worker is built (a string, a module "
+            "constant, an f-string of constants or os.environ.get('VAR', 'default')): "
+            "it names the consumer group and every internal topic",
             id_node if id_node is not None else call,
         )
-        app_id = "<unknown>"
-    context.app = AppDef(var, app_id, context.span(call), aliases)
+    name = str(app_id.value) if app_id is not None else "<unknown>"
+    env = app_id.env if app_id is not None else ()
+    context.app = AppDef(var, name, context.span(call), aliases, env)
 
 
 def read_topic(context: ModuleContext, var: str, call: cst.Call) -> None:
     names: list[str] = []
+    env: list[str] = []
     for arg in call.args:
         if arg.keyword is not None:
             continue
-        name = context.string(arg.value)
+        name = context.static_string(arg.value) if not arg.star else None
         if name is None:
             context.error(
                 "FC104",
-                "topic names must be string literals (the worker creates and subscribes "
-                "to them before it runs any code)",
+                "a topic name must be known when the worker is built: a string, a module "
+                "constant, an f-string of constants or os.environ.get('VAR', 'default') "
+                "(the worker creates and subscribes to its topics before it runs any code)",
                 arg.value,
             )
             return
-        names.append(name)
+        names.append(str(name.value))
+        env += [variable for variable in name.env if variable not in env]
     partitions_node = context.keyword(call, "partitions")
-    partitions = None
-    if isinstance(partitions_node, cst.Integer):
-        partitions = int(partitions_node.evaluated_value)
+    partitions = context.fixed_int(partitions_node) if partitions_node is not None else None
     key_type = context.keyword(call, "key_type")
     value_type = context.keyword(call, "value_type")
+    serializers = [
+        context.code(node) if node is not None else None
+        for node in (
+            context.keyword(call, "key_serializer"),
+            context.keyword(call, "value_serializer"),
+        )
+    ]
     context.topics.append(
         TopicDef(
             var,
@@ -105,13 +115,10 @@ def read_topic(context: ModuleContext, var: str, call: cst.Call) -> None:
             context.code(value_type) if value_type is not None else None,
             partitions,
             context.span(call),
-            *(  # key_serializer, value_serializer (records.topic_codec reads them)
-                context.code(node) if node is not None else None
-                for node in (
-                    context.keyword(call, "key_serializer"),
-                    context.keyword(call, "value_serializer"),
-                )
-            ),
+            # key_serializer, value_serializer (records.topic_codec reads them)
+            key_serializer=serializers[0],
+            value_serializer=serializers[1],
+            env=tuple(env),
         )
     )
 
@@ -131,17 +138,23 @@ def table_declaration(context: ModuleContext, call: cst.Call) -> cst.Call | None
 def read_table(context: ModuleContext, var: str, call: cst.Call) -> None:
     positional = [arg for arg in call.args if arg.keyword is None]
     name_node = positional[0].value if positional else context.keyword(call, "name")
-    name = context.string(name_node) if name_node is not None else None
+    name = context.static_string(name_node) if name_node is not None else None
     if name is None:
         context.error(
             "FC104",
-            "table names must be string literals (they name the changelog topic)",
+            "a table name must be known when the worker is built: a string, a module "
+            "constant, an f-string of constants or os.environ.get('VAR', 'default') (it "
+            "names the changelog topic)",
             name_node if name_node is not None else call,
         )
         return
     default = context.keyword(call, "default")
     context.tables.append(
         TableDef(
-            var, name, context.code(default) if default is not None else None, context.span(call)
+            var,
+            str(name.value),
+            context.code(default) if default is not None else None,
+            context.span(call),
+            name.env,
         )
     )

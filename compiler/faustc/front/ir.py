@@ -58,6 +58,8 @@ class AppDef:
     app_id: str
     span: Span
     aliases: tuple[str, ...] = ()
+    #: the environment variables the id depends on (``app_id`` is its default)
+    env: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -123,6 +125,14 @@ class TopicDef:
     #: source text of the serializer keywords (``"'avro'"``), None when not given
     key_serializer: str | None = None
     value_serializer: str | None = None
+    #: the environment variables the names depend on (``names`` are their defaults): the
+    #: worker reads the topic's name from it at run time, never a literal
+    env: tuple[str, ...] = ()
+
+    @property
+    def fixed(self) -> bool:
+        """Whether the names are the same in every environment."""
+        return not self.env
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -131,6 +141,8 @@ class TableDef:
     name: str
     default: str | None
     span: Span
+    #: the environment variables the name depends on (``name`` is its default)
+    env: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -316,6 +316,12 @@ class Stage:
     #: the Record and the codec of the values the stage consumes (None: not a Record)
     record: str | None = None
     codec: str = "json"
+    #: whether ``topic_name`` is the name in every environment (else it is the default of
+    #: a name read from the environment, and the worker asks the topic for its name)
+    name_fixed: bool = True
+    #: the local holding the topic's name, bound once (a stage whose name is not fixed,
+    #: and that the loop tells apart by its name; ``bind_locals`` sets it)
+    name_local: str | None = None
 
     @property
     def boundary(self) -> Repartition | Through | None:

@@ -322,15 +322,24 @@ class _Binder:
         self.taken = set(agent.taken)
         self.bindings: list[Binding] = []
         self.sends = SendLocals()
-        self.topics = {topic.var: topic.names for topic in context.module.topics}
+        #: the names of the module's topics that are the same in every environment (a
+        #: send to another topic asks it for its name once)
+        self.topics = {topic.var: topic.names for topic in context.module.topics if topic.fixed}
 
     def bind(self) -> AgentPlan:
         agent = self.agent
         if agent.yields:
             self.bindings.append(BindDeliverer(agent.locals.deliver, agent.agent_var))
+        stages = []
         for stage in agent.stages:
+            if not stage.last and not stage.name_fixed:  # the loop tells it apart by name
+                local = self._fresh(f"{identifier(stage.topic)}_name")
+                self.bindings.append(BindTopicName(local, stage.topic))
+                stage = dataclasses.replace(stage, name_local=local)
+            stages.append(stage)
             for step in stage.steps:
                 self._step(step)
+        agent = dataclasses.replace(agent, stages=tuple(stages))
         for code in (agent.prelude, agent.body, agent.postlude):
             for hole in code.holes if code is not None else ():
                 if isinstance(hole, Send):

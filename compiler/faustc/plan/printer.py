@@ -153,7 +153,10 @@ def _stage(agent: AgentPlan, stage: Stage, add: object) -> None:
     assert callable(add)
     carried = f"{stage.record} {stage.codec}" if stage.record else stage.codec
     last = "last; " if stage.last else ""
-    add(1, f'stage {stage.number} {stage.topic} "{stage.topic_name}" ({last}{carried})')
+    name = f'"{stage.topic_name}"'
+    if not stage.name_fixed:
+        name += f" (by default; {stage.name_local or 'its name'} at run time)"
+    add(1, f"stage {stage.number} {stage.topic} {name} ({last}{carried})")
     decode = stage.decode
     key = decode.key
     if key is None:

@@ -253,6 +253,8 @@ class _AgentBuilder:
         stages: list[Stage] = []
         current_expr = agent.topic_var
         current_name = module.topic(agent.topic_var).names[0]
+        #: whether the current stage's topic has the same name in every environment
+        current_fixed = module.topic(agent.topic_var).fixed
         #: (the Record, the codec) of the values the current stage consumes
         stage_value = topic_codec(module.topic(agent.topic_var), self.records, is_key=False)
         for number, operations in enumerate(stage_ops, start=1):
@@ -268,6 +270,7 @@ class _AgentBuilder:
             value_changed = any(changes_value(op.kind) for op in operations)
             needs_key = False
             next_expr = next_name = ""
+            next_fixed = current_fixed  # a repartition topic is named after its source
             if isinstance(boundary, GroupByOp):
                 next_expr = fresh(f"{agent.name}_repartition", self.taken_globals)
                 next_name = repartition_topic_name(
@@ -291,6 +294,7 @@ class _AgentBuilder:
                 needs_key = True
                 next_expr = self._topic_expr(boundary.topic, current_expr)
                 next_name = boundary.topic.name or module.topic(next_expr).names[0]
+                next_fixed = boundary.topic.name is not None or module.topic(next_expr).fixed
                 names = self.locals
                 send = Send(
                     next_expr,
@@ -336,10 +340,11 @@ class _AgentBuilder:
                     last=last,
                     record=record,
                     codec=codec,
+                    name_fixed=current_fixed,
                 )
             )
             if not last:
-                current_expr, current_name = next_expr, next_name
+                current_expr, current_name, current_fixed = next_expr, next_name, next_fixed
                 if isinstance(boundary, GroupByOp) and value_changed:
                     stage_value = (None, "json")  # faust.streams.repartition_topic
                 elif isinstance(boundary, ThroughOp):

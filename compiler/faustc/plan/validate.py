@@ -136,6 +136,12 @@ def _validate_locals(agent: AgentPlan, fail: object) -> None:
                 raise fail(f"rate limiter {step.limiter} is not bound")
     if agent.yields != any(isinstance(b, BindDeliverer) for b in agent.bindings):
         raise fail("a deliverer is bound exactly when the agent yields")
+    names = {b.local: b.topic for b in agent.bindings if isinstance(b, BindTopicName)}
+    for stage in agent.stages:
+        if stage.name_local is not None and names.get(stage.name_local) != stage.topic:
+            raise fail(f"stage {stage.number} compares with a name not bound from its topic")
+        if stage.name_local is not None and stage.name_fixed:
+            raise fail(f"stage {stage.number} asks for a name it knows")
 
 
 def _validate_sends(agent: AgentPlan, fail: object) -> None:
