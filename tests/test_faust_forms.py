@@ -14,8 +14,9 @@ import pytest
 from test_differential import Built
 
 from conftest import REPO
-from faustc.build import build_worker
+from faustc.build import build_worker, compile_source
 from faustc.front.reader import read_module
+from faustc.plan.model import AgentTopic
 from faustc.source import SourceFile
 
 FORMS = Path(__file__).parent / "faust_forms"
@@ -108,3 +109,49 @@ def test_names_from_constants_and_the_environment(
     assert sent == [b'"ann:AGAIN"', b'"ann:HI"', b'"bob:YO"']
     assert "relay-out" not in compiled
     assert compiled["table:relay_counts"] == {"ann": 2, "bob": 1}
+
+
+def test_agents_without_a_topic(tmp_path: Path) -> None:
+    """``@app.agent()`` and ``@app.agent(value_type=...)`` compile: each consumes its own
+    topic, ``<app id>-<agent name>`` as Faust names it, fed by ``send``/``cast``; one of
+    them regroups its own topic, one yields to a sink."""
+    built = Built(FORMS / "own_topics.py", tmp_path)
+    assert sorted(built.worker.COMPILED_AGENTS) == [
+        "own_topics.accept",
+        "own_topics.audit",
+        "own_topics.count_words",
+        "own_topics.double",
+        "own_topics.split",
+    ]
+    agents = built.app.agents
+    assert agents["own_topics.audit"].channel.get_topic_name() == "own-topics-own_topics.audit"
+    assert built.worker.audit_topic is agents["own_topics.audit"].channel
+    posts = [(None, b'"the quick fox"'), (None, b'"the fox"')]
+    orders = [
+        (b"o1", b'{"id": "o1", "account": "a", "amount": 5}'),
+        (b"o2", b'{"id": "o2", "account": "b", "amount": 7}'),
+        (b"o3", b'{"id": "o3", "account": "a", "amount": 1}'),
+    ]
+    reference, compiled = built.both({"posts": posts, "orders": orders})
+    assert compiled == reference
+    assert compiled["table:word_counts"] == {"the": 2, "quick": 1, "fox": 2}
+    assert compiled["table:audited"] == {"a": 6, "b": 7}
+    doubled = sorted(value for partition in compiled["doubled"] for _, value, _ in partition)
+    assert doubled == [b"10", b"6", b"6", b"6", b"6"]
+    assert "own-topics-own_topics.count_words" in compiled
+
+
+def test_the_plan_of_agents_without_a_topic(tmp_path: Path) -> None:
+    """The worker binds each agent's own topic (``AgentTopic``) before the repartition
+    topic named after it, and tells the stages apart by the topic's name at run time (the
+    App's settings may change its id)."""
+    result = compile_source(SourceFile.load(FORMS / "own_topics.py"), tmp_path)
+    internal = result.plan.internal_topics
+    assert internal[:3] == (
+        AgentTopic("count_words_topic", "count_words", "own-topics-own_topics.count_words"),
+        AgentTopic("audit_topic", "audit", "own-topics-own_topics.audit"),
+        AgentTopic("double_topic", "double", "own-topics-own_topics.double"),
+    )
+    assert internal[3].source == "audit_topic"  # type: ignore[union-attr]
+    audit = next(agent for agent in result.plan.agents if agent.agent_var == "audit")
+    assert (audit.stages[0].name_fixed, audit.stages[0].name_local) == (False, "audit_topic_name")

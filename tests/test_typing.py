@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,18 @@ def forms() -> ModuleType:
 def test_documented_forms_pass_mypy_strict(tmp_path: Path) -> None:
     findings = typecheck(SourceFile.load(FORMS), tmp_path / ".mypy_cache")
     assert [d.render([]) for d in findings] == []
+
+
+def test_documented_forms_pass_faustc_check(tmp_path: Path) -> None:
+    """``faustc check`` (mypy strict, and the compiler's own rules) says nothing."""
+    result = subprocess.run(
+        [sys.executable, "-m", "faustc", "check", str(FORMS), "-o", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.strip().endswith("no errors (3 agents)")
 
 
 def test_a_schema_types_the_topic(forms: ModuleType) -> None:

@@ -18,6 +18,7 @@ from faustc.codecs.json import write_json_codecs, write_json_out
 from faustc.emit.agent import AgentWriter
 from faustc.emit.emitter import Emitter, python_literal
 from faustc.plan.model import (
+    AgentTopic,
     DerivedTopic,
     RepartitionTopic,
     WorkerPlan,
@@ -151,6 +152,11 @@ def _internal_topics(plan: WorkerPlan, out: Emitter) -> None:
     out.line("# Topics the stream chains consume between their stages (declared on the app, so the")
     out.line("# worker creates them and subscribes to them at start-up).")
     for topic in plan.internal_topics:
+        if isinstance(topic, AgentTopic):
+            out.line(f"# the topic of agent {topic.agent!r}, declared without one (named after the")
+            out.line(f"# App id: {topic.name!r} for the id this worker was built with)")
+            out.line(f"{topic.var} = {topic.agent}.channel")
+            continue
         if isinstance(topic, DerivedTopic):
             out.line(f"# the topic {topic.name!r}")
             derived = out.use("derived_topic")

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from faust.contract import group_by_name
+from faust.contract import agent_topic_name, group_by_name
 from faustc.front.context import ModuleContext
+from faustc.front.declarations import topic_definition
 from faustc.front.ir import (
     BOUNDARIES,
     AgentDef,
@@ -197,12 +198,9 @@ class FunctionReader:
         positional = [arg for arg in decorator.args if arg.keyword is None]
         channel = positional[0].value if positional else self.context.keyword(decorator, "channel")
         topic_vars = {topic.var for topic in self.context.topics}
-        if channel is None:
-            self.context.error(
-                "FC101", f"agent {name!r} names no topic: write @app.agent(<topic>)", decorator
-            )
-            return
-        if not isinstance(channel, cst.Name) or channel.value not in topic_vars:
+        if channel is not None and (
+            not isinstance(channel, cst.Name) or channel.value not in topic_vars
+        ):
             app_var = self.context.app.var if self.context.app else "app"
             self.context.error(
                 "FC101",
@@ -316,10 +314,15 @@ class FunctionReader:
         statements = [*kept, *statements[index:]]
         index = len(kept)
         topics, tables = self._named(node)
+        topic_var = (
+            channel.value
+            if isinstance(channel, cst.Name)
+            else self._own_topic(name, agent_name, decorator)
+        )
         self._add_fused(
             node,
             "agent",
-            channel.value,
+            topic_var,
             param,
             statements,
             index,
@@ -381,6 +384,25 @@ class FunctionReader:
                 node=node,
             )
         )
+
+    def _own_topic(self, name: str, agent_name: str, decorator: cst.Call) -> str:
+        """Declare the topic of an agent without a channel (``@app.agent()``,
+        ``@app.agent(value_type=Order)``): Faust's ``<app id>-<agent name>``, typed by the
+        decorator's keywords; returns the variable the worker binds it to."""
+        context = self.context
+        app = context.app
+        assert app is not None
+        taken = set(context.module_names) | {topic.var for topic in context.topics}
+        var, counter = f"{name}_topic", 1
+        while var in taken:
+            counter += 1
+            var = f"{name}_topic_{counter}"
+        topic_name = agent_topic_name(app.app_id, agent_name)
+        span = context.span(decorator)
+        context.topics.append(
+            topic_definition(context, var, decorator, (topic_name,), app.env, span, agent=name)
+        )
+        return var
 
     def _reaches_current_event(self, function: cst.FunctionDef) -> bool:
         """Does the function, or module-level code it names (functions, classes,

@@ -98,6 +98,12 @@ class Statics:
 
     def _constant(self, node: cst.Name, app: AppDef | None, depth: int) -> Static | None:
         """A name bound once in the module, at module level, to a static value."""
+        value = self.bound_value(node)
+        return self.evaluate(value, app, depth + 1) if value is not None else None
+
+    def bound_value(self, node: cst.Name) -> cst.BaseExpression | None:
+        """The expression ``node`` names when it is bound once in the module, at module
+        level, by a plain assignment (``ORDERS = 'orders'``); else None."""
         scope = self.syntax.scopes.get(node)
         if scope is None or node.value not in scope:
             return None
@@ -119,7 +125,7 @@ class Statics:
         line = self.syntax.parents.get(statement)
         if line is None or self.syntax.parents.get(line) is not self.syntax.tree:
             return None  # bound inside an `if`, a loop, a function ...
-        return self.evaluate(statement.value, app, depth + 1)
+        return statement.value
 
     def _f_string(self, node: cst.FormattedString, app: AppDef | None, depth: int) -> Static | None:
         parts: list[str] = []

@@ -15,7 +15,7 @@ import dataclasses
 import libcst as cst
 
 from faustc.front.context import ModuleContext
-from faustc.front.ir import AppDef, TableDef, TopicDef
+from faustc.front.ir import AppDef, Span, TableDef, TopicDef
 
 APP_NAMES = frozenset({"faust.App", "faust.app.App"})
 #: the App methods that declare a table
@@ -96,31 +96,72 @@ def read_topic(context: ModuleContext, var: str, call: cst.Call) -> None:
             return
         names.append(str(name.value))
         env += [variable for variable in name.env if variable not in env]
+    context.topics.append(
+        topic_definition(context, var, call, tuple(names), tuple(env), context.span(call))
+    )
+
+
+#: the keywords of app.topic() (and of an agent's own topic) that type it
+TYPING_KEYWORDS = ("key_type", "value_type", "key_serializer", "value_serializer")
+SCHEMA_NAMES = frozenset({"faust.Schema", "faust.serializers.schemas.Schema"})
+
+
+def topic_definition(
+    context: ModuleContext,
+    var: str,
+    call: cst.Call,
+    names: tuple[str, ...],
+    env: tuple[str, ...],
+    span: Span,
+    *,
+    agent: str | None = None,
+) -> TopicDef:
+    """The topic ``call`` declares (``app.topic(...)``, or ``@app.agent(...)`` without a
+    channel), typed by its keywords and its ``schema=``."""
+    typing = typing_keywords(context, call)
+    text = {name: context.code(node) for name, node in typing.items()}
     partitions_node = context.keyword(call, "partitions")
     partitions = context.fixed_int(partitions_node) if partitions_node is not None else None
-    key_type = context.keyword(call, "key_type")
-    value_type = context.keyword(call, "value_type")
-    serializers = [
-        context.code(node) if node is not None else None
-        for node in (
-            context.keyword(call, "key_serializer"),
-            context.keyword(call, "value_serializer"),
-        )
-    ]
-    context.topics.append(
-        TopicDef(
-            var,
-            tuple(names),
-            context.code(key_type) if key_type is not None else None,
-            context.code(value_type) if value_type is not None else None,
-            partitions,
-            context.span(call),
-            # key_serializer, value_serializer (records.topic_codec reads them)
-            key_serializer=serializers[0],
-            value_serializer=serializers[1],
-            env=tuple(env),
-        )
+    return TopicDef(
+        var,
+        names,
+        text.get("key_type"),
+        text.get("value_type"),
+        partitions,
+        span,
+        # types.topic_codec reads the serializers
+        key_serializer=text.get("key_serializer"),
+        value_serializer=text.get("value_serializer"),
+        env=env,
+        agent=agent,
     )
+
+
+def typing_keywords(context: ModuleContext, call: cst.Call) -> dict[str, cst.BaseExpression]:
+    """``key_type``, ``value_type``, ``key_serializer``, ``value_serializer`` of ``call``:
+    its own keywords, else those of its ``schema=`` (a ``faust.Schema(...)`` call, inline
+    or a module constant). A schema the compiler cannot read leaves the types unknown and
+    the serializers to the runtime (its expression stands for them)."""
+    keywords = {name: context.keyword(call, name) for name in TYPING_KEYWORDS}
+    found = {name: value for name, value in keywords.items() if value is not None}
+    schema = context.keyword(call, "schema")
+    if schema is None:
+        return found
+    schema_call = schema_declaration(context, schema)
+    if schema_call is None:  # the schema's expression stands for its serializers
+        return {"key_serializer": schema, "value_serializer": schema, **found}
+    given = {name: context.keyword(schema_call, name) for name in TYPING_KEYWORDS}
+    return {**{name: value for name, value in given.items() if value is not None}, **found}
+
+
+def schema_declaration(context: ModuleContext, node: cst.BaseExpression) -> cst.Call | None:
+    """The ``faust.Schema(...)`` call ``node`` is, or names (a module constant)."""
+    if isinstance(node, cst.Name):
+        bound = context.statics.bound_value(node)
+        node = bound if bound is not None else node
+    if isinstance(node, cst.Call) and context.qualified(node.func) & SCHEMA_NAMES:
+        return node
+    return None
 
 
 def table_declaration(context: ModuleContext, call: cst.Call) -> cst.Call | None:

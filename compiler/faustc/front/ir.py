@@ -128,11 +128,16 @@ class TopicDef:
     #: the environment variables the names depend on (``names`` are their defaults): the
     #: worker reads the topic's name from it at run time, never a literal
     env: tuple[str, ...] = ()
+    #: the agent (its function's name) whose own topic this is, for ``@app.agent()``
+    #: without a channel: named ``<app id>-<agent name>`` as in Faust, taken by the worker
+    #: from the agent (``<agent>.channel``); ``var`` is a name the worker binds to it
+    agent: str | None = None
 
     @property
     def fixed(self) -> bool:
-        """Whether the names are the same in every environment."""
-        return not self.env
+        """Whether the names are the same in every environment and every App setting (an
+        agent's own topic is named after the App's id, which its settings may change)."""
+        return not self.env and self.agent is None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -557,7 +557,18 @@ class DerivedTopic:
     source: str
 
 
-InternalTopic = RepartitionTopic | DerivedTopic
+@dataclasses.dataclass(frozen=True, slots=True)
+class AgentTopic:
+    """The topic of an agent declared without a channel (``@app.agent()``): the worker
+    binds ``var`` to the agent's own (``<agent>.channel``), named by the runtime."""
+
+    var: str
+    agent: str
+    #: its name with the App's id as the compiler read it
+    name: str
+
+
+InternalTopic = RepartitionTopic | DerivedTopic | AgentTopic
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

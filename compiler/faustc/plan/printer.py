@@ -20,6 +20,7 @@ from __future__ import annotations
 from faustc.front.ir import FieldRef
 from faustc.plan.model import (
     AgentPlan,
+    AgentTopic,
     Apply,
     Argument,
     BindCallable,
@@ -70,6 +71,9 @@ def format_plan(plan: WorkerPlan) -> str:
         lines.append(left.rstrip())
 
     for topic in plan.internal_topics:
+        if isinstance(topic, AgentTopic):
+            add(0, f'topic {topic.var} "{topic.name}" (the own topic of agent {topic.agent})')
+            continue
         if isinstance(topic, DerivedTopic):
             add(0, f'topic {topic.var} "{topic.name}" (through; the types of {topic.source})')
             continue

@@ -53,6 +53,7 @@ from faustc.plan.analysis import (
 from faustc.plan.model import (
     LOCAL_NAMES,
     AgentPlan,
+    AgentTopic,
     Apply,
     CallBound,
     CallFunction,
@@ -112,12 +113,19 @@ def build_plan(
 ) -> WorkerPlan:
     """The plain plan of ``module``'s worker, to be written into ``out_dir``."""
     taken_globals = set(module.module_names) | WORKER_GLOBALS
-    internal: list[InternalTopic] = []
+    consumed = {agent.topic_var for agent in module.agents}
+    # the agents' own topics first: a repartition topic may be named after one
+    internal: list[InternalTopic] = [
+        AgentTopic(topic.var, topic.agent, topic.names[0])
+        for topic in module.topics
+        if topic.agent is not None and topic.var in consumed
+    ]
     agents = tuple(
         _AgentBuilder(module, records, agent, internal, taken_globals).build()
         for agent in module.agents
     )
     user_imports = {module.app.var}
+    user_imports.update(topic.agent for topic in internal if isinstance(topic, AgentTopic))
     for agent in module.agents:
         user_imports.add(agent.topic_var)
         value_type = stream_value_type(module, agent)
