@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_differential import Built
+from test_differential import Built, run
 
 from conftest import REPO
 from faustc.build import build_worker, compile_source
@@ -155,3 +155,22 @@ def test_the_plan_of_agents_without_a_topic(tmp_path: Path) -> None:
     assert internal[3].source == "audit_topic"  # type: ignore[union-attr]
     audit = next(agent for agent in result.plan.agents if agent.agent_var == "audit")
     assert (audit.stages[0].name_fixed, audit.stages[0].name_local) == (False, "audit_topic_name")
+
+
+def test_global_state_is_the_app_modules(tmp_path: Path) -> None:
+    """``global seen_events`` in a compiled agent writes the app module's variable (a
+    timer there reads it), and a variable another function rebinds is read from the app
+    module too, in the loop body and in an inlined lambda."""
+    built = Built(FORMS / "seen_events.py", tmp_path)
+    result = compile_source(SourceFile.load(FORMS / "seen_events.py"), tmp_path)
+    assert result.plan.agents[0].module_state == ("limit", "seen_events")
+    app_module = sys.modules[built.worker.app_module.__name__]
+    app_module.set_limit(5)
+    events = [(None, str(number).encode()) for number in range(8)]
+    reference = run(built.app, {"seen-events": events}, None)
+    assert app_module.seen_events == 5
+    app_module.seen_events = 0
+    compiled = run(built.app, {"seen-events": events}, built.worker.COMPILED_AGENTS)
+    assert app_module.seen_events == 5
+    assert compiled == reference
+    assert not hasattr(built.worker, "seen_events") or built.worker.seen_events == 0

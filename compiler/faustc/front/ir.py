@@ -358,6 +358,9 @@ class AppModule:
     #: the path diagnostics print (as the user gave it)
     source_path: str = ""
     enums: tuple[EnumDef, ...] = ()
+    #: module variables some function rebinds at run time (``global``): code the worker
+    #: copies reads and writes them on the app module, never on its own copy
+    module_state: frozenset[str] = frozenset()
     #: the module's syntax tree and its metadata, for the phases after the reader
     syntax: SyntaxTree | None = dataclasses.field(default=None, compare=False, repr=False)
 

@@ -109,5 +109,6 @@ def _read(context: ModuleContext) -> AppModule | None:
         class_names=frozenset(context.class_names),
         source_path=str(context.source.path),
         enums=tuple(context.enums),
+        module_state=context.syntax.rebound_globals(),
         syntax=context.syntax,
     )

@@ -55,6 +55,46 @@ class SyntaxTree:
             found = found()
         return {name.name for name in found}
 
+    def rebound_globals(self) -> frozenset[str]:
+        """Module variables a function rebinds at run time (``global x; x += 1``): their
+        value is the module's own, not one an importer copied."""
+        scope = self.scopes.get(self.tree)
+        if scope is None:
+            return frozenset()
+        found = set()
+        for assignment in scope.assignments:
+            node = getattr(assignment, "node", None)
+            if node is not None and self._inside_function(node):
+                found.add(assignment.name)
+        return frozenset(found)
+
+    def global_references(self, names: frozenset[str]) -> set[cst.Name]:
+        """Every ``Name`` node that reads or binds one of the module variables ``names``
+        (in functions too; a local of the same name is not one)."""
+        scope = self.scopes.get(self.tree)
+        found: set[cst.Name] = set()
+        if scope is None:
+            return found
+        for name in names:
+            for assignment in scope.assignments[name]:
+                node = getattr(assignment, "node", None)
+                if isinstance(node, cst.Name):
+                    found.add(node)
+                found.update(
+                    access.node
+                    for access in assignment.references
+                    if isinstance(access.node, cst.Name)
+                )
+        return found
+
+    def _inside_function(self, node: cst.CSTNode) -> bool:
+        parent = self.parents.get(node)
+        while parent is not None:
+            if isinstance(parent, cst.FunctionDef | cst.Lambda):
+                return True
+            parent = self.parents.get(parent)
+        return False
+
 
 def root_name(node: cst.BaseExpression) -> str | None:
     while True:

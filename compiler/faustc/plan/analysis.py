@@ -25,15 +25,41 @@ from faustc.plan.model import ValueUse
 SEND_KEYWORDS = ("key", "value", "partition", "timestamp", "headers")
 
 
-class _Rename(cst.CSTTransformer):
-    def __init__(self, nodes: set[cst.Name], new_name: str) -> None:
-        self.nodes = nodes
-        self.new_name = new_name
+#: what the worker calls the app module (``import shop as app_module``)
+APP_MODULE = "app_module"
 
-    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
-        if original_node in self.nodes:
-            return updated_node.with_changes(value=self.new_name)
-        return updated_node
+
+def module_state_renames(
+    syntax: SyntaxTree, names: frozenset[str]
+) -> dict[cst.Name, cst.BaseExpression]:
+    """``x`` -> ``app_module.x`` for every reference to one of the module variables
+    ``names`` (those a function rebinds at run time: the worker's imported copy would be
+    stale, and a write would land in the worker module)."""
+    return {
+        node: cst.Attribute(value=cst.Name(APP_MODULE), attr=cst.Name(node.value))
+        for node in syntax.global_references(names)
+    }
+
+
+class _Rename(cst.CSTTransformer):
+    """Replaces the given ``Name`` nodes (by identity) with expressions."""
+
+    def __init__(self, replacements: Mapping[cst.Name, cst.BaseExpression]) -> None:
+        self.replacements = replacements
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self.replacements.get(original_node, updated_node)
+
+
+def _renames(
+    syntax: SyntaxTree,
+    node: cst.Lambda,
+    replacement: str,
+    state: Mapping[cst.Name, cst.BaseExpression],
+) -> dict[cst.Name, cst.BaseExpression]:
+    renames: dict[cst.Name, cst.BaseExpression] = dict(state)
+    renames.update({name: cst.Name(replacement) for name in _references(syntax, node)})
+    return renames
 
 
 def _param(node: cst.Lambda) -> str:
@@ -53,24 +79,33 @@ def _references(syntax: SyntaxTree, node: cst.Lambda) -> set[cst.Name]:
     return found
 
 
-def inline_lambda(syntax: SyntaxTree, node: cst.Lambda, replacement: str) -> str:
+def inline_lambda(
+    syntax: SyntaxTree,
+    node: cst.Lambda,
+    replacement: str,
+    state: Mapping[cst.Name, cst.BaseExpression] | None = None,
+) -> str:
     """The body of ``lambda param: body`` with every reference to ``param`` renamed to
-    ``replacement`` (on one line)."""
-    renamed = node.body.visit(_Rename(_references(syntax, node), replacement))
+    ``replacement`` (on one line), and module state reached on the app module
+    (``state``: :func:`module_state_renames`)."""
+    renamed = node.body.visit(_Rename(_renames(syntax, node, replacement, state or {})))
     assert isinstance(renamed, cst.BaseExpression)
     text = syntax.code(renamed)
     return " ".join(text.split()) if "\n" in text else text
 
 
 def inline_call(
-    syntax: SyntaxTree, node: cst.Lambda, replacement: str
+    syntax: SyntaxTree,
+    node: cst.Lambda,
+    replacement: str,
+    state: Mapping[cst.Name, cst.BaseExpression] | None = None,
 ) -> tuple[str, tuple[str, ...]] | None:
     """When ``lambda param: f(...)``'s body is a call of plain arguments: ``f`` and the
     arguments, each with ``param`` renamed (a keyword argument as ``name=value``); else
     None."""
     if not isinstance(node.body, cst.Call) or any(arg.star for arg in node.body.args):
         return None
-    renamed = node.body.visit(_Rename(_references(syntax, node), replacement))
+    renamed = node.body.visit(_Rename(_renames(syntax, node, replacement, state or {})))
     assert isinstance(renamed, cst.Call)
     found = []
     for part in (renamed.func, *(arg.value for arg in renamed.args)):

@@ -527,6 +527,9 @@ class AgentPlan:
     #: how the loop body and the code after the loop use the loop variable (None: the
     #: target is not one name)
     target_use: ValueUse | None = None
+    #: module variables the agent's code reads or writes that a function rebinds at run
+    #: time (``global``): the copied code reaches them on the app module (``app_module.x``)
+    module_state: tuple[str, ...] = ()
     bindings: tuple[Binding, ...] = ()
     sends: SendLocals = SendLocals()
     #: the Record the last map builds as its JSON struct, if any

@@ -1,7 +1,9 @@
 """Cut the statements the compiler replaces out of the user's code, as holes of the plan.
 
-The agent's code is copied as written, except three kinds of statements, each replaced by
-a hole (:class:`faustc.plan.model.UserCode`) that the emitter fills:
+The agent's code is copied as written, except that module state (a module variable some
+function rebinds, ``global x``) is reached on the app module (``app_module.x``), and
+three kinds of statements, each replaced by a hole (:class:`faustc.plan.model.UserCode`)
+that the emitter fills:
 
 - ``yield x`` in an agent with sinks: a :class:`Deliver` (the sinks are fed directly);
 - ``await topic.send(...)`` / ``topic.send_soon(...)`` on a module-level topic: a
@@ -19,6 +21,7 @@ not sends through a name the agent binds itself. Example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 
 import libcst as cst
@@ -59,8 +62,11 @@ class UserCodeRewriter:
         yields: bool,
         sync_sinks: bool,
         in_take: bool,
+        state: Mapping[cst.Name, cst.BaseExpression] | None = None,
     ) -> None:
         self.syntax = syntax
+        #: references to module state, reached on the app module (``module_state_renames``)
+        self.state = state or {}
         #: the module-level topics and tables the agent does not bind itself
         self.topics = set(topics) - set(rebound)
         self.tables = set(tables) - set(rebound)
@@ -80,7 +86,7 @@ class UserCodeRewriter:
             rewritten = statement.visit(transformer)
             assert isinstance(rewritten, cst.CSTNode)
             statements.append(rewritten)
-        if not transformer.holes:
+        if not transformer.holes and not transformer.renamed:
             return UserCode(code.text, code.line)
         text = "".join(self.syntax.code(statement) for statement in statements)
         return UserCode(
@@ -100,6 +106,29 @@ class _Holes(cst.CSTTransformer):
         self.holes: list[Hole] = []
         self.lines: list[tuple[int, int]] = []
         self.depth = 0
+        self.renamed = False
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        replacement = self.rewriter.state.get(original_node)
+        if replacement is None:
+            return updated_node
+        self.renamed = True
+        return replacement
+
+    def leave_Global(
+        self, original_node: cst.Global, updated_node: cst.Global
+    ) -> cst.BaseSmallStatement:
+        """``global x`` for module state reached on the app module says nothing any more
+        (``pass`` when it named only such variables: the line stays)."""
+        state = {name.value for name in self.rewriter.state}
+        kept = [item for item in updated_node.names if item.name.value not in state]
+        if len(kept) == len(updated_node.names):
+            return updated_node
+        self.renamed = True
+        if not kept:
+            return cst.Pass()
+        last = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return updated_node.with_changes(names=[*kept[:-1], last])
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self.depth += 1

@@ -46,6 +46,7 @@ from faustc.plan.analysis import (
     inline_call,
     inline_lambda,
     lambda_use,
+    module_state_renames,
     names_bound,
     record_built,
     target_use,
@@ -189,6 +190,9 @@ class _AgentBuilder:
         self.taken_globals = taken_globals
         self.taken = set(agent.names_used) | set(module.module_names)
         self.locals = Locals(*(fresh(base, self.taken) for base in LOCAL_NAMES))
+        #: the module state the agent uses, and its references: reached on the app module
+        self.module_state = tuple(sorted(module.module_state & agent.names_used))
+        self.state = module_state_renames(self.syntax, frozenset(self.module_state))
 
     # -- the agent ---------------------------------------------------------------------------
 
@@ -208,6 +212,7 @@ class _AgentBuilder:
             yields=agent.yields,
             sync_sinks=sync_sinks,
             in_take=terminal == "take",
+            state=self.state,
         )
         prelude = rewriter.rewrite(agent.prelude, in_loop=False)
         body = rewriter.rewrite(loop.body, in_loop=True)
@@ -244,6 +249,7 @@ class _AgentBuilder:
             taken=frozenset(self.taken),
             rebound=rebound,
             target_use=target_use(self.syntax, agent, topics - rebound),
+            module_state=self.module_state,
         )
 
     # -- stages ------------------------------------------------------------------------------
@@ -380,7 +386,7 @@ class _AgentBuilder:
         """How the step applies ``function`` to the value."""
         if function.kind == "lambda":
             assert isinstance(function.node, cst.Lambda)
-            return Inline(inline_lambda(self.syntax, function.node, self.locals.value))
+            return Inline(inline_lambda(self.syntax, function.node, self.locals.value, self.state))
         if function.kind in ("sync", "async"):
             return CallFunction(function.text, awaited=function.kind == "async")
         return CallBound(fresh(f"{kind}_{suffix}", self.taken), function.text)
@@ -410,7 +416,7 @@ class _AgentBuilder:
                     name: [f.name for f in info.fields] for name, info in self.records.items()
                 }
                 builds = record_built(function.node, fields)
-                call = inline_call(self.syntax, function.node, self.locals.value)
+                call = inline_call(self.syntax, function.node, self.locals.value, self.state)
             uses = self._uses(function)
             return Map(line, function.text, apply, operation.kind, uses, builds, call)
         assert operation.kind == "noack"
