@@ -17,12 +17,13 @@ from faustc.source import SourceFile
 
 CASES = sorted((Path(__file__).parent / "diagnostics").glob("*.py"))
 EXPECTED = re.compile(r"#\s*E:\s*(FC\d{3})\s*(.*)$")
+WARNED = re.compile(r"#\s*W:\s*(FC\d{3})\s*(.*)$")
 
 
-def expected_errors(path: Path) -> list[tuple[int, str, str]]:
+def expected_errors(path: Path, marker: re.Pattern[str] = EXPECTED) -> list[tuple[int, str, str]]:
     found = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
-        match = EXPECTED.search(line)
+        match = marker.search(line)
         if match:
             found.append((number, match.group(1), match.group(2).strip()))
     return found
@@ -37,24 +38,28 @@ def mypy_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("case", CASES, ids=[case.stem for case in CASES])
 def test_case(case: Path, tmp_path: Path, mypy_build_dir: Path) -> None:
     """Cases named ``typecheck_*`` also run mypy (strict: its findings are errors); the
-    others test the compiler's own rules."""
+    others test the compiler's own rules. ``# W:`` marks a warning: a case with warnings
+    only builds."""
     expected = expected_errors(case)
-    assert expected, f"{case.name} marks no expected error"
+    warned = expected_errors(case, WARNED)
+    assert expected or warned, f"{case.name} marks no expected error or warning"
     typecheck = case.stem.startswith("typecheck_")
-    with pytest.raises(CompileError) as caught:
-        compile_source(
-            SourceFile.load(case),
-            mypy_build_dir if typecheck else tmp_path,
-            typecheck=typecheck,
-            strict=typecheck,
-        )
-    got = [
-        (d.span.line, d.code, d.message) for d in caught.value.diagnostics if d.severity == "error"
-    ]
-    assert [(line, code) for line, code, _ in got] == [(line, code) for line, code, _ in expected]
-    for (_, _, message), (_, _, fragment) in zip(got, expected, strict=True):
-        assert fragment in message
-    for diagnostic in caught.value.diagnostics:
+    directory = mypy_build_dir if typecheck else tmp_path
+    source = SourceFile.load(case)
+    if expected:
+        with pytest.raises(CompileError) as caught:
+            compile_source(source, directory, typecheck=typecheck, strict=typecheck)
+        diagnostics = caught.value.diagnostics
+    else:
+        diagnostics = compile_source(source, directory, typecheck=typecheck).warnings
+    for severity, marked in (("error", expected), ("warning", warned)):
+        got = [(d.span.line, d.code, d.message) for d in diagnostics if d.severity == severity]
+        assert [(line, code) for line, code, _ in got] == [
+            (line, code) for line, code, _ in marked
+        ], severity
+        for (_, _, message), (_, _, fragment) in zip(got, marked, strict=True):
+            assert fragment in message
+    for diagnostic in diagnostics:
         assert diagnostic.code in CODES
 
 

@@ -174,3 +174,67 @@ def test_global_state_is_the_app_modules(tmp_path: Path) -> None:
     assert app_module.seen_events == 5
     assert compiled == reference
     assert not hasattr(built.worker, "seen_events") or built.worker.seen_events == 0
+
+
+AGENTS_MODULE = """\
+from billing.app import app, invoices_topic, reminders_topic
+
+
+@app.agent(invoices_topic)
+async def remind(invoices):
+    async for invoice in invoices:
+        await reminders_topic.send(value=invoice)
+"""
+
+
+def test_agents_of_other_modules_are_named_and_run_uncompiled(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An agent in a module the app module imports, and one in a package autodiscover
+    scans, are FC115 warnings at their decorators; the built worker runs them uncompiled
+    and says so when it starts."""
+    package = tmp_path / "src" / "billing"
+    (package / "more").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "app.py").write_text(
+        "import faust\n"
+        "app = faust.App('billing', broker='memory://', topic_partitions=1,\n"
+        "                autodiscover=['billing.more'])\n"
+        "invoices_topic = app.topic('invoices', value_type=str)\n"
+        "reminders_topic = app.topic('reminders', value_type=str)\n"
+        "from billing import agents  # noqa: E402,F401\n"
+    )
+    (package / "agents.py").write_text(AGENTS_MODULE)
+    (package / "more" / "__init__.py").write_text("")
+    (package / "more" / "late.py").write_text(
+        "import billing.app as main\n\n\n"
+        "@main.app.agent(main.reminders_topic)\n"
+        "async def late(reminders):\n"
+        "    async for reminder in reminders:\n"
+        "        print(reminder)\n"
+    )
+    result = build_worker(package / "app.py", tmp_path / "build")
+    found = [(d.code, d.span.file, d.span.line, d.message) for d in result.warnings]
+    assert [(code, Path(file).name, line) for code, file, line, _ in found] == [
+        ("FC115", "agents.py", 4),
+        ("FC115", "late.py", 4),
+    ]
+    assert "agent 'remind' is registered in" in found[0][3]
+    assert "(imported by the app)" in found[0][3]
+    assert "agent 'late' is registered in" in found[1][3]
+    assert "(found by autodiscover)" in found[1][3]
+    assert result.plan.agents == ()
+    sys.path.insert(0, str(tmp_path / "src"))
+    try:
+        built = Built.load(result.worker_path)
+        with caplog.at_level("WARNING", logger="faust.worker"):
+            compiled = run(
+                built.app, {"invoices": [(None, b'"i-1"')]}, built.worker.COMPILED_AGENTS
+            )
+    finally:
+        sys.path.remove(str(tmp_path / "src"))
+        for name in [name for name in sys.modules if name.split(".")[0] == "billing"]:
+            del sys.modules[name]
+    assert compiled["reminders"] == [[(None, b'"i-1"', None)]]
+    assert "agent(s) running uncompiled" in caplog.text
+    assert "billing.agents.remind" in caplog.text

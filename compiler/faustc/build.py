@@ -21,6 +21,7 @@ from pathlib import Path
 from faustc.checks import check_codecs, check_module
 from faustc.codecs.plan import plan_codecs
 from faustc.diagnostics import CompileError, Diagnostic, as_warning
+from faustc.discovery import uncompiled_agents
 from faustc.emit.worker import write_worker
 from faustc.front.ir import AppModule
 from faustc.front.reader import read_module_partially
@@ -72,6 +73,7 @@ def check_source(
     validate_ir(module)
     records = record_types(module)
     diagnostics += check_module(module) + check_codecs(module, records)
+    diagnostics += uncompiled_agents(module, source)
     if typecheck:
         findings = run_mypy(source, out_dir / ".mypy_cache")
         diagnostics += findings if strict else [as_warning(found) for found in findings]

@@ -17,7 +17,6 @@ installed where it runs. Data files are not packed either. The archive is determ
 
 from __future__ import annotations
 
-import ast
 import os
 import stat
 import zipfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from faustc import __version__
 from faustc.build import BuildResult
+from faustc.local_modules import app_modules
 
 INTERPRETER = "/usr/bin/env python3"
 #: zip's earliest timestamp: the same bytes for the same inputs
@@ -61,65 +61,3 @@ def write_zipapp(result: BuildResult) -> Path:
     temporary.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     os.replace(temporary, target)
     return target
-
-
-def app_modules(path: Path, module: str, root: Path) -> set[tuple[str, Path]]:
-    """``(archive name, file)`` of the app module and the local modules it needs."""
-    root = root.resolve()
-    found: dict[str, Path] = {}
-    pending = [(module, path.resolve())]
-    while pending:
-        name, file = pending.pop()
-        if name in found:
-            continue
-        found[name] = file
-        for package in _parents(name):
-            init = _module_file(root, package)
-            if init is not None and package not in found:
-                pending.append((package, init))
-        for imported in _imports(file, name):
-            local = _module_file(root, imported)
-            if local is not None:
-                pending.append((imported, local))
-    return {(file.relative_to(root).as_posix(), file) for file in found.values()}
-
-
-def _parents(name: str) -> list[str]:
-    parts = name.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts))]
-
-
-def _module_file(root: Path, name: str) -> Path | None:
-    """The file of module ``name`` under ``root`` (a module or a package), if any."""
-    base = root.joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate.resolve()
-    return None
-
-
-def _imports(file: Path, name: str) -> set[str]:
-    """Every module name ``file`` (module ``name``) may import, with its parents."""
-    try:
-        tree = ast.parse(file.read_text(encoding="utf-8"), str(file))
-    except (SyntaxError, UnicodeDecodeError):
-        return set()
-    is_package = file.name == "__init__.py"
-    package = name if is_package else name.rpartition(".")[0]
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".") if package else []
-                anchor = anchor[: len(anchor) - (node.level - 1)] if node.level > 1 else anchor
-                base = ".".join([*anchor, *([base] if base else [])])
-            if base:
-                names.add(base)
-            names.update(f"{base}.{alias.name}" if base else alias.name for alias in node.names)
-    expanded = set(names)
-    for imported in names:
-        expanded.update(_parents(imported))
-    return expanded

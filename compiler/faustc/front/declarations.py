@@ -75,7 +75,28 @@ def read_app(
         )
     name = str(app_id.value) if app_id is not None else "<unknown>"
     env = app_id.env if app_id is not None else ()
-    context.app = AppDef(var, name, context.span(call), aliases, env)
+    context.app = AppDef(var, name, context.span(call), aliases, env, discovered(context, call))
+
+
+def discovered(context: ModuleContext, call: cst.Call) -> tuple[str, ...]:
+    """The packages ``faust.App(..., autodiscover=..., origin=...)`` scans, as Faust does:
+    the modules ``autodiscover`` lists, and the ``origin`` when it is set (those the
+    compiler can evaluate)."""
+    autodiscover = context.keyword(call, "autodiscover")
+    if autodiscover is None:
+        return ()
+    modules: list[str] = []
+    if isinstance(autodiscover, cst.List | cst.Tuple):
+        modules += [
+            name
+            for element in autodiscover.elements
+            if (name := context.fixed_string(element.value)) is not None
+        ]
+    elif not (found := context.static(autodiscover)) or not found.value:
+        return ()
+    origin = context.keyword(call, "origin")
+    name = context.fixed_string(origin) if origin is not None else None
+    return (*modules, name) if name else tuple(modules)
 
 
 def read_topic(context: ModuleContext, var: str, call: cst.Call) -> None:

@@ -60,6 +60,9 @@ class AppDef:
     aliases: tuple[str, ...] = ()
     #: the environment variables the id depends on (``app_id`` is its default)
     env: tuple[str, ...] = ()
+    #: the packages ``autodiscover`` scans for agents (Faust's: the listed modules and the
+    #: ``origin``), the worker importing them at start
+    discover: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:

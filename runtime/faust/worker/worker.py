@@ -117,6 +117,8 @@ class Worker:
         self.conf = app.conf
         #: compiled replacements of agents (and of tasks that loop over app.stream), by name
         self.compiled_agents = dict(compiled_agents or {})
+        #: whether this is a built worker (it names the agents it runs uncompiled)
+        self.built = compiled_agents is not None
         task_names = {task.name for task in app.tasks}
         unknown = sorted(set(self.compiled_agents) - set(app.agents) - task_names)
         if unknown:
@@ -255,6 +257,13 @@ class Worker:
             app.id,
             conf.processing_guarantee.replace("_", "-"),
         )
+        uncompiled = sorted(name for name in app.agents if name not in self.compiled_agents)
+        if self.built and uncompiled:
+            log.warning(
+                "agent(s) running uncompiled (faustc did not fuse them: registered in "
+                "another module, inside a function or by a call): %s",
+                ", ".join(uncompiled),
+            )
 
     def _policy_for(self, agent: Any, fun: Any) -> ErrorPolicy:
         code = getattr(agent.fun, "__code__", None)

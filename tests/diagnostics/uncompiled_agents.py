@@ -1,0 +1,26 @@
+import faust
+
+app = faust.App("diag-uncompiled")
+orders = app.topic("orders", value_type=str)
+receipts = app.topic("receipts", value_type=str)
+
+
+@app.agent(orders)
+async def fused(stream: faust.Stream[str]) -> None:
+    async for order in stream:
+        await receipts.send(value=order)
+
+
+def make_mirror(source: faust.Topic[str, str]) -> None:
+    @app.agent(source)  # W: FC115 agent 'mirror' is registered inside make_mirror()
+    async def mirror(stream: faust.Stream[str]) -> None:
+        async for value in stream:
+            print(value)
+
+
+async def echo(stream: faust.Stream[str]) -> None:
+    async for value in stream:
+        print(value)
+
+
+echoing = app.agent(receipts, name="echo")(echo)  # W: FC115 agent 'echo' is registered by a call
