@@ -13,6 +13,9 @@ The semantic rules:
 - FC111: a table written outside an agent or a task (Faust writes a table's changelog in
   the partition of the message being processed, so writes need one), found in module-level
   code and in functions no agent, task or timer calls;
+- FC116 (a warning): an agent writes a table under a key that is the same for every
+  message (``counts['all'] += 1``) while it consumes more than one partition: each
+  partition keeps its own entry, and on more than one worker they never meet;
 - FC300: a Record field whose type the codec of a topic carrying it cannot represent
   (:func:`check_codecs`).
 """
@@ -24,6 +27,7 @@ import libcst as cst
 from faust.contract import changes_value
 from faust.models.typeinfo import TypeNode
 from faustc.diagnostics import Diagnostic
+from faustc.front.constants import Statics
 from faustc.front.ir import (
     AgentDef,
     AppModule,
@@ -50,7 +54,125 @@ def check_module(module: AppModule) -> list[Diagnostic]:
         diagnostics += check_group_by_keys(module, agent)
     if module.syntax is not None:
         diagnostics += check_table_writes(module, module.syntax)
+        for agent in module.agents:
+            diagnostics += check_table_keys(module, agent, module.syntax)
     return diagnostics
+
+
+#: the methods of a table entry that change it (a set table's entry)
+_ENTRY_WRITES = frozenset(
+    {
+        "add",
+        "discard",
+        "remove",
+        "update",
+        "clear",
+        "pop",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+    }
+)
+
+
+def check_table_keys(module: AppModule, agent: AgentDef, syntax: SyntaxTree) -> list[Diagnostic]:
+    """FC116: a table the agent's loop writes under a key that is the same for every
+    message, while the stage consumes more than one partition (a table is partitioned as
+    its source: the key is split, one entry per partition)."""
+    partitions = _stage_partitions(module, agent)
+    if partitions == 1:
+        return []
+    tables = {table.var: table for table in module.tables}
+    statics = Statics(syntax)
+    found: list[Diagnostic] = []
+    seen: set[tuple[str, object]] = set()
+    for subscript in _written_entries(agent, set(tables)):
+        assert isinstance(subscript.value, cst.Name)
+        table = tables[subscript.value.value]
+        key_node = subscript.slice[0].slice
+        if not isinstance(key_node, cst.Index):
+            continue
+        key = statics.evaluate(key_node.value, module.app)
+        if key is None or (table.name, key.value) in seen:
+            continue
+        seen.add((table.name, key.value))
+        source = f"its {partitions} partitions" if partitions else "the partitions it consumes"
+        position = syntax.positions[subscript]
+        span = Span(
+            module.source_path,
+            position.start.line,
+            position.start.column + 1,
+            position.end.line,
+            position.end.column + 1,
+        )
+        found.append(
+            Diagnostic(
+                "FC116",
+                f"table {table.name!r} is written under the key {key.value!r} from all "
+                f"{source}: the table is partitioned as its source, so each partition "
+                "keeps its own entry for that key, and on more than one worker they never "
+                "meet; repartition by that key first (`.group_by(lambda value: "
+                f"{key.value!r}, name='{_suffix(key.value)}')`) or give the source one "
+                "partition",
+                span,
+                "warning",
+            )
+        )
+    return found
+
+
+def _stage_partitions(module: AppModule, agent: AgentDef) -> int | None:
+    """How many partitions the stage that runs the loop body consumes, when the compiler
+    knows (a repartition topic's own ``partitions=``, else the source's, else the App's
+    ``topic_partitions``)."""
+    default = module.app.topic_partitions
+    group_bys = [op for op in agent.loop.operations if isinstance(op, GroupBy)]
+    if group_bys:
+        return group_bys[-1].partitions or default
+    if any(op.kind == "through" for op in agent.loop.operations):
+        return None
+    topic = module.topic(agent.topic_var)
+    return topic.partitions or default
+
+
+def _written_entries(agent: AgentDef, tables: set[str]) -> list[cst.Subscript]:
+    """The ``table[key]`` entries the loop body writes: assigned, updated in place,
+    deleted, or changed by a method (``members[room].add(name)``)."""
+    found: list[cst.Subscript] = []
+
+    def entry(node: cst.BaseExpression) -> None:
+        if (
+            isinstance(node, cst.Subscript)
+            and isinstance(node.value, cst.Name)
+            and node.value.value in tables
+            and len(node.slice) == 1
+        ):
+            found.append(node)
+
+    class Writes(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            entry(node.target)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            entry(node.target)
+
+        def visit_Del(self, node: cst.Del) -> None:
+            entry(node.target)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _ENTRY_WRITES:
+                entry(func.value)
+
+    for statement in agent.loop.body.statements:
+        statement.visit(Writes())
+    return found
+
+
+def _suffix(key: object) -> str:
+    """A repartition name for a constant key (``'all'`` -> ``all``)."""
+    text = "".join(c if c.isalnum() else "_" for c in str(key)).strip("_")
+    return text or "key"
 
 
 def check_group_by_keys(module: AppModule, agent: AgentDef) -> list[Diagnostic]:

@@ -36,6 +36,7 @@ CODES: dict[str, str] = {
     "FC113": "a stage boundary (group_by/through) in an agent with concurrency > 1",
     "FC114": "yield form not supported in a compiled agent",
     "FC115": "an agent the build does not compile (it runs uncompiled): warning",
+    "FC116": "a table written under one key from several partitions: warning",
     "FC200": "type error found by mypy",
     "FC300": "a Record field type that its topic's codec cannot represent",
     "FC301": "a Record cannot be exported as an Avro schema",

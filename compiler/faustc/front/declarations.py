@@ -75,7 +75,16 @@ def read_app(
         )
     name = str(app_id.value) if app_id is not None else "<unknown>"
     env = app_id.env if app_id is not None else ()
-    context.app = AppDef(var, name, context.span(call), aliases, env, discovered(context, call))
+    partitions = context.keyword(call, "topic_partitions")
+    context.app = AppDef(
+        var,
+        name,
+        context.span(call),
+        aliases,
+        env,
+        discovered(context, call),
+        context.fixed_int(partitions) if partitions is not None else None,
+    )
 
 
 def discovered(context: ModuleContext, call: cst.Call) -> tuple[str, ...]:

@@ -63,6 +63,9 @@ class AppDef:
     #: the packages ``autodiscover`` scans for agents (Faust's: the listed modules and the
     #: ``origin``), the worker importing them at start
     discover: tuple[str, ...] = ()
+    #: ``topic_partitions=`` when the compiler knows it (the partitions of a topic that
+    #: declares none)
+    topic_partitions: int | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
