@@ -42,6 +42,7 @@ from faustc.types import (
     AVRO_CODECS,
     FieldInfo,
     RecordInfo,
+    literal_value,
     nested_records,
     topic_codec,
 )
@@ -229,14 +230,19 @@ def check_table_writes(module: AppModule, syntax: SyntaxTree) -> list[Diagnostic
     tables = {table.var for table in module.tables}
     if not tables:
         return []
-    allowed_roots = {agent.name for agent in module.agents}
-    allowed_roots |= {task.name for task in module.tasks}
-    allowed_roots |= {timer.name for timer in module.timers}
     functions = {
         statement.name.value: statement
         for statement in tree.body
         if isinstance(statement, cst.FunctionDef)
     }
+    # every function the App runs: agents, tasks, timers, crontabs ... (also an agent the
+    # reader rejected: its own error says what is wrong, its table writes are not)
+    allowed_roots = {
+        name for name, function in functions.items() if _app_decorated(module, function)
+    }
+    allowed_roots |= {agent.name for agent in module.agents}
+    allowed_roots |= {task.name for task in module.tasks}
+    allowed_roots |= {timer.name for timer in module.timers}
     allowed = set()
     frontier = [name for name in allowed_roots if name in functions]
     while frontier:
@@ -279,6 +285,22 @@ def check_table_writes(module: AppModule, syntax: SyntaxTree) -> list[Diagnostic
         for node, table in _table_writes(statement, tables):
             report(node, table, where)
     return found
+
+
+def _app_decorated(module: AppModule, function: cst.FunctionDef) -> bool:
+    """Whether a decorator of ``function`` is one of the App's (``@app.agent(...)``,
+    ``@app.task``, ``@app.timer(...)``, ...)."""
+    for decorator in function.decorators:
+        node = decorator.decorator
+        if isinstance(node, cst.Call):
+            node = node.func
+        if (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value in module.app.names
+        ):
+            return True
+    return False
 
 
 def _called_names(function: cst.FunctionDef) -> set[str]:
@@ -378,28 +400,43 @@ def _why(ref: TypeNode, codec: str, field: FieldInfo, enums: dict[str, EnumDef])
 
 
 def check_codecs(module: AppModule, records: dict[str, RecordInfo]) -> list[Diagnostic]:
-    """FC300 for every field of a Record that its topic's codec cannot represent."""
+    """FC300 for every field of a Record that the codec it is written with cannot
+    represent: the codec of a topic carrying it, else the ``serializer=`` the Record names
+    (an error: ``Record.dumps()`` uses it), else JSON, Faust's default (a warning: a
+    Record that is never written may hold anything)."""
     enums = {enum.name: enum for enum in module.enums}
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[str, str, str]] = set()
+    carried: set[str] = set()
+
+    def check(record: str, codec: str, where: str, severity: str) -> None:
+        for name in nested_records(records[record], records):
+            carried.add(name)
+            for field in records[name].fields:
+                why = unrepresentable(field, codec, enums)
+                key = (name, field.name, codec)
+                if why is None or key in seen:
+                    continue
+                seen.add(key)
+                diagnostics.append(
+                    Diagnostic(
+                        "FC300",
+                        f"field {name}.{field.name}: the {codec} codec of {where} cannot "
+                        f"represent it: {why}",
+                        field.span,
+                        severity,
+                    )
+                )
+
     for topic in module.topics:
         for is_key in (False, True):
             record, codec = topic_codec(topic, records, is_key=is_key)
-            if record is None:
-                continue
-            for name in nested_records(records[record], records):
-                for field in records[name].fields:
-                    why = unrepresentable(field, codec, enums)
-                    key = (name, field.name, codec)
-                    if why is None or key in seen:
-                        continue
-                    seen.add(key)
-                    diagnostics.append(
-                        Diagnostic(
-                            "FC300",
-                            f"field {name}.{field.name}: the {codec} codec of topic "
-                            f"{topic.names[0]!r} cannot represent it: {why}",
-                            field.span,
-                        )
-                    )
+            if record is not None:
+                check(record, codec, f"topic {topic.names[0]!r}", "error")
+    for record in sorted(set(records) - carried):
+        own = literal_value(records[record].options.get("serializer"))
+        if isinstance(own, str):
+            check(record, own, f"{record} (its serializer=)", "error")
+    for record in sorted(set(records) - carried):
+        check(record, "json", f"{record} (Faust's default for a Record)", "warning")
     return diagnostics

@@ -38,7 +38,7 @@ CODES: dict[str, str] = {
     "FC115": "an agent the build does not compile (it runs uncompiled): warning",
     "FC116": "a table written under one key from several partitions: warning",
     "FC200": "type error found by mypy",
-    "FC300": "a Record field type that its topic's codec cannot represent",
+    "FC300": "a Record field type that the codec it is written with cannot represent",
     "FC301": "a Record cannot be exported as an Avro schema",
 }
 

@@ -5,7 +5,10 @@ trees (the runtime's own type tree: the compiler puts a class's name where the r
 the class) without importing the user's module: it reads the annotations' syntax, kept by
 the reader, through the module's qualified names (never their text); the driver calls it
 once per build and hands the result to every later phase. :func:`topic_codec` says which
-Record a topic carries and with which codec, by Faust's rules. Example::
+Record a topic carries and with which codec, by Faust's rules. A class of the standard
+library is looked up and described by the runtime (``threading.Lock`` is unsupported: no
+codec writes it); any other class it does not know is ``unknown`` (the runtime decides).
+Example::
 
     records = record_types(module)      # once per build, by the driver
     records["Order"].fields[0].type      # TypeNode(kind='str')
@@ -16,11 +19,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
+import sys
 from collections.abc import Callable
 
 import libcst as cst
 
-from faust.models.typeinfo import TypeNode
+from faust.models.typeinfo import TypeNode, describe
 from faustc.front.ir import AppModule, FieldDef, RecordDef, Span, TopicDef
 
 ANY = TypeNode("any")
@@ -91,6 +96,8 @@ def resolve_type(node: cst.BaseExpression, qualified: Qualify, known: _Known) ->
             return TypeNode("record", py=dotted)
         if dotted in known.enums:
             return TypeNode("enum", py=dotted)
+        if not _standard_type_encodes(dotted):
+            return TypeNode("unsupported", py=dotted)
         return TypeNode("unknown", py=dotted)
     if isinstance(node, cst.Subscript):
         origin = _dotted(node.value, qualified) or ""
@@ -120,6 +127,20 @@ def resolve_type(node: cst.BaseExpression, qualified: Qualify, known: _Known) ->
         if container is not None and len(elements) == 1:
             return TypeNode(container, (resolve_type(elements[0], qualified, known),))
     return TypeNode("unsupported", py=_qualified_text(node, qualified))
+
+
+def _standard_type_encodes(dotted: str) -> bool:
+    """False for a class of the standard library no codec can carry (``threading.Lock``,
+    ``socket.socket``): the runtime's own ``describe`` says so of the class itself. Other
+    names (the app's own classes, a Record of another module) are left to the runtime."""
+    module, _, name = dotted.rpartition(".")
+    if not module or module.split(".")[0] not in sys.stdlib_module_names:
+        return True
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return True
+    return describe(found).kind != "unsupported"
 
 
 Qualify = Callable[[cst.CSTNode], set[str]]
