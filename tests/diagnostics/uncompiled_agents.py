@@ -1,4 +1,5 @@
 import faust
+from faust import Topic as imported_topic  # a name bound here, not a topic of this module
 
 app = faust.App("diag-uncompiled")
 orders = app.topic("orders", value_type=str)
@@ -24,3 +25,9 @@ async def echo(stream: faust.Stream[str]) -> None:
 
 
 echoing = app.agent(receipts, name="echo")(echo)  # W: FC115 agent 'echo' is registered by a call
+
+
+@app.agent(imported_topic)  # W: FC115 agent 'elsewhere' consumes 'imported_topic', which is not a topic
+async def elsewhere(stream: faust.Stream[str]) -> None:
+    async for value in stream:
+        print(value)

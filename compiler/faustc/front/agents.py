@@ -202,6 +202,15 @@ class FunctionReader:
             not isinstance(channel, cst.Name) or channel.value not in topic_vars
         ):
             app_var = self.context.app.var if self.context.app else "app"
+            if isinstance(channel, cst.Name) and channel.value in self.context.module_names:
+                self.context.warning(
+                    "FC115",
+                    f"agent {name!r} consumes {channel.value!r}, which is not a topic "
+                    f"declared with {app_var}.topic(...) in this module (a channel, or a "
+                    "topic of another module): it runs uncompiled",
+                    channel,
+                )
+                return
             self.context.error(
                 "FC101",
                 f"agent {name!r} consumes {self.context.code(channel)!r}, which is not a topic "

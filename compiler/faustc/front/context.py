@@ -73,6 +73,10 @@ class ModuleContext:
     def error(self, code: str, message: str, node: cst.CSTNode) -> None:
         self.errors.append(Diagnostic(code, message, self.span(node)))
 
+    def warning(self, code: str, message: str, node: cst.CSTNode) -> None:
+        """A diagnostic that does not stop the build (kept with the errors, in order)."""
+        self.errors.append(Diagnostic(code, message, self.span(node), "warning"))
+
     def code(self, node: cst.CSTNode) -> str:
         return self.syntax.code(node)
 

@@ -29,9 +29,9 @@ from faustc.source import SourceFile
 
 def read_module(source: SourceFile) -> AppModule:
     """Parse ``source`` and build its IR, or raise CompileError with every problem found."""
-    module, errors = read_module_partially(source)
-    if errors or module is None:
-        raise CompileError(errors)
+    module, diagnostics = read_module_partially(source)
+    if module is None or any(d.severity == "error" for d in diagnostics):
+        raise CompileError(diagnostics)
     return module
 
 
@@ -91,7 +91,7 @@ def _read(context: ModuleContext) -> AppModule | None:
     for statement in body:
         if isinstance(statement, cst.FunctionDef):
             functions.read_function(statement)
-    if context.app is None and not context.errors:
+    if context.app is None and not any(d.severity == "error" for d in context.errors):
         context.error("FC100", "no `faust.App(...)` is created at module level", context.tree)
     if context.app is None:
         return None
