@@ -329,3 +329,30 @@ def test_static_values(
         assert found is None
     else:
         assert found is not None and (found.value, found.env) == (value, env)
+
+
+def test_names_from_constants_of_the_apps_other_modules(tmp_path: Path) -> None:
+    """``from settings import TOPIC``, ``import settings`` / ``settings.SINK`` and
+    relative imports of the app's own modules are read there (re-exports followed)."""
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "base.py").write_text("import os\nPREFIX = os.getenv('SHOP_PREFIX', 'shop')\n")
+    (package / "settings.py").write_text(
+        "from .base import PREFIX\nORDERS = f'{PREFIX}-orders'\nSINK = 'receipts'\n"
+    )
+    (package / "app.py").write_text(
+        "import faust\n"
+        "import shop.settings as conf\n"
+        "from shop import settings\n"
+        "from .settings import ORDERS\n"
+        "app = faust.App(conf.PREFIX)\n"
+        "orders = app.topic(ORDERS, value_type=str)\n"
+        "receipts = app.topic(settings.SINK, value_type=str)\n"
+    )
+    module = read_module(SourceFile.load(package / "app.py"))
+    assert (module.app.app_id, module.app.env) == ("shop", ("SHOP_PREFIX",))
+    assert [(t.names, t.env) for t in module.topics] == [
+        (("shop-orders",), ("SHOP_PREFIX",)),
+        (("receipts",), ()),
+    ]

@@ -86,7 +86,7 @@ def build(app: CorpusApp, out_dir: Path, *, typecheck: bool = True) -> BuildOutc
     output = result.stdout + result.stderr
     if result.returncode == 0:
         workers = sorted(out_dir.glob("*_worker.py"))
-        fused = re.search(r"\((\d+) agents? fused\)", output)
+        fused = re.search(r"\((\d+) agents? fused[,)]", output)
         return BuildOutcome(
             "builds",
             seconds,

@@ -2,11 +2,13 @@
 the other values a declaration needs, written as Faust apps write them.
 
 A value is *static* when it is a literal, a module constant (a name bound once, at module
-level, to a static value), an f-string or a ``+`` of static parts, ``os.environ.get('VAR',
-default)`` / ``os.getenv('VAR', default)`` with a static default, or the App's id
-(``app.conf.id``, ``app.id``). A value read from the environment is known by its default;
-its :class:`Static` names the variables, and whatever the worker does with it, it reads at
-run time (the app module computes it again, from the same expression). Example::
+level, to a static value; also one of another of the app's modules: ``from settings import
+TOPIC``, ``settings.TOPIC``), an f-string or a ``+`` of static parts,
+``os.environ.get('VAR', default)`` / ``os.getenv('VAR', default)`` with a static default,
+or the App's id (``app.conf.id``, ``app.id``). A value read from the environment is known
+by its default; its :class:`Static` names the variables, and whatever the worker does with
+it, it reads at run time (the app module computes it again, from the same expression).
+Example::
 
     # PREFIX = 'sensor'
     # SINK = os.environ.get('SINK', f'{PREFIX}-alerts')
@@ -61,10 +63,19 @@ class Static:
 
 
 class Statics:
-    """Evaluates expressions of one module (see the module docstring)."""
+    """Evaluates expressions of one module (see the module docstring). ``locate`` gives
+    the evaluator of another local module (``from settings import TOPIC``, ``import
+    settings``; None: not one of the app's own), ``package`` anchors relative imports."""
 
-    def __init__(self, syntax: SyntaxTree) -> None:
+    def __init__(
+        self,
+        syntax: SyntaxTree,
+        locate: Callable[[str], Statics | None] | None = None,
+        package: str = "",
+    ) -> None:
         self.syntax = syntax
+        self.locate = locate
+        self.package = package
 
     def evaluate(
         self, node: cst.BaseExpression, app: AppDef | None = None, depth: int = 0
@@ -94,26 +105,98 @@ class Statics:
             return self._environment(node, app, depth)
         if isinstance(node, cst.Attribute) and app is not None and self._is_app_id(node, app):
             return Static(app.app_id, app.env)
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            return self._module_attribute(node.value, node.attr.value, depth)
         return None
 
     def _constant(self, node: cst.Name, app: AppDef | None, depth: int) -> Static | None:
-        """A name bound once in the module, at module level, to a static value."""
+        """A name bound once in the module, at module level, to a static value, or
+        imported from another of the app's modules where it is one."""
+        imported = self._import_of(node)
+        if imported is not None:
+            module, name = imported
+            other = self.locate(module) if self.locate is not None else None
+            return other.global_value(name, depth + 1) if other is not None else None
         value = self.bound_value(node)
         return self.evaluate(value, app, depth + 1) if value is not None else None
 
-    def bound_value(self, node: cst.Name) -> cst.BaseExpression | None:
-        """The expression ``node`` names when it is bound once in the module, at module
-        level, by a plain assignment (``ORDERS = 'orders'``); else None."""
+    def global_value(self, name: str, depth: int = 0) -> Static | None:
+        """The static value of this module's variable ``name`` (another module asks)."""
+        scope = self.syntax.scopes.get(self.syntax.tree)
+        if scope is None or depth > _DEPTH:
+            return None
+        for assignment in scope.assignments[name]:
+            node = getattr(assignment, "node", None)
+            if isinstance(node, cst.Name):
+                return self._constant(node, None, depth)
+            if isinstance(node, cst.ImportFrom):  # re-exported: from .base import TOPIC
+                imported = self._from_import(node, name)
+                other = self.locate(imported[0]) if imported and self.locate else None
+                return other.global_value(imported[1], depth + 1) if other and imported else None
+        return None
+
+    def _module_attribute(self, owner: cst.Name, name: str, depth: int) -> Static | None:
+        """``settings.TOPIC`` after ``import settings`` or ``from shop import settings``
+        (one of the app's modules)."""
+        assignment = self._single_assignment(owner)
+        if not isinstance(assignment, ImportAssignment) or self.locate is None:
+            return None
+        statement = assignment.node
+        if isinstance(statement, cst.ImportFrom):  # from shop import settings
+            imported = self._from_import(statement, owner.value)
+            other = self.locate(".".join(imported)) if imported is not None else None
+            return other.global_value(name, depth + 1) if other is not None else None
+        if not isinstance(statement, cst.Import):
+            return None
+        for alias in statement.names:
+            module = alias.evaluated_name
+            if (alias.evaluated_alias or module) == owner.value and (
+                alias.asname is not None or "." not in module  # `import a.b` binds `a`
+            ):
+                other = self.locate(module)
+                return other.global_value(name, depth + 1) if other is not None else None
+        return None
+
+    def _import_of(self, node: cst.Name) -> tuple[str, str] | None:
+        """``(module, name)`` when ``node`` was bound by ``from module import name``."""
+        assignment = self._single_assignment(node)
+        if not isinstance(assignment, ImportAssignment):
+            return None
+        statement = assignment.node
+        if not isinstance(statement, cst.ImportFrom):
+            return None
+        return self._from_import(statement, node.value)
+
+    def _from_import(self, statement: cst.ImportFrom, bound: str) -> tuple[str, str] | None:
+        if isinstance(statement.names, cst.ImportStar):
+            return None
+        base = self.syntax.code(statement.module) if statement.module is not None else ""
+        if statement.relative:
+            anchor = self.package.split(".") if self.package else []
+            levels = len(statement.relative)
+            anchor = anchor[: len(anchor) - (levels - 1)] if levels > 1 else anchor
+            base = ".".join([*anchor, *([base] if base else [])])
+        for alias in statement.names:
+            if (alias.evaluated_alias or alias.evaluated_name) == bound:
+                return base, alias.evaluated_name
+        return None
+
+    def _single_assignment(self, node: cst.Name) -> object:
+        """The one module-level binding ``node`` refers to (None: a local, or none, or
+        more than one)."""
         scope = self.syntax.scopes.get(node)
         if scope is None or node.value not in scope:
             return None
         global_scope = self.syntax.scopes.get(self.syntax.tree)
         if global_scope is None or (scope is not global_scope and node.value in scope.assignments):
-            return None  # a local of the function it is used in
-        assignments = list(global_scope.assignments[node.value])
-        if len(assignments) != 1:
             return None
-        assignment = assignments[0]
+        assignments = list(global_scope.assignments[node.value])
+        return assignments[0] if len(assignments) == 1 else None
+
+    def bound_value(self, node: cst.Name) -> cst.BaseExpression | None:
+        """The expression ``node`` names when it is bound once in the module, at module
+        level, by a plain assignment (``ORDERS = 'orders'``); else None."""
+        assignment = self._single_assignment(node)
         if not isinstance(assignment, Assignment) or isinstance(assignment, ImportAssignment):
             return None
         target = assignment.node

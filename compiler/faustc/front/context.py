@@ -28,6 +28,7 @@ from faustc.front.ir import (
     TopicDef,
 )
 from faustc.front.syntax import SyntaxTree
+from faustc.local_modules import module_file
 from faustc.source import SourceFile
 
 
@@ -40,7 +41,10 @@ class ModuleContext:
     def __init__(self, source: SourceFile, wrapper: MetadataWrapper) -> None:
         self.source = source
         self.syntax = SyntaxTree(wrapper)
-        self.statics = Statics(self.syntax)
+        module = source.module
+        package = module if source.path.name == "__init__.py" else module.rpartition(".")[0]
+        self.statics = Statics(self.syntax, self._local_statics, package)
+        self._locals: dict[str, Statics | None] = {}
         self.tree = self.syntax.tree
         self.positions = self.syntax.positions
         self.scopes = self.syntax.scopes
@@ -59,6 +63,24 @@ class ModuleContext:
         self.class_names: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _local_statics(self, module: str) -> Statics | None:
+        """The evaluator of another of the app's modules (``settings`` of ``from settings
+        import TOPIC``), read once; None when it is not one of them."""
+        if module in self._locals:
+            return self._locals[module]
+        self._locals[module] = None  # a cycle of imports finds nothing
+        file = module_file(self.source.import_root, module) if self.source.importable else None
+        if file is None or file == self.source.path.resolve():
+            return None
+        try:
+            tree = cst.parse_module(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+            return None
+        package = module if file.name == "__init__.py" else module.rpartition(".")[0]
+        found = Statics(SyntaxTree(MetadataWrapper(tree)), self._local_statics, package)
+        self._locals[module] = found
+        return found
 
     def span(self, node: cst.CSTNode) -> Span:
         position: CodeRange = self.positions[node]
