@@ -96,13 +96,14 @@ def discovered(context: ModuleContext, call: cst.Call) -> tuple[str, ...]:
         return ()
     modules: list[str] = []
     if isinstance(autodiscover, cst.List | cst.Tuple):
-        modules += [
-            name
-            for element in autodiscover.elements
-            if (name := context.fixed_string(element.value)) is not None
-        ]
-    elif not (found := context.static(autodiscover)) or not found.value:
-        return ()
+        for element in autodiscover.elements:
+            name = context.fixed_string(element.value)
+            if name is not None:
+                modules.append(name)
+    else:
+        enabled = context.static(autodiscover)
+        if enabled is None or not enabled.value:  # False, or a callable we cannot run
+            return ()
     origin = context.keyword(call, "origin")
     name = context.fixed_string(origin) if origin is not None else None
     return (*modules, name) if name else tuple(modules)
