@@ -153,7 +153,12 @@ def details(status: AppStatus) -> list[str]:
 
 
 def _fused(outcome: BuildOutcome) -> str:
-    return "agents fused: ?" if outcome.fused is None else f"{outcome.fused} agents fused"
+    if outcome.fused is None:
+        return "agents fused: ?"
+    said = f"{outcome.fused} agent{'' if outcome.fused == 1 else 's'} fused"
+    if outcome.fused == 0 and "[FC115]" in outcome.output:
+        said += " (its agents run uncompiled: FC115 warning)"
+    return said
 
 
 def classify(cause: str) -> str:
