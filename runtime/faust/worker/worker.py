@@ -64,13 +64,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from confluent_kafka import TopicPartition
 
 from faust.agents import Crontab, Task, Timer
+from faust.contract import consumer_group, dead_letter_topic_name, transactional_id
 from faust.events import TransportMessage
 from faust.exceptions import BrokerUnavailable, ImproperlyConfigured
 from faust.replies import Replies
 from faust.tables.manager import TableManager
 from faust.transport import open_transport
 from faust.transport.base import Consumer, Producer, TopicSpec, Transport
-from faust.worker.errors import AgentFailure, ErrorPolicy, dead_letter_topic_for
+from faust.worker.errors import AgentFailure, ErrorPolicy
 from faust.worker.runner import AgentRunner, ConcurrentAgent, TaskFeed
 from faust.worker.state import DataDirectory
 
@@ -201,13 +202,13 @@ class Worker:
         self._check_declared_partitions(
             self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
         )
-        transactional_id = None
+        producer_id = None
         if self.exactly_once:
             assert self._state is not None
-            transactional_id = f"{app.id}-{self._state.worker_id}"
+            producer_id = transactional_id(app.id, self._state.worker_id)
         # with tables, changelog records report their offsets (tables store what they applied)
         self._producer = self.transport.producer(
-            transactional_id=transactional_id, track_deliveries=bool(app.tables)
+            transactional_id=producer_id, track_deliveries=bool(app.tables)
         )
         app.producer = self._producer
         if self.exactly_once:
@@ -234,7 +235,7 @@ class Worker:
         partitions = self._start_tables() if app.tables else {}
         if self._tables is not None:
             await self._tables.start_globals()
-        self._consumer = self.transport.consumer(app.id)
+        self._consumer = self.transport.consumer(consumer_group(app.id))
         partitions.update(self._subscribe())
         for timer in app.timers:
             self._background.append(asyncio.create_task(self._run_timer(timer)))
@@ -252,7 +253,7 @@ class Worker:
             len(app.tables),
             ", ".join(f"{topic} ({partitions.get(topic, '?')} partitions)" for topic in sources)
             or "none",
-            app.id,
+            consumer_group(app.id),
             conf.processing_guarantee.replace("_", "-"),
         )
 
@@ -604,7 +605,7 @@ class Worker:
                     if consumer.name == agent.name:
                         sources.update(consumer.topics)
                 for source in sorted(sources):
-                    name = dead_letter_topic_for(
+                    name = dead_letter_topic_name(
                         source, agent.dead_letter_topic or conf.dead_letter_topic
                     )
                     partitions = specs[source].partitions if source in specs else 1
