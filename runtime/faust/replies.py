@@ -57,9 +57,12 @@ class Replies:
         self._consumers: dict[str, Consumer] = {}
         self._assigned: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def expect(self, correlation_id: str, topic: str | None) -> Waiter:
         """Register interest in ``correlation_id``; the consumer is ready when this returns."""
+        if self._closed:
+            raise RuntimeError(f"app {self.app.id!r} is not running: ask() happens inside a worker")
         name = topic or reply_topic_name(self.app.id, self.app.conf.reply_to)
         if name not in self._consumers:
             self._start_consumer(name)
@@ -103,6 +106,7 @@ class Replies:
             future.set_result(maybe_model(reply.get("value")))
 
     async def close(self) -> None:
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):

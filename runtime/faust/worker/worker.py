@@ -68,6 +68,7 @@ from faust.contract import consumer_group, dead_letter_topic_name, transactional
 from faust.events import TransportMessage
 from faust.exceptions import BrokerUnavailable, ImproperlyConfigured
 from faust.replies import Replies
+from faust.running import Running
 from faust.tables.manager import TableManager
 from faust.transport import open_transport
 from faust.transport.base import Consumer, Producer, TopicSpec, Transport
@@ -137,6 +138,7 @@ class Worker:
         self._closing = False
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
+        self._replies: Replies | None = None
         self._tables: TableManager | None = None
         self._state: DataDirectory | None = None
         #: source partitions paused while their tables restore
@@ -210,13 +212,14 @@ class Worker:
         self._producer = self.transport.producer(
             transactional_id=producer_id, track_deliveries=bool(app.tables)
         )
-        app.producer = self._producer
         if self.exactly_once:
             # fences any older producer with our id and aborts what it left open
             self._producer.init_transactions(ADMIN_TIMEOUT)
             self._producer.begin_transaction()
-        app.stream_attacher = self._attach_stream
-        app.reply_consumer = Replies(app, self.transport)
+        self._replies = Replies(app, self.transport)
+        app.running = Running(
+            self._producer, attach_stream=self._attach_stream, replies=self._replies
+        )
         runners: list[AgentRunner | ConcurrentAgent] = []
         for agent in app.agents.values():
             fun = self.compiled_agents.get(agent.name, agent.fun)
@@ -366,10 +369,9 @@ class Worker:
     async def _close(self, *, graceful: bool) -> None:
         self._closing = True
         self.transport.close()
-        if self.app.reply_consumer is not None:
-            await self.app.reply_consumer.close()
-            self.app.reply_consumer = None
-        self.app.stream_attacher = None
+        if self._replies is not None:
+            await self._replies.close()
+            self._replies = None
         for task in self._background:
             task.cancel()
         for task in self._background:
@@ -385,7 +387,7 @@ class Worker:
             if graceful:
                 self._producer.close()
             self._producer = None
-        self.app.producer = None
+        self.app.running = None  # taken back: sends from here on say the app is not running
         if self._state is not None:
             self._state.release()
 
