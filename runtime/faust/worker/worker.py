@@ -56,14 +56,12 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from confluent_kafka import TopicPartition
 
-from faust.agents import Crontab, Task, Timer
 from faust.contract import consumer_group, dead_letter_topic_name, transactional_id
 from faust.events import TransportMessage
 from faust.exceptions import BrokerUnavailable, ImproperlyConfigured
@@ -72,8 +70,10 @@ from faust.running import Running
 from faust.tables.manager import TableManager
 from faust.transport import open_transport
 from faust.transport.base import Consumer, Producer, TopicSpec, Transport
+from faust.worker.clock import SYSTEM_CLOCK, Clock
 from faust.worker.errors import AgentFailure, ErrorPolicy
 from faust.worker.runner import AgentRunner, ConcurrentAgent, TaskFeed
+from faust.worker.schedule import Schedule
 from faust.worker.state import DataDirectory
 
 if TYPE_CHECKING:
@@ -114,9 +114,12 @@ class Worker:
         compiled_agents: Mapping[str, Any] | None = None,
         transport: Transport | None = None,
         stop_when_idle: bool = False,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.app = app
         self.conf = app.conf
+        #: where the worker reads the time (commit and clean-up intervals, timers)
+        self.clock = clock
         #: compiled replacements of agents (and of tasks that loop over app.stream), by name
         self.compiled_agents = dict(compiled_agents or {})
         task_names = {task.name for task in app.tasks}
@@ -150,11 +153,11 @@ class Worker:
         self._runners: dict[str, list[StreamConsumer]] = {}
         self._subscribed: list[str] = []
         self._resubscribe = False
-        self._background: list[asyncio.Task[None]] = []
+        self._schedule = Schedule(clock=clock)
         self._uncommitted = 0
         self._held_back = False
-        self._last_commit = time.monotonic()
-        self._last_cleanup = time.monotonic()
+        self._last_commit = clock.monotonic()
+        self._last_cleanup = clock.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -232,18 +235,14 @@ class Worker:
             self._add_consumer(runner)
             runner.start()
         for task in app.tasks:
-            fun = self.compiled_agents.get(task.name, task.fun)
-            self._background.append(asyncio.create_task(self._run_task(task, fun)))
+            self._schedule.start_task(task, self.compiled_agents.get(task.name, task.fun))
         await self._wait_until_ready(runners)
         partitions = self._start_tables() if app.tables else {}
         if self._tables is not None:
             await self._tables.start_globals()
         self._consumer = self.transport.consumer(consumer_group(app.id))
         partitions.update(self._subscribe())
-        for timer in app.timers:
-            self._background.append(asyncio.create_task(self._run_timer(timer)))
-        for crontab in app.crontabs:
-            self._background.append(asyncio.create_task(self._run_crontab(crontab)))
+        self._schedule.start_timers(app.timers, app.crontabs)
         sources = self._subscribed
         compiled = sum(name in self.compiled_agents for name in app.agents)
         log.info(
@@ -372,11 +371,7 @@ class Worker:
         if self._replies is not None:
             await self._replies.close()
             self._replies = None
-        for task in self._background:
-            task.cancel()
-        for task in self._background:
-            with contextlib.suppress(BaseException):  # cancelled, or failed and logged
-                await task
+        await self._schedule.cancel()
         if self._consumer is not None:
             with contextlib.suppress(Exception) if not graceful else contextlib.nullcontext():
                 self._consumer.close()  # revokes the assignment (commits when graceful)
@@ -424,7 +419,7 @@ class Worker:
             log.info("partition(s) %s restored: processing resumes", sorted(ready))
 
     async def _maybe_commit(self) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         tables = self._tables
         if tables is not None and (
             tables.expire_due() or now - self._last_cleanup >= self.conf.table_cleanup_interval
@@ -471,7 +466,7 @@ class Worker:
         if offsets:
             log.debug("committed %s", _describe(offsets))
         self._uncommitted = 0
-        self._last_commit = time.monotonic()
+        self._last_commit = self.clock.monotonic()
 
     def _commit_before(self, failed_batch: list[TransportMessage]) -> None:
         """After a failure: commit what completed batches made durable, nothing of the failed
@@ -562,30 +557,6 @@ class Worker:
                 if (tp.topic, tp.partition) not in revoked
             }
             self._tables.on_revoked(still)
-
-    # -- timers and tasks ------------------------------------------------------------------
-
-    async def _run_timer(self, timer: Timer) -> None:
-        while True:
-            await asyncio.sleep(timer.interval)
-            try:
-                await timer.fun()
-            except Exception:
-                log.exception("timer %s raised", timer.name)
-
-    async def _run_crontab(self, crontab: Crontab) -> None:
-        while True:
-            await asyncio.sleep(crontab.schedule.seconds_until_next(time.time()))
-            try:
-                await crontab.fun()
-            except Exception:
-                log.exception("crontab %s raised", crontab.name)
-
-    async def _run_task(self, task: Task, fun: Any) -> None:
-        try:
-            await fun()
-        except Exception:
-            log.exception("task %s raised", task.name)
 
     # -- configuration ---------------------------------------------------------------------
 
