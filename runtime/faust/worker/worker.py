@@ -62,19 +62,20 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from confluent_kafka import TopicPartition
 
-from faust.contract import consumer_group, dead_letter_topic_name, transactional_id
+from faust.contract import consumer_group, transactional_id
 from faust.events import TransportMessage
-from faust.exceptions import BrokerUnavailable, ImproperlyConfigured
+from faust.exceptions import BrokerUnavailable
 from faust.replies import Replies
 from faust.running import Running
 from faust.tables.manager import TableManager
 from faust.transport import open_transport
-from faust.transport.base import Consumer, Producer, TopicSpec, Transport
+from faust.transport.base import Consumer, Producer, Transport
 from faust.worker.clock import SYSTEM_CLOCK, Clock
 from faust.worker.errors import AgentFailure, ErrorPolicy
 from faust.worker.runner import AgentRunner, ConcurrentAgent, TaskFeed
 from faust.worker.schedule import Schedule
 from faust.worker.state import DataDirectory
+from faust.worker.topic_setup import ADMIN_TIMEOUT, TopicSetup
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -84,8 +85,7 @@ log = logging.getLogger("faust.worker")
 
 #: seconds the consumer blocks when nothing is buffered (bounds timer lateness)
 IDLE_POLL_SECONDS = 0.1
-#: seconds allowed for connecting, creating topics, flushing at shutdown
-ADMIN_TIMEOUT = 15.0
+#: seconds allowed for flushing at shutdown
 FLUSH_TIMEOUT = 60.0
 #: seconds the worker waits for every agent to reach its stream loop before subscribing
 READY_TIMEOUT = 15.0
@@ -130,6 +130,7 @@ class Worker:
                 "(rebuild it with `faustc build`)"
             )
         self.transport = transport or open_transport(self.conf)
+        self._topic_setup = TopicSetup(app, self.transport)
         #: for tests on the memory transport: stop at the first empty poll
         self.stop_when_idle = stop_when_idle
         self.exactly_once = self.conf.exactly_once
@@ -204,9 +205,7 @@ class Worker:
         if self._needs_data_directory():
             self._state = DataDirectory(Path(conf.data_directory))
             self._state.lock()
-        self._check_declared_partitions(
-            self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
-        )
+        self._topic_setup.declared()
         producer_id = None
         if self.exactly_once:
             assert self._state is not None
@@ -278,33 +277,15 @@ class Worker:
         return self.exactly_once or "rocksdb" in stores
 
     def _start_tables(self) -> dict[str, int]:
-        """Create the changelogs, co-partitioned with the topics streams consume (an error
-        now, not a hang later, when counts do not match), and take the tables over."""
-        conf = self.conf
-        partitions = self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
+        """Create the changelogs, co-partitioned with the topics streams consume, and take
+        the tables over."""
+        partitions = self._topic_setup.ensure(self._consumers_all)
         state = self._state.path if self._state is not None else None
         tables = self._tables = TableManager(self.app, self.transport, data_directory=state)
         sources = {name: partitions[name] for name in self._runners if name in partitions}
-        changelogs = tables.changelog_specs(
-            sources, conf.topic_partitions, conf.topic_replication_factor
-        )
-        changelog_partitions = self.transport.ensure_topics(changelogs, ADMIN_TIMEOUT)
-        tables.check_partitions(changelog_partitions)
+        changelog_partitions = self._topic_setup.changelogs(tables, sources)
         tables.attach()
         return {**partitions, **changelog_partitions}
-
-    def _check_declared_partitions(self, actual: dict[str, int]) -> None:
-        for topic in self.app.topics:
-            if topic.partitions is None:
-                continue
-            for name in topic.topics:
-                found = actual.get(name)
-                if found is not None and found != topic.partitions:
-                    raise ImproperlyConfigured(
-                        f"topic {name!r} is declared with partitions={topic.partitions} but "
-                        f"has {found} on the broker; topics that feed tables must be "
-                        "co-partitioned, so fix the declaration or the topic"
-                    )
 
     async def _wait_until_ready(self, runners: list[AgentRunner | ConcurrentAgent]) -> None:
         """Let every agent (and task) run up to its stream loop, so its topics are known."""
@@ -348,7 +329,7 @@ class Worker:
     def _subscribe(self) -> dict[str, int]:
         """Create the topics streams consume that do not exist yet; (re)subscribe to all."""
         self._resubscribe = False
-        partitions = self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
+        partitions = self._topic_setup.ensure(self._consumers_all)
         sources = sorted(self._runners)
         if sources and sources != self._subscribed and self._consumer is not None:
             self._consumer.subscribe(sources, self._on_assign, self._on_revoke)
@@ -557,37 +538,6 @@ class Worker:
                 if (tp.topic, tp.partition) not in revoked
             }
             self._tables.on_revoked(still)
-
-    # -- configuration ---------------------------------------------------------------------
-
-    def _topic_specs(self) -> list[TopicSpec]:
-        conf = self.conf
-        specs: dict[str, TopicSpec] = {}
-        for topic in self.app.topics:
-            for name in topic.topics:
-                specs[name] = TopicSpec(
-                    name,
-                    topic.partitions or conf.topic_partitions,
-                    topic.replicas or conf.topic_replication_factor,
-                    tuple(sorted(topic.config.items())),
-                )
-        for agent in self.app.agents.values():
-            if (agent.error_policy or conf.error_policy) == "dead-letter":
-                sources = {agent.channel.get_topic_name()}
-                for consumer in self._consumers_all:
-                    if consumer.name == agent.name:
-                        sources.update(consumer.topics)
-                for source in sorted(sources):
-                    name = dead_letter_topic_name(
-                        source, agent.dead_letter_topic or conf.dead_letter_topic
-                    )
-                    partitions = specs[source].partitions if source in specs else 1
-                    specs.setdefault(
-                        name, TopicSpec(name, partitions, conf.topic_replication_factor)
-                    )
-        if not conf.topic_allow_declare:
-            return []
-        return list(specs.values())
 
 
 def _describe(partitions: list[TopicPartition]) -> str:
