@@ -54,11 +54,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import TopicPartition
 
@@ -72,14 +71,14 @@ from faust.transport import open_transport
 from faust.transport.base import Consumer, Producer, Transport
 from faust.worker.clock import SYSTEM_CLOCK, Clock
 from faust.worker.errors import AgentFailure, ErrorPolicy
-from faust.worker.runner import AgentRunner, ConcurrentAgent, TaskFeed
+from faust.worker.routes import Routes
+from faust.worker.runner import AgentRunner, ConcurrentAgent
 from faust.worker.schedule import Schedule
 from faust.worker.state import DataDirectory
 from faust.worker.topic_setup import ADMIN_TIMEOUT, TopicSetup
 
 if TYPE_CHECKING:
     from faust.app import App
-    from faust.streams import BatchSource, Stream
 
 log = logging.getLogger("faust.worker")
 
@@ -89,19 +88,6 @@ IDLE_POLL_SECONDS = 0.1
 FLUSH_TIMEOUT = 60.0
 #: seconds the worker waits for every agent to reach its stream loop before subscribing
 READY_TIMEOUT = 15.0
-
-
-class StreamConsumer(Protocol):
-    """What the worker feeds: an agent's runner(s), or an ``app.stream()`` loop's feed."""
-
-    name: str
-    topics: list[str]
-
-    async def process(self, batch: list[TransportMessage]) -> None: ...
-
-    def held_offsets(self) -> dict[tuple[str, int], int]: ...
-
-    async def stop(self, timeout: float) -> None: ...
 
 
 class Worker:
@@ -149,11 +135,8 @@ class Worker:
         self._paused: set[tuple[str, int]] = set()
         #: the offsets last committed, per partition (only changes are committed again)
         self._committed: dict[tuple[str, int], int] = {}
-        #: every stream consumer, and by topic the ones that take its messages
-        self._consumers_all: list[StreamConsumer] = []
-        self._runners: dict[str, list[StreamConsumer]] = {}
-        self._subscribed: list[str] = []
-        self._resubscribe = False
+        #: the stream consumers and the topics they take
+        self.routes = Routes(app)
         self._schedule = Schedule(clock=clock)
         self._uncommitted = 0
         self._held_back = False
@@ -173,9 +156,9 @@ class Worker:
         batch: list[TransportMessage] = []
         try:
             await self._start()
-            tables = self._tables
+            tables, routes = self._tables, self.routes
             while not self._stopping:
-                if self._resubscribe:
+                if routes.resubscribe:
                     self._subscribe()
                 restoring = tables is not None and tables.restoring
                 batch = self._consume(0.0 if restoring else IDLE_POLL_SECONDS)
@@ -220,7 +203,7 @@ class Worker:
             self._producer.begin_transaction()
         self._replies = Replies(app, self.transport)
         app.running = Running(
-            self._producer, attach_stream=self._attach_stream, replies=self._replies
+            self._producer, attach_stream=self.routes.attach, replies=self._replies
         )
         runners: list[AgentRunner | ConcurrentAgent] = []
         for agent in app.agents.values():
@@ -228,10 +211,10 @@ class Worker:
             policy = self._policy_for(agent, fun)
             instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
             for instance in instances:
-                instance.on_new_topic = self._on_new_topic
+                instance.on_new_topic = self.routes.on_new_topic
             runner = instances[0] if len(instances) == 1 else ConcurrentAgent(instances)
             runners.append(runner)
-            self._add_consumer(runner)
+            self.routes.add(runner)
             runner.start()
         for task in app.tasks:
             self._schedule.start_task(task, self.compiled_agents.get(task.name, task.fun))
@@ -242,7 +225,7 @@ class Worker:
         self._consumer = self.transport.consumer(consumer_group(app.id))
         partitions.update(self._subscribe())
         self._schedule.start_timers(app.timers, app.crontabs)
-        sources = self._subscribed
+        sources = self.routes.subscribed
         compiled = sum(name in self.compiled_agents for name in app.agents)
         log.info(
             "worker for app %r on %s: %d agent(s) (%d compiled), %d table(s), sources %s, "
@@ -279,10 +262,10 @@ class Worker:
     def _start_tables(self) -> dict[str, int]:
         """Create the changelogs, co-partitioned with the topics streams consume, and take
         the tables over."""
-        partitions = self._topic_setup.ensure(self._consumers_all)
+        partitions = self._topic_setup.ensure(self.routes.consumers)
         state = self._state.path if self._state is not None else None
         tables = self._tables = TableManager(self.app, self.transport, data_directory=state)
-        sources = {name: partitions[name] for name in self._runners if name in partitions}
+        sources = {name: partitions[name] for name in self.routes.topics() if name in partitions}
         changelog_partitions = self._topic_setup.changelogs(tables, sources)
         tables.attach()
         return {**partitions, **changelog_partitions}
@@ -300,45 +283,19 @@ class Worker:
         for _ in range(3):  # tasks that open app.stream() right away
             await asyncio.sleep(0)
 
-    def _add_consumer(self, consumer: StreamConsumer) -> None:
-        self._consumers_all.append(consumer)
-        for topic in consumer.topics:
-            routes = self._runners.setdefault(topic, [])
-            if consumer not in routes:
-                routes.append(consumer)
-
-    def _on_new_topic(self, topic: str) -> None:
-        for consumer in self._consumers_all:
-            if topic in consumer.topics:
-                routes = self._runners.setdefault(topic, [])
-                if consumer not in routes:
-                    routes.append(consumer)
-        if topic not in self._subscribed:
-            self._resubscribe = True
-
-    def _attach_stream(self, stream: Stream[Any]) -> BatchSource:
-        """``app.stream(topic)`` in a task: a feed of its own, subscribed to the topic."""
-        topic = stream.channel.get_topic_name()
-        feed = TaskFeed(f"stream of {topic}", topic, ErrorPolicy(self.conf.error_policy, self.app))
-        feed.on_new_topic = self._on_new_topic
-        self._add_consumer(feed)
-        if self._consumer is not None and topic not in self._subscribed:
-            self._resubscribe = True
-        return feed
-
     def _subscribe(self) -> dict[str, int]:
         """Create the topics streams consume that do not exist yet; (re)subscribe to all."""
-        self._resubscribe = False
-        partitions = self._topic_setup.ensure(self._consumers_all)
-        sources = sorted(self._runners)
-        if sources and sources != self._subscribed and self._consumer is not None:
+        routes = self.routes
+        routes.resubscribe = False
+        partitions = self._topic_setup.ensure(routes.consumers)
+        sources = routes.topics()
+        if sources and sources != routes.subscribed and self._consumer is not None:
             self._consumer.subscribe(sources, self._on_assign, self._on_revoke)
-            self._subscribed = sources
+            routes.subscribed = sources
         return partitions
 
     async def _stop(self) -> None:
-        for consumer in self._consumers_all:
-            await consumer.stop(timeout=30.0)
+        await self.routes.stop(timeout=30.0)
         self._commit()
         await self._close(graceful=True)
         for name, policy in self.policies.items():
@@ -374,18 +331,7 @@ class Worker:
         return self._consumer.consume(self.conf.batch_size, timeout)
 
     async def _process(self, batch: list[TransportMessage]) -> None:
-        runners = self._runners
-        if len(runners) == 1 and len(self._subscribed) == 1:
-            for runner in next(iter(runners.values())):
-                await runner.process(batch)
-        else:
-            # runs of one topic, found at C speed (the messages' own topic() method)
-            by_topic: dict[str, list[TransportMessage]] = {}
-            for topic, run in itertools.groupby(batch, key=type(batch[0]).topic):
-                by_topic.setdefault(topic or "", []).extend(run)
-            for topic, messages in by_topic.items():
-                for runner in runners.get(topic, ()):
-                    await runner.process(messages)
+        await self.routes.process(batch)
         assert self._producer is not None
         self._producer.poll()
         self.processed += len(batch)
@@ -489,10 +435,7 @@ class Worker:
 
     def _below_holds(self, offsets: list[TopicPartition]) -> list[TopicPartition]:
         """``offsets``, each lowered to the lowest offset a stream still holds, if any."""
-        held: dict[tuple[str, int], int] = {}
-        for consumer in self._consumers_all:
-            for tp, offset in consumer.held_offsets().items():
-                held[tp] = min(offset, held.get(tp, offset))
+        held = self.routes.held_offsets()
         if not held:
             return offsets
         return [
