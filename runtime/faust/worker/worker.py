@@ -5,34 +5,8 @@ one runner per agent. Scale-out is Kafka's: start more workers with the same app
 with its own ``--datadir``); they share the partitions, and when one stops or dies the
 others are assigned its partitions, restore their tables from the changelogs and go on.
 
-Commit order, at-least-once (the default):
-
-1. every message up to the positions being committed has been processed by every agent
-   on its topic; a partition's commit never passes a message a stream still holds (a
-   ``take`` buffer, an un-acked ``noack`` event): it stops at the lowest held offset;
-2. the tables send one changelog record per key written since the last commit;
-3. the producer is flushed: every output and changelog record is acknowledged;
-4. the table stores write those changes with the offset of the last changelog record,
-   one RocksDB ``WriteBatch`` per table partition;
-5. the consumer's positions are committed, synchronously.
-
-Exactly-once (``processing_guarantee="exactly_once"``): one transactional producer per
-worker process; outputs, dead letters and changelog records all go into the open
-transaction, and ``read_committed`` consumers see them only when it commits:
-
-1. as above;
-2. as above, inside the transaction;
-3. the consumer's positions are added to the transaction (``send_offsets_to_transaction``)
-   and the transaction commits: outputs, changelog records and offsets, all or nothing;
-4. only then do the table stores write the changes (table writes apply on commit);
-5. the next transaction begins.
-
-Commits happen every ``broker_commit_interval`` seconds (0.1 s under exactly-once unless
-set) or ``broker_commit_every`` messages, before partitions are revoked, and at shutdown.
-When processing, delivery or a commit fails, the worker stops without the last step for
-the failed batch: at-least-once, offsets never pass a message whose effects are not
-durable; exactly-once, the open transaction is aborted and a restart resumes from the last
-committed one.
+The commit protocol (``faust.worker.commit``: at-least-once or exactly-once) decides
+when a commit is due and makes everything processed durable before it commits.
 
 Start-up order: lock the data directory (RocksDB tables, exactly-once), create the declared
 topics, start the producer (and its transactions), start every agent and task, wait until
@@ -43,7 +17,7 @@ stream that appears later (``app.stream(topic)`` in a task) joins the subscripti
 
 Rebalancing: a newly assigned partition is paused until every table partition it writes
 has been restored from its changelog to the true end (other partitions keep flowing
-meanwhile); a revoked partition is committed (steps 1-5) and its table stores are closed.
+meanwhile); a revoked partition is committed and its table stores are closed.
 Example::
 
     worker = Worker(app, compiled_agents={"wordcount.count": count})
@@ -70,12 +44,13 @@ from faust.tables.manager import TableManager
 from faust.transport import open_transport
 from faust.transport.base import Consumer, Producer, Transport
 from faust.worker.clock import SYSTEM_CLOCK, Clock
+from faust.worker.commit import CommitProtocol, commit_protocol, describe
 from faust.worker.errors import AgentFailure, ErrorPolicy
 from faust.worker.routes import Routes
 from faust.worker.runner import AgentRunner, ConcurrentAgent
 from faust.worker.schedule import Schedule
 from faust.worker.state import DataDirectory
-from faust.worker.topic_setup import ADMIN_TIMEOUT, TopicSetup
+from faust.worker.topic_setup import TopicSetup
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -84,8 +59,6 @@ log = logging.getLogger("faust.worker")
 
 #: seconds the consumer blocks when nothing is buffered (bounds timer lateness)
 IDLE_POLL_SECONDS = 0.1
-#: seconds allowed for flushing at shutdown
-FLUSH_TIMEOUT = 60.0
 #: seconds the worker waits for every agent to reach its stream loop before subscribing
 READY_TIMEOUT = 15.0
 
@@ -120,6 +93,8 @@ class Worker:
         #: for tests on the memory transport: stop at the first empty poll
         self.stop_when_idle = stop_when_idle
         self.exactly_once = self.conf.exactly_once
+        #: the commit protocol of the app's processing guarantee (made at start-up)
+        self.commits: CommitProtocol | None = None
         self.processed = 0
         #: the error policy of each agent (its counts are the error metrics)
         self.policies: dict[str, ErrorPolicy] = {}
@@ -133,14 +108,9 @@ class Worker:
         self._state: DataDirectory | None = None
         #: source partitions paused while their tables restore
         self._paused: set[tuple[str, int]] = set()
-        #: the offsets last committed, per partition (only changes are committed again)
-        self._committed: dict[tuple[str, int], int] = {}
         #: the stream consumers and the topics they take
         self.routes = Routes(app)
         self._schedule = Schedule(clock=clock)
-        self._uncommitted = 0
-        self._held_back = False
-        self._last_commit = clock.monotonic()
         self._last_cleanup = clock.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -176,8 +146,8 @@ class Worker:
                 await asyncio.sleep(0)  # let timers and tasks run
         except BaseException as exc:
             self._failed = True
-            if not isinstance(exc, BrokerUnavailable):  # else nothing can be committed
-                self._commit_before(batch)
+            if self.commits is not None and not isinstance(exc, BrokerUnavailable):
+                self.commits.abandon(batch)  # (an unreachable broker: nothing can be)
             await self._close(graceful=False)
             raise
         await self._stop()
@@ -197,10 +167,8 @@ class Worker:
         self._producer = self.transport.producer(
             transactional_id=producer_id, track_deliveries=bool(app.tables)
         )
-        if self.exactly_once:
-            # fences any older producer with our id and aborts what it left open
-            self._producer.init_transactions(ADMIN_TIMEOUT)
-            self._producer.begin_transaction()
+        self.commits = commit_protocol(conf, self._producer, clock=self.clock)
+        self.commits.begin()
         self._replies = Replies(app, self.transport)
         app.running = Running(
             self._producer, attach_stream=self.routes.attach, replies=self._replies
@@ -223,6 +191,7 @@ class Worker:
         if self._tables is not None:
             await self._tables.start_globals()
         self._consumer = self.transport.consumer(consumer_group(app.id))
+        self.commits.attach(self._consumer, tables=self._tables, held=self.routes.held_offsets)
         partitions.update(self._subscribe())
         self._schedule.start_timers(app.timers, app.crontabs)
         sources = self.routes.subscribed
@@ -296,7 +265,7 @@ class Worker:
 
     async def _stop(self) -> None:
         await self.routes.stop(timeout=30.0)
-        self._commit()
+        self.commit()
         await self._close(graceful=True)
         for name, policy in self.policies.items():
             if policy.decode_errors or policy.agent_errors:
@@ -335,7 +304,8 @@ class Worker:
         assert self._producer is not None
         self._producer.poll()
         self.processed += len(batch)
-        self._uncommitted += len(batch)
+        assert self.commits is not None
+        self.commits.count(len(batch))
 
     async def _recover_step(self, tables: TableManager) -> None:
         ready = await tables.recover_step()
@@ -353,104 +323,20 @@ class Worker:
         ):
             self._last_cleanup = now
             await tables.expire()
-        if (
-            self._uncommitted >= self.conf.broker_commit_every
-            or now - self._last_commit >= self.conf.broker_commit_interval
-        ) and (
-            self._uncommitted
-            or self._held_back
-            or self.exactly_once
-            or (tables is not None and tables.has_changes())
-        ):
-            self._commit()
+        commits = self.commits
+        if commits is not None and commits.due():
+            commits.commit()
 
-    def _commit(self) -> None:
-        """Make everything processed so far durable, then commit it (module docstring)."""
-        consumer, producer = self._consumer, self._producer
-        if consumer is None or producer is None:
-            return
-        tables = self._tables
-        ready = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
-        below = self._below_holds(ready)
-        # a stream held messages back: commit again later, when it has let them go
-        self._held_back = [tp.offset for tp in below] != [tp.offset for tp in ready]
-        committed = self._committed
-        offsets = [tp for tp in below if committed.get((tp.topic, tp.partition)) != tp.offset]
-        pending = tables.produce_changes(producer) if tables is not None else []
-        if self.exactly_once:
-            producer.commit_transaction(offsets, consumer.group_metadata(), FLUSH_TIMEOUT)
-            if tables is not None:
-                tables.persist(pending, producer.take_delivered_offsets())
-            producer.begin_transaction()
-        else:
-            producer.flush(FLUSH_TIMEOUT)
-            if tables is not None:
-                tables.persist(pending, producer.take_delivered_offsets())
-            if offsets:
-                consumer.commit(offsets)
-        for tp in offsets:
-            committed[(tp.topic, tp.partition)] = tp.offset
-        if offsets:
-            log.debug("committed %s", _describe(offsets))
-        self._uncommitted = 0
-        self._last_commit = self.clock.monotonic()
-
-    def _commit_before(self, failed_batch: list[TransportMessage]) -> None:
-        """After a failure: commit what completed batches made durable, nothing of the failed
-        one (at-least-once); abort the open transaction (exactly-once).
-
-        Best effort: when the failure was the producer's, nothing can be committed.
-        """
-        consumer, producer = self._consumer, self._producer
-        if consumer is None or producer is None:
-            return
-        if self.exactly_once:
-            try:
-                producer.abort_transaction(ADMIN_TIMEOUT)
-                log.info("aborted the open transaction; a restart resumes from the last commit")
-            except Exception as exc:
-                log.error("could not abort the open transaction (%s)", exc)
-            return
-        try:
-            tables = self._tables
-            pending = tables.produce_changes(producer) if tables is not None else []
-            producer.flush(FLUSH_TIMEOUT)
-            if tables is not None:
-                tables.persist(pending, producer.take_delivered_offsets())
-            first_failed: dict[tuple[str, int], int] = {}
-            for message in failed_batch:
-                key = (message.topic() or "", message.partition() or 0)
-                first_failed.setdefault(key, message.offset() or 0)
-            offsets = []
-            for tp in consumer.position(consumer.assignment()):
-                offset = first_failed.get((tp.topic, tp.partition), tp.offset)
-                if offset >= 0:
-                    offsets.append(TopicPartition(tp.topic, tp.partition, offset))
-            offsets = self._below_holds(offsets)
-            if offsets:
-                consumer.commit(offsets)
-                log.info("committed up to the failed batch: %s", _describe(offsets))
-        except Exception as exc:
-            log.error("could not commit after the failure (%s); nothing committed", exc)
-
-    def _below_holds(self, offsets: list[TopicPartition]) -> list[TopicPartition]:
-        """``offsets``, each lowered to the lowest offset a stream still holds, if any."""
-        held = self.routes.held_offsets()
-        if not held:
-            return offsets
-        return [
-            TopicPartition(
-                tp.topic,
-                tp.partition,
-                min(tp.offset, held.get((tp.topic, tp.partition), tp.offset)),
-            )
-            for tp in offsets
-        ]
+    def commit(self) -> None:
+        """Commit now: everything processed so far made durable, then its offsets
+        committed (``faust.worker.commit``)."""
+        if self.commits is not None:
+            self.commits.commit()
 
     # -- rebalancing -----------------------------------------------------------------------
 
     def _on_assign(self, partitions: list[TopicPartition]) -> None:
-        log.info("assigned %s", _describe(partitions) or "no partitions")
+        log.info("assigned %s", describe(partitions) or "no partitions")
         if self._tables is None or self._consumer is None:
             return
         pause = self._tables.on_assigned(partitions)
@@ -463,15 +349,15 @@ class Worker:
             )
 
     def _on_revoke(self, partitions: list[TopicPartition]) -> None:
-        log.info("revoked %s", _describe(partitions) or "no partitions")
+        log.info("revoked %s", describe(partitions) or "no partitions")
         if not partitions:
             return
         if not self._failed:
-            self._commit()
+            self.commit()
+        if self.commits is not None:
+            self.commits.forget(partitions)
         revoked = {(tp.topic, tp.partition) for tp in partitions}
         self._paused -= revoked
-        for key in revoked:
-            self._committed.pop(key, None)  # another worker may commit it from now on
         if self._closing:
             return  # shutting down: the stores close with the worker (memory ones stay readable)
         if self._tables is not None and self._consumer is not None:
@@ -481,11 +367,3 @@ class Worker:
                 if (tp.topic, tp.partition) not in revoked
             }
             self._tables.on_revoked(still)
-
-
-def _describe(partitions: list[TopicPartition]) -> str:
-    parts = []
-    for tp in sorted(partitions, key=lambda tp: (tp.topic, tp.partition)):
-        offset = f"@{tp.offset}" if tp.offset >= 0 else ""
-        parts.append(f"{tp.topic}[{tp.partition}]{offset}")
-    return " ".join(parts)
