@@ -59,6 +59,7 @@ from confluent_kafka import TopicPartition
 from faust.events import TransportMessage
 from faust.transport.base import Consumer, Producer
 from faust.worker.clock import Clock
+from faust.worker.sensors import Sensor
 
 if TYPE_CHECKING:
     from faust.settings import Settings
@@ -94,8 +95,11 @@ class CommitProtocol:
         commit_every: int,
         commit_interval: float,
         clock: Clock,
+        sensor: Sensor | None = None,
     ) -> None:
         self.producer = producer
+        #: told of every commit (None: nothing to tell)
+        self.sensor = sensor
         self.commit_every = commit_every
         self.commit_interval = commit_interval
         self.clock = clock
@@ -168,6 +172,8 @@ class CommitProtocol:
             log.debug("committed %s", describe(offsets))
         self.uncommitted = 0
         self.last_commit = self.clock.monotonic()
+        if self.sensor is not None:
+            self.sensor.on_commit(offsets)
 
     def publish(self, consumer: Consumer, offsets: list[TopicPartition], pending: Pending) -> None:
         """Steps 3-5 of the guarantee's order: outputs, changelog records, table writes
@@ -268,7 +274,9 @@ class ExactlyOnce(CommitProtocol):
             log.error("could not abort the open transaction (%s)", exc)
 
 
-def commit_protocol(settings: Settings, producer: Producer, *, clock: Clock) -> CommitProtocol:
+def commit_protocol(
+    settings: Settings, producer: Producer, *, clock: Clock, sensor: Sensor | None = None
+) -> CommitProtocol:
     """The protocol of the app's ``processing_guarantee``."""
     protocol = ExactlyOnce if settings.exactly_once else AtLeastOnce
     return protocol(
@@ -276,6 +284,7 @@ def commit_protocol(settings: Settings, producer: Producer, *, clock: Clock) -> 
         commit_every=settings.broker_commit_every,
         commit_interval=settings.broker_commit_interval,
         clock=clock,
+        sensor=sensor,
     )
 
 

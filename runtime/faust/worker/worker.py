@@ -1,24 +1,40 @@
-"""The worker loop: consume a batch, run it through the agents, commit when it is durable.
+"""The worker: start an App's agents, run the poll loop, stop cleanly.
 
 One worker process holds one consumer (group = the app id, as in Faust), one producer and
 one runner per agent. Scale-out is Kafka's: start more workers with the same app id (each
 with its own ``--datadir``); they share the partitions, and when one stops or dies the
 others are assigned its partitions, restore their tables from the changelogs and go on.
 
-The commit protocol (``faust.worker.commit``: at-least-once or exactly-once) decides
-when a commit is due and makes everything processed durable before it commits.
+The worker does its jobs through one object each, all in ``faust.worker``:
+
+- ``routes.py``: which stream consumers (agent runners, ``app.stream()`` feeds) take
+  which topic's messages; ``runner.py`` drives each agent;
+- ``commit.py``: the commit protocol, at-least-once or exactly-once, and its order;
+- ``topic_setup.py``: the topics created and seen in the metadata before subscribing;
+- ``rebalance.py``: partitions assigned (tables restored first) and revoked (committed);
+- ``schedule.py``: timers, crontabs and tasks; ``clock.py``: the time all of them read;
+- ``sensors.py``: what the worker reports as it runs (nothing unless asked).
+
+While it runs, the worker lends the App one :class:`~faust.running.Running` (the producer,
+``routes.attach`` for ``app.stream()``, the replies of ``agent.ask()``) and takes it back
+when it has closed.
 
 Start-up order: lock the data directory (RocksDB tables, exactly-once), create the declared
-topics, start the producer (and its transactions), start every agent and task, wait until
-each agent has asked for its first batch (by then its stream chain is built, so the topics
-its ``group_by``/``through`` stages consume are declared), create those topics and the
-tables' changelogs (co-partitioned with them), restore the global tables, subscribe. A
-stream that appears later (``app.stream(topic)`` in a task) joins the subscription then.
+topics, start the producer (exactly-once: fence older producers, begin a transaction), lend
+the app its running engine, start every agent and task, wait until each agent has asked
+for its first batch (by then its stream chain is built, so the topics its
+``group_by``/``through`` stages consume are declared), create those topics and the
+tables' changelogs (co-partitioned with them), restore the global tables, subscribe, start
+the timers and crontabs. A stream that appears later (``app.stream(topic)`` in a task)
+joins the subscription then.
 
-Rebalancing: a newly assigned partition is paused until every table partition it writes
-has been restored from its changelog to the true end (other partitions keep flowing
-meanwhile); a revoked partition is committed and its table stores are closed.
-Example::
+The poll loop (:meth:`Worker._loop`), until stopped: subscribe again if a stream added a
+topic; consume a batch (without waiting while tables restore); restore a little more;
+hand the batch to the streams and wait until they have processed it; serve the producer's
+delivery reports; expire windows when due; commit when due. SIGINT/SIGTERM
+(:meth:`Worker.request_stop`) finish the batch in hand, end the streams, commit and close.
+After a failure the commit protocol keeps what is durable (``abandon``) and the worker
+closes without committing more. Example::
 
     worker = Worker(app, compiled_agents={"wordcount.count": count})
     await worker.run()           # until request_stop() (SIGINT/SIGTERM in the CLI)
@@ -29,11 +45,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from confluent_kafka import TopicPartition
 
 from faust.contract import consumer_group, transactional_id
 from faust.events import TransportMessage
@@ -44,11 +58,13 @@ from faust.tables.manager import TableManager
 from faust.transport import open_transport
 from faust.transport.base import Consumer, Producer, Transport
 from faust.worker.clock import SYSTEM_CLOCK, Clock
-from faust.worker.commit import CommitProtocol, commit_protocol, describe
+from faust.worker.commit import CommitProtocol, commit_protocol
 from faust.worker.errors import AgentFailure, ErrorPolicy
+from faust.worker.rebalance import Rebalance
 from faust.worker.routes import Routes
 from faust.worker.runner import AgentRunner, ConcurrentAgent
 from faust.worker.schedule import Schedule
+from faust.worker.sensors import Sensor, combine
 from faust.worker.state import DataDirectory
 from faust.worker.topic_setup import TopicSetup
 
@@ -61,6 +77,8 @@ log = logging.getLogger("faust.worker")
 IDLE_POLL_SECONDS = 0.1
 #: seconds the worker waits for every agent to reach its stream loop before subscribing
 READY_TIMEOUT = 15.0
+#: seconds each agent gets to finish the code after its loop at shutdown
+STOP_TIMEOUT = 30.0
 
 
 class Worker:
@@ -74,11 +92,10 @@ class Worker:
         transport: Transport | None = None,
         stop_when_idle: bool = False,
         clock: Clock = SYSTEM_CLOCK,
+        sensors: Iterable[Sensor] = (),
     ) -> None:
         self.app = app
         self.conf = app.conf
-        #: where the worker reads the time (commit and clean-up intervals, timers)
-        self.clock = clock
         #: compiled replacements of agents (and of tasks that loop over app.stream), by name
         self.compiled_agents = dict(compiled_agents or {})
         task_names = {task.name for task in app.tasks}
@@ -89,31 +106,32 @@ class Worker:
                 "(rebuild it with `faustc build`)"
             )
         self.transport = transport or open_transport(self.conf)
-        self._topic_setup = TopicSetup(app, self.transport)
         #: for tests on the memory transport: stop at the first empty poll
         self.stop_when_idle = stop_when_idle
-        self.exactly_once = self.conf.exactly_once
-        #: the commit protocol of the app's processing guarantee (made at start-up)
-        self.commits: CommitProtocol | None = None
+        #: where the worker reads the time (commit and clean-up intervals, timers)
+        self.clock = clock
+        #: told of batches, commits and partition moves (None: no sensors)
+        self.sensor = combine(sensors)
+        #: messages processed since the worker started
         self.processed = 0
         #: the error policy of each agent (its counts are the error metrics)
         self.policies: dict[str, ErrorPolicy] = {}
-        self._stopping = False
-        self._failed = False
-        self._closing = False
-        self._consumer: Consumer | None = None
+        #: the stream consumers and the topics they take
+        self.routes = Routes(app)
+        #: the commit protocol of the app's processing guarantee (made at start-up)
+        self.commits: CommitProtocol | None = None
+        self._topic_setup = TopicSetup(app, self.transport)
+        self._schedule = Schedule(clock=clock)
+        self._state: DataDirectory | None = None
         self._producer: Producer | None = None
         self._replies: Replies | None = None
         self._tables: TableManager | None = None
-        self._state: DataDirectory | None = None
-        #: source partitions paused while their tables restore
-        self._paused: set[tuple[str, int]] = set()
-        #: the stream consumers and the topics they take
-        self.routes = Routes(app)
-        self._schedule = Schedule(clock=clock)
+        self._consumer: Consumer | None = None
+        self._rebalance: Rebalance | None = None
+        self._stopping = False
+        #: the batch the streams hold (what a failure must not commit)
+        self._batch: list[TransportMessage] = []
         self._last_cleanup = clock.monotonic()
-
-    # -- lifecycle -------------------------------------------------------------------------
 
     def request_stop(self) -> None:
         """Finish the batch in hand, commit, and return from :meth:`run`."""
@@ -121,77 +139,108 @@ class Worker:
             log.info("stopping: finishing the current batch")
         self._stopping = True
 
+    def commit(self) -> None:
+        """Commit now: everything processed so far made durable, then its offsets
+        committed (``faust.worker.commit``)."""
+        if self.commits is not None:
+            self.commits.commit()
+
     async def run(self) -> None:
         """Start, loop until stopped, stop. Raises AgentFailure when the policy says fail."""
-        batch: list[TransportMessage] = []
         try:
             await self._start()
-            tables, routes = self._tables, self.routes
-            while not self._stopping:
-                if routes.resubscribe:
-                    self._subscribe()
-                restoring = tables is not None and tables.restoring
-                batch = self._consume(0.0 if restoring else IDLE_POLL_SECONDS)
-                if tables is not None:
-                    restoring = tables.restoring  # an assignment may have started one
-                    if restoring:
-                        await self._recover_step(tables)
-                    tables.poll_globals()
-                if batch:
-                    await self._process(batch)
-                    batch = []
-                elif self.stop_when_idle and not restoring:
-                    break
-                await self._maybe_commit()
-                await asyncio.sleep(0)  # let timers and tasks run
+            await self._loop()
         except BaseException as exc:
-            self._failed = True
+            if self._rebalance is not None:
+                self._rebalance.failed = True
             if self.commits is not None and not isinstance(exc, BrokerUnavailable):
-                self.commits.abandon(batch)  # (an unreachable broker: nothing can be)
+                self.commits.abandon(self._batch)  # (an unreachable broker: nothing can be)
             await self._close(graceful=False)
             raise
         await self._stop()
 
+    # -- the poll loop ---------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        """Consume, process, commit; until stopped (the module docstring)."""
+        consumer, producer, commits, rebalance = (
+            self._consumer,
+            self._producer,
+            self.commits,
+            self._rebalance,
+        )
+        assert consumer is not None and producer is not None
+        assert commits is not None and rebalance is not None
+        routes, tables, sensor = self.routes, self._tables, self.sensor
+        batch_size = self.conf.batch_size
+        while not self._stopping:
+            if routes.resubscribe:
+                self._subscribe()
+            restoring = tables is not None and tables.restoring
+            batch = self._batch = consumer.consume(
+                batch_size, 0.0 if restoring else IDLE_POLL_SECONDS
+            )
+            if tables is not None:
+                restoring = tables.restoring  # an assignment may have started one
+                if restoring:
+                    await rebalance.recover_step()
+                tables.poll_globals()
+            if batch:
+                await routes.process(batch)
+                producer.poll()  # delivery reports
+                self.processed += len(batch)
+                commits.count(len(batch))
+                if sensor is not None:
+                    sensor.on_batch(len(batch))
+                self._batch = []  # processed: a failure from here on may commit past it
+            elif self.stop_when_idle and not restoring:
+                break
+            if tables is not None:
+                await self._expire_windows(tables)
+            if commits.due():
+                commits.commit()
+            await asyncio.sleep(0)  # let timers and tasks run
+
+    async def _expire_windows(self, tables: TableManager) -> None:
+        """Expire windows every ``table_cleanup_interval`` (and right after recovery)."""
+        now = self.clock.monotonic()
+        if tables.expire_due() or now - self._last_cleanup >= self.conf.table_cleanup_interval:
+            self._last_cleanup = now
+            await tables.expire()
+
+    # -- starting --------------------------------------------------------------------------
+
     async def _start(self) -> None:
         app, conf = self.app, self.conf
         self.transport.check_connection(conf.broker_connect_timeout)
-        if self._needs_data_directory():
+        if conf.exactly_once or any(t.store_scheme == "rocksdb" for t in app.tables.values()):
             self._state = DataDirectory(Path(conf.data_directory))
             self._state.lock()
         self._topic_setup.declared()
         producer_id = None
-        if self.exactly_once:
+        if conf.exactly_once:
             assert self._state is not None
             producer_id = transactional_id(app.id, self._state.worker_id)
         # with tables, changelog records report their offsets (tables store what they applied)
-        self._producer = self.transport.producer(
+        producer = self._producer = self.transport.producer(
             transactional_id=producer_id, track_deliveries=bool(app.tables)
         )
-        self.commits = commit_protocol(conf, self._producer, clock=self.clock)
+        self.commits = commit_protocol(conf, producer, clock=self.clock, sensor=self.sensor)
         self.commits.begin()
         self._replies = Replies(app, self.transport)
-        app.running = Running(
-            self._producer, attach_stream=self.routes.attach, replies=self._replies
-        )
-        runners: list[AgentRunner | ConcurrentAgent] = []
-        for agent in app.agents.values():
-            fun = self.compiled_agents.get(agent.name, agent.fun)
-            policy = self._policy_for(agent, fun)
-            instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
-            for instance in instances:
-                instance.on_new_topic = self.routes.on_new_topic
-            runner = instances[0] if len(instances) == 1 else ConcurrentAgent(instances)
-            runners.append(runner)
-            self.routes.add(runner)
-            runner.start()
+        app.running = Running(producer, attach_stream=self.routes.attach, replies=self._replies)
+        runners = self._start_agents()
         for task in app.tasks:
             self._schedule.start_task(task, self.compiled_agents.get(task.name, task.fun))
         await self._wait_until_ready(runners)
         partitions = self._start_tables() if app.tables else {}
         if self._tables is not None:
             await self._tables.start_globals()
-        self._consumer = self.transport.consumer(consumer_group(app.id))
-        self.commits.attach(self._consumer, tables=self._tables, held=self.routes.held_offsets)
+        consumer = self._consumer = self.transport.consumer(consumer_group(app.id))
+        self.commits.attach(consumer, tables=self._tables, held=self.routes.held_offsets)
+        self._rebalance = Rebalance(
+            consumer, tables=self._tables, commits=self.commits, sensor=self.sensor
+        )
         partitions.update(self._subscribe())
         self._schedule.start_timers(app.timers, app.crontabs)
         sources = self.routes.subscribed
@@ -210,6 +259,21 @@ class Worker:
             conf.processing_guarantee.replace("_", "-"),
         )
 
+    def _start_agents(self) -> list[AgentRunner | ConcurrentAgent]:
+        """One runner per agent instance (``concurrency=N``: N of them), started."""
+        runners: list[AgentRunner | ConcurrentAgent] = []
+        for agent in self.app.agents.values():
+            fun = self.compiled_agents.get(agent.name, agent.fun)
+            policy = self._policy_for(agent, fun)
+            instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
+            for instance in instances:
+                instance.on_new_topic = self.routes.on_new_topic
+            runner = instances[0] if len(instances) == 1 else ConcurrentAgent(instances)
+            runners.append(runner)
+            self.routes.add(runner)
+            runner.start()
+        return runners
+
     def _policy_for(self, agent: Any, fun: Any) -> ErrorPolicy:
         code = getattr(agent.fun, "__code__", None)
         compiled_code = getattr(fun, "__code__", None) if fun is not agent.fun else None
@@ -224,21 +288,6 @@ class Worker:
         self.policies[agent.name] = policy
         return policy
 
-    def _needs_data_directory(self) -> bool:
-        stores = {table.store_scheme for table in self.app.tables.values()}
-        return self.exactly_once or "rocksdb" in stores
-
-    def _start_tables(self) -> dict[str, int]:
-        """Create the changelogs, co-partitioned with the topics streams consume, and take
-        the tables over."""
-        partitions = self._topic_setup.ensure(self.routes.consumers)
-        state = self._state.path if self._state is not None else None
-        tables = self._tables = TableManager(self.app, self.transport, data_directory=state)
-        sources = {name: partitions[name] for name in self.routes.topics() if name in partitions}
-        changelog_partitions = self._topic_setup.changelogs(tables, sources)
-        tables.attach()
-        return {**partitions, **changelog_partitions}
-
     async def _wait_until_ready(self, runners: list[AgentRunner | ConcurrentAgent]) -> None:
         """Let every agent (and task) run up to its stream loop, so its topics are known."""
         waits = [
@@ -252,19 +301,33 @@ class Worker:
         for _ in range(3):  # tasks that open app.stream() right away
             await asyncio.sleep(0)
 
+    def _start_tables(self) -> dict[str, int]:
+        """Create the changelogs, co-partitioned with the topics streams consume, and take
+        the tables over."""
+        partitions = self._topic_setup.ensure(self.routes.consumers)
+        state = self._state.path if self._state is not None else None
+        tables = self._tables = TableManager(self.app, self.transport, data_directory=state)
+        sources = {name: partitions[name] for name in self.routes.topics() if name in partitions}
+        changelog_partitions = self._topic_setup.changelogs(tables, sources)
+        tables.attach()
+        return {**partitions, **changelog_partitions}
+
     def _subscribe(self) -> dict[str, int]:
         """Create the topics streams consume that do not exist yet; (re)subscribe to all."""
-        routes = self.routes
+        routes, consumer, rebalance = self.routes, self._consumer, self._rebalance
         routes.resubscribe = False
         partitions = self._topic_setup.ensure(routes.consumers)
         sources = routes.topics()
-        if sources and sources != routes.subscribed and self._consumer is not None:
-            self._consumer.subscribe(sources, self._on_assign, self._on_revoke)
+        if sources and sources != routes.subscribed and consumer is not None:
+            assert rebalance is not None
+            consumer.subscribe(sources, rebalance.on_assigned, rebalance.on_revoked)
             routes.subscribed = sources
         return partitions
 
+    # -- stopping --------------------------------------------------------------------------
+
     async def _stop(self) -> None:
-        await self.routes.stop(timeout=30.0)
+        await self.routes.stop(timeout=STOP_TIMEOUT)
         self.commit()
         await self._close(graceful=True)
         for name, policy in self.policies.items():
@@ -273,7 +336,8 @@ class Worker:
         log.info("stopped after processing %d message(s)", self.processed)
 
     async def _close(self, *, graceful: bool) -> None:
-        self._closing = True
+        if self._rebalance is not None:
+            self._rebalance.closing = True
         self.transport.close()
         if self._replies is not None:
             await self._replies.close()
@@ -292,78 +356,3 @@ class Worker:
         self.app.running = None  # taken back: sends from here on say the app is not running
         if self._state is not None:
             self._state.release()
-
-    # -- the loop --------------------------------------------------------------------------
-
-    def _consume(self, timeout: float) -> list[TransportMessage]:
-        assert self._consumer is not None
-        return self._consumer.consume(self.conf.batch_size, timeout)
-
-    async def _process(self, batch: list[TransportMessage]) -> None:
-        await self.routes.process(batch)
-        assert self._producer is not None
-        self._producer.poll()
-        self.processed += len(batch)
-        assert self.commits is not None
-        self.commits.count(len(batch))
-
-    async def _recover_step(self, tables: TableManager) -> None:
-        ready = await tables.recover_step()
-        if ready and self._consumer is not None:
-            resume = [key for key in self._paused if key[1] in ready]
-            self._consumer.resume([TopicPartition(topic, p) for topic, p in resume])
-            self._paused.difference_update(resume)
-            log.info("partition(s) %s restored: processing resumes", sorted(ready))
-
-    async def _maybe_commit(self) -> None:
-        now = self.clock.monotonic()
-        tables = self._tables
-        if tables is not None and (
-            tables.expire_due() or now - self._last_cleanup >= self.conf.table_cleanup_interval
-        ):
-            self._last_cleanup = now
-            await tables.expire()
-        commits = self.commits
-        if commits is not None and commits.due():
-            commits.commit()
-
-    def commit(self) -> None:
-        """Commit now: everything processed so far made durable, then its offsets
-        committed (``faust.worker.commit``)."""
-        if self.commits is not None:
-            self.commits.commit()
-
-    # -- rebalancing -----------------------------------------------------------------------
-
-    def _on_assign(self, partitions: list[TopicPartition]) -> None:
-        log.info("assigned %s", describe(partitions) or "no partitions")
-        if self._tables is None or self._consumer is None:
-            return
-        pause = self._tables.on_assigned(partitions)
-        if pause:
-            self._consumer.pause(pause)
-            self._paused.update((tp.topic, tp.partition) for tp in pause)
-            log.info(
-                "restoring tables for partition(s) %s before processing them",
-                sorted({tp.partition for tp in pause}),
-            )
-
-    def _on_revoke(self, partitions: list[TopicPartition]) -> None:
-        log.info("revoked %s", describe(partitions) or "no partitions")
-        if not partitions:
-            return
-        if not self._failed:
-            self.commit()
-        if self.commits is not None:
-            self.commits.forget(partitions)
-        revoked = {(tp.topic, tp.partition) for tp in partitions}
-        self._paused -= revoked
-        if self._closing:
-            return  # shutting down: the stores close with the worker (memory ones stay readable)
-        if self._tables is not None and self._consumer is not None:
-            still = {
-                tp.partition
-                for tp in self._consumer.assignment()
-                if (tp.topic, tp.partition) not in revoked
-            }
-            self._tables.on_revoked(still)
