@@ -142,7 +142,7 @@ def main() -> None:
     with generated.suspended():
         generic = worker_steps(keys, values, count_big)
         generic_costs = [(name, best_us(step, count), count) for name, step, count in generic]
-    assert generated.lookup(Order) is not None, "the built worker installed no codecs"
+    assert app.codecs.generated(Order) is not None, "the built worker installed no codecs"
     compiled = worker_steps(keys, values, count_big)
     compiled_costs = [(name, best_us(step, count), count) for name, step, count in compiled]
 

@@ -29,6 +29,7 @@ from faust.exceptions import ImproperlyConfigured
 from faust.models.record import canonical_module_name
 from faust.running import RawSend, Running
 from faust.serializers.codecs import Codec
+from faust.serializers.registry import CodecRegistry
 from faust.settings import Settings
 from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.tables.base import RecoverCallback, WindowCloseCallback
@@ -55,6 +56,9 @@ class App:
         if not id:
             raise ImproperlyConfigured("App id must be a non-empty string")
         self.conf = Settings.from_app_kwargs(id, broker, settings)
+        #: this app's codecs: registered for it, or generated for its Records by a built
+        #: worker (``faust.serializers.registry``)
+        self.codecs = CodecRegistry()
         self.topics: list[Topic[Any, Any]] = []
         self.agents: dict[str, Agent[Any]] = {}
         self.tables: dict[str, Table[Any, Any]] = {}

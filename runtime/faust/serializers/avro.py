@@ -67,6 +67,7 @@ from faust.serializers.avroschema import (
     type_schema,
 )
 from faust.serializers.codecs import BoundCodec, Codec, CodecContext, DecodeFailed, Headers
+from faust.serializers.generated import GeneratedCodecs
 
 
 def record_fullname(model: type[Record]) -> str:
@@ -554,8 +555,9 @@ def read_string(data: bytes, pos: int) -> tuple[str, int]:
 class AvroType:
     """What the Avro codecs need for one type: its schema, parsed, and a datum reader.
 
-    Built once per type (:func:`avro_type`); the datum converters are chosen at bind time
-    (:meth:`converters`), because a compiled worker installs generated ones.
+    Built once per type (:func:`avro_type`, shared by every app); the datum converters
+    and the straight reader and writer are chosen at bind time, from the generated codecs
+    the binding app installed for the type (``installed``; None: the reference ones).
     """
 
     def __init__(self, typ: Any) -> None:
@@ -568,42 +570,37 @@ class AvroType:
         self.write_datum = datum_writer(self.schema)
         self.is_model = isinstance(typ, type) and issubclass(typ, Record)
 
-    def converters(self) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    def converters(
+        self, installed: GeneratedCodecs | None
+    ) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
         """(value -> datum, datum -> value): generated when installed, else the reference."""
-        from faust.serializers import generated
-
         typ = self.typ
         if self.is_model:
-            installed = generated.lookup(typ)
             if installed is not None and installed.to_avro and installed.from_avro:
                 return installed.to_avro, installed.from_avro
             return record_to_datum(typ), record_from_datum(typ)
         node = describe(typ)
         return to_datum(node) or _identity, from_datum(node) or _identity
 
-    def _generated(self) -> Any:
-        """The compiler's straight reader and writer for exactly this schema, if any."""
-        if not self.is_model:
-            return None
-        from faust.serializers import generated
-
-        installed = generated.lookup(self.typ)
-        if installed is None or installed.avro_schema != self.schema_text:
+    def _straight(self, installed: GeneratedCodecs | None) -> GeneratedCodecs | None:
+        """``installed`` when it holds the compiler's straight reader and writer for
+        exactly this schema, else None."""
+        if not self.is_model or installed is None or installed.avro_schema != self.schema_text:
             return None
         return installed
 
-    def generated_reader(self) -> Callable[[bytes], Any] | None:
+    def generated_reader(self, installed: GeneratedCodecs | None) -> Callable[[bytes], Any] | None:
         """``bytes -> value``, the compiler's straight-line reader of this schema (None
         when there is none; it reads what ``read`` + the converter read, faster)."""
-        installed = self._generated()
-        return installed.avro_loads if installed is not None else None
+        straight = self._straight(installed)
+        return straight.avro_loads if straight is not None else None
 
-    def writer(self) -> Callable[[Any], bytes]:
+    def writer(self, installed: GeneratedCodecs | None) -> Callable[[Any], bytes]:
         """``value -> bytes`` (one schemaless datum) for values of exactly this type."""
-        installed = self._generated()
-        if installed is not None and installed.avro_dumps is not None:
-            return installed.avro_dumps  # type: ignore[no-any-return]
-        to_datum, _ = self.converters()
+        straight = self._straight(installed)
+        if straight is not None and straight.avro_dumps is not None:
+            return straight.avro_dumps
+        to_datum, _ = self.converters(installed)
         write = self.write_datum
 
         def dumps(value: Any) -> bytes:
@@ -641,14 +638,15 @@ class AvroCodec(Codec):
     _loads = _dumps  # type: ignore[assignment]
 
     def dumps_record(self, record: Record) -> bytes:
-        return avro_type(type(record)).writer()(record)
+        return avro_type(type(record)).writer(None)(record)
 
     def bind(self, typ: Any, context: CodecContext) -> BoundCodec:
         avro = avro_type(typ)
-        generated_loads = avro.generated_reader()
+        installed = context.generated(typ)
+        generated_loads = avro.generated_reader(installed)
         if generated_loads is not None:
-            return BoundCodec(loads=generated_loads, dumps=avro.writer(), generated=True)
-        _, from_datum = avro.converters()
+            return BoundCodec(loads=generated_loads, dumps=avro.writer(installed), generated=True)
+        _, from_datum = avro.converters(installed)
         # datum_reader's read, inlined: a Python call less per message
         reading, bytes_io = avro.reading, io.BytesIO
         read_data, writer, named, options = (
@@ -696,7 +694,7 @@ class AvroCodec(Codec):
                     append(DecodeFailed(fail(exc)))
             return values
 
-        return BoundCodec(loads=loads, dumps=avro.writer(), loads_batch=loads_batch)
+        return BoundCodec(loads=loads, dumps=avro.writer(installed), loads_batch=loads_batch)
 
 
 # -- Confluent Schema Registry ------------------------------------------------------------
@@ -754,8 +752,9 @@ class ConfluentAvroCodec(Codec):
 class _ConfluentBinding:
     def __init__(self, typ: Any, context: CodecContext, client: Any) -> None:
         self.avro = avro_type(typ)
-        self.to_datum, self.from_datum = self.avro.converters()
-        self.write = self.avro.writer()
+        installed = context.generated(typ)
+        self.to_datum, self.from_datum = self.avro.converters(installed)
+        self.write = self.avro.writer(installed)
         self.client = client
         self.subject = f"{context.topic}-{'key' if context.is_key else 'value'}"
         self.header = KEY_SCHEMA_ID_HEADER if context.is_key else VALUE_SCHEMA_ID_HEADER

@@ -168,6 +168,7 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
             self.key_serializer,
             self.value_serializer,
             windowed=self.window is not None,
+            registry=self.app.codecs,
         )
 
     def on_recover(self, fun: RecoverCallback) -> RecoverCallback:
