@@ -33,6 +33,7 @@ from faust.tables.base import Table
 from faust.tables.globaltable import GlobalTable
 from faust.tables.recovery import Restorer
 from faust.tables.stores import ABSENT, Changes, Store
+from faust.tables.windowed import WindowedTable
 from faust.transport.base import Producer, TopicSpec, Transport
 
 if TYPE_CHECKING:
@@ -270,7 +271,8 @@ class TableManager:
         ready: set[int] = set()
         for target in restorer.step():
             table, partition = target.table, target.partition
-            table._index_windows(target.store)
+            if isinstance(table, WindowedTable):
+                table.index(target.store)
             self._recovered_tables.add(table.name)
             waiting = self.recovering.get(partition)
             if waiting is not None:
@@ -359,13 +361,13 @@ class TableManager:
         call ``on_window_close(key, value)`` once for each. Returns how many closed."""
         closed_count = 0
         for table in self.tables:
-            if table.window is None or table.window.expires is None:
+            if not isinstance(table, WindowedTable) or table.window.expires is None:
                 continue
             now = table.clock()
             for partition, store in list(table._stores.items()):
                 if partition in self.recovering:
                     continue
-                closed = table._expire(store, now)
+                closed = table.close_expired(store, now)
                 if not closed:
                     continue
                 closed_count += len(closed)
