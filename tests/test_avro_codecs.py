@@ -31,6 +31,7 @@ from faust.serializers.avro import (
     AvroDatumError,
     avro_schema,
     datum_reader,
+    fastavro_io,
     record_from_datum,
     record_to_datum,
     registry_client,
@@ -434,26 +435,26 @@ def test_datum_reader_insists_on_one_whole_datum(direct: bool) -> None:
 def _public_reader(schema: Any) -> Callable[..., Any]:
     """A datum reader over fastavro's public reader (what runs when the probe fails)."""
 
-    original = avro._direct_read_data
-    avro._direct_read_data = lambda: None  # type: ignore[assignment]
+    original = fastavro_io._direct_read_data
+    fastavro_io._direct_read_data = lambda: None  # type: ignore[assignment]
     try:
         return datum_reader(schema)
     finally:
-        avro._direct_read_data = original
+        fastavro_io._direct_read_data = original
 
 
 def test_the_fastavro_probes_find_the_internal_reader_and_writer() -> None:
     # fastavro's internals behave as its public functions on the probes (see datum_reader);
     # when a fastavro release changes them, the public ones take over (tested here too)
-    assert avro._direct_read_data() is not None
-    assert avro._direct_write_data() is not None
+    assert fastavro_io._direct_read_data() is not None
+    assert fastavro_io._direct_write_data() is not None
     value = {"name": "hé", "n": -(2**40)}
-    original = avro._direct_write_data
-    avro._direct_write_data = lambda: None  # type: ignore[assignment]
+    original = fastavro_io._direct_write_data
+    fastavro_io._direct_write_data = lambda: None  # type: ignore[assignment]
     try:
         public = avro.datum_writer(POINT)
     finally:
-        avro._direct_write_data = original
+        fastavro_io._direct_write_data = original
     assert public(value) == avro.datum_writer(POINT)(value) == _datum(value)
 
 
