@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from clocks import HandClock
 from confluent_kafka import TopicPartition
 
 from faust.settings import Settings
@@ -14,22 +15,6 @@ from faust.transport.memory import MemoryConsumer, MemoryTransport
 from faust.worker.commit import AtLeastOnce, ExactlyOnce, commit_protocol
 
 _ids = itertools.count()
-
-
-class HandClock:
-    """Time moves only when the test moves it."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def setup(
@@ -46,7 +31,7 @@ def setup(
     conf = Settings.from_app_kwargs(
         "commit-test", "memory://", {"processing_guarantee": guarantee, **settings}
     )
-    return transport, consumer, HandClock(), conf
+    return transport, consumer, HandClock(100.0), conf
 
 
 def committed(consumer: MemoryConsumer) -> dict[int, int]:

@@ -7,28 +7,10 @@ import asyncio
 import datetime
 from collections.abc import Callable
 
+from clocks import HandClock
+
 import faust
 from faust.worker.schedule import Schedule
-
-
-class HandClock:
-    """Time moves only when something sleeps on it."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
 
 START = datetime.datetime(2024, 1, 5, 9, 7, tzinfo=datetime.UTC).timestamp()
 

@@ -22,6 +22,8 @@ the stores from their changelogs to the true end, then resumes it.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,10 +91,13 @@ class TableManager:
         transport: Transport,
         *,
         data_directory: Path | None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self.transport = transport
         self.data_directory = data_directory
+        #: the time windows expire by (the worker's clock: ``faust.worker.clock``)
+        self.wall_clock = wall_clock
         tables = list(app.tables.values())
         self.tables: list[Table[Any, Any]] = [t for t in tables if not t.is_global]
         self.global_tables: list[GlobalTable[Any, Any]] = [
@@ -172,9 +177,11 @@ class TableManager:
                 )
 
     def attach(self) -> None:
-        """Take the app's tables over for this worker."""
+        """Take the app's tables over for this worker; windows expire by its clock."""
         for table in self.all_tables():
             table._attach(self.data_directory)
+            if isinstance(table, WindowedTable):
+                table.clock = self.wall_clock
 
     async def start_globals(self) -> None:
         """Restore every global table completely (before the worker consumes anything)."""

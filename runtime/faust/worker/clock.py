@@ -1,7 +1,8 @@
 """The worker's time: one object every part of it asks, so a test can replace it.
 
 The worker reads the time through a :class:`Clock`: the commit protocol for its commit
-interval, the loop for the table clean-up interval, the schedule for timers and crontabs.
+interval, the loop for the table clean-up interval, the schedule for timers and crontabs,
+the windowed tables it manages for their expiry (``clock.time``) and ``relative_to_now``.
 :data:`SYSTEM_CLOCK` is the machine's; a test driver passes its own (a clock it advances
 by hand never makes a test wait for the wall clock). Example::
 

@@ -306,7 +306,9 @@ class Worker:
         the tables over."""
         partitions = self._topic_setup.ensure(self.routes.consumers)
         state = self._state.path if self._state is not None else None
-        tables = self._tables = TableManager(self.app, self.transport, data_directory=state)
+        tables = self._tables = TableManager(
+            self.app, self.transport, data_directory=state, wall_clock=self.clock.time
+        )
         sources = {name: partitions[name] for name in self.routes.topics() if name in partitions}
         changelog_partitions = self._topic_setup.changelogs(tables, sources)
         tables.attach()
