@@ -1,9 +1,9 @@
 """TableManager: the worker's side of tables: partitions, recovery, commits, expiry.
 
-The worker owns one TableManager and calls it at these points (``faust.worker.worker``
+The worker owns one TableManager and calls it at these points (``faust.worker.commit``
 documents the order of a commit)::
 
-    tables = TableManager(app, transport, data_directory=Path("app-data"))
+    tables = TableManager(app, transport, data_directory=Path("app-data"), wall_clock=time.time)
     specs = tables.changelog_specs(source_partitions)      # topics to create at start-up
     tables.check_partitions(actual_partitions)             # co-partitioning, or an error
     tables.attach(); await tables.start_globals()          # global tables: all of them
