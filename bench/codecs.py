@@ -110,6 +110,7 @@ def main() -> None:
 
     from faust.serializers import generated
     from faust.serializers.avro import avro_schema, datum_reader, record_to_datum
+    from faust.serializers.codecs import CodecContext
     from faust.serializers.schemas import make_batch_loader, make_dumper, make_loader
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,6 +118,7 @@ def main() -> None:
         source.write_text(APP)
         worker = load_worker(source, Path(tmp) / "build")
         m = worker.app_module
+        context = CodecContext(registry=m.app.codecs)  # the worker installed its codecs there
         small = m.Small("o1", "acct-7", 1234.5)
         wide = m.Wide(
             "a",
@@ -134,10 +136,16 @@ def main() -> None:
         for record in (small, wide):
             typ = type(record)
             print(f"{typ.__name__} ({len(typ._options.fields)} fields), records/s:")
-            data = make_dumper(typ, "json")(record)
-            json_load, json_dump = make_loader(typ, "json"), make_dumper(typ, "json")
+            data = make_dumper(typ, "json", context=context)(record)
+            json_load, json_dump = (
+                make_loader(typ, "json", context=context),
+                make_dumper(typ, "json", context=context),
+            )
             with generated.suspended():
-                json_load_ref, json_dump_ref = make_loader(typ, "json"), make_dumper(typ, "json")
+                json_load_ref, json_dump_ref = (
+                    make_loader(typ, "json", context=context),
+                    make_dumper(typ, "json", context=context),
+                )
             json = Cases()
             json.add("orjson.loads (a dict)", lambda: orjson.loads(data))
             json.add("generated decode", lambda: json_load(data))
@@ -152,13 +160,19 @@ def main() -> None:
             schema = avro_schema(typ)
             parsed = fastavro.parse_schema(schema, named_schemas={})
             array = fastavro.parse_schema({"type": "array", "items": schema}, named_schemas={})
-            avro_bytes = make_dumper(typ, "avro")(record)
+            avro_bytes = make_dumper(typ, "avro", context=context)(record)
             read = datum_reader(schema)
             many = [avro_bytes] * BATCH
-            avro_load, avro_dump = make_loader(typ, "avro"), make_dumper(typ, "avro")
-            avro_batch = make_batch_loader(typ, "avro")
+            avro_load, avro_dump = (
+                make_loader(typ, "avro", context=context),
+                make_dumper(typ, "avro", context=context),
+            )
+            avro_batch = make_batch_loader(typ, "avro", context=context)
             with generated.suspended():
-                avro_load_ref, avro_dump_ref = make_loader(typ, "avro"), make_dumper(typ, "avro")
+                avro_load_ref, avro_dump_ref = (
+                    make_loader(typ, "avro", context=context),
+                    make_dumper(typ, "avro", context=context),
+                )
             messages = [
                 Message(topic="t", partition=0, offset=i, value=avro_bytes) for i in range(BATCH)
             ]

@@ -29,6 +29,7 @@ import msgspec  # noqa: E402
 import raw_loops  # noqa: E402
 from loop_bench import NOWHERE, build_worker, make_batches  # noqa: E402
 
+from faust.running import Running  # noqa: E402
 from faust.transport.kafka import KafkaProducer  # noqa: E402
 
 MESSAGES = 200_000
@@ -93,7 +94,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:
         worker = build_worker("stateless_json", Path(out))
         producer = KafkaProducer(NOWHERE)
-        worker.app.producer = producer
+        worker.app.running = Running(producer)  # what the worker lends the app
         batches = make_batches("stateless_json", MESSAGES)
         runs = {name: fused(worker, producer, replaced) for name, replaced in STEPS}
         times: dict[str, list[float]] = {name: [] for name in runs}

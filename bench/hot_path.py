@@ -37,6 +37,7 @@ from data import BIG, json_value, make_orders  # noqa: E402
 from raw_loops import BIG_ORDER_NS, BigOrderStruct, OrderStruct  # noqa: E402
 from stateless_json import BigOrder, Order, app, big_orders_topic, orders_topic  # noqa: E402
 
+from faust.running import Running  # noqa: E402
 from faust.serializers import generated  # noqa: E402
 from faust.transport.kafka import KafkaProducer  # noqa: E402
 
@@ -93,7 +94,8 @@ def worker_steps(keys: list[bytes], values: list[bytes], count_big: int) -> list
     ]
     dump_key, dump_value = big_orders_topic._dump_key, big_orders_topic._dump_value
     send_soon = big_orders_topic.send_soon
-    producer = app.producer
+    assert app.running is not None
+    producer = app.running.producer
     assert isinstance(producer, KafkaProducer)
 
     def sends() -> None:
@@ -131,8 +133,8 @@ def main() -> None:
     nowhere = {"bootstrap.servers": "127.0.0.1:9", "queue.buffering.max.messages": 2_000_000}
     nowhere |= {"log_level": 0, "queue.buffering.max.kbytes": 2_000_000}
     raw_producer = Producer({**nowhere, "partitioner": "murmur2_random"})
-    app.producer = KafkaProducer(
-        {**nowhere, "partitioner": "murmur2_random", "enable.idempotence": True}
+    app.running = Running(  # what the worker lends the app
+        KafkaProducer({**nowhere, "partitioner": "murmur2_random", "enable.idempotence": True})
     )
 
     with tempfile.TemporaryDirectory() as out:
@@ -140,7 +142,7 @@ def main() -> None:
     with generated.suspended():
         generic = worker_steps(keys, values, count_big)
         generic_costs = [(name, best_us(step, count), count) for name, step, count in generic]
-    assert generated.lookup(Order) is not None, "the built worker installed no codecs"
+    assert app.codecs.generated(Order) is not None, "the built worker installed no codecs"
     compiled = worker_steps(keys, values, count_big)
     compiled_costs = [(name, best_us(step, count), count) for name, step, count in compiled]
 

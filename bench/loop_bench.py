@@ -38,6 +38,7 @@ import raw_loops  # noqa: E402
 from confluent_kafka import Message, Producer  # noqa: E402
 from data import avro_value, json_value, make_orders  # noqa: E402
 
+from faust.running import Running  # noqa: E402
 from faust.transport.kafka import KafkaProducer  # noqa: E402
 
 BATCH = 4096
@@ -124,7 +125,7 @@ def measure(scenario: str, count: int, rounds: int, out: Path) -> tuple[float, f
     batches = make_batches(scenario, count)
     app = worker.app
     producer = KafkaProducer(NOWHERE)
-    app.producer = producer
+    app.running = Running(producer)  # what the worker lends the app
     (fused,) = worker.COMPILED_AGENTS.values()
 
     def run_worker() -> None:

@@ -31,14 +31,20 @@ from faust.serializers.avro import (
     AvroDatumError,
     avro_schema,
     datum_reader,
+    fastavro_io,
     record_from_datum,
     record_to_datum,
     registry_client,
 )
-from faust.serializers.codecs import DecodeFailed
+from faust.serializers.codecs import CodecContext, DecodeFailed
 from faust.serializers.schemas import make_batch_loader, make_decoder, make_dumper, make_loader
 
 APPS = Path(__file__).parent / "apps"
+
+
+def app_context(m: Any) -> CodecContext:
+    """The records app's codecs: its built worker installed the generated ones there."""
+    return CodecContext(registry=m.app.codecs)
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +151,15 @@ def test_generated_and_generic_converters_agree(worker: Any, data: st.DataObject
     assert typed(fast_from(read)) == typed(generic_from(read))
     assert (fast_from(read).shout, fast_from(read).trimmed) == ("QUIET", "spaced")
     # the whole codec, generated vs the reference runtime: the same bytes, the same records
-    dumper, loader = make_dumper(m.AvroEverything, "avro"), make_loader(m.AvroEverything, "avro")
+    dumper, loader = (
+        make_dumper(m.AvroEverything, "avro", context=app_context(m)),
+        make_loader(m.AvroEverything, "avro", context=app_context(m)),
+    )
     with generated.suspended():
-        reference_bytes = make_dumper(m.AvroEverything, "avro")(record)
-        reference_record = make_loader(m.AvroEverything, "avro")(reference_bytes)
+        reference_bytes = make_dumper(m.AvroEverything, "avro", context=app_context(m))(record)
+        reference_record = make_loader(m.AvroEverything, "avro", context=app_context(m))(
+            reference_bytes
+        )
     assert dumper(record) == reference_bytes == buffer.getvalue()
     decoded = loader(reference_bytes)
     assert typed(decoded) == typed(reference_record)
@@ -164,19 +175,19 @@ def test_frozen_records_decode_through_generated_converters(
 ) -> None:
     m = worker.app_module
     key = m.FrozenKey(region, shard)
-    data = make_dumper(m.FrozenKey, "avro")(key)
-    decoded = make_loader(m.FrozenKey, "avro")(data)
+    data = make_dumper(m.FrozenKey, "avro", context=app_context(m))(key)
+    decoded = make_loader(m.FrozenKey, "avro", context=app_context(m))(data)
     assert decoded == key and hash(decoded) == hash(key)
     with generated.suspended():
-        assert make_loader(m.FrozenKey, "avro")(data) == decoded
+        assert make_loader(m.FrozenKey, "avro", context=app_context(m))(data) == decoded
 
 
 def test_generated_converters_are_installed(worker: Any) -> None:
     m = worker.app_module
     for model in (m.AvroEverything, m.Point, m.FrozenKey, m.Reading):
-        installed = generated.lookup(model)
+        installed = m.app.codecs.generated(model)
         assert installed is not None and installed.to_avro and installed.from_avro, model
-    assert generated.lookup(m.Everything).to_avro is None  # JSON only  # type: ignore[union-attr]
+    assert m.app.codecs.generated(m.Everything).to_avro is None  # JSON only  # type: ignore[union-attr]
 
 
 # -- the generated writer of primitive-only Records ----------------------------------------
@@ -239,12 +250,16 @@ def test_the_generated_avro_writer_writes_what_fastavro_writes(
     m = worker.app_module
     record = data.draw(_avro_primitives(m))
     with generated.suspended():
-        reference = make_dumper(m.AvroPrimitives, "avro")
-    assert worker.encode_avro_primitives_avro is avro.avro_type(m.AvroPrimitives).writer()
-    written = _written(make_dumper(m.AvroPrimitives, "avro"), record)
+        reference = make_dumper(m.AvroPrimitives, "avro", context=app_context(m))
+    installed = m.app.codecs.generated(m.AvroPrimitives)
+    assert worker.encode_avro_primitives_avro is avro.avro_type(m.AvroPrimitives).writer(installed)
+    written = _written(make_dumper(m.AvroPrimitives, "avro", context=app_context(m)), record)
     assert written == _written(reference, record)
     if isinstance(written, bytes):
-        assert make_loader(m.AvroPrimitives, "avro")(written).text == record.text
+        assert (
+            make_loader(m.AvroPrimitives, "avro", context=app_context(m))(written).text
+            == record.text
+        )
 
 
 def _mangled(data: bytes, draw: Any) -> bytes:
@@ -278,8 +293,8 @@ def test_the_generated_avro_reader_reads_what_fastavro_reads(
     m = worker.app_module
     record = data.draw(_avro_primitives(m, odd_values=False))
     with generated.suspended():
-        reference_dump = make_dumper(m.AvroPrimitives, "avro")
-        reference_load = make_loader(m.AvroPrimitives, "avro")
+        reference_dump = make_dumper(m.AvroPrimitives, "avro", context=app_context(m))
+        reference_load = make_loader(m.AvroPrimitives, "avro", context=app_context(m))
     try:
         written = reference_dump(record)
     except Exception:
@@ -288,8 +303,13 @@ def test_the_generated_avro_reader_reads_what_fastavro_reads(
     assert written is not None
     if data.draw(st.booleans()):
         written = _mangled(written, data.draw)
-    assert avro.avro_type(m.AvroPrimitives).generated_reader() is worker.decode_avro_primitives_avro
-    assert _read(make_loader(m.AvroPrimitives, "avro"), written) == _read(reference_load, written)
+    installed = m.app.codecs.generated(m.AvroPrimitives)
+    assert avro.avro_type(m.AvroPrimitives).generated_reader(installed) is (
+        worker.decode_avro_primitives_avro
+    )
+    assert _read(make_loader(m.AvroPrimitives, "avro", context=app_context(m)), written) == _read(
+        reference_load, written
+    )
 
 
 @SETTINGS
@@ -310,7 +330,7 @@ def test_the_avro_view_reads_the_fields_the_reader_reads(worker: Any, data: st.D
             note=st.one_of(st.none(), text),
         )
     )
-    written = make_dumper(m.AvroFlat, "avro")(record)
+    written = make_dumper(m.AvroFlat, "avro", context=app_context(m))(record)
     if data.draw(st.booleans()):
         written = _mangled(written, data.draw)
     names = list(m.AvroFlat._options.fields)
@@ -322,9 +342,9 @@ def test_the_avro_view_reads_the_fields_the_reader_reads(worker: Any, data: st.D
             return str(exc)
         return [repr(getattr(value, name)) for name in names]
 
-    view = make_loader(m.AvroFlat, "avro", fields_only=True)
-    assert fields(view) == fields(make_loader(m.AvroFlat, "avro"))
-    decode, _ = make_decoder(m.AvroFlat, "avro", fields_only=True)
+    view = make_loader(m.AvroFlat, "avro", fields_only=True, context=app_context(m))
+    assert fields(view) == fields(make_loader(m.AvroFlat, "avro", context=app_context(m)))
+    decode, _ = make_decoder(m.AvroFlat, "avro", fields_only=True, context=app_context(m))
     assert decode is worker.view_avro_flat_avro
 
 
@@ -332,19 +352,19 @@ def test_the_generated_avro_reader_takes_long_lengths_and_leaves_the_rest_to_fas
     worker: Any,
 ) -> None:
     m = worker.app_module
-    loads = make_loader(m.Point, "avro")
+    loads = make_loader(m.Point, "avro", context=app_context(m))
     assert loads(avro.write_long(2**40) + avro.write_long(-(2**62))) == m.Point(2**40, -(2**62))
     assert loads(b"\x80\x00\x02") == m.Point(0, 1)  # a long written in more bytes than needed
     # a 10-byte long beyond 64 bits: fastavro's reading of it, whatever that is
     odd = b"\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x03\x00"
     with generated.suspended():
-        assert loads(odd) == make_loader(m.Point, "avro")(odd)
+        assert loads(odd) == make_loader(m.Point, "avro", context=app_context(m))(odd)
     with pytest.raises(ValueDecodeError, match="got no value"):
         loads(None)  # type: ignore[arg-type]
     long_text = "é" * 100
     primitives = m.AvroPrimitives(long_text, 1, 1.0, True, b"x" * 300, maybe_text=long_text)
-    data = make_dumper(m.AvroPrimitives, "avro")(primitives)
-    assert make_loader(m.AvroPrimitives, "avro")(data) == primitives
+    data = make_dumper(m.AvroPrimitives, "avro", context=app_context(m))(primitives)
+    assert make_loader(m.AvroPrimitives, "avro", context=app_context(m))(data) == primitives
 
 
 def test_the_generated_avro_writer_is_used_only_for_its_schema(worker: Any) -> None:
@@ -354,20 +374,17 @@ def test_the_generated_avro_writer_is_used_only_for_its_schema(worker: Any) -> N
         (m.Point, worker.encode_point_avro),
         (m.FrozenKey, worker.encode_frozen_key_avro),
     ):
-        assert avro.avro_type(model).writer() is writer
+        assert avro.avro_type(model).writer(m.app.codecs.generated(model)) is writer
     assert not hasattr(worker, "encode_avro_everything_avro")  # nested types: fastavro writes
-    assert generated.lookup(m.AvroEverything).avro_dumps is None  # type: ignore[union-attr]
+    assert m.app.codecs.generated(m.AvroEverything).avro_dumps is None  # type: ignore[union-attr]
     # a schema the compiler did not write the function for (another field, say): fastavro
-    installed = generated.lookup(m.Point)
+    installed = m.app.codecs.generated(m.Point)
     assert installed is not None
-    generated.install(None, {m.Point: dataclasses.replace(installed, avro_schema="{}")})
-    try:
-        fresh = avro.AvroType(m.Point)
-        assert fresh.writer() is not worker.encode_point_avro
-        assert fresh.generated_reader() is None
-        assert fresh.writer()(m.Point(3, -4)) == worker.encode_point_avro(m.Point(3, -4))
-    finally:
-        generated.install(None, {m.Point: installed})
+    other = dataclasses.replace(installed, avro_schema="{}")
+    fresh = avro.AvroType(m.Point)
+    assert fresh.writer(other) is not worker.encode_point_avro
+    assert fresh.generated_reader(other) is None
+    assert fresh.writer(other)(m.Point(3, -4)) == worker.encode_point_avro(m.Point(3, -4))
 
 
 def test_avro_longs_are_written_as_fastavro_writes_them() -> None:
@@ -418,35 +435,35 @@ def test_datum_reader_insists_on_one_whole_datum(direct: bool) -> None:
 def _public_reader(schema: Any) -> Callable[..., Any]:
     """A datum reader over fastavro's public reader (what runs when the probe fails)."""
 
-    original = avro._direct_read_data
-    avro._direct_read_data = lambda: None  # type: ignore[assignment]
+    original = fastavro_io._direct_read_data
+    fastavro_io._direct_read_data = lambda: None  # type: ignore[assignment]
     try:
         return datum_reader(schema)
     finally:
-        avro._direct_read_data = original
+        fastavro_io._direct_read_data = original
 
 
 def test_the_fastavro_probes_find_the_internal_reader_and_writer() -> None:
     # fastavro's internals behave as its public functions on the probes (see datum_reader);
     # when a fastavro release changes them, the public ones take over (tested here too)
-    assert avro._direct_read_data() is not None
-    assert avro._direct_write_data() is not None
+    assert fastavro_io._direct_read_data() is not None
+    assert fastavro_io._direct_write_data() is not None
     value = {"name": "hé", "n": -(2**40)}
-    original = avro._direct_write_data
-    avro._direct_write_data = lambda: None  # type: ignore[assignment]
+    original = fastavro_io._direct_write_data
+    fastavro_io._direct_write_data = lambda: None  # type: ignore[assignment]
     try:
         public = avro.datum_writer(POINT)
     finally:
-        avro._direct_write_data = original
+        fastavro_io._direct_write_data = original
     assert public(value) == avro.datum_writer(POINT)(value) == _datum(value)
 
 
 def test_a_confluent_framed_message_on_an_avro_topic_is_an_error(worker: Any) -> None:
     m = worker.app_module
     reading = m.Reading("s1", 1.5, datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
-    data = make_dumper(m.Reading, "avro")(reading)
+    data = make_dumper(m.Reading, "avro", context=app_context(m))(reading)
     with pytest.raises(ValueDecodeError, match=r"records\.Reading.*bytes left after the datum"):
-        make_loader(m.Reading, "avro")(struct.pack(">bI", 0, 1) + data)
+        make_loader(m.Reading, "avro", context=app_context(m))(struct.pack(">bI", 0, 1) + data)
 
 
 # -- batch decoding -----------------------------------------------------------------------
@@ -466,15 +483,15 @@ def test_batch_decoding_isolates_each_bad_message(worker: Any, use_generated: bo
         m.Reading(f"s{i}", float(i), datetime.datetime(2024, 1, 1, i, tzinfo=datetime.UTC))
         for i in range(6)
     ]
-    good = [make_dumper(m.Reading, "avro")(r) for r in readings]
+    good = [make_dumper(m.Reading, "avro", context=app_context(m))(r) for r in readings]
     values: list[bytes | None] = list(good)
     values[1] = good[1][:4]  # truncated
     values[3] = good[3] + b"\x00"  # a byte too many: would shift its neighbours in an array
     values[4] = b"\xff" * 9  # garbage
     messages = _messages(values)
     with generated.suspended() if not use_generated else _nothing():
-        load_batch = make_batch_loader(m.Reading, "avro")
-        load_one = make_loader(m.Reading, "avro")
+        load_batch = make_batch_loader(m.Reading, "avro", context=app_context(m))
+        load_one = make_loader(m.Reading, "avro", context=app_context(m))
     decoded = load_batch(messages)
     assert len(decoded) == 6
     assert [decoded[i] for i in (0, 2, 5)] == [readings[i] for i in (0, 2, 5)]
@@ -503,7 +520,9 @@ class _nothing:
 def test_batch_decoding_of_other_codecs_matches_per_message(worker: Any) -> None:
     m = worker.app_module
     point_bytes = [b'{"x": 1}', b'{"x": "one"}', b"[", b'{"x": 2, "y": 3}']
-    decoded = make_batch_loader(m.Point, "json")(_messages(point_bytes))  # generated JSON
+    decoded = make_batch_loader(m.Point, "json", context=app_context(m))(
+        _messages(point_bytes)
+    )  # generated JSON
     assert decoded[0] == m.Point(1) and decoded[3] == m.Point(2, 3)
     assert all(type(decoded[i]) is DecodeFailed for i in (1, 2))
     words = make_batch_loader(str, "json")(_messages([b'"a"', b"nope", None]))
@@ -554,5 +573,7 @@ def test_decimal_precision_survives_both_paths(worker: Any) -> None:
         datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
         price=decimal.Decimal("-12.345"),
     )
-    data = make_dumper(m.Reading, "avro")(reading)
-    assert make_loader(m.Reading, "avro")(data).price == decimal.Decimal("-12.345")
+    data = make_dumper(m.Reading, "avro", context=app_context(m))(reading)
+    assert make_loader(m.Reading, "avro", context=app_context(m))(data).price == decimal.Decimal(
+        "-12.345"
+    )

@@ -657,7 +657,7 @@ def test_every_client_is_created_from_the_builders_config() -> None:
         for path in sorted(RUNTIME.rglob("*.py"))
         if (uses := client_constructions(path))
     }
-    assert set(found) == {"transport/kafka.py", "serializers/avro.py"}, found
+    assert set(found) == {"transport/kafka.py", "serializers/avro/confluent.py"}, found
     assert sorted(how for _, how in found["transport/kafka.py"]) == [
         "__init__: create or _create_plain",
         "_admin: self._create",
@@ -665,10 +665,10 @@ def test_every_client_is_created_from_the_builders_config() -> None:
         "consumer: self._create",
         "reply_consumer: self._create",
     ], found
-    assert [how for _, how in found["serializers/avro.py"]] == [
+    assert [how for _, how in found["serializers/avro/confluent.py"]] == [
         "registry_client: SchemaRegistryClient.new_client"
     ], found
-    avro = (RUNTIME / "serializers" / "avro.py").read_text()
+    avro = (RUNTIME / "serializers" / "avro" / "confluent.py").read_text()
     assert "registry_client(url, config)" in avro
     assert "config = schema_registry_config(context.settings, url)" in avro
 

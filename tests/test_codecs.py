@@ -24,9 +24,15 @@ import faust
 from faust.exceptions import ValidationError, ValueDecodeError
 from faust.serializers import codecs, generated
 from faust.serializers.avro import avro_schema, registry_client
+from faust.serializers.codecs import CodecContext
 from faust.serializers.schemas import make_decoder, make_dumper, make_loader
 
 APPS = Path(__file__).parent / "apps"
+
+
+def app_context(m: Any) -> CodecContext:
+    """The records app's codecs: its built worker installed the generated ones there."""
+    return CodecContext(registry=m.app.codecs)
 
 
 @pytest.fixture(scope="module")
@@ -87,16 +93,18 @@ def test_json_round_trip_generic_and_generated_agree(worker: Any, data: st.DataO
     m = _app_module(worker)
     record = data.draw(everything(m))
     with generated.suspended():
-        generic_dump = make_dumper(m.Everything, "json")(record)
-        generic_load = make_loader(m.Everything, "json")
+        generic_dump = make_dumper(m.Everything, "json", context=app_context(m))(record)
+        generic_load = make_loader(m.Everything, "json", context=app_context(m))
         assert generic_load(generic_dump) == record
-    fast_dump = make_dumper(m.Everything, "json")(record)
+    fast_dump = make_dumper(m.Everything, "json", context=app_context(m))(record)
     assert fast_dump == generic_dump
-    fast = make_loader(m.Everything, "json")(fast_dump)
+    fast = make_loader(m.Everything, "json", context=app_context(m))(fast_dump)
     assert fast == record
     quiet = json.dumps({**json.loads(fast_dump), "shout": "quiet"}).encode()
-    assert make_loader(m.Everything, "json")(quiet).shout == "QUIET"  # the user's descriptor
-    assert generated.lookup(m.Everything) is not None
+    assert (
+        make_loader(m.Everything, "json", context=app_context(m))(quiet).shout == "QUIET"
+    )  # the user's descriptor
+    assert m.app.codecs.generated(m.Everything) is not None
 
 
 class _Text(str):
@@ -129,12 +137,12 @@ def test_json_encoder_fast_path_writes_what_the_generic_path_writes(
     odd = st.builds(m.Flat, name=_odd, count=_odd, ratio=_odd, ok=_odd)
     record = data.draw(st.one_of(usual, odd))
     with generated.suspended():
-        generic_dump = make_dumper(m.Flat, "json")(record)
-    assert make_dumper(m.Flat, "json")(record) == generic_dump
+        generic_dump = make_dumper(m.Flat, "json", context=app_context(m))(record)
+    assert make_dumper(m.Flat, "json", context=app_context(m))(record) == generic_dump
     point = m.Point(data.draw(_odd), data.draw(_odd))
     with generated.suspended():
-        generic_point = make_dumper(m.Point, "json")(point)
-    assert make_dumper(m.Point, "json")(point) == generic_point
+        generic_point = make_dumper(m.Point, "json", context=app_context(m))(point)
+    assert make_dumper(m.Point, "json", context=app_context(m))(point) == generic_point
 
 
 @pytest.mark.parametrize("data", [b'{"name": "n", "count": 1, "ratio": 0.5, "ok": true}', None])
@@ -145,9 +153,9 @@ def test_a_decoder_in_two_halves_fails_as_the_loader_does(
     """``make_decoder`` gives a compiled loop the generated decoder itself and ``failed``,
     which must turn what it raises into the loader's own error, message and all."""
     m = _app_module(worker)
-    loader = make_loader(m.Flat, "json", fields_only=fields_only)
-    decode, failed = make_decoder(m.Flat, "json", fields_only=fields_only)
-    assert generated.lookup(m.Flat) is not None
+    loader = make_loader(m.Flat, "json", fields_only=fields_only, context=app_context(m))
+    decode, failed = make_decoder(m.Flat, "json", fields_only=fields_only, context=app_context(m))
+    assert m.app.codecs.generated(m.Flat) is not None
     bad = [None, b"", b"{", b'{"name": 1}', b'{"name": "n", "count": "1", "ratio": 1, "ok": 1}']
     for value in [data, *bad]:
         try:
@@ -175,9 +183,9 @@ BAD_VALUES = [
 def test_bad_json_fails_on_both_paths(worker: Any, data: bytes) -> None:
     m = _app_module(worker)
     with generated.suspended(), pytest.raises(ValueDecodeError) as generic:
-        make_loader(m.Everything, "json")(data)
+        make_loader(m.Everything, "json", context=app_context(m))(data)
     with pytest.raises(ValueDecodeError) as fast:
-        make_loader(m.Everything, "json")(data)
+        make_loader(m.Everything, "json", context=app_context(m))(data)
     assert generic.value.record == fast.value.record == "records.Everything"
 
 
@@ -227,8 +235,10 @@ def test_a_fields_only_loader_reads_the_fields_the_record_would_hold(
     """What fused code that reads only fields decodes (the msgspec struct, when the message
     names no other class) fails when the Record fails and holds what the Record holds."""
     m = _app_module(worker)
-    full_kind, full = _decoded(make_loader(m.Flat, "json"), data)
-    kind, view = _decoded(make_loader(m.Flat, "json", fields_only=True), data)
+    full_kind, full = _decoded(make_loader(m.Flat, "json", context=app_context(m)), data)
+    kind, view = _decoded(
+        make_loader(m.Flat, "json", fields_only=True, context=app_context(m)), data
+    )
     if full_kind == "error":
         assert (kind, view) == (full_kind, full)
         return
@@ -240,14 +250,14 @@ def test_a_fields_only_loader_reads_the_fields_the_record_would_hold(
         assert type(getattr(view, name)) is type(getattr(full, name)), name
         assert getattr(view, name) == getattr(full, name), name
     with generated.suspended():  # the reference runtime decodes the same Record
-        assert make_loader(m.Flat, "json", fields_only=True)(data) == full
+        assert make_loader(m.Flat, "json", fields_only=True, context=app_context(m))(data) == full
 
 
 def test_what_a_fields_only_loader_returns(worker: Any) -> None:
     m = _app_module(worker)
-    loads = make_loader(m.Flat, "json", fields_only=True)
+    loads = make_loader(m.Flat, "json", fields_only=True, context=app_context(m))
     plain = b'{"name":"a","count":1,"ratio":0.5,"ok":true}'
-    faust_written = make_dumper(m.Flat, "json")(m.Flat("a", 1, 0.5, True))
+    faust_written = make_dumper(m.Flat, "json", context=app_context(m))(m.Flat("a", 1, 0.5, True))
     assert b'"__faust":{"ns":"records.Flat"}' in faust_written
     for data in (plain, faust_written):
         view = loads(data)
@@ -258,9 +268,12 @@ def test_what_a_fields_only_loader_returns(worker: Any) -> None:
     with pytest.raises(ValueDecodeError, match="got no value"):
         loads(None)
     with generated.suspended():
-        assert type(make_loader(m.Flat, "json", fields_only=True)(plain)) is m.Flat
+        assert (
+            type(make_loader(m.Flat, "json", fields_only=True, context=app_context(m))(plain))
+            is m.Flat
+        )
     # a Record with a field the JSON does not hold as it is (a datetime) has no view
-    assert generated.lookup(m.Everything).json_view is None  # type: ignore[union-attr]
+    assert m.app.codecs.generated(m.Everything).json_view is None  # type: ignore[union-attr]
 
 
 def readings(m: Any) -> st.SearchStrategy[Any]:
@@ -334,7 +347,7 @@ def test_confluent_wire_format_against_confluent_serializers(worker: Any) -> Non
 def test_decode_error_names_record_and_field(worker: Any) -> None:
     m = _app_module(worker)
     with generated.suspended(), pytest.raises(ValueDecodeError) as caught:
-        make_loader(m.Point, "json")(b'{"x": "one"}')
+        make_loader(m.Point, "json", context=app_context(m))(b'{"x": "one"}')
     error = caught.value
     assert error.record == "records.Point"
     assert "field 'x': expected int, got str" in str(error)

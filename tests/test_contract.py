@@ -64,6 +64,31 @@ def test_the_compiler_names_internal_topics_with_the_contract() -> None:
     assert contract.changelog_topic_name("stages", "account-totals") in labels
 
 
+def test_the_groups_and_internal_topics_of_an_app_start_with_its_id() -> None:
+    """ACLs are granted on the app id's prefix: every group and internal topic has it."""
+    assert contract.consumer_group("shop") == "shop"
+    assert contract.changelog_reader_group("shop") == "shop-changelog-reader"
+    assert contract.reply_topic_name("shop") == "shop-reply"
+    assert contract.reply_topic_name("shop", "answers") == "answers"  # the reply_to setting
+    assert contract.reply_group("shop", "0f3a") == "shop-reply-0f3a"
+    assert contract.transactional_id("shop", "w1") == "shop-w1"
+    assert contract.dead_letter_topic_name("orders") == "orders-dlq"
+    assert contract.dead_letter_topic_name("orders", "{topic}.failed") == "orders.failed"
+    assert contract.dead_letter_topic_name("orders", "all-failures") == "all-failures"
+
+
+def test_the_clients_are_configured_with_the_contract_groups() -> None:
+    from faust.settings import Settings
+    from faust.transport.client_config import ClientConfigs
+
+    configs = ClientConfigs(Settings.from_app_kwargs("shop", "kafka://b1:9093", {}))
+    assert configs.consumer(contract.consumer_group("shop"))["group.id"] == "shop"
+    reader = configs.changelog_reader()
+    assert reader["group.id"] == contract.changelog_reader_group("shop")
+    asker = configs.reply_consumer(contract.reply_group("shop", "1"))
+    assert asker["group.id"] == "shop-reply-1"
+
+
 def test_map_and_processors_change_the_value_and_nothing_else_does() -> None:
     assert [op for op in ("filter", "map", "processor", "echo") if contract.changes_value(op)] == [
         "map",

@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from clocks import WallClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ from faust.exceptions import ImproperlyConfigured
 from faust.serializers import generated
 from faust.transport.memory import MemoryTransport
 from faust.worker import Worker
+from faust.worker.clock import SYSTEM_CLOCK, Clock
 from faustc.build import build_worker
 from faustc.plan.passes import PASSES, AgentPass
 
@@ -54,7 +56,9 @@ def import_worker(worker_path: Path) -> ModuleType:
 Inputs = dict[str, list[tuple[Any, ...]]]
 
 
-def run(app: App, inputs: Inputs, compiled: dict[str, Any] | None) -> dict[str, Any]:
+def run(
+    app: App, inputs: Inputs, compiled: dict[str, Any] | None, clock: Clock = SYSTEM_CLOCK
+) -> dict[str, Any]:
     """Run ``app`` over ``inputs``; return every output topic and table, as data."""
     transport = MemoryTransport.named(f"differential-{next(_runs)}")
     for topic in app.topics:
@@ -63,7 +67,9 @@ def run(app: App, inputs: Inputs, compiled: dict[str, Any] | None) -> dict[str, 
     for name, records in inputs.items():
         for key, value, *timestamp in records:
             transport.broker.append(name, key, value, timestamp_ms=(timestamp or [None])[0])
-    worker = Worker(app, compiled_agents=compiled, transport=transport, stop_when_idle=True)
+    worker = Worker(
+        app, compiled_agents=compiled, transport=transport, stop_when_idle=True, clock=clock
+    )
     if compiled is None:  # the reference: generic codecs, not the worker's generated ones
         with generated.suspended():
             asyncio.run(worker.run())
@@ -84,6 +90,8 @@ class Built:
     def __init__(self, source: Path, out_dir: Path, passes: tuple[AgentPass, ...] = PASSES) -> None:
         self.worker = load_worker(source, out_dir, passes)
         self.app: App = sys.modules[self.worker.app_module.__name__].app
+        #: the workers' clock (windows expire by its wall time)
+        self.clock: Clock = SYSTEM_CLOCK
 
     @classmethod
     def load(cls, worker_path: Path) -> Built:
@@ -94,8 +102,8 @@ class Built:
         return built
 
     def both(self, inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
-        reference = run(self.app, inputs, None)
-        compiled = run(self.app, inputs, self.worker.COMPILED_AGENTS)
+        reference = run(self.app, inputs, None, self.clock)
+        compiled = run(self.app, inputs, self.worker.COMPILED_AGENTS, self.clock)
         return reference, compiled
 
 
@@ -117,8 +125,7 @@ def chains(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="module")
 def windowed(tmp_path_factory: pytest.TempPathFactory) -> Built:
     built = Built(APPS / "windowed.py", tmp_path_factory.mktemp("build"))
-    for table in built.app.tables.values():
-        table.clock = lambda: 1000.0  # windows ending at or before 970 have expired
+    built.clock = WallClock(1000.0)  # windows ending at or before 970 have expired
     return built
 
 

@@ -65,12 +65,12 @@ def test_take_buffer_holds_the_commit_until_its_list_is_processed() -> None:
         for n in (1, 2):
             transport.broker.append("numbers", None, str(n).encode())
         await until(lambda: worker.processed == 2, "two numbers consumed")
-        worker._commit()
+        worker.commit()
         assert committed(transport, app.id, "numbers") == {0: 0}  # both still in the buffer
         transport.broker.append("numbers", None, b"3")
         transport.broker.append("numbers", None, b"4")
         await until(lambda: worker.processed == 4, "four numbers consumed")
-        worker._commit()
+        worker.commit()
         assert committed(transport, app.id, "numbers") == {0: 3}  # 4 waits for its list
         worker.request_stop()
         await running
@@ -99,7 +99,7 @@ def test_take_within_hands_over_a_partial_list_while_the_worker_runs() -> None:
             transport.broker.append("numbers", None, str(n).encode())
         # no more input and no stop: only `within` can hand the list over
         await until(lambda: transport.broker.records("sums"), "the partial list")
-        worker._commit()
+        worker.commit()
         assert sum(committed(transport, app.id, "numbers").values()) == 3
         worker.request_stop()
         await running
@@ -128,10 +128,10 @@ def test_noack_events_hold_the_commit_until_acked() -> None:
         for value in ("now", "later", "now"):
             transport.broker.append("jobs", None, json.dumps(value).encode())
         await until(lambda: worker.processed == 3, "three jobs consumed")
-        worker._commit()
+        worker.commit()
         assert committed(transport, app.id, "jobs") == {0: 1}  # offset 1 is not acked
         pending[0].ack()
-        worker._commit()
+        worker.commit()
         assert committed(transport, app.id, "jobs") == {0: 3}
         worker.request_stop()
         await running

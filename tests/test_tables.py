@@ -15,8 +15,12 @@ import pytest
 
 import faust
 from faust.events import set_current_message
+from faust.exceptions import ImproperlyConfigured
+from faust.tables import Table
 from faust.tables.stores import ABSENT, RocksDBStore, TableCodec
+from faust.tables.windowed import WindowedTable
 from faust.transport.memory import MemoryMessage
+from faust.windows import TumblingWindow
 
 
 def message(partition: int = 0, timestamp: float = 1000.0, value: bytes = b"{}") -> MemoryMessage:
@@ -141,6 +145,21 @@ def test_table_codec_follows_faust() -> None:
     assert windowed.table.codec.load_key(b'["a1",[10.0,19.9]]') == key
 
 
+def test_a_windowed_table_is_its_own_class_and_the_same_declared_table() -> None:
+    app = faust.App("tables-windowed-class")
+    declared = app.Table("views", default=int)
+    views = declared.tumbling(10, expires=60)
+    assert type(views.table) is WindowedTable and views.table is declared
+    assert app.tables["views"] is declared  # the worker manages the one the user holds
+    direct = app.Table("clicks", default=int, window=TumblingWindow(5))
+    assert type(direct) is WindowedTable and direct.window.size == 5
+    assert type(app.Table("plain", default=int)) is Table
+    with pytest.raises(ImproperlyConfigured, match="cannot be windowed"):
+        app.GlobalTable("rates").tumbling(10)
+    with pytest.raises(ImproperlyConfigured, match="cannot be windowed"):
+        app.SetTable("visitors").tumbling(10)
+
+
 def test_windowed_table_in_place_operators_and_window_set() -> None:
     app = faust.App("tables-windows")
     views = app.Table("views", default=int).hopping(10, 5)
@@ -214,8 +233,8 @@ def test_expiry_closes_each_window_once_and_drops_late_writes() -> None:
     views["a"] += 3
     set_current_message(None)
     store = table._stores[0]
-    assert table._expire(store, now=29.9) == []  # (10, 19.9) expires when now-20 >= 20
-    expired = table._expire(store, now=40.0)
+    assert table.close_expired(store, now=29.9) == []  # (10, 19.9) expires when now-20 >= 20
+    expired = table.close_expired(store, now=40.0)
     assert expired == [(("a", (10.0, 19.9)), 1), (("b", (10.0, 19.9)), 2)]
     for key, value in expired:
         asyncio.run(table.on_window_close(key, value))
@@ -227,7 +246,7 @@ def test_expiry_closes_each_window_once_and_drops_late_writes() -> None:
     set_current_message(message(timestamp=15.0))
     views["a"] += 1
     assert table.late_writes == 1 and ("a", (10.0, 19.9)) not in table
-    assert table._expire(store, now=1000.0) == [(("a", (20.0, 29.9)), 3)]
+    assert table.close_expired(store, now=1000.0) == [(("a", (20.0, 29.9)), 3)]
 
 
 def test_rocksdb_store_persists_data_and_offset_together(tmp_path: Path) -> None:

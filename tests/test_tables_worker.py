@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from clocks import WallClock
 
 from faust.app import App
 from faust.exceptions import PartitionsMismatch, StateDirectoryLocked, TransactionFailed
@@ -26,6 +27,7 @@ from faust.tables.stores import RocksDBStore
 from faust.transport.base import TopicSpec
 from faust.transport.memory import MemoryTransport
 from faust.worker import Worker
+from faust.worker.clock import SYSTEM_CLOCK, Clock
 from faust.worker.errors import AgentFailure
 from faust.worker.state import DataDirectory
 
@@ -48,8 +50,8 @@ def payment(i: int, account: str, amount: int) -> tuple[bytes, bytes]:
     return account.encode(), json.dumps({"id": i, "account": account, "amount": amount}).encode()
 
 
-def run_worker(app: App, transport: MemoryTransport) -> Worker:
-    worker = Worker(app, transport=transport, stop_when_idle=True)
+def run_worker(app: App, transport: MemoryTransport, clock: Clock = SYSTEM_CLOCK) -> Worker:
+    worker = Worker(app, transport=transport, stop_when_idle=True, clock=clock)
     asyncio.run(worker.run())
     return worker
 
@@ -206,18 +208,19 @@ def test_windows_expire_after_recovery_and_close_once() -> None:
     for page, at in [("home", 1001.0), ("home", 1002.0), ("about", 1003.0), ("home", 1011.0)]:
         value = json.dumps({"page": page, "user": "u", "at": at}).encode()
         transport.broker.append("views", page.encode(), value, timestamp_ms=int(at * 1000))
-    per_page.clock = lambda: 1020.0  # every window is live
-    run_worker(windowed.app, transport)
+    run_worker(windowed.app, transport, WallClock(1020.0))  # every window is live
     assert transport.broker.records("closed-windows") == []
-    per_page.clock = lambda: 1100.0  # all of them expired while no worker ran
-    run_worker(windowed.app, transport)  # restores them from the changelog, then expires
+    assert per_page.clock() == 1020.0  # windows expire by the worker's clock
+    # all of them expired while no worker ran: restored from the changelog, then expired
+    run_worker(windowed.app, transport, WallClock(1100.0))
     closed = sorted(r.value() for r in transport.broker.records("closed-windows"))
     assert closed == [
         b'"about@1000-1009.9=1"',
         b'"home@1000-1009.9=2"',
         b'"home@1010-1019.9=1"',
     ]
-    run_worker(windowed.app, transport)  # the tombstones were committed: nothing to close
+    # the tombstones were committed: nothing to close
+    run_worker(windowed.app, transport, WallClock(1100.0))
     assert len(transport.broker.records("closed-windows")) == 3
     assert per_page.copy() == {}
 

@@ -30,13 +30,15 @@ from faust.agents import Agent, Crontab, SinkT, Task, Timer, default_agent_name
 from faust.contract import agent_topic_name
 from faust.cron import CronSchedule
 from faust.exceptions import ImproperlyConfigured
+from faust.running import RawSend, Running
 from faust.serializers.codecs import Codec
+from faust.serializers.registry import CodecRegistry
 from faust.serializers.schemas import Schema
 from faust.settings import Settings
 from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.tables.base import RecoverCallback, WindowCloseCallback
 from faust.topics import Topic
-from faust.transport.base import DirectProduce, Producer, produce_through
+from faust.transport.base import DirectProduce, produce_through
 from faust.windows import Window
 
 if TYPE_CHECKING:
@@ -50,8 +52,6 @@ TimerFun = TypeVar("TimerFun", bound=Callable[..., Any])
 TableT = TypeVar("TableT", bound=Table[Any, Any])
 #: an agent function over a stream of ``VT`` values (it may ``yield`` results)
 TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterable[Any]]
-#: ``send(topic, key, value, partition=None, timestamp=None, headers=None)`` (App.sender)
-RawSend = Callable[..., None]
 
 
 class App:
@@ -63,18 +63,18 @@ class App:
         if not id:
             raise ImproperlyConfigured("App id must be a non-empty string")
         self.conf = Settings.from_app_kwargs(id, broker, settings)
+        #: this app's codecs: registered for it, or generated for its Records by a built
+        #: worker (``faust.serializers.registry``)
+        self.codecs = CodecRegistry()
         self.topics: list[Topic[Any, Any]] = []
         self.agents: dict[str, Agent[Any]] = {}
         self.tables: dict[str, Table[Any, Any]] = {}
         self.timers: list[Timer] = []
         self.crontabs: list[Crontab] = []
         self.tasks: list[Task] = []
-        #: set by the worker (or a test context) while the app runs
-        self.producer: Producer | None = None
-        #: set by the worker: gives ``app.stream(topic)`` streams their feed of messages
-        self.stream_attacher: Callable[[Stream[Any]], BatchSource] | None = None
-        #: set by the worker: the consumer of ``agent.ask()`` replies
-        self.reply_consumer: Replies | None = None
+        #: what a worker (or ``agent.test_context()``) lends the app while it runs it: the
+        #: producer, the feeds of ``app.stream()`` loops, the replies (``faust.running``)
+        self.running: Running | None = None
 
     @property
     def id(self) -> str:
@@ -675,18 +675,20 @@ class App:
 
     def attach_stream(self, stream: Stream[Any]) -> BatchSource:
         """Give ``stream`` its feed of messages (called on its first iteration)."""
-        if self.stream_attacher is None:
+        running = self.running
+        if running is None or running.attach_stream is None:
             raise RuntimeError(
                 f"{stream!r} is not attached to a running worker: start the app with "
                 "`faustc run app.py` or use agent.test_context()"
             )
-        return self.stream_attacher(stream)
+        return running.attach_stream(stream)
 
     def replies(self) -> Replies:
         """The consumer of ``agent.ask()`` replies of this process."""
-        if self.reply_consumer is None:
+        running = self.running
+        if running is None or running.replies is None:
             raise RuntimeError(f"app {self.id!r} is not running: ask() happens inside a worker")
-        return self.reply_consumer
+        return running.replies
 
     @overload
     def task(self, fun: TimerFun, *, on_leader: bool = False) -> TimerFun: ...
@@ -716,22 +718,22 @@ class App:
         """``send(topic, key, value, partition=None, timestamp=None, headers=None)`` for
         already-encoded bytes: what :meth:`send_raw` does, bound once. A compiled agent
         takes it when it starts and produces through it per record, without the checks
-        ``send_raw`` repeats on every call. The worker sets the producer before any agent
-        starts and keeps it until they have stopped."""
-        producer = self.producer
-        if producer is None:
+        ``send_raw`` repeats on every call. The worker lends the app its running engine
+        (``faust.running``) before any agent starts and takes it back after they stopped."""
+        running = self.running
+        if running is None:
             return self.send_raw
-        return producer.send
+        return running.sender()
 
     def direct_sender(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
         """``(produce, retry)``: the producer's own ``produce(topic, value, key)`` and the
         errors after which a compiled loop calls :meth:`sender`'s ``send`` with the same
         record instead (see ``faust.transport.base.Producer.direct``). A compiled agent
         takes it when it starts, for sends of a key, a value and headers."""
-        producer = self.producer
-        if producer is None:
+        running = self.running
+        if running is None:
             return produce_through(self.send_raw), ()  # raises: the app is not running
-        return producer.direct()
+        return running.direct_sender()
 
     def send_raw(
         self,
@@ -744,13 +746,13 @@ class App:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         """Produce already-encoded bytes (every send ends here)."""
-        producer = self.producer
-        if producer is None:
+        running = self.running
+        if running is None:
             raise RuntimeError(
                 f"app {self.id!r} is not running: sends happen inside a worker "
                 "(`faustc run app.py`, `python app.py worker`, or agent.test_context())"
             )
-        producer.send(topic, key, value, partition, timestamp, headers)
+        running.producer.send(topic, key, value, partition, timestamp, headers)
 
     def main(self) -> NoReturn:
         """Command line for this app: ``python app.py worker [--broker URL]``."""

@@ -35,15 +35,15 @@ from faust.models.typeinfo import (
     parse_uuid,
     timezone_converter,
 )
-from faust.serializers.avro import SHORT_LENGTHS as AVRO_SHORT_LENGTHS
-from faust.serializers.avro import avro_type
-from faust.serializers.avro import read_bytes as avro_read_bytes
-from faust.serializers.avro import read_double as avro_read_double
-from faust.serializers.avro import read_long as avro_read_long
-from faust.serializers.avro import read_string as avro_read_string
-from faust.serializers.avro import write_double as avro_write_double
-from faust.serializers.avro import write_long as avro_write_long
-from faust.serializers.avro import write_string as avro_write_string
+from faust.serializers.avro.binary import SHORT_LENGTHS as AVRO_SHORT_LENGTHS
+from faust.serializers.avro.binary import read_bytes as avro_read_bytes
+from faust.serializers.avro.binary import read_double as avro_read_double
+from faust.serializers.avro.binary import read_long as avro_read_long
+from faust.serializers.avro.binary import read_string as avro_read_string
+from faust.serializers.avro.binary import write_double as avro_write_double
+from faust.serializers.avro.binary import write_long as avro_write_long
+from faust.serializers.avro.binary import write_string as avro_write_string
+from faust.serializers.avro.codec import avro_type
 from faust.serializers.codecs import JSON_OPTIONS, json_default, json_loads
 from faust.serializers.generated import Fallback, GeneratedCodecs, blessed
 from faust.serializers.generated import install as install_codecs

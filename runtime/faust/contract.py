@@ -1,15 +1,20 @@
 """The rules the compiler and the runtime share, as pure functions and constants.
 
-A built worker and the reference runtime must agree on the names of the topics an app
-creates for itself and on what a stream operation means; each such rule lives here once.
-The runtime uses these functions when it runs an app; ``faustc`` imports this module when
-it plans a worker, prints the IR, draws the topology or writes a worker's line table (which
-the runtime reads back to cite the user's line of an error). Example::
+A built worker and the reference runtime must agree on the names of the topics and
+consumer groups an app creates for itself and on what a stream operation means; each such
+rule lives here once. The runtime uses these functions when it runs an app; ``faustc``
+imports this module when it plans a worker, prints the IR, draws the topology or writes a
+worker's line table (which the runtime reads back to cite the user's line of an error).
+Every internal name starts with the app id, so ACLs granted on that prefix cover them.
+Example::
 
     repartition_topic_name("shop.count", "orders", "Order.account")
     # 'shop.count-orders-Order.account-repartition'
     changelog_topic_name("shop", "totals")       # 'shop-totals-changelog'
     agent_topic_name("shop", "shop.audit")       # 'shop-shop.audit': @app.agent() has no topic
+    consumer_group("shop")                       # 'shop': the worker's group is the app id
+    reply_topic_name("shop")                     # 'shop-reply' (agent.ask() replies)
+    dead_letter_topic_name("orders")             # 'orders-dlq'
     group_by_name("Order", "account")            # 'Order.account'
     changes_value("map")                          # True: the value after it is another
     source_line(((10, 13, 5, 8),), 12)           # 7: a worker's line table, read back
@@ -58,6 +63,45 @@ def importable(module: str) -> bool:
     """Whether ``module`` is a dotted name ``import`` takes: an app file named
     ``log-relay.py`` is not, so its worker loads it from its path under that name."""
     return all(part.isidentifier() for part in module.split("."))
+
+
+def consumer_group(app_id: str) -> str:
+    """The consumer group of an app's workers: the app id itself, as in Faust (workers
+    with the same app id share the partitions of its topics)."""
+    return app_id
+
+
+def changelog_reader_group(app_id: str) -> str:
+    """The group id the changelog reader (table recovery, global tables) is configured
+    with: librdkafka needs one, though the reader is assigned partitions and never
+    commits."""
+    return f"{app_id}-changelog-reader"
+
+
+def reply_topic_name(app_id: str, reply_to: str = "") -> str:
+    """The topic ``agent.ask()`` replies travel on: the ``reply_to`` setting, else
+    ``<app id>-reply`` (one stable topic per app, not one per process)."""
+    return reply_to or f"{app_id}-reply"
+
+
+def reply_group(app_id: str, member: str) -> str:
+    """The group of one asking process's reply consumer: ``<app id>-reply-<member>``,
+    ``member`` unique to the process (each asker reads every reply, from the end)."""
+    return f"{app_id}-reply-{member}"
+
+
+def transactional_id(app_id: str, worker_id: str) -> str:
+    """The ``transactional.id`` of a worker's producer under exactly-once:
+    ``<app id>-<worker id>``; the worker id lives in the data directory, so a restarted
+    worker fences its predecessor."""
+    return f"{app_id}-{worker_id}"
+
+
+def dead_letter_topic_name(topic: str, template: str = "{topic}-dlq") -> str:
+    """The dead-letter topic of source ``topic``: ``template`` with ``{topic}`` filled in
+    (the ``dead_letter_topic`` setting; a template without ``{topic}`` names one topic for
+    every source)."""
+    return template.format(topic=topic)
 
 
 def changes_value(operation: str) -> bool:

@@ -19,6 +19,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from faust.contract import reply_group, reply_topic_name
 from faust.models.record import maybe_model
 from faust.serializers.codecs import json_dumps, json_loads
 from faust.transport.base import Consumer, TopicSpec, Transport
@@ -56,10 +57,13 @@ class Replies:
         self._consumers: dict[str, Consumer] = {}
         self._assigned: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def expect(self, correlation_id: str, topic: str | None) -> Waiter:
         """Register interest in ``correlation_id``; the consumer is ready when this returns."""
-        name = topic or self.app.conf.reply_to or f"{self.app.id}-reply"
+        if self._closed:
+            raise RuntimeError(f"app {self.app.id!r} is not running: ask() happens inside a worker")
+        name = topic or reply_topic_name(self.app.id, self.app.conf.reply_to)
         if name not in self._consumers:
             self._start_consumer(name)
         if self._task is None or self._task.done():
@@ -72,7 +76,7 @@ class Replies:
     def _start_consumer(self, name: str) -> None:
         conf = self.app.conf
         self.transport.ensure_topics([TopicSpec(name, 1, conf.topic_replication_factor)], 15.0)
-        consumer = self.transport.reply_consumer(f"{self.app.id}-reply-{uuid.uuid4().hex[:12]}")
+        consumer = self.transport.reply_consumer(reply_group(self.app.id, uuid.uuid4().hex[:12]))
         assigned = asyncio.Event()
 
         def on_assign(partitions: list[TopicPartition]) -> None:
@@ -102,6 +106,7 @@ class Replies:
             future.set_result(maybe_model(reply.get("value")))
 
     async def close(self) -> None:
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from faust.events import Event, Message
+from faust.running import Running
 from faust.transport.memory import MemoryBroker, MemoryProducer
 from faust.worker.errors import ErrorPolicy
 from faust.worker.runner import AgentRunner
@@ -37,7 +38,7 @@ class AgentTestContext:
         for topic in self.app.topics:
             for name in topic.topics:
                 self.broker.create_topic(name, topic.partitions or 1)
-        self.app.producer = MemoryProducer(self.broker)
+        self.app.running = Running(MemoryProducer(self.broker))
         policy = ErrorPolicy(self.agent.error_policy or self.app.conf.error_policy, self.app)
         self.runner = AgentRunner(self.agent, self.agent.fun, policy)
         self.runner.start()
@@ -46,7 +47,7 @@ class AgentTestContext:
     async def __aexit__(self, *exc_info: object) -> None:
         if self.runner is not None:
             await self.runner.stop(timeout=10.0)
-        self.app.producer = None
+        self.app.running = None
 
     async def put(
         self,

@@ -71,6 +71,7 @@ class Topic(Generic[KT, VT]):
             app.conf.value_serializer,
             topic=topics[0] if len(topics) == 1 else None,
             settings=app.conf,
+            registry=app.codecs,
         )
         self._dump_key: Dumper = self.schema.key_dumper()
         self._dump_value: Dumper = self.schema.value_dumper()

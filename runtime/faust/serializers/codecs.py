@@ -1,7 +1,9 @@
 """Codecs: named transformations between Python objects and bytes, as in Faust.
 
-A codec is looked up by name; new ones are registered with :func:`register`; ``|`` chains
-them (``json | binary`` is JSON, then base64). Example::
+A codec is looked up by name; new ones are registered with :func:`register` (for every app
+of the process, as in Faust) or ``app.codecs.register`` (for one app:
+``faust.serializers.registry``); ``|`` chains them (``json | binary`` is JSON, then
+base64). Example::
 
     >>> from faust.serializers import codecs
     >>> codecs.dumps("json", {"word": "hi"})
@@ -44,6 +46,8 @@ import orjson
 
 if TYPE_CHECKING:
     from faust.models.record import Record
+    from faust.serializers.generated import GeneratedCodecs
+    from faust.serializers.registry import CodecRegistry
     from faust.settings import Settings
 
 log = logging.getLogger("faust.serializers")
@@ -54,11 +58,23 @@ Headers = Sequence[tuple[str, bytes | None]] | None
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CodecContext:
-    """Where a bound codec is used: the topic, key or value, and the app settings."""
+    """Where a bound codec is used: the topic, key or value, the app's settings and its
+    codecs (``faust.serializers.registry``; None: the process-wide codecs alone)."""
 
     topic: str | None = None
     is_key: bool = False
     settings: Settings | None = None
+    registry: CodecRegistry | None = None
+
+    def get_codec(self, name_or_codec: str | Codec) -> Codec:
+        """The codec ``name_or_codec`` names for the app (or the process)."""
+        if self.registry is not None:
+            return self.registry.get(name_or_codec)
+        return get_codec(name_or_codec)
+
+    def generated(self, typ: Any) -> GeneratedCodecs | None:
+        """The app's generated codecs for exactly ``typ`` (None without an app)."""
+        return self.registry.generated(typ) if self.registry is not None else None
 
 
 class DecodeFailed:
@@ -270,8 +286,15 @@ _LAZY = ("avro", "avro-confluent")
 
 
 def register(name: str, codec: Codec) -> None:
-    """Make ``codec`` available under ``name`` (``value_serializer=name``)."""
+    """Make ``codec`` available under ``name`` (``value_serializer=name``) to every app of
+    the process, as in Faust (``app.codecs.register`` registers for one app only)."""
     codecs[name] = codec
+
+
+def known_names() -> set[str]:
+    """Every codec name :func:`get_codec` knows (registered, or built in and loaded on
+    first use)."""
+    return {*codecs, *_ON_REQUEST, *_LAZY}
 
 
 def _load_builtin(name: str) -> Codec | None:
@@ -308,7 +331,7 @@ def get_codec(name_or_codec: str | Codec) -> Codec:
     loaded = _load_builtin(name_or_codec)
     if loaded is not None:
         return loaded
-    known = ", ".join(sorted({*codecs, *_ON_REQUEST, *_LAZY}))
+    known = ", ".join(sorted(known_names()))
     raise KeyError(f"unknown serializer {name_or_codec!r} (known: {known})") from None
 
 

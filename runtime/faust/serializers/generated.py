@@ -1,7 +1,8 @@
 """The seam between compiled workers and the runtime: codecs the compiler generated.
 
 A built worker defines, for every Record its topics carry, straight-line encode/decode
-functions, and installs them when it is imported::
+functions, and installs them for its app when it is imported (``app.codecs``,
+``faust.serializers.registry``: another app of the process keeps its own)::
 
     install(app, {
         Order: GeneratedCodecs(
@@ -18,17 +19,17 @@ functions, and installs them when it is imported::
 
 (the Avro ones only for Records on ``avro``/``avro-confluent`` topics; fastavro turns
 datums into bytes and back, ``faust.serializers.avro``; ``avro_dumps``/``avro_loads`` only
-for Records whose schema has primitive fields alone). From then on
-``Schema.key_loader()/value_loader()`` and the topics' dumpers use them for that exact
-class (a subclass instance still takes the generic path). ``suspended()`` turns
-them off for a block, which is how the differential tests run the reference runtime in the
-same process.
+for Records whose schema has primitive fields alone). From then on the app's topics'
+loaders and dumpers, and its tables' codecs, use them for that exact class (a subclass
+instance still takes the generic path). ``suspended()`` turns them off for a block, which
+is how the differential tests run the reference runtime in the same process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -79,40 +80,44 @@ def blessed(model: type, metadata: Any) -> bool:
     return bool(named._options.allow_blessed_key or named._options.polymorphic_fields)
 
 
-_installed: dict[type, GeneratedCodecs] = {}
-_apps: list[App] = []
+#: apps that installed generated codecs (their topics rebuild their dumpers on a change)
+_apps: weakref.WeakSet[App] = weakref.WeakSet()
 _suspended = 0
 
 
-def install(app: App | None, codecs: Mapping[type, GeneratedCodecs]) -> None:
-    """Use ``codecs`` from now on; topics of ``app`` rebuild their dumpers."""
-    _installed.update(codecs)
-    if app is not None and app not in _apps:
-        _apps.append(app)
-    _refresh()
+def install(app: App, codecs: Mapping[type, GeneratedCodecs]) -> None:
+    """Use ``codecs`` for ``app``'s topics and tables from now on (``app.codecs``); its
+    topics rebuild their dumpers. Another app of the process is not affected."""
+    app.codecs.install(codecs)
+    _apps.add(app)
+    _refresh(app)
 
 
-def lookup(typ: Any) -> GeneratedCodecs | None:
-    """The generated codecs installed for exactly ``typ`` (None when suspended)."""
-    if _suspended:
-        return None
-    return _installed.get(typ)
+def is_suspended() -> bool:
+    """Is a :func:`suspended` block in force (every codec built now is the generic one)?"""
+    return _suspended > 0
 
 
 @contextlib.contextmanager
 def suspended() -> Iterator[None]:
-    """Within the block, every loader/dumper built takes the generic (reference) path."""
+    """Within the block, every loader/dumper built takes the generic (reference) path,
+    for every app of the process (how tests run the reference runtime beside a compiled
+    worker)."""
     global _suspended
     _suspended += 1
-    _refresh()
+    _refresh_all()
     try:
         yield
     finally:
         _suspended -= 1
-        _refresh()
+        _refresh_all()
 
 
-def _refresh() -> None:
-    for app in _apps:
-        for topic in app.topics:
-            topic.refresh_codecs()
+def _refresh(app: App) -> None:
+    for topic in app.topics:
+        topic.refresh_codecs()
+
+
+def _refresh_all() -> None:
+    for app in list(_apps):
+        _refresh(app)

@@ -9,7 +9,9 @@ chosen once, so the per-message path does no lookups. The rules are Faust's:
   payload, a Record type is built with ``from_data``, and no type at all means "a dict with
   Faust metadata becomes its Record, anything else stays as decoded";
 - a codec that needs the type (Avro) is bound to it once (:meth:`Codec.bind`); a Record
-  with compiler-generated codecs (``faust.serializers.generated``) uses those.
+  with compiler-generated codecs (``faust.serializers.generated``) uses those, when the
+  loader is made for the app that installed them (``CodecContext.registry``: a topic's
+  loaders are; ``app.codecs``).
 
 Every failure is a :class:`~faust.exceptions.KeyDecodeError` /
 :class:`~faust.exceptions.ValueDecodeError` naming the Record and what was wrong; the
@@ -39,11 +41,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from faust.exceptions import DecodeError, KeyDecodeError, ValueDecodeError
 from faust.models.record import Record, maybe_model
-from faust.serializers import codecs, generated
+from faust.serializers import codecs
 from faust.serializers.codecs import BoundCodec, CodecContext, DecodeFailed, Headers
 
 if TYPE_CHECKING:
     from faust.events import TransportMessage
+    from faust.serializers.registry import CodecRegistry
     from faust.settings import Settings
 
 __all__ = [
@@ -126,15 +129,15 @@ def _bound_for(
 
     ``fields_only``: the caller only reads the Record's fields, so a generated "view" (an
     object with the same attributes, cheaper to make) may stand in for the Record."""
-    if is_record_type(typ) and codec is codecs.codecs.get("json"):
-        installed = generated.lookup(typ)
+    if is_record_type(typ) and codec is context.get_codec("json"):
+        installed = context.generated(typ)
         if installed is not None and installed.json_loads and installed.json_dumps:
             loads = installed.json_view if fields_only and installed.json_view else None
             made = BoundCodec(loads or installed.json_loads, installed.json_dumps, generated=True)
             return made, "generated"
     bound = codec.bind(typ, context)
     if fields_only and bound is not None and bound.generated:
-        installed = generated.lookup(typ)
+        installed = context.generated(typ)
         if (
             installed is not None
             and installed.avro_view is not None
@@ -207,8 +210,8 @@ def _make_loader(
     fields_only: bool = False,
 ) -> tuple[Loader, BoundCodec | None, Callable[[Exception], DecodeError]]:
     """The loader, the bound codec it uses (if any), and ``fail(exc) -> DecodeError``."""
-    codec = codecs.get_codec(serializer)
     context = context or CodecContext(is_key=is_key)
+    codec = context.get_codec(serializer)
     error = KeyDecodeError if is_key else ValueDecodeError
     what = "key" if is_key else "value"
     kind = type_name(typ)
@@ -343,7 +346,9 @@ def make_batch_loader(
 KeysCheck = Callable[[Sequence["TransportMessage"]], bool]
 
 
-def make_keys_check(typ: Any, serializer: str | codecs.Codec) -> KeysCheck:
+def make_keys_check(
+    typ: Any, serializer: str | codecs.Codec, *, context: CodecContext | None = None
+) -> KeysCheck:
     """For code that never reads the keys but must not let one that does not decode pass
     (it meets the error policy, as in Faust): ``check(batch)`` is True when every key of
     the batch decodes, found in one pass at C speed; False when some key may not, and then
@@ -353,7 +358,8 @@ def make_keys_check(typ: Any, serializer: str | codecs.Codec) -> KeysCheck:
     joined by NUL bytes are UTF-8 exactly when each key is (a NUL can neither complete nor
     start a multi-byte sequence). For other types the check always says "decode each".
     """
-    if typ is str and type(codecs.get_codec(serializer)) is codecs.RawCodec:
+    codec = (context or CodecContext()).get_codec(serializer)
+    if typ is str and type(codec) is codecs.RawCodec:
         return _keys_are_utf8
     return _decode_each
 
@@ -402,12 +408,14 @@ def make_dumper(
     typ: Any, serializer: str | codecs.Codec, *, context: CodecContext | None = None
 ) -> Dumper:
     """A function encoding one key or value; bytes pass through, None stays None."""
-    codec = codecs.get_codec(serializer)
+    context = context or CodecContext()
+    codec = context.get_codec(serializer)
     codec_dumps = codec.dumps
+    get_codec = context.get_codec
     bound = None
     if is_record_type(typ):
         try:
-            bound, _ = _bound_for(typ, codec, context or CodecContext())
+            bound, _ = _bound_for(typ, codec, context)
         except TypeError:
             bound = None  # e.g. avro-confluent without a registry: fails on first send
     bound_dumps = bound.dumps if bound is not None else None
@@ -421,7 +429,7 @@ def make_dumper(
             return value
         if isinstance(value, Record):
             own = value._options.serializer
-            return codecs.get_codec(own or codec).dumps_record(value)
+            return get_codec(own or codec).dumps_record(value)
         return codec_dumps(value)
 
     # The common cases first, in one call: the topic's own Record type with a bound
@@ -468,6 +476,7 @@ class Schema:
         #: where the schema is used (set by the topic that binds it)
         self.topic: str | None = None
         self.settings: Settings | None = None
+        self.registry: CodecRegistry | None = None
 
     def resolved(
         self,
@@ -476,8 +485,10 @@ class Schema:
         *,
         topic: str | None = None,
         settings: Settings | None = None,
+        registry: CodecRegistry | None = None,
     ) -> Schema:
-        """A copy whose serializers are chosen (Faust's rules), given the App defaults."""
+        """A copy whose serializers are chosen (Faust's rules), given the App defaults;
+        its codecs come from ``registry`` (the app's: ``faust.serializers.registry``)."""
         key_model = _model_serializer(self.key_type)
         value_model = _model_serializer(self.value_type)
         schema = Schema(
@@ -492,10 +503,13 @@ class Schema:
         )
         schema.topic = topic
         schema.settings = settings
+        schema.registry = registry
         return schema
 
     def _context(self, is_key: bool) -> CodecContext:
-        return CodecContext(topic=self.topic, is_key=is_key, settings=self.settings)
+        return CodecContext(
+            topic=self.topic, is_key=is_key, settings=self.settings, registry=self.registry
+        )
 
     def key_loader(self) -> Loader:
         return make_loader(
@@ -522,7 +536,9 @@ class Schema:
         )
 
     def keys_check(self) -> KeysCheck:
-        return make_keys_check(self.key_type, self.key_serializer or "raw")
+        return make_keys_check(
+            self.key_type, self.key_serializer or "raw", context=self._context(True)
+        )
 
     def key_batch_loader(self) -> BatchLoader:
         return make_batch_loader(

@@ -1,6 +1,8 @@
 """Tables: partitioned, changelog-backed state with Faust's mapping API.
 
-- ``Table`` (``base.py``): the mapping, one store per partition, windows plumbing;
+- ``Table`` (``base.py``): the mapping, one store per partition;
+- ``WindowedTable`` (``windowed.py``): a table of ``(key, (start, end))`` keys, windows
+  that expire, late writes, time relativity;
 - ``GlobalTable`` (``globaltable.py``): every worker holds every partition;
 - ``SetTable``/``SetGlobalTable`` (``sets.py``): a set per key;
 - ``WindowWrapper``/``WindowSet`` (``wrappers.py``): what windowed tables read as;
@@ -16,6 +18,7 @@ Example::
 from faust.tables.base import Table
 from faust.tables.globaltable import GlobalTable
 from faust.tables.sets import ChangeloggedSet, SetGlobalTable, SetTable
+from faust.tables.windowed import WindowedTable
 from faust.tables.wrappers import WindowSet, WindowWrapper
 
 __all__ = [
@@ -26,4 +29,5 @@ __all__ = [
     "Table",
     "WindowSet",
     "WindowWrapper",
+    "WindowedTable",
 ]

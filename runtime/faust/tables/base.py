@@ -26,13 +26,13 @@ How it is kept (see also ``faust.tables.stores`` and ``faust.tables.manager``):
   memory and accepts writes anywhere; inside a running worker a write outside an agent's
   stream is an error, as in Faust (there is no partition to write it to).
 
-Windowed tables (``.tumbling()``, ``.hopping()``, ``.using_window()``) are Tables whose
-keys are ``(key, (start, end))``; see ``faust.tables.wrappers`` for the WindowSet API.
+Windowed tables (``.tumbling()``, ``.hopping()``, ``.using_window()``) are tables whose
+keys are ``(key, (start, end))``, of their own class (``faust.tables.windowed``); see
+``faust.tables.wrappers`` for the WindowSet API agents use.
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
 import time
 from collections.abc import Awaitable, Callable, ItemsView, Iterator, MutableMapping, ValuesView
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from faust.contract import changelog_topic_name
-from faust.events import TransportMessage, current_event, current_message
+from faust.events import TransportMessage, current_message
 from faust.exceptions import ImproperlyConfigured, PartitionsMismatch
 from faust.models.record import Record
 from faust.serializers import codecs
@@ -52,7 +52,7 @@ from faust.tables.stores import (
     Store,
     TableCodec,
 )
-from faust.windows import HoppingWindow, Seconds, TumblingWindow, Window, WindowRange
+from faust.windows import HoppingWindow, Seconds, TumblingWindow, Window
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -126,12 +126,6 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         self._seen_message: TransportMessage | None = None
         self._seen_store: Store | None = None
         self._data_directory: Path | None = None
-        #: time source for window expiry and ``relative_to_now`` (tests replace it)
-        self.clock: Callable[[], float] = time.time
-        #: writes into windows that had already expired (dropped, see ``_late_write``)
-        self.late_writes = 0
-        self._value_loaders: dict[str, Callable[[bytes | None], Any]] = {}
-        self._decoded: tuple[TransportMessage | None, Any] = (None, None)
         #: keys are read and written by this class's own methods (not a subclass's):
         #: ``in_place`` may do what they do inline
         cls = type(self)
@@ -168,6 +162,7 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
             self.key_serializer,
             self.value_serializer,
             windowed=self.window is not None,
+            registry=self.app.codecs,
         )
 
     def on_recover(self, fun: RecoverCallback) -> RecoverCallback:
@@ -363,7 +358,7 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         the same reads, call and write as the statement itself."""
         message = current_message()
         store = None
-        if message is not None and self.window is None and self._plain:
+        if message is not None and self._plain:
             if message is self._seen_message:
                 store = self._seen_store
             else:
@@ -388,8 +383,6 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
             store = self._write_store()
         store.data[key] = value
         store.dirty.add(key)
-        if self.window is not None:
-            self._track_window(store, key)
 
     def __delitem__(self, key: KT) -> None:
         store = self._write_store()
@@ -428,17 +421,17 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
     # -- windows ----------------------------------------------------------------------------
 
     def using_window(self, window: Window, *, key_index: bool = False) -> WindowWrapper:
-        """Make this a windowed table; returns the wrapper agents read and write through.
+        """Make this a windowed table (``faust.tables.windowed``, in place); returns the
+        wrapper agents read and write through.
 
         ``key_index`` is accepted for Faust compatibility; keys are always listable.
         """
+        from faust.tables.windowed import WindowedTable
         from faust.tables.wrappers import WindowWrapper
 
         if self.is_global:
             raise ImproperlyConfigured(f"global table {self.name!r} cannot be windowed")
-        self.window = window
-        self._codec = None
-        return WindowWrapper(self)
+        return WindowWrapper(WindowedTable.windowing(self, window))
 
     def tumbling(
         self, size: Seconds, expires: Seconds | None = None, key_index: bool = False
@@ -456,200 +449,6 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         """Windows of ``size`` seconds starting every ``step`` seconds."""
         return self.using_window(HoppingWindow(size, step, expires), key_index=key_index)
 
-    def _require_window(self) -> Window:
-        if self.window is None:
-            raise ImproperlyConfigured(f"table {self.name!r} is not windowed")
-        return self.window
-
-    def _track_window(self, store: Store, key: Any) -> None:
-        """Remember which window ``key`` belongs to, so it can expire."""
-        if self.window is None or self.window.expires is None:
-            return
-        try:
-            end = key[1][1]
-        except (TypeError, IndexError):
-            raise TypeError(
-                f"windowed table {self.name!r} takes (key, (start, end)) keys, not {key!r}"
-            ) from None
-        keys = store.window_ends.get(end)
-        if keys is None:
-            store.window_ends[end] = {key}
-            heapq.heappush(store.window_heap, end)
-        else:
-            keys.add(key)
-
-    def _live_ranges(self, timestamp: float) -> list[WindowRange]:
-        """The windows ``timestamp`` falls into that have not expired."""
-        window = self._require_window()
-        ranges = window.ranges(timestamp)
-        if window.expires is not None:
-            stale_before = window.stale_before(self.clock())
-            live = [r for r in ranges if r[1] > stale_before]
-            if len(live) != len(ranges):
-                self._late_write(timestamp, len(ranges) - len(live))
-            return live
-        return ranges
-
-    def _late_write(self, timestamp: float, count: int) -> None:
-        """A write for windows that already expired (and may have been reported closed):
-        dropped, so a closed window stays closed, as Kafka Streams drops late records."""
-        self.late_writes += count
-        if self.late_writes == count or self.late_writes % 1000 < count:
-            log.warning(
-                "table %s: dropped a write for %d expired window(s) at timestamp %.3f "
-                "(%d so far); the window's expires= is shorter than this record's lateness",
-                self.name,
-                count,
-                timestamp,
-                self.late_writes,
-            )
-
-    def _apply_window_op(
-        self, op: Callable[[Any, Any], Any], key: Any, value: Any, timestamp: float
-    ) -> None:
-        # the hot path of ``views[k] += 1``: windows that never expire need no live check,
-        # and the store of the message in hand is usually the one seen last
-        window = self.window
-        if window is not None and window.expires is None:
-            ranges = window.ranges(timestamp)
-        else:
-            ranges = self._live_ranges(timestamp)
-        message = current_message()
-        store = self._seen_store if message is self._seen_message else None
-        if store is None or message is None:
-            store = self._write_store()  # reads and writes alike: the message's partition
-        data, dirty = store.data, store.dirty
-        track = window is not None and window.expires is not None
-        for window_range in ranges:
-            windowed_key = (key, window_range)
-            current = data.get(windowed_key, ABSENT)
-            if current is ABSENT and not store.complete:
-                current = store.load(windowed_key)
-            if current is ABSENT:
-                current = self.__missing__(windowed_key)  # type: ignore[arg-type]
-            data[windowed_key] = op(current, value)
-            dirty.add(windowed_key)
-            if track:
-                self._track_window(store, windowed_key)
-
-    def _set_windowed(self, key: Any, value: Any, timestamp: float) -> None:
-        for window_range in self._live_ranges(timestamp):
-            self[(key, window_range)] = value  # type: ignore[index]
-
-    def _del_windowed(self, key: Any, timestamp: float) -> None:
-        for window_range in self._require_window().ranges(timestamp):
-            self.pop((key, window_range), None)  # type: ignore[arg-type]
-
-    def _windowed_timestamp(self, key: Any, timestamp: float) -> Any:
-        return self[(key, self._require_window().current(timestamp))]  # type: ignore[index]
-
-    def _windowed_now(self, key: Any) -> Any:
-        return self[(key, self._require_window().earliest(self.clock()))]  # type: ignore[index]
-
-    def _windowed_delta(self, key: Any, d: Seconds, event: Any = None) -> Any:
-        window = self._require_window()
-        return self[(key, window.delta(self._relative_event(event), d))]  # type: ignore[index]
-
-    def _windowed_contains(self, key: Any, timestamp: float) -> bool:
-        return (key, self._require_window().current(timestamp)) in self
-
-    # -- time relativity (windowed tables) --------------------------------------------------
-
-    def _relative_now(self, event: Any = None) -> float:
-        return self.clock()
-
-    def _relative_event(self, event: Any = None) -> float:
-        """The timestamp of ``event`` or of the message being processed."""
-        if event is not None:
-            timestamp: float = event.message.timestamp
-            return timestamp
-        message = current_message()
-        if message is None:
-            raise RuntimeError("Operation outside of stream iteration")
-        return message_timestamp(message)
-
-    def _relative_field(self, field: Any) -> RelativeTo:
-        name = getattr(field, "field", None) or str(field)
-
-        def timestamp_of(event: Any = None) -> float:
-            value = event.value if event is not None else self._current_value()
-            stamp = getattr(value, name)
-            return float(stamp.timestamp() if hasattr(stamp, "timestamp") else stamp)
-
-        return RelativeTo(timestamp_of)
-
-    def _relative_timestamp(self, timestamp: float) -> RelativeTo:
-        def fixed(event: Any = None) -> float:
-            return timestamp
-
-        return RelativeTo(fixed)
-
-    def _current_value(self) -> Any:
-        """The decoded value of the message being processed (for ``relative_to_field``)."""
-        message = current_message()
-        if message is None:
-            raise RuntimeError("Operation outside of stream iteration")
-        event = current_event()
-        if (
-            event is not None
-            and event.message.offset == message.offset()
-            and event.message.topic == message.topic()
-        ):
-            return event.value
-        cached_message, value = self._decoded
-        if cached_message is message:
-            return value
-        topic = message.topic() or ""
-        load = self._value_loaders.get(topic)
-        if load is None:
-            load = self._value_loaders[topic] = self._loader_for(topic)
-        value = load(message.value())
-        self._decoded = (message, value)
-        return value
-
-    def _loader_for(self, topic: str) -> Callable[[bytes | None], Any]:
-        for declared in self.app.topics:
-            if topic in declared.topics:
-                return declared.value_loader()
-        raise ImproperlyConfigured(f"table {self.name!r}: no declared topic named {topic!r}")
-
-    # -- expiry (the worker calls this per partition) ---------------------------------------
-
-    def _expire(self, store: Store, now: float) -> list[tuple[Any, Any]]:
-        """Delete the windows of ``store`` that expired at ``now``; return them with their
-        values (for ``on_window_close``)."""
-        window = self.window
-        if window is None or window.expires is None or not store.window_heap:
-            return []
-        stale_before = window.stale_before(now)
-        heap, ends = store.window_heap, store.window_ends
-        closed: list[tuple[Any, Any]] = []
-        while heap and heap[0] <= stale_before:
-            end = heapq.heappop(heap)
-            for key in sorted(ends.pop(end, ()), key=repr):
-                value = store.data.get(key, ABSENT)
-                if value is ABSENT and not store.complete:
-                    value = store.load(key)
-                if value is not ABSENT:
-                    store.delete(key)
-                    closed.append((key, value))
-        return closed
-
-    def _index_windows(self, store: Store) -> None:
-        """Rebuild ``store``'s window index from its contents (after recovery)."""
-        store.window_ends.clear()
-        store.window_heap.clear()
-        if self.window is None or self.window.expires is None:
-            return
-        for key, _ in store.items():
-            self._track_window(store, key)
-
-    async def on_window_close(self, key: Any, value: Any) -> None:
-        if self._on_window_close is not None:
-            result = self._on_window_close(key, value)
-            if result is not None:
-                await result
-
     def __repr__(self) -> str:
         kind = type(self).__name__
         window = f" {self.window!r}" if self.window is not None else ""
@@ -661,17 +460,6 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
 
     def __eq__(self, other: object) -> bool:
         return self is other
-
-
-class RelativeTo:
-    """A time relativity: ``handler(event)`` gives the time a windowed write or read uses
-    (``event`` None: the message being processed)."""
-
-    def __init__(self, fun: Callable[[Any], float]) -> None:
-        self.fun = fun
-
-    def __call__(self, event: Any = None) -> float:
-        return self.fun(event)
 
 
 def _check_store_url(table: str, url: str) -> str:

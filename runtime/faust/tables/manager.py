@@ -1,9 +1,9 @@
 """TableManager: the worker's side of tables: partitions, recovery, commits, expiry.
 
-The worker owns one TableManager and calls it at these points (``faust.worker.worker``
+The worker owns one TableManager and calls it at these points (``faust.worker.commit``
 documents the order of a commit)::
 
-    tables = TableManager(app, transport, data_directory=Path("app-data"))
+    tables = TableManager(app, transport, data_directory=Path("app-data"), wall_clock=time.time)
     specs = tables.changelog_specs(source_partitions)      # topics to create at start-up
     tables.check_partitions(actual_partitions)             # co-partitioning, or an error
     tables.attach(); await tables.start_globals()          # global tables: all of them
@@ -22,6 +22,8 @@ the stores from their changelogs to the true end, then resumes it.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,7 @@ from faust.tables.base import Table
 from faust.tables.globaltable import GlobalTable
 from faust.tables.recovery import Restorer
 from faust.tables.stores import ABSENT, Changes, Store
+from faust.tables.windowed import WindowedTable
 from faust.transport.base import Producer, TopicSpec, Transport
 
 if TYPE_CHECKING:
@@ -88,10 +91,13 @@ class TableManager:
         transport: Transport,
         *,
         data_directory: Path | None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self.transport = transport
         self.data_directory = data_directory
+        #: the time windows expire by (the worker's clock: ``faust.worker.clock``)
+        self.wall_clock = wall_clock
         tables = list(app.tables.values())
         self.tables: list[Table[Any, Any]] = [t for t in tables if not t.is_global]
         self.global_tables: list[GlobalTable[Any, Any]] = [
@@ -171,9 +177,11 @@ class TableManager:
                 )
 
     def attach(self) -> None:
-        """Take the app's tables over for this worker."""
+        """Take the app's tables over for this worker; windows expire by its clock."""
         for table in self.all_tables():
             table._attach(self.data_directory)
+            if isinstance(table, WindowedTable):
+                table.clock = self.wall_clock
 
     async def start_globals(self) -> None:
         """Restore every global table completely (before the worker consumes anything)."""
@@ -270,7 +278,8 @@ class TableManager:
         ready: set[int] = set()
         for target in restorer.step():
             table, partition = target.table, target.partition
-            table._index_windows(target.store)
+            if isinstance(table, WindowedTable):
+                table.index(target.store)
             self._recovered_tables.add(table.name)
             waiting = self.recovering.get(partition)
             if waiting is not None:
@@ -359,13 +368,13 @@ class TableManager:
         call ``on_window_close(key, value)`` once for each. Returns how many closed."""
         closed_count = 0
         for table in self.tables:
-            if table.window is None or table.window.expires is None:
+            if not isinstance(table, WindowedTable) or table.window.expires is None:
                 continue
             now = table.clock()
             for partition, store in list(table._stores.items()):
                 if partition in self.recovering:
                     continue
-                closed = table._expire(store, now)
+                closed = table.close_expired(store, now)
                 if not closed:
                     continue
                 closed_count += len(closed)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, MutableSet
 from typing import Any, TypeVar
 
 from faust.exceptions import ImproperlyConfigured
+from faust.serializers.codecs import CodecContext
 from faust.serializers.schemas import make_dumper, make_loader, make_payload_converter
 from faust.tables.base import Table
 from faust.tables.globaltable import GlobalTable
@@ -132,11 +133,18 @@ class SetTable(Table[KT, set[VT]]):
         super().__init__(*args, **kwargs)
 
     def _make_codec(self) -> TableCodec:
+        registry = self.app.codecs
         codec = TableCodec(
-            self.key_type, None, self.key_serializer, "json", windowed=self.window is not None
+            self.key_type,
+            None,
+            self.key_serializer,
+            "json",
+            windowed=self.window is not None,
+            registry=registry,
         )
-        load_list = make_loader(None, "json")
-        dump_list = make_dumper(None, "json")
+        context = CodecContext(registry=registry)
+        load_list = make_loader(None, "json", context=context)
+        dump_list = make_dumper(None, "json", context=context)
         convert = make_payload_converter(self.value_type)
 
         def dump_members(members: Any) -> bytes | None:

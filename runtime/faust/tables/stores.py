@@ -31,6 +31,8 @@ from typing import Any
 
 from faust.events import TransportMessage
 from faust.serializers import codecs
+from faust.serializers.codecs import CodecContext
+from faust.serializers.registry import CodecRegistry
 from faust.serializers.schemas import Dumper, Loader, make_dumper, make_loader
 from faust.serializers.schemas import make_payload_converter as _converter
 
@@ -57,7 +59,8 @@ class TableCodec:
     ``bytes`` types are raw, a Record uses its serializer, anything else JSON).
 
     Windowed tables key their values by ``(key, (start, end))``, written as the JSON array
-    ``[key, [start, end]]`` as Faust writes it.
+    ``[key, [start, end]]`` as Faust writes it. ``registry``: the app's codecs (named ones,
+    and the generated codecs of a compiled worker; ``faust.serializers.registry``).
     """
 
     def __init__(
@@ -68,15 +71,18 @@ class TableCodec:
         value_serializer: str | codecs.Codec,
         *,
         windowed: bool = False,
+        registry: CodecRegistry | None = None,
     ) -> None:
-        self.dump_value: Dumper = make_dumper(value_type, value_serializer)
-        self.load_value: Loader = make_loader(value_type, value_serializer)
+        values = CodecContext(registry=registry)
+        keys = CodecContext(is_key=True, registry=registry)
+        self.dump_value: Dumper = make_dumper(value_type, value_serializer, context=values)
+        self.load_value: Loader = make_loader(value_type, value_serializer, context=values)
         self.load_key: Loader
         if windowed:
             self.dump_key, self.load_key = _windowed_key_codec(key_type)
         else:
-            self.dump_key = _never_none(make_dumper(key_type, key_serializer))
-            self.load_key = make_loader(key_type, key_serializer, is_key=True)
+            self.dump_key = _never_none(make_dumper(key_type, key_serializer, context=keys))
+            self.load_key = make_loader(key_type, key_serializer, is_key=True, context=keys)
 
 
 def _never_none(dump: Dumper) -> Callable[[Any], bytes]:

@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING, Any
 from faust.events import Event, Message, current_event, current_message
 from faust.exceptions import ImproperlyConfigured
 from faust.models.fields import FieldDescriptor
-from faust.tables.base import RelativeTo, message_timestamp
+from faust.tables.base import message_timestamp
+from faust.tables.windowed import RelativeTo
 from faust.windows import Seconds
 
 if TYPE_CHECKING:
-    from faust.tables.base import Table
+    from faust.tables.windowed import WindowedTable
 
 RelativeHandler = Callable[[Any], float]
 
@@ -46,7 +47,7 @@ class WindowSet:
     __slots__ = ("event", "key", "table", "wrapper")
 
     def __init__(
-        self, key: Any, table: Table[Any, Any], wrapper: WindowWrapper, event: Any = None
+        self, key: Any, table: WindowedTable[Any], wrapper: WindowWrapper, event: Any = None
     ) -> None:
         self.key = key
         self.table = table
@@ -60,22 +61,20 @@ class WindowSet:
 
     def value(self, event: Any = None) -> Any:
         """The value in the window chosen by the wrapper's time relativity."""
-        return self.table._windowed_timestamp(
-            self.key, self.wrapper.get_timestamp(event or self.event)
-        )
+        return self.table.value_at(self.key, self.wrapper.get_timestamp(event or self.event))
 
     def now(self) -> Any:
         """The value in the (earliest) window of the current wall-clock time."""
-        return self.table._windowed_now(self.key)
+        return self.table.value_now(self.key)
 
     def current(self, event: Any = None) -> Any:
         """The value in the (latest) window of the current event's timestamp."""
         table = self.table
-        return table._windowed_timestamp(self.key, table._relative_event(event or self.event))
+        return table.value_at(self.key, table.relative_event(event or self.event))
 
     def delta(self, d: Seconds, event: Any = None) -> Any:
         """The value in the window ``d`` seconds before the current event."""
-        return self.table._windowed_delta(self.key, d, event or self.event)
+        return self.table.value_delta(self.key, d, event or self.event)
 
     def __getitem__(self, w: Any) -> Any:
         if isinstance(w, Event):
@@ -163,7 +162,7 @@ class WindowWrapper:
     ValueType = WindowSet
 
     def __init__(
-        self, table: Table[Any, Any], *, relative_to: Any = None, key_index: bool = False
+        self, table: WindowedTable[Any], *, relative_to: Any = None, key_index: bool = False
     ) -> None:
         self.table = table
         self.key_index = key_index
@@ -188,7 +187,7 @@ class WindowWrapper:
 
     def relative_to_now(self) -> WindowWrapper:
         """Windows relative to the wall clock."""
-        return self.clone(relative_to=self.table._relative_now)
+        return self.clone(relative_to=self.table.relative_now)
 
     def relative_to_field(self, field: object) -> WindowWrapper:
         """Windows relative to a field of the event's value: ``Record.field`` (a
@@ -197,33 +196,33 @@ class WindowWrapper:
             raise TypeError(
                 f"relative_to_field() takes a Record field (e.g. Trade.date), not {field!r}"
             )
-        return self.clone(relative_to=self.table._relative_field(field))
+        return self.clone(relative_to=self.table.relative_field(field))
 
     def relative_to_stream(self) -> WindowWrapper:
         """Windows relative to the message's timestamp (the default)."""
-        return self.clone(relative_to=self.table._relative_event)
+        return self.clone(relative_to=self.table.relative_event)
 
     def _relative_handler(self, relative_to: Any) -> RelativeHandler | None:
         table = self.table
         if relative_to is None:
             return None
         if isinstance(relative_to, datetime.datetime):
-            return table._relative_timestamp(relative_to.timestamp())
+            return table.relative_timestamp(relative_to.timestamp())
         if isinstance(relative_to, float | int):
-            return table._relative_timestamp(float(relative_to))
+            return table.relative_timestamp(float(relative_to))
         if isinstance(relative_to, FieldDescriptor):
-            return table._relative_field(relative_to)
+            return table.relative_field(relative_to)
         if isinstance(relative_to, RelativeTo) or relative_to in (
-            table._relative_now,
-            table._relative_event,
+            table.relative_now,
+            table.relative_event,
         ):
             handler: RelativeHandler = relative_to
             return handler
         if callable(relative_to):
-            user: Callable[[Any], Any] = relative_to
+            user: Callable[[Any], float] = relative_to
 
             def user_timestamp(event: Any = None) -> float:
-                return user(event if event is not None else self._event_now())  # type: ignore[no-any-return]
+                return user(event if event is not None else self._event_now())
 
             return user_timestamp
         raise ImproperlyConfigured(f"Relative cannot be type {type(relative_to)}")
@@ -239,7 +238,7 @@ class WindowWrapper:
         return Event(
             self.table.app,
             None,
-            self.table._current_value(),
+            self.table.current_value(),
             list(message.headers() or ()),
             Message.from_transport(message),
         )
@@ -252,7 +251,7 @@ class WindowWrapper:
         """The time the wrapper's relativity gives for ``event`` (default: the current one)."""
         handler = self._get_relative_timestamp
         if handler is None:
-            return self.table._relative_event(event)
+            return self.table.relative_event(event)
         timestamp = handler(event)
         if isinstance(timestamp, datetime.datetime):
             return timestamp.timestamp()
@@ -290,17 +289,17 @@ class WindowWrapper:
                 timestamp = milliseconds / 1000.0
         else:
             timestamp = self.get_timestamp(event)
-        self.table._apply_window_op(op, key, value, timestamp)
+        self.table.apply(op, key, value, timestamp)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if not isinstance(value, WindowSet):  # ``views[k] += 1`` stores its WindowSet: no-op
-            self.table._set_windowed(key, value, self.get_timestamp())
+            self.table.set_at(key, value, self.get_timestamp())
 
     def __delitem__(self, key: Any) -> None:
-        self.table._del_windowed(key, self.get_timestamp())
+        self.table.delete_at(key, self.get_timestamp())
 
     def __contains__(self, key: Any) -> bool:
-        return self.table._windowed_contains(key, self.get_timestamp())
+        return self.table.contains_at(key, self.get_timestamp())
 
     def _keys(self) -> Iterator[Any]:
         seen = set()
@@ -329,23 +328,23 @@ class WindowWrapper:
         timestamp = self.get_timestamp(event)
         for key in list(self._keys()):
             with contextlib.suppress(KeyError):
-                yield key, self.table._windowed_timestamp(key, timestamp)
+                yield key, self.table.value_at(key, timestamp)
 
     def _items_now(self) -> Iterator[tuple[Any, Any]]:
         for key in list(self._keys()):
             with contextlib.suppress(KeyError):
-                yield key, self.table._windowed_now(key)
+                yield key, self.table.value_now(key)
 
     def _items_current(self, event: Any = None) -> Iterator[tuple[Any, Any]]:
-        timestamp = self.table._relative_event(event)
+        timestamp = self.table.relative_event(event)
         for key in list(self._keys()):
             with contextlib.suppress(KeyError):
-                yield key, self.table._windowed_timestamp(key, timestamp)
+                yield key, self.table.value_at(key, timestamp)
 
     def _items_delta(self, d: Seconds, event: Any = None) -> Iterator[tuple[Any, Any]]:
         for key in list(self._keys()):
             with contextlib.suppress(KeyError):
-                yield key, self.table._windowed_delta(key, d, event)
+                yield key, self.table.value_delta(key, d, event)
 
     def __repr__(self) -> str:
         return f"<WindowWrapper: {self.table!r}>"

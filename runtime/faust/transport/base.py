@@ -2,7 +2,9 @@
 a changelog reader for restoring tables.
 
 The shapes follow confluent-kafka's so the Kafka transport is a thin wrapper and the memory
-transport can be checked against it with one contract test suite (tests/test_transport.py).
+transport can be checked against it with one contract test suite: every promise the worker
+relies on is a named test of ``tests/transport_contract.py``, run against both transports
+(``tests/test_transport.py``).
 Offsets and assignments use ``confluent_kafka.TopicPartition`` on both.
 """
 

@@ -55,6 +55,7 @@ from faust.auth import (
     SASLCredentials,
     SSLCredentials,
 )
+from faust.contract import changelog_reader_group
 from faust.exceptions import ImproperlyConfigured
 from faust.settings import Settings
 
@@ -179,7 +180,7 @@ class ClientConfigs:
         """Reads changelog partitions (recovery, global tables) to their true end."""
         owned: dict[str, tuple[Any, str]] = {
             # required by librdkafka; the reader is assigned partitions and never commits
-            "group.id": (f"{self.settings.id}-changelog-reader", "the reader never commits"),
+            "group.id": (changelog_reader_group(self.settings.id), "the reader never commits"),
             "enable.auto.commit": (False, "the reader never commits"),
             "enable.auto.offset.store": (False, "the reader never commits"),
             "enable.partition.eof": (True, "recovery stops at each partition's true end"),

@@ -1,7 +1,16 @@
-"""The worker: the consume/process/commit loop that runs an App's agents.
+"""The worker: what runs an App's agents against a broker.
 
-``runner.py`` drives one agent, ``errors.py`` applies the error policy, ``worker.py`` is the
-loop, ``cli.py`` the command line shared by ``app.main()`` and built workers.
+``worker.py`` starts the app and runs the poll loop; ``routes.py`` hands batches to the
+stream consumers, ``runner.py`` drives each agent; ``commit.py`` is the commit protocol;
+``topic_setup.py`` creates the topics before subscribing; ``rebalance.py`` handles
+partitions coming and going; ``schedule.py`` runs timers, crontabs and tasks on the
+``clock.py`` clock; ``sensors.py`` is what it reports; ``errors.py`` applies the error
+policy; ``state.py`` is the data directory; ``cli.py`` the command line shared by
+``app.main()`` and built workers; ``app_module.py`` finds the app module of a moved build.
+Example::
+
+    from faust.worker import Worker
+    await Worker(app).run()
 """
 
 from faust.worker.errors import AgentFailure, ErrorPolicy

@@ -28,7 +28,7 @@ import traceback
 import types
 from typing import TYPE_CHECKING
 
-from faust.contract import source_line
+from faust.contract import dead_letter_topic_name, source_line
 from faust.events import TransportMessage
 from faust.exceptions import (
     DecodeError,
@@ -52,11 +52,6 @@ _WHERE = re.compile(r"[^\s:]+\.py:\d+\Z")
 
 class AgentFailure(FaustError):
     """The error policy stopped the worker; the original exception is ``__cause__``."""
-
-
-def dead_letter_topic_for(topic: str, template: str = "{topic}-dlq") -> str:
-    """The dead-letter topic of source ``topic`` (``template`` may name a fixed topic)."""
-    return template.format(topic=topic)
 
 
 class ErrorPolicy:
@@ -111,7 +106,7 @@ class ErrorPolicy:
             log.warning("skipped message: %s: %s", context, reason)
             return
         if self.mode == "dead-letter":
-            dead_letter = dead_letter_topic_for(topic, self.dead_letter_topic)
+            dead_letter = dead_letter_topic_name(topic, self.dead_letter_topic)
             headers = list(message.headers() or ())
             headers += [
                 ("faust.error", reason.encode()),

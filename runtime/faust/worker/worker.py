@@ -1,50 +1,40 @@
-"""The worker loop: consume a batch, run it through the agents, commit when it is durable.
+"""The worker: start an App's agents, run the poll loop, stop cleanly.
 
 One worker process holds one consumer (group = the app id, as in Faust), one producer and
 one runner per agent. Scale-out is Kafka's: start more workers with the same app id (each
 with its own ``--datadir``); they share the partitions, and when one stops or dies the
 others are assigned its partitions, restore their tables from the changelogs and go on.
 
-Commit order, at-least-once (the default):
+The worker does its jobs through one object each, all in ``faust.worker``:
 
-1. every message up to the positions being committed has been processed by every agent
-   on its topic; a partition's commit never passes a message a stream still holds (a
-   ``take`` buffer, an un-acked ``noack`` event): it stops at the lowest held offset;
-2. the tables send one changelog record per key written since the last commit;
-3. the producer is flushed: every output and changelog record is acknowledged;
-4. the table stores write those changes with the offset of the last changelog record,
-   one RocksDB ``WriteBatch`` per table partition;
-5. the consumer's positions are committed, synchronously.
+- ``routes.py``: which stream consumers (agent runners, ``app.stream()`` feeds) take
+  which topic's messages; ``runner.py`` drives each agent;
+- ``commit.py``: the commit protocol, at-least-once or exactly-once, and its order;
+- ``topic_setup.py``: the topics created and seen in the metadata before subscribing;
+- ``rebalance.py``: partitions assigned (tables restored first) and revoked (committed);
+- ``schedule.py``: timers, crontabs and tasks; ``clock.py``: the time all of them read;
+- ``sensors.py``: what the worker reports as it runs (nothing unless asked).
 
-Exactly-once (``processing_guarantee="exactly_once"``): one transactional producer per
-worker process; outputs, dead letters and changelog records all go into the open
-transaction, and ``read_committed`` consumers see them only when it commits:
-
-1. as above;
-2. as above, inside the transaction;
-3. the consumer's positions are added to the transaction (``send_offsets_to_transaction``)
-   and the transaction commits: outputs, changelog records and offsets, all or nothing;
-4. only then do the table stores write the changes (table writes apply on commit);
-5. the next transaction begins.
-
-Commits happen every ``broker_commit_interval`` seconds (0.1 s under exactly-once unless
-set) or ``broker_commit_every`` messages, before partitions are revoked, and at shutdown.
-When processing, delivery or a commit fails, the worker stops without the last step for
-the failed batch: at-least-once, offsets never pass a message whose effects are not
-durable; exactly-once, the open transaction is aborted and a restart resumes from the last
-committed one.
+While it runs, the worker lends the App one :class:`~faust.running.Running` (the producer,
+``routes.attach`` for ``app.stream()``, the replies of ``agent.ask()``) and takes it back
+when it has closed.
 
 Start-up order: lock the data directory (RocksDB tables, exactly-once), create the declared
-topics, start the producer (and its transactions), start every agent and task, wait until
-each agent has asked for its first batch (by then its stream chain is built, so the topics
-its ``group_by``/``through`` stages consume are declared), create those topics and the
-tables' changelogs (co-partitioned with them), restore the global tables, subscribe. A
-stream that appears later (``app.stream(topic)`` in a task) joins the subscription then.
+topics, start the producer (exactly-once: fence older producers, begin a transaction), lend
+the app its running engine, start every agent and task, wait until each agent has asked
+for its first batch (by then its stream chain is built, so the topics its
+``group_by``/``through`` stages consume are declared), create those topics and the
+tables' changelogs (co-partitioned with them), restore the global tables, subscribe, start
+the timers and crontabs. A stream that appears later (``app.stream(topic)`` in a task)
+joins the subscription then.
 
-Rebalancing: a newly assigned partition is paused until every table partition it writes
-has been restored from its changelog to the true end (other partitions keep flowing
-meanwhile); a revoked partition is committed (steps 1-5) and its table stores are closed.
-Example::
+The poll loop (:meth:`Worker._loop`), until stopped: subscribe again if a stream added a
+topic; consume a batch (without waiting while tables restore); restore a little more;
+hand the batch to the streams and wait until they have processed it; serve the producer's
+delivery reports; expire windows when due; commit when due. SIGINT/SIGTERM
+(:meth:`Worker.request_stop`) finish the batch in hand, end the streams, commit and close.
+After a failure the commit protocol keeps what is durable (``abandon``) and the worker
+closes without committing more. Example::
 
     worker = Worker(app, compiled_agents={"wordcount.count": count})
     await worker.run()           # until request_stop() (SIGINT/SIGTERM in the CLI)
@@ -54,52 +44,41 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
-import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import TopicPartition
-
-from faust.agents import Crontab, Task, Timer
+from faust.contract import consumer_group, transactional_id
 from faust.events import TransportMessage
-from faust.exceptions import BrokerUnavailable, ImproperlyConfigured
+from faust.exceptions import BrokerUnavailable
 from faust.replies import Replies
+from faust.running import Running
 from faust.tables.manager import TableManager
 from faust.transport import open_transport
-from faust.transport.base import Consumer, Producer, TopicSpec, Transport
-from faust.worker.errors import AgentFailure, ErrorPolicy, dead_letter_topic_for
-from faust.worker.runner import AgentRunner, ConcurrentAgent, TaskFeed
+from faust.transport.base import Consumer, Producer, Transport
+from faust.worker.clock import SYSTEM_CLOCK, Clock
+from faust.worker.commit import CommitProtocol, commit_protocol
+from faust.worker.errors import AgentFailure, ErrorPolicy
+from faust.worker.rebalance import Rebalance
+from faust.worker.routes import Routes
+from faust.worker.runner import AgentRunner, ConcurrentAgent
+from faust.worker.schedule import Schedule
+from faust.worker.sensors import Sensor, combine
 from faust.worker.state import DataDirectory
+from faust.worker.topic_setup import TopicSetup
 
 if TYPE_CHECKING:
     from faust.app import App
-    from faust.streams import BatchSource, Stream
 
 log = logging.getLogger("faust.worker")
 
 #: seconds the consumer blocks when nothing is buffered (bounds timer lateness)
 IDLE_POLL_SECONDS = 0.1
-#: seconds allowed for connecting, creating topics, flushing at shutdown
-ADMIN_TIMEOUT = 15.0
-FLUSH_TIMEOUT = 60.0
 #: seconds the worker waits for every agent to reach its stream loop before subscribing
 READY_TIMEOUT = 15.0
-
-
-class StreamConsumer(Protocol):
-    """What the worker feeds: an agent's runner(s), or an ``app.stream()`` loop's feed."""
-
-    name: str
-    topics: list[str]
-
-    async def process(self, batch: list[TransportMessage]) -> None: ...
-
-    def held_offsets(self) -> dict[tuple[str, int], int]: ...
-
-    async def stop(self, timeout: float) -> None: ...
+#: seconds each agent gets to finish the code after its loop at shutdown
+STOP_TIMEOUT = 30.0
 
 
 class Worker:
@@ -112,6 +91,8 @@ class Worker:
         compiled_agents: Mapping[str, Any] | None = None,
         transport: Transport | None = None,
         stop_when_idle: bool = False,
+        clock: Clock = SYSTEM_CLOCK,
+        sensors: Iterable[Sensor] = (),
     ) -> None:
         self.app = app
         self.conf = app.conf
@@ -129,33 +110,30 @@ class Worker:
         self.transport = transport or open_transport(self.conf)
         #: for tests on the memory transport: stop at the first empty poll
         self.stop_when_idle = stop_when_idle
-        self.exactly_once = self.conf.exactly_once
+        #: where the worker reads the time (commit and clean-up intervals, timers)
+        self.clock = clock
+        #: told of batches, commits and partition moves (None: no sensors)
+        self.sensor = combine(sensors)
+        #: messages processed since the worker started
         self.processed = 0
         #: the error policy of each agent (its counts are the error metrics)
         self.policies: dict[str, ErrorPolicy] = {}
-        self._stopping = False
-        self._failed = False
-        self._closing = False
-        self._consumer: Consumer | None = None
-        self._producer: Producer | None = None
-        self._tables: TableManager | None = None
+        #: the stream consumers and the topics they take
+        self.routes = Routes(app)
+        #: the commit protocol of the app's processing guarantee (made at start-up)
+        self.commits: CommitProtocol | None = None
+        self._topic_setup = TopicSetup(app, self.transport)
+        self._schedule = Schedule(clock=clock)
         self._state: DataDirectory | None = None
-        #: source partitions paused while their tables restore
-        self._paused: set[tuple[str, int]] = set()
-        #: the offsets last committed, per partition (only changes are committed again)
-        self._committed: dict[tuple[str, int], int] = {}
-        #: every stream consumer, and by topic the ones that take its messages
-        self._consumers_all: list[StreamConsumer] = []
-        self._runners: dict[str, list[StreamConsumer]] = {}
-        self._subscribed: list[str] = []
-        self._resubscribe = False
-        self._background: list[asyncio.Task[None]] = []
-        self._uncommitted = 0
-        self._held_back = False
-        self._last_commit = time.monotonic()
-        self._last_cleanup = time.monotonic()
-
-    # -- lifecycle -------------------------------------------------------------------------
+        self._producer: Producer | None = None
+        self._replies: Replies | None = None
+        self._tables: TableManager | None = None
+        self._consumer: Consumer | None = None
+        self._rebalance: Rebalance | None = None
+        self._stopping = False
+        #: the batch the streams hold (what a failure must not commit)
+        self._batch: list[TransportMessage] = []
+        self._last_cleanup = clock.monotonic()
 
     def request_stop(self) -> None:
         """Finish the batch in hand, commit, and return from :meth:`run`."""
@@ -163,86 +141,111 @@ class Worker:
             log.info("stopping: finishing the current batch")
         self._stopping = True
 
+    def commit(self) -> None:
+        """Commit now: everything processed so far made durable, then its offsets
+        committed (``faust.worker.commit``)."""
+        if self.commits is not None:
+            self.commits.commit()
+
     async def run(self) -> None:
         """Start, loop until stopped, stop. Raises AgentFailure when the policy says fail."""
-        batch: list[TransportMessage] = []
         try:
             await self._start()
-            tables = self._tables
-            while not self._stopping:
-                if self._resubscribe:
-                    self._subscribe()
-                restoring = tables is not None and tables.restoring
-                batch = self._consume(0.0 if restoring else IDLE_POLL_SECONDS)
-                if tables is not None:
-                    restoring = tables.restoring  # an assignment may have started one
-                    if restoring:
-                        await self._recover_step(tables)
-                    tables.poll_globals()
-                if batch:
-                    await self._process(batch)
-                    batch = []
-                elif self.stop_when_idle and not restoring:
-                    break
-                await self._maybe_commit()
-                await asyncio.sleep(0)  # let timers and tasks run
+            await self._loop()
         except BaseException as exc:
-            self._failed = True
-            if not isinstance(exc, BrokerUnavailable):  # else nothing can be committed
-                self._commit_before(batch)
+            if self._rebalance is not None:
+                self._rebalance.failed = True
+            if self.commits is not None and not isinstance(exc, BrokerUnavailable):
+                self.commits.abandon(self._batch)  # (an unreachable broker: nothing can be)
             await self._close(graceful=False)
             raise
         await self._stop()
 
+    # -- the poll loop ---------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        """Consume, process, commit; until stopped (the module docstring)."""
+        consumer, producer, commits, rebalance = (
+            self._consumer,
+            self._producer,
+            self.commits,
+            self._rebalance,
+        )
+        assert consumer is not None and producer is not None
+        assert commits is not None and rebalance is not None
+        routes, tables, sensor = self.routes, self._tables, self.sensor
+        batch_size = self.conf.batch_size
+        while not self._stopping:
+            if routes.resubscribe:
+                self._subscribe()
+            restoring = tables is not None and tables.restoring
+            batch = self._batch = consumer.consume(
+                batch_size, 0.0 if restoring else IDLE_POLL_SECONDS
+            )
+            if tables is not None:
+                restoring = tables.restoring  # an assignment may have started one
+                if restoring:
+                    await rebalance.recover_step()
+                tables.poll_globals()
+            if batch:
+                await routes.process(batch)
+                producer.poll()  # delivery reports
+                self.processed += len(batch)
+                commits.count(len(batch))
+                if sensor is not None:
+                    sensor.on_batch(len(batch))
+                self._batch = []  # processed: a failure from here on may commit past it
+            elif self.stop_when_idle and not restoring:
+                break
+            if tables is not None:
+                await self._expire_windows(tables)
+            if commits.due():
+                commits.commit()
+            await asyncio.sleep(0)  # let timers and tasks run
+
+    async def _expire_windows(self, tables: TableManager) -> None:
+        """Expire windows every ``table_cleanup_interval`` (and right after recovery)."""
+        now = self.clock.monotonic()
+        if tables.expire_due() or now - self._last_cleanup >= self.conf.table_cleanup_interval:
+            self._last_cleanup = now
+            await tables.expire()
+
+    # -- starting --------------------------------------------------------------------------
+
     async def _start(self) -> None:
         app, conf = self.app, self.conf
         self.transport.check_connection(conf.broker_connect_timeout)
-        if self._needs_data_directory():
+        if conf.exactly_once or any(t.store_scheme == "rocksdb" for t in app.tables.values()):
             self._state = DataDirectory(Path(conf.data_directory))
             self._state.lock()
-        self._check_declared_partitions(
-            self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
-        )
-        transactional_id = None
-        if self.exactly_once:
+        self._topic_setup.declared()
+        producer_id = None
+        if conf.exactly_once:
             assert self._state is not None
-            transactional_id = f"{app.id}-{self._state.worker_id}"
+            producer_id = transactional_id(app.id, self._state.worker_id)
         # with tables, changelog records report their offsets (tables store what they applied)
-        self._producer = self.transport.producer(
-            transactional_id=transactional_id, track_deliveries=bool(app.tables)
+        producer = self._producer = self.transport.producer(
+            transactional_id=producer_id, track_deliveries=bool(app.tables)
         )
-        app.producer = self._producer
-        if self.exactly_once:
-            # fences any older producer with our id and aborts what it left open
-            self._producer.init_transactions(ADMIN_TIMEOUT)
-            self._producer.begin_transaction()
-        app.stream_attacher = self._attach_stream
-        app.reply_consumer = Replies(app, self.transport)
-        runners: list[AgentRunner | ConcurrentAgent] = []
-        for agent in app.agents.values():
-            fun = self.compiled_agents.get(agent.name, agent.fun)
-            policy = self._policy_for(agent, fun)
-            instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
-            for instance in instances:
-                instance.on_new_topic = self._on_new_topic
-            runner = instances[0] if len(instances) == 1 else ConcurrentAgent(instances)
-            runners.append(runner)
-            self._add_consumer(runner)
-            runner.start()
+        self.commits = commit_protocol(conf, producer, clock=self.clock, sensor=self.sensor)
+        self.commits.begin()
+        self._replies = Replies(app, self.transport)
+        app.running = Running(producer, attach_stream=self.routes.attach, replies=self._replies)
+        runners = self._start_agents()
         for task in app.tasks:
-            fun = self.compiled_agents.get(task.name, task.fun)
-            self._background.append(asyncio.create_task(self._run_task(task, fun)))
+            self._schedule.start_task(task, self.compiled_agents.get(task.name, task.fun))
         await self._wait_until_ready(runners)
         partitions = self._start_tables() if app.tables else {}
         if self._tables is not None:
             await self._tables.start_globals()
-        self._consumer = self.transport.consumer(app.id)
+        consumer = self._consumer = self.transport.consumer(consumer_group(app.id))
+        self.commits.attach(consumer, tables=self._tables, held=self.routes.held_offsets)
+        self._rebalance = Rebalance(
+            consumer, tables=self._tables, commits=self.commits, sensor=self.sensor
+        )
         partitions.update(self._subscribe())
-        for timer in app.timers:
-            self._background.append(asyncio.create_task(self._run_timer(timer)))
-        for crontab in app.crontabs:
-            self._background.append(asyncio.create_task(self._run_crontab(crontab)))
-        sources = self._subscribed
+        self._schedule.start_timers(app.timers, app.crontabs)
+        sources = self.routes.subscribed
         compiled = sum(name in self.compiled_agents for name in app.agents)
         log.info(
             "worker for app %r on %s: %d agent(s) (%d compiled), %d table(s), sources %s, "
@@ -254,7 +257,7 @@ class Worker:
             len(app.tables),
             ", ".join(f"{topic} ({partitions.get(topic, '?')} partitions)" for topic in sources)
             or "none",
-            app.id,
+            consumer_group(app.id),
             conf.processing_guarantee.replace("_", "-"),
         )
         uncompiled = sorted(name for name in app.agents if name not in self.compiled_agents)
@@ -264,6 +267,21 @@ class Worker:
                 "another module, inside a function or by a call): %s",
                 ", ".join(uncompiled),
             )
+
+    def _start_agents(self) -> list[AgentRunner | ConcurrentAgent]:
+        """One runner per agent instance (``concurrency=N``: N of them), started."""
+        runners: list[AgentRunner | ConcurrentAgent] = []
+        for agent in self.app.agents.values():
+            fun = self.compiled_agents.get(agent.name, agent.fun)
+            policy = self._policy_for(agent, fun)
+            instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
+            for instance in instances:
+                instance.on_new_topic = self.routes.on_new_topic
+            runner = instances[0] if len(instances) == 1 else ConcurrentAgent(instances)
+            runners.append(runner)
+            self.routes.add(runner)
+            runner.start()
+        return runners
 
     def _policy_for(self, agent: Any, fun: Any) -> ErrorPolicy:
         code = getattr(agent.fun, "__code__", None)
@@ -279,39 +297,6 @@ class Worker:
         self.policies[agent.name] = policy
         return policy
 
-    def _needs_data_directory(self) -> bool:
-        stores = {table.store_scheme for table in self.app.tables.values()}
-        return self.exactly_once or "rocksdb" in stores
-
-    def _start_tables(self) -> dict[str, int]:
-        """Create the changelogs, co-partitioned with the topics streams consume (an error
-        now, not a hang later, when counts do not match), and take the tables over."""
-        conf = self.conf
-        partitions = self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
-        state = self._state.path if self._state is not None else None
-        tables = self._tables = TableManager(self.app, self.transport, data_directory=state)
-        sources = {name: partitions[name] for name in self._runners if name in partitions}
-        changelogs = tables.changelog_specs(
-            sources, conf.topic_partitions, conf.topic_replication_factor
-        )
-        changelog_partitions = self.transport.ensure_topics(changelogs, ADMIN_TIMEOUT)
-        tables.check_partitions(changelog_partitions)
-        tables.attach()
-        return {**partitions, **changelog_partitions}
-
-    def _check_declared_partitions(self, actual: dict[str, int]) -> None:
-        for topic in self.app.topics:
-            if topic.partitions is None:
-                continue
-            for name in topic.topics:
-                found = actual.get(name)
-                if found is not None and found != topic.partitions:
-                    raise ImproperlyConfigured(
-                        f"topic {name!r} is declared with partitions={topic.partitions} but "
-                        f"has {found} on the broker; topics that feed tables must be "
-                        "co-partitioned, so fix the declaration or the topic"
-                    )
-
     async def _wait_until_ready(self, runners: list[AgentRunner | ConcurrentAgent]) -> None:
         """Let every agent (and task) run up to its stream loop, so its topics are known."""
         waits = [
@@ -325,46 +310,36 @@ class Worker:
         for _ in range(3):  # tasks that open app.stream() right away
             await asyncio.sleep(0)
 
-    def _add_consumer(self, consumer: StreamConsumer) -> None:
-        self._consumers_all.append(consumer)
-        for topic in consumer.topics:
-            routes = self._runners.setdefault(topic, [])
-            if consumer not in routes:
-                routes.append(consumer)
-
-    def _on_new_topic(self, topic: str) -> None:
-        for consumer in self._consumers_all:
-            if topic in consumer.topics:
-                routes = self._runners.setdefault(topic, [])
-                if consumer not in routes:
-                    routes.append(consumer)
-        if topic not in self._subscribed:
-            self._resubscribe = True
-
-    def _attach_stream(self, stream: Stream[Any]) -> BatchSource:
-        """``app.stream(topic)`` in a task: a feed of its own, subscribed to the topic."""
-        topic = stream.channel.get_topic_name()
-        feed = TaskFeed(f"stream of {topic}", topic, ErrorPolicy(self.conf.error_policy, self.app))
-        feed.on_new_topic = self._on_new_topic
-        self._add_consumer(feed)
-        if self._consumer is not None and topic not in self._subscribed:
-            self._resubscribe = True
-        return feed
+    def _start_tables(self) -> dict[str, int]:
+        """Create the changelogs, co-partitioned with the topics streams consume, and take
+        the tables over."""
+        partitions = self._topic_setup.ensure(self.routes.consumers)
+        state = self._state.path if self._state is not None else None
+        tables = self._tables = TableManager(
+            self.app, self.transport, data_directory=state, wall_clock=self.clock.time
+        )
+        sources = {name: partitions[name] for name in self.routes.topics() if name in partitions}
+        changelog_partitions = self._topic_setup.changelogs(tables, sources)
+        tables.attach()
+        return {**partitions, **changelog_partitions}
 
     def _subscribe(self) -> dict[str, int]:
         """Create the topics streams consume that do not exist yet; (re)subscribe to all."""
-        self._resubscribe = False
-        partitions = self.transport.ensure_topics(self._topic_specs(), ADMIN_TIMEOUT)
-        sources = sorted(self._runners)
-        if sources and sources != self._subscribed and self._consumer is not None:
-            self._consumer.subscribe(sources, self._on_assign, self._on_revoke)
-            self._subscribed = sources
+        routes, consumer, rebalance = self.routes, self._consumer, self._rebalance
+        routes.resubscribe = False
+        partitions = self._topic_setup.ensure(routes.consumers)
+        sources = routes.topics()
+        if sources and sources != routes.subscribed and consumer is not None:
+            assert rebalance is not None
+            consumer.subscribe(sources, rebalance.on_assigned, rebalance.on_revoked)
+            routes.subscribed = sources
         return partitions
 
+    # -- stopping --------------------------------------------------------------------------
+
     async def _stop(self) -> None:
-        for consumer in self._consumers_all:
-            await consumer.stop(timeout=30.0)
-        self._commit()
+        await self.routes.stop(timeout=STOP_TIMEOUT)
+        self.commit()
         await self._close(graceful=True)
         for name, policy in self.policies.items():
             if policy.decode_errors or policy.agent_errors:
@@ -372,17 +347,13 @@ class Worker:
         log.info("stopped after processing %d message(s)", self.processed)
 
     async def _close(self, *, graceful: bool) -> None:
-        self._closing = True
+        if self._rebalance is not None:
+            self._rebalance.closing = True
         self.transport.close()
-        if self.app.reply_consumer is not None:
-            await self.app.reply_consumer.close()
-            self.app.reply_consumer = None
-        self.app.stream_attacher = None
-        for task in self._background:
-            task.cancel()
-        for task in self._background:
-            with contextlib.suppress(BaseException):  # cancelled, or failed and logged
-                await task
+        if self._replies is not None:
+            await self._replies.close()
+            self._replies = None
+        await self._schedule.cancel()
         if self._consumer is not None:
             with contextlib.suppress(Exception) if not graceful else contextlib.nullcontext():
                 self._consumer.close()  # revokes the assignment (commits when graceful)
@@ -393,241 +364,6 @@ class Worker:
             if graceful:
                 self._producer.close()
             self._producer = None
-        self.app.producer = None
+        self.app.running = None  # taken back: sends from here on say the app is not running
         if self._state is not None:
             self._state.release()
-
-    # -- the loop --------------------------------------------------------------------------
-
-    def _consume(self, timeout: float) -> list[TransportMessage]:
-        assert self._consumer is not None
-        return self._consumer.consume(self.conf.batch_size, timeout)
-
-    async def _process(self, batch: list[TransportMessage]) -> None:
-        runners = self._runners
-        if len(runners) == 1 and len(self._subscribed) == 1:
-            for runner in next(iter(runners.values())):
-                await runner.process(batch)
-        else:
-            # runs of one topic, found at C speed (the messages' own topic() method)
-            by_topic: dict[str, list[TransportMessage]] = {}
-            for topic, run in itertools.groupby(batch, key=type(batch[0]).topic):
-                by_topic.setdefault(topic or "", []).extend(run)
-            for topic, messages in by_topic.items():
-                for runner in runners.get(topic, ()):
-                    await runner.process(messages)
-        assert self._producer is not None
-        self._producer.poll()
-        self.processed += len(batch)
-        self._uncommitted += len(batch)
-
-    async def _recover_step(self, tables: TableManager) -> None:
-        ready = await tables.recover_step()
-        if ready and self._consumer is not None:
-            resume = [key for key in self._paused if key[1] in ready]
-            self._consumer.resume([TopicPartition(topic, p) for topic, p in resume])
-            self._paused.difference_update(resume)
-            log.info("partition(s) %s restored: processing resumes", sorted(ready))
-
-    async def _maybe_commit(self) -> None:
-        now = time.monotonic()
-        tables = self._tables
-        if tables is not None and (
-            tables.expire_due() or now - self._last_cleanup >= self.conf.table_cleanup_interval
-        ):
-            self._last_cleanup = now
-            await tables.expire()
-        if (
-            self._uncommitted >= self.conf.broker_commit_every
-            or now - self._last_commit >= self.conf.broker_commit_interval
-        ) and (
-            self._uncommitted
-            or self._held_back
-            or self.exactly_once
-            or (tables is not None and tables.has_changes())
-        ):
-            self._commit()
-
-    def _commit(self) -> None:
-        """Make everything processed so far durable, then commit it (module docstring)."""
-        consumer, producer = self._consumer, self._producer
-        if consumer is None or producer is None:
-            return
-        tables = self._tables
-        ready = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
-        below = self._below_holds(ready)
-        # a stream held messages back: commit again later, when it has let them go
-        self._held_back = [tp.offset for tp in below] != [tp.offset for tp in ready]
-        committed = self._committed
-        offsets = [tp for tp in below if committed.get((tp.topic, tp.partition)) != tp.offset]
-        pending = tables.produce_changes(producer) if tables is not None else []
-        if self.exactly_once:
-            producer.commit_transaction(offsets, consumer.group_metadata(), FLUSH_TIMEOUT)
-            if tables is not None:
-                tables.persist(pending, producer.take_delivered_offsets())
-            producer.begin_transaction()
-        else:
-            producer.flush(FLUSH_TIMEOUT)
-            if tables is not None:
-                tables.persist(pending, producer.take_delivered_offsets())
-            if offsets:
-                consumer.commit(offsets)
-        for tp in offsets:
-            committed[(tp.topic, tp.partition)] = tp.offset
-        if offsets:
-            log.debug("committed %s", _describe(offsets))
-        self._uncommitted = 0
-        self._last_commit = time.monotonic()
-
-    def _commit_before(self, failed_batch: list[TransportMessage]) -> None:
-        """After a failure: commit what completed batches made durable, nothing of the failed
-        one (at-least-once); abort the open transaction (exactly-once).
-
-        Best effort: when the failure was the producer's, nothing can be committed.
-        """
-        consumer, producer = self._consumer, self._producer
-        if consumer is None or producer is None:
-            return
-        if self.exactly_once:
-            try:
-                producer.abort_transaction(ADMIN_TIMEOUT)
-                log.info("aborted the open transaction; a restart resumes from the last commit")
-            except Exception as exc:
-                log.error("could not abort the open transaction (%s)", exc)
-            return
-        try:
-            tables = self._tables
-            pending = tables.produce_changes(producer) if tables is not None else []
-            producer.flush(FLUSH_TIMEOUT)
-            if tables is not None:
-                tables.persist(pending, producer.take_delivered_offsets())
-            first_failed: dict[tuple[str, int], int] = {}
-            for message in failed_batch:
-                key = (message.topic() or "", message.partition() or 0)
-                first_failed.setdefault(key, message.offset() or 0)
-            offsets = []
-            for tp in consumer.position(consumer.assignment()):
-                offset = first_failed.get((tp.topic, tp.partition), tp.offset)
-                if offset >= 0:
-                    offsets.append(TopicPartition(tp.topic, tp.partition, offset))
-            offsets = self._below_holds(offsets)
-            if offsets:
-                consumer.commit(offsets)
-                log.info("committed up to the failed batch: %s", _describe(offsets))
-        except Exception as exc:
-            log.error("could not commit after the failure (%s); nothing committed", exc)
-
-    def _below_holds(self, offsets: list[TopicPartition]) -> list[TopicPartition]:
-        """``offsets``, each lowered to the lowest offset a stream still holds, if any."""
-        held: dict[tuple[str, int], int] = {}
-        for consumer in self._consumers_all:
-            for tp, offset in consumer.held_offsets().items():
-                held[tp] = min(offset, held.get(tp, offset))
-        if not held:
-            return offsets
-        return [
-            TopicPartition(
-                tp.topic,
-                tp.partition,
-                min(tp.offset, held.get((tp.topic, tp.partition), tp.offset)),
-            )
-            for tp in offsets
-        ]
-
-    # -- rebalancing -----------------------------------------------------------------------
-
-    def _on_assign(self, partitions: list[TopicPartition]) -> None:
-        log.info("assigned %s", _describe(partitions) or "no partitions")
-        if self._tables is None or self._consumer is None:
-            return
-        pause = self._tables.on_assigned(partitions)
-        if pause:
-            self._consumer.pause(pause)
-            self._paused.update((tp.topic, tp.partition) for tp in pause)
-            log.info(
-                "restoring tables for partition(s) %s before processing them",
-                sorted({tp.partition for tp in pause}),
-            )
-
-    def _on_revoke(self, partitions: list[TopicPartition]) -> None:
-        log.info("revoked %s", _describe(partitions) or "no partitions")
-        if not partitions:
-            return
-        if not self._failed:
-            self._commit()
-        revoked = {(tp.topic, tp.partition) for tp in partitions}
-        self._paused -= revoked
-        for key in revoked:
-            self._committed.pop(key, None)  # another worker may commit it from now on
-        if self._closing:
-            return  # shutting down: the stores close with the worker (memory ones stay readable)
-        if self._tables is not None and self._consumer is not None:
-            still = {
-                tp.partition
-                for tp in self._consumer.assignment()
-                if (tp.topic, tp.partition) not in revoked
-            }
-            self._tables.on_revoked(still)
-
-    # -- timers and tasks ------------------------------------------------------------------
-
-    async def _run_timer(self, timer: Timer) -> None:
-        while True:
-            await asyncio.sleep(timer.interval)
-            try:
-                await timer.fun()
-            except Exception:
-                log.exception("timer %s raised", timer.name)
-
-    async def _run_crontab(self, crontab: Crontab) -> None:
-        while True:
-            await asyncio.sleep(crontab.schedule.seconds_until_next(time.time()))
-            try:
-                await crontab.fun()
-            except Exception:
-                log.exception("crontab %s raised", crontab.name)
-
-    async def _run_task(self, task: Task, fun: Any) -> None:
-        try:
-            await fun()
-        except Exception:
-            log.exception("task %s raised", task.name)
-
-    # -- configuration ---------------------------------------------------------------------
-
-    def _topic_specs(self) -> list[TopicSpec]:
-        conf = self.conf
-        specs: dict[str, TopicSpec] = {}
-        for topic in self.app.topics:
-            for name in topic.topics:
-                specs[name] = TopicSpec(
-                    name,
-                    topic.partitions or conf.topic_partitions,
-                    topic.replicas or conf.topic_replication_factor,
-                    tuple(sorted(topic.config.items())),
-                )
-        for agent in self.app.agents.values():
-            if (agent.error_policy or conf.error_policy) == "dead-letter":
-                sources = {agent.channel.get_topic_name()}
-                for consumer in self._consumers_all:
-                    if consumer.name == agent.name:
-                        sources.update(consumer.topics)
-                for source in sorted(sources):
-                    name = dead_letter_topic_for(
-                        source, agent.dead_letter_topic or conf.dead_letter_topic
-                    )
-                    partitions = specs[source].partitions if source in specs else 1
-                    specs.setdefault(
-                        name, TopicSpec(name, partitions, conf.topic_replication_factor)
-                    )
-        if not conf.topic_allow_declare:
-            return []
-        return list(specs.values())
-
-
-def _describe(partitions: list[TopicPartition]) -> str:
-    parts = []
-    for tp in sorted(partitions, key=lambda tp: (tp.topic, tp.partition)):
-        offset = f"@{tp.offset}" if tp.offset >= 0 else ""
-        parts.append(f"{tp.topic}[{tp.partition}]{offset}")
-    return " ".join(parts)

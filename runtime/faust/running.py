@@ -1,0 +1,54 @@
+"""What a running worker lends its App: the producer, the streams' feeds, the replies.
+
+The App is the registry of what an application declares (topics, agents, tables, timers)
+and its settings. While a worker runs it, or ``agent.test_context()`` drives one agent, the
+App holds one :class:`Running` object, lent when the run starts and taken back when it
+ends; everything that needs the running engine reaches it through that object and nothing
+else: a topic's send (``app.send_raw``, and ``app.sender()``/``app.direct_sender()`` that
+compiled agents bind once), the feed of an ``app.stream(topic)`` loop
+(``app.attach_stream``), the consumer of ``agent.ask()`` replies (``app.replies()``).
+Example::
+
+    running = Running(producer, attach_stream=routes.attach, replies=Replies(app, transport))
+    app.running = running        # the worker starts
+    ...
+    app.running = None           # the worker has stopped: sends raise "not running"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from faust.transport.base import DirectProduce, Producer
+
+if TYPE_CHECKING:
+    from faust.replies import Replies
+    from faust.streams import BatchSource, Stream
+
+#: ``send(topic, key, value, partition=None, timestamp=None, headers=None)`` (App.sender)
+RawSend = Callable[..., None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Running:
+    """The engine an App runs on (see the module docstring).
+
+    ``attach_stream`` gives an ``app.stream(topic)`` loop its feed of messages (None: the
+    runner has no consumer, as in ``agent.test_context()``); ``replies`` waits for the
+    answers of ``agent.ask()`` (None: asking is not possible here).
+    """
+
+    producer: Producer
+    attach_stream: Callable[[Stream[Any]], BatchSource] | None = None
+    replies: Replies | None = None
+
+    def sender(self) -> RawSend:
+        """The producer's ``send``: what compiled agents bind once and call per record."""
+        return self.producer.send
+
+    def direct_sender(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
+        """The producer's own produce call and the errors after which :meth:`sender`'s
+        ``send`` takes the record instead (``faust.transport.base.Producer.direct``)."""
+        return self.producer.direct()

@@ -1,0 +1,124 @@
+"""Routes: which of the worker's stream consumers take the messages of each topic.
+
+A stream consumer is an agent's runner (or the runners of a ``concurrency=N`` agent) or the
+feed of an ``app.stream(topic)`` loop in a task; it takes the messages of the topics its
+stream reads (its own, then those of its ``group_by``/``through`` stages as the stream
+declares them). The worker hands each consumed batch to :meth:`Routes.process`, which
+splits it by topic and waits until every consumer of a topic has processed its part;
+:meth:`Routes.held_offsets` is what the streams still hold (the commit stays below it).
+When a stream adds a topic the worker does not subscribe to yet, ``resubscribe`` is set
+and the worker subscribes again before its next poll. Example::
+
+    routes = Routes(app)
+    routes.add(runner)                    # an agent's runner, started by the worker
+    feed = routes.attach(stream)          # app.stream(topic) in a task: a feed of its own
+    await routes.process(batch)           # every message processed by every consumer
+    routes.topics()                       # ['orders', 'shop.count-orders-...-repartition']
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any, Protocol
+
+from faust.events import TransportMessage
+from faust.worker.errors import ErrorPolicy
+from faust.worker.runner import TaskFeed
+
+if TYPE_CHECKING:
+    from faust.app import App
+    from faust.streams import BatchSource, Stream
+
+#: ``(topic, partition)``, as the worker keys offsets
+TP = tuple[str, int]
+
+
+class StreamConsumer(Protocol):
+    """What the worker feeds: an agent's runner(s), or an ``app.stream()`` loop's feed."""
+
+    name: str
+    topics: list[str]
+
+    async def process(self, batch: list[TransportMessage]) -> None: ...
+
+    def held_offsets(self) -> dict[TP, int]: ...
+
+    async def stop(self, timeout: float) -> None: ...
+
+
+class Routes:
+    """The stream consumers and their topics (see the module docstring)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        #: every stream consumer, in the order they were added
+        self.consumers: list[StreamConsumer] = []
+        #: by topic, the consumers that take its messages
+        self.by_topic: dict[str, list[StreamConsumer]] = {}
+        #: the topics the worker's consumer is subscribed to
+        self.subscribed: list[str] = []
+        #: a stream added a topic not in ``subscribed``: subscribe again
+        self.resubscribe = False
+
+    def add(self, consumer: StreamConsumer) -> None:
+        self.consumers.append(consumer)
+        for topic in consumer.topics:
+            self._route(topic, consumer)
+
+    def on_new_topic(self, topic: str) -> None:
+        """A stream added ``topic`` (a stage after a boundary): route it, subscribe to it."""
+        for consumer in self.consumers:
+            if topic in consumer.topics:
+                self._route(topic, consumer)
+        if topic not in self.subscribed:
+            self.resubscribe = True
+
+    def attach(self, stream: Stream[Any]) -> BatchSource:
+        """``app.stream(topic)`` in a task: a feed of its own, subscribed to the topic."""
+        topic = stream.channel.get_topic_name()
+        policy = ErrorPolicy(self.app.conf.error_policy, self.app)
+        feed = TaskFeed(f"stream of {topic}", topic, policy)
+        feed.on_new_topic = self.on_new_topic
+        self.add(feed)
+        if topic not in self.subscribed:
+            self.resubscribe = True
+        return feed
+
+    def _route(self, topic: str, consumer: StreamConsumer) -> None:
+        routes = self.by_topic.setdefault(topic, [])
+        if consumer not in routes:
+            routes.append(consumer)
+
+    def topics(self) -> list[str]:
+        """Every topic some consumer takes, sorted: what the worker subscribes to."""
+        return sorted(self.by_topic)
+
+    async def process(self, batch: list[TransportMessage]) -> None:
+        """Hand each consumer its topics' messages of ``batch``; return when all of them
+        have processed them."""
+        by_topic = self.by_topic
+        if len(by_topic) == 1 and len(self.subscribed) == 1:
+            for consumer in next(iter(by_topic.values())):
+                await consumer.process(batch)
+            return
+        # runs of one topic, found at C speed (the messages' own topic() method)
+        parts: dict[str, list[TransportMessage]] = {}
+        for topic, run in itertools.groupby(batch, key=type(batch[0]).topic):
+            parts.setdefault(topic or "", []).extend(run)
+        for topic, messages in parts.items():
+            for consumer in by_topic.get(topic, ()):
+                await consumer.process(messages)
+
+    def held_offsets(self) -> dict[TP, int]:
+        """The lowest offset any stream still holds, per partition (``take`` buffers,
+        un-acked ``noack`` events): the commit must not pass it."""
+        held: dict[TP, int] = {}
+        for consumer in self.consumers:
+            for tp, offset in consumer.held_offsets().items():
+                held[tp] = min(offset, held.get(tp, offset))
+        return held
+
+    async def stop(self, timeout: float) -> None:
+        """End every stream (code after an agent's loop runs) and wait for them."""
+        for consumer in self.consumers:
+            await consumer.stop(timeout=timeout)

@@ -1,0 +1,123 @@
+"""Topic set-up: the topics a worker needs exist, with the partitions it expects, before
+it subscribes.
+
+A consumer that subscribes to a topic the broker's metadata does not show yet gets no
+assignment until its next metadata refresh (minutes, with librdkafka's defaults), so the
+worker creates every topic it will consume or produce to and waits until the metadata
+shows them all (``Transport.ensure_topics``) before it subscribes. The topics, in the
+order the worker asks for them:
+
+1. at start-up, the topics the app declares (``app.topic``, with the App's
+   ``topic_partitions`` and ``topic_replication_factor`` unless the declaration says
+   otherwise) and the dead-letter topics of agents whose policy is ``dead-letter``; a
+   declared ``partitions=`` that differs from an existing topic is an error;
+2. once every agent has reached its stream loop, the topics its ``group_by``/``through``
+   stages consume (declared by then) and the tables' changelogs, co-partitioned with the
+   widest source (``TableManager.changelog_specs``);
+3. whenever a stream adds a topic later (``app.stream(topic)`` in a task), before the
+   worker subscribes again.
+
+``topic_allow_declare=False`` creates nothing (the topics must exist). Example::
+
+    setup = TopicSetup(app, transport)
+    partitions = setup.declared()                    # {"orders": 4, "orders-dlq": 4}
+    partitions = setup.ensure(consumers)             # plus the stage topics, as they appear
+    partitions |= setup.changelogs(tables, sources)  # and the changelogs
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol
+
+from faust.contract import dead_letter_topic_name
+from faust.exceptions import ImproperlyConfigured
+from faust.transport.base import TopicSpec, Transport
+
+if TYPE_CHECKING:
+    from faust.app import App
+    from faust.tables.manager import TableManager
+
+#: seconds allowed for creating topics and seeing them in the broker's metadata
+ADMIN_TIMEOUT = 15.0
+
+
+class ConsumesTopics(Protocol):
+    """A stream consumer, as far as topic set-up cares: its name and its topics."""
+
+    name: str
+    topics: list[str]
+
+
+class TopicSetup:
+    """Creates the topics a worker needs (see the module docstring)."""
+
+    def __init__(self, app: App, transport: Transport) -> None:
+        self.app = app
+        self.conf = app.conf
+        self.transport = transport
+
+    def declared(self) -> dict[str, int]:
+        """Create the declared topics and their dead-letter topics; check the partitions
+        of those that existed. Returns each topic's partition count."""
+        partitions = self.ensure(())
+        for topic in self.app.topics:
+            if topic.partitions is None:
+                continue
+            for name in topic.topics:
+                found = partitions.get(name)
+                if found is not None and found != topic.partitions:
+                    raise ImproperlyConfigured(
+                        f"topic {name!r} is declared with partitions={topic.partitions} but "
+                        f"has {found} on the broker; topics that feed tables must be "
+                        "co-partitioned, so fix the declaration or the topic"
+                    )
+        return partitions
+
+    def ensure(self, consumers: Iterable[ConsumesTopics]) -> dict[str, int]:
+        """Create the declared topics (stage topics included, once declared) and the
+        dead-letter topics of every topic ``consumers`` take; wait until all are visible."""
+        return self.transport.ensure_topics(self.specs(consumers), ADMIN_TIMEOUT)
+
+    def changelogs(self, tables: TableManager, sources: dict[str, int]) -> dict[str, int]:
+        """Create the tables' changelogs, co-partitioned with ``sources`` (the partition
+        counts of the topics streams consume): an error now, not a hang later."""
+        conf = self.conf
+        specs = tables.changelog_specs(
+            sources, conf.topic_partitions, conf.topic_replication_factor
+        )
+        partitions = self.transport.ensure_topics(specs, ADMIN_TIMEOUT)
+        tables.check_partitions(partitions)
+        return partitions
+
+    def specs(self, consumers: Iterable[ConsumesTopics]) -> list[TopicSpec]:
+        """What :meth:`ensure` creates: the declared topics, and the dead-letter topic of
+        each topic an agent with the ``dead-letter`` policy consumes."""
+        conf = self.conf
+        specs: dict[str, TopicSpec] = {}
+        for topic in self.app.topics:
+            for name in topic.topics:
+                specs[name] = TopicSpec(
+                    name,
+                    topic.partitions or conf.topic_partitions,
+                    topic.replicas or conf.topic_replication_factor,
+                    tuple(sorted(topic.config.items())),
+                )
+        consumers = list(consumers)
+        for agent in self.app.agents.values():
+            if (agent.error_policy or conf.error_policy) == "dead-letter":
+                sources = {agent.channel.get_topic_name()}
+                for consumer in consumers:
+                    if consumer.name == agent.name:
+                        sources.update(consumer.topics)
+                for source in sorted(sources):
+                    name = dead_letter_topic_name(
+                        source, agent.dead_letter_topic or conf.dead_letter_topic
+                    )
+                    partitions = specs[source].partitions if source in specs else 1
+                    specs.setdefault(
+                        name, TopicSpec(name, partitions, conf.topic_replication_factor)
+                    )
+        if not conf.topic_allow_declare:
+            return []
+        return list(specs.values())

@@ -1,0 +1,59 @@
+"""Topic set-up (``faust.worker.topic_setup``): what a worker creates before it subscribes,
+on the memory transport (the Kafka transport keeps the same contract:
+tests/transport_contract.py)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+import faust
+from faust.exceptions import ImproperlyConfigured
+from faust.transport.base import TopicSpec
+from faust.transport.memory import MemoryTransport
+from faust.worker.topic_setup import TopicSetup
+
+_ids = itertools.count()
+
+
+def transport() -> MemoryTransport:
+    return MemoryTransport.named(f"topic-setup-{next(_ids)}")
+
+
+def test_declared_topics_are_created_with_their_partitions_or_the_apps() -> None:
+    app = faust.App("setup", topic_partitions=3)
+    app.topic("orders", partitions=4)
+    app.topic("audit")
+    memory = transport()
+    assert TopicSetup(app, memory).declared() == {"orders": 4, "audit": 3}
+    assert memory.broker.end_offsets("orders") == [0, 0, 0, 0]
+
+
+def test_a_dead_letter_agent_gets_a_dead_letter_topic_as_wide_as_its_source() -> None:
+    app = faust.App("setup-dlq", error_policy="dead-letter")
+    orders = app.topic("orders", partitions=4)
+
+    @app.agent(orders)
+    async def process(stream: faust.Stream[bytes]) -> None:
+        async for _ in stream:
+            pass
+
+    assert TopicSetup(app, transport()).declared() == {"orders": 4, "orders-dlq": 4}
+
+
+def test_a_declared_partition_count_that_differs_from_the_broker_is_an_error() -> None:
+    app = faust.App("setup-mismatch")
+    app.topic("orders", partitions=4)
+    memory = transport()
+    memory.ensure_topics([TopicSpec("orders", 2)], 1)
+    with pytest.raises(ImproperlyConfigured, match="declared with partitions=4 but has 2"):
+        TopicSetup(app, memory).declared()
+
+
+def test_nothing_is_created_when_the_app_may_not_declare_topics() -> None:
+    app = faust.App("setup-no-declare", topic_allow_declare=False)
+    app.topic("orders", partitions=4)
+    memory = transport()
+    assert TopicSetup(app, memory).declared() == {}
+    assert "orders" not in memory.broker.topics
