@@ -49,7 +49,13 @@ from data import (  # noqa: E402
     json_value,
     make_orders,
 )
+from latency import RATES, run_latency  # noqa: E402
+from latency import print_table as print_latency  # noqa: E402
+from latency import summarize as summarize_latency  # noqa: E402
 from measure import ChildRun, RunFailed, committed_total, run_child  # noqa: E402
+from recovery import VARIANTS, run_recovery  # noqa: E402
+from recovery import print_table as print_recovery  # noqa: E402
+from recovery import summarize as summarize_recovery  # noqa: E402
 from scenarios import SCENARIOS, Records, Scenario  # noqa: E402
 
 from faustc.broker import EmbeddedBroker  # noqa: E402
@@ -83,6 +89,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds between commits on both sides (default: the worker's, 2.8; the tests "
         "shorten it so that a tiny run does not wait for its last commit)",
     )
+    parser.add_argument(
+        "--latency-seconds",
+        type=float,
+        help="measured seconds of load per latency run (default 10; 3 with --quick)",
+    )
+    parser.add_argument(
+        "--latency-rates",
+        default=",".join(str(rate) for rate in RATES),
+        help="comma-separated input rates of the latency scenario, messages/s",
+    )
     parser.add_argument("--raw-only", action="store_true", help="measure the raw loops only")
     parser.add_argument(
         "--raw-option",
@@ -114,21 +130,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.messages is None:
         args.messages = 100_000 if args.quick else 1_000_000
+    if args.latency_seconds is None:
+        args.latency_seconds = 3.0 if args.quick else 10.0
     return args
 
 
-def select(spec: str) -> list[Scenario]:
-    if spec == "all":
-        return list(SCENARIOS.values())
-    if spec == "available":
-        return [s for s in SCENARIOS.values() if s.app is not None]
+#: scenarios with a harness of their own (not an input topic processed to its end)
+SPECIAL = ("recovery", "latency")
+
+
+def select(spec: str) -> tuple[list[Scenario], list[str]]:
+    """The throughput scenarios and the special ones (``SPECIAL``) named by ``spec``."""
+    if spec in ("all", "available"):
+        chosen = [s for s in SCENARIOS.values() if spec == "all" or s.app is not None]
+        return chosen, list(SPECIAL)
     names = [name.strip() for name in spec.split(",") if name.strip()]
-    unknown = [name for name in names if name not in SCENARIOS]
+    unknown = [name for name in names if name not in SCENARIOS and name not in SPECIAL]
     if unknown:
-        raise SystemExit(
-            f"unknown scenario(s): {', '.join(unknown)} (known: {', '.join(SCENARIOS)})"
-        )
-    return [SCENARIOS[name] for name in names]
+        known = ", ".join([*SCENARIOS, *SPECIAL])
+        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)} (known: {known})")
+    return [SCENARIOS[n] for n in names if n in SCENARIOS], [n for n in names if n in SPECIAL]
 
 
 # -- building ------------------------------------------------------------------------------
@@ -489,12 +510,13 @@ def log(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    scenarios = select(args.scenarios)
+    scenarios, special = select(args.scenarios)
     raw_options = {}
     for option in args.raw_option:
         key, _, value = option.partition("=")
         raw_options[key] = json.loads(value)
     work = Path(tempfile.mkdtemp(prefix="faustc-bench-"))
+    extra: dict[str, Any] = {}
     log(
         f"faustc bench: {args.messages:,} orders, {args.repetitions} repetition(s); work dir {work}"
     )
@@ -506,30 +528,70 @@ def main(argv: list[str] | None = None) -> int:
                     workers[scenario.name] = build_app(
                         BENCH / "apps" / scenario.app, work / "build"
                     )
+            for name, app in (("recovery", "stateful_table"), ("latency", "stateless_json")):
+                if name in special and app not in workers:
+                    workers[app] = build_app(BENCH / "apps" / f"{app}.py", work / "build")
         only = args.build_times_for.split(",") if args.build_times_for else None
         builds = {} if args.no_build_times else build_times(work, args.build_repetitions, only)
         started = time.monotonic()
         orders = make_orders(args.messages)
         log(f"  generated the orders in {time.monotonic() - started:.1f}s")
         runs = []
-        for repetition in range(args.repetitions):
+        for repetition in range(args.repetitions if scenarios else 0):
             log(f"repetition {repetition + 1} of {args.repetitions}")
             runs.append(
                 run_repetition(repetition, scenarios, orders, workers, work, args, raw_options)
             )
-    except RunFailed as exc:
+        if "recovery" in special:
+            log("recovery")
+            with EmbeddedBroker(log_file=work / "recovery-broker.log") as broker:
+                extra["recovery"] = run_recovery(
+                    broker=broker,
+                    orders=orders,
+                    worker=workers.get("stateful_table"),
+                    work=work,
+                    repetitions=args.repetitions,
+                    variants=VARIANTS,
+                    worker_env=WORKER_ENV,
+                    log=log,
+                    create_topics=create_topics,
+                )
+        if "latency" in special:
+            log("latency")
+            extra["latency"] = run_latency(
+                worker=workers.get("stateless_json"),
+                work=work,
+                repetitions=args.repetitions,
+                seconds=args.latency_seconds,
+                rates=tuple(int(rate) for rate in args.latency_rates.split(",")),
+                worker_env=WORKER_ENV,
+                broker_factory=lambda log_file: EmbeddedBroker(log_file=log_file),
+                create_topics=create_topics,
+                log=log,
+            )
+    except (RunFailed, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"logs kept in {work}", file=sys.stderr)
         return 1
     summary = summarize(scenarios, runs, args.raw_only)
-    print()
-    print_table(summary, runs)
+    results: dict[str, Any] = {"scenarios": summary}
+    if scenarios:
+        print()
+        print_table(summary, runs)
+    if "recovery" in extra:
+        results["recovery"] = summarize_recovery(extra["recovery"])
+        print()
+        print_recovery(results["recovery"])
+    if "latency" in extra:
+        results["latency"] = summarize_latency(extra["latency"])
+        print()
+        print_latency(results["latency"])
     if builds:
         print()
         print("faustc build (median wall time of the command, seconds):")
         for app, entry in builds.items():
             print(f"  {app:32s} {json.dumps(entry)}")
-    args.out.write_text(json.dumps({"scenarios": summary}, indent=2) + "\n")
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
     details = {
         "messages": args.messages,
         "repetitions": args.repetitions,
@@ -539,6 +601,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "build_seconds": builds,
         "runs": runs,
+        **extra,
     }
     details_path = args.out.with_name(re.sub(r"\.json$", "", args.out.name) + "-details.json")
     details_path.write_text(json.dumps(details, indent=2) + "\n")
