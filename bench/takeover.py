@@ -81,8 +81,8 @@ def preload_changelog(bootstrap: str, records: int) -> None:
 
 
 def sink(config: dict[str, Any]) -> None:
-    """Read ``topic`` from its start until SIGTERM; write ``[partition, wall ns]`` of every
-    output to ``out``."""
+    """Read ``topic`` from its start until SIGTERM; write ``[partition, wall ns, worker
+    pid]`` of every output to ``out``."""
     from confluent_kafka import Consumer, TopicPartition
 
     stopping: list[int] = []
@@ -97,12 +97,18 @@ def sink(config: dict[str, Any]) -> None:
     )
     consumer.list_topics(OUTPUT, timeout=10)
     consumer.assign([TopicPartition(OUTPUT, p, 0) for p in range(PARTITIONS)])
-    arrivals: list[tuple[int, int]] = []
+    arrivals: list[tuple[int, int, int]] = []
     clock = time.time_ns
     while not stopping:
-        batch = consumer.consume(10_000, 0.05)
+        first = consumer.poll(0.05)
+        if first is None:
+            continue
+        batch = [first, *consumer.consume(10_000, 0)]
         now = clock()
-        arrivals.extend((m.partition(), now) for m in batch if m.error() is None)
+        for message in batch:
+            if message.error() is None:
+                worker = orjson.loads(message.value())["worker"]
+                arrivals.append((message.partition(), now, worker))
     consumer.close()
     Path(config["out"]).write_bytes(orjson.dumps(arrivals))
 
@@ -210,6 +216,8 @@ def run_once(
             moved = _held(logs[0])
             killed_at = time.time()
             victim.send_signal(signal.SIGKILL if mode == "kill" else signal.SIGTERM)
+            victim.wait(60)
+            gone_at = time.time()
             _wait(
                 lambda: moved <= _held(logs[1]),
                 "the survivor to restore the moved partitions",
@@ -221,7 +229,6 @@ def run_once(
             survivor.send_signal(signal.SIGTERM)
             if survivor.wait(60) != 0:
                 raise RuntimeError(f"the surviving worker exited with {survivor.returncode}")
-            victim.wait(60)
         finally:
             for process in processes:
                 if process.poll() is None:
@@ -229,22 +236,15 @@ def run_once(
                     process.wait()
             helper_log.close()
     arrivals = orjson.loads(sink_out.read_bytes())
-    first = min(
-        (ns / 1e9 for p, ns in arrivals if p in moved and ns / 1e9 > killed_at), default=None
-    )
-    if first is None:
-        raise RuntimeError(
-            f"takeover {tag}: no output of partitions {sorted(moved)} after the stop"
-        )
+    after = [ns / 1e9 for p, ns, pid in arrivals if p in moved and pid == survivor.pid]
+    if not after:
+        raise RuntimeError(f"takeover {tag}: the survivor sent nothing of {sorted(moved)}")
+    first = min(after)
     assigned = restored = None
     for stamp, line in _log_lines(logs[1]):
         if stamp < killed_at - 0.001:
             continue
-        if (
-            assigned is None
-            and b"faust.worker: assigned " in line
-            and moved <= _partitions_in(line)
-        ):
+        if assigned is None and b"worker: assigned " in line and moved <= _partitions_in(line):
             assigned = stamp
         elif (
             assigned is not None
@@ -258,6 +258,7 @@ def run_once(
     return {
         "moved_partitions": sorted(moved),
         "takeover_s": round(first - killed_at, 3),
+        "victim_exit_s": round(gone_at - killed_at, 3),
         "until_assigned_s": round(assigned - killed_at, 3),
         "restore_s": round(restored - assigned, 3),
         "until_first_output_s": round(first - restored, 3),

@@ -8,6 +8,8 @@ counts once in its account's ``counts`` entry and is sent on, with the new count
     faustc build bench/apps/takeover.py -o build/
 """
 
+import os
+
 import faust
 
 app = faust.App("bench-takeover", broker="kafka://localhost:9092", store="rocksdb://")
@@ -25,6 +27,11 @@ class Seen(faust.Record, serializer="json"):
     order_id: str
     account_id: str
     count: int
+    worker: int
+
+
+#: which worker process sent an output (the harness tells the survivor's from the others')
+WORKER = os.getpid()
 
 
 orders_topic = app.topic("bench-takeover-orders", key_type=str, value_type=Order, partitions=4)
@@ -38,7 +45,7 @@ async def count_orders(orders: faust.Stream[Order]) -> None:
         counts[order.account_id] += 1
         await seen_topic.send(
             key=order.account_id,
-            value=Seen(order.order_id, order.account_id, counts[order.account_id]),
+            value=Seen(order.order_id, order.account_id, counts[order.account_id], WORKER),
         )
 
 
