@@ -103,6 +103,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated input rates of the latency scenario, messages/s",
     )
     parser.add_argument(
+        "--takeover-session-timeout",
+        type=float,
+        default=float(WORKER_ENV["FAUST_BROKER_SESSION_TIMEOUT"]),
+        help="the workers' broker_session_timeout in the takeover scenario (default: the "
+        "harness's 6 s; the runtime's default is 45 s)",
+    )
+    parser.add_argument(
         "--peers",
         default="",
         help="comma-separated peers (faust-streaming, quixstreams) or 'all': also run the "
@@ -671,12 +678,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
         if "takeover" in special and not args.raw_only:
             log("takeover")
+            session = {"FAUST_BROKER_SESSION_TIMEOUT": f"{args.takeover_session_timeout:g}"}
             extra["takeover"] = run_takeover(
                 worker=workers["takeover"],
                 work=work,
                 repetitions=args.repetitions,
                 records=args.messages,
-                worker_env=WORKER_ENV,
+                worker_env={**WORKER_ENV, **session},
                 broker_factory=lambda log_file: EmbeddedBroker(log_file=log_file),
                 create_topics=create_topics,
                 log=log,
@@ -714,9 +722,7 @@ def main(argv: list[str] | None = None) -> int:
     if "takeover" in extra:
         results["takeover"] = summarize_takeover(extra["takeover"])
         print()
-        print_takeover(
-            results["takeover"], args.messages, WORKER_ENV["FAUST_BROKER_SESSION_TIMEOUT"]
-        )
+        print_takeover(results["takeover"], args.messages, args.takeover_session_timeout)
     if "latency" in extra:
         results["latency"] = summarize_latency(extra["latency"])
         print()

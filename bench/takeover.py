@@ -309,9 +309,9 @@ def summarize(figures: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     }
 
 
-def print_table(summary: dict[str, Any], records: int, session_timeout: str) -> None:
+def print_table(summary: dict[str, Any], records: int, session_timeout: float) -> None:
     print(
-        f"takeover ({records:,} changelog records, session timeout {session_timeout} s): "
+        f"takeover ({records:,} changelog records, session timeout {session_timeout:g} s): "
         "medians, seconds"
     )
     for mode, entry in summary.items():
