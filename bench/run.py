@@ -16,6 +16,14 @@ how rates, CPU and memory are measured). It prints the medians and writes them t
 ``bench/results.json`` (the keys issue 6 names) and every run's figures, the build times
 and the settings to ``bench/results-details.json``. Pending worker sides are recorded as
 ``"pending (needs issue N)"``, never as a number.
+
+Three scenarios have harnesses of their own, run after the throughput ones, each on its own
+brokers: ``recovery`` (``bench/recovery.py``), ``takeover`` (``bench/takeover.py``) and
+``latency`` (``bench/latency.py``); their medians go to ``results.json`` under their names.
+``--peers faust-streaming,quixstreams`` (or ``all``) adds the peers' apps
+(``bench/peers/``, each in its own virtualenv) as further sides of the scenarios that
+have them, measured and verified like the worker; their table is ``results.json``'s
+``peers``.
 """
 
 from __future__ import annotations
@@ -95,7 +103,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--latency-seconds",
         type=float,
-        help="measured seconds of load per latency run (default 10; 3 with --quick)",
+        help="measured seconds of load per latency run (default 5; 2 with --quick)",
     )
     parser.add_argument(
         "--latency-rates",
@@ -152,7 +160,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown peer(s): {', '.join(sorted(unknown))}")
     if args.latency_seconds is None:
-        args.latency_seconds = 3.0 if args.quick else 10.0
+        args.latency_seconds = 2.0 if args.quick else 5.0
     return args
 
 
