@@ -21,9 +21,13 @@ are p50, p99, p99.9 and max over the measured orders, in milliseconds, and the s
 per input message over the measured span. Every output is checked: each expected order
 arrives exactly once with the right key and amount. The load producer sends at once
 (``linger.ms=0``); the sink asks the broker to answer fetches within 1 ms, so neither adds
-to the side's latency more than it must. Example::
+to the side's latency more than it must. The worker inherits the harness's environment,
+so a setting (``FAUST_PRODUCER_LINGER=0``, ``FAUST_BROKER_COMMIT_EVERY=...``) can be
+measured by setting it for the whole run. Examples::
 
     python bench/run.py --scenarios latency --latency-seconds 10 --repetitions 3
+    python bench/run.py --scenarios latency --latency-sides direct --latency-rates 1000 \
+        --latency-sink-fetch-wait 500    # the floor when the sink keeps the default fetch wait
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ TOPICS = {
     "direct": ("direct-latency-in", "direct-latency-in"),
 }
 PACE_SECONDS = 0.0005
+#: what the scenario measures at every rate (``run.py --latency-sides`` picks some)
+SIDES = ("direct", "worker", "raw")
 
 
 # -- the load and the sink (subprocesses) -----------------------------------------------------
@@ -174,6 +180,29 @@ def percentiles(latencies_ms: list[float]) -> dict[str, float]:
     }
 
 
+def expected_outputs(count: int) -> dict[int, tuple[str, int]]:
+    """The outputs ``count`` orders make: ``{order index: (account, amount in cents)}``
+    of the orders of 500 or more."""
+    orders = make_orders(count)
+    return {
+        i: (o.account_id, round(o.amount * 100)) for i, o in enumerate(orders) if o.amount >= BIG
+    }
+
+
+def check_arrivals(
+    arrivals: list[list[Any]], expected: dict[int, tuple[str, int]], tag: str
+) -> None:
+    """Every expected output arrived exactly once, right (``[index, ns, key, cents]``
+    lists, as the sink writes them); ``RuntimeError`` otherwise."""
+    got = {index: (key, cents) for index, _, key, cents in arrivals}
+    if len(arrivals) != len(expected) or got != expected:
+        wrong = sum(1 for i, v in got.items() if expected.get(i) != v)
+        raise RuntimeError(
+            f"latency {tag}: {len(arrivals)} outputs ({len(got)} distinct), "
+            f"{len(expected)} expected, {wrong} wrong"
+        )
+
+
 def _wait_for(
     path: Path, needle: bytes | None, process: subprocess.Popen[bytes], seconds: float
 ) -> None:
@@ -205,15 +234,14 @@ def run_once(
     broker_factory: Callable[[Path], Any],
     create_topics: Callable[[str, list[str]], None],
     consumer: dict[str, Any] | None = None,
+    sink_fetch_wait_ms: int = 1,
 ) -> dict[str, Any]:
     """One side at one rate on a fresh broker; the figures of the measured span. The side's
-    consumer gets the librdkafka properties ``consumer`` besides its own."""
+    consumer gets the librdkafka properties ``consumer`` besides its own; the sink asks for
+    fetches answered within ``sink_fetch_wait_ms``."""
     warm = int(rate * WARMUP)
     count = warm + int(rate * seconds)
-    orders = make_orders(count)
-    expected = {
-        i: (o.account_id, round(o.amount * 100)) for i, o in enumerate(orders) if o.amount >= BIG
-    }
+    expected = expected_outputs(count)
     source, output = TOPICS[side]
     python = sys.executable
     with broker_factory(work / f"{tag}-broker.log") as broker:
@@ -223,6 +251,7 @@ def run_once(
             "bootstrap": broker.bootstrap,
             "topic": output,
             "direct": side == "direct",
+            "fetch_wait_ms": sink_fetch_wait_ms,
             "expect": len(expected),
             "out": str(sink_out),
             "ready": str(sink_ready),
@@ -305,13 +334,7 @@ def run_once(
     sent = array.array("q")
     sent.frombytes(sent_path.read_bytes())
     arrivals = orjson.loads(sink_out.read_bytes())
-    got = {index: (key, cents) for index, _, key, cents in arrivals}
-    if len(arrivals) != len(expected) or got != expected:
-        wrong = sum(1 for i, v in got.items() if expected.get(i) != v)
-        raise RuntimeError(
-            f"latency {tag}: {len(arrivals)} outputs ({len(got)} distinct), "
-            f"{len(expected)} expected, {wrong} wrong"
-        )
+    check_arrivals(arrivals, expected, tag)
     latencies = [(ns - sent[index]) / 1e6 for index, ns, _, _ in arrivals if index >= warm]
     figures = percentiles(latencies)
     measured_inputs = count - warm
@@ -339,10 +362,12 @@ def run_latency(
     broker_factory: Callable[[Path], Any],
     create_topics: Callable[[str, list[str]], None],
     log: Callable[[str], None],
+    sides: tuple[str, ...] = SIDES,
+    sink_fetch_wait_ms: int = 1,
 ) -> dict[str, Any]:
     """Every rate: ``repetitions`` rounds of the worker and the raw loop under every one of
-    ``CONFIGS`` and the direct floor, the order alternating; figures by rate, then
-    ``<side>`` (direct) or ``<side>/<config>``."""
+    ``CONFIGS`` and the direct floor (those of them in ``sides``), the order alternating;
+    figures by rate, then ``<side>`` (direct) or ``<side>/<config>``."""
     figures: dict[str, Any] = {}
     for rate in rates:
         runs: dict[str, list[dict[str, Any]]] = {}
@@ -350,6 +375,7 @@ def run_latency(
             plan = [("direct", "", {})]
             for name, consumer in CONFIGS.items():
                 plan += [(side, name, consumer) for side in ("worker", "raw")]
+            plan = [step for step in plan if step[0] in sides]
             plan = [step for step in plan if step[0] != "worker" or worker is not None]
             if repetition % 2:
                 plan.reverse()
@@ -366,6 +392,7 @@ def run_latency(
                     broker_factory=broker_factory,
                     create_topics=create_topics,
                     consumer=consumer,
+                    sink_fetch_wait_ms=sink_fetch_wait_ms,
                 )
                 runs.setdefault(label, []).append(result)
                 log(

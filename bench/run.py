@@ -58,6 +58,7 @@ from data import (  # noqa: E402
     make_orders,
 )
 from latency import RATES, run_latency  # noqa: E402
+from latency import SIDES as LATENCY_SIDES  # noqa: E402
 from latency import print_table as print_latency  # noqa: E402
 from latency import summarize as summarize_latency  # noqa: E402
 from measure import ChildRun, RunFailed, committed_total, run_child  # noqa: E402
@@ -111,6 +112,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated input rates of the latency scenario, messages/s",
     )
     parser.add_argument(
+        "--latency-sides",
+        default=",".join(LATENCY_SIDES),
+        help="comma-separated sides of the latency scenario: direct (the broker's floor), "
+        "worker, raw (default: all three)",
+    )
+    parser.add_argument(
+        "--latency-sink-fetch-wait",
+        type=int,
+        default=1,
+        metavar="MS",
+        help="fetch.wait.max.ms of the latency scenario's sink (default 1)",
+    )
+    parser.add_argument(
         "--takeover-session-timeout",
         type=float,
         default=float(WORKER_ENV["FAUST_BROKER_SESSION_TIMEOUT"]),
@@ -159,6 +173,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.peers) - set(known_peers)
     if unknown:
         parser.error(f"unknown peer(s): {', '.join(sorted(unknown))}")
+    args.latency_sides = tuple(filter(None, args.latency_sides.split(",")))
+    if not set(args.latency_sides) <= set(LATENCY_SIDES):
+        parser.error(f"--latency-sides: choose among {', '.join(LATENCY_SIDES)}")
     if args.latency_seconds is None:
         args.latency_seconds = 2.0 if args.quick else 5.0
     return args
@@ -709,6 +726,8 @@ def main(argv: list[str] | None = None) -> int:
                 broker_factory=lambda log_file: EmbeddedBroker(log_file=log_file),
                 create_topics=create_topics,
                 log=log,
+                sides=args.latency_sides,
+                sink_fetch_wait_ms=args.latency_sink_fetch_wait,
             )
     except (RunFailed, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

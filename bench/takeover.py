@@ -15,6 +15,13 @@ worker that takes a partition over has its table to restore. Then, on a fresh br
 3. the **takeover time** is from that signal to the sink's first output of a partition
    the stopped worker held (so processed by the survivor).
 
+Every output the sink saw is checked (``check_outputs``): no order of any partition is
+missing up to the last one seen, each count is the account's preloaded count plus the
+order's place among its account's orders (so the survivor restored the moved table from
+the changelog before counting on), and only a crash (``kill``) may repeat an order, and
+then only with a count at least the exact one (at-least-once: the survivor replays what
+the dead worker processed after its last commit).
+
 The survivor's log splits it: until its ``assigned`` line (failure detection and the
 group's rebalance), until its ``restored: processing resumes`` line for a moved partition
 (restoring the table from the changelog: its data directory has nothing of it), and the
@@ -42,7 +49,7 @@ from typing import Any
 
 import orjson
 from confluent_kafka import Producer
-from data import ACCOUNTS, PARTITIONS
+from data import ACCOUNTS, PARTITIONS, make_orders
 
 from faust.transport.partitioner import partition_for_key
 
@@ -80,9 +87,60 @@ def preload_changelog(bootstrap: str, records: int) -> None:
         raise RuntimeError("preloading the takeover changelog failed")
 
 
+def preloaded_counts(records: int) -> dict[str, int]:
+    """Each account's count in the preloaded changelog (``preload_changelog``)."""
+    return {
+        f"a{a:04d}": records // ACCOUNTS + (1 if a < records % ACCOUNTS else 0)
+        for a in range(ACCOUNTS)
+    }
+
+
+def check_outputs(
+    arrivals: list[list[Any]], *, records: int, moved: set[int], survivor: int, crash: bool
+) -> None:
+    """Check the sink's outputs (``[partition, wall ns, worker pid, order index, account,
+    count]``); raise ``RuntimeError`` naming the first wrong one. Rules: the outputs of
+    each account cover its orders with no gap up to the last one seen, in order; an
+    order's count is its account's preloaded count plus its place among the account's
+    orders (1 for the first); only the survivor's outputs of a moved partition after a
+    crash may repeat an order, with a count at least that."""
+    if not arrivals:
+        raise RuntimeError("takeover: the sink saw no output")
+    orders = make_orders(max(arrival[3] for arrival in arrivals) + 1)
+    preloaded = preloaded_counts(records)
+    place: dict[int, int] = {}
+    positions: dict[str, list[int]] = {}
+    for index, order in enumerate(orders):
+        mine = positions.setdefault(order.account_id, [])
+        mine.append(index)
+        place[index] = len(mine)
+    seen: dict[str, set[int]] = {}
+    for _partition, _ns, pid, index, account, count in arrivals:
+        if orders[index].account_id != account:
+            raise RuntimeError(f"takeover: order {index} came out for account {account}")
+        partition = partition_for_key(account.encode(), PARTITIONS)
+        exact = preloaded[account] + place[index]
+        replay = crash and pid == survivor and partition in moved
+        repeated = index in seen.setdefault(account, set())
+        if repeated and not replay:
+            raise RuntimeError(f"takeover: order {index} came out twice (worker {pid})")
+        if count != exact and not (replay and count > exact):
+            raise RuntimeError(
+                f"takeover: order {index} of {account} (partition {partition}, worker {pid}) "
+                f"counted {count}, expected {exact}"
+                + (" (the moved table was not restored?)" if count < exact else "")
+            )
+        seen[account].add(index)
+    for account, indices in seen.items():
+        wanted = [i for i in positions[account] if i <= max(indices)]
+        if len(indices) != len(wanted):
+            missing = sorted(set(wanted) - indices)
+            raise RuntimeError(f"takeover: orders {missing[:5]} of {account} never came out")
+
+
 def sink(config: dict[str, Any]) -> None:
     """Read ``topic`` from its start until SIGTERM; write ``[partition, wall ns, worker
-    pid]`` of every output to ``out``."""
+    pid, order index, account, count]`` of every output to ``out``."""
     from confluent_kafka import Consumer, TopicPartition
 
     stopping: list[int] = []
@@ -97,7 +155,7 @@ def sink(config: dict[str, Any]) -> None:
     )
     consumer.list_topics(OUTPUT, timeout=10)
     consumer.assign([TopicPartition(OUTPUT, p, 0) for p in range(PARTITIONS)])
-    arrivals: list[tuple[int, int, int]] = []
+    arrivals: list[tuple[int, int, int, int, str, int]] = []
     clock = time.time_ns
     while not stopping:
         first = consumer.poll(0.05)
@@ -107,8 +165,18 @@ def sink(config: dict[str, Any]) -> None:
         now = clock()
         for message in batch:
             if message.error() is None:
-                worker = orjson.loads(message.value())["worker"]
-                arrivals.append((message.partition(), now, worker))
+                seen = orjson.loads(message.value())
+                index = int(seen["order_id"][1:])
+                arrivals.append(
+                    (
+                        message.partition(),
+                        now,
+                        seen["worker"],
+                        index,
+                        seen["account_id"],
+                        seen["count"],
+                    )
+                )
     consumer.close()
     Path(config["out"]).write_bytes(orjson.dumps(arrivals))
 
@@ -236,7 +304,10 @@ def run_once(
                     process.wait()
             helper_log.close()
     arrivals = orjson.loads(sink_out.read_bytes())
-    after = [ns / 1e9 for p, ns, pid in arrivals if p in moved and pid == survivor.pid]
+    check_outputs(
+        arrivals, records=records, moved=moved, survivor=survivor.pid, crash=mode == "kill"
+    )
+    after = [ns / 1e9 for p, ns, pid, *_ in arrivals if p in moved and pid == survivor.pid]
     if not after:
         raise RuntimeError(f"takeover {tag}: the survivor sent nothing of {sorted(moved)}")
     first = min(after)
@@ -262,6 +333,9 @@ def run_once(
         "until_assigned_s": round(assigned - killed_at, 3),
         "restore_s": round(restored - assigned, 3),
         "until_first_output_s": round(first - restored, 3),
+        "outputs": len(arrivals),
+        "survivor_outputs_of_moved": len(after),
+        "verified": True,
     }
 
 
