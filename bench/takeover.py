@@ -100,7 +100,7 @@ def check_outputs(
 ) -> None:
     """Check the sink's outputs (``[partition, wall ns, worker pid, order index, account,
     count]``); raise ``RuntimeError`` naming the first wrong one. Rules: the outputs of
-    each account cover its orders with no gap up to the last one seen, in order; an
+    each account cover its orders with no gap up to the last one seen; an
     order's count is its account's preloaded count plus its place among the account's
     orders (1 for the first); only the survivor's outputs of a moved partition after a
     crash may repeat an order, with a count at least that."""
