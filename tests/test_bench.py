@@ -13,16 +13,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import REPO
-
-# the bench modules (data, latency, recovery, ...) for the checks below; appended, so that
-# none of their names can shadow another module
-sys.path.append(str(REPO / "bench"))
 
 pytestmark = pytest.mark.broker
 
@@ -198,6 +195,24 @@ def test_peers_tiny_mode(tmp_path: Path, peer: str) -> None:
 # -- the harness's own checks, given wrong outputs ------------------------------------------
 
 
+@pytest.fixture
+def bench_modules() -> Iterator[None]:
+    """bench/ on sys.path while a test imports its modules (data, latency, recovery, ...),
+    then off it (every copy: bench/latency.py adds one) and those modules forgotten, so that
+    none shadows a module of the same name later (bench/hot_path.py, tests/apps/hot_path.py)."""
+    bench = str(REPO / "bench")
+    sys.path.insert(0, bench)
+    try:
+        yield
+    finally:
+        while bench in sys.path:
+            sys.path.remove(bench)
+        for name, module in list(sys.modules.items()):
+            if (getattr(module, "__file__", None) or "").startswith(bench + os.sep):
+                del sys.modules[name]
+
+
+@pytest.mark.usefixtures("bench_modules")
 def test_recovery_check_reads_the_stores_back(tmp_path: Path) -> None:
     """``recovery.verify`` accepts stores holding exactly the changelog's last values and
     end offsets (in the worker's layout), and refuses a wrong value or a short offset."""
@@ -232,6 +247,7 @@ def test_recovery_check_reads_the_stores_back(tmp_path: Path) -> None:
         recovery.verify("worker", tmp_path / "short", expected, ends)
 
 
+@pytest.mark.usefixtures("bench_modules")
 def test_latency_check_wants_every_output_once() -> None:
     import latency
 
@@ -265,6 +281,7 @@ def takeover_outputs(count: int, records: int, pid_of: Any) -> list[list[Any]]:
     return outputs
 
 
+@pytest.mark.usefixtures("bench_modules")
 def test_takeover_check() -> None:
     """``takeover.check_outputs``: a correct run passes; a lost order, counts that start over
     (the moved table not restored) and a repeat after a clean stop fail; a repeat after a
@@ -309,6 +326,7 @@ def test_takeover_check() -> None:
         check(outputs, records=3000, moved=moved, survivor=survivor, crash=False)
 
 
+@pytest.mark.usefixtures("bench_modules")
 def test_peer_checks_refuse_wrong_outputs() -> None:
     """The peers' output checks: Quix Streams' plain JSON outputs and its changelog."""
     import orjson
