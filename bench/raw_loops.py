@@ -37,7 +37,14 @@ from typing import Any
 import fastavro
 import msgspec
 import orjson
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 from rocksdict import Options, Rdict, WriteBatch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -116,7 +123,7 @@ class Loop:
     def run(self, topics: list[str], process: Process) -> None:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        self.consumer.subscribe(topics, on_revoke=self._on_revoke)
+        self.consumer.subscribe(topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
         consumer, producer = self.consumer, self.producer
         size = self.config["batch"]
         drain = self.config["consume"] == "drain"
@@ -164,6 +171,10 @@ class Loop:
             raise SystemExit(f"records not delivered: {self.failures[:1]}")
         if offsets:
             consumer.commit(offsets=offsets, asynchronous=False)
+
+    def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        # the latency scenario starts its load when it reads this line
+        print(f"assigned {len(partitions)} partition(s)", flush=True)
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         if partitions:
@@ -577,6 +588,94 @@ def group_by(loop: Loop, config: dict[str, Any]) -> tuple[list[str], Process]:
     return [source, repartition], process
 
 
+#: the column family and key under which a restored store keeps its changelog offset
+#: (the worker's own layout: data and offset go into one WriteBatch)
+META_FAMILY = "__faust__"
+OFFSET_KEY = b"changelog-offset"
+
+
+def recovery(config: dict[str, Any]) -> None:
+    """Restore a changelog into RocksDB, by hand: the practical limit of the worker's restore.
+
+    Reads every partition of ``config["changelog_topic"]`` from the offset its store has
+    applied (the beginning for an empty directory) to the partition's end (EOF, as the worker
+    finds it), and writes each consumed batch of a partition as one ``WriteBatch`` with the
+    partition's last offset. Prints ``restoring`` before it opens the stores and ``restored N
+    records`` when every partition has reached its end (the harness times the window between
+    the two lines), then waits for SIGTERM. The consumer has the worker's changelog-reader
+    settings.
+    """
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    topic, partitions = config["changelog_topic"], config.get("partitions", 4)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": config["bootstrap"],
+            "group.id": config["group"],
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "enable.partition.eof": True,
+            "auto.offset.reset": "error",
+            "isolation.level": "read_committed",
+            "fetch.wait.max.ms": 10,
+        }
+    )
+    print("restoring", flush=True)
+    # Metadata first: assigned at OFFSET_BEGINNING before it knows the partitions' leaders,
+    # librdkafka retries the start-offset lookup after 500 ms (the worker's client has its
+    # metadata from the connection check before it assigns anything).
+    consumer.list_topics(topic, timeout=10)
+    stores: dict[int, tuple[Any, Any]] = {}
+    assignment = []
+    for partition in range(partitions):
+        path = os.path.join(config["datadir"], f"{config['table']}-{partition}")
+        options = Options(raw_mode=True)
+        options.create_if_missing(True)
+        options.create_missing_column_families(True)
+        db = Rdict(path, options, column_families={META_FAMILY: Options(raw_mode=True)})
+        meta = db.get_column_family(META_FAMILY)
+        applied = meta.get(OFFSET_KEY)
+        stores[partition] = (db, meta, db.get_column_family_handle(META_FAMILY))
+        start = int(applied) + 1 if applied is not None else OFFSET_BEGINNING
+        assignment.append(TopicPartition(topic, partition, start))
+    consumer.assign(assignment)
+    remaining = set(range(partitions))
+    restored = 0
+    eof = KafkaError._PARTITION_EOF
+    while remaining:
+        batches: dict[int, Any] = {}
+        last: dict[int, int] = {}
+        for message in consumer.consume(10_000, 0.1):
+            error = message.error()
+            if error is None:
+                partition = message.partition()
+                batch = batches.get(partition)
+                if batch is None:
+                    batch = batches[partition] = WriteBatch(raw_mode=True)
+                value = message.value()
+                if value is None:
+                    batch.delete(message.key())
+                else:
+                    batch.put(message.key(), value)
+                last[partition] = message.offset()
+            elif error.code() == eof:
+                remaining.discard(message.partition())
+            else:
+                raise KafkaException(error)
+        for partition, batch in batches.items():
+            db, _meta, handle = stores[partition]
+            restored += len(batch)
+            batch.put(OFFSET_KEY, str(last[partition]).encode(), handle)
+            db.write(batch)
+    print(f"restored {restored} records", flush=True)
+    while not stopping:
+        time.sleep(0.02)
+    consumer.close()
+    for db, meta, _handle in stores.values():
+        meta.close()
+        db.close()
+
+
 SCENARIOS = {
     "stateless_json": stateless_json,
     "stateless_avro": stateless_avro,
@@ -590,6 +689,9 @@ SCENARIOS = {
 def main(argv: list[str]) -> None:
     config = {**DEFAULTS, **json.loads(argv[0])}
     config.setdefault("table", config["scenario"])
+    if config["scenario"] == "recovery":
+        recovery(config)
+        return
     loop = Loop(config)
     topics, process = SCENARIOS[config["scenario"]](loop, config)
     if config["gc"] == "tuned":

@@ -16,6 +16,14 @@ how rates, CPU and memory are measured). It prints the medians and writes them t
 ``bench/results.json`` (the keys issue 6 names) and every run's figures, the build times
 and the settings to ``bench/results-details.json``. Pending worker sides are recorded as
 ``"pending (needs issue N)"``, never as a number.
+
+Three scenarios have harnesses of their own, run after the throughput ones, each on its own
+brokers: ``recovery`` (``bench/recovery.py``), ``takeover`` (``bench/takeover.py``) and
+``latency`` (``bench/latency.py``); their medians go to ``results.json`` under their names.
+``--peers faust-streaming,quixstreams`` (or ``all``) adds the peers' apps
+(``bench/peers/``, each in its own virtualenv) as further sides of the scenarios that
+have them, measured and verified like the worker; their table is ``results.json``'s
+``peers``.
 """
 
 from __future__ import annotations
@@ -49,8 +57,18 @@ from data import (  # noqa: E402
     json_value,
     make_orders,
 )
+from latency import RATES, run_latency  # noqa: E402
+from latency import SIDES as LATENCY_SIDES  # noqa: E402
+from latency import print_table as print_latency  # noqa: E402
+from latency import summarize as summarize_latency  # noqa: E402
 from measure import ChildRun, RunFailed, committed_total, run_child  # noqa: E402
-from scenarios import SCENARIOS, Records, Scenario  # noqa: E402
+from recovery import VARIANTS, run_recovery  # noqa: E402
+from recovery import print_table as print_recovery  # noqa: E402
+from recovery import summarize as summarize_recovery  # noqa: E402
+from scenarios import SCENARIOS, Peer, Records, Scenario  # noqa: E402
+from takeover import print_table as print_takeover  # noqa: E402
+from takeover import run_takeover  # noqa: E402
+from takeover import summarize as summarize_takeover  # noqa: E402
 
 from faustc.broker import EmbeddedBroker  # noqa: E402
 
@@ -83,6 +101,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds between commits on both sides (default: the worker's, 2.8; the tests "
         "shorten it so that a tiny run does not wait for its last commit)",
     )
+    parser.add_argument(
+        "--latency-seconds",
+        type=float,
+        help="measured seconds of load per latency run (default 5; 2 with --quick)",
+    )
+    parser.add_argument(
+        "--latency-rates",
+        default=",".join(str(rate) for rate in RATES),
+        help="comma-separated input rates of the latency scenario, messages/s",
+    )
+    parser.add_argument(
+        "--latency-sides",
+        default=",".join(LATENCY_SIDES),
+        help="comma-separated sides of the latency scenario: direct (the broker's floor), "
+        "worker, raw (default: all three)",
+    )
+    parser.add_argument(
+        "--latency-sink-fetch-wait",
+        type=int,
+        default=1,
+        metavar="MS",
+        help="fetch.wait.max.ms of the latency scenario's sink (default 1)",
+    )
+    parser.add_argument(
+        "--takeover-session-timeout",
+        type=float,
+        default=float(WORKER_ENV["FAUST_BROKER_SESSION_TIMEOUT"]),
+        help="the workers' broker_session_timeout in the takeover scenario (default: the "
+        "harness's 6 s; the runtime's default is 45 s)",
+    )
+    parser.add_argument(
+        "--peers",
+        default="",
+        help="comma-separated peers (faust-streaming, quixstreams) or 'all': also run the "
+        "scenarios that have a peer app by each of them (bench/peers/)",
+    )
     parser.add_argument("--raw-only", action="store_true", help="measure the raw loops only")
     parser.add_argument(
         "--raw-option",
@@ -114,21 +168,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.messages is None:
         args.messages = 100_000 if args.quick else 1_000_000
+    known_peers = ("faust-streaming", "quixstreams")
+    args.peers = known_peers if args.peers == "all" else tuple(filter(None, args.peers.split(",")))
+    unknown = set(args.peers) - set(known_peers)
+    if unknown:
+        parser.error(f"unknown peer(s): {', '.join(sorted(unknown))}")
+    args.latency_sides = tuple(filter(None, args.latency_sides.split(",")))
+    if not set(args.latency_sides) <= set(LATENCY_SIDES):
+        parser.error(f"--latency-sides: choose among {', '.join(LATENCY_SIDES)}")
+    if args.latency_seconds is None:
+        args.latency_seconds = 2.0 if args.quick else 5.0
     return args
 
 
-def select(spec: str) -> list[Scenario]:
-    if spec == "all":
-        return list(SCENARIOS.values())
-    if spec == "available":
-        return [s for s in SCENARIOS.values() if s.app is not None]
+#: scenarios with a harness of their own (not an input topic processed to its end)
+SPECIAL = ("recovery", "takeover", "latency")
+
+
+def select(spec: str) -> tuple[list[Scenario], list[str]]:
+    """The throughput scenarios and the special ones (``SPECIAL``) named by ``spec``."""
+    if spec in ("all", "available"):
+        chosen = [s for s in SCENARIOS.values() if spec == "all" or s.app is not None]
+        return chosen, list(SPECIAL)
     names = [name.strip() for name in spec.split(",") if name.strip()]
-    unknown = [name for name in names if name not in SCENARIOS]
+    unknown = [name for name in names if name not in SCENARIOS and name not in SPECIAL]
     if unknown:
-        raise SystemExit(
-            f"unknown scenario(s): {', '.join(unknown)} (known: {', '.join(SCENARIOS)})"
-        )
-    return [SCENARIOS[name] for name in names]
+        known = ", ".join([*SCENARIOS, *SPECIAL])
+        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)} (known: {known})")
+    return [SCENARIOS[n] for n in names if n in SCENARIOS], [n for n in names if n in SPECIAL]
 
 
 # -- building ------------------------------------------------------------------------------
@@ -194,9 +261,17 @@ def timed_build(app: Path, out: Path, *flags: str) -> float | str:
 # -- the broker and its data ---------------------------------------------------------------
 
 
-def create_topics(bootstrap: str, names: list[str]) -> None:
+#: the input topics' retention, set explicitly: it is Kafka's default, but Tansu describes
+#: only the configs a topic was created with, and Quix Streams reads ``retention.ms`` to
+#: configure its changelogs
+INPUT_CONFIG = {"retention.ms": "604800000"}
+
+
+def create_topics(bootstrap: str, names: list[str], config: dict[str, str] | None = None) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(name, PARTITIONS, 1) for name in names])
+    futures = admin.create_topics(
+        [NewTopic(name, PARTITIONS, 1, config=config or {}) for name in names]
+    )
     for future in futures.values():
         future.result()
     deadline = time.monotonic() + 15
@@ -299,7 +374,15 @@ def run_side(
     bootstrap = broker.bootstrap
     admin = AdminClient({"bootstrap.servers": bootstrap})
     log_path = work / f"r{repetition}-{scenario.name}-{side}.log"
-    if side == "worker":
+    timeout = 120 + args.messages / 5_000
+    if side in scenario.peers:
+        peer = scenario.peers[side]
+        group = peer.group
+        argv, env = peer_command(side, peer, broker, work / f"r{repetition}-{scenario.name}-{side}")
+        if args.commit_interval is not None:
+            env["BENCH_COMMIT_INTERVAL"] = env["BROKER_COMMIT_INTERVAL"] = str(args.commit_interval)
+        timeout = 120 + args.messages / 500  # faust-streaming does ~2,000 msgs/s
+    elif side == "worker":
         worker = workers[scenario.name]
         group = app_id(BENCH / "apps" / str(scenario.app))
         argv = [sys.executable, str(worker), "worker", "--broker", broker.url, "--loglevel", "info"]
@@ -343,13 +426,36 @@ def run_side(
         progress=lambda: committed_total(admin, group),
         target=args.messages * scenario.stages,
         broker_pid=broker.process.pid,
-        timeout=120 + args.messages / 5_000,
+        timeout=timeout,
         env=env,
         on_start=attach_profiler,
     )
     for profiler in profilers:
         profiler.wait(60)
     return run
+
+
+def peer_command(
+    name: str, peer: Peer, broker: EmbeddedBroker, data: Path
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that run a peer's app, with the harness's group
+    settings (a Tansu join takes half the session timeout) and the worker's commit
+    interval (2.8 s: faust-streaming's default, Quix Streams' is 5 s)."""
+    from peers.install import peer_python
+
+    app = BENCH / "peers" / peer.app
+    python = str(peer_python(name))
+    if name == "faust-streaming":
+        env = {
+            "PYTHONPATH": str(app.parent),
+            "BROKER_URL": broker.url,
+            "BROKER_SESSION_TIMEOUT": "6",
+            "BROKER_HEARTBEAT_INTERVAL": "1",
+        }
+        argv = [python, "-m", "faust", "--datadir", str(data), "-A", app.stem]
+        return [*argv, "worker", "--without-web", "--loglevel", "info"], env
+    env = {"BENCH_BROKER": broker.bootstrap, "BENCH_STATE_DIR": str(data)}
+    return [python, str(app)], env
 
 
 def app_id(app: Path) -> str:
@@ -374,7 +480,13 @@ def run_repetition(
     with EmbeddedBroker(log_file=work / f"r{repetition}-broker.log") as broker:
         inputs = sorted({s.input for s in scenarios})
         raw_topics = [t for s in scenarios for t in s.raw_topics.values()]
-        create_topics(broker.bootstrap, inputs + raw_topics)
+        for scenario in scenarios:
+            for name in args.peers:
+                peer = scenario.peers.get(name)
+                if peer is not None and "output" in peer.topics:
+                    raw_topics.append(peer.topics["output"])
+        create_topics(broker.bootstrap, inputs, INPUT_CONFIG)
+        create_topics(broker.bootstrap, raw_topics)
         for topic in inputs:
             started = time.monotonic()
             preload(broker.bootstrap, topic, orders, "json" if topic == JSON_INPUT else "avro")
@@ -382,6 +494,7 @@ def run_repetition(
             log(f"  preloaded {len(orders):,} orders into {topic} in {seconds:.1f}s")
         for index, scenario in enumerate(scenarios):
             sides = ["raw"] if args.raw_only or scenario.app is None else ["worker", "raw"]
+            sides += [name for name in args.peers if name in scenario.peers]
             if (repetition + index) % 2:
                 sides.reverse()
             figures[scenario.name] = {}
@@ -399,8 +512,11 @@ def run_repetition(
                 stats = run.stats(args.messages, args.messages * scenario.stages)
                 if args.verify:
                     topics = scenario.raw_topics if side == "raw" else scenario.worker_topics
+                    verify = scenario.verify
+                    if side in scenario.peers:
+                        topics, verify = scenario.peers[side].topics, scenario.peers[side].verify
                     if topics:
-                        scenario.verify(
+                        verify(
                             orders,
                             side,
                             lambda topic: read_topic(broker.bootstrap, topic),
@@ -454,6 +570,51 @@ def summarize(
     return summary
 
 
+def summarize_peers(
+    scenarios: list[Scenario], runs: list[dict[str, dict[str, Any]]], peers: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """Medians of every contender of the scenarios that have peers: messages/s, CPU µs per
+    message and its ratio to the raw loop's, peak RSS."""
+    summary: dict[str, dict[str, Any]] = {}
+    for scenario in scenarios:
+        names = [name for name in peers if name in scenario.peers]
+        if not names:
+            continue
+        entry: dict[str, Any] = {}
+        for side in ["raw", "worker", *names]:
+            figures = [run[scenario.name][side] for run in runs if side in run[scenario.name]]
+            if not figures:
+                continue
+            entry[side] = {
+                "msgs_s": round(statistics.median(f["msgs_s"] for f in figures)),
+                "cpu_us_per_msg": round(statistics.median(f["cpu_us_per_msg"] for f in figures), 2),
+                "rss_mb": round(statistics.median(f["rss_mb"] for f in figures)),
+            }
+        raw_cpu = entry.get("raw", {}).get("cpu_us_per_msg")
+        for figures in entry.values():
+            figures["cpu_ratio"] = (
+                round(figures["cpu_us_per_msg"] / raw_cpu, 2) if raw_cpu else None
+            )
+        summary[scenario.name] = entry
+    return summary
+
+
+def print_peers(summary: dict[str, dict[str, Any]]) -> None:
+    header = (
+        f"{'scenario':16s} {'contender':16s} {'msgs/s':>10s} {'CPU us/msg':>10s} "
+        f"{'x raw CPU':>9s} {'RSS MB':>7s}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, entry in summary.items():
+        for side, figures in entry.items():
+            print(
+                f"{name:16s} {side:16s} {figures['msgs_s']:>10,} "
+                f"{figures['cpu_us_per_msg']:>10.2f} {figures['cpu_ratio'] or 0:>9.2f} "
+                f"{figures['rss_mb']:>7}"
+            )
+
+
 def print_table(summary: dict[str, dict[str, Any]], runs: list[dict[str, dict[str, Any]]]) -> None:
     def cell(value: Any, spec: str) -> str:
         return format(value, spec) if isinstance(value, int | float) else str(value)
@@ -489,12 +650,13 @@ def log(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    scenarios = select(args.scenarios)
+    scenarios, special = select(args.scenarios)
     raw_options = {}
     for option in args.raw_option:
         key, _, value = option.partition("=")
         raw_options[key] = json.loads(value)
     work = Path(tempfile.mkdtemp(prefix="faustc-bench-"))
+    extra: dict[str, Any] = {}
     log(
         f"faustc bench: {args.messages:,} orders, {args.repetitions} repetition(s); work dir {work}"
     )
@@ -506,30 +668,98 @@ def main(argv: list[str] | None = None) -> int:
                     workers[scenario.name] = build_app(
                         BENCH / "apps" / scenario.app, work / "build"
                     )
+            apps = (
+                ("recovery", "stateful_table"),
+                ("latency", "stateless_json"),
+                ("takeover", "takeover"),
+            )
+            for name, app in apps:
+                if name in special and app not in workers:
+                    workers[app] = build_app(BENCH / "apps" / f"{app}.py", work / "build")
         only = args.build_times_for.split(",") if args.build_times_for else None
         builds = {} if args.no_build_times else build_times(work, args.build_repetitions, only)
         started = time.monotonic()
-        orders = make_orders(args.messages)
+        orders = make_orders(args.messages) if scenarios or "recovery" in special else []
         log(f"  generated the orders in {time.monotonic() - started:.1f}s")
         runs = []
-        for repetition in range(args.repetitions):
+        for repetition in range(args.repetitions if scenarios else 0):
             log(f"repetition {repetition + 1} of {args.repetitions}")
             runs.append(
                 run_repetition(repetition, scenarios, orders, workers, work, args, raw_options)
             )
-    except RunFailed as exc:
+        if "recovery" in special:
+            log("recovery")
+            with EmbeddedBroker(log_file=work / "recovery-broker.log") as broker:
+                extra["recovery"] = run_recovery(
+                    broker=broker,
+                    orders=orders,
+                    worker=workers.get("stateful_table"),
+                    work=work,
+                    repetitions=args.repetitions,
+                    variants=VARIANTS,
+                    worker_env=WORKER_ENV,
+                    log=log,
+                    create_topics=create_topics,
+                )
+        if "takeover" in special and not args.raw_only:
+            log("takeover")
+            session = {"FAUST_BROKER_SESSION_TIMEOUT": f"{args.takeover_session_timeout:g}"}
+            extra["takeover"] = run_takeover(
+                worker=workers["takeover"],
+                work=work,
+                repetitions=args.repetitions,
+                records=args.messages,
+                worker_env={**WORKER_ENV, **session},
+                broker_factory=lambda log_file: EmbeddedBroker(log_file=log_file),
+                create_topics=create_topics,
+                log=log,
+            )
+        if "latency" in special:
+            log("latency")
+            extra["latency"] = run_latency(
+                worker=workers.get("stateless_json"),
+                work=work,
+                repetitions=args.repetitions,
+                seconds=args.latency_seconds,
+                rates=tuple(int(rate) for rate in args.latency_rates.split(",")),
+                worker_env=WORKER_ENV,
+                broker_factory=lambda log_file: EmbeddedBroker(log_file=log_file),
+                create_topics=create_topics,
+                log=log,
+                sides=args.latency_sides,
+                sink_fetch_wait_ms=args.latency_sink_fetch_wait,
+            )
+    except (RunFailed, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"logs kept in {work}", file=sys.stderr)
         return 1
     summary = summarize(scenarios, runs, args.raw_only)
-    print()
-    print_table(summary, runs)
+    results: dict[str, Any] = {"scenarios": summary}
+    if scenarios:
+        print()
+        print_table(summary, runs)
+    if args.peers and runs:
+        results["peers"] = summarize_peers(scenarios, runs, args.peers)
+        print()
+        print_peers(results["peers"])
+    if "recovery" in extra:
+        results["recovery"] = summarize_recovery(extra["recovery"])
+        print()
+        print_recovery(results["recovery"])
+    if "takeover" in extra:
+        results["takeover"] = summarize_takeover(extra["takeover"])
+        print()
+        print_takeover(results["takeover"], args.messages, args.takeover_session_timeout)
+    if "latency" in extra:
+        results["latency"] = summarize_latency(extra["latency"])
+        print()
+        print_latency(results["latency"])
     if builds:
         print()
         print("faustc build (median wall time of the command, seconds):")
         for app, entry in builds.items():
             print(f"  {app:32s} {json.dumps(entry)}")
-    args.out.write_text(json.dumps({"scenarios": summary}, indent=2) + "\n")
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
     details = {
         "messages": args.messages,
         "repetitions": args.repetitions,
@@ -539,6 +769,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "build_seconds": builds,
         "runs": runs,
+        **extra,
     }
     details_path = args.out.with_name(re.sub(r"\.json$", "", args.out.name) + "-details.json")
     details_path.write_text(json.dumps(details, indent=2) + "\n")

@@ -40,6 +40,19 @@ Verify = Callable[[list[Order], str, Callable[[str], Records], dict[str, str]], 
 
 
 @dataclasses.dataclass(frozen=True)
+class Peer:
+    """The same work done by another framework (``bench/peers/``, ``run.py --peers``)."""
+
+    #: the app file, relative to bench/peers/
+    app: str
+    #: its consumer group (how the harness follows its progress)
+    group: str
+    #: its topics with the roles of ``Scenario.raw_topics``
+    topics: dict[str, str]
+    verify: Verify
+
+
+@dataclasses.dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -57,6 +70,8 @@ class Scenario:
     worker_topics: dict[str, str]
     verify: Verify
     raw_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: the same work by faust-streaming and Quix Streams, by peer name
+    peers: dict[str, Peer] = dataclasses.field(default_factory=dict)
 
 
 def _last_values(records: Records) -> dict[bytes | None, bytes | None]:
@@ -66,17 +81,27 @@ def _last_values(records: Records) -> dict[bytes | None, bytes | None]:
     return latest
 
 
-def verify_big_orders_json(
-    orders: list[Order], side: str, read: Callable[[str], Records], topics: dict[str, str]
-) -> None:
-    got: Counter[tuple[str, str, int]] = Counter()
-    for key, value in read(topics["output"]):
-        assert key is not None and value is not None
-        decoded = orjson.loads(value)
-        assert decoded["__faust"] == {"ns": "stateless_json.BigOrder"}, decoded
-        got[(key.decode(), decoded["order_id"], decoded["amount_cents"])] += 1
-    expected = expected_big_orders(orders)
-    assert got == expected, _difference(got, expected)
+def big_orders_json(namespace: str | None) -> Verify:
+    """The outputs of stateless_json: JSON BigOrders, with Faust's ``__faust`` metadata
+    naming ``namespace`` (None: no metadata, as Quix Streams writes plain JSON)."""
+
+    def verify(
+        orders: list[Order], side: str, read: Callable[[str], Records], topics: dict[str, str]
+    ) -> None:
+        got: Counter[tuple[str, str, int]] = Counter()
+        for key, value in read(topics["output"]):
+            assert key is not None and value is not None
+            decoded = orjson.loads(value)
+            metadata = {"ns": namespace} if namespace is not None else None
+            assert decoded.get("__faust") == metadata, decoded
+            got[(key.decode(), decoded["order_id"], decoded["amount_cents"])] += 1
+        expected = expected_big_orders(orders)
+        assert got == expected, _difference(got, expected)
+
+    return verify
+
+
+verify_big_orders_json = big_orders_json("stateless_json.BigOrder")
 
 
 def verify_big_orders_avro(
@@ -107,6 +132,22 @@ def verify_totals(
         for key, value in latest.items()
         if key is not None and value is not None
     }
+    expected = expected_totals(orders)
+    assert got == expected, _difference(Counter(got.items()), Counter(expected.items()))
+
+
+def verify_quix_totals(
+    orders: list[Order], side: str, read: Callable[[str], Records], topics: dict[str, str]
+) -> None:
+    """Quix Streams' changelog: key ``<message key as JSON>|"totals"``, value ``[count,
+    sum]`` JSON."""
+    latest = _last_values(read(topics["changelog_topic"]))
+    got = {}
+    for key, value in latest.items():
+        assert key is not None and value is not None
+        account, state_key = key.split(b"|", 1)
+        assert state_key == b'"totals"', key
+        got[orjson.loads(account)] = tuple(orjson.loads(value))
     expected = expected_totals(orders)
     assert got == expected, _difference(Counter(got.items()), Counter(expected.items()))
 
@@ -177,6 +218,20 @@ SCENARIOS: dict[str, Scenario] = {
             raw_topics=_raw("stateless_json", "output"),
             worker_topics={"output": "bench-stateless-json-out"},
             verify=verify_big_orders_json,
+            peers={
+                "faust-streaming": Peer(
+                    "faust_streaming/faust_stateless_json.py",
+                    "bench-peer-faust-stateless-json",
+                    {"output": "bench-peer-faust-stateless-json-out"},
+                    big_orders_json("faust_stateless_json.BigOrder"),
+                ),
+                "quixstreams": Peer(
+                    "quixstreams/quix_stateless_json.py",
+                    "bench-peer-quix-stateless-json",
+                    {"output": "bench-peer-quix-stateless-json-out"},
+                    big_orders_json(None),
+                ),
+            },
         ),
         Scenario(
             "stateless_avro",
@@ -199,6 +254,24 @@ SCENARIOS: dict[str, Scenario] = {
             raw_topics=_raw("stateful_table", "changelog_topic"),
             worker_topics={"changelog_topic": "bench-stateful-table-totals-changelog"},
             verify=verify_totals,
+            peers={
+                "faust-streaming": Peer(
+                    "faust_streaming/faust_stateful_table.py",
+                    "bench-peer-faust-stateful-table",
+                    {"changelog_topic": "bench-peer-faust-stateful-table-totals-changelog"},
+                    verify_totals,
+                ),
+                "quixstreams": Peer(
+                    "quixstreams/quix_stateful_table.py",
+                    "bench-peer-quix-stateful-table",
+                    {
+                        "changelog_topic": (
+                            "changelog__bench-peer-quix-stateful-table--bench-orders--default"
+                        )
+                    },
+                    verify_quix_totals,
+                ),
+            },
         ),
         Scenario(
             "windowed",
