@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 import traceback
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -56,6 +57,8 @@ class Feed:
         self.position = 0
         #: the messages of the ``take`` list the loop body holds (uncompiled agents)
         self.chunk: list[TransportMessage] | None = None
+        #: the worker's clock (``faust.worker.clock``): ``take(within=)`` deadlines
+        self.monotonic: Callable[[], float] = time.monotonic
         #: set once the stream has asked for its first batch (its topics are known)
         self.ready = asyncio.Event()
         self._batch: list[TransportMessage] = []
@@ -269,6 +272,9 @@ class ConcurrentAgent:
         return lowest
 
     async def process(self, batch: list[TransportMessage]) -> None:
+        if not batch:  # a timed-out poll: every instance looks at its deadlines
+            await asyncio.gather(*(runner.process([]) for runner in self.runners))
+            return
         count = len(self.runners)
         parts: list[list[TransportMessage]] = [[] for _ in range(count)]
         crc32 = zlib.crc32
