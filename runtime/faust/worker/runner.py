@@ -147,6 +147,8 @@ class AgentRunner(Feed):
         self.agent = agent
         self.fun = fun
         self.topic = self.topics[0]
+        #: whether the agent yields (known once it started; its results go to sinks)
+        self.yields: bool | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -156,6 +158,7 @@ class AgentRunner(Feed):
         stream: Stream[Any] = Stream(self.agent.channel, source=self, prefix=self.agent.name)
         try:
             result = self.fun(stream)
+            self.yields = isinstance(result, AsyncIterator)
             if isinstance(result, AsyncIterator):
                 deliver = self.agent.deliverer()
                 async for value in result:
