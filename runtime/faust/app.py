@@ -20,6 +20,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
@@ -49,6 +50,18 @@ TableT = TypeVar("TableT", bound=Table[Any, Any])
 TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterator[Any]]
 
 
+class FlowControl:
+    """Faust's ``app.flow_control``. Faust starts a worker's stream queues suspended and
+    its tests must ``resume()`` them; here streams are never suspended, so ``resume()``
+    has nothing to do and :meth:`is_active` is always true."""
+
+    def resume(self) -> None:
+        """Let streams take messages (they always do here)."""
+
+    def is_active(self) -> bool:
+        return True
+
+
 class App:
     """A Faust application: its id names the consumer group and internal topics."""
 
@@ -68,6 +81,11 @@ class App:
         #: what a worker (or ``agent.test_context()``) lends the app while it runs it: the
         #: producer, the feeds of ``app.stream()`` loops, the replies (``faust.running``)
         self.running: Running | None = None
+        #: Faust's test fixtures assign the test's event loop here; the worker runs on the
+        #: loop it is started in, so nothing reads it
+        self.loop: asyncio.AbstractEventLoop | None = None
+        #: Faust's ``app.flow_control`` (tests call ``resume()``)
+        self.flow_control = FlowControl()
 
     @property
     def id(self) -> str:
@@ -168,7 +186,7 @@ class App:
 
     def agent(
         self,
-        channel: Topic[Any, VT],
+        channel: Topic[Any, VT] | None = None,
         *,
         name: str | None = None,
         concurrency: int = 1,
@@ -180,13 +198,19 @@ class App:
 
         ``error_policy`` (``fail``, ``skip``, ``dead-letter``) overrides the app's for this
         agent; ``dead_letter_topic`` names where ``dead-letter`` sends its failed messages.
+        Without ``channel`` the agent reads a topic of its own, ``<app id>-<agent name>``
+        (as in Faust), which ``agent.send()``/``ask()`` write to.
         """
 
         def register(fun: TypedAgentFun[VT]) -> Agent[VT]:
+            topic = channel
+            if topic is None:
+                agent_name = name or f"{canonical_module_name(fun.__module__)}.{fun.__qualname__}"
+                topic = self.topic(f"{self.id}-{agent_name}", internal=True)
             agent = Agent(
                 fun,
                 app=self,
-                channel=channel,
+                channel=topic,
                 name=name,
                 concurrency=concurrency,
                 sink=sink,
@@ -388,6 +412,10 @@ class App:
         return fun
 
     # -- running ---------------------------------------------------------------------------
+
+    def finalize(self) -> None:
+        """Faust's "complete the app's configuration" (its test fixtures call it). An App
+        here is complete once declared: nothing to do."""
 
     def sender(self) -> RawSend:
         """``send(topic, key, value, partition=None, timestamp=None, headers=None)`` for
