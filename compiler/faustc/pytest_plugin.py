@@ -44,8 +44,11 @@ ASYNC_PLUGIN = "asyncio"  # pytest-asyncio's plugin name
 def pytest_addoption(parser: pytest.Parser) -> None:
     if importlib.util.find_spec("pytest_asyncio") is None:
         # Faust's guide sets it in pytest.ini; without pytest-asyncio it would be unknown
-        parser.addini("asyncio_mode", "accepted for pytest-asyncio's sake (faustc runs "
-                      "every async test)", default="auto")
+        parser.addini(
+            "asyncio_mode",
+            "accepted for pytest-asyncio's sake (faustc runs every async test)",
+            default="auto",
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:

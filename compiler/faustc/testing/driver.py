@@ -67,14 +67,14 @@ class TestDriver(AppDriver):
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         path = Path(app_file)
+        source = SourceFile.load(path)
+        agents: dict[str, Any] | None = None
         if compiled:
-            worker = build_for_test(path, typecheck=typecheck)
-            app: App = worker.app
-            agents: dict[str, Any] | None = worker.COMPILED_AGENTS
-        else:
-            app, agents = find_app(import_app_module(SourceFile.load(path))), None
-        #: the app file, as given
+            agents = build_for_test(path, typecheck=typecheck).COMPILED_AGENTS
+        #: the app file, as given, and its module (the one the built worker imports)
         self.app_file = path
+        self.app_module = import_app_module(source)
+        app = find_app(self.app_module)
         super().__init__(
             app, compiled_agents=agents, store=store, start_time=start_time, timeout=timeout
         )
@@ -90,8 +90,8 @@ def build_for_test(path: Path, *, typecheck: bool = True) -> ModuleType:
     found = _workers.get((source.path.resolve(), key))
     if found is not None:
         return found
-    import_app_module(source)  # the test's module object, whatever it imported it as
     worker_path = _cached_build(source, key, typecheck)
+    import_app_module(source)  # the test's module object, whatever it imported it as
     name = f"faustc_test_worker_{source.stem}_{key[:12]}"
     spec = importlib.util.spec_from_file_location(name, worker_path)
     assert spec is not None and spec.loader is not None

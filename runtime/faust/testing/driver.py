@@ -33,7 +33,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from faust.agents import CORRELATION_ID_HEADER, REPLY_TO_HEADER
 from faust.contract import reply_topic_name
@@ -136,7 +136,7 @@ class AppDriver:
 
     # -- starting and stopping ---------------------------------------------------------------
 
-    def start(self) -> AppDriver:
+    def start(self) -> Self:
         """Start the worker (``with AppDriver(app) as driver`` calls it)."""
         app = self.app
         if app.running is not None:
@@ -180,6 +180,9 @@ class AppDriver:
     def _shutdown(self) -> None:
         loop, thread = self._loop, self._thread
         if loop is not None and thread is not None:
+            # what a failed worker left running (its agents), then the loop's generators
+            asyncio.run_coroutine_threadsafe(_cancel_tasks(), loop).result(self.timeout)
+            asyncio.run_coroutine_threadsafe(loop.shutdown_asyncgens(), loop).result(self.timeout)
             loop.call_soon_threadsafe(loop.stop)
             thread.join()
             loop.close()
@@ -195,7 +198,7 @@ class AppDriver:
             self._data_directory = None
         self._closed = True
 
-    def __enter__(self) -> AppDriver:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -214,9 +217,11 @@ class AppDriver:
         timestamp: float | None = None,
     ) -> SentMessage:
         """Write a record to ``topic`` as a producer would: key and value encoded with the
-        topic's schema (a topic the app does not declare takes bytes), partitioned by the
-        key unless ``partition`` is given; ``timestamp`` in seconds (default: the clock's
-        time). Nothing is processed until :meth:`run`."""
+        topic's schema (bytes go as they are: what a producer in another language sends,
+        or a message that will not decode; a topic the app does not declare takes bytes
+        or text), partitioned by the key unless ``partition`` is given; ``timestamp`` in
+        seconds (default: the clock's time). Returns where it went, with the key and
+        value as given. Nothing is processed until :meth:`run`."""
         name = topic if isinstance(topic, str) else topic.get_topic_name()
         declared = self.app.find_topic(name)
         if declared is not None:
@@ -236,7 +241,15 @@ class AppDriver:
             headers=_headers(headers),
             timestamp_ms=int(stamp * 1000),
         )
-        return self._decoded(message)
+        return SentMessage(
+            topic=name,
+            partition=message.partition(),
+            offset=message.offset(),
+            key=key,
+            value=value,
+            headers=list(message.headers() or ()),
+            timestamp=stamp,
+        )
 
     # -- running ----------------------------------------------------------------------------
 
@@ -380,6 +393,13 @@ class AppDriver:
         except AgentFailure as failure:
             self._failed = failure
             raise _user_error(failure) from None
+
+
+async def _cancel_tasks() -> None:
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _user_error(failure: AgentFailure) -> BaseException:
