@@ -1,7 +1,8 @@
 """The testing tools as a user gets them: faustc installed from its wheel into a fresh
 virtual environment (with pytest, nothing else), and a small project outside the repo
 whose tests use the ``faustc_driver`` fixture, ``TestDriver`` and ``async def`` tests with
-``agent.test_context()``: the pytest plugin is found through its entry point alone.
+``agent.test_context()``: the pytest plugin is found through its entry point alone; then
+the same project with pytest-asyncio installed too, which takes the async tests over.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from conftest import REPO
 
-APP = '''\
+APP = """\
 import faust
 
 app = faust.App("tiny", broker="kafka://localhost:9092")
@@ -35,9 +36,9 @@ async def settle(payments: faust.Stream[Payment]) -> None:
         balances[payment.account] += payment.amount
         if payment.amount > 100:
             await large_topic.send(key=payment.account, value=payment)
-'''
+"""
 
-TESTS = '''\
+TESTS = """\
 from faustc.testing import TestDriver
 
 from tiny.app import Payment, balances, settle
@@ -68,7 +69,7 @@ async def test_the_agent_alone():
         await agent.put(Payment("c", 2.0), key="c")
         assert balances["c"] == 3.0
         assert agent.results == {0: Payment("c", 1.0), 1: Payment("c", 2.0)}
-'''
+"""
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -118,3 +119,15 @@ def test_the_plugin_from_a_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
         env,
     )
     assert "faustc.pytest_plugin" in plugins.stdout
+
+    # with pytest-asyncio installed, it runs the async tests and faustc's plugin stays out
+    install = run([str(venv / "bin" / "pip"), "install", "-q", "pytest-asyncio"], tmp_path, env)
+    assert install.returncode == 0, install.stderr
+    (project / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
+    result = run(
+        [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        project,
+        env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout, result.stdout
