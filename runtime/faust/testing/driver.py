@@ -386,6 +386,7 @@ class AppDriver:
             return future.result(self.timeout)
         except TimeoutError:
             future.cancel()
+            self._failed = TimeoutError("it did not become idle")
             raise TimeoutError(
                 f"app {self.app.id!r} did not become idle within {self.timeout:.0f} s "
                 "(an agent or timer that never finishes?)"
