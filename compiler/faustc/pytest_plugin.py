@@ -9,7 +9,8 @@ It gives a test suite of a Faust app what it needs and nothing else:
 - ``async def`` tests and fixtures (plain and ``yield`` ones, of any scope), run on one
   event loop for the session, and ``@pytest.mark.asyncio`` and the ``event_loop``
   fixture that Faust's testing guide uses, when pytest-asyncio is not installed. When
-  it is, this plugin leaves async tests to it. Example::
+  it is, this plugin leaves async tests to it; tests marked ``@pytest.mark.anyio`` are
+  anyio's plugin's. Example::
 
     async def test_counts(app):                      # no other plugin needed
         async with count_words.test_context() as agent:
@@ -98,8 +99,8 @@ class AsyncSupport:
     @pytest.hookimpl(tryfirst=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
         test = pyfuncitem.obj
-        if not inspect.iscoroutinefunction(test):
-            return None
+        if not inspect.iscoroutinefunction(test) or "anyio_backend" in pyfuncitem.fixturenames:
+            return None  # not async, or anyio's plugin runs it (@pytest.mark.anyio)
         names = pyfuncitem._fixtureinfo.argnames
         self.loop.run_until_complete(test(**{name: pyfuncitem.funcargs[name] for name in names}))
         return True
@@ -109,6 +110,9 @@ class AsyncSupport:
         self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
     ) -> Iterator[None]:
         func = fixturedef.func
+        if "anyio_backend" in request.fixturenames:  # anyio's plugin runs these
+            yield
+            return
         if inspect.iscoroutinefunction(func):
             fixturedef.func = self._coroutine_fixture(func)  # type: ignore[misc]
         elif inspect.isasyncgenfunction(func):
