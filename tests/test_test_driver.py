@@ -257,3 +257,35 @@ def test_the_plugin_fixture(faustc_driver: Callable[..., TestDriver]) -> None:
     driver.send("words", key="faust", value="faust")
     driver.run()
     assert driver.table("word-counts")["faust"] == 1
+
+
+def test_the_worker_shares_the_module_the_test_imported(tmp_path: Path) -> None:
+    """The built worker runs the app module the test imported (one App, one table); a
+    file the test imported under another name than faustc's is refused in one line."""
+    import importlib
+    import importlib.util
+    import sys
+
+    app_file = tmp_path / "counting_words.py"
+    app_file.write_text((EXAMPLES / "wordcount.py").read_text().replace("word-count-app", "cw"))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module("counting_words")
+        with TestDriver(app_file, typecheck=False) as driver:
+            assert driver.app is module.app
+            driver.send("words", key="faust", value="faust")
+            driver.run()
+        assert module.word_counts_table["faust"] == 1
+    finally:
+        sys.path.remove(str(tmp_path))
+
+    other = tmp_path / "other_words.py"
+    other.write_text(app_file.read_text().replace('"cw"', '"ow"'))
+    spec = importlib.util.spec_from_file_location("renamed_words", other)
+    assert spec is not None and spec.loader is not None
+    renamed = importlib.util.module_from_spec(spec)
+    sys.modules["renamed_words"] = renamed
+    spec.loader.exec_module(renamed)
+    with pytest.raises(ImportError, match=r"imported as 'renamed_words'.*'other_words'"):
+        TestDriver(other, typecheck=False)
+    del sys.modules["renamed_words"]

@@ -17,7 +17,7 @@ Builds are cached, so a test suite builds each app once: in this process by the 
 path and text, and on disk (a directory under the system's temporary directory, per user)
 by its text, the faustc version and the options, so the next run of the suite does not
 build (nor type-check) again. The app module the worker imports is the one the test
-imports: when the test imported the app file under another name, that module is used.
+imports (by the name faustc gives it: ``shop.app`` for ``shop/app.py`` in a package).
 """
 
 from __future__ import annotations
@@ -103,18 +103,20 @@ def build_for_test(path: Path, *, typecheck: bool = True) -> ModuleType:
 
 
 def import_app_module(source: SourceFile) -> ModuleType:
-    """The app module, imported by the name a built worker uses; when it is already
-    imported under another name (the test put its directory on ``sys.path``), that module
-    object, so the test and the worker share one App, its Records and its tables."""
-    loaded = sys.modules.get(source.module)
-    if loaded is not None:
-        return loaded
+    """The app module, imported by the name a built worker imports it by (found by
+    walking up the packages' ``__init__.py`` files), so the test and the worker share one
+    App, its Records and its tables. Raises ImportError when the test already imported
+    the file under another name: agents are named after their module, so the built
+    worker's agents would not be the app's."""
     wanted = source.path.resolve()
-    for module in list(sys.modules.values()):
+    for name, module in list(sys.modules.items()):
         filename = getattr(module, "__file__", None)
-        if filename is not None and Path(filename).resolve() == wanted:
-            sys.modules[source.module] = module
-            return module
+        if name != source.module and filename and Path(filename).resolve() == wanted:
+            raise ImportError(
+                f"{source.path} is imported as {name!r}, but faustc builds it as module "
+                f"{source.module!r} and names its agents after that: import it as "
+                f"{source.module!r} ({source.import_root} on sys.path)"
+            )
     root = str(source.import_root)
     if root not in sys.path:
         sys.path.insert(0, root)
