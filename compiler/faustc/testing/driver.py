@@ -13,15 +13,17 @@ both agree. Example::
     with TestDriver("shop/app.py", compiled=False) as driver:
         ...                                       # the same records, the reference way
 
-Builds are cached, so a test suite builds each app once: in this process by the app file's
-path and text, and on disk (a directory under the system's temporary directory, per user)
-by its text, the faustc version and the options, so the next run of the suite does not
-build (nor type-check) again. The app module the worker imports is the one the test
-imports (by the name faustc gives it: ``shop.app`` for ``shop/app.py`` in a package).
+Builds are cached, so a test suite builds each app once: in this process, and on disk (a
+directory under the system's temporary directory, per user) by the app's path and text,
+the compiler (its version and its own source) and the options, so the next run of the
+suite does not build (nor type-check) again. The app module the worker imports is the one
+the test imports (by the name faustc gives it: ``shop.app`` for ``shop/app.py`` in a
+package).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -135,9 +137,21 @@ def find_app(module: ModuleType) -> App:
 
 def _build_key(source: SourceFile, typecheck: bool) -> str:
     text = "\0".join(
-        [__version__, str(source.path.resolve()), source.text, f"typecheck={typecheck}"]
+        [_compiler_fingerprint(), str(source.path.resolve()), source.text, f"{typecheck=}"]
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def _compiler_fingerprint() -> str:
+    """faustc's version and the hash of its own source: a changed compiler (a development
+    checkout, an upgrade that kept the version) never reuses an old build."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _cache_root() -> Path:
