@@ -151,11 +151,7 @@ class Worker:
             await self._start()
             await self._loop()
         except BaseException as exc:
-            if self._rebalance is not None:
-                self._rebalance.failed = True
-            if self.commits is not None and not isinstance(exc, BrokerUnavailable):
-                self.commits.abandon(self._batch)  # (an unreachable broker: nothing can be)
-            await self._close(graceful=False)
+            await self._fail(exc)
             raise
         await self._stop()
 
@@ -211,8 +207,8 @@ class Worker:
         worker with :meth:`run_until_idle` and ends it with :meth:`stop`."""
         try:
             await self._start()
-        except BaseException:
-            await self._fail()
+        except BaseException as exc:
+            await self._fail(exc)
             raise
 
     async def run_until_idle(self, settle: int = 10) -> None:
@@ -223,8 +219,8 @@ class Worker:
             quiet = 0
             while quiet < settle:
                 quiet = quiet + 1 if await self._step(0.0) else 0
-        except BaseException:
-            await self._fail()
+        except BaseException as exc:
+            await self._fail(exc)
             raise
 
     async def tick(self) -> None:
@@ -234,8 +230,8 @@ class Worker:
             await self.routes.process_empty()
             if self._tables is not None:
                 await self._tables.expire()
-        except BaseException:
-            await self._fail()
+        except BaseException as exc:
+            await self._fail(exc)
             raise
 
     async def stop(self) -> None:
@@ -245,11 +241,12 @@ class Worker:
         self._stopping = True
         await self._stop()
 
-    async def _fail(self) -> None:
+    async def _fail(self, exc: BaseException) -> None:
+        """After ``exc``: keep what is durable, commit nothing more, close."""
         if self._rebalance is not None:
             self._rebalance.failed = True
-        if self.commits is not None:
-            self.commits.abandon(self._batch)
+        if self.commits is not None and not isinstance(exc, BrokerUnavailable):
+            self.commits.abandon(self._batch)  # (an unreachable broker: nothing can be)
         await self._close(graceful=False)
 
     async def _expire_windows(self, tables: TableManager) -> None:
