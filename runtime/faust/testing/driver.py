@@ -316,7 +316,8 @@ class AppDriver:
         return [self._decoded(message) for message in self.broker.records(name)]
 
     def table(self, name: str) -> Table[Any, Any]:
-        """The app's table called ``name`` (what its agents wrote; readable after close)."""
+        """The app's table called ``name``: what the agents wrote (a ``memory://`` table
+        stays readable after :meth:`close`)."""
         try:
             return self.app.tables[name]
         except KeyError:
