@@ -64,6 +64,15 @@ def faustc_driver(request: pytest.FixtureRequest) -> Iterator[Callable[..., Test
     drivers: list[TestDriver] = []
 
     def start(app_file: str | Path, **options: Any) -> TestDriver:
+        from faustc.launcher import COMPILER, missing
+
+        lacking = missing(COMPILER)
+        if lacking:
+            pytest.fail(
+                f"faustc_driver builds the app and needs the compiler ({', '.join(lacking)} "
+                "not installed): pip install 'faustc[compiler]'",
+                pytrace=False,
+            )
         from faustc.testing import TestDriver
 
         path = Path(app_file)
