@@ -289,3 +289,12 @@ def test_the_worker_shares_the_module_the_test_imported(tmp_path: Path) -> None:
     with pytest.raises(ImportError, match=r"imported as 'renamed_words'.*'other_words'"):
         TestDriver(other, typecheck=False)
     del sys.modules["renamed_words"]
+
+
+async def test_the_driver_from_an_async_test() -> None:
+    """Its calls are plain calls inside a running event loop too (its worker has its own)."""
+    with TestDriver(EXAMPLES / "wordcount.py", compiled=True) as driver:
+        driver.send("words", key="faust", value="faust")
+        driver.run()
+        driver.advance_time(5.0)
+        assert driver.table("word-counts")["faust"] == 1
