@@ -298,3 +298,19 @@ async def test_the_driver_from_an_async_test() -> None:
         driver.run()
         driver.advance_time(5.0)
         assert driver.table("word-counts")["faust"] == 1
+
+
+def test_a_reference_driver_leaves_another_apps_generated_codecs_alone() -> None:
+    """compiled=False turns the generated codecs off for its own app only: a built worker
+    of another app, open at the same time, keeps its own."""
+    with TestDriver(EXAMPLES / "big_orders.py") as built:
+        topic = built.app.find_topic("orders")
+        assert topic is not None
+        assert topic.value_loader().__name__ == "loads_generated"
+        with TestDriver(EXAMPLES / "wordcount.py", compiled=False):
+            assert topic.value_loader().__name__ == "loads_generated"
+        with pytest.raises(RuntimeError, match="already running"):
+            TestDriver(EXAMPLES / "big_orders.py", compiled=False).start()
+    with TestDriver(EXAMPLES / "big_orders.py", compiled=False):
+        assert topic.value_loader().__name__ != "loads_generated"
+    assert topic.value_loader().__name__ == "loads_generated"

@@ -151,7 +151,7 @@ class AppDriver:
         if self._store is not None:
             conf.store = self._store
         if not self.compiled:
-            self._suspended = generated.suspended()
+            self._suspended = generated.suspended(app)
             self._suspended.__enter__()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
