@@ -7,7 +7,6 @@ Both run on the in-memory transport with the same worker loop; only the agents d
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import itertools
 import json
@@ -17,7 +16,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from clocks import WallClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,10 +23,7 @@ import faust
 from conftest import EXAMPLES
 from faust.app import App
 from faust.exceptions import ImproperlyConfigured
-from faust.serializers import generated
-from faust.transport.memory import MemoryTransport
-from faust.worker import Worker
-from faust.worker.clock import SYSTEM_CLOCK, Clock
+from faust.testing import AppDriver
 from faustc.build import build_worker
 from faustc.plan.passes import PASSES, AgentPass
 
@@ -57,26 +52,18 @@ Inputs = dict[str, list[tuple[Any, ...]]]
 
 
 def run(
-    app: App, inputs: Inputs, compiled: dict[str, Any] | None, clock: Clock = SYSTEM_CLOCK
+    app: App, inputs: Inputs, compiled: dict[str, Any] | None, start_time: float | None = None
 ) -> dict[str, Any]:
-    """Run ``app`` over ``inputs``; return every output topic and table, as data."""
-    transport = MemoryTransport.named(f"differential-{next(_runs)}")
-    for topic in app.topics:
-        for name in topic.topics:
-            transport.broker.create_topic(name, topic.partitions or app.conf.topic_partitions)
-    for name, records in inputs.items():
-        for key, value, *timestamp in records:
-            transport.broker.append(name, key, value, timestamp_ms=(timestamp or [None])[0])
-    worker = Worker(
-        app, compiled_agents=compiled, transport=transport, stop_when_idle=True, clock=clock
-    )
-    if compiled is None:  # the reference: generic codecs, not the worker's generated ones
-        with generated.suspended():
-            asyncio.run(worker.run())
-    else:
-        asyncio.run(worker.run())
+    """Run ``app`` over ``inputs`` on the public broker-free driver (the worker on the
+    memory transport; the reference runs with the generic codecs, not the worker's
+    generated ones); return every output topic and table, as data."""
+    with AppDriver(app, compiled_agents=compiled, store=None, start_time=start_time) as driver:
+        for name, records in inputs.items():
+            for key, value, *timestamp in records:
+                driver.broker.append(name, key, value, timestamp_ms=(timestamp or [None])[0])
+        driver.run()
     result: dict[str, Any] = {}
-    for name, partitions in transport.broker.topics.items():
+    for name, partitions in driver.broker.topics.items():
         if name not in inputs:
             result[name] = [[(m.key(), m.value(), m.headers()) for m in log] for log in partitions]
     for table in app.tables.values():
@@ -90,8 +77,8 @@ class Built:
     def __init__(self, source: Path, out_dir: Path, passes: tuple[AgentPass, ...] = PASSES) -> None:
         self.worker = load_worker(source, out_dir, passes)
         self.app: App = sys.modules[self.worker.app_module.__name__].app
-        #: the workers' clock (windows expire by its wall time)
-        self.clock: Clock = SYSTEM_CLOCK
+        #: the drivers' clock at the start (windows expire by it; None: now)
+        self.start_time: float | None = None
 
     @classmethod
     def load(cls, worker_path: Path) -> Built:
@@ -103,8 +90,8 @@ class Built:
         return built
 
     def both(self, inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
-        reference = run(self.app, inputs, None, self.clock)
-        compiled = run(self.app, inputs, self.worker.COMPILED_AGENTS, self.clock)
+        reference = run(self.app, inputs, None, self.start_time)
+        compiled = run(self.app, inputs, self.worker.COMPILED_AGENTS, self.start_time)
         return reference, compiled
 
 
@@ -126,7 +113,7 @@ def chains(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="module")
 def windowed(tmp_path_factory: pytest.TempPathFactory) -> Built:
     built = Built(APPS / "windowed.py", tmp_path_factory.mktemp("build"))
-    built.clock = WallClock(1000.0)  # windows ending at or before 970 have expired
+    built.start_time = 1000.0  # windows ending at or before 970 have expired
     return built
 
 

@@ -20,6 +20,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Sequence
@@ -54,6 +55,18 @@ TableT = TypeVar("TableT", bound=Table[Any, Any])
 TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterable[Any]]
 
 
+class FlowControl:
+    """Faust's ``app.flow_control``. Faust starts a worker's stream queues suspended and
+    its tests must ``resume()`` them; here streams are never suspended, so ``resume()``
+    has nothing to do and :meth:`is_active` is always true."""
+
+    def resume(self) -> None:
+        """Let streams take messages (they always do here)."""
+
+    def is_active(self) -> bool:
+        return True
+
+
 class App:
     """A Faust application: its id names the consumer group and internal topics."""
 
@@ -75,6 +88,11 @@ class App:
         #: what a worker (or ``agent.test_context()``) lends the app while it runs it: the
         #: producer, the feeds of ``app.stream()`` loops, the replies (``faust.running``)
         self.running: Running | None = None
+        #: Faust's test fixtures assign the test's event loop here; the worker runs on the
+        #: loop it is started in, so nothing reads it
+        self.loop: asyncio.AbstractEventLoop | None = None
+        #: Faust's ``app.flow_control`` (tests call ``resume()``)
+        self.flow_control = FlowControl()
 
     @property
     def id(self) -> str:
@@ -207,7 +225,7 @@ class App:
     @overload
     def agent(
         self,
-        channel: Topic[Any, VT],
+        channel: Topic[Any, VT] | None = None,
         *,
         name: str | None = None,
         concurrency: int = 1,
@@ -713,6 +731,10 @@ class App:
         return register(fun) if fun is not None else register
 
     # -- running ---------------------------------------------------------------------------
+
+    def finalize(self) -> None:
+        """Faust's "complete the app's configuration" (its test fixtures call it). An App
+        here is complete once declared: nothing to do."""
 
     def sender(self) -> RawSend:
         """``send(topic, key, value, partition=None, timestamp=None, headers=None)`` for

@@ -162,6 +162,8 @@ class BatchSource(Protocol):
     #: messages of the ``take`` list in the loop body's hands (for error recovery)
     chunk: list[TransportMessage] | None
     holds: Holds
+    #: the clock ``take(within=)`` deadlines are kept by (the worker's)
+    monotonic: Callable[[], float]
 
     async def next_batch(self, timeout: float | None = None) -> list[TransportMessage] | None:
         """The next batch; ``[]`` when ``timeout`` seconds pass first; None at the end."""
@@ -464,6 +466,10 @@ class Stream(Generic[T]):
     def holds(self) -> Holds:
         return self._require_source().holds
 
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock of the worker feeding this stream (``take(within=)``)."""
+        return self._require_source().monotonic
+
     # -- the reference loop ----------------------------------------------------------------
 
     async def _values(self) -> AsyncIterator[T]:
@@ -486,7 +492,7 @@ class Stream(Generic[T]):
 
     async def _take(self, max_: int, within: float | None) -> AsyncIterator[list[T]]:
         source = self._require_source()
-        clock = time.monotonic
+        clock = source.monotonic
         buffer: list[T] = []
         held = source.holds.message_list()
         deadline = 0.0

@@ -215,11 +215,12 @@ class AgentWriter:
     def take_loop(self) -> None:
         out, n, agent = self.out, self.n, self.agent
         terminal = agent.terminal
-        monotonic = out.use_module("time", "monotonic")
+        monotonic = n.monotonic
         out.raw_line(f"{n.take_max} = {terminal.max_}")
         out.raw_line(f"{n.take_within} = {terminal.within or 'None'}")
         out.line(f"{n.handle_chunk_error} = {agent.param}.handle_chunk_error")
         out.line(f"{n.next_batch} = {agent.param}.next_batch")
+        out.line(f"{monotonic} = {agent.param}.clock()  # the worker's clock")
         out.line("# the take buffer; its messages are held back from the commit until processed")
         out.line(f"{n.buffer}: list[{out.use_module('typing', 'Any')}] = []")
         out.line(f"{n.held} = {agent.param}.holds.message_list()")

@@ -61,6 +61,7 @@ class Locals:
     take_max: str
     take_within: str
     keys_valid: str
+    monotonic: str
 
 
 LOCAL_NAMES = tuple(field.name for field in dataclasses.fields(Locals))

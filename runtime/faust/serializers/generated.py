@@ -21,8 +21,9 @@ functions, and installs them for its app when it is imported (``app.codecs``,
 datums into bytes and back, ``faust.serializers.avro``; ``avro_dumps``/``avro_loads`` only
 for Records whose schema has primitive fields alone). From then on the app's topics'
 loaders and dumpers, and its tables' codecs, use them for that exact class (a subclass
-instance still takes the generic path). ``suspended()`` turns them off for a block, which
-is how the differential tests run the reference runtime in the same process.
+instance still takes the generic path). ``suspended(app)`` turns them off for a block, for
+one app (``suspended()``: every app), which is how a test runs the reference runtime in
+the process that imported a built worker (``faust.testing.AppDriver``).
 """
 
 from __future__ import annotations
@@ -99,11 +100,20 @@ def is_suspended() -> bool:
 
 
 @contextlib.contextmanager
-def suspended() -> Iterator[None]:
-    """Within the block, every loader/dumper built takes the generic (reference) path,
-    for every app of the process (how tests run the reference runtime beside a compiled
-    worker)."""
+def suspended(app: App | None = None) -> Iterator[None]:
+    """Within the block, every loader/dumper built takes the generic (reference) path:
+    for ``app`` alone when given, else for every app of the process (how tests run the
+    reference runtime beside a compiled worker)."""
     global _suspended
+    if app is not None:
+        app.codecs.suspended += 1
+        _refresh(app)
+        try:
+            yield
+        finally:
+            app.codecs.suspended -= 1
+            _refresh(app)
+        return
     _suspended += 1
     _refresh_all()
     try:

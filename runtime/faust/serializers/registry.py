@@ -36,6 +36,8 @@ class CodecRegistry:
     def __init__(self) -> None:
         self._named: dict[str, Codec] = {}
         self._generated: dict[type, GeneratedCodecs] = {}
+        #: inside ``faust.serializers.generated.suspended(app)`` blocks: no generated codecs
+        self.suspended = 0
 
     def register(self, name: str, codec: Codec) -> None:
         """Make ``codec`` available under ``name`` to this app's topics and tables."""
@@ -69,7 +71,8 @@ class CodecRegistry:
 
     def generated(self, typ: Any) -> GeneratedCodecs | None:
         """The generated codecs installed for exactly ``typ`` (None: there are none, or
-        ``faust.serializers.generated.suspended()`` is in force)."""
-        if generated.is_suspended():
+        ``faust.serializers.generated.suspended()`` is in force, for every app or this
+        one)."""
+        if self.suspended or generated.is_suspended():
             return None
         return self._generated.get(typ)

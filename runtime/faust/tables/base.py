@@ -180,6 +180,13 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         self._managed = True
         self._data_directory = data_directory
 
+    def reset_state(self) -> None:
+        """Forget every partition and what it held: an empty table again (each
+        ``agent.test_context()`` starts this way; a worker taking the table over too)."""
+        self._seen_message = None
+        self._close_all()
+        self._stores = {}
+
     def _detach(self) -> None:
         """The worker stopped: close databases; memory partitions stay readable."""
         self._seen_message = None

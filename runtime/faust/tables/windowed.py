@@ -97,6 +97,12 @@ class WindowedTable(Table[Any, VT]):
         table._decoded = (None, None)
         return table
 
+    def reset_state(self) -> None:
+        super().reset_state()
+        self.clock = time.time  # a worker that took the table over set its own
+        self.late_writes = 0
+        self._decoded = (None, None)
+
     # -- writing ----------------------------------------------------------------------------
 
     def __setitem__(self, key: Any, value: VT) -> None:

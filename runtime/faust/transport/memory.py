@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from confluent_kafka import TopicPartition
@@ -92,6 +93,9 @@ class MemoryBroker:
         #: the current epoch of each transactional id (a newer producer fences older ones)
         self.producer_epochs: dict[str, int] = {}
         self._round_robin = itertools.count()
+        #: creates a topic a producer writes to before anyone declared it (its partition
+        #: count), as a broker with ``auto.create.topics.enable``; None: unknown is an error
+        self.auto_create: Callable[[str], int] | None = None
 
     def create_topic(self, name: str, partitions: int) -> None:
         self.topics.setdefault(name, [[] for _ in range(partitions)])
@@ -105,6 +109,8 @@ class MemoryBroker:
         headers: list[tuple[str, bytes]] | None = None,
         timestamp_ms: int | None = None,
     ) -> MemoryMessage:
+        if topic not in self.topics and self.auto_create is not None:
+            self.create_topic(topic, self.auto_create(topic))
         if topic not in self.topics:
             raise ImproperlyConfigured(f"memory broker: unknown topic {topic!r}")
         partitions = self.topics[topic]

@@ -19,6 +19,8 @@ and the worker subscribes again before its next poll. Example::
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from faust.events import TransportMessage
@@ -49,8 +51,10 @@ class StreamConsumer(Protocol):
 class Routes:
     """The stream consumers and their topics (see the module docstring)."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.app = app
+        #: the worker's clock, handed to every feed (``take(within=)`` reads it)
+        self.monotonic = monotonic
         #: every stream consumer, in the order they were added
         self.consumers: list[StreamConsumer] = []
         #: by topic, the consumers that take its messages
@@ -78,6 +82,7 @@ class Routes:
         topic = stream.channel.get_topic_name()
         policy = ErrorPolicy(self.app.conf.error_policy, self.app)
         feed = TaskFeed(f"stream of {topic}", topic, policy)
+        feed.monotonic = self.monotonic
         feed.on_new_topic = self.on_new_topic
         self.add(feed)
         if topic not in self.subscribed:
@@ -108,6 +113,12 @@ class Routes:
         for topic, messages in parts.items():
             for consumer in by_topic.get(topic, ()):
                 await consumer.process(messages)
+
+    async def process_empty(self) -> None:
+        """Hand every consumer an empty batch, as a poll that timed out would: a stream
+        holding a ``take(within=)`` list looks at its deadline."""
+        for consumer in self.consumers:
+            await consumer.process([])
 
     def held_offsets(self) -> dict[TP, int]:
         """The lowest offset any stream still holds, per partition (``take`` buffers,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 import traceback
 import zlib
 from collections.abc import AsyncIterable, Callable
@@ -56,6 +57,8 @@ class Feed:
         self.position = 0
         #: the messages of the ``take`` list the loop body holds (uncompiled agents)
         self.chunk: list[TransportMessage] | None = None
+        #: the worker's clock (``faust.worker.clock``): ``take(within=)`` deadlines
+        self.monotonic: Callable[[], float] = time.monotonic
         #: set once the stream has asked for its first batch (its topics are known)
         self.ready = asyncio.Event()
         self._batch: list[TransportMessage] = []
@@ -144,6 +147,8 @@ class AgentRunner(Feed):
         self.agent = agent
         self.fun = fun
         self.topic = self.topics[0]
+        #: whether the agent yields (known once it started; its results go to sinks)
+        self.yields: bool | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -153,6 +158,7 @@ class AgentRunner(Feed):
         stream: Stream[Any] = Stream(self.agent.channel, source=self, prefix=self.agent.name)
         try:
             result = self.fun(stream)
+            self.yields = isinstance(result, AsyncIterable)
             if isinstance(result, AsyncIterable):
                 deliver = self.agent.deliverer()
                 async for value in result:
@@ -269,6 +275,9 @@ class ConcurrentAgent:
         return lowest
 
     async def process(self, batch: list[TransportMessage]) -> None:
+        if not batch:  # a timed-out poll: every instance looks at its deadlines
+            await asyncio.gather(*(runner.process([]) for runner in self.runners))
+            return
         count = len(self.runners)
         parts: list[list[TransportMessage]] = [[] for _ in range(count)]
         crc32 = zlib.crc32

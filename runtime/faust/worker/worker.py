@@ -119,7 +119,7 @@ class Worker:
         #: the error policy of each agent (its counts are the error metrics)
         self.policies: dict[str, ErrorPolicy] = {}
         #: the stream consumers and the topics they take
-        self.routes = Routes(app)
+        self.routes = Routes(app, monotonic=clock.monotonic)
         #: the commit protocol of the app's processing guarantee (made at start-up)
         self.commits: CommitProtocol | None = None
         self._topic_setup = TopicSetup(app, self.transport)
@@ -153,11 +153,7 @@ class Worker:
             await self._start()
             await self._loop()
         except BaseException as exc:
-            if self._rebalance is not None:
-                self._rebalance.failed = True
-            if self.commits is not None and not isinstance(exc, BrokerUnavailable):
-                self.commits.abandon(self._batch)  # (an unreachable broker: nothing can be)
-            await self._close(graceful=False)
+            await self._fail(exc)
             raise
         await self._stop()
 
@@ -165,6 +161,14 @@ class Worker:
 
     async def _loop(self) -> None:
         """Consume, process, commit; until stopped (the module docstring)."""
+        while not self._stopping:
+            idle = await self._step(IDLE_POLL_SECONDS)
+            if idle and self.stop_when_idle:
+                break
+
+    async def _step(self, timeout: float) -> bool:
+        """One turn of the poll loop; True when it found nothing to do (no message, no
+        restore in progress)."""
         consumer, producer, commits, rebalance = (
             self._consumer,
             self._producer,
@@ -174,34 +178,78 @@ class Worker:
         assert consumer is not None and producer is not None
         assert commits is not None and rebalance is not None
         routes, tables, sensor = self.routes, self._tables, self.sensor
-        batch_size = self.conf.batch_size
-        while not self._stopping:
-            if routes.resubscribe:
-                self._subscribe()
-            restoring = tables is not None and tables.restoring
-            batch = self._batch = consumer.consume(
-                batch_size, 0.0 if restoring else IDLE_POLL_SECONDS
-            )
-            if tables is not None:
-                restoring = tables.restoring  # an assignment may have started one
-                if restoring:
-                    await rebalance.recover_step()
-                tables.poll_globals()
-            if batch:
-                await routes.process(batch)
-                producer.poll()  # delivery reports
-                self.processed += len(batch)
-                commits.count(len(batch))
-                if sensor is not None:
-                    sensor.on_batch(len(batch))
-                self._batch = []  # processed: a failure from here on may commit past it
-            elif self.stop_when_idle and not restoring:
-                break
-            if tables is not None:
-                await self._expire_windows(tables)
-            if commits.due():
-                commits.commit()
-            await asyncio.sleep(0)  # let timers and tasks run
+        if routes.resubscribe:
+            self._subscribe()
+        restoring = tables is not None and tables.restoring
+        batch = self._batch = consumer.consume(self.conf.batch_size, 0.0 if restoring else timeout)
+        if tables is not None:
+            restoring = tables.restoring  # an assignment may have started one
+            if restoring:
+                await rebalance.recover_step()
+            tables.poll_globals()
+        if batch:
+            await routes.process(batch)
+            producer.poll()  # delivery reports
+            self.processed += len(batch)
+            commits.count(len(batch))
+            if sensor is not None:
+                sensor.on_batch(len(batch))
+            self._batch = []  # processed: a failure from here on may commit past it
+        if tables is not None:
+            await self._expire_windows(tables)
+        if commits.due():
+            commits.commit()
+        await asyncio.sleep(0)  # let timers and tasks run
+        return not batch and not restoring
+
+    # -- stepping (a test driver runs the worker this way: ``faust.testing.AppDriver``) ----
+
+    async def start(self) -> None:
+        """Start everything :meth:`run` starts, and return: the caller then steps the
+        worker with :meth:`run_until_idle` and ends it with :meth:`stop`."""
+        try:
+            await self._start()
+        except BaseException as exc:
+            await self._fail(exc)
+            raise
+
+    async def run_until_idle(self, settle: int = 10) -> None:
+        """Process until no message is left anywhere the worker reads, no restore is in
+        progress, and the timers and tasks woken so far have run (``settle`` turns of the
+        event loop find nothing new). Raises what :meth:`run` raises."""
+        try:
+            quiet = 0
+            while quiet < settle:
+                quiet = quiet + 1 if await self._step(0.0) else 0
+        except BaseException as exc:
+            await self._fail(exc)
+            raise
+
+    async def tick(self) -> None:
+        """Hand every stream an empty batch (a ``take(within=)`` looks at its deadline on
+        the worker's clock) and expire the windows that are due now."""
+        try:
+            await self.routes.process_empty()
+            if self._tables is not None:
+                await self._tables.expire()
+        except BaseException as exc:
+            await self._fail(exc)
+            raise
+
+    async def stop(self) -> None:
+        """Stop as :meth:`run` does after :meth:`request_stop` (commit, close)."""
+        if self._producer is None:
+            return  # failed and closed already
+        self._stopping = True
+        await self._stop()
+
+    async def _fail(self, exc: BaseException) -> None:
+        """After ``exc``: keep what is durable, commit nothing more, close."""
+        if self._rebalance is not None:
+            self._rebalance.failed = True
+        if self.commits is not None and not isinstance(exc, BrokerUnavailable):
+            self.commits.abandon(self._batch)  # (an unreachable broker: nothing can be)
+        await self._close(graceful=False)
 
     async def _expire_windows(self, tables: TableManager) -> None:
         """Expire windows every ``table_cleanup_interval`` (and right after recovery)."""
@@ -277,6 +325,7 @@ class Worker:
             instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
             for instance in instances:
                 instance.on_new_topic = self.routes.on_new_topic
+                instance.monotonic = self.clock.monotonic
             runner = instances[0] if len(instances) == 1 else ConcurrentAgent(instances)
             runners.append(runner)
             self.routes.add(runner)

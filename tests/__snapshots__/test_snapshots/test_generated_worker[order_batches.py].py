@@ -9,7 +9,6 @@ them) comes from, and SOURCE_LINES (at the end) maps every such line back to its
 an error raised in an inlined function is reported at the user's line.
 """
 
-from time import monotonic
 from typing import Any
 
 import msgspec
@@ -59,6 +58,7 @@ async def fused_total_batches(orders: Stream[Order]) -> None:
     take_within = 1.0
     handle_chunk_error = orders.handle_chunk_error
     next_batch = orders.next_batch
+    monotonic = orders.clock()  # the worker's clock
     # the take buffer; its messages are held back from the commit until processed
     buffer: list[Any] = []
     held = orders.holds.message_list()
