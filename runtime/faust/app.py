@@ -225,7 +225,7 @@ class App:
     @overload
     def agent(
         self,
-        channel: Topic[Any, VT] | None = None,
+        channel: Topic[Any, VT],
         *,
         name: str | None = None,
         concurrency: int = 1,
