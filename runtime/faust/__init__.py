@@ -26,7 +26,7 @@ refuse_other_faust()  # faust-streaming installs a `faust` package too: never mi
 
 # the rest of the package, after the check above
 
-from faust import auth
+from faust import auth, web
 from faust.agents import Agent
 from faust.app import App
 from faust.auth import GSSAPICredentials, OAuthCredentials, SASLCredentials, SSLCredentials
@@ -52,6 +52,7 @@ from faust.models.fields import (
     StringField,
 )
 from faust.models.record import Record, maybe_model
+from faust.sensors import Monitor, Sensor
 from faust.serializers.codecs import Codec
 from faust.serializers.schemas import Schema
 from faust.streams import Stream
@@ -83,11 +84,13 @@ __all__ = [
     "ImproperlyConfigured",
     "IntegerField",
     "KeyDecodeError",
+    "Monitor",
     "OAuthCredentials",
     "Record",
     "SASLCredentials",
     "SSLCredentials",
     "Schema",
+    "Sensor",
     "SetGlobalTable",
     "SetTable",
     "SlidingWindow",
@@ -103,4 +106,5 @@ __all__ = [
     "current_event",
     "fields",
     "maybe_model",
+    "web",
 ]

@@ -67,6 +67,8 @@ class AppHooks(Sensor):
         self._waiting: set[tuple[str, int]] = set()
         self._rebalance_states: list[Any] | None = None
         self._signals: list[tuple[Signal, tuple[Any, ...]]] = []
+        #: set by the worker when it closes
+        self.closing = False
 
     @classmethod
     def for_app(cls, app: App) -> AppHooks | None:
@@ -153,7 +155,8 @@ class AppHooks(Sensor):
             ]
 
     def on_revoked(self, partitions: list[TopicPartition]) -> None:
-        self._rebalance_started()
+        if not self.closing:  # the revocation of a worker that stops is no rebalance
+            self._rebalance_started()
         self._waiting -= {(tp.topic, tp.partition) for tp in partitions}
         self._queue(self.app.on_partitions_revoked, set(partitions))
 

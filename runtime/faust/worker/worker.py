@@ -419,6 +419,8 @@ class Worker:
     async def _close(self, *, graceful: bool) -> None:
         if self._rebalance is not None:
             self._rebalance.closing = True
+        if self.hooks is not None:
+            self.hooks.closing = True
         self.transport.close()
         if self._replies is not None:
             await self._replies.close()
