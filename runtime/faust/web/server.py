@@ -26,6 +26,7 @@ use is one line (``ImproperlyConfigured``). Example::
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -103,7 +104,7 @@ class WebServer:
             await runner.cleanup()
             raise ImproperlyConfigured(
                 f"cannot serve the web server on {conf.web_bind}:{conf.web_port}: "
-                f"{exc.strerror or exc} (another worker on this host? give each its own "
+                f"{_reason(exc)} (another worker on this host? give each its own "
                 "--web-port, or --without-web)"
             ) from None
         self._runner = runner
@@ -151,3 +152,9 @@ class WebServer:
                 "assigned": {topic: sorted(parts) for topic, parts in sorted(assigned.items())},
             }
         )
+
+
+def _reason(exc: OSError) -> str:
+    """``address already in use``: the system's words for the error, without the text
+    asyncio wraps around them."""
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)
