@@ -168,12 +168,17 @@ async def _run_until_signal(worker: Worker, metrics: WorkerMetrics | None) -> No
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, worker.request_stop)
     if not worker.app.conf.web_enabled:
+        gc.freeze()  # see below
         await worker.run()
         return
     from faust.web.server import WebServer  # aiohttp: imported only when serving
 
     server = WebServer(worker.app, worker, metrics)
     await server.start()  # first: /health and /ready answer while the worker starts
+    # What exists by now (modules, the app, the server) lives as long as the process: keep
+    # the cyclic GC from scanning it at every full collection (aiohttp's modules made
+    # those cost ~0.1 us a message: bench/README.md, "The web server")
+    gc.freeze()
     try:
         await worker.run()
     finally:
