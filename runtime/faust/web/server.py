@@ -18,7 +18,7 @@ batches and costs the hot path nothing while nobody asks. It serves:
 use is one line (``ImproperlyConfigured``). Example::
 
     server = WebServer(app, worker, metrics)
-    await server.start()          # logs "web server on http://0.0.0.0:6066/"
+    await server.start()          # the worker's start-up line then names http://0.0.0.0:6066/
     ...
     await server.stop()
 """
@@ -113,7 +113,10 @@ class WebServer:
                 if isinstance(address, tuple):
                     conf.web_port = address[1]
                     break
-        log.info("web server on http://%s:%d/ (%s)", conf.web_bind, conf.web_port, self.app.web.url)
+        self.worker.web_address = f"http://{conf.web_bind}:{conf.web_port}/"
+        # the worker's start-up line says where (a broker that cannot be reached must stay
+        # the only line a worker that cannot start prints)
+        log.debug("web server on %s (%s)", self.worker.web_address, self.app.web.url)
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None

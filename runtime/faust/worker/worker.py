@@ -138,6 +138,8 @@ class Worker:
         self._last_cleanup = clock.monotonic()
         #: when the poll loop last went round (None: it has not started): ``/health``
         self.last_turn: float | None = None
+        #: where the web server listens (set by whoever serves it; said in the start-up line)
+        self.web_address: str | None = None
         app.on_worker_init.send()
 
     def request_stop(self) -> None:
@@ -322,7 +324,7 @@ class Worker:
         compiled = sum(name in self.compiled_agents for name in app.agents)
         log.info(
             "worker for app %r on %s: %d agent(s) (%d compiled), %d table(s), sources %s, "
-            "group %r, %s",
+            "group %r, %s%s",
             app.id,
             self.transport.description,
             len(app.agents),
@@ -332,6 +334,7 @@ class Worker:
             or "none",
             consumer_group(app.id),
             conf.processing_guarantee.replace("_", "-"),
+            f", web server on {self.web_address}" if self.web_address else "",
         )
 
     def _start_agents(self) -> list[AgentRunner | ConcurrentAgent]:
