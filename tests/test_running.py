@@ -1,0 +1,66 @@
+"""What a running worker lends its App (``faust.running``): one ``Running`` object, lent
+when the worker starts, used by the agents' sends, taken back when it has closed; the
+same for ``agent.test_context()``. On the memory transport, with real agents."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+import faust
+from faust.running import Running
+from faust.transport.memory import MemoryTransport
+from faust.worker import Worker
+
+_ids = itertools.count()
+
+
+def test_a_worker_lends_the_app_one_running_object_and_takes_it_back() -> None:
+    name = f"running-{next(_ids)}"
+    app = faust.App(name, broker=f"memory://{name}")
+    numbers = app.topic("numbers", value_type=int, partitions=1)
+    doubled = app.topic("doubled", value_type=int, partitions=1)
+    lent: list[Running | None] = []
+
+    @app.agent(numbers)
+    async def double(stream: faust.Stream[int]) -> None:
+        async for number in stream:
+            lent.append(app.running)
+            await doubled.send(value=number * 2)
+
+    transport = MemoryTransport.named(name)
+    transport.broker.create_topic("numbers", 1)
+    for number in range(3):
+        transport.broker.append("numbers", None, str(number).encode(), partition=0)
+    assert app.running is None
+    asyncio.run(Worker(app, transport=transport, stop_when_idle=True).run())
+
+    assert len(lent) == 3 and lent[0] is not None
+    assert all(running is lent[0] for running in lent)  # one object for the whole run
+    assert [int(m.value() or b"") for m in transport.broker.records("doubled")] == [0, 2, 4]
+    assert app.running is None  # taken back
+    with pytest.raises(RuntimeError, match="is not running"):
+        app.send_raw("doubled", None, b"1")
+
+
+def test_a_test_context_lends_a_running_object_for_the_block() -> None:
+    name = f"running-{next(_ids)}"
+    app = faust.App(name, broker=f"memory://{name}")
+    numbers = app.topic("numbers", value_type=int)
+    doubled = app.topic("doubled", value_type=int)
+
+    @app.agent(numbers)
+    async def double(stream: faust.Stream[int]) -> None:
+        async for number in stream:
+            await doubled.send(value=number * 2)
+
+    async def drive() -> list[object]:
+        async with double.test_context() as agent:
+            assert isinstance(app.running, Running)
+            await agent.put(21)
+            return list(agent.records("doubled"))
+
+    assert asyncio.run(drive()) == [42]
+    assert app.running is None
