@@ -129,6 +129,10 @@ def run_worker(
         # reference cycle (an exception's traceback holds the frame that holds it) would be
         # destroyed during interpreter shutdown, where librdkafka's last log and error
         # callbacks into Python can crash the process after its exit status was decided.
+        # Unfreeze first: a cycle through an object frozen at start-up (the worker itself)
+        # is invisible to the collector, and a client it holds would outlive Python (a
+        # refused worker then died of SIGSEGV after its one line, now and then).
+        gc.unfreeze()
         gc.collect()
 
 
