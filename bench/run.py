@@ -73,8 +73,13 @@ from takeover import summarize as summarize_takeover  # noqa: E402
 from faustc.broker import EmbeddedBroker  # noqa: E402
 
 #: what the harness gives every worker (as tests/kafka_helpers.WORKER_ENV does): a Tansu
-#: group join takes half the session timeout; the raw loops use the same two settings
-WORKER_ENV = {"FAUST_BROKER_SESSION_TIMEOUT": "6", "FAUST_BROKER_HEARTBEAT_INTERVAL": "1"}
+#: group join takes half the session timeout; the raw loops use the same two settings. The
+#: web server takes any free port (several harnesses may share the machine)
+WORKER_ENV = {
+    "FAUST_BROKER_SESSION_TIMEOUT": "6",
+    "FAUST_BROKER_HEARTBEAT_INTERVAL": "1",
+    "FAUST_WEB_PORT": "0",
+}
 RESULT_KEYS = (
     "worker_msgs_s",
     "raw_msgs_s",
@@ -155,6 +160,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--build-times-for",
         help="comma-separated example paths to time (default: every example and bench app)",
+    )
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the worker side, e.g. FAUST_WEB_ENABLED=false "
+        "(the web server off; bench/README.md, 'The web server')",
     )
     parser.add_argument("--out", type=Path, default=BENCH / "results.json")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
@@ -388,6 +401,7 @@ def run_side(
         argv = [sys.executable, str(worker), "worker", "--broker", broker.url, "--loglevel", "info"]
         argv += ["--datadir", str(work / f"r{repetition}-{scenario.name}-worker-data")]
         env = dict(WORKER_ENV)
+        env.update(variable.split("=", 1) for variable in args.worker_env)
         if args.commit_interval is not None:
             env["FAUST_BROKER_COMMIT_INTERVAL"] = str(args.commit_interval)
     else:

@@ -24,6 +24,8 @@ WORKER_ENV = {
     "FAUST_BROKER_SESSION_TIMEOUT": "6",
     "FAUST_BROKER_HEARTBEAT_INTERVAL": "1",
     "FAUST_BROKER_COMMIT_INTERVAL": "0.5",
+    # any free port: tests run several workers at once (the log line says which)
+    "FAUST_WEB_PORT": "0",
 }
 
 

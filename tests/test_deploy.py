@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import urllib.request
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ import yaml
 
 from conftest import EXAMPLES, REPO
 from faust.settings import Settings
-from faustc.broker import EmbeddedBroker
+from faustc.broker import EmbeddedBroker, free_port
 from faustc.launcher import install_hint
 from kafka_helpers import WorkerProcess, create_topic, produce, read_topic, wait_for_commit
 
@@ -234,6 +235,15 @@ def test_kubernetes_manifests_parse_and_configure_known_settings(
         assert "secretKeyRef" in variable["valueFrom"]  # secrets come from Secrets only
         environment[variable["name"]] = "from-a-secret"
     assert "/var/lib/faust" in mounts.values()  # the Dockerfile's FAUST_DATADIR
+    # the probes reach the worker's web server on its port (the default web_port)
+    (port,) = container["ports"]
+    assert port["containerPort"] == Settings(id="x").web_port == 6066
+    assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": port["name"]}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": port["name"]}
+    annotations = docs["Deployment"]["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == "6066"
+    assert annotations["prometheus.io/path"] == "/metrics"
+    assert ("EXPOSE", "6066") in parse_dockerfile(DEPLOY / "Dockerfile")
     ca_file = environment["FAUST_BROKER_CREDENTIALS_CAFILE"]
     assert any(ca_file.startswith(path + "/") for path in mounts.values())
     with caplog.at_level("WARNING", logger="faust.settings"):
@@ -396,6 +406,7 @@ def test_dockerfile_steps_run_in_plain_venvs(own_broker: EmbeddedBroker, tmp_pat
         own_broker.bootstrap, "words", [(w.encode(), json.dumps(w).encode()) for w in words]
     )
     entrypoint, cmd = dockerfile_command(parse_dockerfile(DEPLOY / "Dockerfile"))
+    web_port = free_port()
     process = subprocess.Popen(
         [*entrypoint, *cmd, "--broker", own_broker.url],
         cwd=runtime.cwd,
@@ -403,6 +414,7 @@ def test_dockerfile_steps_run_in_plain_venvs(own_broker: EmbeddedBroker, tmp_pat
             **runtime.env,
             "FAUST_BROKER_SESSION_TIMEOUT": "6",
             "FAUST_BROKER_HEARTBEAT_INTERVAL": "1",
+            "FAUST_WEB_PORT": str(web_port),
         },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -410,6 +422,11 @@ def test_dockerfile_steps_run_in_plain_venvs(own_broker: EmbeddedBroker, tmp_pat
     )
     try:
         wait_for_commit(own_broker.bootstrap, "word-count-app", "words", ends, 90)
+        # the probes of kubernetes.yaml answer (the runtime-only install has aiohttp)
+        for path in ("/health", "/ready"):
+            url = f"http://127.0.0.1:{web_port}{path}"
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert response.status == 200
         counts: dict[str, int] = {}
         assert process.stdout is not None
         for line in process.stdout:  # printed every 5 s by the app's timer

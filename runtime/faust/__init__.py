@@ -28,7 +28,7 @@ refuse_other_faust()  # faust-streaming installs a `faust` package too: never mi
 
 import uuid as _uuid
 
-from faust import auth
+from faust import auth, web
 from faust.agents import Agent
 from faust.app import App
 from faust.auth import GSSAPICredentials, OAuthCredentials, SASLCredentials, SSLCredentials
@@ -54,6 +54,7 @@ from faust.models.fields import (
     StringField,
 )
 from faust.models.record import Record, maybe_model
+from faust.sensors import Monitor, Sensor
 from faust.serializers.codecs import Codec
 from faust.serializers.schemas import Schema
 from faust.streams import Stream
@@ -94,11 +95,13 @@ __all__ = [
     "ImproperlyConfigured",
     "IntegerField",
     "KeyDecodeError",
+    "Monitor",
     "OAuthCredentials",
     "Record",
     "SASLCredentials",
     "SSLCredentials",
     "Schema",
+    "Sensor",
     "SetGlobalTable",
     "SetTable",
     "SlidingWindow",
@@ -117,4 +120,5 @@ __all__ = [
     "fields",
     "maybe_model",
     "uuid",
+    "web",
 ]

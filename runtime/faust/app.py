@@ -32,14 +32,17 @@ from faust.contract import agent_topic_name
 from faust.cron import CronSchedule
 from faust.exceptions import ImproperlyConfigured
 from faust.running import RawSend, Running
+from faust.sensors import Monitor, SensorDelegate
 from faust.serializers.codecs import Codec
 from faust.serializers.registry import CodecRegistry
 from faust.serializers.schemas import Schema
 from faust.settings import Settings
+from faust.signals import Signal, SyncSignal
 from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.tables.base import RecoverCallback, WindowCloseCallback
 from faust.topics import Topic
 from faust.transport.base import DirectProduce, produce_through
+from faust.web.views import PageArg, View, Web
 from faust.windows import Window
 
 if TYPE_CHECKING:
@@ -93,10 +96,46 @@ class App:
         self.loop: asyncio.AbstractEventLoop | None = None
         #: Faust's ``app.flow_control`` (tests call ``resume()``)
         self.flow_control = FlowControl()
+        #: Faust-style sensors told of what the worker does (``faust.sensors``)
+        self.sensors = SensorDelegate(self)
+        self._monitor: Monitor | None = None
+        #: the pages of the worker's web server (``@app.page``) and its address
+        self.web = Web(self)
+        # Faust's signals (``faust.signals``): receivers are called with the app first
+        #: the worker was created (before it starts)
+        self.on_worker_init = SyncSignal("on_worker_init", sender=self)
+        #: the worker has started: agents running, topics subscribed (before any message)
+        self.on_startup = Signal("on_startup", sender=self)
+        #: the group gave this worker partitions (a set of TopicPartition)
+        self.on_partitions_assigned = Signal("on_partitions_assigned", sender=self)
+        #: the group took partitions away, after they were committed
+        self.on_partitions_revoked = Signal("on_partitions_revoked", sender=self)
+        #: every assigned partition's tables are restored: all of them flow
+        self.on_rebalance_complete = Signal("on_rebalance_complete", sender=self)
+        #: the worker is stopping (SIGTERM): before its streams end and it commits
+        self.on_before_shutdown = Signal("on_before_shutdown", sender=self)
+        #: the worker has stopped: everything committed, clients closed
+        self.on_shutdown = Signal("on_shutdown", sender=self)
 
     @property
     def id(self) -> str:
         return self.conf.id
+
+    @property
+    def monitor(self) -> Monitor:
+        """Faust's Monitor (``faust.sensors.monitor``): made and added to the app's sensors
+        when first read, so that an app that never reads it pays for none of its hooks."""
+        if self._monitor is None:
+            self._monitor = Monitor()
+            self.sensors.add(self._monitor)
+        return self._monitor
+
+    @monitor.setter
+    def monitor(self, monitor: Monitor) -> None:
+        if self._monitor is not None:
+            self.sensors.remove(self._monitor)
+        self._monitor = monitor
+        self.sensors.add(monitor)
 
     # -- declarations ----------------------------------------------------------------------
 
@@ -729,6 +768,19 @@ class App:
             return fun
 
         return register(fun) if fun is not None else register
+
+    def page(
+        self, path: str, *, base: type[View] = View, name: str | None = None
+    ) -> Callable[[PageArg], type[View]]:
+        """Serve the decorated view at ``path`` on the worker's web server (Faust's
+        ``@app.page``): a ``faust.web.View`` subclass, or ``async def view(self, request,
+        **params)`` answering every method. ``path`` may hold parameters: ``/count/{word}/``
+        passes ``word=`` to the handler."""
+
+        def register(fun: PageArg) -> type[View]:
+            return self.web.add_page(path, fun, base=base, name=name)
+
+        return register
 
     # -- running ---------------------------------------------------------------------------
 

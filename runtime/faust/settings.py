@@ -26,6 +26,7 @@ import difflib
 import json
 import logging
 import os
+import socket
 import types
 import typing
 from collections.abc import Mapping
@@ -134,6 +135,14 @@ class Settings:
     store: str = "memory://"
     #: seconds between checks for windows past their ``expires``
     table_cleanup_interval: float = 30.0
+    #: the worker's web server (``faust.web``): pages, /health, /ready, /metrics
+    web_enabled: bool = True
+    #: the port it listens on (0: any free port, logged at start-up)
+    web_port: int = 6066
+    #: the interface it binds (every interface by default, for probes from outside)
+    web_bind: str = "0.0.0.0"
+    #: the host name other workers and clients reach it by (``app.web.url``)
+    web_host: str = dataclasses.field(default_factory=socket.gethostname)
     #: librdkafka properties passed through unchanged: to every client, to consumers (the
     #: worker's, the changelog readers, the ask() reply consumer), to producers, to admins
     broker_config: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -246,6 +255,8 @@ class Settings:
             value = getattr(self, name)
             if value is not None and not is_memory_url(value):
                 parse_broker_url(value, setting=name)
+        if not 0 <= self.web_port <= 65535:
+            raise ImproperlyConfigured(f"web_port must be a port number, not {self.web_port}")
         if is_memory_url(self.broker) and self.broker_credentials is not None:
             raise ImproperlyConfigured("broker_credentials cannot be used with a memory:// broker")
 
@@ -281,6 +292,11 @@ class Settings:
     @property
     def exactly_once(self) -> bool:
         return self.processing_guarantee == "exactly_once"
+
+    @property
+    def web_url(self) -> str:
+        """Where this worker's web server is reached: ``http://<web_host>:<web_port>/``."""
+        return f"http://{self.web_host}:{self.web_port}/"
 
     @property
     def client_id_prefix(self) -> str:

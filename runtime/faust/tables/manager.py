@@ -112,6 +112,8 @@ class TableManager:
         self._global_restorer: Restorer | None = None
         self._recovered_tables: set[str] = set()
         self._expire_now = False
+        #: changelog records sent per table since the worker started (for metrics)
+        self.changelog_records: dict[str, int] = {}
 
     @property
     def active(self) -> bool:
@@ -266,6 +268,16 @@ class TableManager:
         self.held -= gone
         log.debug("closed table partitions %s", sorted(gone))
 
+    def recovery_records(self) -> int:
+        """Changelog records applied by recovery since the worker started (the global
+        tables' first restore included)."""
+        return sum(r.records for r in (self._restorer, self._global_restorer) if r is not None)
+
+    def recovery_remaining(self) -> int | None:
+        """Changelog records the partitions being restored still have to read (estimate)."""
+        restorer = self._restorer
+        return restorer.remaining() if restorer is not None else 0
+
     @property
     def restoring(self) -> bool:
         return bool(self.recovering)
@@ -328,6 +340,8 @@ class TableManager:
                     send(topic, raw_key, raw_value, partition)
                     if changes is not None:
                         changes.append((raw_key, raw_value))
+                written = self.changelog_records
+                written[table.name] = written.get(table.name, 0) + len(store.dirty)
                 store.dirty = set()
                 pending.append((table, store, changes))
         for global_table in self.global_tables:
@@ -345,6 +359,8 @@ class TableManager:
                     None if value is ABSENT else codec.dump_value(value),
                     partitions.pop(key, 0),
                 )
+            written = self.changelog_records
+            written[global_table.name] = written.get(global_table.name, 0) + len(store.dirty)
             store.dirty = set()
         return pending
 

@@ -67,6 +67,8 @@ class Restorer:
         self._round_records = 0
         self._round_partitions = 0
         self._last_log = 0.0
+        #: changelog records applied since the restorer was made (for metrics)
+        self.records = 0
 
     @property
     def active(self) -> bool:
@@ -108,6 +110,7 @@ class Restorer:
                     continue  # revoked while a fetch was in flight
                 target.store.apply_changelog(records)
                 target.applied += len(records)
+                self.records += len(records)
                 self._round_records += len(records)
         for key in batch.out_of_range:
             target = targets.get(key)
@@ -182,6 +185,10 @@ class Restorer:
                 remaining if remaining is not None else "?",
                 rate,
             )
+
+    def remaining(self) -> int | None:
+        """Records still to read (an estimate; None when an end is not known yet)."""
+        return self._remaining() if self._targets else 0
 
     def _remaining(self) -> int | None:
         """Records still to read, from the fetched high watermarks (estimate only)."""

@@ -56,6 +56,11 @@ class Consumer(Protocol):
 
     def resume(self, partitions: list[TopicPartition]) -> None: ...
 
+    def high_watermark(self, topic: str, partition: int) -> int | None:
+        """The end of ``topic[partition]`` as the last fetch response reported it (no
+        request to the broker; None before any fetch): the consumer lag's upper end."""
+        ...
+
     def group_metadata(self) -> Any:
         """What ``Producer.commit_transaction`` needs to commit offsets for this group."""
 
@@ -128,6 +133,14 @@ class Producer(Protocol):
 
     def flush(self, timeout: float) -> None:
         """Wait until every queued record is acknowledged; raise DeliveryError otherwise."""
+
+    def queued(self) -> int:
+        """Records queued or in flight, not yet acknowledged (for metrics)."""
+        ...
+
+    def delivery_errors(self) -> int:
+        """Records the brokers did not take since the producer started (for metrics)."""
+        ...
 
     # -- transactions (a producer created with a ``transactional.id``) ---------------------
 

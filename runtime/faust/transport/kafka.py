@@ -414,6 +414,12 @@ class KafkaConsumer:
     def resume(self, partitions: list[TopicPartition]) -> None:
         self._consumer.resume(partitions)
 
+    def high_watermark(self, topic: str, partition: int) -> int | None:
+        _, high = self._consumer.get_watermark_offsets(
+            TopicPartition(topic, partition), cached=True
+        )
+        return high if high is not None and high >= 0 else None
+
     def group_metadata(self) -> Any:
         return self._consumer.consumer_group_metadata()
 
@@ -502,6 +508,8 @@ class KafkaProducer:
         #: raises once the brokers refused the credentials (ConnectionErrors.check)
         self._check = check or _no_check
         self._failures: list[str] = []
+        #: records the brokers did not take (every failed delivery report)
+        self._delivery_errors = 0
         self._delivered: dict[tuple[str, int], int] = {}
         #: a newer producer with our transactional id took over (nothing can commit now)
         self.fenced = False
@@ -524,6 +532,7 @@ class KafkaProducer:
             self._failed(error, message)
 
     def _failed(self, error: KafkaError, message: Any) -> None:
+        self._delivery_errors += 1
         code = error.code()
         reason = error.str()
         if code in _FENCED or "fences the current one" in reason:
@@ -611,6 +620,12 @@ class KafkaProducer:
     def poll(self) -> None:
         self._producer.poll(0)
         self._check()
+
+    def queued(self) -> int:
+        return len(self._producer)
+
+    def delivery_errors(self) -> int:
+        return self._delivery_errors
 
     def flush(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

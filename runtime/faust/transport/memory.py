@@ -269,6 +269,9 @@ class MemoryConsumer:
     def resume(self, partitions: list[TopicPartition]) -> None:
         self._paused.difference_update((tp.topic, tp.partition) for tp in partitions)
 
+    def high_watermark(self, topic: str, partition: int) -> int | None:
+        return self.broker.end_offsets(topic)[partition] if topic in self.broker.topics else None
+
     def group_metadata(self) -> str:
         return self.group_id
 
@@ -382,6 +385,12 @@ class MemoryProducer:
 
     def poll(self) -> None:
         return None
+
+    def queued(self) -> int:
+        return len(self._pending)
+
+    def delivery_errors(self) -> int:
+        return 0
 
     def flush(self, timeout: float) -> None:
         return None

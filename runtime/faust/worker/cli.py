@@ -30,6 +30,7 @@ from faust.exceptions import (
     NotAuthorized,
     TransactionFailed,
 )
+from faust.web.metrics import WorkerMetrics
 from faust.worker.app_module import read_source
 from faust.worker.errors import AgentFailure
 from faust.worker.worker import Worker
@@ -72,6 +73,16 @@ def parse_args(app: App, argv: list[str] | None) -> argparse.Namespace:
         help="this worker's state: RocksDB tables, its lock and id (default: <app id>-data); "
         "give each worker process its own",
     )
+    worker.add_argument(
+        "--web-port", type=int, help="port of the web server (default 6066; 0: any free port)"
+    )
+    worker.add_argument("--web-host", help="host name the web server is reached by")
+    worker.add_argument("--web-bind", help="interface the web server listens on (0.0.0.0)")
+    worker.add_argument(
+        "--without-web",
+        action="store_true",
+        help="serve no web server (no pages, /health, /ready or /metrics)",
+    )
     return parser.parse_args(argv)
 
 
@@ -92,6 +103,15 @@ def run_worker_cli(
         app.conf.broker = args.broker
     if args.datadir:
         app.conf.datadir = args.datadir
+    if args.web_port is not None:
+        app.conf.web_port = args.web_port
+        app.conf.validate()
+    if args.web_host:
+        app.conf.web_host = args.web_host
+    if args.web_bind:
+        app.conf.web_bind = args.web_bind
+    if args.without_web:
+        app.conf.web_enabled = False
     sys.exit(run_worker(app, compiled_agents, built_from=built_from))
 
 
@@ -109,6 +129,10 @@ def run_worker(
         # reference cycle (an exception's traceback holds the frame that holds it) would be
         # destroyed during interpreter shutdown, where librdkafka's last log and error
         # callbacks into Python can crash the process after its exit status was decided.
+        # Unfreeze first: a cycle through an object frozen at start-up (the worker itself)
+        # is invisible to the collector, and a client it holds would outlive Python (a
+        # refused worker then died of SIGSEGV after its one line, now and then).
+        gc.unfreeze()
         gc.collect()
 
 
@@ -120,8 +144,11 @@ def _run_worker(
     try:
         if built_from is not None:
             check_source(built_from)
-        worker = Worker(app, compiled_agents=compiled_agents)
-        asyncio.run(_run_until_signal(worker))
+        metrics = WorkerMetrics(app) if app.conf.web_enabled else None
+        worker = Worker(app, compiled_agents=compiled_agents, sensors=[metrics] if metrics else [])
+        if metrics is not None:
+            metrics.worker = worker
+        asyncio.run(_run_until_signal(worker, metrics))
     except (
         BrokerUnavailable,
         ImproperlyConfigured,
@@ -140,8 +167,23 @@ def _run_worker(
     return 0
 
 
-async def _run_until_signal(worker: Worker) -> None:
+async def _run_until_signal(worker: Worker, metrics: WorkerMetrics | None) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, worker.request_stop)
-    await worker.run()
+    if not worker.app.conf.web_enabled:
+        gc.freeze()  # see below
+        await worker.run()
+        return
+    from faust.web.server import WebServer  # aiohttp: imported only when serving
+
+    server = WebServer(worker.app, worker, metrics)
+    await server.start()  # first: /health and /ready answer while the worker starts
+    # What exists by now (modules, the app, the server) lives as long as the process: keep
+    # the cyclic GC from scanning it at every full collection (aiohttp's modules made
+    # those cost ~0.1 us a message: bench/README.md, "The web server")
+    gc.freeze()
+    try:
+        await worker.run()
+    finally:
+        await server.stop()

@@ -157,6 +157,8 @@ class CommitProtocol:
         consumer = self.consumer
         if consumer is None:
             return
+        if self.sensor is not None:
+            self.sensor.on_commit_start()
         ready = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
         below = self.below_holds(ready)
         # a stream held messages back: commit again later, when it has let them go

@@ -37,6 +37,7 @@ from faust.exceptions import (
     ImproperlyConfigured,
     TransactionFailed,
 )
+from faust.worker.sensors import DEAD_LETTERS, current_agent
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -117,7 +118,11 @@ class ErrorPolicy:
                 ("faust.partition", str(partition).encode()),
                 ("faust.offset", str(offset).encode()),
             ]
-            self.app.send_raw(dead_letter, message.key(), message.value(), headers=headers)
+            token = current_agent.set(DEAD_LETTERS)  # counted apart from the agent's outputs
+            try:
+                self.app.send_raw(dead_letter, message.key(), message.value(), headers=headers)
+            finally:
+                current_agent.reset(token)
             self.dead_lettered += 1
             log.warning("dead-lettered message to %s: %s: %s", dead_letter, context, reason)
             return

@@ -60,14 +60,19 @@ class Rebalance:
         self.failed = False
         #: the worker is closing: table stores close with it
         self.closing = False
+        #: the group has given this worker an assignment (possibly empty) at least once
+        self.assigned_once = False
 
     def on_assigned(self, partitions: list[TopicPartition]) -> None:
         log.info("assigned %s", describe(partitions) or "no partitions")
-        if self.sensor is not None:
-            self.sensor.on_assigned(partitions)
-        if self.tables is None:
-            return
-        pause = self.tables.on_assigned(partitions)
+        self.assigned_once = True
+        sensor = self.sensor
+        if sensor is not None:
+            sensor.on_assigned(partitions)
+        pause = self.tables.on_assigned(partitions) if self.tables is not None else []
+        if sensor is not None:
+            paused = {(tp.topic, tp.partition) for tp in pause}
+            sensor.on_recovered([tp for tp in partitions if (tp.topic, tp.partition) not in paused])
         if pause:
             self.consumer.pause(pause)
             self.paused.update((tp.topic, tp.partition) for tp in pause)
@@ -104,6 +109,9 @@ class Rebalance:
         ready = await self.tables.recover_step()
         if ready:
             resume = [key for key in self.paused if key[1] in ready]
-            self.consumer.resume([TopicPartition(topic, p) for topic, p in resume])
+            resumed = [TopicPartition(topic, p) for topic, p in resume]
+            self.consumer.resume(resumed)
             self.paused.difference_update(resume)
+            if self.sensor is not None:
+                self.sensor.on_recovered(resumed)
             log.info("partition(s) %s restored: processing resumes", sorted(ready))

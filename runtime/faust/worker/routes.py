@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from faust.events import TransportMessage
 from faust.worker.errors import ErrorPolicy
 from faust.worker.runner import TaskFeed
+from faust.worker.sensors import Sensor
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -51,10 +52,18 @@ class StreamConsumer(Protocol):
 class Routes:
     """The stream consumers and their topics (see the module docstring)."""
 
-    def __init__(self, app: App, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sensor: Sensor | None = None,
+    ) -> None:
         self.app = app
         #: the worker's clock, handed to every feed (``take(within=)`` reads it)
         self.monotonic = monotonic
+        #: told how long each consumer took over its part of a batch (None: nobody asks)
+        self.sensor = sensor
         #: every stream consumer, in the order they were added
         self.consumers: list[StreamConsumer] = []
         #: by topic, the consumers that take its messages
@@ -101,10 +110,13 @@ class Routes:
     async def process(self, batch: list[TransportMessage]) -> None:
         """Hand each consumer its topics' messages of ``batch``; return when all of them
         have processed them."""
-        by_topic = self.by_topic
+        by_topic, sensor = self.by_topic, self.sensor
         if len(by_topic) == 1 and len(self.subscribed) == 1:
             for consumer in next(iter(by_topic.values())):
-                await consumer.process(batch)
+                if sensor is None:
+                    await consumer.process(batch)
+                else:
+                    await self._sensed(consumer, batch, sensor)
             return
         # runs of one topic, found at C speed (the messages' own topic() method)
         parts: dict[str, list[TransportMessage]] = {}
@@ -112,7 +124,19 @@ class Routes:
             parts.setdefault(topic or "", []).extend(run)
         for topic, messages in parts.items():
             for consumer in by_topic.get(topic, ()):
-                await consumer.process(messages)
+                if sensor is None:
+                    await consumer.process(messages)
+                else:
+                    await self._sensed(consumer, messages, sensor)
+
+    @staticmethod
+    async def _sensed(
+        consumer: StreamConsumer, messages: list[TransportMessage], sensor: Sensor
+    ) -> None:
+        sensor.on_stream_start(consumer.name, messages)
+        started = time.perf_counter()
+        await consumer.process(messages)
+        sensor.on_stream_batch(consumer.name, messages, time.perf_counter() - started)
 
     async def process_empty(self) -> None:
         """Hand every consumer an empty batch, as a poll that timed out would: a stream

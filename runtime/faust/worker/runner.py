@@ -33,6 +33,7 @@ from faust.agents import Agent, AgentFun
 from faust.events import TransportMessage, current_event
 from faust.streams import Holds, Stream
 from faust.worker.errors import AgentFailure, ErrorPolicy
+from faust.worker.sensors import current_agent
 
 if TYPE_CHECKING:
     from faust.topics import Topic
@@ -155,6 +156,7 @@ class AgentRunner(Feed):
         self._task = asyncio.create_task(self._run(), name=f"agent {self.agent.name}")
 
     async def _run(self) -> None:
+        current_agent.set(self.agent.name)  # this task's sends are the agent's (sensors)
         stream: Stream[Any] = Stream(self.agent.channel, source=self, prefix=self.agent.name)
         try:
             result = self.fun(stream)

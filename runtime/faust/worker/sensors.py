@@ -3,7 +3,11 @@
 A :class:`Sensor` has one method per event; each does nothing here, and a sensor
 overrides those it cares about. The worker calls them only when it was given sensors
 (``Worker(app, sensors=[...])``): without any, the loop pays one ``is None`` check per
-batch. Example::
+batch. Every event is per batch, per commit or per partition move, never per message,
+with one exception a sensor asks for: :meth:`Sensor.on_send`, once per record sent, only
+when a sensor sets ``wants_sends`` (the worker then lends the app a producer that calls
+it; compiled agents bind that producer's calls once, so their loops stay as generated).
+Example::
 
     class Counting(Sensor):
         def __init__(self) -> None:
@@ -13,20 +17,60 @@ batch. Example::
             self.messages += messages
 
     worker = Worker(app, sensors=[Counting()])
+
+The metrics of ``GET /metrics`` are a sensor (``faust.web.metrics``), and so are the
+Faust-style sensors of ``app.sensors`` (``faust.sensors.bridge``).
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterable
+from typing import Any
 
 from confluent_kafka import TopicPartition
+
+from faust.events import TransportMessage
+from faust.transport.base import DirectProduce, Producer
+
+#: the agent whose task is running (set by its runner; None in timers, tasks, web views):
+#: a send is counted for the agent that made it
+current_agent: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "faust_current_agent", default=None
+)
+#: what ``current_agent`` says while an error policy sends a dead letter
+DEAD_LETTERS = "(dead letters)"
 
 
 class Sensor:
     """The events a worker reports (see the module docstring)."""
 
+    #: call :meth:`on_send` for every record the app sends (a Python call per record)
+    wants_sends = False
+
+    def on_batch_in(self, batch: list[TransportMessage]) -> None:
+        """The consumer returned ``batch``; the streams get it next."""
+
+    def on_stream_start(self, stream: str, messages: list[TransportMessage]) -> None:
+        """The stream consumer ``stream`` is handed ``messages`` of a batch."""
+
+    def on_stream_batch(
+        self, stream: str, messages: list[TransportMessage], seconds: float
+    ) -> None:
+        """The stream consumer ``stream`` (an agent's name, or ``stream of <topic>``)
+        processed ``messages`` of a batch in ``seconds``."""
+
     def on_batch(self, messages: int) -> None:
         """A consumed batch of ``messages`` was processed by every agent on its topics."""
+
+    def on_send(
+        self, agent: str | None, topic: str, key: bytes | None, value: bytes | None
+    ) -> None:
+        """A record was queued for ``topic`` by ``agent`` (None: not an agent's code).
+        Called only when ``wants_sends`` is set."""
+
+    def on_commit_start(self) -> None:
+        """A commit begins."""
 
     def on_commit(self, offsets: list[TopicPartition]) -> None:
         """A commit made everything processed durable; ``offsets`` were committed (the
@@ -38,16 +82,46 @@ class Sensor:
     def on_revoked(self, partitions: list[TopicPartition]) -> None:
         """The group took ``partitions`` away (after they were committed)."""
 
+    def on_recovered(self, partitions: list[TopicPartition]) -> None:
+        """The tables of the assigned ``partitions`` are restored (at once for partitions
+        without tables): their messages flow from now on."""
+
 
 class Sensors(Sensor):
     """Several sensors as one: each event goes to each, in order."""
 
     def __init__(self, sensors: Iterable[Sensor]) -> None:
         self.sensors = list(sensors)
+        self.wants_sends = any(sensor.wants_sends for sensor in self.sensors)
+        self._senders = [sensor for sensor in self.sensors if sensor.wants_sends]
+
+    def on_batch_in(self, batch: list[TransportMessage]) -> None:
+        for sensor in self.sensors:
+            sensor.on_batch_in(batch)
+
+    def on_stream_start(self, stream: str, messages: list[TransportMessage]) -> None:
+        for sensor in self.sensors:
+            sensor.on_stream_start(stream, messages)
+
+    def on_stream_batch(
+        self, stream: str, messages: list[TransportMessage], seconds: float
+    ) -> None:
+        for sensor in self.sensors:
+            sensor.on_stream_batch(stream, messages, seconds)
 
     def on_batch(self, messages: int) -> None:
         for sensor in self.sensors:
             sensor.on_batch(messages)
+
+    def on_send(
+        self, agent: str | None, topic: str, key: bytes | None, value: bytes | None
+    ) -> None:
+        for sensor in self._senders:
+            sensor.on_send(agent, topic, key, value)
+
+    def on_commit_start(self) -> None:
+        for sensor in self.sensors:
+            sensor.on_commit_start()
 
     def on_commit(self, offsets: list[TopicPartition]) -> None:
         for sensor in self.sensors:
@@ -61,6 +135,10 @@ class Sensors(Sensor):
         for sensor in self.sensors:
             sensor.on_revoked(partitions)
 
+    def on_recovered(self, partitions: list[TopicPartition]) -> None:
+        for sensor in self.sensors:
+            sensor.on_recovered(partitions)
+
 
 def combine(sensors: Iterable[Sensor]) -> Sensor | None:
     """One sensor for ``sensors``; None when there are none (the worker then calls none)."""
@@ -68,3 +146,79 @@ def combine(sensors: Iterable[Sensor]) -> Sensor | None:
     if not found:
         return None
     return found[0] if len(found) == 1 else Sensors(found)
+
+
+class SensedProducer:
+    """The producer a worker lends its app when a sensor ``wants_sends``: every record
+    queued through it (``send``, and the ``direct`` produce compiled agents bind once) is
+    reported to :meth:`Sensor.on_send` once it is queued, with the agent that sent it.
+    Everything else is the producer's own."""
+
+    def __init__(self, producer: Producer, sensor: Sensor) -> None:
+        self.producer = producer
+        self.sensor = sensor
+
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None = None,
+        timestamp: float | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        self.producer.send(topic, key, value, partition, timestamp, headers)
+        self.sensor.on_send(current_agent.get(), topic, key, value)
+
+    def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
+        produce, retry = self.producer.direct()
+        on_send = self.sensor.on_send
+        agent = current_agent.get()  # compiled agents bind this in their own task
+
+        def sensed(
+            topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None
+        ) -> None:
+            if headers is None:
+                produce(topic, value, key)  # (a keyword costs confluent-kafka ~1 us a call)
+            else:
+                produce(topic, value, key, headers=headers)
+            on_send(agent, topic, key, value)  # not reached when produce raises: send() is
+
+        return sensed, retry
+
+    def poll(self) -> None:
+        self.producer.poll()
+
+    def queued(self) -> int:
+        return self.producer.queued()
+
+    def delivery_errors(self) -> int:
+        return self.producer.delivery_errors()
+
+    def send_tracked(
+        self, topic: str, key: bytes | None, value: bytes | None, partition: int
+    ) -> None:
+        self.producer.send_tracked(topic, key, value, partition)
+
+    def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
+        return self.producer.take_delivered_offsets()
+
+    def flush(self, timeout: float) -> None:
+        self.producer.flush(timeout)
+
+    def init_transactions(self, timeout: float) -> None:
+        self.producer.init_transactions(timeout)
+
+    def begin_transaction(self) -> None:
+        self.producer.begin_transaction()
+
+    def commit_transaction(
+        self, offsets: list[TopicPartition], group_metadata: Any, timeout: float
+    ) -> None:
+        self.producer.commit_transaction(offsets, group_metadata, timeout)
+
+    def abort_transaction(self, timeout: float) -> None:
+        self.producer.abort_transaction(timeout)
+
+    def close(self) -> None:
+        self.producer.close()

@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,7 @@ from faust.running import Running
 from faust.tables.manager import TableManager
 from faust.transport import open_transport
 from faust.transport.base import Consumer, Producer, Transport
+from faust.worker.app_hooks import AppHooks
 from faust.worker.clock import SYSTEM_CLOCK, Clock
 from faust.worker.commit import CommitProtocol, commit_protocol
 from faust.worker.errors import AgentFailure, ErrorPolicy
@@ -64,7 +66,7 @@ from faust.worker.rebalance import Rebalance
 from faust.worker.routes import Routes
 from faust.worker.runner import AgentRunner, ConcurrentAgent
 from faust.worker.schedule import Schedule
-from faust.worker.sensors import Sensor, combine
+from faust.worker.sensors import SensedProducer, Sensor, combine
 from faust.worker.state import DataDirectory
 from faust.worker.topic_setup import TopicSetup
 
@@ -112,14 +114,16 @@ class Worker:
         self.stop_when_idle = stop_when_idle
         #: where the worker reads the time (commit and clean-up intervals, timers)
         self.clock = clock
+        #: the app's own sensors and partition signals (None: it has neither)
+        self.hooks = AppHooks.for_app(app)
         #: told of batches, commits and partition moves (None: no sensors)
-        self.sensor = combine(sensors)
+        self.sensor = combine([*sensors, *([self.hooks] if self.hooks is not None else [])])
         #: messages processed since the worker started
         self.processed = 0
         #: the error policy of each agent (its counts are the error metrics)
         self.policies: dict[str, ErrorPolicy] = {}
         #: the stream consumers and the topics they take
-        self.routes = Routes(app, monotonic=clock.monotonic)
+        self.routes = Routes(app, monotonic=clock.monotonic, sensor=self.sensor)
         #: the commit protocol of the app's processing guarantee (made at start-up)
         self.commits: CommitProtocol | None = None
         self._topic_setup = TopicSetup(app, self.transport)
@@ -134,12 +138,70 @@ class Worker:
         #: the batch the streams hold (what a failure must not commit)
         self._batch: list[TransportMessage] = []
         self._last_cleanup = clock.monotonic()
+        #: when the poll loop last went round (None: it has not started): ``/health``
+        self.last_turn: float | None = None
+        #: where the web server listens (set by whoever serves it; said in the start-up line)
+        self.web_address: str | None = None
+        app.on_worker_init.send()
 
     def request_stop(self) -> None:
         """Finish the batch in hand, commit, and return from :meth:`run`."""
         if not self._stopping:
             log.info("stopping: finishing the current batch")
         self._stopping = True
+
+    def readiness(self) -> str | None:
+        """Why this worker is not ready to take its share of the work yet (``/ready``);
+        None once it is: the group gave it an assignment and every table is restored."""
+        if self._stopping:
+            return "the worker is stopping"
+        rebalance = self._rebalance
+        if rebalance is None:
+            return "the worker is starting"
+        if self.routes.subscribed and not rebalance.assigned_once:
+            return "waiting for the group to assign partitions"
+        tables = self._tables
+        if tables is not None and tables.restoring:
+            partitions = sorted(tables.recovering)
+            remaining = tables.recovery_remaining()
+            left = f", about {remaining} record(s) to go" if remaining is not None else ""
+            return f"restoring tables for partition(s) {partitions}{left}"
+        return None
+
+    def health(self, stalled_after: float) -> str | None:
+        """Why this worker is unhealthy (``/health``): its poll loop has not gone round for
+        ``stalled_after`` seconds (an agent or a broker call is stuck); None if it is fine."""
+        last = self.last_turn
+        if last is None:
+            return None  # starting: start-up has its own time limits
+        idle = time.monotonic() - last
+        if idle > stalled_after:
+            return f"the poll loop has not gone round for {idle:.0f}s"
+        return None
+
+    def offsets(self) -> list[tuple[str, int, int | None, int | None, int | None]]:
+        """``(topic, partition, position, committed, end)`` of every assigned partition,
+        from what the consumer knows (no broker request): the consumer lag."""
+        consumer, commits = self._consumer, self.commits
+        if consumer is None or commits is None:
+            return []
+        result = []
+        for tp in consumer.position(consumer.assignment()):
+            position = tp.offset if tp.offset >= 0 else None
+            committed = commits.committed.get((tp.topic, tp.partition))
+            end = consumer.high_watermark(tp.topic, tp.partition)
+            result.append((tp.topic, tp.partition, position, committed, end))
+        return result
+
+    @property
+    def producer(self) -> Producer | None:
+        """The worker's producer (None before it starts and after it closed)."""
+        return self._producer
+
+    @property
+    def tables(self) -> TableManager | None:
+        """The worker's side of the app's tables (None without tables)."""
+        return self._tables
 
     def commit(self) -> None:
         """Commit now: everything processed so far made durable, then its offsets
@@ -151,6 +213,7 @@ class Worker:
         """Start, loop until stopped, stop. Raises AgentFailure when the policy says fail."""
         try:
             await self._start()
+            await self.app.on_startup.send()
             await self._loop()
         except BaseException as exc:
             await self._fail(exc)
@@ -177,17 +240,22 @@ class Worker:
         )
         assert consumer is not None and producer is not None
         assert commits is not None and rebalance is not None
-        routes, tables, sensor = self.routes, self._tables, self.sensor
+        routes, tables, sensor, hooks = self.routes, self._tables, self.sensor, self.hooks
+        self.last_turn = time.monotonic()
         if routes.resubscribe:
             self._subscribe()
         restoring = tables is not None and tables.restoring
         batch = self._batch = consumer.consume(self.conf.batch_size, 0.0 if restoring else timeout)
+        if hooks is not None:
+            await hooks.send_signals()  # partition moves during the poll
         if tables is not None:
             restoring = tables.restoring  # an assignment may have started one
             if restoring:
                 await rebalance.recover_step()
             tables.poll_globals()
         if batch:
+            if sensor is not None:
+                sensor.on_batch_in(batch)
             await routes.process(batch)
             producer.poll()  # delivery reports
             self.processed += len(batch)
@@ -209,6 +277,7 @@ class Worker:
         worker with :meth:`run_until_idle` and ends it with :meth:`stop`."""
         try:
             await self._start()
+            await self.app.on_startup.send()
         except BaseException as exc:
             await self._fail(exc)
             raise
@@ -278,7 +347,13 @@ class Worker:
         self.commits = commit_protocol(conf, producer, clock=self.clock, sensor=self.sensor)
         self.commits.begin()
         self._replies = Replies(app, self.transport)
-        app.running = Running(producer, attach_stream=self.routes.attach, replies=self._replies)
+        sensor = self.sensor
+        lent: Producer = (
+            SensedProducer(producer, sensor)
+            if sensor is not None and sensor.wants_sends
+            else producer
+        )
+        app.running = Running(lent, attach_stream=self.routes.attach, replies=self._replies)
         runners = self._start_agents()
         for task in app.tasks:
             self._schedule.start_task(task, self.compiled_agents.get(task.name, task.fun))
@@ -287,6 +362,8 @@ class Worker:
         if self._tables is not None:
             await self._tables.start_globals()
         consumer = self._consumer = self.transport.consumer(consumer_group(app.id))
+        if self.hooks is not None:
+            self.hooks.consumer, self.hooks.producer = consumer, producer
         self.commits.attach(consumer, tables=self._tables, held=self.routes.held_offsets)
         self._rebalance = Rebalance(
             consumer, tables=self._tables, commits=self.commits, sensor=self.sensor
@@ -297,7 +374,7 @@ class Worker:
         compiled = sum(name in self.compiled_agents for name in app.agents)
         log.info(
             "worker for app %r on %s: %d agent(s) (%d compiled), %d table(s), sources %s, "
-            "group %r, %s",
+            "group %r, %s%s",
             app.id,
             self.transport.description,
             len(app.agents),
@@ -307,6 +384,7 @@ class Worker:
             or "none",
             consumer_group(app.id),
             conf.processing_guarantee.replace("_", "-"),
+            f", web server on {self.web_address}" if self.web_address else "",
         )
         uncompiled = sorted(name for name in app.agents if name not in self.compiled_agents)
         if self.built and uncompiled:
@@ -387,9 +465,13 @@ class Worker:
     # -- stopping --------------------------------------------------------------------------
 
     async def _stop(self) -> None:
+        await self.app.on_before_shutdown.send()
         await self.routes.stop(timeout=STOP_TIMEOUT)
         self.commit()
         await self._close(graceful=True)
+        if self.hooks is not None:
+            await self.hooks.send_signals()  # the revocation of closing
+        await self.app.on_shutdown.send()
         for name, policy in self.policies.items():
             if policy.decode_errors or policy.agent_errors:
                 log.info("agent %s: %s", name, policy.summary())
@@ -398,6 +480,8 @@ class Worker:
     async def _close(self, *, graceful: bool) -> None:
         if self._rebalance is not None:
             self._rebalance.closing = True
+        if self.hooks is not None:
+            self.hooks.closing = True
         self.transport.close()
         if self._replies is not None:
             await self._replies.close()

@@ -1,0 +1,17 @@
+"""The worker's web server and Faust's view API.
+
+- ``faust.web.views``: ``View`` (``@app.page`` pages), ``app.web``;
+- ``faust.web.server``: the aiohttp server a worker runs beside its poll loop, with the
+  app's pages, ``/health``, ``/ready``, ``/metrics``, ``/graph`` and ``/router``;
+- ``faust.web.metrics``: the worker sensor behind ``/metrics`` (Prometheus text format).
+
+Example::
+
+    @app.page("/hello/{name}/")
+    async def hello(self: faust.web.View, request: faust.web.Request, name: str):
+        return self.json({"hello": name})
+"""
+
+from faust.web.views import Request, Response, View, Web
+
+__all__ = ["Request", "Response", "View", "Web"]
