@@ -20,6 +20,7 @@ Example::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
@@ -38,6 +39,7 @@ from faust.transport.base import DirectProduce, produce_through
 from faust.windows import Window
 
 if TYPE_CHECKING:
+    from faust.cli.base import AppCommand
     from faust.replies import Replies
     from faust.streams import BatchSource, Stream
 
@@ -68,6 +70,10 @@ class App:
         #: what a worker (or ``agent.test_context()``) lends the app while it runs it: the
         #: producer, the feeds of ``app.stream()`` loops, the replies (``faust.running``)
         self.running: Running | None = None
+        #: the app's own commands (``@app.command()``), by the order they were declared
+        self.commands: list[type[AppCommand]] = []
+        #: the module that declared the app: the CLI shows names in it without it
+        self.origin_module: str = _caller_module()
 
     @property
     def id(self) -> str:
@@ -429,11 +435,40 @@ class App:
             )
         running.producer.send(topic, key, value, partition, timestamp, headers)
 
-    def main(self) -> NoReturn:
-        """Command line for this app: ``python app.py worker [--broker URL]``."""
-        from faust.worker.cli import run_worker_cli
+    def command(
+        self, *options: Any, base: type[AppCommand] | None = None, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], type[AppCommand]]:
+        """Decorator: the function becomes a command of this app's command line, with
+        ``options`` (``faust.cli.option``/``argument``), as in Faust. It is called as the
+        ``run`` method of a new ``base`` (default ``faust.cli.AppCommand``) subclass, so its
+        first parameter is the command (``self.app``, ``self.say``...); a function
+        without parameters is called without it. ``python app.py <function name> ...``."""
+        from faust.cli.base import AppCommand
 
-        run_worker_cli(self)
+        def register(fun: Callable[..., Any]) -> type[AppCommand]:
+            command = (base or AppCommand).from_handler(*options, **kwargs)(fun)
+            self.commands.append(command)
+            return command
+
+        return register
+
+    def main(self, argv: list[str] | None = None) -> NoReturn:
+        """The app's command line: ``python app.py worker [--broker URL]``, ``send``,
+        ``agents``, ``tables``, ``models``, ``model``, ``reset`` and its own commands."""
+        from faust.cli.main import run_cli
+
+        run_cli(self, argv=argv)
 
     def __repr__(self) -> str:
         return f"<App: {self.id}>"
+
+
+def _caller_module() -> str:
+    """The module of the code that made the App (outside this package)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = str(frame.f_globals.get("__name__", ""))
+        if name != __name__:
+            return name
+        frame = frame.f_back  # type: ignore[assignment]
+    return ""
