@@ -122,8 +122,12 @@ class reset(AppCommand):
     Deletes this worker's RocksDB tables (in --datadir); the changelogs stay, and the next
     worker restores the tables from them."""
 
-    async def run(self) -> None:
+    options = [option("-D", "--datadir", default=None, help="The worker's --datadir.")]
+
+    async def run(self, datadir: str | None = None) -> None:
         conf = self.app.conf
+        if datadir:
+            conf.datadir = datadir
         directory = DataDirectory(Path(conf.data_directory))
         if not directory.path.exists():
             self.say(f"Nothing to delete: {directory.path} does not exist")
@@ -290,7 +294,9 @@ def _help(obj: Any) -> str:
 def _type_name(typ: Any) -> str:
     if typ is None:
         return "bytes"
-    return typ.__name__ if typ in BUILTIN_TYPES else repr(typ)
+    if typ in BUILTIN_TYPES or isinstance(typ, type):
+        return str(typ.__name__)
+    return repr(typ)
 
 
 #: the built-in commands, in ``--help`` order (``worker`` is in faust.cli.worker)
