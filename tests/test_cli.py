@@ -33,7 +33,7 @@ def run(program: Path, *args: str, env: dict[str, str] | None = None, cwd: Path 
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=dict(os.environ, **WORKER_ENV, **(env or {})),
+        env={**os.environ, **WORKER_ENV, **(env or {})},
         cwd=cwd,
         stdin=subprocess.DEVNULL,
     )
@@ -274,3 +274,39 @@ def test_send_records_as_json_and_custom_commands_that_send(
     assert any(r["message"].startswith("worker for app 'cli-app'") for r in records)
     value = read_topic(own_broker.bootstrap, "greetings", 2, 2)
     assert sorted(json.loads(m.value())["name"] for m in value) == ["Ada", "Bob"]
+
+
+def test_an_unreachable_broker_shows_progress_before_the_error(built: dict[str, Path]) -> None:
+    result = run(
+        built["big_orders"], "worker", "-b", "kafka://127.0.0.1:1",
+        env={"FAUST_BROKER_CONNECT_TIMEOUT": "8"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    waiting = [line for line in lines if "waiting for the Kafka broker at 127.0.0.1:1" in line]
+    assert len(waiting) >= 1 and all("[WARNING]" in line for line in waiting)
+    assert lines[-1].startswith("error: cannot reach the Kafka broker at 127.0.0.1:1 within 8s")
+    assert len(lines) == len(waiting) + 1
+
+
+def test_a_worker_says_it_waits_for_its_partitions(
+    built: dict[str, Path], own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """With a 16 s session timeout the group join takes about 8 s: the worker says it is
+    waiting every 5 s until its partitions come."""
+    env = {"FAUST_BROKER": own_broker.url, "FAUST_BROKER_SESSION_TIMEOUT": "16"}
+    worker = WorkerProcess([str(built["big_orders"]), "worker", "-l", "info"], tmp_path, env)
+    try:
+        worker.wait_for_output(lambda _: "assigned orders[" in worker.stderr, 60)
+    finally:
+        assert worker.stop() == 0, worker.stderr
+    assert "waiting for partition assignment from group 'big-orders' (5s so far)" in worker.stderr
+
+
+def test_faustc_run_passes_the_worker_flags(tmp_path: Path) -> None:
+    base = [sys.executable, "-m", "faustc", "run", str(EXAMPLES / "wordcount.py"),
+            "-o", str(tmp_path), "--no-typecheck"]  # fmt: skip
+    bad = subprocess.run([*base, "-l", "LOUD"], capture_output=True, text=True, cwd=REPO)
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1
+    assert bad.stderr.startswith("wordcount_worker.py worker: error: Invalid value for '-l'")
