@@ -179,6 +179,14 @@ def test_a_bad_flag_is_one_line(built: dict[str, Path], args: list[str], message
         assert result.stdout == ""
 
 
+def test_no_command_prints_the_commands(built: dict[str, Path]) -> None:
+    result = run(built["wordcount"])
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("Usage: wordcount_worker.py [OPTIONS] COMMAND")
+    for command in ("agents", "model", "models", "reset", "send", "tables", "worker"):
+        assert f"  {command}  " in result.stderr
+
+
 def test_an_unreachable_broker_is_one_error_line(built: dict[str, Path]) -> None:
     result = run(
         built["cli_app"], "-b", "kafka://127.0.0.1:1", "tell", "Ada",

@@ -174,23 +174,43 @@ def test_a_worker_says_it_waits_for_its_partitions_and_logs_its_throughput(
     clock = HandClock(1000.0)
     reports = Reports(clock, group="orders-app")
     caplog.set_level(logging.INFO, logger="faust.worker")
-    reports.start()
+    held: list[str] = []
+    reports.start(lambda: held)
     for _ in range(12):  # 12 s without an assignment, a tick per second
         clock.now += 1
-        reports.tick(processed=0, waiting=True)
+        reports.tick(0)
     waiting = [r.getMessage() for r in caplog.records]
     assert waiting == [
         "waiting for partition assignment from group 'orders-app' (5s so far)",
         "waiting for partition assignment from group 'orders-app' (10s so far)",
     ]
     caplog.clear()
+    held.append("orders[0]")
     processed = 0
     for _ in range(48 + 60):  # assigned: 1,000 messages a second
         clock.now += 1
         processed += 1000
-        reports.tick(processed=processed, waiting=False)
+        reports.tick(processed)
     assert [r.getMessage() for r in caplog.records] == [
         "processed 48000 message(s) in the last 60s (800.0/s); 48000 since the start",
         "processed 60000 message(s) in the last 60s (1000.0/s); 108000 since the start",
     ]
     assert {r.levelno for r in caplog.records} == {logging.INFO}
+
+
+def test_an_idle_worker_says_so_every_minute_after_the_first(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = HandClock(0.0)
+    reports = Reports(clock, group="g")
+    caplog.set_level(logging.INFO, logger="faust.worker")
+    reports.start(list)
+    for _ in range(300):
+        clock.now += 1
+        reports.tick(0)
+    waited = [
+        int(m.group(1))
+        for r in caplog.records
+        if (m := re.search(r"\((\d+)s so far\)", r.getMessage()))
+    ]
+    assert waited == [5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 120, 180, 240, 300]

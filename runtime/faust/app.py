@@ -61,6 +61,10 @@ class App:
         #: this app's codecs: registered for it, or generated for its Records by a built
         #: worker (``faust.serializers.registry``)
         self.codecs = CodecRegistry()
+        #: the app's own commands (``@app.command()``), by the order they were declared
+        self.commands: list[type[AppCommand]] = []
+        #: the module that declared the app: the CLI shows names in it without it
+        self.origin_module: str = _caller_module()
         self.topics: list[Topic[Any, Any]] = []
         self.agents: dict[str, Agent[Any]] = {}
         self.tables: dict[str, Table[Any, Any]] = {}
@@ -70,10 +74,6 @@ class App:
         #: what a worker (or ``agent.test_context()``) lends the app while it runs it: the
         #: producer, the feeds of ``app.stream()`` loops, the replies (``faust.running``)
         self.running: Running | None = None
-        #: the app's own commands (``@app.command()``), by the order they were declared
-        self.commands: list[type[AppCommand]] = []
-        #: the module that declared the app: the CLI shows names in it without it
-        self.origin_module: str = _caller_module()
 
     @property
     def id(self) -> str:

@@ -63,6 +63,13 @@ GLOBAL_OPTIONS: list[Any] = [
     option("-b", "--broker", default=None, help="Kafka URL, e.g. kafka://127.0.0.1:9092"),
 ]  # fmt: skip
 
+#: what click (8.2 and later) raises for a group called without a command
+NO_ARGS_IS_HELP: tuple[type[click.UsageError], ...] = tuple(
+    error
+    for error in [getattr(click.exceptions, "NoArgsIsHelpError", None)]
+    if isinstance(error, type) and issubclass(error, click.UsageError)
+)
+
 #: errors of the settings, the broker or the work: one line, exit 1
 ONE_LINE_ERRORS = (
     BrokerUnavailable,
@@ -159,6 +166,9 @@ def run_cli(
     prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else app.id
     try:
         status = group.main(args=argv, prog_name=prog, standalone_mode=False)
+    except NO_ARGS_IS_HELP as exc:  # no command: the help, as click prints it
+        print(exc.format_message(), file=sys.stderr)
+        sys.exit(exc.exit_code)
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else prog
         print(f"{command}: error: {exc.format_message()} (see --help)", file=sys.stderr)

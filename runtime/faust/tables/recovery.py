@@ -178,16 +178,6 @@ class Restorer:
                 rate,
             )
 
-    def _bar_text(self, remaining: int | None, rate: float) -> str:
-        """``recovering table partitions [#####     ] 500/1000 records, 2000/s``."""
-        self._total = total = max(self._total, self._round_records + (remaining or 0))
-        share = min(self._round_records / total, 1.0) if total else 0.0
-        filled = int(share * 30)
-        return (
-            f"recovering {self.what} [{'#' * filled}{' ' * (30 - filled)}] "
-            f"{self._round_records}/{total} records, {rate:.0f}/s"
-        )
-
     def _remaining(self) -> int | None:
         """Records still to read, from the fetched high watermarks (estimate only)."""
         total = 0
@@ -198,6 +188,16 @@ class Restorer:
             position = target.store.offsets.get(target.partition, -1) + 1
             total += max(0, end - position)
         return total
+
+    def _bar_text(self, remaining: int | None, rate: float) -> str:
+        """``recovering table partitions [#####     ] 500/1000 records, 2000/s``."""
+        self._total = total = max(self._total, self._round_records + (remaining or 0))
+        share = min(self._round_records / total, 1.0) if total else 0.0
+        filled = int(share * 30)
+        return (
+            f"recovering {self.what} [{'#' * filled}{' ' * (30 - filled)}] "
+            f"{self._round_records}/{total} records, {rate:.0f}/s"
+        )
 
     def close(self) -> None:
         self.reader.close()

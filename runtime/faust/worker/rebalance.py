@@ -60,12 +60,9 @@ class Rebalance:
         self.failed = False
         #: the worker is closing: table stores close with it
         self.closing = False
-        #: no assignment yet, or every partition revoked and none assigned since
-        self.waiting = True
 
     def on_assigned(self, partitions: list[TopicPartition]) -> None:
         log.info("assigned %s", describe(partitions) or "no partitions")
-        self.waiting = False
         if self.sensor is not None:
             self.sensor.on_assigned(partitions)
         if self.tables is None:
@@ -83,8 +80,6 @@ class Rebalance:
         log.info("revoked %s", describe(partitions) or "no partitions")
         if not partitions:
             return
-        held = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
-        self.waiting = held <= {(tp.topic, tp.partition) for tp in partitions}
         if not self.failed:
             self.commits.commit()
         self.commits.forget(partitions)

@@ -178,7 +178,7 @@ class Worker:
         assert commits is not None and rebalance is not None
         routes, tables, sensor, reports = self.routes, self._tables, self.sensor, self._reports
         batch_size = self.conf.batch_size
-        reports.start()
+        reports.start(consumer.assignment)
         while not self._stopping:
             if routes.resubscribe:
                 self._subscribe()
@@ -205,7 +205,7 @@ class Worker:
                 await self._expire_windows(tables)
             if commits.due():
                 commits.commit()
-            reports.tick(processed=self.processed, waiting=rebalance.waiting)
+            reports.tick(self.processed)
             await asyncio.sleep(0)  # let timers and tasks run
 
     async def _expire_windows(self, tables: TableManager) -> None:
