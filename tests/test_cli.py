@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -318,3 +319,73 @@ def test_faustc_run_passes_the_worker_flags(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1
     assert bad.stderr.startswith("wordcount_worker.py worker: error: Invalid value for '-l'")
+
+
+def test_the_recovery_bar_on_a_terminal_is_not_broken_by_log_lines(
+    built: dict[str, Path], own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """A word count worker restores 20,000 keys with its stderr on a pseudo-terminal: the
+    bar is drawn, the log lines written meanwhile (partitions resuming) start on a line
+    of their own, and when recovery ends the bar is gone."""
+    import pty
+    import threading
+
+    from test_progress import Terminal
+
+    from kafka_helpers import produce, wait_for_commit
+
+    worker_file = built["wordcount"]
+    env = {"FAUST_BROKER": own_broker.url}
+    words = [f"w{i}" for i in range(20_000)]
+    first = WorkerProcess([str(worker_file), "worker"], tmp_path, env)
+    try:
+        first.wait_for_output(lambda _: "processing resumes" in first.stderr, 60)
+        ends = produce(
+            own_broker.bootstrap, "words", [(w.encode(), json.dumps(w).encode()) for w in words]
+        )
+        wait_for_commit(own_broker.bootstrap, "word-count-app", "words", ends, 60)
+    finally:
+        assert first.stop() == 0, first.stderr
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, str(worker_file), "worker"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env={**os.environ, **WORKER_ENV, **env},
+    )
+    os.close(follower)
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while b"recovered 8 table partitions" not in b"".join(chunks):
+            assert time.monotonic() < deadline and process.poll() is None, b"".join(chunks)
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        assert process.wait(30) == 0
+        reader.join(5)
+        os.close(leader)
+    text = b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+    assert "recovering table partitions [" in text  # the bar was drawn
+    terminal = Terminal()
+    terminal.write(text)
+    screen = [line for line in terminal.screen() if line]
+    assert screen, text
+    assert all(line.startswith("[") for line in screen), screen  # log lines only, whole
+    recovered = [line for line in screen if "recovered 8 table partitions: " in line]
+    assert recovered and "20000 changelog record(s)" in recovered[0], screen
