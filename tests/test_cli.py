@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -393,3 +394,38 @@ def test_the_recovery_bar_on_a_terminal_is_not_broken_by_log_lines(
     ]
     counts = [int(found.group(1)) for found in recovered if found]
     assert counts and counts[0] >= len(words), screen
+
+
+def test_send_writes_the_topics_codec_avro_from_json(
+    built: dict[str, Path], own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """An Order given as JSON on the command line goes out as Avro (the topic's codec): the
+    Avro worker decodes it (a JSON value would stop it under the fail policy) and
+    publishes the one big, paid order."""
+    worker_file = built["avro_orders"]
+    env = {"FAUST_BROKER": own_broker.url}
+
+    def order(order_id: str, status: str, price: str) -> str:
+        return json.dumps(
+            {
+                "order_id": order_id,
+                "account_id": "a1",
+                "placed_at": "2024-01-05T09:07:00+00:00",
+                "status": status,
+                "lines": [{"sku": "x", "quantity": 2, "price": price}],
+                "tags": {"channel": "cli"},
+            }
+        )
+
+    worker = WorkerProcess([str(worker_file), "worker"], tmp_path, env)
+    try:
+        big = "6f1c2b9e-8d6b-4e0f-9a1c-3b2d4e6f8a0b"
+        for value in (order(big, "paid", "600.00"), order(str(uuid.uuid4()), "paid", "1.00")):
+            sent = run(worker_file, "send", "avro-orders", value, "-k", "a1", env=env)
+            assert sent.returncode == 0, sent.stderr
+        outputs = read_topic(own_broker.bootstrap, "avro-big-orders", 4, 1)
+    finally:
+        assert worker.stop() == 0, worker.stderr
+    assert "stopped after processing 2 message(s)" in worker.stderr
+    assert [m.key() for m in outputs] == [b"a1"]
+    assert big.encode() in outputs[0].value()  # Avro writes a uuid as its string
