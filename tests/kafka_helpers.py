@@ -147,7 +147,7 @@ class WorkerProcess:
     ) -> None:
         self.stdout_path = log_dir / "worker.out"
         self.stderr_path = log_dir / "worker.err"
-        environment = dict(os.environ, **WORKER_ENV, **(env or {}))
+        environment = {**os.environ, **WORKER_ENV, **(env or {})}
         self.process = subprocess.Popen(
             [executable, *argv],
             cwd=cwd,

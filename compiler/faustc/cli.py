@@ -9,7 +9,8 @@ Commands::
                                                are errors here); write nothing
     faustc topology app.py [--format text|mermaid|dot|svg] [-o FILE]
                                                the dataflow: sources, stages, tables, sinks
-    faustc run app.py [--broker URL]           build, then run the worker
+    faustc run app.py [worker options]         build, then run the worker (-b URL, -l INFO,
+                                               --datadir, --logfile, --json ...)
     faustc broker [--port 9092]                run the embedded Kafka-compatible broker
     faustc schema app.py [-o schemas/]         export the Records' Avro schemas (+ manifest)
     faustc schema app.py --check schemas/      report changes that break BACKWARD compat
@@ -228,20 +229,21 @@ def topology(
         typer.echo(f"wrote {output}")
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(
+    ctx: typer.Context,
     source: SourceArg,
     out: OutOption = Path("build"),
-    broker: Annotated[str | None, typer.Option("-b", "--broker", help="kafka://HOST:PORT")] = None,
-    loglevel: Annotated[str, typer.Option("-l", "--loglevel")] = "info",
     no_typecheck: NoTypecheck = False,
     strict: Strict = False,
 ) -> None:
-    """Build the app, then run its worker in this process."""
+    """Build the app, then run its worker in this process.
+
+    Every option after the app file that is not faustc's own goes to the worker
+    (`faustc run app.py -b kafka://... -l INFO --datadir d`: see `<worker> worker --help`).
+    """
     result = _build(source, out, typecheck=not no_typecheck, strict=strict)
-    argv = [sys.executable, str(result.worker_path), "worker", "--loglevel", loglevel]
-    if broker:
-        argv += ["--broker", broker]
+    argv = [sys.executable, str(result.worker_path), "worker", *ctx.args]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, argv)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import sys
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
@@ -46,6 +47,7 @@ from faust.web.views import PageArg, View, Web
 from faust.windows import Window
 
 if TYPE_CHECKING:
+    from faust.cli.base import AppCommand
     from faust.replies import Replies
     from faust.streams import BatchSource, Stream
 
@@ -82,6 +84,10 @@ class App:
         #: this app's codecs: registered for it, or generated for its Records by a built
         #: worker (``faust.serializers.registry``)
         self.codecs = CodecRegistry()
+        #: the app's own commands (``@app.command()``), by the order they were declared
+        self.commands: list[type[AppCommand]] = []
+        #: the module that declared the app: the CLI shows names in it without it
+        self.origin_module: str = _caller_module()
         self.topics: list[Topic[Any, Any]] = []
         self.agents: dict[str, Agent[Any]] = {}
         self.tables: dict[str, Table[Any, Any]] = {}
@@ -828,11 +834,29 @@ class App:
             )
         running.producer.send(topic, key, value, partition, timestamp, headers)
 
-    def main(self) -> NoReturn:
-        """Command line for this app: ``python app.py worker [--broker URL]``."""
-        from faust.worker.cli import run_worker_cli
+    def command(
+        self, *options: Any, base: type[AppCommand] | None = None, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], type[AppCommand]]:
+        """Decorator: the function becomes a command of this app's command line, with
+        ``options`` (``faust.cli.option``/``argument``), as in Faust. It is called as the
+        ``run`` method of a new ``base`` (default ``faust.cli.AppCommand``) subclass, so its
+        first parameter is the command (``self.app``, ``self.say``...); a function
+        without parameters is called without it. ``python app.py <function name> ...``."""
+        from faust.cli.base import AppCommand
 
-        run_worker_cli(self)
+        def register(fun: Callable[..., Any]) -> type[AppCommand]:
+            command = (base or AppCommand).from_handler(*options, **kwargs)(fun)
+            self.commands.append(command)
+            return command
+
+        return register
+
+    def main(self, argv: list[str] | None = None) -> NoReturn:
+        """The app's command line: ``python app.py worker [--broker URL]``, ``send``,
+        ``agents``, ``tables``, ``models``, ``model``, ``reset`` and its own commands."""
+        from faust.cli.main import run_cli
+
+        run_cli(self, argv=argv)
 
     def __repr__(self) -> str:
         return f"<App: {self.id}>"
@@ -871,3 +895,14 @@ def _topic_config(
     if retention is not None:
         config["retention.ms"] = str(int(_seconds(retention) * 1000))
     return config
+
+
+def _caller_module() -> str:
+    """The module of the code that made the App (outside this package)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = str(frame.f_globals.get("__name__", ""))
+        if name != __name__:
+            return name
+        frame = frame.f_back  # type: ignore[assignment]
+    return ""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
+from faust.progress import StatusLine, status_line
 from faust.transport.base import ChangelogReader
 
 if TYPE_CHECKING:
@@ -61,8 +62,10 @@ class Restorer:
         self.what = what
         self._targets: dict[tuple[str, int], _Target] = {}
         self._clock = clock
-        self._stream = stream if stream is not None else sys.stderr
-        self._bar = bool(getattr(self._stream, "isatty", lambda: False)())
+        self._line: StatusLine = status_line(stream if stream is not None else sys.stderr)
+        self._bar = self._line.enabled
+        #: the bar's total in this round: never smaller than what it showed before
+        self._total = 0
         self._round_started = 0.0
         self._round_records = 0
         self._round_partitions = 0
@@ -78,7 +81,7 @@ class Restorer:
         """Restore ``store`` from ``topic[partition]``, after the offset it has applied."""
         if not self._targets:
             self._round_started = self._last_log = self._clock()
-            self._round_records = self._round_partitions = 0
+            self._round_records = self._round_partitions = self._total = 0
         applied = store.offsets.get(partition)
         start = applied + 1 if applied is not None else None
         self._targets[(topic, partition)] = _Target(table, store, topic, partition, start)
@@ -151,8 +154,7 @@ class Restorer:
         rate = self._round_records / elapsed
         if finished:
             if self._bar:
-                self._stream.write("\r\x1b[K")
-                self._stream.flush()
+                self._line.clear()
             if self._round_partitions:
                 log.info(
                     "recovered %d %s: %d changelog record(s) in %.1fs (%.0f records/s)",
@@ -166,14 +168,7 @@ class Restorer:
             return
         remaining = self._remaining()
         if self._bar:
-            total = self._round_records + (remaining or 0)
-            share = self._round_records / total if total else 0.0
-            filled = int(share * 30)
-            self._stream.write(
-                f"\rrecovering {self.what} [{'#' * filled}{' ' * (30 - filled)}] "
-                f"{self._round_records}/{total} records, {rate:.0f}/s"
-            )
-            self._stream.flush()
+            self._line.show(self._bar_text(remaining, rate))
         if now - self._last_log >= LOG_EVERY:
             self._last_log = now
             log.info(
@@ -200,6 +195,16 @@ class Restorer:
             position = target.store.offsets.get(target.partition, -1) + 1
             total += max(0, end - position)
         return total
+
+    def _bar_text(self, remaining: int | None, rate: float) -> str:
+        """``recovering table partitions [#####     ] 500/1000 records, 2000/s``."""
+        self._total = total = max(self._total, self._round_records + (remaining or 0))
+        share = min(self._round_records / total, 1.0) if total else 0.0
+        filled = int(share * 30)
+        return (
+            f"recovering {self.what} [{'#' * filled}{' ' * (30 - filled)}] "
+            f"{self._round_records}/{total} records, {rate:.0f}/s"
+        )
 
     def close(self) -> None:
         self.reader.close()

@@ -70,6 +70,8 @@ _NOT_AUTHORIZED = (
     KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
 )
 log = logging.getLogger("faust.transport")
+#: seconds between the lines that say the worker still waits for an unreachable broker
+CONNECT_PROGRESS_EVERY = 3.0
 
 
 class ConnectionErrors:
@@ -175,10 +177,16 @@ class KafkaTransport:
         return self._admin_client
 
     def check_connection(self, timeout: float) -> None:
-        """Wait up to ``timeout`` for the brokers' metadata; stop at once on a refusal."""
+        """Wait up to ``timeout`` for the brokers' metadata; stop at once on a refusal.
+
+        While it waits it logs a warning every ``CONNECT_PROGRESS_EVERY`` seconds (from
+        that long after the first attempt), so a slow or absent broker is visible before
+        the worker gives up."""
         self.errors.closing = False  # a worker starts (again) with this transport
         admin = self._admin()
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        last_progress = started
         attempt = 0.5
         with _quiet_librdkafka() as last_failure:
             while True:
@@ -190,13 +198,23 @@ class KafkaTransport:
                     failure = exc.args[0].str() if exc.args else str(exc)
                 admin.poll(0)  # serves error_cb
                 self.errors.check()
-                if time.monotonic() >= deadline:
-                    reason = last_failure[0] if last_failure else failure
+                now = time.monotonic()
+                reason = last_failure[0] if last_failure else failure
+                if now >= deadline:
                     raise BrokerUnavailable(
                         f"cannot reach the Kafka broker at {self.servers} within "
                         f"{timeout:g}s ({reason})"
                     ) from None
-                attempt *= 2
+                if now - last_progress >= CONNECT_PROGRESS_EVERY and deadline - now >= 1.0:
+                    last_progress = now
+                    log.warning(
+                        "waiting for the Kafka broker at %s: %.0fs of %gs (%s)",
+                        self.servers,
+                        now - started,
+                        timeout,
+                        reason,
+                    )
+                attempt = min(attempt * 2, CONNECT_PROGRESS_EVERY)
 
     def ensure_topics(self, specs: list[TopicSpec], timeout: float) -> dict[str, int]:
         admin = self._admin()

@@ -4,7 +4,8 @@
 stream consumers, ``runner.py`` drives each agent; ``commit.py`` is the commit protocol;
 ``topic_setup.py`` creates the topics before subscribing; ``rebalance.py`` handles
 partitions coming and going; ``schedule.py`` runs timers, crontabs and tasks on the
-``clock.py`` clock; ``sensors.py`` is what it reports; ``errors.py`` applies the error
+``clock.py`` clock; ``sensors.py`` is what it reports to sensors, ``reports.py``
+what it logs at intervals; ``errors.py`` applies the error
 policy; ``state.py`` is the data directory; ``cli.py`` the command line shared by
 ``app.main()`` and built workers; ``app_module.py`` finds the app module of a moved build.
 Example::

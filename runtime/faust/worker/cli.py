@@ -1,8 +1,9 @@
-"""The worker command line, shared by ``app.main()`` and every built worker.
+"""Running a worker in this process until a signal, for the ``worker`` command.
 
-Usage::
+``run_worker_cli(app, ...)`` is the whole command line of an app (``faust.cli``: ``worker``,
+``send``, ``agents`` ...), kept here under the name built workers call. Example::
 
-    python build/wordcount_worker.py worker --broker kafka://127.0.0.1:9092 --loglevel info
+    status = run_worker(app, compiled_agents)   # until SIGINT/SIGTERM
 
 SIGINT and SIGTERM stop the worker cleanly: it finishes the batch in hand, flushes, commits
 and exits 0. A broker that cannot be reached, or a configuration error, is one line on
@@ -12,7 +13,6 @@ line that names the message).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import hashlib
@@ -38,8 +38,6 @@ from faust.worker.worker import Worker
 if TYPE_CHECKING:
     from faust.app import App
 
-LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
-
 
 def check_source(built_from: tuple[str | None, str]) -> None:
     """Refuse to run a built worker whose source module changed since it was built.
@@ -57,35 +55,6 @@ def check_source(built_from: tuple[str | None, str]) -> None:
         )
 
 
-def parse_args(app: App, argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=f"Faust worker for app {app.id!r}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    worker = commands.add_parser("worker", help="consume the app's topics and run its agents")
-    worker.add_argument("-b", "--broker", help="Kafka URL, e.g. kafka://127.0.0.1:9092")
-    worker.add_argument(
-        "-l",
-        "--loglevel",
-        default="info",
-        choices=["debug", "info", "warning", "error", "critical"],
-    )
-    worker.add_argument(
-        "--datadir",
-        help="this worker's state: RocksDB tables, its lock and id (default: <app id>-data); "
-        "give each worker process its own",
-    )
-    worker.add_argument(
-        "--web-port", type=int, help="port of the web server (default 6066; 0: any free port)"
-    )
-    worker.add_argument("--web-host", help="host name the web server is reached by")
-    worker.add_argument("--web-bind", help="interface the web server listens on (0.0.0.0)")
-    worker.add_argument(
-        "--without-web",
-        action="store_true",
-        help="serve no web server (no pages, /health, /ready or /metrics)",
-    )
-    return parser.parse_args(argv)
-
-
 def run_worker_cli(
     app: App,
     compiled_agents: Mapping[str, AgentFun] | None = None,
@@ -93,26 +62,13 @@ def run_worker_cli(
     *,
     built_from: tuple[str | None, str] | None = None,
 ) -> NoReturn:
-    """Parse ``argv``, run the worker until a signal, exit with its status.
+    """The app's command line (``faust.cli.main``): parse ``argv``, run, exit.
 
     Built workers pass ``built_from`` (see :func:`check_source`).
     """
-    args = parse_args(app, argv)
-    logging.basicConfig(level=args.loglevel.upper(), format=LOG_FORMAT, stream=sys.stderr)
-    if args.broker:
-        app.conf.broker = args.broker
-    if args.datadir:
-        app.conf.datadir = args.datadir
-    if args.web_port is not None:
-        app.conf.web_port = args.web_port
-        app.conf.validate()
-    if args.web_host:
-        app.conf.web_host = args.web_host
-    if args.web_bind:
-        app.conf.web_bind = args.web_bind
-    if args.without_web:
-        app.conf.web_enabled = False
-    sys.exit(run_worker(app, compiled_agents, built_from=built_from))
+    from faust.cli.main import run_cli
+
+    run_cli(app, compiled_agents, argv, built_from=built_from)
 
 
 def run_worker(

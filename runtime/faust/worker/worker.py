@@ -13,7 +13,8 @@ The worker does its jobs through one object each, all in ``faust.worker``:
 - ``topic_setup.py``: the topics created and seen in the metadata before subscribing;
 - ``rebalance.py``: partitions assigned (tables restored first) and revoked (committed);
 - ``schedule.py``: timers, crontabs and tasks; ``clock.py``: the time all of them read;
-- ``sensors.py``: what the worker reports as it runs (nothing unless asked).
+- ``sensors.py``: what the worker reports as it runs (nothing unless asked);
+- ``reports.py``: its periodic log lines (waiting for an assignment, throughput).
 
 While it runs, the worker lends the App one :class:`~faust.running.Running` (the producer,
 ``routes.attach`` for ``app.stream()``, the replies of ``agent.ask()``) and takes it back
@@ -31,7 +32,8 @@ joins the subscription then.
 The poll loop (:meth:`Worker._loop`), until stopped: subscribe again if a stream added a
 topic; consume a batch (without waiting while tables restore); restore a little more;
 hand the batch to the streams and wait until they have processed it; serve the producer's
-delivery reports; expire windows when due; commit when due. SIGINT/SIGTERM
+delivery reports; expire windows when due; commit when due; log what is due to be said
+(still waiting for an assignment, every 5 s; the throughput, every minute). SIGINT/SIGTERM
 (:meth:`Worker.request_stop`) finish the batch in hand, end the streams, commit and close.
 After a failure the commit protocol keeps what is durable (``abandon``) and the worker
 closes without committing more. Example::
@@ -63,6 +65,7 @@ from faust.worker.clock import SYSTEM_CLOCK, Clock
 from faust.worker.commit import CommitProtocol, commit_protocol
 from faust.worker.errors import AgentFailure, ErrorPolicy
 from faust.worker.rebalance import Rebalance
+from faust.worker.reports import Reports
 from faust.worker.routes import Routes
 from faust.worker.runner import AgentRunner, ConcurrentAgent
 from faust.worker.schedule import Schedule
@@ -135,6 +138,8 @@ class Worker:
         self._consumer: Consumer | None = None
         self._rebalance: Rebalance | None = None
         self._stopping = False
+        #: the periodic lines: waiting for an assignment, throughput
+        self._reports = Reports(clock, group=consumer_group(app.id))
         #: the batch the streams hold (what a failure must not commit)
         self._batch: list[TransportMessage] = []
         self._last_cleanup = clock.monotonic()
@@ -224,6 +229,8 @@ class Worker:
 
     async def _loop(self) -> None:
         """Consume, process, commit; until stopped (the module docstring)."""
+        assert self._consumer is not None
+        self._reports.start(self._consumer.assignment)
         while not self._stopping:
             idle = await self._step(IDLE_POLL_SECONDS)
             if idle and self.stop_when_idle:
@@ -267,6 +274,7 @@ class Worker:
             await self._expire_windows(tables)
         if commits.due():
             commits.commit()
+        self._reports.tick(self.processed)
         await asyncio.sleep(0)  # let timers and tasks run
         return not batch and not restoring
 
@@ -277,6 +285,8 @@ class Worker:
         worker with :meth:`run_until_idle` and ends it with :meth:`stop`."""
         try:
             await self._start()
+            assert self._consumer is not None
+            self._reports.start(self._consumer.assignment)
             await self.app.on_startup.send()
         except BaseException as exc:
             await self._fail(exc)
