@@ -541,6 +541,28 @@ def test_wrong_app_keyword_types_are_one_line_errors() -> None:
         faust.App("orders", broker_credentials=("user", SECRET))
 
 
+def test_the_version_makes_the_id_and_a_bad_one_is_one_line(env: pytest.MonkeyPatch) -> None:
+    """Faust's ``version``/``id_format``: from the App or the environment; the group,
+    the client ids and the data directory follow the versioned id."""
+    conf = Settings.from_app_kwargs("orders", None, {"version": 2})
+    assert (conf.id, conf.name, conf.client_id_prefix) == ("orders-v2", "orders", "orders-v2")
+    assert conf.data_directory == os.path.join("orders-data", "v2")
+    env.setenv("FAUST_VERSION", "4")
+    assert Settings.from_app_kwargs("orders", None, {"version": 2}).id == "orders-v4"
+    env.delenv("FAUST_VERSION")
+    custom = {"version": 2, "id_format": "{id}_{self.version}"}
+    assert Settings.from_app_kwargs("orders", None, custom).id == "orders_2"
+    for wrong, message in [
+        ({"version": 0}, "version must be 1 or more, not 0"),
+        ({"version": "2"}, "version='2' must be an integer"),
+        ({"version": 2, "id_format": "{id}-{self.release}"}, "cannot be filled in"),
+        ({"version": 2, "id_format": "{appid}"}, "cannot be filled in"),
+    ]:
+        with pytest.raises(ImproperlyConfigured, match=message) as info:
+            Settings.from_app_kwargs("orders", None, wrong)
+        assert "\n" not in str(info.value)
+
+
 def test_uncompiled_app_with_a_wrong_setting_is_one_line(tmp_path: Path) -> None:
     """``python app.py worker`` fails at import (App(...) reads FAUST_*): one line, exit 1."""
     app = Path(__file__).resolve().parents[1] / "examples" / "wordcount.py"

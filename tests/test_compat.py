@@ -201,6 +201,8 @@ DIFFERENTIAL = [
     ("typed_stream", "compiled"),
     ("seen_counter", "compiled"),
     ("log-relay", "compiled"),
+    ("withdrawals", "compiled"),
+    ("settings_tour", "compiled"),
 ]
 
 

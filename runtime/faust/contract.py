@@ -8,6 +8,7 @@ worker's line table (which the runtime reads back to cite the user's line of an 
 Every internal name starts with the app id, so ACLs granted on that prefix cover them.
 Example::
 
+    app_id("withdrawals", version=2)             # 'withdrawals-v2': Faust's id_format
     repartition_topic_name("shop.count", "orders", "Order.account")
     # 'shop.count-orders-Order.account-repartition'
     changelog_topic_name("shop", "totals")       # 'shop-totals-changelog'
@@ -32,6 +33,31 @@ VALUE_CHANGING_OPERATIONS = ("map", "processor")
 #: the names of the field specifiers (``faust.models.fields.FIELD_SPECIFIERS``): a field
 #: whose default calls one of them takes its options from it
 FIELD_SPECIFIER_NAMES = frozenset(specifier.__name__ for specifier in FIELD_SPECIFIERS)
+
+
+#: Faust's ``id_format`` default: the id of an app of ``version > 1``
+DEFAULT_ID_FORMAT = "{id}-v{self.version}"
+
+
+class _Versioned:
+    """What ``{self...}`` in an ``id_format`` sees when no settings object is given."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+
+
+def app_id(
+    name: str, version: int = 1, id_format: str = DEFAULT_ID_FORMAT, settings: object = None
+) -> str:
+    """The id an App named ``name`` runs under, Faust's rule (``Settings._prepare_id``):
+    ``name`` itself at version 1, else ``id_format.format(id=name, self=settings)``, so
+    ``faust.App("withdrawals", version=2)`` is ``withdrawals-v2`` and everything named
+    after the id (the consumer group, changelogs, agent and reply topics) moves with it.
+    ``settings`` is what ``{self.<setting>}`` reads (default: the version only); a
+    format naming something it lacks raises ``AttributeError``/``KeyError``."""
+    if version <= 1:
+        return name
+    return id_format.format(id=name, self=settings if settings is not None else _Versioned(version))
 
 
 def repartition_topic_name(agent_name: str, source_topic: str, name: str) -> str:

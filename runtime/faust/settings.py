@@ -39,6 +39,7 @@ from faust.auth import (
     ssl_from_mapping,
     to_credentials,
 )
+from faust.contract import DEFAULT_ID_FORMAT, app_id
 from faust.exceptions import ImproperlyConfigured
 
 ERROR_POLICIES = ("fail", "skip", "dead-letter")
@@ -59,7 +60,17 @@ log = logging.getLogger("faust.settings")
 class Settings:
     """Every setting the runtime reads (unknown App keywords are warned about and ignored)."""
 
+    #: the id the app runs under: ``name`` at version 1, else ``id_format`` of it (Faust's
+    #: rule, :func:`faust.contract.app_id`); the consumer group and every internal topic
+    #: are named after it
     id: str
+    #: the id as given to ``faust.App(...)`` (Faust's ``conf.name``)
+    name: str = dataclasses.field(default="", metadata={"derived": True})
+    #: the app's version: a new version is a new app (``<id>-v<version>``): its own
+    #: consumer group, changelogs and internal topics; source topics are untouched
+    version: int = 1
+    #: how the id is made from the name when ``version > 1``
+    id_format: str = DEFAULT_ID_FORMAT
     #: bootstrap servers: ``kafka://a:9092;b:9092``, ``"a:9092,b:9092"``, a list of URLs
     #: (strings or yarl URLs), or ``memory://name`` (the in-process broker, for tests)
     broker: Any = "kafka://localhost:9092"
@@ -152,6 +163,7 @@ class Settings:
             settings.broker = broker
         settings.check_types(given=set(kwargs) | ({"broker"} if broker is not None else set()))
         from_env = settings.apply_environment(os.environ)
+        settings.prepare_id(id)
         if (
             settings.processing_guarantee == "exactly_once"
             and "broker_commit_interval" not in kwargs
@@ -190,6 +202,21 @@ class Settings:
             self.broker_credentials = credentials
             applied.add("broker_credentials")
         return applied
+
+    def prepare_id(self, name: str) -> None:
+        """Set ``name`` and the ``id`` the app runs under (``version``, ``id_format``)."""
+        if self.version < 1:
+            raise ImproperlyConfigured(f"version must be 1 or more, not {self.version}")
+        self.name = name
+        try:
+            self.id = app_id(name, self.version, self.id_format, self)
+        except (AttributeError, KeyError, IndexError, ValueError) as exc:
+            raise ImproperlyConfigured(
+                f"id_format={self.id_format!r} cannot be filled in "
+                f"(it may use {{id}} and {{self.<setting>}}): {exc}"
+            ) from None
+        if not self.id:
+            raise ImproperlyConfigured(f"id_format={self.id_format!r} makes an empty App id")
 
     # -- checks ----------------------------------------------------------------------------
 
@@ -276,7 +303,10 @@ class Settings:
 
     @property
     def data_directory(self) -> str:
-        return self.datadir.format(appid=self.id)
+        """``datadir`` (``{appid}``: the App's name), and a ``v<N>`` folder in it for
+        ``version`` N > 1, as Faust keeps each version's tables apart."""
+        base = self.datadir.format(appid=self.name or self.id)
+        return base if self.version <= 1 else os.path.join(base, f"v{self.version}")
 
     @property
     def exactly_once(self) -> bool:
@@ -289,8 +319,12 @@ class Settings:
 
 
 def setting_names() -> list[str]:
-    """The settings an App accepts (``id`` is positional)."""
-    return [field.name for field in dataclasses.fields(Settings) if field.name != "id"]
+    """The settings an App accepts (``id`` is positional; ``name`` is derived from it)."""
+    return [
+        field.name
+        for field in dataclasses.fields(Settings)
+        if field.name != "id" and not field.metadata.get("derived")
+    ]
 
 
 def credential_variables() -> list[str]:

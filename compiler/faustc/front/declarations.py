@@ -14,6 +14,7 @@ import dataclasses
 
 import libcst as cst
 
+from faust.contract import DEFAULT_ID_FORMAT, app_id
 from faustc.front.context import ModuleContext
 from faustc.front.ir import AppDef, Span, TableDef, TopicDef
 
@@ -74,6 +75,8 @@ def read_app(
             id_node if id_node is not None else call,
         )
     name = str(app_id.value) if app_id is not None else "<unknown>"
+    if app_id is not None:
+        name = versioned_id(context, call, name)
     env = app_id.env if app_id is not None else ()
     partitions = context.keyword(call, "topic_partitions")
     context.app = AppDef(
@@ -85,6 +88,36 @@ def read_app(
         discovered(context, call),
         context.fixed_int(partitions) if partitions is not None else None,
     )
+
+
+def versioned_id(context: ModuleContext, call: cst.Call, name: str) -> str:
+    """The id the app runs under: ``name`` with ``version=`` and ``id_format=`` applied
+    by Faust's rule (:func:`faust.contract.app_id`), when the compiler knows them."""
+    version_node = context.keyword(call, "version")
+    format_node = context.keyword(call, "id_format")
+    version = context.fixed_int(version_node) if version_node is not None else 1
+    id_format = context.fixed_string(format_node) if format_node is not None else None
+    unknown = version_node if version is None else None
+    if format_node is not None and id_format is None:
+        unknown = format_node
+    if unknown is not None or version is None:
+        context.error(
+            "FC105",
+            "the App's version= and id_format= must be known when the worker is built "
+            "(constants): with version > 1 they make the App id",
+            unknown if unknown is not None else call,
+        )
+        return name
+    try:
+        return app_id(name, version, id_format or DEFAULT_ID_FORMAT)
+    except (AttributeError, KeyError, IndexError, ValueError):
+        context.error(
+            "FC105",
+            "this id_format reads more than {id} and {self.version}: the compiler cannot "
+            "know the App id it makes",
+            format_node if format_node is not None else call,
+        )
+        return name
 
 
 def discovered(context: ModuleContext, call: cst.Call) -> tuple[str, ...]:
