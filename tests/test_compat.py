@@ -203,6 +203,8 @@ DIFFERENTIAL = [
     ("log-relay", "compiled"),
     ("withdrawals", "compiled"),
     ("settings_tour", "compiled"),
+    ("click_windows", "compiled"),
+    ("score_totals", "compiled"),
 ]
 
 

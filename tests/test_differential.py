@@ -129,6 +129,11 @@ def windowed(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return built
 
 
+@pytest.fixture(scope="module")
+def spanning(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return Built(APPS / "spanning.py", tmp_path_factory.mktemp("build"))
+
+
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -413,3 +418,22 @@ def test_windows_and_set_tables(windowed: Built, views: list[tuple[str, str, flo
     assert compiled["table:visitors"] == {
         page: {user for p, user, *_ in views if p == page} for page, *_ in views
     }
+
+
+@SETTINGS
+@given(clicks=st.integers(min_value=0, max_value=40))
+def test_a_memory_table_key_written_from_every_partition(spanning: Built, clicks: int) -> None:
+    """Faust's memory store is one dict: ``table["all"] += 1`` from four partitions (the
+    memory broker spreads unkeyed records round-robin) counts every message, compiled as
+    uncompiled (issue 13, silent-wrong before)."""
+    inputs: Inputs = {
+        "clicks": [(None, json.dumps(f"c{i}").encode(), 1_000_000) for i in range(clicks)]
+    }
+    reference, compiled = spanning.both(inputs)
+    assert compiled == reference
+    sent = [m[1] for log in compiled["running-counts"] for m in log]
+    counts = sorted(int(value.decode().strip('"').split(":")[1]) for value in sent)
+    assert counts == list(range(1, clicks + 1))
+    windowed = sorted(int(value.decode().strip('"').split(":")[2]) for value in sent)
+    assert windowed == counts
+    assert compiled["table:totals"] == ({"all": clicks} if clicks else {})
