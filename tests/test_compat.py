@@ -205,6 +205,7 @@ DIFFERENTIAL = [
     ("settings_tour", "compiled"),
     ("click_windows", "compiled"),
     ("score_totals", "compiled"),
+    ("wordcount", "compiled"),
 ]
 
 

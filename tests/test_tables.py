@@ -365,3 +365,33 @@ def test_in_place_does_what_the_statement_does(kind: str) -> None:
     assert got == expected and expected
     for table in (inner(by_statement), inner(by_call)):  # the same partitions were written
         assert sorted(table._stores) == [0, 1]
+
+
+def test_as_ansitable_draws_the_table_as_faust_does() -> None:
+    """``Table.as_ansitable()`` (Faust's, terminaltables' AsciiTable layout off a terminal):
+    title-cased headers and title, the title set into the top border."""
+    import io
+
+    app = faust.App("tables-ansi")
+    counts: faust.Table[str, int] = app.Table("word_counts", default=int)
+    counts["quick"] = 2
+    counts["fox"] = 1
+    drawn = counts.as_ansitable(
+        title="tally", key="word", value="count", sort=True, target=io.StringIO()
+    )
+    assert drawn.splitlines() == [
+        "+Tally--+-------+",
+        "| Word  | Count |",
+        "+-------+-------+",
+        "| fox   | 1     |",
+        "| quick | 2     |",
+        "+-------+-------+",
+    ]
+    assert counts.as_ansitable(target=io.StringIO()).splitlines()[0] == "+Word Counts----+"
+    by_value = counts.as_ansitable(sort=True, sortkey=lambda item: -item[1], target=io.StringIO())
+    assert [line.split()[1] for line in by_value.splitlines()[3:5]] == ["quick", "fox"]
+    windowed = app.Table("per-minute", default=int).tumbling(60).relative_to_now()
+    set_current_message(message(partition=0))
+    windowed["a"] += 3
+    set_current_message(None)
+    assert "| a   | 3     |" in windowed.as_ansitable(target=io.StringIO())

@@ -402,6 +402,14 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
     def values(self) -> ValuesView[VT]:
         return _ValuesView(self)
 
+    def as_ansitable(self, title: str = "{table.name}", **kwargs: Any) -> str:
+        """The table as a text table of its keys and values (Faust's ``as_ansitable``:
+        ``key=``, ``value=`` headers, ``sort=``, ``sortkey=``, ``target=``; ``title`` may
+        name ``{table.name}``); see ``faust.terminal``."""
+        from faust.terminal import dict_as_ansitable
+
+        return dict_as_ansitable(self, title=title.format(table=self), **kwargs)
+
     def copy(self) -> dict[KT, VT]:
         """The table's contents (every partition held here) as a dict."""
         return dict(self._iter_items())
