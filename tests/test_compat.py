@@ -206,6 +206,7 @@ DIFFERENTIAL = [
     ("click_windows", "compiled"),
     ("score_totals", "compiled"),
     ("wordcount", "compiled"),
+    ("delivery_receipts", "compiled"),
 ]
 
 

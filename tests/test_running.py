@@ -64,3 +64,47 @@ def test_a_test_context_lends_a_running_object_for_the_block() -> None:
 
     assert asyncio.run(drive()) == [42]
     assert app.running is None
+
+
+def test_a_send_with_a_callback_is_reported_with_its_metadata() -> None:
+    """``Topic.send(callback=)`` and ``send_soon(callback=)``, as in Faust: the callback
+    gets the FutureMessage once the record is written; ``fut.result()`` (or awaiting it)
+    is where it landed."""
+    name = f"running-{next(_ids)}"
+    app = faust.App(name, broker=f"memory://{name}")
+    numbers = app.topic("numbers", value_type=int, partitions=1)
+    doubled = app.topic("doubled", value_type=int, partitions=2)
+    delivered: list[tuple[str, int, int, int]] = []
+    awaited: list[faust.types.RecordMetadata] = []
+
+    def on_delivered(fut: faust.types.FutureMessage) -> None:
+        metadata = fut.result()
+        delivered.append((metadata.topic, metadata.partition, metadata.offset, fut.message.value))
+
+    async def on_delivered_async(fut: faust.types.FutureMessage) -> None:
+        on_delivered(fut)
+
+    @app.agent(numbers)
+    async def double(stream: faust.Stream[int]) -> None:
+        async for number in stream:
+            fut = await doubled.send(value=number * 2, partition=1, callback=on_delivered)
+            assert fut is not None
+            awaited.append(await fut)
+            doubled.send_soon(value=-number, partition=0, callback=on_delivered_async)
+            assert await doubled.send(value=0) is None  # no callback: no future
+
+    transport = MemoryTransport.named(name)
+    transport.broker.create_topic("numbers", 1)
+    for number in (1, 2):
+        transport.broker.append("numbers", None, str(number).encode(), partition=0)
+    asyncio.run(Worker(app, transport=transport, stop_when_idle=True).run())
+    assert sorted(delivered) == [
+        ("doubled", 0, 0, -1),
+        ("doubled", 0, 2, -2),
+        ("doubled", 1, 0, 2),
+        ("doubled", 1, 1, 4),
+    ]
+    assert [(m.topic, m.partition, m.offset) for m in awaited] == [
+        ("doubled", 1, 0),
+        ("doubled", 1, 1),
+    ]

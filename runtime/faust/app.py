@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 from faust.agents import Agent, Crontab, SinkT, Task, Timer, default_agent_name
 from faust.contract import agent_topic_name
 from faust.cron import CronSchedule
+from faust.delivery import DeliveryReport
 from faust.exceptions import ImproperlyConfigured
 from faust.running import RawSend, Running
 from faust.serializers.codecs import Codec
@@ -753,6 +754,25 @@ class App:
                 "(`faustc run app.py`, `python app.py worker`, or agent.test_context())"
             )
         running.producer.send(topic, key, value, partition, timestamp, headers)
+
+    def send_reported(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        report: DeliveryReport,
+        *,
+        partition: int | None = None,
+        timestamp: float | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Produce already-encoded bytes and call ``report`` once they are acknowledged
+        (``Topic.send(callback=)``; ``faust.delivery``)."""
+        running = self.running
+        if running is None:
+            self.send_raw(topic, key, value)  # raises: not running
+            return
+        running.producer.send_reported(topic, key, value, partition, timestamp, headers, report)
 
     def main(self) -> NoReturn:
         """Command line for this app: ``python app.py worker [--broker URL]``."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from faust.agents import Agent as AgentT
 from faust.app import App as AppT
+from faust.delivery import TP, FutureMessage, PendingMessage, RecordMetadata
 from faust.events import Event as EventT
 from faust.models.record import Record as ModelT
 from faust.serializers.codecs import Codec as CodecT
@@ -28,12 +29,16 @@ from faust.topics import Topic as ChannelT
 from faust.topics import Topic as TopicT
 
 __all__ = [
+    "TP",
     "AgentT",
     "AppT",
     "ChannelT",
     "CodecT",
     "EventT",
+    "FutureMessage",
     "ModelT",
+    "PendingMessage",
+    "RecordMetadata",
     "SchemaT",
     "StreamT",
     "TableT",

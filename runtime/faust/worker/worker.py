@@ -45,11 +45,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faust.contract import consumer_group, transactional_id
+from faust.delivery import sends_with_callbacks
 from faust.events import TransportMessage
 from faust.exceptions import BrokerUnavailable
 from faust.replies import Replies
@@ -223,9 +224,17 @@ class Worker:
         if conf.exactly_once:
             assert self._state is not None
             producer_id = transactional_id(app.id, self._state.worker_id)
-        # with tables, changelog records report their offsets (tables store what they applied)
+        # with tables, changelog records report their offsets (tables store what they
+        # applied); sends with callback= need success reports too
+        functions: list[Callable[..., Any]] = [
+            *(agent.fun for agent in app.agents.values()),
+            *(timer.fun for timer in app.timers),
+            *(crontab.fun for crontab in app.crontabs),
+            *(task.fun for task in app.tasks),
+        ]
         producer = self._producer = self.transport.producer(
-            transactional_id=producer_id, track_deliveries=bool(app.tables)
+            transactional_id=producer_id,
+            track_deliveries=bool(app.tables) or sends_with_callbacks(functions),
         )
         self.commits = commit_protocol(conf, producer, clock=self.clock, sensor=self.sensor)
         self.commits.begin()
