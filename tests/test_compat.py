@@ -207,6 +207,7 @@ DIFFERENTIAL = [
     ("score_totals", "compiled"),
     ("wordcount", "compiled"),
     ("delivery_receipts", "compiled"),
+    ("epoch_readings", "compiled"),
 ]
 
 
