@@ -208,6 +208,7 @@ DIFFERENTIAL = [
     ("wordcount", "compiled"),
     ("delivery_receipts", "compiled"),
     ("epoch_readings", "compiled"),
+    ("ledger_changelog", "compiled"),
 ]
 
 

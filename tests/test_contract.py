@@ -82,6 +82,8 @@ import faust
 
 app = faust.App("ledger", version=3, broker="memory://")
 totals = app.Table("totals", default=int)
+history = app.topic("ledger-history", partitions=8)
+balances = app.Table("balances", default=int, changelog_topic=history)
 
 
 @app.agent()
@@ -116,6 +118,9 @@ def test_a_versioned_app_runs_under_faust_s_id_format(tmp_path: Path) -> None:
     labels = {node.label for node in build_topology(module).nodes}
     assert "ledger-v3-totals-changelog" in labels
     assert "ledger-v3-versioned.audit" in labels
+    # a changelog the app names (changelog_topic=) is that topic, on both sides
+    assert app.tables["balances"].changelog_topic_name == "ledger-history"
+    assert "ledger-history" in labels and "ledger-v3-balances-changelog" not in labels
 
 
 def test_the_clients_are_configured_with_the_contract_groups() -> None:

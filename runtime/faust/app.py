@@ -359,6 +359,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> Table[Any, VT]: ...
 
@@ -376,6 +377,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> Table[Any, VT]: ...
 
@@ -393,6 +395,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> Table[Any, Any]: ...
 
@@ -409,9 +412,11 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> Table[Any, VT]:
-        """Declare a table (see ``faust.tables``)."""
+        """Declare a table (see ``faust.tables``); ``changelog_topic=app.topic(...)``
+        names its changelog (default ``<app id>-<name>-changelog``), as in Faust."""
         return self._register_table(
             Table(
                 self,
@@ -425,6 +430,7 @@ class App:
                 on_recover=on_recover,
                 store=store,
                 extra_topic_configs=extra_topic_configs,
+                changelog_topic=changelog_topic,
                 help=help,
             )
         )
@@ -441,6 +447,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> GlobalTable[Any, VT]: ...
 
@@ -456,6 +463,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> GlobalTable[Any, VT]: ...
 
@@ -471,6 +479,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> GlobalTable[Any, Any]: ...
 
@@ -485,6 +494,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> GlobalTable[Any, VT]:
         """Declare a table every worker holds completely (see ``faust.tables.globaltable``)."""
@@ -499,6 +509,7 @@ class App:
                 on_recover=on_recover,
                 store=store,
                 extra_topic_configs=extra_topic_configs,
+                changelog_topic=changelog_topic,
                 help=help,
             )
         )
@@ -514,6 +525,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetTable[Any, VT]: ...
 
@@ -528,6 +540,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetTable[Any, Any]: ...
 
@@ -541,6 +554,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetTable[Any, VT]:
         """Declare a table of sets (see ``faust.tables.sets``)."""
@@ -554,6 +568,7 @@ class App:
                 on_recover=on_recover,
                 store=store,
                 extra_topic_configs=extra_topic_configs,
+                changelog_topic=changelog_topic,
                 help=help,
             )
         )
@@ -569,6 +584,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetGlobalTable[Any, VT]: ...
 
@@ -583,6 +599,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetGlobalTable[Any, Any]: ...
 
@@ -596,6 +613,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetGlobalTable[Any, VT]:
         """Declare a table of sets every worker holds completely."""
@@ -609,6 +627,7 @@ class App:
                 on_recover=on_recover,
                 store=store,
                 extra_topic_configs=extra_topic_configs,
+                changelog_topic=changelog_topic,
                 help=help,
             )
         )

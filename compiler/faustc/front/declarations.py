@@ -254,6 +254,12 @@ def read_table(context: ModuleContext, var: str, call: cst.Call) -> None:
         )
         return
     default = context.keyword(call, "default")
+    changelog = context.keyword(call, "changelog_topic")
+    changelog_topic = None
+    if isinstance(changelog, cst.Name):
+        for topic in context.topics:
+            if topic.var == changelog.value and len(topic.names) == 1:
+                changelog_topic = topic.names[0]
     context.tables.append(
         TableDef(
             var,
@@ -261,5 +267,6 @@ def read_table(context: ModuleContext, var: str, call: cst.Call) -> None:
             context.code(default) if default is not None else None,
             context.span(call),
             name.env,
+            changelog_topic,
         )
     )

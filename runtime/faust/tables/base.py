@@ -64,6 +64,7 @@ from faust.windows import HoppingWindow, Seconds, TumblingWindow, Window
 if TYPE_CHECKING:
     from faust.app import App
     from faust.tables.wrappers import WindowWrapper
+    from faust.topics import Topic
 
 KT = TypeVar("KT")
 VT = TypeVar("VT")
@@ -108,14 +109,20 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> None:
+        if changelog_topic is not None:
+            changelog_topic.get_topic_name()  # one name (raises otherwise)
         self.app = app
+        #: the changelog the app named (``changelog_topic=app.topic(...)``), else None:
+        #: ``<app id>-<table>-changelog``
+        self.changelog_topic = changelog_topic
         self.name = name
         self.default = default
         self.key_type = key_type
         self.value_type = value_type
-        self.partitions = partitions
+        self.partitions = partitions or (changelog_topic.partitions if changelog_topic else None)
         self.help = help or ""
         self.extra_topic_configs = dict(extra_topic_configs or {})
         self._store_url = store
@@ -151,6 +158,10 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
 
     @property
     def changelog_topic_name(self) -> str:
+        """The changelog: the topic ``changelog_topic=`` gave, else
+        ``<app id>-<table>-changelog`` (:func:`faust.contract.changelog_topic_name`)."""
+        if self.changelog_topic is not None:
+            return self.changelog_topic.get_topic_name()
         return changelog_topic_name(self.app.conf.id, self.name)
 
     @property

@@ -95,8 +95,13 @@ class TopicSetup:
         each topic an agent with the ``dead-letter`` policy consumes."""
         conf = self.conf
         specs: dict[str, TopicSpec] = {}
+        # a topic declared as a table's changelog (``changelog_topic=``) is created with
+        # the changelogs, co-partitioned with the table's sources
+        changelogs = {table.changelog_topic_name for table in self.app.tables.values()}
         for topic in self.app.topics:
             for name in topic.topics:
+                if name in changelogs:
+                    continue
                 specs[name] = TopicSpec(
                     name,
                     topic.partitions or conf.topic_partitions,
