@@ -209,6 +209,7 @@ DIFFERENTIAL = [
     ("delivery_receipts", "compiled"),
     ("epoch_readings", "compiled"),
     ("ledger_changelog", "compiled"),
+    ("nightly_report", "compiled"),
 ]
 
 

@@ -660,17 +660,19 @@ class App:
         tz: tzinfo | None = None,
         on_leader: bool = False,
     ) -> Callable[[TimerFun], TimerFun]:
-        """Run the decorated coroutine function at the times ``cron_format`` says.
+        """Run the decorated coroutine function at the times ``cron_format`` says (any
+        form croniter reads, ``@daily`` included: ``faust.cron``).
 
-        ``timezone`` is a ``datetime.tzinfo`` (default: the machine's local time); ``tz``
-        is the same, as Faust's crontab guide and example write it.
+        ``timezone`` is a ``datetime.tzinfo`` (default: the App's ``timezone`` setting,
+        UTC unless set, as in Faust); ``tz`` is the same, as Faust's crontab guide and
+        example write it.
         """
         if timezone is not None and tz is not None:
             raise TypeError("app.crontab(): give timezone= or tz=, not both")
         zone = timezone if timezone is not None else tz
-        schedule = CronSchedule.parse(cron_format)
-        if zone is not None:
-            schedule = schedule.with_timezone(zone)
+        schedule = CronSchedule.parse(cron_format).with_timezone(
+            zone if zone is not None else self.conf.timezone
+        )
 
         def register(fun: TimerFun) -> TimerFun:
             name = default_agent_name(fun)

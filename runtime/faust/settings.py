@@ -22,6 +22,7 @@ librdkafka's default default to None here: librdkafka's default applies unless t
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import json
 import logging
@@ -71,6 +72,9 @@ class Settings:
     version: int = 1
     #: how the id is made from the name when ``version > 1``
     id_format: str = DEFAULT_ID_FORMAT
+    #: the time zone crontabs are read in unless they give one (a ``tzinfo`` or a zone
+    #: name such as ``"Europe/Paris"``; Faust's default, UTC)
+    timezone: Any = datetime.UTC
     #: bootstrap servers: ``kafka://a:9092;b:9092``, ``"a:9092,b:9092"``, a list of URLs
     #: (strings or yarl URLs), or ``memory://name`` (the in-process broker, for tests)
     broker: Any = "kafka://localhost:9092"
@@ -234,6 +238,7 @@ class Settings:
             self.ssl_context = SSLCredentials(self.ssl_context)
 
     def validate(self) -> None:
+        self.timezone = _timezone(self.timezone)
         if self.error_policy not in ERROR_POLICIES:
             raise ImproperlyConfigured(
                 f"error_policy must be one of {', '.join(ERROR_POLICIES)}, "
@@ -389,6 +394,24 @@ def parse_broker_url(value: Any, setting: str = "broker") -> list[str]:
     return servers
 
 
+def _timezone(value: Any) -> datetime.tzinfo:
+    """The ``timezone`` setting as a tzinfo: one, or the name of one (``Europe/Paris``)."""
+    if isinstance(value, datetime.tzinfo):
+        return value
+    if isinstance(value, str):
+        import zoneinfo
+
+        if value.strip().upper() == "UTC":
+            return datetime.UTC
+        try:
+            return zoneinfo.ZoneInfo(value.strip())
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ImproperlyConfigured(f"timezone {value!r} is not a known time zone") from None
+    raise ImproperlyConfigured(
+        f"timezone must be a datetime.tzinfo or a zone name, not {type(value).__name__}"
+    )
+
+
 # -- types ----------------------------------------------------------------------------------
 
 
@@ -452,7 +475,7 @@ def _from_text(variable: str, raw: str, name: str, hint: Any) -> Any:
         return credentials_from_mapping(_json_object(variable, raw))
     if name == "ssl_context":
         return ssl_from_mapping(_json_object(variable, raw), what=variable)
-    if name in ("broker", "broker_consumer", "broker_producer"):
+    if name in ("broker", "broker_consumer", "broker_producer", "timezone"):
         return raw
     if name == "producer_partitioner":
         raise ImproperlyConfigured(f"{variable}: producer_partitioner cannot be set")
