@@ -99,6 +99,7 @@ class Built:
         built = cls.__new__(cls)
         built.worker = import_worker(worker_path)
         built.app = sys.modules[built.worker.app_module.__name__].app
+        built.clock = SYSTEM_CLOCK
         return built
 
     def both(self, inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:

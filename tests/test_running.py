@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 
 import pytest
 
@@ -108,3 +109,41 @@ def test_a_send_with_a_callback_is_reported_with_its_metadata() -> None:
         ("doubled", 1, 0),
         ("doubled", 1, 1),
     ]
+
+
+def test_a_channel_carries_values_between_agents_in_memory() -> None:
+    """``app.channel()``: sends stay in the process, as the objects sent, and go to the
+    agent that reads the channel; nothing is created in (or subscribed from) the broker."""
+    name = f"running-{next(_ids)}"
+    app = faust.App(name, broker=f"memory://{name}")
+    lines = app.topic("lines", value_type=str, partitions=1)
+    counts = app.topic("counts", value_type=int, partitions=1)
+    cleaned = app.channel(value_type=str)
+    sent: list[int] = []
+
+    class Words(list[str]):
+        """Not JSON: the channel carries the object itself."""
+
+    @app.agent(lines)
+    async def clean(stream: faust.Stream[str]) -> None:
+        async for line in stream:
+            if line.strip():
+                fut = await cleaned.send(
+                    key=line, value=Words(line.split()), callback=lambda f: sent.append(1)
+                )
+                assert fut is not None and fut.result().topic == cleaned.topics[0]
+
+    @app.agent(cleaned)
+    async def count(stream: faust.Stream[Words]) -> None:
+        async for words in stream:
+            assert isinstance(words, Words)
+            await counts.send(value=len(words))
+
+    transport = MemoryTransport.named(name)
+    transport.broker.create_topic("lines", 1)
+    for line in ("hello channel world", "  ", "one"):
+        transport.broker.append("lines", None, json.dumps(line).encode(), partition=0)
+    asyncio.run(Worker(app, transport=transport, stop_when_idle=True).run())
+    assert [int(m.value() or b"") for m in transport.broker.records("counts")] == [3, 1]
+    assert sent == [1, 1]
+    assert sorted(transport.broker.topics) == ["counts", "lines"]

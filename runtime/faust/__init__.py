@@ -32,6 +32,7 @@ from faust import auth
 from faust.agents import Agent
 from faust.app import App
 from faust.auth import GSSAPICredentials, OAuthCredentials, SASLCredentials, SSLCredentials
+from faust.channels import Channel
 from faust.events import Event, current_event
 from faust.exceptions import (
     DecodeError,
@@ -78,6 +79,7 @@ __all__ = [
     "App",
     "BooleanField",
     "BytesField",
+    "Channel",
     "ChannelT",
     "Codec",
     "DatetimeField",

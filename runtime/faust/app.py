@@ -43,6 +43,7 @@ from faust.transport.base import DirectProduce, produce_through
 from faust.windows import Window
 
 if TYPE_CHECKING:
+    from faust.channels import Channel
     from faust.replies import Replies
     from faust.streams import BatchSource, Stream
 
@@ -68,6 +69,8 @@ class App:
         #: worker (``faust.serializers.registry``)
         self.codecs = CodecRegistry()
         self.topics: list[Topic[Any, Any]] = []
+        #: in-memory channels (``app.channel()``), never created in Kafka
+        self.channels: list[Channel[Any, Any]] = []
         self.agents: dict[str, Agent[Any]] = {}
         self.tables: dict[str, Table[Any, Any]] = {}
         self.timers: list[Timer] = []
@@ -197,6 +200,23 @@ class App:
         )
         self.topics.append(topic)
         return topic
+
+    def channel(
+        self,
+        *,
+        key_type: type[KT] | None = None,
+        value_type: type[VT] | None = None,
+        maxsize: int | None = None,
+    ) -> Channel[KT, VT]:
+        """An in-memory channel (``faust.channels``): agents and ``app.stream()`` loops
+        read it, ``channel.send()`` puts values on it; nothing reaches Kafka."""
+        from faust.channels import Channel
+
+        channel: Channel[KT, VT] = Channel(
+            self, key_type=key_type, value_type=value_type, maxsize=maxsize
+        )
+        self.channels.append(channel)
+        return channel
 
     def find_topic(self, name: str) -> Topic[Any, Any] | None:
         """The declared topic called ``name`` (None if there is none)."""

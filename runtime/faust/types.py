@@ -11,7 +11,8 @@ Example::
             ...
 
 ``StreamT[Order]`` is ``faust.Stream[Order]``, ``TopicT`` is ``faust.Topic``, and so on.
-``ChannelT`` is ``faust.Topic`` too: every channel an agent consumes here is a topic.
+``ChannelT`` is ``faust.Topic`` too: ``app.channel()``'s ``faust.Channel`` is a topic that
+stays in memory.
 """
 
 from __future__ import annotations

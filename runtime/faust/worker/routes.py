@@ -90,8 +90,23 @@ class Routes:
             routes.append(consumer)
 
     def topics(self) -> list[str]:
-        """Every topic some consumer takes, sorted: what the worker subscribes to."""
-        return sorted(self.by_topic)
+        """Every topic some consumer takes, sorted: what the worker subscribes to (the
+        app's channels are fed in memory, not subscribed)."""
+        channels = {channel.topics[0] for channel in self.app.channels}
+        return sorted(topic for topic in self.by_topic if topic not in channels)
+
+    async def process_channels(self) -> int:
+        """Hand the messages sent to the app's channels to their readers, until none is
+        left (a reader may send to a channel in turn); return how many there were."""
+        handed = 0
+        while True:
+            messages: list[TransportMessage] = [
+                message for channel in self.app.channels for message in channel.take()
+            ]
+            if not messages:
+                return handed
+            handed += len(messages)
+            await self.process(messages)
 
     async def process(self, batch: list[TransportMessage]) -> None:
         """Hand each consumer its topics' messages of ``batch``; return when all of them

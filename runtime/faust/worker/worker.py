@@ -30,8 +30,9 @@ joins the subscription then.
 
 The poll loop (:meth:`Worker._loop`), until stopped: subscribe again if a stream added a
 topic; consume a batch (without waiting while tables restore); restore a little more;
-hand the batch to the streams and wait until they have processed it; serve the producer's
-delivery reports; expire windows when due; commit when due. SIGINT/SIGTERM
+hand the batch to the streams and wait until they have processed it; hand what was sent to
+the app's channels (``app.channel()``) to their readers, until none is left; serve the
+producer's delivery reports; expire windows when due; commit when due. SIGINT/SIGTERM
 (:meth:`Worker.request_stop`) finish the batch in hand, end the streams, commit and close.
 After a failure the commit protocol keeps what is durable (``abandon``) and the worker
 closes without committing more. Example::
@@ -176,6 +177,7 @@ class Worker:
         assert commits is not None and rebalance is not None
         routes, tables, sensor = self.routes, self._tables, self.sensor
         batch_size = self.conf.batch_size
+        channels = bool(self.app.channels)
         while not self._stopping:
             if routes.resubscribe:
                 self._subscribe()
@@ -196,7 +198,9 @@ class Worker:
                 if sensor is not None:
                     sensor.on_batch(len(batch))
                 self._batch = []  # processed: a failure from here on may commit past it
-            elif self.stop_when_idle and not restoring:
+            if channels and await routes.process_channels():
+                producer.poll()
+            elif not batch and self.stop_when_idle and not restoring:
                 break
             if tables is not None:
                 await self._expire_windows(tables)
