@@ -210,6 +210,8 @@ DIFFERENTIAL = [
     ("epoch_readings", "compiled"),
     ("ledger_changelog", "compiled"),
     ("nightly_report", "compiled"),
+    ("channel_pipeline", "compiled"),
+    ("heartbeat_service", "compiled"),
 ]
 
 

@@ -147,3 +147,63 @@ def test_a_channel_carries_values_between_agents_in_memory() -> None:
     assert [int(m.value() or b"") for m in transport.broker.records("counts")] == [3, 1]
     assert sent == [1, 1]
     assert sorted(transport.broker.topics) == ["counts", "lines"]
+
+
+def test_an_app_service_starts_and_stops_with_the_worker() -> None:
+    """``@app.service`` on a ``faust.Service``: on_start, its ``@Service.task`` and
+    ``@Service.timer`` while the worker runs, on_stop and on_shutdown when it stops."""
+    name = f"running-{next(_ids)}"
+    app = faust.App(name, broker=f"memory://{name}")
+    numbers = app.topic("numbers", value_type=int, partitions=1)
+    seen: list[int] = []
+    events: list[str] = []
+
+    @app.agent(numbers)
+    async def note(stream: faust.Stream[int]) -> None:
+        async for number in stream:
+            seen.append(number)
+
+    @app.service
+    class Watcher(faust.Service):
+        async def on_start(self) -> None:
+            events.append("start")
+
+        async def on_started(self) -> None:
+            events.append("started")
+
+        async def on_stop(self) -> None:
+            events.append("stop")
+
+        async def on_shutdown(self) -> None:
+            events.append("shutdown")
+
+        @faust.Service.task
+        async def _once(self) -> None:
+            events.append("task")
+            await self.sleep(3600)  # cut short by stop()
+            assert self.should_stop
+
+        @faust.Service.timer(0.001)
+        async def _tick(self) -> None:
+            if "tick" not in events:
+                events.append("tick")
+
+    async def run() -> None:
+        worker = Worker(app, transport=transport)
+        running = asyncio.create_task(worker.run())
+        while "tick" not in events or len(seen) < 2:
+            await asyncio.sleep(0.01)
+        worker.request_stop()
+        await running
+
+    transport = MemoryTransport.named(name)
+    transport.broker.create_topic("numbers", 1)
+    for number in (1, 2):
+        transport.broker.append("numbers", None, str(number).encode(), partition=0)
+    asyncio.run(asyncio.wait_for(run(), 60))
+    assert events[:2] == ["start", "task"] or events[:2] == ["start", "started"]
+    assert set(events) == {"start", "started", "task", "tick", "stop", "shutdown"}
+    assert events[-2:] == ["stop", "shutdown"] and app.running_services == []
+    assert isinstance(app.services[0], type) and issubclass(app.services[0], faust.Service)
+    with pytest.raises(TypeError, match="faust.Service"):
+        app.service(int)

@@ -57,6 +57,7 @@ from faust.models.fields import (
 from faust.models.record import Record, maybe_model
 from faust.serializers.codecs import Codec
 from faust.serializers.schemas import Schema
+from faust.services import Service
 from faust.streams import Stream
 from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.topics import Topic
@@ -101,6 +102,7 @@ __all__ = [
     "SASLCredentials",
     "SSLCredentials",
     "Schema",
+    "Service",
     "SetGlobalTable",
     "SetTable",
     "SlidingWindow",

@@ -45,6 +45,7 @@ from faust.windows import Window
 if TYPE_CHECKING:
     from faust.channels import Channel
     from faust.replies import Replies
+    from faust.services import Service
     from faust.streams import BatchSource, Stream
 
 KT = TypeVar("KT")
@@ -52,6 +53,7 @@ VT = TypeVar("VT")
 #: a timer, crontab or task function: ``async def f()`` or ``async def f(app)``
 TimerFun = TypeVar("TimerFun", bound=Callable[..., Any])
 TableT = TypeVar("TableT", bound=Table[Any, Any])
+ServiceT = TypeVar("ServiceT")
 #: an agent function over a stream of ``VT`` values (it may ``yield`` results)
 TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterable[Any]]
 
@@ -76,6 +78,10 @@ class App:
         self.timers: list[Timer] = []
         self.crontabs: list[Crontab] = []
         self.tasks: list[Task] = []
+        #: ``@app.service`` classes (or instances), started with the worker
+        self.services: list[type[Service] | Service] = []
+        #: the services of the running worker
+        self.running_services: list[Service] = []
         #: what a worker (or ``agent.test_context()``) lends the app while it runs it: the
         #: producer, the feeds of ``app.stream()`` loops, the replies (``faust.running``)
         self.running: Running | None = None
@@ -753,6 +759,22 @@ class App:
             return fun
 
         return register(fun) if fun is not None else register
+
+    def service(self, cls: ServiceT) -> ServiceT:
+        """Decorator: start this ``faust.Service`` subclass (or instance) with the worker
+        and stop it with it, as Faust's ``@app.service`` does (``faust.services``)."""
+        from faust.services import Service
+
+        if not (isinstance(cls, Service) or (isinstance(cls, type) and issubclass(cls, Service))):
+            raise TypeError(f"@app.service takes a faust.Service subclass or instance, not {cls!r}")
+        self.services.append(cls)
+        return cls
+
+    def start_services(self) -> list[Service]:
+        """The services to start now: an instance of each ``@app.service`` class (the
+        instances given as they are); :attr:`running_services` until they stop."""
+        self.running_services = [s() if isinstance(s, type) else s for s in self.services]
+        return self.running_services
 
     # -- running ---------------------------------------------------------------------------
 

@@ -258,6 +258,8 @@ class Worker:
         )
         partitions.update(self._subscribe())
         self._schedule.start_timers(app.timers, app.crontabs)
+        for service in app.start_services():
+            await service.start()
         sources = self.routes.subscribed
         compiled = sum(name in self.compiled_agents for name in app.agents)
         log.info(
@@ -362,6 +364,12 @@ class Worker:
     async def _close(self, *, graceful: bool) -> None:
         if self._rebalance is not None:
             self._rebalance.closing = True
+        for service in self.app.running_services:
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("service %r raised while stopping", service)
+        self.app.running_services = []
         self.transport.close()
         if self._replies is not None:
             await self._replies.close()
