@@ -205,5 +205,5 @@ def test_an_app_service_starts_and_stops_with_the_worker() -> None:
     assert set(events) == {"start", "started", "task", "tick", "stop", "shutdown"}
     assert events[-2:] == ["stop", "shutdown"] and app.running_services == []
     assert isinstance(app.services[0], type) and issubclass(app.services[0], faust.Service)
-    with pytest.raises(TypeError, match="faust.Service"):
+    with pytest.raises(TypeError, match=r"faust\.Service"):
         app.service(int)
