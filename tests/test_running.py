@@ -5,8 +5,10 @@ same for ``agent.test_context()``. On the memory transport, with real agents."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 
@@ -207,3 +209,51 @@ def test_an_app_service_starts_and_stops_with_the_worker() -> None:
     assert isinstance(app.services[0], type) and issubclass(app.services[0], faust.Service)
     with pytest.raises(TypeError, match=r"faust\.Service"):
         app.service(int)
+
+
+def test_autodiscover_imports_the_origin_package_when_the_worker_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``autodiscover=True, origin='pkg'``: the worker imports the package and its modules
+    (not ``test_*``), so an agent declared in another module runs (Faust's discover)."""
+    from faust import contract
+
+    assert contract.discovery_modules(False, "pkg") == []
+    assert contract.discovery_modules(True, "pkg") == ["pkg"]
+    assert contract.discovery_modules(["a", "b"], "pkg") == ["a", "b", "pkg"]
+    with pytest.raises(ValueError, match="needs origin"):
+        contract.discovery_modules(True, None)
+    assert contract.scanned("pkg.agents") and not contract.scanned("pkg.test_agents")
+
+    package = f"disco{next(_ids)}"
+    root = tmp_path / package
+    (root / "sub").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "sub" / "__init__.py").write_text("")
+    (root / "app.py").write_text(
+        "import faust\n"
+        f"app = faust.App('{package}', broker='memory://{package}', origin='{package}',\n"
+        "                autodiscover=True)\n"
+        "numbers = app.topic('numbers', value_type=int, partitions=1)\n"
+        "doubled = app.topic('doubled', value_type=int, partitions=1)\n"
+    )
+    (root / "sub" / "agents.py").write_text(
+        f"from {package}.app import app, numbers, doubled\n"
+        "@app.agent(numbers)\n"
+        "async def double(stream):\n"
+        "    async for number in stream:\n"
+        "        await doubled.send(value=number * 2)\n"
+    )
+    (root / "test_agents.py").write_text("raise AssertionError('a test module is not scanned')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    app = importlib.import_module(f"{package}.app").app
+    assert app.agents == {}
+    transport = MemoryTransport.named(package)
+    transport.broker.create_topic("numbers", 1)
+    transport.broker.append("numbers", None, b"21", partition=0)
+    asyncio.run(Worker(app, transport=transport, stop_when_idle=True).run())
+    assert list(app.agents) == [f"{package}.sub.agents.double"]
+    assert [m.value() for m in transport.broker.records("doubled")] == [b"42"]
+    assert app.discover() == [package, f"{package}.app", f"{package}.sub", f"{package}.sub.agents"]
+    with pytest.raises(faust.ImproperlyConfigured, match="no module named 'nowhere'"):
+        faust.App("disco-missing", autodiscover=["nowhere"]).discover()

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from faust.agents import Agent, Crontab, SinkT, Task, Timer, default_agent_name
-from faust.contract import agent_topic_name
+from faust.contract import agent_topic_name, discovery_modules, scanned
 from faust.cron import CronSchedule
 from faust.delivery import DeliveryReport
 from faust.exceptions import ImproperlyConfigured
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from faust.replies import Replies
     from faust.services import Service
     from faust.streams import BatchSource, Stream
+
+log = logging.getLogger("faust.app")
 
 KT = TypeVar("KT")
 VT = TypeVar("VT")
@@ -85,6 +88,8 @@ class App:
         #: what a worker (or ``agent.test_context()``) lends the app while it runs it: the
         #: producer, the feeds of ``app.stream()`` loops, the replies (``faust.running``)
         self.running: Running | None = None
+        #: what ``discover()`` imported (None: it has not run; a second call does nothing)
+        self._discovered: list[str] | None = None
 
     @property
     def id(self) -> str:
@@ -775,6 +780,48 @@ class App:
         instances given as they are); :attr:`running_services` until they stop."""
         self.running_services = [s() if isinstance(s, type) else s for s in self.services]
         return self.running_services
+
+    def discover(self, *extra_modules: str) -> list[str]:
+        """Import the modules ``autodiscover``/``origin`` name (and ``extra_modules``),
+        and every module of those that are packages, so that the agents, tables, timers
+        and services declared there register, as Faust's ``App.discover()`` does (the
+        rule: :func:`faust.contract.discovery_modules`, :func:`faust.contract.scanned`).
+        The worker calls it when it starts. Returns the modules imported."""
+        import importlib
+        import pkgutil
+
+        if self._discovered is not None and not extra_modules:
+            return self._discovered
+
+        autodiscover = self.conf.autodiscover
+        if callable(autodiscover):
+            autodiscover = list(autodiscover())
+        try:
+            names = discovery_modules(autodiscover, self.conf.origin)
+        except ValueError as exc:
+            raise ImproperlyConfigured(str(exc)) from None
+        imported: list[str] = []
+        for name in dict.fromkeys([*names, *extra_modules]):
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name is not None and name.startswith(exc.name):
+                    raise ImproperlyConfigured(
+                        f"autodiscover: no module named {name!r} (App autodiscover= or origin=)"
+                    ) from None
+                raise
+            imported.append(name)
+            for found in pkgutil.walk_packages(getattr(module, "__path__", []), f"{name}."):
+                if not scanned(found.name):
+                    continue
+                try:
+                    importlib.import_module(found.name)
+                except Exception as exc:  # as Faust's scan: a warning, and the others go on
+                    log.warning("autodiscover: importing %s raised %r", found.name, exc)
+                    continue
+                imported.append(found.name)
+        self._discovered = imported
+        return imported
 
     # -- running ---------------------------------------------------------------------------
 

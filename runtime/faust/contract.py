@@ -23,6 +23,8 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from faust.models.fields import FIELD_SPECIFIERS
 
 #: the stream operations after which the value is no longer the one decoded from the topic
@@ -58,6 +60,29 @@ def app_id(
     if version <= 1:
         return name
     return id_format.format(id=name, self=settings if settings is not None else _Versioned(version))
+
+
+def discovery_modules(autodiscover: bool | Iterable[str], origin: str | None) -> list[str]:
+    """The modules ``App.discover()`` imports (Faust's ``_discovery_modules``): those
+    ``autodiscover`` lists, and the ``origin`` whenever ``autodiscover`` is set
+    (``autodiscover=True`` names the origin alone, and needs one: ValueError). The worker
+    imports them, and every module of those that are packages (:func:`scanned`); the
+    compiler reads the same ones to warn that their agents run uncompiled (FC115)."""
+    if not autodiscover:
+        return []
+    if isinstance(autodiscover, bool):
+        if not origin:
+            raise ValueError("autodiscover=True needs origin= (the package to scan)")
+        return [origin]
+    modules = list(autodiscover)
+    return [*modules, origin] if origin else modules
+
+
+def scanned(module: str) -> bool:
+    """Whether discovery imports ``module`` found in a discovered package: not test
+    modules (``test_*``) nor ``__main__`` (Faust's ``SCAN_IGNORE``)."""
+    last = module.rpartition(".")[2]
+    return not last.startswith("test_") and last != "__main__"
 
 
 def repartition_topic_name(agent_name: str, source_topic: str, name: str) -> str:

@@ -72,6 +72,12 @@ class Settings:
     version: int = 1
     #: how the id is made from the name when ``version > 1``
     id_format: str = DEFAULT_ID_FORMAT
+    #: the modules ``app.discover()`` imports when the worker starts, so that agents,
+    #: tables and timers declared there register: True (the ``origin`` package), a list
+    #: of modules (and the origin), or a function returning one; False: none
+    autodiscover: Any = False
+    #: the package the app lives in (``myproj``): what ``autodiscover=True`` scans
+    origin: str | None = None
     #: the time zone crontabs are read in unless they give one (a ``tzinfo`` or a zone
     #: name such as ``"Europe/Paris"``; Faust's default, UTC)
     timezone: Any = datetime.UTC

@@ -14,7 +14,7 @@ import dataclasses
 
 import libcst as cst
 
-from faust.contract import DEFAULT_ID_FORMAT, app_id
+from faust.contract import DEFAULT_ID_FORMAT, app_id, discovery_modules
 from faustc.front.context import ModuleContext
 from faustc.front.ir import AppDef, Span, TableDef, TopicDef
 
@@ -121,25 +121,30 @@ def versioned_id(context: ModuleContext, call: cst.Call, name: str) -> str:
 
 
 def discovered(context: ModuleContext, call: cst.Call) -> tuple[str, ...]:
-    """The packages ``faust.App(..., autodiscover=..., origin=...)`` scans, as Faust does:
-    the modules ``autodiscover`` lists, and the ``origin`` when it is set (those the
-    compiler can evaluate)."""
+    """The packages ``faust.App(..., autodiscover=..., origin=...)`` scans, by the rule
+    the worker's ``App.discover()`` follows (:func:`faust.contract.discovery_modules`;
+    the values the compiler can evaluate)."""
     autodiscover = context.keyword(call, "autodiscover")
     if autodiscover is None:
         return ()
-    modules: list[str] = []
+    listed: bool | list[str]
     if isinstance(autodiscover, cst.List | cst.Tuple):
+        listed = []
         for element in autodiscover.elements:
             name = context.fixed_string(element.value)
             if name is not None:
-                modules.append(name)
+                listed.append(name)
     else:
         enabled = context.static(autodiscover)
         if enabled is None or not enabled.value:  # False, or a callable we cannot run
             return ()
+        listed = True
     origin = context.keyword(call, "origin")
-    name = context.fixed_string(origin) if origin is not None else None
-    return (*modules, name) if name else tuple(modules)
+    origin_name = context.fixed_string(origin) if origin is not None else None
+    try:
+        return tuple(discovery_modules(listed, origin_name))
+    except ValueError:  # autodiscover=True without an origin: the worker says so
+        return ()
 
 
 def read_topic(context: ModuleContext, var: str, call: cst.Call) -> None:

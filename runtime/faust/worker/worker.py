@@ -219,6 +219,9 @@ class Worker:
 
     async def _start(self) -> None:
         app, conf = self.app, self.conf
+        if conf.autodiscover:
+            discovered = app.discover()  # the agents, tables... of the app's other modules
+            log.info("autodiscover imported %s", ", ".join(discovered) or "nothing")
         self.transport.check_connection(conf.broker_connect_timeout)
         if conf.exactly_once or any(t.store_scheme == "rocksdb" for t in app.tables.values()):
             self._state = DataDirectory(Path(conf.data_directory))
