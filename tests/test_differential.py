@@ -438,3 +438,23 @@ def test_a_memory_table_key_written_from_every_partition(spanning: Built, clicks
     windowed = sorted(int(value.decode().strip('"').split(":")[2]) for value in sent)
     assert windowed == counts
     assert compiled["table:totals"] == ({"all": clicks} if clicks else {})
+
+
+@pytest.fixture(scope="module")
+def asking(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return Built(APPS / "asking.py", tmp_path_factory.mktemp("build"))
+
+
+def test_an_agent_awaiting_another_agents_ask_does_not_deadlock(asking: Built) -> None:
+    """``yield await add_tax.ask(value=price)`` inside an agent: the worker goes on
+    consuming while the agent waits (the request is on a topic the same worker consumes),
+    compiled as uncompiled; ``join``/``map``/``kvjoin`` from a task (issue 13)."""
+    assert {"asking.quote", "asking.add_tax"} <= set(asking.worker.COMPILED_AGENTS)
+    prices = [1.0, 2.0, 10.0, 3.5, 100.0]
+    inputs: Inputs = {"quote-requests": [(None, json.dumps(p).encode()) for p in prices]}
+    reference, compiled = asking.both(inputs)
+    for outputs in (reference, compiled):
+        quotes = sorted(json.loads(m[1]) for log in outputs["quotes"] for m in log)
+        assert quotes == sorted(round(p * 1.25, 2) for p in prices)
+        (bulk,) = [m[1] for log in outputs["bulk-quotes"] for m in log]
+        assert json.loads(bulk) == "[10.0, 20.0, 50.0]|[2.5, 5.0]|[1.0, 1000.0]"

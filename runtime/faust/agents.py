@@ -20,10 +20,18 @@ default ``<app id>-reply``) as ``{"key", "value", "correlation_id"}``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import inspect
 import uuid
-from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+)
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
 from faust.models.record import canonical_module_name
@@ -31,6 +39,7 @@ from faust.models.record import canonical_module_name
 if TYPE_CHECKING:
     from faust.app import App
     from faust.cron import CronSchedule
+    from faust.replies import Waiter
     from faust.streams import Stream
     from faust.topics import Topic
 
@@ -122,7 +131,74 @@ class Agent(Generic[T]):
         correlation_id: str | None = None,
         timeout: float | None = None,
     ) -> Any:
-        """Send ``value`` and wait for what the agent yields for it."""
+        """Send ``value`` and wait for what the agent yields for it.
+
+        Asked from inside another agent, the asking agent's batch stays unfinished while it
+        waits and the worker goes on consuming (the request must be consumed too): its
+        messages are held back from the commit until it has processed them."""
+        waiter = await self._request(key, value, partition, reply_to, correlation_id)
+        self.app.waiting_for_replies()
+        return await waiter.result(timeout)
+
+    async def join(
+        self,
+        values: Iterable[Any] | AsyncIterable[Any],
+        key: Any = None,
+        reply_to: Topic[Any, Any] | str | None = None,
+    ) -> list[Any]:
+        """Ask the agent about every value; the replies in the order of the values, once
+        all have arrived (Faust's RPC ``join``)."""
+        return await self.kvjoin([(key, value) async for value in _each(values)], reply_to)
+
+    async def kvjoin(
+        self,
+        items: Iterable[tuple[Any, Any]] | AsyncIterable[tuple[Any, Any]],
+        reply_to: Topic[Any, Any] | str | None = None,
+    ) -> list[Any]:
+        """:meth:`join` of ``(key, value)`` pairs."""
+        waiters = [
+            await self._request(key, value, None, reply_to, None)
+            async for key, value in _each(items)
+        ]
+        if waiters:
+            self.app.waiting_for_replies()
+        return [await waiter.result(None) for waiter in waiters]
+
+    async def map(
+        self,
+        values: Iterable[Any] | AsyncIterable[Any],
+        key: Any = None,
+        reply_to: Topic[Any, Any] | str | None = None,
+    ) -> AsyncIterator[Any]:
+        """Ask the agent about every value; the replies as they arrive (Faust's RPC
+        ``map``; :meth:`join` keeps the order)."""
+        async for reply in self.kvmap([(key, value) async for value in _each(values)], reply_to):
+            yield reply
+
+    async def kvmap(
+        self,
+        items: Iterable[tuple[Any, Any]] | AsyncIterable[tuple[Any, Any]],
+        reply_to: Topic[Any, Any] | str | None = None,
+    ) -> AsyncIterator[Any]:
+        """:meth:`map` of ``(key, value)`` pairs."""
+        waiters = [
+            await self._request(key, value, None, reply_to, None)
+            async for key, value in _each(items)
+        ]
+        if waiters:
+            self.app.waiting_for_replies()
+        for arrived in asyncio.as_completed([waiter.future for waiter in waiters]):
+            yield await arrived
+
+    async def _request(
+        self,
+        key: Any,
+        value: Any,
+        partition: int | None,
+        reply_to: Topic[Any, Any] | str | None,
+        correlation_id: str | None,
+    ) -> Waiter:
+        """Send one request with the reply headers; the waiter of its reply."""
         replies = self.app.replies()
         topic = reply_to if isinstance(reply_to, str) else None
         if reply_to is not None and not isinstance(reply_to, str):
@@ -134,7 +210,7 @@ class Agent(Generic[T]):
             (CORRELATION_ID_HEADER, correlation_id.encode()),
         ]
         self.channel.send_soon(key=key, value=value, partition=partition, headers=headers)
-        return await waiter.result(timeout)
+        return waiter
 
     def test_context(self) -> Any:
         """Run this agent in-process on the memory transport (see ``faust.testing``)."""
@@ -173,6 +249,15 @@ class Agent(Generic[T]):
             return _deliver_async(steps, value)
 
         return deliver
+
+
+async def _each(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
 
 
 def _send_value(topic: Any) -> Callable[[Any], None]:

@@ -736,6 +736,14 @@ class App:
             )
         return running.attach_stream(stream)
 
+    def waiting_for_replies(self) -> None:
+        """The running coroutine is about to wait for ``agent.ask()`` replies: when it is
+        an agent in the middle of a batch, the worker goes on without waiting for that
+        batch (the requests must be consumed too; ``faust.running``)."""
+        running = self.running
+        if running is not None and running.detach is not None:
+            running.detach()
+
     def replies(self) -> Replies:
         """The consumer of ``agent.ask()`` replies of this process."""
         running = self.running

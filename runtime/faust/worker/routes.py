@@ -18,12 +18,13 @@ and the worker subscribes again before its next poll. Example::
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import TYPE_CHECKING, Any, Protocol
 
 from faust.events import TransportMessage
 from faust.worker.errors import ErrorPolicy
-from faust.worker.runner import TaskFeed
+from faust.worker.runner import AgentRunner, TaskFeed
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -123,6 +124,24 @@ class Routes:
         for topic, messages in parts.items():
             for consumer in by_topic.get(topic, ()):
                 await consumer.process(messages)
+
+    def detach_current(self) -> None:
+        """The running agent is about to wait on ``ask()`` replies: stop waiting for its
+        batch (``AgentRunner.detach``), so the worker consumes the requests it sent."""
+        task = asyncio.current_task()
+        for consumer in self.consumers:
+            for runner in getattr(consumer, "runners", [consumer]):
+                if isinstance(runner, AgentRunner) and runner.runs(task):
+                    runner.detach()
+                    return
+
+    def in_flight(self) -> bool:
+        """Does an agent still work on a batch the worker stopped waiting for (``ask()``)?"""
+        return any(
+            isinstance(runner, AgentRunner) and runner.in_flight()
+            for consumer in self.consumers
+            for runner in getattr(consumer, "runners", [consumer])
+        )
 
     def held_offsets(self) -> dict[TP, int]:
         """The lowest offset any stream still holds, per partition (``take`` buffers,

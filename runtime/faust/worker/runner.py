@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("faust.agents")
 
+#: what the worker's wait for a batch ends with when the agent detached it (``ask()``)
+_DETACHED = object()
+
 TP = tuple[str, int]
 
 
@@ -145,6 +148,52 @@ class AgentRunner(Feed):
         self.fun = fun
         self.topic = self.topics[0]
         self._task: asyncio.Task[None] | None = None
+        #: the future of the batch the worker is waiting on (None: it waits on none)
+        self._awaited: asyncio.Future[Any] | None = None
+        #: batches handed over while the agent waits on ``ask()`` replies (detached):
+        #: held back from the commit until processed
+        self._inflight: list[tuple[list[TransportMessage], asyncio.Future[Any]]] = []
+        #: what the agent raised while detached (the worker fails at its next batch)
+        self._failure: BaseException | None = None
+
+    def runs(self, task: asyncio.Task[Any] | None) -> bool:
+        """Is ``task`` this runner's agent?"""
+        return task is not None and task is self._task
+
+    def detach(self) -> None:
+        """The agent waits on ``ask()`` replies in the middle of its batch: let the worker
+        go on (the requests it sent must be consumed by the same loop) and keep the batch
+        in flight, held back from the commit until the agent asks for its next one."""
+        awaited: asyncio.Future[Any] | None = self._awaited
+        if awaited is None or awaited.done() or self._holding is not awaited:
+            return  # the worker is not waiting on this batch (a task asked, or detached)
+        assert awaited is not None
+        inner: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._holding = self._done = inner
+        self._track(self._batch, inner)
+        awaited.set_result(_DETACHED)
+
+    def in_flight(self) -> bool:
+        """Batches handed over and not processed yet, the worker not waiting (detached)."""
+        return bool(self._inflight)
+
+    def _track(self, batch: list[TransportMessage], future: asyncio.Future[Any]) -> None:
+        self._inflight.append((batch, future))
+        future.add_done_callback(self._settled)
+
+    def _settled(self, future: asyncio.Future[Any]) -> None:
+        self._inflight = [entry for entry in self._inflight if entry[1] is not future]
+        if not future.cancelled() and future.exception() is not None:
+            self._failure = self._failure or future.exception()
+
+    def held_offsets(self) -> dict[TP, int]:
+        held = self.holds.lowest()
+        for batch, _ in self._inflight:
+            for message in batch:
+                tp = (message.topic() or "", message.partition() or 0)
+                offset = message.offset() or 0
+                held[tp] = min(offset, held.get(tp, offset))
+        return held
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"agent {self.agent.name}")
@@ -180,12 +229,23 @@ class AgentRunner(Feed):
         """Hand ``batch`` to the agent and wait until it has processed all of it."""
         task = self._task
         assert task is not None, "start() the runner first"
+        failure = self._failure
+        if failure is not None:
+            raise AgentFailure(
+                f"agent {self.agent.name} raised while it waited on ask() replies: "
+                f"{type(failure).__name__}: {failure}"
+            ) from failure
         if task.done():
             raise self._stopped_error(task)
         self._done = done = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((batch, done))
+        if self._inflight:  # detached: queued behind the batches in flight, not awaited
+            self._track(batch, done)
+            return
+        self._awaited = done
         try:
-            await done
+            if await done is _DETACHED:
+                return  # the agent waits on ask() replies; its batch is in flight
         except AgentFailure:
             raise
         except Exception as exc:

@@ -201,7 +201,9 @@ class Worker:
             if channels and await routes.process_channels():
                 producer.poll()
             elif not batch and self.stop_when_idle and not restoring:
-                break
+                if not routes.in_flight():
+                    break
+                await asyncio.sleep(0.005)  # an agent waits on ask() replies
             if tables is not None:
                 await self._expire_windows(tables)
             if commits.due():
@@ -246,7 +248,12 @@ class Worker:
         self.commits = commit_protocol(conf, producer, clock=self.clock, sensor=self.sensor)
         self.commits.begin()
         self._replies = Replies(app, self.transport)
-        app.running = Running(producer, attach_stream=self.routes.attach, replies=self._replies)
+        app.running = Running(
+            producer,
+            attach_stream=self.routes.attach,
+            replies=self._replies,
+            detach=self.routes.detach_current,
+        )
         runners = self._start_agents()
         for task in app.tasks:
             self._schedule.start_task(task, self.compiled_agents.get(task.name, task.fun))
