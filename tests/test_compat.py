@@ -213,6 +213,7 @@ DIFFERENTIAL = [
     ("channel_pipeline", "compiled"),
     ("heartbeat_service", "compiled"),
     ("shop", "uncompiled"),  # its agents are in other modules: none is fused
+    ("rpc_quotes", "compiled"),
 ]
 
 

@@ -56,6 +56,75 @@ ENV_ALIASES = {"FAUST_BROKER_URL": "broker"}
 
 log = logging.getLogger("faust.settings")
 
+_CLASS = "a Faust class to use in its place; faustc's runtime has its own"
+_TUNING = "a tuning knob of Faust's own engine (aiokafka, mode), which faustc does not run"
+#: faust-streaming 0.15's settings that mean nothing on this runtime: accepted by name
+#: (App keyword or ``FAUST_<NAME>``) and warned about once each, saying why. The settings
+#: that do apply are the fields of :class:`Settings`. The compiler reads this catalogue
+#: too (``faustc check`` reports the same at build time). Faust's web settings and
+#: ``Monitor`` are not here: other work gives them a meaning.
+NOT_APPLIED: dict[str, str] = {
+    "tabledir": "tables live under the data directory (datadir/tables)",
+    "debug": "Faust's debug mode (aiomonitor, blocking detection) has no counterpart",
+    "env_prefix": "environment variables are always FAUST_<SETTING>",
+    "agent_supervisor": "an agent that raises is restarted on the rest of its batch",
+    "cython_optimizations": _TUNING,
+    "blocking_timeout": _TUNING,
+    "broker_api_version": "librdkafka negotiates the protocol version with the broker",
+    "consumer_api_version": "librdkafka negotiates the protocol version with the broker",
+    "producer_api_version": "librdkafka negotiates the protocol version with the broker",
+    "broker_commit_livelock_soft_timeout": _TUNING,
+    "broker_rebalance_timeout": "librdkafka's consumer has none (consumer_config passes "
+    "its own settings through)",
+    "logging_config": "configure Python's logging in the app module",
+    "loghandlers": "configure Python's logging in the app module",
+    "producer_threaded": "librdkafka's producer always runs in its own threads",
+    "recovery_consistency_check": "recovery always reads the changelog to its true end",
+    "store_check_exists": _TUNING,
+    "crash_app_on_aerospike_exception": "there is no aerospike store",
+    "aerospike_retries_on_exception": "there is no aerospike store",
+    "aerospike_sleep_seconds_between_retries_on_exception": "there is no aerospike store",
+    "reply_create_topic": "the reply topic of agent.ask() is always created",
+    "reply_expires": "replies wait until they arrive or ask(timeout=) ends the wait",
+    "reply_to_prefix": "the reply topic is the reply_to setting or <app id>-reply",
+    "stream_processing_timeout": _TUNING,
+    "stream_publish_on_commit": "sends are flushed before every commit",
+    "stream_recovery_delay": "streams start once their tables are restored",
+    "stream_wait_empty": "a stopping worker always finishes the batch in hand",
+    "table_key_index_size": "a windowed table's keys are always listable",
+    "table_standby_replicas": "standby replicas of tables are not implemented",
+    "topic_disable_leader": "the leader topic is not used (on_leader runs on every worker)",
+    "cache": "Faust's cache backends are not implemented",
+    "worker_redirect_stdouts": "print() output goes to stdout as written",
+    "worker_redirect_stdouts_level": "print() output goes to stdout as written",
+    "stream_ack_cancelled_tasks": "deprecated in Faust",
+    "stream_ack_exceptions": "deprecated in Faust",
+    **{
+        name: _CLASS
+        for name in (
+            "Agent",
+            "ConsumerScheduler",
+            "Event",
+            "Schema",
+            "Stream",
+            "Table",
+            "SetTable",
+            "GlobalTable",
+            "SetGlobalTable",
+            "TableManager",
+            "Serializers",
+            "Worker",
+            "PartitionAssignor",
+            "LeaderAssignor",
+            "Router",
+            "Topic",
+            "HttpClient",
+        )
+    },
+}
+#: Faust's deprecated names of settings that apply: the name to use
+ALIASES = {"url": "broker"}
+
 
 @dataclasses.dataclass
 class Settings:
@@ -165,8 +234,16 @@ class Settings:
     @classmethod
     def from_app_kwargs(cls, id: str, broker: Any, kwargs: dict[str, Any]) -> Settings:
         names = setting_names()
+        for alias, name in ALIASES.items():
+            if alias in kwargs:
+                value = kwargs.pop(alias)
+                if broker is None and name == "broker":
+                    broker = value
         for name in sorted(set(kwargs) - set(names)):
-            _warn_unknown(f"App setting {name!r}", name, names, quote=True)
+            if name in NOT_APPLIED:
+                _warn_not_applied(name)
+            else:
+                _warn_unknown(f"App setting {name!r}", name, [*names, *NOT_APPLIED], quote=True)
             del kwargs[name]
         settings = cls(id=id, **kwargs)
         if broker is not None:
@@ -202,7 +279,12 @@ class Settings:
             ):
                 continue  # read together below
             if name not in names:
-                known = [f"FAUST_{n.upper()}" for n in names] + credential_variables()
+                not_applied = {n.lower(): n for n in NOT_APPLIED}
+                if name in not_applied:
+                    _warn_not_applied(not_applied[name])
+                    continue
+                known = [f"FAUST_{n.upper()}" for n in [*names, *NOT_APPLIED]]
+                known += credential_variables()
                 _warn_unknown(f"environment variable {variable}", variable, known, quote=False)
                 continue
             setattr(self, name, _from_text(variable, raw, name, hints[name]))
@@ -541,6 +623,14 @@ def _credentials_from_environment(environ: Mapping[str, str]) -> Credentials | N
 
 
 _warned: set[str] = set()
+
+
+def _warn_not_applied(name: str) -> None:
+    """One warning per Faust setting that does not apply here, and process."""
+    if name in _warned:
+        return
+    _warned.add(name)
+    log.warning("Faust setting %r does not apply here, ignored: %s", name, NOT_APPLIED[name])
 
 
 def _warn_unknown(what: str, name: str, known: list[str], *, quote: bool) -> None:

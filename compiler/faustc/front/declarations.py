@@ -11,10 +11,12 @@ what it declares (or a diagnostic). Example::
 from __future__ import annotations
 
 import dataclasses
+import difflib
 
 import libcst as cst
 
 from faust.contract import DEFAULT_ID_FORMAT, app_id, discovery_modules
+from faust.settings import ALIASES, NOT_APPLIED, setting_names
 from faustc.front.context import ModuleContext
 from faustc.front.ir import AppDef, Span, TableDef, TopicDef
 
@@ -78,6 +80,7 @@ def read_app(
     if app_id is not None:
         name = versioned_id(context, call, name)
     env = app_id.env if app_id is not None else ()
+    _check_settings(context, call)
     partitions = context.keyword(call, "topic_partitions")
     context.app = AppDef(
         var,
@@ -88,6 +91,26 @@ def read_app(
         discovered(context, call),
         context.fixed_int(partitions) if partitions is not None else None,
     )
+
+
+def _check_settings(context: ModuleContext, call: cst.Call) -> None:
+    """FC117 for each App keyword the worker will ignore, as the runtime warns when the
+    app starts (one catalogue: ``faust.settings.NOT_APPLIED``)."""
+    known = {*setting_names(), *ALIASES, "broker", "id"}
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        name = arg.keyword.value
+        if name in NOT_APPLIED:
+            context.warning(
+                "FC117",
+                f"Faust setting {name!r} does not apply here and is ignored: {NOT_APPLIED[name]}",
+                arg.keyword,
+            )
+        elif name not in known:
+            close = difflib.get_close_matches(name, [*known, *NOT_APPLIED], n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            context.warning("FC117", f"unknown App setting {name!r} is ignored{hint}", arg.keyword)
 
 
 def versioned_id(context: ModuleContext, call: cst.Call, name: str) -> str:
