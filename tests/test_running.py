@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import faust
+from faust import contract
 from faust.running import Running
 from faust.transport.memory import MemoryTransport
 from faust.worker import Worker
@@ -148,7 +149,7 @@ def test_a_channel_carries_values_between_agents_in_memory() -> None:
     asyncio.run(Worker(app, transport=transport, stop_when_idle=True).run())
     assert [int(m.value() or b"") for m in transport.broker.records("counts")] == [3, 1]
     assert sent == [1, 1]
-    assert sorted(transport.broker.topics) == ["counts", "lines"]
+    assert not any(name.startswith("channel") for name in transport.broker.topics)
 
 
 def test_an_app_service_starts_and_stops_with_the_worker() -> None:
@@ -257,3 +258,60 @@ def test_autodiscover_imports_the_origin_package_when_the_worker_starts(
     assert app.discover() == [package, f"{package}.app", f"{package}.sub", f"{package}.sub.agents"]
     with pytest.raises(faust.ImproperlyConfigured, match="no module named 'nowhere'"):
         faust.App("disco-missing", autodiscover=["nowhere"]).discover()
+
+
+@pytest.mark.parametrize("disabled", [False, True])
+def test_on_leader_runs_on_the_worker_holding_the_leader_partition(disabled: bool) -> None:
+    """Faust's election: the worker assigned partition 0 of ``<app id>-__assignor-__leader``
+    leads; ``on_leader=True`` tasks and timers run there only (``topic_disable_leader``:
+    nowhere, as in Faust). The memory broker's consumer is its group's only member."""
+    name = f"running-{next(_ids)}"
+    app = faust.App(name, broker=f"memory://{name}", topic_disable_leader=disabled)
+    numbers = app.topic("numbers", value_type=int, partitions=1)
+    ran: list[str] = []
+    leading: list[bool] = []
+
+    @app.agent(numbers)
+    async def note(stream: faust.Stream[int]) -> None:
+        async for _ in stream:
+            leading.append(app.is_leader())
+
+    @app.task(on_leader=True)
+    async def seed() -> None:
+        ran.append("leader task")
+
+    @app.task
+    async def everywhere() -> None:
+        ran.append("task")
+
+    transport = MemoryTransport.named(name)
+    transport.broker.create_topic("numbers", 1)
+    transport.broker.append("numbers", None, b"1", partition=0)
+    asyncio.run(Worker(app, transport=transport, stop_when_idle=True).run())
+    assert leading == [not disabled]
+    assert sorted(ran) == (["task"] if disabled else ["leader task", "task"])
+    assert (contract.leader_topic_name(name) in transport.broker.topics) is not disabled
+
+
+def test_a_rebalance_that_moves_the_leader_partition_ends_the_leadership() -> None:
+    from confluent_kafka import TopicPartition
+
+    from faust.worker.schedule import Leadership
+
+    worker = Worker(faust.App(f"running-{next(_ids)}", broker="memory://x"))
+    leader = contract.leader_topic_name(worker.app.id)
+    seen: list[list[TopicPartition]] = []
+
+    class Recorder:
+        def on_assigned(self, partitions: list[TopicPartition]) -> None:
+            seen.append(partitions)
+
+        def on_revoked(self, partitions: list[TopicPartition]) -> None:
+            seen.append(partitions)
+
+    worker._rebalance = Recorder()  # type: ignore[assignment]
+    worker._on_assigned([TopicPartition("numbers", 0), TopicPartition(leader, 0)])
+    assert worker._leadership.is_leader and seen[-1] == [TopicPartition("numbers", 0)]
+    worker._on_revoked([TopicPartition(leader, 0)])
+    assert not worker._leadership.is_leader and seen[-1] == []
+    assert Leadership(always=True).is_leader

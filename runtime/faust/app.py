@@ -736,6 +736,13 @@ class App:
             )
         return running.attach_stream(stream)
 
+    def is_leader(self) -> bool:
+        """Is this worker the leader of its group (the one that runs ``on_leader=True``
+        timers, crontabs and tasks)? Faust's rule: it holds partition 0 of the app's
+        leader topic (``faust.contract.leader_topic_name``). False outside a worker."""
+        running = self.running
+        return running is not None and running.is_leader is not None and running.is_leader()
+
     def waiting_for_replies(self) -> None:
         """The running coroutine is about to wait for ``agent.ask()`` replies: when it is
         an agent in the middle of a batch, the worker goes on without waiting for that

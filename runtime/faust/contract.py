@@ -116,6 +116,13 @@ def importable(module: str) -> bool:
     return all(part.isidentifier() for part in module.split("."))
 
 
+def leader_topic_name(app_id: str) -> str:
+    """The one-partition topic whose partition 0 makes a worker the leader
+    (``on_leader=True`` timers, crontabs and tasks run there): Faust's
+    ``<app id>-__assignor-__leader``, so the group elects one worker as Faust's does."""
+    return f"{app_id}-__assignor-__leader"
+
+
 def consumer_group(app_id: str) -> str:
     """The consumer group of an app's workers: the app id itself, as in Faust (workers
     with the same app id share the partitions of its topics)."""

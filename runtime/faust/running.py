@@ -46,6 +46,8 @@ class Running:
     #: called by an agent about to wait for ``ask()`` replies in the middle of a batch:
     #: the worker stops waiting for that batch (None: nothing to detach here)
     detach: Callable[[], None] | None = None
+    #: whether this worker is the group's leader (``app.is_leader()``)
+    is_leader: Callable[[], bool] | None = None
 
     def sender(self) -> RawSend:
         """The producer's ``send``: what compiled agents bind once and call per record."""

@@ -93,7 +93,6 @@ NOT_APPLIED: dict[str, str] = {
     "stream_wait_empty": "a stopping worker always finishes the batch in hand",
     "table_key_index_size": "a windowed table's keys are always listable",
     "table_standby_replicas": "standby replicas of tables are not implemented",
-    "topic_disable_leader": "the leader topic is not used (on_leader runs on every worker)",
     "cache": "Faust's cache backends are not implemented",
     "worker_redirect_stdouts": "print() output goes to stdout as written",
     "worker_redirect_stdouts_level": "print() output goes to stdout as written",
@@ -169,6 +168,8 @@ class Settings:
     topic_partitions: int = 8
     topic_replication_factor: int = 1
     topic_allow_declare: bool = True
+    #: no leader election (Faust's): no worker runs ``on_leader=True`` timers and tasks
+    topic_disable_leader: bool = False
     #: how long a starting worker waits for the broker before giving up with an error
     broker_connect_timeout: float = 15.0
     #: consumer group session; Kafka's own default (KIP-735) rather than Faust's 60 s

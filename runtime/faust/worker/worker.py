@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from faust.contract import consumer_group, transactional_id
+from faust.contract import consumer_group, leader_topic_name, transactional_id
 from faust.delivery import sends_with_callbacks
 from faust.events import TransportMessage
 from faust.exceptions import BrokerUnavailable
@@ -65,12 +65,14 @@ from faust.worker.errors import AgentFailure, ErrorPolicy
 from faust.worker.rebalance import Rebalance
 from faust.worker.routes import Routes
 from faust.worker.runner import AgentRunner, ConcurrentAgent
-from faust.worker.schedule import Schedule
+from faust.worker.schedule import Leadership, Schedule
 from faust.worker.sensors import Sensor, combine
 from faust.worker.state import DataDirectory
 from faust.worker.topic_setup import TopicSetup
 
 if TYPE_CHECKING:
+    from confluent_kafka import TopicPartition
+
     from faust.app import App
 
 log = logging.getLogger("faust.worker")
@@ -125,7 +127,9 @@ class Worker:
         #: the commit protocol of the app's processing guarantee (made at start-up)
         self.commits: CommitProtocol | None = None
         self._topic_setup = TopicSetup(app, self.transport)
-        self._schedule = Schedule(clock=clock)
+        #: whether this worker is the group's leader (on_leader=True timers and tasks)
+        self._leadership = Leadership()
+        self._schedule = Schedule(clock=clock, leader=self._leadership)
         self._state: DataDirectory | None = None
         self._producer: Producer | None = None
         self._replies: Replies | None = None
@@ -253,6 +257,7 @@ class Worker:
             attach_stream=self.routes.attach,
             replies=self._replies,
             detach=self.routes.detach_current,
+            is_leader=lambda: self._leadership.is_leader,
         )
         runners = self._start_agents()
         for task in app.tasks:
@@ -356,9 +361,34 @@ class Worker:
         sources = routes.topics()
         if sources and sources != routes.subscribed and consumer is not None:
             assert rebalance is not None
-            consumer.subscribe(sources, rebalance.on_assigned, rebalance.on_revoked)
+            if self.conf.topic_disable_leader:
+                consumer.subscribe(sources, rebalance.on_assigned, rebalance.on_revoked)
+            else:  # and the leader topic, whose partition 0 elects the leader
+                consumer.subscribe(
+                    [*sources, self._leader_topic], self._on_assigned, self._on_revoked
+                )
             routes.subscribed = sources
         return partitions
+
+    @property
+    def _leader_topic(self) -> str:
+        return leader_topic_name(self.app.id)
+
+    def _on_assigned(self, partitions: list[TopicPartition]) -> None:
+        """The rebalance's assignment, with the leader topic's partition taken out: it
+        only says whether this worker leads."""
+        assert self._rebalance is not None
+        leader = self._leader_topic
+        if any(tp.topic == leader for tp in partitions) or not self._leadership.known.is_set():
+            self._leadership.assigned(any(tp.topic == leader for tp in partitions))
+        self._rebalance.on_assigned([tp for tp in partitions if tp.topic != leader])
+
+    def _on_revoked(self, partitions: list[TopicPartition]) -> None:
+        assert self._rebalance is not None
+        leader = self._leader_topic
+        if any(tp.topic == leader for tp in partitions):
+            self._leadership.assigned(False)
+        self._rebalance.on_revoked([tp for tp in partitions if tp.topic != leader])
 
     # -- stopping --------------------------------------------------------------------------
 
