@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import itertools
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -315,3 +316,34 @@ def test_a_rebalance_that_moves_the_leader_partition_ends_the_leadership() -> No
     worker._on_revoked([TopicPartition(leader, 0)])
     assert not worker._leadership.is_leader and seen[-1] == []
     assert Leadership(always=True).is_leader
+
+
+def test_ask_in_faust_s_envelope_when_the_agent_takes_no_reply_headers() -> None:
+    """``@app.agent(use_reply_headers=False)``: ``ask()`` sends a ``ReqRepRequest``
+    (``@ReqRepRequest``: value, reply_to, correlation_id) and the agent sees the value."""
+    from faust.agents import ReqRepRequest
+
+    name = f"running-{next(_ids)}"
+    app = faust.App(name, broker=f"memory://{name}")
+    answers = app.topic("answers", value_type=str, partitions=1)
+    seen: list[object] = []
+
+    @app.agent(use_reply_headers=False)
+    async def double(numbers: faust.Stream[int]) -> AsyncIterator[int]:
+        async for number in numbers:
+            seen.append(number)
+            yield number * 2
+
+    @app.task
+    async def ask_some() -> None:
+        replies = [await double.ask(value=number) for number in (1, 21)]
+        await answers.send(value=f"{replies}")
+
+    transport = MemoryTransport.named(name)
+    asyncio.run(Worker(app, transport=transport, stop_when_idle=True).run())
+    assert seen == [1, 21]
+    requests = transport.broker.records(double.channel.get_topic_name())
+    assert all(json.loads(m.value() or b"")["__faust"]["ns"] == "@ReqRepRequest" for m in requests)
+    assert all(m.headers() is None for m in requests) and len(requests) == 2
+    assert [m.value() for m in transport.broker.records("answers")] == [b'"[2, 42]"']
+    assert ReqRepRequest(value=1, reply_to="r", correlation_id="c").value == 1

@@ -88,8 +88,6 @@ def test_agent_options_this_runtime_does_not_have_are_refused() -> None:
     topic = app.topic("t")
     with pytest.raises(faust.ImproperlyConfigured, match="isolated_partitions"):
         app.agent(topic, isolated_partitions=True)
-    with pytest.raises(faust.ImproperlyConfigured, match="use_reply_headers"):
-        app.agent(use_reply_headers=False)
     with pytest.raises(TypeError, match="value_type apply only to an agent without a channel"):
         app.agent(topic, value_type=str)  # type: ignore[call-overload]
 

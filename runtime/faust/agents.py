@@ -34,7 +34,7 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
-from faust.models.record import canonical_module_name
+from faust.models.record import Record, canonical_module_name
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -77,6 +77,7 @@ class Agent(Generic[T]):
         error_policy: str | None = None,
         dead_letter_topic: str | None = None,
         help: str | None = None,
+        use_reply_headers: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -91,6 +92,9 @@ class Agent(Generic[T]):
         self.error_policy = error_policy
         #: where ``dead-letter`` sends this agent's failed messages (default: the app's)
         self.dead_letter_topic = dead_letter_topic
+        #: ``ask()`` puts the reply address in headers (False: in a ``ReqRepRequest``
+        #: envelope around the value, Faust's other form; the agent unwraps it)
+        self.use_reply_headers = use_reply_headers
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
 
@@ -205,6 +209,12 @@ class Agent(Generic[T]):
             topic = reply_to.get_topic_name()
         correlation_id = correlation_id or uuid.uuid4().hex
         waiter = await replies.expect(correlation_id, topic)
+        if not self.use_reply_headers:  # Faust's envelope form
+            request = ReqRepRequest(
+                value=value, reply_to=waiter.topic, correlation_id=correlation_id
+            )
+            self.channel.send_soon(key=key, value=request, partition=partition)
+            return waiter
         headers = [
             (REPLY_TO_HEADER, waiter.topic.encode()),
             (CORRELATION_ID_HEADER, correlation_id.encode()),
@@ -258,6 +268,34 @@ async def _each(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
     else:
         for item in items:
             yield item
+
+
+class ReqRepRequest(Record, serializer="json", namespace="@ReqRepRequest"):
+    """Faust's request envelope (``use_reply_headers=False``): the value asked about, and
+    where its reply goes."""
+
+    value: Any
+    reply_to: str
+    correlation_id: str
+
+
+def unwrap_request(value: Any) -> Any:
+    """A stream processor for an agent with ``use_reply_headers=False``: the value inside a
+    :class:`ReqRepRequest`, its reply address moved into the event's headers (where the
+    agent's ``yield`` looks for it); any other value as it is."""
+    if not isinstance(value, ReqRepRequest):
+        return value
+    from faust.events import current_event
+
+    event = current_event()
+    if event is not None:
+        event.headers.extend(
+            [
+                (REPLY_TO_HEADER, value.reply_to.encode()),
+                (CORRELATION_ID_HEADER, value.correlation_id.encode()),
+            ]
+        )
+    return value.value
 
 
 def _send_value(topic: Any) -> Callable[[Any], None]:

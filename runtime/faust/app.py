@@ -319,18 +319,15 @@ class App:
         ``schema``/``key_type``/``value_type`` and fed by ``agent.send/cast/ask``.
         ``error_policy`` (``fail``, ``skip``, ``dead-letter``) overrides the app's for this
         agent; ``dead_letter_topic`` names where ``dead-letter`` sends its failed messages.
-        ``isolated_partitions=True`` and ``use_reply_headers=False`` (Faust's envelope form
-        of ``ask``) are refused: this runtime has neither yet.
+        ``use_reply_headers=False``: ``ask()`` wraps each request in Faust's envelope
+        (``ReqRepRequest``: the value, the reply topic, the correlation id) instead of
+        headers, and the agent unwraps it. ``isolated_partitions=True`` is refused: this
+        runtime has it not yet.
         """
         if isolated_partitions:
             raise ImproperlyConfigured(
                 "@app.agent(isolated_partitions=True) is not supported yet: one agent "
                 "instance consumes every partition this worker holds"
-            )
-        if use_reply_headers is False:
-            raise ImproperlyConfigured(
-                "@app.agent(use_reply_headers=False) is not supported yet: agent.ask() "
-                "sends its reply address in headers (Faust's use_reply_headers=True form)"
             )
         own_topic = dict(
             schema=schema,
@@ -368,6 +365,7 @@ class App:
                 error_policy=error_policy,
                 dead_letter_topic=dead_letter_topic,
                 help=help,
+                use_reply_headers=use_reply_headers is not False,
             )
             if agent.name in self.agents:
                 raise ImproperlyConfigured(f"two agents are named {agent.name!r}")

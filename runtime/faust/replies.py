@@ -73,6 +73,10 @@ class Replies:
         self._waiting[correlation_id] = future
         return Waiter(name, future)
 
+    def pending(self) -> bool:
+        """Is some ``ask()`` of this process still waiting for its reply?"""
+        return any(not future.done() for future in self._waiting.values())
+
     def _start_consumer(self, name: str) -> None:
         conf = self.app.conf
         self.transport.ensure_topics([TopicSpec(name, 1, conf.topic_replication_factor)], 15.0)

@@ -28,7 +28,7 @@ import zlib
 from collections.abc import AsyncIterable, Callable
 from typing import TYPE_CHECKING, Any
 
-from faust.agents import Agent, AgentFun
+from faust.agents import Agent, AgentFun, unwrap_request
 from faust.events import TransportMessage, current_event
 from faust.streams import Holds, Stream
 from faust.worker.errors import AgentFailure, ErrorPolicy
@@ -200,6 +200,8 @@ class AgentRunner(Feed):
 
     async def _run(self) -> None:
         stream: Stream[Any] = Stream(self.agent.channel, source=self, prefix=self.agent.name)
+        if not self.agent.use_reply_headers:  # requests arrive in Faust's envelope
+            stream.add_processor(unwrap_request)
         try:
             result = self.fun(stream)
             if isinstance(result, AsyncIterable):

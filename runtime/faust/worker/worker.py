@@ -205,9 +205,10 @@ class Worker:
             if channels and await routes.process_channels():
                 producer.poll()
             elif not batch and self.stop_when_idle and not restoring:
-                if not routes.in_flight():
+                replies = self._replies
+                if not routes.in_flight() and not (replies is not None and replies.pending()):
                     break
-                await asyncio.sleep(0.005)  # an agent waits on ask() replies
+                await asyncio.sleep(0.005)  # an agent or a task waits on ask() replies
             if tables is not None:
                 await self._expire_windows(tables)
             if commits.due():
