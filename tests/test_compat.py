@@ -215,6 +215,7 @@ DIFFERENTIAL = [
     ("shop", "uncompiled"),  # its agents are in other modules: none is fused
     ("rpc_quotes", "compiled"),
     ("envelope_ask", "uncompiled"),  # its one agent runs uncompiled (FC115)
+    ("isolated_tally", "uncompiled"),  # likewise
 ]
 
 

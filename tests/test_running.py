@@ -347,3 +347,35 @@ def test_ask_in_faust_s_envelope_when_the_agent_takes_no_reply_headers() -> None
     assert all(m.headers() is None for m in requests) and len(requests) == 2
     assert [m.value() for m in transport.broker.records("answers")] == [b'"[2, 42]"']
     assert ReqRepRequest(value=1, reply_to="r", correlation_id="c").value == 1
+
+
+def test_an_isolated_agent_runs_one_instance_per_partition() -> None:
+    """``isolated_partitions=True``: each partition gets its own run of the agent
+    function (its own locals), as Faust's actors; a revoked partition's instance ends."""
+    name = f"running-{next(_ids)}"
+    app = faust.App(name, broker=f"memory://{name}")
+    payments = app.topic("payments", value_type=int, partitions=2)
+    tallies = app.topic("tallies", value_type=str, partitions=1)
+    ended: list[int] = []
+
+    @app.agent(payments, isolated_partitions=True)
+    async def tally(stream: faust.Stream[int]) -> None:
+        seen_here = 0
+        partition = -1
+        async for _ in stream:
+            seen_here += 1
+            event = faust.current_event()
+            assert event is not None
+            partition = event.message.partition
+            await tallies.send(value=f"{partition}:{seen_here}")
+        ended.append(partition)
+
+    transport = MemoryTransport.named(name)
+    transport.broker.create_topic("payments", 2)
+    for partition in (0, 1, 1, 0, 1):
+        transport.broker.append("payments", None, b"5", partition=partition)
+    worker = Worker(app, transport=transport, stop_when_idle=True)
+    asyncio.run(worker.run())
+    sent = sorted(m.value() for m in transport.broker.records("tallies"))
+    assert sent == [b'"0:1"', b'"0:2"', b'"1:1"', b'"1:2"', b'"1:3"']
+    assert sorted(ended) == [0, 1]  # each instance ran to its end when the worker stopped

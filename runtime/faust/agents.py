@@ -34,6 +34,7 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
+from faust.exceptions import ImproperlyConfigured
 from faust.models.record import Record, canonical_module_name
 
 if TYPE_CHECKING:
@@ -78,9 +79,15 @@ class Agent(Generic[T]):
         dead_letter_topic: str | None = None,
         help: str | None = None,
         use_reply_headers: bool = True,
+        isolated_partitions: bool = False,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if isolated_partitions and concurrency > 1:
+            raise ImproperlyConfigured(
+                "@app.agent(isolated_partitions=True) cannot have concurrency > 1 (one "
+                "instance runs per partition)"
+            )
         self.fun = fun
         self.app = app
         self.channel = channel
@@ -95,6 +102,8 @@ class Agent(Generic[T]):
         #: ``ask()`` puts the reply address in headers (False: in a ``ReqRepRequest``
         #: envelope around the value, Faust's other form; the agent unwraps it)
         self.use_reply_headers = use_reply_headers
+        #: one instance per assigned partition, each with its own locals (Faust's)
+        self.isolated_partitions = isolated_partitions
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
 

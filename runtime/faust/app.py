@@ -321,14 +321,10 @@ class App:
         agent; ``dead_letter_topic`` names where ``dead-letter`` sends its failed messages.
         ``use_reply_headers=False``: ``ask()`` wraps each request in Faust's envelope
         (``ReqRepRequest``: the value, the reply topic, the correlation id) instead of
-        headers, and the agent unwraps it. ``isolated_partitions=True`` is refused: this
-        runtime has it not yet.
+        headers, and the agent unwraps it. ``isolated_partitions=True``: one instance of
+        the agent per partition the worker holds, started at its first message and ended
+        when the partition is revoked, as Faust's actors (``faust.worker.runner``).
         """
-        if isolated_partitions:
-            raise ImproperlyConfigured(
-                "@app.agent(isolated_partitions=True) is not supported yet: one agent "
-                "instance consumes every partition this worker holds"
-            )
         own_topic = dict(
             schema=schema,
             key_type=key_type,
@@ -366,6 +362,7 @@ class App:
                 dead_letter_topic=dead_letter_topic,
                 help=help,
                 use_reply_headers=use_reply_headers is not False,
+                isolated_partitions=isolated_partitions,
             )
             if agent.name in self.agents:
                 raise ImproperlyConfigured(f"two agents are named {agent.name!r}")

@@ -348,3 +348,62 @@ class ConcurrentAgent:
 
     async def stop(self, timeout: float) -> None:
         await asyncio.gather(*(runner.stop(timeout) for runner in self.runners))
+
+
+class IsolatedAgent:
+    """``isolated_partitions=True``: one runner of the agent per partition, as Faust runs
+    one actor per partition (each a run of the agent function with its own locals),
+    started at the partition's first message and stopped when the partition is revoked
+    (a later assignment starts a fresh one)."""
+
+    def __init__(self, make: Callable[[], AgentRunner], name: str, topics: list[str]) -> None:
+        self.make = make
+        self.name = name
+        self.topics = topics
+        self.ready = asyncio.Event()
+        self.ready.set()  # instances appear with their partitions
+        self.instances: dict[int, AgentRunner] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
+
+    @property
+    def runners(self) -> list[AgentRunner]:
+        return list(self.instances.values())
+
+    def start(self) -> None:
+        return None
+
+    def _instance(self, partition: int) -> AgentRunner:
+        runner = self.instances.get(partition)
+        if runner is None:
+            runner = self.instances[partition] = self.make()
+            runner.start()
+        return runner
+
+    def held_offsets(self) -> dict[TP, int]:
+        lowest: dict[TP, int] = {}
+        for runner in self.instances.values():
+            for tp, offset in runner.held_offsets().items():
+                lowest[tp] = min(offset, lowest.get(tp, offset))
+        return lowest
+
+    async def process(self, batch: list[TransportMessage]) -> None:
+        parts: dict[int, list[TransportMessage]] = {}
+        for message in batch:
+            parts.setdefault(message.partition() or 0, []).append(message)
+        await asyncio.gather(
+            *(self._instance(partition).process(part) for partition, part in parts.items())
+        )
+
+    def revoke(self, partitions: list[int], timeout: float) -> None:
+        """Stop the instances of ``partitions`` (their streams end; code after the loop runs)."""
+        for partition in partitions:
+            runner = self.instances.pop(partition, None)
+            if runner is not None:
+                task = asyncio.ensure_future(runner.stop(timeout))
+                self._stopping.add(task)
+                task.add_done_callback(self._stopping.discard)
+
+    async def stop(self, timeout: float) -> None:
+        await asyncio.gather(*(runner.stop(timeout) for runner in self.instances.values()))
+        if self._stopping:
+            await asyncio.gather(*self._stopping, return_exceptions=True)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -64,7 +65,7 @@ from faust.worker.commit import CommitProtocol, commit_protocol
 from faust.worker.errors import AgentFailure, ErrorPolicy
 from faust.worker.rebalance import Rebalance
 from faust.worker.routes import Routes
-from faust.worker.runner import AgentRunner, ConcurrentAgent
+from faust.worker.runner import AgentRunner, ConcurrentAgent, IsolatedAgent
 from faust.worker.schedule import Leadership, Schedule
 from faust.worker.sensors import Sensor, combine
 from faust.worker.state import DataDirectory
@@ -129,6 +130,8 @@ class Worker:
         self._topic_setup = TopicSetup(app, self.transport)
         #: whether this worker is the group's leader (on_leader=True timers and tasks)
         self._leadership = Leadership()
+        #: the agents with ``isolated_partitions=True`` (an instance per partition)
+        self._isolated: list[IsolatedAgent] = []
         self._schedule = Schedule(clock=clock, leader=self._leadership)
         self._state: DataDirectory | None = None
         self._producer: Producer | None = None
@@ -299,12 +302,22 @@ class Worker:
                 ", ".join(uncompiled),
             )
 
-    def _start_agents(self) -> list[AgentRunner | ConcurrentAgent]:
+    def _start_agents(self) -> list[AgentRunner | ConcurrentAgent | IsolatedAgent]:
         """One runner per agent instance (``concurrency=N``: N of them), started."""
-        runners: list[AgentRunner | ConcurrentAgent] = []
+        runners: list[AgentRunner | ConcurrentAgent | IsolatedAgent] = []
         for agent in self.app.agents.values():
             fun = self.compiled_agents.get(agent.name, agent.fun)
             policy = self._policy_for(agent, fun)
+            if agent.isolated_partitions:
+                isolated = IsolatedAgent(
+                    functools.partial(self._isolated_instance, agent, fun, policy),
+                    agent.name,
+                    [agent.channel.get_topic_name()],
+                )
+                self._isolated.append(isolated)
+                runners.append(isolated)
+                self.routes.add(isolated)
+                continue
             instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
             for instance in instances:
                 instance.on_new_topic = self.routes.on_new_topic
@@ -313,6 +326,11 @@ class Worker:
             self.routes.add(runner)
             runner.start()
         return runners
+
+    def _isolated_instance(self, agent: Any, fun: Any, policy: ErrorPolicy) -> AgentRunner:
+        runner = AgentRunner(agent, fun, policy)
+        runner.on_new_topic = self.routes.on_new_topic
+        return runner
 
     def _policy_for(self, agent: Any, fun: Any) -> ErrorPolicy:
         code = getattr(agent.fun, "__code__", None)
@@ -328,7 +346,9 @@ class Worker:
         self.policies[agent.name] = policy
         return policy
 
-    async def _wait_until_ready(self, runners: list[AgentRunner | ConcurrentAgent]) -> None:
+    async def _wait_until_ready(
+        self, runners: list[AgentRunner | ConcurrentAgent | IsolatedAgent]
+    ) -> None:
         """Let every agent (and task) run up to its stream loop, so its topics are known."""
         waits = [
             runner.wait_ready() if isinstance(runner, ConcurrentAgent) else runner.ready.wait()
@@ -362,12 +382,9 @@ class Worker:
         sources = routes.topics()
         if sources and sources != routes.subscribed and consumer is not None:
             assert rebalance is not None
-            if self.conf.topic_disable_leader:
-                consumer.subscribe(sources, rebalance.on_assigned, rebalance.on_revoked)
-            else:  # and the leader topic, whose partition 0 elects the leader
-                consumer.subscribe(
-                    [*sources, self._leader_topic], self._on_assigned, self._on_revoked
-                )
+            leading = [] if self.conf.topic_disable_leader else [self._leader_topic]
+            # and the leader topic, whose partition 0 elects the leader
+            consumer.subscribe([*sources, *leading], self._on_assigned, self._on_revoked)
             routes.subscribed = sources
         return partitions
 
@@ -380,7 +397,9 @@ class Worker:
         only says whether this worker leads."""
         assert self._rebalance is not None
         leader = self._leader_topic
-        if any(tp.topic == leader for tp in partitions) or not self._leadership.known.is_set():
+        if not self.conf.topic_disable_leader and (
+            any(tp.topic == leader for tp in partitions) or not self._leadership.known.is_set()
+        ):
             self._leadership.assigned(any(tp.topic == leader for tp in partitions))
         self._rebalance.on_assigned([tp for tp in partitions if tp.topic != leader])
 
@@ -390,6 +409,10 @@ class Worker:
         if any(tp.topic == leader for tp in partitions):
             self._leadership.assigned(False)
         self._rebalance.on_revoked([tp for tp in partitions if tp.topic != leader])
+        for isolated in self._isolated:  # their instances of those partitions end
+            revoked = [tp.partition for tp in partitions if tp.topic in isolated.topics]
+            if revoked:
+                isolated.revoke(revoked, STOP_TIMEOUT)
 
     # -- stopping --------------------------------------------------------------------------
 
