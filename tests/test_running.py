@@ -379,3 +379,45 @@ def test_an_isolated_agent_runs_one_instance_per_partition() -> None:
     sent = sorted(m.value() for m in transport.broker.records("tallies"))
     assert sent == [b'"0:1"', b'"0:2"', b'"1:1"', b'"1:2"', b'"1:3"']
     assert sorted(ended) == [0, 1]  # each instance ran to its end when the worker stopped
+
+
+def test_a_revoked_partition_ends_its_isolated_instance_and_a_new_one_starts_afresh() -> None:
+    from faust.transport.memory import MemoryMessage
+    from faust.worker.runner import AgentRunner, IsolatedAgent
+
+    made: list[Fake] = []
+
+    class Fake:
+        def __init__(self) -> None:
+            self.batches: list[list[int]] = []
+            self.stopped = False
+            made.append(self)
+
+        def start(self) -> None: ...
+
+        async def process(self, batch: list[MemoryMessage]) -> None:
+            self.batches.append([m.partition() for m in batch])
+
+        def held_offsets(self) -> dict[tuple[str, int], int]:
+            return {}
+
+        async def stop(self, timeout: float) -> None:
+            self.stopped = True
+
+    def message(partition: int) -> MemoryMessage:
+        return MemoryMessage("payments", partition, 0, None, b"1", None, 0)
+
+    def make() -> AgentRunner:
+        return Fake()  # type: ignore[return-value]
+
+    async def drive() -> None:
+        isolated = IsolatedAgent(make, "tally", ["payments"])
+        await isolated.process([message(0), message(1), message(0)])
+        assert [fake.batches for fake in made] == [[[0, 0]], [[1]]]
+        isolated.revoke([0], timeout=1.0)
+        await isolated.process([message(0)])  # a fresh instance for the reassigned partition
+        await isolated.stop(timeout=1.0)
+        assert [fake.stopped for fake in made] == [True, True, True]
+        assert made[2].batches == [[0]] and set(isolated.instances) == {0, 1}
+
+    asyncio.run(drive())
