@@ -271,7 +271,12 @@ class Worker:
         if self._tables is not None:
             await self._tables.start_globals()
         consumer = self._consumer = self.transport.consumer(consumer_group(app.id))
-        self.commits.attach(consumer, tables=self._tables, held=self.routes.held_offsets)
+        self.commits.attach(
+            consumer,
+            tables=self._tables,
+            held=self.routes.held_offsets,
+            ignored=frozenset() if conf.topic_disable_leader else frozenset({self._leader_topic}),
+        )
         self._rebalance = Rebalance(
             consumer, tables=self._tables, commits=self.commits, sensor=self.sensor
         )
