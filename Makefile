@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck clean
+.PHONY: demo test compat lint typecheck clean
 
 $(BIN)/faustc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ typecheck: $(BIN)/faustc
 
 test: lint typecheck
 	$(BIN)/pytest -q
+
+# every corpus app faustc meets, compiled or not, against faust-streaming (~10 minutes more
+# than `make test`'s ten; tests/compat/STATUS.md has the whole corpus: tests/compat/status.py)
+compat: $(BIN)/faustc
+	FAUSTC_COMPAT=all $(BIN)/pytest -q tests/test_compat.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -577,3 +577,20 @@ def test_decimal_precision_survives_both_paths(worker: Any) -> None:
     assert make_loader(m.Reading, "avro", context=app_context(m))(data).price == decimal.Decimal(
         "-12.345"
     )
+
+
+def test_record_loads_reads_what_record_dumps_wrote_with_the_record_s_serializer() -> None:
+    """``Record.loads(data)`` on a Record with ``serializer='avro'`` reads by the Record's
+    schema, as ``dumps()`` writes (Faust's ``Model.loads``: the class's serializer)."""
+
+    class Sample(faust.Record, serializer="avro", namespace="tests.Sample"):
+        sensor: str
+        value: float
+        at: datetime.datetime
+
+    sample = Sample("s1", 2.5, datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC))
+    data = sample.dumps()
+    assert Sample.loads(data) == sample
+    assert Sample.loads(sample.dumps(serializer="json"), serializer="json") == sample
+    with pytest.raises(AvroDatumError, match="left after the datum"):
+        Sample.loads(data + b"\x00")  # one whole datum, as a topic's loader insists

@@ -107,6 +107,28 @@ def test_json_round_trip_generic_and_generated_agree(worker: Any, data: st.DataO
     assert m.app.codecs.generated(m.Everything) is not None
 
 
+@pytest.mark.parametrize("stamp", [1_700_000_000, 1_700_000_000.25])
+def test_a_datetime_field_holding_a_number_is_written_as_given(worker: Any, stamp: float) -> None:
+    """Faust writes what the field holds (``date=int(time())``) and reads a number back
+    as the number, generated codecs and generic alike (issue 13, silent-wrong before)."""
+    m = _app_module(worker)
+    record = m.Everything(
+        text="t", number=1, real=1.0, flag=True, blob=b"", money=decimal.Decimal("1.00"),
+        at=stamp, day=stamp, uid=uuid.UUID(int=1), color=m.Color.RED, size="s",
+        point=m.Point(1, 2), points=[], tags=set(), frozen_tags=frozenset(), numbers=(),
+        counts={}, by_id={},
+    )  # fmt: skip
+    with generated.suspended():
+        generic = make_dumper(m.Everything, "json", context=app_context(m))(record)
+        back = make_loader(m.Everything, "json", context=app_context(m))(generic)
+    assert json.loads(generic)["at"] == stamp and json.loads(generic)["day"] == stamp
+    assert (back.at, back.day) == (stamp, stamp)
+    fast = make_dumper(m.Everything, "json", context=app_context(m))(record)
+    assert fast == generic
+    assert make_loader(m.Everything, "json", context=app_context(m))(fast) == back
+    assert json.loads(record.dumps())["at"] == stamp
+
+
 class _Text(str):
     """A str subclass: not a str by ``type(...) is str``, so it takes the generic path."""
 

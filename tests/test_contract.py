@@ -77,6 +77,52 @@ def test_the_groups_and_internal_topics_of_an_app_start_with_its_id() -> None:
     assert contract.dead_letter_topic_name("orders", "all-failures") == "all-failures"
 
 
+VERSIONED_APP = """
+import faust
+
+app = faust.App("ledger", version=3, broker="memory://")
+totals = app.Table("totals", default=int)
+history = app.topic("ledger-history", partitions=8)
+balances = app.Table("balances", default=int, changelog_topic=history)
+
+
+@app.agent()
+async def audit(stream):
+    async for value in stream:
+        totals[value] += 1
+"""
+
+
+def test_a_versioned_app_runs_under_faust_s_id_format(tmp_path: Path) -> None:
+    """``version=N > 1`` makes the id ``<id>-vN`` (Faust's ``id_format``), and every name
+    derived from the id follows, in the runtime and in the compiler alike."""
+    assert contract.app_id("ledger") == "ledger"
+    assert contract.app_id("ledger", 1) == "ledger"
+    assert contract.app_id("ledger", 3) == "ledger-v3"
+    assert contract.app_id("ledger", 3, "{id}.{self.version}") == "ledger.3"
+
+    namespace: dict[str, object] = {}
+    exec(compile(VERSIONED_APP, "versioned.py", "exec"), namespace)
+    app = namespace["app"]
+    assert isinstance(app, faust.App)
+    assert (app.id, app.conf.id, app.conf.name) == ("ledger-v3", "ledger-v3", "ledger")
+    assert app.tables["totals"].changelog_topic_name == "ledger-v3-totals-changelog"
+    (agent,) = app.agents.values()
+    assert agent.channel.topics == (f"ledger-v3-{agent.name}",)
+    assert contract.consumer_group(app.id) == "ledger-v3"
+
+    path = tmp_path / "versioned.py"
+    path.write_text(VERSIONED_APP)
+    module = read_module(SourceFile.load(path))
+    assert module.app is not None and module.app.app_id == "ledger-v3"
+    labels = {node.label for node in build_topology(module).nodes}
+    assert "ledger-v3-totals-changelog" in labels
+    assert "ledger-v3-versioned.audit" in labels
+    # a changelog the app names (changelog_topic=) is that topic, on both sides
+    assert app.tables["balances"].changelog_topic_name == "ledger-history"
+    assert "ledger-history" in labels and "ledger-v3-balances-changelog" not in labels
+
+
 def test_the_clients_are_configured_with_the_contract_groups() -> None:
     from faust.settings import Settings
     from faust.transport.client_config import ClientConfigs

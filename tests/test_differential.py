@@ -117,6 +117,11 @@ def windowed(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return built
 
 
+@pytest.fixture(scope="module")
+def spanning(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return Built(APPS / "spanning.py", tmp_path_factory.mktemp("build"))
+
+
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -401,3 +406,42 @@ def test_windows_and_set_tables(windowed: Built, views: list[tuple[str, str, flo
     assert compiled["table:visitors"] == {
         page: {user for p, user, *_ in views if p == page} for page, *_ in views
     }
+
+
+@SETTINGS
+@given(clicks=st.integers(min_value=0, max_value=40))
+def test_a_memory_table_key_written_from_every_partition(spanning: Built, clicks: int) -> None:
+    """Faust's memory store is one dict: ``table["all"] += 1`` from four partitions (the
+    memory broker spreads unkeyed records round-robin) counts every message, compiled as
+    uncompiled (issue 13, silent-wrong before)."""
+    inputs: Inputs = {
+        "clicks": [(None, json.dumps(f"c{i}").encode(), 1_000_000) for i in range(clicks)]
+    }
+    reference, compiled = spanning.both(inputs)
+    assert compiled == reference
+    sent = [m[1] for log in compiled["running-counts"] for m in log]
+    counts = sorted(int(value.decode().strip('"').split(":")[1]) for value in sent)
+    assert counts == list(range(1, clicks + 1))
+    windowed = sorted(int(value.decode().strip('"').split(":")[2]) for value in sent)
+    assert windowed == counts
+    assert compiled["table:totals"] == ({"all": clicks} if clicks else {})
+
+
+@pytest.fixture(scope="module")
+def asking(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return Built(APPS / "asking.py", tmp_path_factory.mktemp("build"))
+
+
+def test_an_agent_awaiting_another_agents_ask_does_not_deadlock(asking: Built) -> None:
+    """``yield await add_tax.ask(value=price)`` inside an agent: the worker goes on
+    consuming while the agent waits (the request is on a topic the same worker consumes),
+    compiled as uncompiled; ``join``/``map``/``kvjoin`` from a task (issue 13)."""
+    assert {"asking.quote", "asking.add_tax"} <= set(asking.worker.COMPILED_AGENTS)
+    prices = [1.0, 2.0, 10.0, 3.5, 100.0]
+    inputs: Inputs = {"quote-requests": [(None, json.dumps(p).encode()) for p in prices]}
+    reference, compiled = asking.both(inputs)
+    for outputs in (reference, compiled):
+        quotes = sorted(json.loads(m[1]) for log in outputs["quotes"] for m in log)
+        assert quotes == sorted(round(p * 1.25, 2) for p in prices)
+        (bulk,) = [m[1] for log in outputs["bulk-quotes"] for m in log]
+        assert json.loads(bulk) == "[10.0, 20.0, 50.0]|[2.5, 5.0]|[1.0, 1000.0]"

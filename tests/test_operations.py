@@ -158,10 +158,47 @@ def test_cron_schedule() -> None:
         2024, 1, 8, 9, 0
     )
     assert CronSchedule.parse("0 0 1 * *").next_after(friday) == datetime.datetime(2024, 2, 1)
-    with pytest.raises(ValueError, match="5 fields"):
-        CronSchedule.parse("* * *")
-    with pytest.raises(ValueError, match="out of range"):
-        CronSchedule.parse("61 * * * *")
+    for bad in ("* * *", "61 * * * *", "@sometimes", ""):
+        with pytest.raises(ValueError, match="bad cron expression") as info:
+            CronSchedule.parse(bad)
+        assert "\n" not in str(info.value)
+
+
+def test_crontab_macros_and_time_zones_as_faust_reads_them() -> None:
+    """croniter's forms, as Faust (``faust/utils/cron.py``): macros and a seconds field;
+    the crontab's ``timezone=``, else the App's ``timezone`` setting, UTC by default."""
+    from zoneinfo import ZoneInfo
+
+    friday = datetime.datetime(2024, 1, 5, 9, 7)
+    assert CronSchedule.parse("@daily").next_after(friday) == datetime.datetime(2024, 1, 6)
+    assert CronSchedule.parse("@hourly").next_after(friday) == datetime.datetime(2024, 1, 5, 10)
+    assert CronSchedule.parse("@weekly").next_after(friday) == datetime.datetime(2024, 1, 7)
+    assert CronSchedule.parse("*/20 * * * * 30").next_after(friday) == datetime.datetime(
+        2024, 1, 5, 9, 20, 30
+    )
+    noon_utc = datetime.datetime(2024, 1, 5, 12, tzinfo=datetime.UTC).timestamp()
+    daily = CronSchedule.parse("@daily")
+    assert daily.seconds_until_next(noon_utc) == 12 * 3600  # UTC unless told otherwise
+    paris = daily.with_timezone(ZoneInfo("Europe/Paris"))  # UTC+1 in January
+    assert paris.seconds_until_next(noon_utc) == 11 * 3600
+
+    app = faust.App("crontab-zones")
+
+    @app.crontab("@daily")
+    async def in_utc() -> None: ...
+
+    @app.crontab("0 0 * * *", timezone=ZoneInfo("Asia/Tokyo"))
+    async def in_tokyo() -> None: ...
+
+    zoned = faust.App("crontab-zoned", timezone="Europe/Paris")
+
+    @zoned.crontab("@daily")
+    async def in_paris() -> None: ...
+
+    assert [c.schedule.timezone for c in app.crontabs] == [datetime.UTC, ZoneInfo("Asia/Tokyo")]
+    assert zoned.crontabs[0].schedule.timezone == ZoneInfo("Europe/Paris")
+    with pytest.raises(faust.ImproperlyConfigured, match="'Mars/Olympus' is not a known"):
+        faust.App("crontab-bad-zone", timezone="Mars/Olympus")
 
 
 def test_ask_waits_for_what_the_agent_yields() -> None:

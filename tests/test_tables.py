@@ -62,21 +62,72 @@ def test_no_default_raises_key_error() -> None:
         table["missing"]
 
 
-def test_writes_go_to_the_current_messages_partition() -> None:
+def test_a_memory_table_is_one_dict_across_partitions() -> None:
+    """Faust's default store (``memory://``) is one dict per table and worker: a read
+    inside an agent sees a key whatever partition wrote it. Here a key lives in one
+    partition at a time: a write moves it to the message's partition and leaves a
+    tombstone in the one it left (its changelog then agrees)."""
     app = faust.App("tables-partitions")
     table: faust.Table[str, int] = app.Table("t", default=int)
     set_current_message(message(partition=2))
     table["k"] += 1
     table["k"] += 1
     set_current_message(message(partition=0))
-    table["k"] += 5  # another partition holds its own "k" (a table is partitioned)
+    assert table["k"] == 2 and "k" in table and table.get("k") == 2
+    table["k"] += 5  # the one "k", moved from partition 2 to 0
+    assert table["k"] == 7
+    assert "k" not in table._stores[2].data and table._stores[0].data == {"k": 7}
+    assert table._stores[2].dirty == {"k"} and table._stores[0].dirty == {"k"}
+    set_current_message(message(partition=2))
+    assert table["k"] == 7
+    table["k"] = 1  # a plain write moves it back
+    assert table._stores[2].data == {"k": 1} and "k" not in table._stores[0].data
+    set_current_message(message(partition=1))
+    assert table.pop("k") == 1 and "k" not in table  # deleted where it lives
+    table["j"] = 3
+    set_current_message(message(partition=0))
+    del table["j"]
+    assert "j" not in table and table._stores[1].dirty == {"j"}
+    set_current_message(None)
+    assert table.copy() == {}
+
+
+def test_a_memory_windowed_table_counts_unkeyed_input_from_every_partition() -> None:
+    """``counts["all"] += 1`` on a tumbling table fed by four partitions counts every
+    message (Faust's memory store; the corpus app click_windows)."""
+    app = faust.App("tables-window-spans")
+    counts = app.Table("clicks", default=int).tumbling(10)
+    seen = []
+    for partition in (0, 1, 2, 3, 1, 0):
+        set_current_message(message(partition=partition, timestamp=1003.0))
+        counts["all"] += 1
+        seen.append(counts["all"].current())
+    assert seen == [1, 2, 3, 4, 5, 6]
+    held = [store for store in counts.table._stores.values() if store.data]
+    assert len(held) == 1 and held[0].partition == 0
+
+
+def test_a_rocksdb_table_reads_the_current_partition_inside_an_agent(tmp_path: Path) -> None:
+    """Faust's RocksDB store: inside an event of a non-global table a read looks in the
+    event's partition only; outside one, in every partition held."""
+    app = faust.App("tables-rocksdb-partitions", store="rocksdb://")
+    table: faust.Table[str, int] = app.Table("t", default=int)
+    table._attach(tmp_path)
+    for partition in (0, 2):
+        table._open_store(partition)
+    set_current_message(message(partition=2))
+    table["k"] += 1
+    table["k"] += 1
+    set_current_message(message(partition=0))
+    assert table["k"] == 0 and "k" not in table
+    table["k"] += 5  # partition 0 holds its own "k" (a table is partitioned)
     assert table["k"] == 5
     set_current_message(message(partition=2))
     assert table["k"] == 2
     assert table._stores[2].dirty == {"k"} and table._stores[0].dirty == {"k"}
     set_current_message(None)
-    # outside a stream a read looks in every partition held here
     assert table["k"] in (2, 5) and sorted(v for _, v in table.items()) == [2, 5]
+    table._close_all()
 
 
 def test_a_table_in_a_worker_refuses_writes_outside_a_stream() -> None:
@@ -314,3 +365,33 @@ def test_in_place_does_what_the_statement_does(kind: str) -> None:
     assert got == expected and expected
     for table in (inner(by_statement), inner(by_call)):  # the same partitions were written
         assert sorted(table._stores) == [0, 1]
+
+
+def test_as_ansitable_draws_the_table_as_faust_does() -> None:
+    """``Table.as_ansitable()`` (Faust's, terminaltables' AsciiTable layout off a terminal):
+    title-cased headers and title, the title set into the top border."""
+    import io
+
+    app = faust.App("tables-ansi")
+    counts: faust.Table[str, int] = app.Table("word_counts", default=int)
+    counts["quick"] = 2
+    counts["fox"] = 1
+    drawn = counts.as_ansitable(
+        title="tally", key="word", value="count", sort=True, target=io.StringIO()
+    )
+    assert drawn.splitlines() == [
+        "+Tally--+-------+",
+        "| Word  | Count |",
+        "+-------+-------+",
+        "| fox   | 1     |",
+        "| quick | 2     |",
+        "+-------+-------+",
+    ]
+    assert counts.as_ansitable(target=io.StringIO()).splitlines()[0] == "+Word Counts----+"
+    by_value = counts.as_ansitable(sort=True, sortkey=lambda item: -item[1], target=io.StringIO())
+    assert [line.split()[1] for line in by_value.splitlines()[3:5]] == ["quick", "fox"]
+    windowed = app.Table("per-minute", default=int).tumbling(60).relative_to_now()
+    set_current_message(message(partition=0))
+    windowed["a"] += 3
+    set_current_message(None)
+    assert "| a   | 3     |" in windowed.as_ansitable(target=io.StringIO())

@@ -23,6 +23,7 @@ from clocks import WallClock
 
 from faust.app import App
 from faust.exceptions import PartitionsMismatch, StateDirectoryLocked, TransactionFailed
+from faust.tables.manager import TableManager
 from faust.tables.stores import RocksDBStore
 from faust.transport.base import TopicSpec
 from faust.transport.memory import MemoryTransport
@@ -288,3 +289,37 @@ def test_on_recover_runs_after_the_tables_are_restored() -> None:
     run_worker(counting.app, transport)
     run_worker(counting.app, transport)
     assert seen == [{}, EXPECTED_COUNTS]  # empty at first, then the restored counts
+
+
+def test_a_table_writes_and_restores_the_changelog_topic_the_app_names() -> None:
+    """``app.Table(..., changelog_topic=app.topic(...))``, as in Faust: the named topic is
+    the changelog (its name, partitions and configuration), created with the changelogs."""
+    name = f"tables-{next(_names)}"
+    app = App("named-changelog", broker=f"memory://{name}")
+    payments = app.topic("payments", key_type=str, partitions=4)
+    history = app.topic("balances-history", partitions=4, compacting=True, retention=3600)
+    balances = app.Table("balances", default=int, changelog_topic=history)
+
+    @app.agent(payments)
+    async def post(stream: Any) -> None:
+        async for value in stream:
+            balances[value["account"]] += value["amount"]
+
+    assert balances.changelog_topic_name == "balances-history" and balances.partitions == 4
+    transport = MemoryTransport.named(name)
+    feed(transport, PAYMENTS[:100])
+    run_worker(app, transport)
+    assert "named-changelog-balances-changelog" not in transport.broker.topics
+    (spec,) = TableManager(app, transport, data_directory=None).changelog_specs(
+        {"payments": 4}, 8, 1
+    )
+    assert (spec.name, spec.partitions) == ("balances-history", 4)
+    assert dict(spec.config) == {"cleanup.policy": "compact", "retention.ms": "3600000"}
+    expected = Counter[str]()
+    for key, value in PAYMENTS[:100]:
+        expected[key.decode()] += json.loads(value)["amount"]
+    view = changelog_view(transport, "balances-history")
+    assert {account: total for (_, account), total in view.items()} == expected
+    feed(transport, PAYMENTS[100:])
+    run_worker(app, transport)  # restored from the named changelog, then goes on
+    assert balances.copy() == EXPECTED_TOTALS

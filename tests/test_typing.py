@@ -83,13 +83,16 @@ def test_an_agent_without_a_channel_gets_its_own_topic(forms: ModuleType) -> Non
     assert agent.channel in forms.app.topics
 
 
+async def _noop_agent(stream: faust.Stream[int]) -> None:
+    async for _ in stream:
+        pass
+
+
 def test_agent_options_this_runtime_does_not_have_are_refused() -> None:
     app = faust.App("refusals")
     topic = app.topic("t")
     with pytest.raises(faust.ImproperlyConfigured, match="isolated_partitions"):
-        app.agent(topic, isolated_partitions=True)
-    with pytest.raises(faust.ImproperlyConfigured, match="use_reply_headers"):
-        app.agent(use_reply_headers=False)
+        app.agent(topic, isolated_partitions=True, concurrency=2)(_noop_agent)
     with pytest.raises(TypeError, match="value_type apply only to an agent without a channel"):
         app.agent(topic, value_type=str)  # type: ignore[call-overload]
 

@@ -338,6 +338,33 @@ class TransportContract:
         assert producer.take_delivered_offsets() == {}  # each report is taken once
         producer.close()
 
+    def test_a_reported_send_is_reported_once_with_where_it_landed(
+        self, transport: Transport
+    ) -> None:
+        """``Topic.send(callback=)``: with success reports the offset and partition the
+        broker gave; without them (no table, no callback= seen) after the flush, offset -1."""
+        topic = self.topic(transport, 2)
+        reports: list[tuple[str, int, int]] = []
+
+        def report(where: str, partition: int, offset: int, timestamp_ms: int | None) -> None:
+            assert timestamp_ms is None or timestamp_ms > 0
+            reports.append((where, partition, offset))
+
+        producer = transport.producer(track_deliveries=True)
+        producer.send(topic, b"k", b"plain", 1, None, None)
+        producer.send_reported(topic, b"k", b"a", 1, None, None, report)
+        producer.send_reported(topic, b"k", b"b", 0, 1_700_000_000.0, [("h", b"1")], report)
+        producer.flush(PATIENCE)
+        assert sorted(reports) == [(topic, 0, 0), (topic, 1, 1)]
+        producer.poll()
+        assert len(reports) == 2  # once each
+        producer.close()
+        unreporting = transport.producer()
+        unreporting.send_reported(topic, None, b"c", 0, None, None, report)
+        unreporting.flush(PATIENCE)
+        assert len(reports) == 3 and reports[2][:2] == (topic, 0)
+        unreporting.close()
+
     # -- transactions -----------------------------------------------------------------------
 
     def test_a_transaction_publishes_its_records_and_commits_its_offsets(

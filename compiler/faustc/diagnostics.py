@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "FC114": "yield form not supported in a compiled agent",
     "FC115": "an agent the build does not compile (it runs uncompiled): warning",
     "FC116": "a table written under one key from several partitions: warning",
+    "FC117": "an App setting that does not apply here, or that no Faust has: warning",
     "FC200": "type error found by mypy",
     "FC300": "a Record field type that the codec it is written with cannot represent",
     "FC301": "a Record cannot be exported as an Avro schema",

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from faust.contract import scanned
 from faustc.diagnostics import Diagnostic
 from faustc.front.ir import AppModule, Span
 from faustc.front.syntax import SyntaxTree
@@ -135,6 +136,8 @@ def _in_other_modules(module: AppModule, source: SourceFile) -> list[Diagnostic]
     for file in sorted(files | (discovered - {source.path.resolve()})):
         name = ".".join(file.relative_to(root).with_suffix("").parts)
         name = name.removesuffix(".__init__")
+        if file not in files and not scanned(name):
+            continue  # the worker's discovery does not import it either
         how = "found by autodiscover" if file in discovered - files else "imported by the app"
         for span, agent in _agents_in(file, name, module, source):
             found.append(

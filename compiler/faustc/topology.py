@@ -20,7 +20,7 @@ import dataclasses
 import shutil
 import subprocess
 
-from faust.contract import changelog_topic_name, repartition_topic_name
+from faust.contract import repartition_topic_name
 from faustc.front.ir import AppModule, Echo, GroupBy, Through, TopicRef
 
 
@@ -109,7 +109,7 @@ def build_topology(module: AppModule) -> Topology:
             edge(this, node("table", table_names[var], f"table {table_names[var]}"), "table")
     for table in module.tables:
         this = node("table", table.name, f"table {table.name}")
-        changelog = changelog_topic_name(module.app.app_id, table.name)
+        changelog = table.changelog(module.app.app_id)
         edge(this, node("changelog", changelog), "changelog")
     for timer in module.timers:
         when = f"every {timer.interval}s" if timer.cron is None else f"cron {timer.cron}"

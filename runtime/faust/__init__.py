@@ -32,6 +32,7 @@ from faust import auth, web
 from faust.agents import Agent
 from faust.app import App
 from faust.auth import GSSAPICredentials, OAuthCredentials, SASLCredentials, SSLCredentials
+from faust.channels import Channel
 from faust.events import Event, current_event
 from faust.exceptions import (
     DecodeError,
@@ -57,6 +58,7 @@ from faust.models.record import Record, maybe_model
 from faust.sensors import Monitor, Sensor
 from faust.serializers.codecs import Codec
 from faust.serializers.schemas import Schema
+from faust.services import Service
 from faust.streams import Stream
 from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.topics import Topic
@@ -79,6 +81,7 @@ __all__ = [
     "App",
     "BooleanField",
     "BytesField",
+    "Channel",
     "ChannelT",
     "Codec",
     "DatetimeField",
@@ -102,6 +105,7 @@ __all__ = [
     "SSLCredentials",
     "Schema",
     "Sensor",
+    "Service",
     "SetGlobalTable",
     "SetTable",
     "SlidingWindow",

@@ -20,17 +20,27 @@ default ``<app id>-reply``) as ``{"key", "value", "correlation_id"}``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import inspect
 import uuid
-from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+)
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
-from faust.models.record import canonical_module_name
+from faust.exceptions import ImproperlyConfigured
+from faust.models.record import Record, canonical_module_name
 
 if TYPE_CHECKING:
     from faust.app import App
     from faust.cron import CronSchedule
+    from faust.replies import Waiter
     from faust.streams import Stream
     from faust.topics import Topic
 
@@ -68,9 +78,16 @@ class Agent(Generic[T]):
         error_policy: str | None = None,
         dead_letter_topic: str | None = None,
         help: str | None = None,
+        use_reply_headers: bool = True,
+        isolated_partitions: bool = False,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if isolated_partitions and concurrency > 1:
+            raise ImproperlyConfigured(
+                "@app.agent(isolated_partitions=True) cannot have concurrency > 1 (one "
+                "instance runs per partition)"
+            )
         self.fun = fun
         self.app = app
         self.channel = channel
@@ -82,6 +99,11 @@ class Agent(Generic[T]):
         self.error_policy = error_policy
         #: where ``dead-letter`` sends this agent's failed messages (default: the app's)
         self.dead_letter_topic = dead_letter_topic
+        #: ``ask()`` puts the reply address in headers (False: in a ``ReqRepRequest``
+        #: envelope around the value, Faust's other form; the agent unwraps it)
+        self.use_reply_headers = use_reply_headers
+        #: one instance per assigned partition, each with its own locals (Faust's)
+        self.isolated_partitions = isolated_partitions
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
 
@@ -122,19 +144,92 @@ class Agent(Generic[T]):
         correlation_id: str | None = None,
         timeout: float | None = None,
     ) -> Any:
-        """Send ``value`` and wait for what the agent yields for it."""
+        """Send ``value`` and wait for what the agent yields for it.
+
+        Asked from inside another agent, the asking agent's batch stays unfinished while it
+        waits and the worker goes on consuming (the request must be consumed too): its
+        messages are held back from the commit until it has processed them."""
+        waiter = await self._request(key, value, partition, reply_to, correlation_id)
+        self.app.waiting_for_replies()
+        return await waiter.result(timeout)
+
+    async def join(
+        self,
+        values: Iterable[Any] | AsyncIterable[Any],
+        key: Any = None,
+        reply_to: Topic[Any, Any] | str | None = None,
+    ) -> list[Any]:
+        """Ask the agent about every value; the replies in the order of the values, once
+        all have arrived (Faust's RPC ``join``)."""
+        return await self.kvjoin([(key, value) async for value in _each(values)], reply_to)
+
+    async def kvjoin(
+        self,
+        items: Iterable[tuple[Any, Any]] | AsyncIterable[tuple[Any, Any]],
+        reply_to: Topic[Any, Any] | str | None = None,
+    ) -> list[Any]:
+        """:meth:`join` of ``(key, value)`` pairs."""
+        waiters = [
+            await self._request(key, value, None, reply_to, None)
+            async for key, value in _each(items)
+        ]
+        if waiters:
+            self.app.waiting_for_replies()
+        return [await waiter.result(None) for waiter in waiters]
+
+    async def map(
+        self,
+        values: Iterable[Any] | AsyncIterable[Any],
+        key: Any = None,
+        reply_to: Topic[Any, Any] | str | None = None,
+    ) -> AsyncIterator[Any]:
+        """Ask the agent about every value; the replies as they arrive (Faust's RPC
+        ``map``; :meth:`join` keeps the order)."""
+        async for reply in self.kvmap([(key, value) async for value in _each(values)], reply_to):
+            yield reply
+
+    async def kvmap(
+        self,
+        items: Iterable[tuple[Any, Any]] | AsyncIterable[tuple[Any, Any]],
+        reply_to: Topic[Any, Any] | str | None = None,
+    ) -> AsyncIterator[Any]:
+        """:meth:`map` of ``(key, value)`` pairs."""
+        waiters = [
+            await self._request(key, value, None, reply_to, None)
+            async for key, value in _each(items)
+        ]
+        if waiters:
+            self.app.waiting_for_replies()
+        for arrived in asyncio.as_completed([waiter.future for waiter in waiters]):
+            yield await arrived
+
+    async def _request(
+        self,
+        key: Any,
+        value: Any,
+        partition: int | None,
+        reply_to: Topic[Any, Any] | str | None,
+        correlation_id: str | None,
+    ) -> Waiter:
+        """Send one request with the reply headers; the waiter of its reply."""
         replies = self.app.replies()
         topic = reply_to if isinstance(reply_to, str) else None
         if reply_to is not None and not isinstance(reply_to, str):
             topic = reply_to.get_topic_name()
         correlation_id = correlation_id or uuid.uuid4().hex
         waiter = await replies.expect(correlation_id, topic)
+        if not self.use_reply_headers:  # Faust's envelope form
+            request = ReqRepRequest(
+                value=value, reply_to=waiter.topic, correlation_id=correlation_id
+            )
+            self.channel.send_soon(key=key, value=request, partition=partition)
+            return waiter
         headers = [
             (REPLY_TO_HEADER, waiter.topic.encode()),
             (CORRELATION_ID_HEADER, correlation_id.encode()),
         ]
         self.channel.send_soon(key=key, value=value, partition=partition, headers=headers)
-        return await waiter.result(timeout)
+        return waiter
 
     def test_context(self) -> Any:
         """Run this agent in-process on the memory transport (see ``faust.testing``)."""
@@ -173,6 +268,43 @@ class Agent(Generic[T]):
             return _deliver_async(steps, value)
 
         return deliver
+
+
+async def _each(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
+class ReqRepRequest(Record, serializer="json", namespace="@ReqRepRequest"):
+    """Faust's request envelope (``use_reply_headers=False``): the value asked about, and
+    where its reply goes."""
+
+    value: Any
+    reply_to: str
+    correlation_id: str
+
+
+def unwrap_request(value: Any) -> Any:
+    """A stream processor for an agent with ``use_reply_headers=False``: the value inside a
+    :class:`ReqRepRequest`, its reply address moved into the event's headers (where the
+    agent's ``yield`` looks for it); any other value as it is."""
+    if not isinstance(value, ReqRepRequest):
+        return value
+    from faust.events import current_event
+
+    event = current_event()
+    if event is not None:
+        event.headers.extend(
+            [
+                (REPLY_TO_HEADER, value.reply_to.encode()),
+                (CORRELATION_ID_HEADER, value.correlation_id.encode()),
+            ]
+        )
+    return value.value
 
 
 def _send_value(topic: Any) -> Callable[[Any], None]:

@@ -23,14 +23,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 import sys
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from faust.agents import Agent, Crontab, SinkT, Task, Timer, default_agent_name
-from faust.contract import agent_topic_name
+from faust.contract import agent_topic_name, discovery_modules, scanned
 from faust.cron import CronSchedule
+from faust.delivery import DeliveryReport
 from faust.exceptions import ImproperlyConfigured
 from faust.running import RawSend, Running
 from faust.sensors import Monitor, SensorDelegate
@@ -47,15 +49,20 @@ from faust.web.views import PageArg, View, Web
 from faust.windows import Window
 
 if TYPE_CHECKING:
+    from faust.channels import Channel
     from faust.cli.base import AppCommand
     from faust.replies import Replies
+    from faust.services import Service
     from faust.streams import BatchSource, Stream
+
+log = logging.getLogger("faust.app")
 
 KT = TypeVar("KT")
 VT = TypeVar("VT")
 #: a timer, crontab or task function: ``async def f()`` or ``async def f(app)``
 TimerFun = TypeVar("TimerFun", bound=Callable[..., Any])
 TableT = TypeVar("TableT", bound=Table[Any, Any])
+ServiceT = TypeVar("ServiceT")
 #: an agent function over a stream of ``VT`` values (it may ``yield`` results)
 TypedAgentFun = Callable[["Stream[VT]"], Coroutine[Any, Any, None] | AsyncIterable[Any]]
 
@@ -89,11 +96,17 @@ class App:
         #: the module that declared the app: the CLI shows names in it without it
         self.origin_module: str = _caller_module()
         self.topics: list[Topic[Any, Any]] = []
+        #: in-memory channels (``app.channel()``), never created in Kafka
+        self.channels: list[Channel[Any, Any]] = []
         self.agents: dict[str, Agent[Any]] = {}
         self.tables: dict[str, Table[Any, Any]] = {}
         self.timers: list[Timer] = []
         self.crontabs: list[Crontab] = []
         self.tasks: list[Task] = []
+        #: ``@app.service`` classes (or instances), started with the worker
+        self.services: list[type[Service] | Service] = []
+        #: the services of the running worker
+        self.running_services: list[Service] = []
         #: what a worker (or ``agent.test_context()``) lends the app while it runs it: the
         #: producer, the feeds of ``app.stream()`` loops, the replies (``faust.running``)
         self.running: Running | None = None
@@ -122,6 +135,8 @@ class App:
         self.on_before_shutdown = Signal("on_before_shutdown", sender=self)
         #: the worker has stopped: everything committed, clients closed
         self.on_shutdown = Signal("on_shutdown", sender=self)
+        #: what ``discover()`` imported (None: it has not run; a second call does nothing)
+        self._discovered: list[str] | None = None
 
     @property
     def id(self) -> str:
@@ -260,6 +275,23 @@ class App:
         self.topics.append(topic)
         return topic
 
+    def channel(
+        self,
+        *,
+        key_type: type[KT] | None = None,
+        value_type: type[VT] | None = None,
+        maxsize: int | None = None,
+    ) -> Channel[KT, VT]:
+        """An in-memory channel (``faust.channels``): agents and ``app.stream()`` loops
+        read it, ``channel.send()`` puts values on it; nothing reaches Kafka."""
+        from faust.channels import Channel
+
+        channel: Channel[KT, VT] = Channel(
+            self, key_type=key_type, value_type=value_type, maxsize=maxsize
+        )
+        self.channels.append(channel)
+        return channel
+
     def find_topic(self, name: str) -> Topic[Any, Any] | None:
         """The declared topic called ``name`` (None if there is none)."""
         for topic in self.topics:
@@ -350,19 +382,12 @@ class App:
         ``schema``/``key_type``/``value_type`` and fed by ``agent.send/cast/ask``.
         ``error_policy`` (``fail``, ``skip``, ``dead-letter``) overrides the app's for this
         agent; ``dead_letter_topic`` names where ``dead-letter`` sends its failed messages.
-        ``isolated_partitions=True`` and ``use_reply_headers=False`` (Faust's envelope form
-        of ``ask``) are refused: this runtime has neither yet.
+        ``use_reply_headers=False``: ``ask()`` wraps each request in Faust's envelope
+        (``ReqRepRequest``: the value, the reply topic, the correlation id) instead of
+        headers, and the agent unwraps it. ``isolated_partitions=True``: one instance of
+        the agent per partition the worker holds, started at its first message and ended
+        when the partition is revoked, as Faust's actors (``faust.worker.runner``).
         """
-        if isolated_partitions:
-            raise ImproperlyConfigured(
-                "@app.agent(isolated_partitions=True) is not supported yet: one agent "
-                "instance consumes every partition this worker holds"
-            )
-        if use_reply_headers is False:
-            raise ImproperlyConfigured(
-                "@app.agent(use_reply_headers=False) is not supported yet: agent.ask() "
-                "sends its reply address in headers (Faust's use_reply_headers=True form)"
-            )
         own_topic = dict(
             schema=schema,
             key_type=key_type,
@@ -399,6 +424,8 @@ class App:
                 error_policy=error_policy,
                 dead_letter_topic=dead_letter_topic,
                 help=help,
+                use_reply_headers=use_reply_headers is not False,
+                isolated_partitions=isolated_partitions,
             )
             if agent.name in self.agents:
                 raise ImproperlyConfigured(f"two agents are named {agent.name!r}")
@@ -421,6 +448,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> Table[Any, VT]: ...
 
@@ -438,6 +466,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> Table[Any, VT]: ...
 
@@ -455,6 +484,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> Table[Any, Any]: ...
 
@@ -471,9 +501,11 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> Table[Any, VT]:
-        """Declare a table (see ``faust.tables``)."""
+        """Declare a table (see ``faust.tables``); ``changelog_topic=app.topic(...)``
+        names its changelog (default ``<app id>-<name>-changelog``), as in Faust."""
         return self._register_table(
             Table(
                 self,
@@ -487,6 +519,7 @@ class App:
                 on_recover=on_recover,
                 store=store,
                 extra_topic_configs=extra_topic_configs,
+                changelog_topic=changelog_topic,
                 help=help,
             )
         )
@@ -503,6 +536,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> GlobalTable[Any, VT]: ...
 
@@ -518,6 +552,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> GlobalTable[Any, VT]: ...
 
@@ -533,6 +568,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> GlobalTable[Any, Any]: ...
 
@@ -547,6 +583,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> GlobalTable[Any, VT]:
         """Declare a table every worker holds completely (see ``faust.tables.globaltable``)."""
@@ -561,6 +598,7 @@ class App:
                 on_recover=on_recover,
                 store=store,
                 extra_topic_configs=extra_topic_configs,
+                changelog_topic=changelog_topic,
                 help=help,
             )
         )
@@ -576,6 +614,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetTable[Any, VT]: ...
 
@@ -590,6 +629,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetTable[Any, Any]: ...
 
@@ -603,6 +643,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetTable[Any, VT]:
         """Declare a table of sets (see ``faust.tables.sets``)."""
@@ -616,6 +657,7 @@ class App:
                 on_recover=on_recover,
                 store=store,
                 extra_topic_configs=extra_topic_configs,
+                changelog_topic=changelog_topic,
                 help=help,
             )
         )
@@ -631,6 +673,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetGlobalTable[Any, VT]: ...
 
@@ -645,6 +688,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetGlobalTable[Any, Any]: ...
 
@@ -658,6 +702,7 @@ class App:
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> SetGlobalTable[Any, VT]:
         """Declare a table of sets every worker holds completely."""
@@ -671,6 +716,7 @@ class App:
                 on_recover=on_recover,
                 store=store,
                 extra_topic_configs=extra_topic_configs,
+                changelog_topic=changelog_topic,
                 help=help,
             )
         )
@@ -703,17 +749,19 @@ class App:
         tz: tzinfo | None = None,
         on_leader: bool = False,
     ) -> Callable[[TimerFun], TimerFun]:
-        """Run the decorated coroutine function at the times ``cron_format`` says.
+        """Run the decorated coroutine function at the times ``cron_format`` says (any
+        form croniter reads, ``@daily`` included: ``faust.cron``).
 
-        ``timezone`` is a ``datetime.tzinfo`` (default: the machine's local time); ``tz``
-        is the same, as Faust's crontab guide and example write it.
+        ``timezone`` is a ``datetime.tzinfo`` (default: the App's ``timezone`` setting,
+        UTC unless set, as in Faust); ``tz`` is the same, as Faust's crontab guide and
+        example write it.
         """
         if timezone is not None and tz is not None:
             raise TypeError("app.crontab(): give timezone= or tz=, not both")
         zone = timezone if timezone is not None else tz
-        schedule = CronSchedule.parse(cron_format)
-        if zone is not None:
-            schedule = schedule.with_timezone(zone)
+        schedule = CronSchedule.parse(cron_format).with_timezone(
+            zone if zone is not None else self.conf.timezone
+        )
 
         def register(fun: TimerFun) -> TimerFun:
             name = default_agent_name(fun)
@@ -745,6 +793,21 @@ class App:
                 "`faustc run app.py` or use agent.test_context()"
             )
         return running.attach_stream(stream)
+
+    def is_leader(self) -> bool:
+        """Is this worker the leader of its group (the one that runs ``on_leader=True``
+        timers, crontabs and tasks)? Faust's rule: it holds partition 0 of the app's
+        leader topic (``faust.contract.leader_topic_name``). False outside a worker."""
+        running = self.running
+        return running is not None and running.is_leader is not None and running.is_leader()
+
+    def waiting_for_replies(self) -> None:
+        """The running coroutine is about to wait for ``agent.ask()`` replies: when it is
+        an agent in the middle of a batch, the worker goes on without waiting for that
+        batch (the requests must be consumed too; ``faust.running``)."""
+        running = self.running
+        if running is not None and running.detach is not None:
+            running.detach()
 
     def replies(self) -> Replies:
         """The consumer of ``agent.ask()`` replies of this process."""
@@ -787,6 +850,64 @@ class App:
             return self.web.add_page(path, fun, base=base, name=name)
 
         return register
+
+    def service(self, cls: ServiceT) -> ServiceT:
+        """Decorator: start this ``faust.Service`` subclass (or instance) with the worker
+        and stop it with it, as Faust's ``@app.service`` does (``faust.services``)."""
+        from faust.services import Service
+
+        if not (isinstance(cls, Service) or (isinstance(cls, type) and issubclass(cls, Service))):
+            raise TypeError(f"@app.service takes a faust.Service subclass or instance, not {cls!r}")
+        self.services.append(cls)
+        return cls
+
+    def start_services(self) -> list[Service]:
+        """The services to start now: an instance of each ``@app.service`` class (the
+        instances given as they are); :attr:`running_services` until they stop."""
+        self.running_services = [s() if isinstance(s, type) else s for s in self.services]
+        return self.running_services
+
+    def discover(self, *extra_modules: str) -> list[str]:
+        """Import the modules ``autodiscover``/``origin`` name (and ``extra_modules``),
+        and every module of those that are packages, so that the agents, tables, timers
+        and services declared there register, as Faust's ``App.discover()`` does (the
+        rule: :func:`faust.contract.discovery_modules`, :func:`faust.contract.scanned`).
+        The worker calls it when it starts. Returns the modules imported."""
+        import importlib
+        import pkgutil
+
+        if self._discovered is not None and not extra_modules:
+            return self._discovered
+
+        autodiscover = self.conf.autodiscover
+        if callable(autodiscover):
+            autodiscover = list(autodiscover())
+        try:
+            names = discovery_modules(autodiscover, self.conf.origin)
+        except ValueError as exc:
+            raise ImproperlyConfigured(str(exc)) from None
+        imported: list[str] = []
+        for name in dict.fromkeys([*names, *extra_modules]):
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name is not None and name.startswith(exc.name):
+                    raise ImproperlyConfigured(
+                        f"autodiscover: no module named {name!r} (App autodiscover= or origin=)"
+                    ) from None
+                raise
+            imported.append(name)
+            for found in pkgutil.walk_packages(getattr(module, "__path__", []), f"{name}."):
+                if not scanned(found.name):
+                    continue
+                try:
+                    importlib.import_module(found.name)
+                except Exception as exc:  # as Faust's scan: a warning, and the others go on
+                    log.warning("autodiscover: importing %s raised %r", found.name, exc)
+                    continue
+                imported.append(found.name)
+        self._discovered = imported
+        return imported
 
     # -- running ---------------------------------------------------------------------------
 
@@ -833,6 +954,25 @@ class App:
                 "(`faustc run app.py`, `python app.py worker`, or agent.test_context())"
             )
         running.producer.send(topic, key, value, partition, timestamp, headers)
+
+    def send_reported(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        report: DeliveryReport,
+        *,
+        partition: int | None = None,
+        timestamp: float | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Produce already-encoded bytes and call ``report`` once they are acknowledged
+        (``Topic.send(callback=)``; ``faust.delivery``)."""
+        running = self.running
+        if running is None:
+            self.send_raw(topic, key, value)  # raises: not running
+            return
+        running.producer.send_reported(topic, key, value, partition, timestamp, headers, report)
 
     def command(
         self, *options: Any, base: type[AppCommand] | None = None, **kwargs: Any

@@ -8,6 +8,7 @@ worker's line table (which the runtime reads back to cite the user's line of an 
 Every internal name starts with the app id, so ACLs granted on that prefix cover them.
 Example::
 
+    app_id("withdrawals", version=2)             # 'withdrawals-v2': Faust's id_format
     repartition_topic_name("shop.count", "orders", "Order.account")
     # 'shop.count-orders-Order.account-repartition'
     changelog_topic_name("shop", "totals")       # 'shop-totals-changelog'
@@ -22,6 +23,8 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from faust.models.fields import FIELD_SPECIFIERS
 
 #: the stream operations after which the value is no longer the one decoded from the topic
@@ -32,6 +35,54 @@ VALUE_CHANGING_OPERATIONS = ("map", "processor")
 #: the names of the field specifiers (``faust.models.fields.FIELD_SPECIFIERS``): a field
 #: whose default calls one of them takes its options from it
 FIELD_SPECIFIER_NAMES = frozenset(specifier.__name__ for specifier in FIELD_SPECIFIERS)
+
+
+#: Faust's ``id_format`` default: the id of an app of ``version > 1``
+DEFAULT_ID_FORMAT = "{id}-v{self.version}"
+
+
+class _Versioned:
+    """What ``{self...}`` in an ``id_format`` sees when no settings object is given."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+
+
+def app_id(
+    name: str, version: int = 1, id_format: str = DEFAULT_ID_FORMAT, settings: object = None
+) -> str:
+    """The id an App named ``name`` runs under, Faust's rule (``Settings._prepare_id``):
+    ``name`` itself at version 1, else ``id_format.format(id=name, self=settings)``, so
+    ``faust.App("withdrawals", version=2)`` is ``withdrawals-v2`` and everything named
+    after the id (the consumer group, changelogs, agent and reply topics) moves with it.
+    ``settings`` is what ``{self.<setting>}`` reads (default: the version only); a
+    format naming something it lacks raises ``AttributeError``/``KeyError``."""
+    if version <= 1:
+        return name
+    return id_format.format(id=name, self=settings if settings is not None else _Versioned(version))
+
+
+def discovery_modules(autodiscover: bool | Iterable[str], origin: str | None) -> list[str]:
+    """The modules ``App.discover()`` imports (Faust's ``_discovery_modules``): those
+    ``autodiscover`` lists, and the ``origin`` whenever ``autodiscover`` is set
+    (``autodiscover=True`` names the origin alone, and needs one: ValueError). The worker
+    imports them, and every module of those that are packages (:func:`scanned`); the
+    compiler reads the same ones to warn that their agents run uncompiled (FC115)."""
+    if not autodiscover:
+        return []
+    if isinstance(autodiscover, bool):
+        if not origin:
+            raise ValueError("autodiscover=True needs origin= (the package to scan)")
+        return [origin]
+    modules = list(autodiscover)
+    return [*modules, origin] if origin else modules
+
+
+def scanned(module: str) -> bool:
+    """Whether discovery imports ``module`` found in a discovered package: not test
+    modules (``test_*``) nor ``__main__`` (Faust's ``SCAN_IGNORE``)."""
+    last = module.rpartition(".")[2]
+    return not last.startswith("test_") and last != "__main__"
 
 
 def repartition_topic_name(agent_name: str, source_topic: str, name: str) -> str:
@@ -63,6 +114,13 @@ def importable(module: str) -> bool:
     """Whether ``module`` is a dotted name ``import`` takes: an app file named
     ``log-relay.py`` is not, so its worker loads it from its path under that name."""
     return all(part.isidentifier() for part in module.split("."))
+
+
+def leader_topic_name(app_id: str) -> str:
+    """The one-partition topic whose partition 0 makes a worker the leader
+    (``on_leader=True`` timers, crontabs and tasks run there): Faust's
+    ``<app id>-__assignor-__leader``, so the group elects one worker as Faust's does."""
+    return f"{app_id}-__assignor-__leader"
 
 
 def consumer_group(app_id: str) -> str:

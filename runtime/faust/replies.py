@@ -68,10 +68,14 @@ class Replies:
             self._start_consumer(name)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._poll(), name="faust replies")
-        await self._assigned[name].wait()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting[correlation_id] = future
+        self._waiting[correlation_id] = future  # pending from now on (pending())
+        await self._assigned[name].wait()
         return Waiter(name, future)
+
+    def pending(self) -> bool:
+        """Is some ``ask()`` of this process still waiting for its reply?"""
+        return any(not future.done() for future in self._waiting.values())
 
     def _start_consumer(self, name: str) -> None:
         conf = self.app.conf

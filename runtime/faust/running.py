@@ -43,6 +43,11 @@ class Running:
     producer: Producer
     attach_stream: Callable[[Stream[Any]], BatchSource] | None = None
     replies: Replies | None = None
+    #: called by an agent about to wait for ``ask()`` replies in the middle of a batch:
+    #: the worker stops waiting for that batch (None: nothing to detach here)
+    detach: Callable[[], None] | None = None
+    #: whether this worker is the group's leader (``app.is_leader()``)
+    is_leader: Callable[[], bool] | None = None
 
     def sender(self) -> RawSend:
         """The producer's ``send``: what compiled agents bind once and call per record."""

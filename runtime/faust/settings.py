@@ -22,6 +22,7 @@ librdkafka's default default to None here: librdkafka's default applies unless t
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import json
 import logging
@@ -40,6 +41,7 @@ from faust.auth import (
     ssl_from_mapping,
     to_credentials,
 )
+from faust.contract import DEFAULT_ID_FORMAT, app_id
 from faust.exceptions import ImproperlyConfigured
 
 ERROR_POLICIES = ("fail", "skip", "dead-letter")
@@ -55,12 +57,99 @@ ENV_ALIASES = {"FAUST_BROKER_URL": "broker"}
 
 log = logging.getLogger("faust.settings")
 
+_CLASS = "a Faust class to use in its place; faustc's runtime has its own"
+_TUNING = "a tuning knob of Faust's own engine (aiokafka, mode), which faustc does not run"
+#: faust-streaming 0.15's settings that mean nothing on this runtime: accepted by name
+#: (App keyword or ``FAUST_<NAME>``) and warned about once each, saying why. The settings
+#: that do apply are the fields of :class:`Settings`. The compiler reads this catalogue
+#: too (``faustc check`` reports the same at build time). Faust's web settings and
+#: ``Monitor`` are not here: other work gives them a meaning.
+NOT_APPLIED: dict[str, str] = {
+    "tabledir": "tables live under the data directory (datadir/tables)",
+    "debug": "Faust's debug mode (aiomonitor, blocking detection) has no counterpart",
+    "env_prefix": "environment variables are always FAUST_<SETTING>",
+    "agent_supervisor": "an agent that raises is restarted on the rest of its batch",
+    "cython_optimizations": _TUNING,
+    "blocking_timeout": _TUNING,
+    "broker_api_version": "librdkafka negotiates the protocol version with the broker",
+    "consumer_api_version": "librdkafka negotiates the protocol version with the broker",
+    "producer_api_version": "librdkafka negotiates the protocol version with the broker",
+    "broker_commit_livelock_soft_timeout": _TUNING,
+    "broker_rebalance_timeout": "librdkafka's consumer has none (consumer_config passes "
+    "its own settings through)",
+    "logging_config": "configure Python's logging in the app module",
+    "loghandlers": "configure Python's logging in the app module",
+    "producer_threaded": "librdkafka's producer always runs in its own threads",
+    "recovery_consistency_check": "recovery always reads the changelog to its true end",
+    "store_check_exists": _TUNING,
+    "crash_app_on_aerospike_exception": "there is no aerospike store",
+    "aerospike_retries_on_exception": "there is no aerospike store",
+    "aerospike_sleep_seconds_between_retries_on_exception": "there is no aerospike store",
+    "reply_create_topic": "the reply topic of agent.ask() is always created",
+    "reply_expires": "replies wait until they arrive or ask(timeout=) ends the wait",
+    "reply_to_prefix": "the reply topic is the reply_to setting or <app id>-reply",
+    "stream_processing_timeout": _TUNING,
+    "stream_publish_on_commit": "sends are flushed before every commit",
+    "stream_recovery_delay": "streams start once their tables are restored",
+    "stream_wait_empty": "a stopping worker always finishes the batch in hand",
+    "table_key_index_size": "a windowed table's keys are always listable",
+    "table_standby_replicas": "standby replicas of tables are not implemented",
+    "cache": "Faust's cache backends are not implemented",
+    "worker_redirect_stdouts": "print() output goes to stdout as written",
+    "worker_redirect_stdouts_level": "print() output goes to stdout as written",
+    "stream_ack_cancelled_tasks": "deprecated in Faust",
+    "stream_ack_exceptions": "deprecated in Faust",
+    **{
+        name: _CLASS
+        for name in (
+            "Agent",
+            "ConsumerScheduler",
+            "Event",
+            "Schema",
+            "Stream",
+            "Table",
+            "SetTable",
+            "GlobalTable",
+            "SetGlobalTable",
+            "TableManager",
+            "Serializers",
+            "Worker",
+            "PartitionAssignor",
+            "LeaderAssignor",
+            "Router",
+            "Topic",
+            "HttpClient",
+        )
+    },
+}
+#: Faust's deprecated names of settings that apply: the name to use
+ALIASES = {"url": "broker"}
+
 
 @dataclasses.dataclass
 class Settings:
     """Every setting the runtime reads (unknown App keywords are warned about and ignored)."""
 
+    #: the id the app runs under: ``name`` at version 1, else ``id_format`` of it (Faust's
+    #: rule, :func:`faust.contract.app_id`); the consumer group and every internal topic
+    #: are named after it
     id: str
+    #: the id as given to ``faust.App(...)`` (Faust's ``conf.name``)
+    name: str = dataclasses.field(default="", metadata={"derived": True})
+    #: the app's version: a new version is a new app (``<id>-v<version>``): its own
+    #: consumer group, changelogs and internal topics; source topics are untouched
+    version: int = 1
+    #: how the id is made from the name when ``version > 1``
+    id_format: str = DEFAULT_ID_FORMAT
+    #: the modules ``app.discover()`` imports when the worker starts, so that agents,
+    #: tables and timers declared there register: True (the ``origin`` package), a list
+    #: of modules (and the origin), or a function returning one; False: none
+    autodiscover: Any = False
+    #: the package the app lives in (``myproj``): what ``autodiscover=True`` scans
+    origin: str | None = None
+    #: the time zone crontabs are read in unless they give one (a ``tzinfo`` or a zone
+    #: name such as ``"Europe/Paris"``; Faust's default, UTC)
+    timezone: Any = datetime.UTC
     #: bootstrap servers: ``kafka://a:9092;b:9092``, ``"a:9092,b:9092"``, a list of URLs
     #: (strings or yarl URLs), or ``memory://name`` (the in-process broker, for tests)
     broker: Any = "kafka://localhost:9092"
@@ -80,6 +169,8 @@ class Settings:
     topic_partitions: int = 8
     topic_replication_factor: int = 1
     topic_allow_declare: bool = True
+    #: no leader election (Faust's): no worker runs ``on_leader=True`` timers and tasks
+    topic_disable_leader: bool = False
     #: how long a starting worker waits for the broker before giving up with an error
     broker_connect_timeout: float = 15.0
     #: consumer group session; Kafka's own default (KIP-735) rather than Faust's 60 s
@@ -153,14 +244,23 @@ class Settings:
     @classmethod
     def from_app_kwargs(cls, id: str, broker: Any, kwargs: dict[str, Any]) -> Settings:
         names = setting_names()
+        for alias, name in ALIASES.items():
+            if alias in kwargs:
+                value = kwargs.pop(alias)
+                if broker is None and name == "broker":
+                    broker = value
         for name in sorted(set(kwargs) - set(names)):
-            _warn_unknown(f"App setting {name!r}", name, names, quote=True)
+            if name in NOT_APPLIED:
+                _warn_not_applied(name)
+            else:
+                _warn_unknown(f"App setting {name!r}", name, [*names, *NOT_APPLIED], quote=True)
             del kwargs[name]
         settings = cls(id=id, **kwargs)
         if broker is not None:
             settings.broker = broker
         settings.check_types(given=set(kwargs) | ({"broker"} if broker is not None else set()))
         from_env = settings.apply_environment(os.environ)
+        settings.prepare_id(id)
         if (
             settings.processing_guarantee == "exactly_once"
             and "broker_commit_interval" not in kwargs
@@ -189,7 +289,12 @@ class Settings:
             ):
                 continue  # read together below
             if name not in names:
-                known = [f"FAUST_{n.upper()}" for n in names] + credential_variables()
+                not_applied = {n.lower(): n for n in NOT_APPLIED}
+                if name in not_applied:
+                    _warn_not_applied(not_applied[name])
+                    continue
+                known = [f"FAUST_{n.upper()}" for n in [*names, *NOT_APPLIED]]
+                known += credential_variables()
                 _warn_unknown(f"environment variable {variable}", variable, known, quote=False)
                 continue
             setattr(self, name, _from_text(variable, raw, name, hints[name]))
@@ -199,6 +304,21 @@ class Settings:
             self.broker_credentials = credentials
             applied.add("broker_credentials")
         return applied
+
+    def prepare_id(self, name: str) -> None:
+        """Set ``name`` and the ``id`` the app runs under (``version``, ``id_format``)."""
+        if self.version < 1:
+            raise ImproperlyConfigured(f"version must be 1 or more, not {self.version}")
+        self.name = name
+        try:
+            self.id = app_id(name, self.version, self.id_format, self)
+        except (AttributeError, KeyError, IndexError, ValueError) as exc:
+            raise ImproperlyConfigured(
+                f"id_format={self.id_format!r} cannot be filled in "
+                f"(it may use {{id}} and {{self.<setting>}}): {exc}"
+            ) from None
+        if not self.id:
+            raise ImproperlyConfigured(f"id_format={self.id_format!r} makes an empty App id")
 
     # -- checks ----------------------------------------------------------------------------
 
@@ -216,6 +336,7 @@ class Settings:
             self.ssl_context = SSLCredentials(self.ssl_context)
 
     def validate(self) -> None:
+        self.timezone = _timezone(self.timezone)
         if self.error_policy not in ERROR_POLICIES:
             raise ImproperlyConfigured(
                 f"error_policy must be one of {', '.join(ERROR_POLICIES)}, "
@@ -287,7 +408,10 @@ class Settings:
 
     @property
     def data_directory(self) -> str:
-        return self.datadir.format(appid=self.id)
+        """``datadir`` (``{appid}``: the App's name), and a ``v<N>`` folder in it for
+        ``version`` N > 1, as Faust keeps each version's tables apart."""
+        base = self.datadir.format(appid=self.name or self.id)
+        return base if self.version <= 1 else os.path.join(base, f"v{self.version}")
 
     @property
     def exactly_once(self) -> bool:
@@ -305,8 +429,12 @@ class Settings:
 
 
 def setting_names() -> list[str]:
-    """The settings an App accepts (``id`` is positional)."""
-    return [field.name for field in dataclasses.fields(Settings) if field.name != "id"]
+    """The settings an App accepts (``id`` is positional; ``name`` is derived from it)."""
+    return [
+        field.name
+        for field in dataclasses.fields(Settings)
+        if field.name != "id" and not field.metadata.get("derived")
+    ]
 
 
 def credential_variables() -> list[str]:
@@ -369,6 +497,24 @@ def parse_broker_url(value: Any, setting: str = "broker") -> list[str]:
     if not servers:
         raise ImproperlyConfigured(f"{setting}: no broker address given")
     return servers
+
+
+def _timezone(value: Any) -> datetime.tzinfo:
+    """The ``timezone`` setting as a tzinfo: one, or the name of one (``Europe/Paris``)."""
+    if isinstance(value, datetime.tzinfo):
+        return value
+    if isinstance(value, str):
+        import zoneinfo
+
+        if value.strip().upper() == "UTC":
+            return datetime.UTC
+        try:
+            return zoneinfo.ZoneInfo(value.strip())
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ImproperlyConfigured(f"timezone {value!r} is not a known time zone") from None
+    raise ImproperlyConfigured(
+        f"timezone must be a datetime.tzinfo or a zone name, not {type(value).__name__}"
+    )
 
 
 # -- types ----------------------------------------------------------------------------------
@@ -434,7 +580,7 @@ def _from_text(variable: str, raw: str, name: str, hint: Any) -> Any:
         return credentials_from_mapping(_json_object(variable, raw))
     if name == "ssl_context":
         return ssl_from_mapping(_json_object(variable, raw), what=variable)
-    if name in ("broker", "broker_consumer", "broker_producer"):
+    if name in ("broker", "broker_consumer", "broker_producer", "timezone"):
         return raw
     if name == "producer_partitioner":
         raise ImproperlyConfigured(f"{variable}: producer_partitioner cannot be set")
@@ -494,6 +640,14 @@ def _credentials_from_environment(environ: Mapping[str, str]) -> Credentials | N
 
 
 _warned: set[str] = set()
+
+
+def _warn_not_applied(name: str) -> None:
+    """One warning per Faust setting that does not apply here, and process."""
+    if name in _warned:
+        return
+    _warned.add(name)
+    log.warning("Faust setting %r does not apply here, ignored: %s", name, NOT_APPLIED[name])
 
 
 def _warn_unknown(what: str, name: str, known: list[str], *, quote: bool) -> None:

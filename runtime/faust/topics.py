@@ -13,8 +13,10 @@ consumed message is never committed before what it caused is durable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from faust.delivery import FutureMessage, PendingMessage
 from faust.serializers.codecs import Codec
 from faust.serializers.schemas import (
     BatchLoader,
@@ -141,10 +143,22 @@ class Topic(Generic[KT, VT]):
         partition: int | None = None,
         timestamp: float | None = None,
         headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
-        """Encode and produce one record (does not wait for the broker's acknowledgement)."""
-        self.send_soon(
-            key=key, value=value, partition=partition, timestamp=timestamp, headers=headers
+        callback: Callable[[FutureMessage], Any] | None = None,
+    ) -> FutureMessage | None:
+        """Encode and produce one record (does not wait for the broker's acknowledgement).
+
+        With ``callback``, as in Faust: returns the record's :class:`FutureMessage`, which
+        the broker's acknowledgement resolves with its ``RecordMetadata``, and then calls
+        ``callback(fut)`` (``faust.delivery``). Without one, returns None: the worker's
+        commit waits for every record it sent.
+        """
+        return self.send_soon(
+            key=key,
+            value=value,
+            partition=partition,
+            timestamp=timestamp,
+            headers=headers,
+            callback=callback,
         )
 
     def send_soon(
@@ -155,8 +169,11 @@ class Topic(Generic[KT, VT]):
         partition: int | None = None,
         timestamp: float | None = None,
         headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
+        callback: Callable[[FutureMessage], Any] | None = None,
+    ) -> FutureMessage | None:
         """Like :meth:`send`, callable without ``await``."""
+        if callback is not None:
+            return self._send_reported(key, value, partition, timestamp, headers, callback)
         self.app.send_raw(
             self.get_topic_name(),
             self._dump_key(key),
@@ -165,6 +182,31 @@ class Topic(Generic[KT, VT]):
             timestamp=timestamp,
             headers=headers,
         )
+        return None
+
+    def _send_reported(
+        self,
+        key: Any,
+        value: Any,
+        partition: int | None,
+        timestamp: float | None,
+        headers: list[tuple[str, bytes]] | None,
+        callback: Callable[[FutureMessage], Any],
+    ) -> FutureMessage:
+        topic = self.get_topic_name()
+        future = FutureMessage(
+            PendingMessage(self, key, value, partition, timestamp, headers, callback, topic)
+        )
+        self.app.send_reported(
+            topic,
+            self._dump_key(key),
+            self._dump_value(value),
+            future.delivered,
+            partition=partition,
+            timestamp=timestamp,
+            headers=headers,
+        )
+        return future
 
     def stream(self) -> Stream[VT]:
         """A stream over this topic (for ``app.stream`` and tests)."""

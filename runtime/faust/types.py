@@ -11,13 +11,15 @@ Example::
             ...
 
 ``StreamT[Order]`` is ``faust.Stream[Order]``, ``TopicT`` is ``faust.Topic``, and so on.
-``ChannelT`` is ``faust.Topic`` too: every channel an agent consumes here is a topic.
+``ChannelT`` is ``faust.Topic`` too: ``app.channel()``'s ``faust.Channel`` is a topic that
+stays in memory.
 """
 
 from __future__ import annotations
 
 from faust.agents import Agent as AgentT
 from faust.app import App as AppT
+from faust.delivery import TP, FutureMessage, PendingMessage, RecordMetadata
 from faust.events import Event as EventT
 from faust.models.record import Record as ModelT
 from faust.serializers.codecs import Codec as CodecT
@@ -28,12 +30,16 @@ from faust.topics import Topic as ChannelT
 from faust.topics import Topic as TopicT
 
 __all__ = [
+    "TP",
     "AgentT",
     "AppT",
     "ChannelT",
     "CodecT",
     "EventT",
+    "FutureMessage",
     "ModelT",
+    "PendingMessage",
+    "RecordMetadata",
     "SchemaT",
     "StreamT",
     "TableT",

@@ -31,3 +31,15 @@ echoing = app.agent(receipts, name="echo")(echo)  # W: FC115 agent 'echo' is reg
 async def elsewhere(stream: faust.Stream[str]) -> None:
     async for value in stream:
         print(value)
+
+
+@app.agent(receipts, use_reply_headers=False)  # W: FC115 agent 'enveloped' has use_reply_headers=False
+async def enveloped(stream: faust.Stream[str]) -> None:
+    async for value in stream:
+        print(value)
+
+
+@app.agent(receipts, isolated_partitions=True)  # W: FC115 agent 'isolated' has isolated_partitions=True
+async def isolated(stream: faust.Stream[str]) -> None:
+    async for value in stream:
+        print(value)

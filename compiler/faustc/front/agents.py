@@ -54,6 +54,17 @@ from faustc.front.syntax import (
 )
 
 #: stream operations the compiler fuses; a terminal one ends the chain
+
+#: ``@app.agent`` keywords with which the agent runs uncompiled: (keyword, value, why)
+_UNCOMPILED_FORMS = (
+    (
+        "use_reply_headers",
+        False,
+        "its requests arrive in Faust's envelope, which the fused loop does not unwrap",
+    ),
+    ("isolated_partitions", True, "it needs one instance per partition"),
+)
+
 CHAIN_OPERATIONS = (
     "filter",
     "map",
@@ -218,6 +229,16 @@ class FunctionReader:
                 channel,
             )
             return
+        for keyword, value, why in _UNCOMPILED_FORMS:
+            given = self.context.keyword(decorator, keyword)
+            static = self.context.static(given) if given is not None else None
+            if given is not None and static is not None and static.value is value:
+                self.context.warning(
+                    "FC115",
+                    f"agent {name!r} has {keyword}={value}: {why}; it runs uncompiled",
+                    given,
+                )
+                return
         agent_name = f"{self.context.source.module}.{name}"
         name_node = self.context.keyword(decorator, "name")
         if name_node is not None:

@@ -11,9 +11,12 @@ what it declares (or a diagnostic). Example::
 from __future__ import annotations
 
 import dataclasses
+import difflib
 
 import libcst as cst
 
+from faust.contract import DEFAULT_ID_FORMAT, app_id, discovery_modules
+from faust.settings import ALIASES, NOT_APPLIED, setting_names
 from faustc.front.context import ModuleContext
 from faustc.front.ir import AppDef, Span, TableDef, TopicDef
 
@@ -74,7 +77,10 @@ def read_app(
             id_node if id_node is not None else call,
         )
     name = str(app_id.value) if app_id is not None else "<unknown>"
+    if app_id is not None:
+        name = versioned_id(context, call, name)
     env = app_id.env if app_id is not None else ()
+    _check_settings(context, call)
     partitions = context.keyword(call, "topic_partitions")
     context.app = AppDef(
         var,
@@ -87,26 +93,81 @@ def read_app(
     )
 
 
+def _check_settings(context: ModuleContext, call: cst.Call) -> None:
+    """FC117 for each App keyword the worker will ignore, as the runtime warns when the
+    app starts (one catalogue: ``faust.settings.NOT_APPLIED``)."""
+    known = {*setting_names(), *ALIASES, "broker", "id"}
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        name = arg.keyword.value
+        if name in NOT_APPLIED:
+            context.warning(
+                "FC117",
+                f"Faust setting {name!r} does not apply here and is ignored: {NOT_APPLIED[name]}",
+                arg.keyword,
+            )
+        elif name not in known:
+            close = difflib.get_close_matches(name, [*known, *NOT_APPLIED], n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            context.warning("FC117", f"unknown App setting {name!r} is ignored{hint}", arg.keyword)
+
+
+def versioned_id(context: ModuleContext, call: cst.Call, name: str) -> str:
+    """The id the app runs under: ``name`` with ``version=`` and ``id_format=`` applied
+    by Faust's rule (:func:`faust.contract.app_id`), when the compiler knows them."""
+    version_node = context.keyword(call, "version")
+    format_node = context.keyword(call, "id_format")
+    version = context.fixed_int(version_node) if version_node is not None else 1
+    id_format = context.fixed_string(format_node) if format_node is not None else None
+    unknown = version_node if version is None else None
+    if format_node is not None and id_format is None:
+        unknown = format_node
+    if unknown is not None or version is None:
+        context.error(
+            "FC105",
+            "the App's version= and id_format= must be known when the worker is built "
+            "(constants): with version > 1 they make the App id",
+            unknown if unknown is not None else call,
+        )
+        return name
+    try:
+        return app_id(name, version, id_format or DEFAULT_ID_FORMAT)
+    except (AttributeError, KeyError, IndexError, ValueError):
+        context.error(
+            "FC105",
+            "this id_format reads more than {id} and {self.version}: the compiler cannot "
+            "know the App id it makes",
+            format_node if format_node is not None else call,
+        )
+        return name
+
+
 def discovered(context: ModuleContext, call: cst.Call) -> tuple[str, ...]:
-    """The packages ``faust.App(..., autodiscover=..., origin=...)`` scans, as Faust does:
-    the modules ``autodiscover`` lists, and the ``origin`` when it is set (those the
-    compiler can evaluate)."""
+    """The packages ``faust.App(..., autodiscover=..., origin=...)`` scans, by the rule
+    the worker's ``App.discover()`` follows (:func:`faust.contract.discovery_modules`;
+    the values the compiler can evaluate)."""
     autodiscover = context.keyword(call, "autodiscover")
     if autodiscover is None:
         return ()
-    modules: list[str] = []
+    listed: bool | list[str]
     if isinstance(autodiscover, cst.List | cst.Tuple):
+        listed = []
         for element in autodiscover.elements:
             name = context.fixed_string(element.value)
             if name is not None:
-                modules.append(name)
+                listed.append(name)
     else:
         enabled = context.static(autodiscover)
         if enabled is None or not enabled.value:  # False, or a callable we cannot run
             return ()
+        listed = True
     origin = context.keyword(call, "origin")
-    name = context.fixed_string(origin) if origin is not None else None
-    return (*modules, name) if name else tuple(modules)
+    origin_name = context.fixed_string(origin) if origin is not None else None
+    try:
+        return tuple(discovery_modules(listed, origin_name))
+    except ValueError:  # autodiscover=True without an origin: the worker says so
+        return ()
 
 
 def read_topic(context: ModuleContext, var: str, call: cst.Call) -> None:
@@ -221,6 +282,12 @@ def read_table(context: ModuleContext, var: str, call: cst.Call) -> None:
         )
         return
     default = context.keyword(call, "default")
+    changelog = context.keyword(call, "changelog_topic")
+    changelog_topic = None
+    if isinstance(changelog, cst.Name):
+        for topic in context.topics:
+            if topic.var == changelog.value and len(topic.names) == 1:
+                changelog_topic = topic.names[0]
     context.tables.append(
         TableDef(
             var,
@@ -228,5 +295,6 @@ def read_table(context: ModuleContext, var: str, call: cst.Call) -> None:
             context.code(default) if default is not None else None,
             context.span(call),
             name.env,
+            changelog_topic,
         )
     )

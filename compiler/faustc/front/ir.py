@@ -19,6 +19,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from faust.contract import changelog_topic_name
+
 if TYPE_CHECKING:
     import libcst as cst
 
@@ -154,6 +156,13 @@ class TableDef:
     span: Span
     #: the environment variables the name depends on (``name`` is its default)
     env: tuple[str, ...] = ()
+    #: the topic ``changelog_topic=<module topic>`` names (None: the default changelog)
+    changelog_topic: str | None = None
+
+    def changelog(self, app_id: str) -> str:
+        """The table's changelog topic (:func:`faust.contract.changelog_topic_name`
+        unless ``changelog_topic=`` names one)."""
+        return self.changelog_topic or changelog_topic_name(app_id, self.name)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

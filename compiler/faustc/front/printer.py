@@ -12,7 +12,6 @@ source line it came from. Pure: ``format_ir(module) -> str``. Example::
 
 from __future__ import annotations
 
-from faust.contract import changelog_topic_name
 from faustc.front.ir import (
     AgentDef,
     AppModule,
@@ -69,7 +68,7 @@ def format_ir(module: AppModule) -> str:
         add(
             0,
             f'table {table.var} "{table.name}" default={table.default or "-"} '
-            f'changelog "{changelog_topic_name(module.app.app_id, table.name)}"',
+            f'changelog "{table.changelog(module.app.app_id)}"',
             table.span,
         )
     for agent in module.agents:

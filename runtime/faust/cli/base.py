@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from confluent_kafka import TopicPartition
 
     from faust.app import App
+    from faust.delivery import DeliveryReport
     from faust.topics import Topic
 
 
@@ -287,6 +288,18 @@ class OnDemandProducer:
 
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
         return self.producer.direct()
+
+    def send_reported(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: list[tuple[str, bytes]] | None,
+        report: DeliveryReport,
+    ) -> None:
+        self.producer.send_reported(topic, key, value, partition, timestamp, headers, report)
 
     def poll(self) -> None:
         self.producer.poll()

@@ -303,11 +303,16 @@ class Record(metaclass=RecordType):
         serializer: Any = None,
         default_serializer: Any = None,
     ) -> R:
-        """Decode bytes written by :meth:`dumps` (or by Faust)."""
+        """Decode bytes written by :meth:`dumps` (or by Faust), with ``serializer``, else
+        the class's, else ``default_serializer``, else JSON. A codec that needs the type
+        (``avro``) reads by this Record's schema."""
         from faust.serializers import codecs
 
-        codec = serializer or cls._options.serializer or default_serializer or "json"
-        return cls.from_data(codecs.loads(codec, s))
+        codec = codecs.get_codec(
+            serializer or cls._options.serializer or default_serializer or "json"
+        )
+        record: R = codec.loads_record(cls, s)  # type: ignore[assignment]
+        return record
 
     # -- output ----------------------------------------------------------------------------
 

@@ -180,9 +180,12 @@ def _got(value: Any) -> str:
 
 
 def parse_datetime(value: Any) -> datetime.datetime:
-    """An ISO-8601 / RFC 3339 string (or a datetime) as a datetime."""
+    """An ISO-8601 / RFC 3339 string (or a datetime) as a datetime; a JSON number is kept
+    as it is, as Faust keeps it (``date=int(time())`` written by a Faust app)."""
     if isinstance(value, datetime.datetime):
         return value
+    if type(value) is int or type(value) is float:
+        return value  # type: ignore[return-value]
     if type(value) is not str:
         raise ConversionError(f"expected an ISO-8601 datetime string, got {_got(value)}")
     if not _DATETIME_TEXT.match(value):
@@ -199,6 +202,8 @@ def parse_date(value: Any) -> datetime.date:
         return value.date()
     if isinstance(value, datetime.date):
         return value
+    if type(value) is int or type(value) is float:
+        return value  # type: ignore[return-value]  # as Faust keeps it (parse_datetime)
     if type(value) is not str:
         raise ConversionError(f"expected an ISO-8601 date string, got {_got(value)}")
     if _DATE_TEXT.match(value):
@@ -269,15 +274,23 @@ def enum_parser(enum_type: type[enum.Enum]) -> Converter:
 
 
 def format_datetime(value: datetime.datetime) -> str:
-    """Faust's form: ``isoformat()``, with UTC written as ``Z``."""
-    text = value.isoformat()
+    """Faust's form: ``isoformat()``, with UTC written as ``Z``. A field holding anything
+    else (a number: ``date=int(time())``) is written as it is, as Faust's JSON encoder
+    writes what it was given."""
+    try:
+        text = value.isoformat()
+    except AttributeError:
+        return value  # type: ignore[return-value]
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def format_date(value: datetime.date) -> str:
-    """Faust writes a date as the datetime at its midnight."""
+    """Faust writes a date as the datetime at its midnight (anything else as it is, see
+    :func:`format_datetime`)."""
     if isinstance(value, datetime.datetime):
         return format_datetime(value)
+    if not isinstance(value, datetime.date):
+        return value
     return f"{value.isoformat()}T00:00:00"
 
 

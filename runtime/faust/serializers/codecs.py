@@ -135,6 +135,16 @@ class Codec:
         """Encode a Record (its JSON-ready :meth:`~faust.Record.to_representation`)."""
         return self.dumps(record.to_representation())
 
+    def loads_record(self, cls: type[Record], data: bytes) -> Record:
+        """Decode one ``cls`` (``Record.loads``): through the codec bound to ``cls`` when
+        this codec needs the type (Avro reads by the Record's schema), else its payload
+        made into the Record."""
+        bound = self.bind(cls, CodecContext())
+        if bound is not None:
+            record: Record = bound.loads(data)
+            return record
+        return cls.from_data(self.loads(data))
+
     def bind(self, typ: Any, context: CodecContext) -> BoundCodec | None:
         """A codec specialised for ``typ``, or None when this codec is type-agnostic."""
         return None

@@ -15,10 +15,17 @@ How it is kept (see also ``faust.tables.stores`` and ``faust.tables.manager``):
   write it: a write made while processing a message of partition ``p`` goes to store ``p``
   and, at the next commit, to partition ``p`` of the changelog topic
   ``<app id>-<table>-changelog`` (as Faust and Kafka Streams do, so the worker that owns a
-  source partition owns the matching table partition). Inside an agent, ``table[k]`` looks
-  in the current message's partition only; outside one (timers, tasks) it looks in every
-  partition this worker holds. Iterating (``items()``, ``len()``...) covers every partition
-  held here.
+  source partition owns the matching table partition). Iterating (``items()``,
+  ``len()``...) covers every partition held here.
+- Reads follow Faust's stores. A ``memory://`` table (Faust's default store is one dict per
+  table and worker) answers ``table[k]`` from whichever partition held here has ``k``, also
+  inside an agent, and a key lives in one partition at a time: a write of ``k`` while
+  processing partition ``p`` moves ``k`` out of the partition that had it (deleted there,
+  a tombstone in that changelog partition at the next commit), so
+  ``counts["all"] += 1`` over four partitions counts every message, as on Faust. A
+  ``rocksdb://`` table (Faust's RocksDB store: one database per partition) reads only the
+  current message's partition inside an agent. Outside an agent (timers, tasks) every
+  table reads every partition held here.
 - Reads and writes are dict operations on the store's ``data``; the key is added to the
   store's ``dirty`` set. Nothing else happens per access: the changelog records and the
   RocksDB writes happen once per commit, one per key written since the last one.
@@ -57,6 +64,7 @@ from faust.windows import HoppingWindow, Seconds, TumblingWindow, Window
 if TYPE_CHECKING:
     from faust.app import App
     from faust.tables.wrappers import WindowWrapper
+    from faust.topics import Topic
 
 KT = TypeVar("KT")
 VT = TypeVar("VT")
@@ -101,14 +109,20 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         on_recover: RecoverCallback | None = None,
         store: str | None = None,
         extra_topic_configs: dict[str, str] | None = None,
+        changelog_topic: Topic[Any, Any] | None = None,
         help: str | None = None,
     ) -> None:
+        if changelog_topic is not None:
+            changelog_topic.get_topic_name()  # one name (raises otherwise)
         self.app = app
+        #: the changelog the app named (``changelog_topic=app.topic(...)``), else None:
+        #: ``<app id>-<table>-changelog``
+        self.changelog_topic = changelog_topic
         self.name = name
         self.default = default
         self.key_type = key_type
         self.value_type = value_type
-        self.partitions = partitions
+        self.partitions = partitions or (changelog_topic.partitions if changelog_topic else None)
         self.help = help or ""
         self.extra_topic_configs = dict(extra_topic_configs or {})
         self._store_url = store
@@ -136,18 +150,27 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         )
         if window is not None:
             self.using_window(window)
-        _check_store_url(self.name, store or app.conf.store)
+        #: reads inside an agent look in every partition held, a key lives in one
+        #: (``memory://``, Faust's one dict; module docstring)
+        self._spans_partitions = self._one_dict()
 
     # -- identity ---------------------------------------------------------------------------
 
     @property
     def changelog_topic_name(self) -> str:
+        """The changelog: the topic ``changelog_topic=`` gave, else
+        ``<app id>-<table>-changelog`` (:func:`faust.contract.changelog_topic_name`)."""
+        if self.changelog_topic is not None:
+            return self.changelog_topic.get_topic_name()
         return changelog_topic_name(self.app.conf.id, self.name)
 
     @property
     def store_scheme(self) -> str:
         """``memory`` or ``rocksdb`` (the table's ``store=``, else the app's setting)."""
         return _check_store_url(self.name, self._store_url or self.app.conf.store)
+
+    def _one_dict(self) -> bool:
+        return not self.is_global and self.store_scheme == "memory"
 
     @property
     def codec(self) -> TableCodec:
@@ -179,6 +202,7 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         self._stores = {}
         self._managed = True
         self._data_directory = data_directory
+        self._spans_partitions = self._one_dict()
 
     def reset_state(self) -> None:
         """Forget every partition and what it held: an empty table again (each
@@ -283,9 +307,48 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
                 store = self._store_missing(partition)
             self._seen_message, self._seen_store = message, store
         value = store.data.get(key, ABSENT)
+        if value is ABSENT:
+            value = store.load(key) if not store.complete else ABSENT
+            if value is ABSENT and self._spans_partitions:
+                value = self._elsewhere(key, store)
+        return value
+
+    def _elsewhere(self, key: Any, store: Store) -> Any:
+        """The value of ``key`` in a partition held here other than ``store``'s (ABSENT:
+        none has it); a ``memory://`` table's reads span its partitions."""
+        for other in list(self._stores.values()):
+            if other is not store:
+                value = other.data.get(key, ABSENT)
+                if value is not ABSENT:
+                    return value
+        return ABSENT
+
+    def _take(self, key: Any, store: Store) -> Any:
+        """``key``'s value, moved into ``store`` from the partition that holds it (deleted
+        there: a tombstone in its changelog at the next commit); ABSENT when no partition
+        held here has it. A ``memory://`` table keeps a key in one partition at a time."""
+        for other in list(self._stores.values()):
+            if other is not store:
+                value = other.data.get(key, ABSENT)
+                if value is not ABSENT:
+                    other.delete(key)
+                    return value
+        return ABSENT
+
+    def _holder(self, key: Any) -> tuple[Store, Any]:
+        """The store a write of ``key`` goes through and the value ``key`` has (ABSENT:
+        none): the current message's partition, or (``memory://``) the partition that
+        holds the key."""
+        store = self._write_store()
+        value = store.data.get(key, ABSENT)
         if value is ABSENT and not store.complete:
             value = store.load(key)
-        return value
+        if value is ABSENT and self._spans_partitions and current_message() is not None:
+            for other in list(self._stores.values()):
+                found = other.data.get(key, ABSENT) if other is not store else ABSENT
+                if found is not ABSENT:
+                    return other, found
+        return store, value
 
     def __getitem__(self, key: KT) -> VT:
         # the hot path (``table[k] += 1`` reads, then writes, with the same message)
@@ -302,8 +365,10 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
             value = self._lookup(key)
         else:
             value = store.data.get(key, ABSENT)
-            if value is ABSENT and not store.complete:
-                value = store.load(key)
+            if value is ABSENT:
+                value = store.load(key) if not store.complete else ABSENT
+                if value is ABSENT and self._spans_partitions:
+                    value = self._elsewhere(key, store)
         if value is ABSENT:
             return self.__missing__(key)
         result: VT = value
@@ -332,8 +397,10 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
             value = self._lookup(key)
         else:
             value = store.data.get(key, ABSENT)
-            if value is ABSENT and not store.complete:
-                value = store.load(key)
+            if value is ABSENT:
+                value = store.load(key) if not store.complete else ABSENT
+                if value is ABSENT and self._spans_partitions:
+                    value = self._elsewhere(key, store)
         return default if value is ABSENT else value
 
     def __iter__(self) -> Iterator[KT]:
@@ -352,6 +419,14 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
 
     def values(self) -> ValuesView[VT]:
         return _ValuesView(self)
+
+    def as_ansitable(self, title: str = "{table.name}", **kwargs: Any) -> str:
+        """The table as a text table of its keys and values (Faust's ``as_ansitable``:
+        ``key=``, ``value=`` headers, ``sort=``, ``sortkey=``, ``target=``; ``title`` may
+        name ``{table.name}``); see ``faust.terminal``."""
+        from faust.terminal import dict_as_ansitable
+
+        return dict_as_ansitable(self, title=title.format(table=self), **kwargs)
 
     def copy(self) -> dict[KT, VT]:
         """The table's contents (every partition held here) as a dict."""
@@ -377,8 +452,10 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
             return
         data = store.data
         current = data.get(key, ABSENT)
-        if current is ABSENT and not store.complete:
-            current = store.load(key)
+        if current is ABSENT:
+            current = store.load(key) if not store.complete else ABSENT
+            if current is ABSENT and self._spans_partitions:
+                current = self._take(key, store)
         data[key] = op(self.__missing__(key) if current is ABSENT else current, value)
         store.dirty.add(key)
 
@@ -388,23 +465,20 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         store = self._seen_store if message is self._seen_message else None
         if store is None or message is None:
             store = self._write_store()
-        store.data[key] = value
+        data = store.data
+        if self._spans_partitions and key not in data:
+            self._take(key, store)
+        data[key] = value
         store.dirty.add(key)
 
     def __delitem__(self, key: KT) -> None:
-        store = self._write_store()
-        value = store.data.get(key, ABSENT)
-        if value is ABSENT and not store.complete:
-            value = store.load(key)
+        store, value = self._holder(key)
         if value is ABSENT:
             raise KeyError(key)
         store.delete(key)
 
     def pop(self, key: KT, *default: Any) -> Any:
-        store = self._write_store()
-        value = store.data.get(key, ABSENT)
-        if value is ABSENT and not store.complete:
-            value = store.load(key)
+        store, value = self._holder(key)
         if value is ABSENT:
             if default:
                 return default[0]

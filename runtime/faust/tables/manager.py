@@ -141,11 +141,12 @@ class TableManager:
                     "partition for every source partition that writes it"
                 )
             self.partition_counts[table.changelog_topic_name] = partitions
+            named = table.changelog_topic
             specs.append(
                 TopicSpec(
                     table.changelog_topic_name,
                     partitions,
-                    replicas,
+                    (named.replicas if named is not None else None) or replicas,
                     tuple(sorted(self._changelog_config(table).items())),
                 )
             )
@@ -162,6 +163,8 @@ class TableManager:
             )
             retention = span + window.expires + WINDOW_CHANGELOG_EXTRA_RETENTION
             config = {"cleanup.policy": "compact,delete", "retention.ms": str(int(retention * 1e3))}
+        if table.changelog_topic is not None:  # the topic the app named, as declared
+            config.update(table.changelog_topic.config)
         config.update(table.extra_topic_configs)
         return config
 

@@ -110,7 +110,10 @@ class WindowedTable(Table[Any, VT]):
         store = self._seen_store if message is self._seen_message else None
         if store is None or message is None:
             store = self._write_store()
-        store.data[key] = value
+        data = store.data
+        if self._spans_partitions and key not in data:
+            self._take(key, store)
+        data[key] = value
         store.dirty.add(key)
         if self.window.expires is not None:
             self.track(store, key)
@@ -136,8 +139,10 @@ class WindowedTable(Table[Any, VT]):
         for window_range in ranges:
             windowed_key = (key, window_range)
             current = data.get(windowed_key, ABSENT)
-            if current is ABSENT and not store.complete:
-                current = store.load(windowed_key)
+            if current is ABSENT:
+                current = store.load(windowed_key) if not store.complete else ABSENT
+                if current is ABSENT and self._spans_partitions:
+                    current = self._take(windowed_key, store)
             if current is ABSENT:
                 current = self.__missing__(windowed_key)
             data[windowed_key] = op(current, value)

@@ -179,6 +179,13 @@ class WindowWrapper:
     def name(self) -> str:
         return self.table.name
 
+    def as_ansitable(self, title: str = "{table.name}", **kwargs: Any) -> str:
+        """The windowed table as a text table: each key and its value in the window of
+        this wrapper's time (``items()``), as Faust's ``WindowWrapper.as_ansitable``."""
+        from faust.terminal import dict_as_ansitable
+
+        return dict_as_ansitable(self, title=title.format(table=self.table), **kwargs)
+
     # -- time relativity --------------------------------------------------------------------
 
     def relative_to(self, ts: Any) -> WindowWrapper:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from confluent_kafka import TopicPartition
 
+from faust.delivery import DeliveryReport
 from faust.events import TransportMessage
 
 Rebalance = Callable[[list[TopicPartition]], None]
@@ -116,6 +117,21 @@ class Producer(Protocol):
                 producer.send("out", key, value)
         """
         ...
+
+    def send_reported(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: list[tuple[str, bytes]] | None,
+        report: DeliveryReport,
+    ) -> None:
+        """Queue one record and call ``report(topic, partition, offset, timestamp_ms)``
+        once it is acknowledged, from :meth:`poll` or :meth:`flush` (``Topic.send(
+        callback=)``). A producer without success reports (no table, no callback seen at
+        start) reports it after the next successful flush, with offset -1."""
 
     def poll(self) -> None:
         """Serve delivery reports without waiting."""

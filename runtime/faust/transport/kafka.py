@@ -43,6 +43,7 @@ from confluent_kafka import admin as confluent_admin
 # marking it public; import it from where it is defined so mypy --strict sees it.
 from confluent_kafka.cimpl import NewTopic
 
+from faust.delivery import DeliveryReport
 from faust.events import TransportMessage
 from faust.exceptions import (
     BrokerUnavailable,
@@ -317,6 +318,24 @@ class KafkaTransport:
 FLUSH_SLICE = 0.5
 
 
+_warned_unreported = False
+
+
+def _report_after_flush(unreported: list[tuple[str, int, DeliveryReport]]) -> None:
+    """Reported sends on a producer started without success reports: acknowledged (the
+    flush succeeded), where exactly is unknown (offset -1); warned about once."""
+    global _warned_unreported
+    if not _warned_unreported:
+        _warned_unreported = True
+        log.warning(
+            "a send with callback= ran on a producer started without success reports "
+            "(its app has no table and no callback= the worker saw at start): its callback "
+            "runs after the next commit's flush, with offset -1"
+        )
+    for topic, partition, report in unreported:
+        report(topic, partition, -1, None)
+
+
 def _no_check() -> None:
     """For producers built without a transport (benchmarks): nothing to check."""
 
@@ -529,6 +548,8 @@ class KafkaProducer:
         #: records the brokers did not take (every failed delivery report)
         self._delivery_errors = 0
         self._delivered: dict[tuple[str, int], int] = {}
+        #: reported sends on a producer without success reports: served after a flush
+        self._unreported: list[tuple[str, int, DeliveryReport]] = []
         #: a newer producer with our transactional id took over (nothing can commit now)
         self.fenced = False
         kind = getattr(config, "kind", "producer")
@@ -631,6 +652,50 @@ class KafkaProducer:
             except KafkaException as exc:
                 raise DeliveryError(f"cannot produce to {topic}: {exc}") from None
 
+    def send_reported(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: list[tuple[str, bytes]] | None,
+        report: DeliveryReport,
+    ) -> None:
+        if not self.tracking:
+            self.send(topic, key, value, partition, timestamp, headers)
+            self._unreported.append((topic, -1 if partition is None else partition, report))
+            return
+
+        def on_delivery(error: KafkaError | None, message: Any) -> None:
+            if error is not None:
+                self._failed(error, message)
+                return
+            try:
+                kind, milliseconds = message.timestamp()
+                where = (message.topic(), message.partition(), message.offset())
+            except Exception as exc:  # never let a report break the producer's others
+                self._failures.append(f"unreadable delivery report: {exc!r}")
+                return
+            report(*where, milliseconds if kind else None)
+
+        while True:
+            try:
+                self._produce(
+                    topic,
+                    value,
+                    key,
+                    partition=-1 if partition is None else partition,
+                    timestamp=0 if timestamp is None else int(timestamp * 1000),
+                    headers=headers,
+                    on_delivery=on_delivery,
+                )
+                return
+            except BufferError:
+                self._producer.poll(0.05)
+            except KafkaException as exc:
+                raise DeliveryError(f"cannot produce to {topic}: {exc}") from None
+
     def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
         delivered, self._delivered = self._delivered, {}
         return delivered
@@ -663,6 +728,9 @@ class KafkaProducer:
             )
         if remaining:
             raise DeliveryError(f"{remaining} record(s) still unacknowledged after {timeout:g}s")
+        if self._unreported:
+            _report_after_flush(self._unreported)
+            self._unreported = []
 
     # -- transactions --------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ of Kafka would see it), and a newer producer with the same id fences the older. 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from typing import Any, ClassVar
 
 from confluent_kafka import TopicPartition
 
+from faust.delivery import DeliveryReport
 from faust.exceptions import ImproperlyConfigured, TransactionFailed
 from faust.transport.base import (
     ChangelogBatch,
@@ -346,6 +349,9 @@ class MemoryProducer:
         self._in_transaction = False
         self._pending: list[_Record] = []
         self._tracked: set[int] = set()  # indexes in _pending of tracked records
+        self._reported: dict[int, DeliveryReport] = {}  # indexes in _pending of reported ones
+        #: acknowledged reported sends, served by poll() and flush()
+        self._reports: list[tuple[DeliveryReport, MemoryMessage]] = []
         self._delivered: dict[tuple[str, int], int] = {}
 
     def send(
@@ -379,12 +385,38 @@ class MemoryProducer:
         message = self.broker.append(topic, key, value, partition=partition)
         self._delivered[(topic, partition)] = message.offset()
 
+    def send_reported(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: list[tuple[str, bytes]] | None,
+        report: DeliveryReport,
+    ) -> None:
+        if self.transactional_id is not None:
+            self._reported[len(self._pending)] = report
+            self.send(topic, key, value, partition, timestamp, headers)
+            return
+        timestamp_ms = None if timestamp is None else int(timestamp * 1000)
+        message = self.broker.append(
+            topic, key, value, partition=partition, headers=headers, timestamp_ms=timestamp_ms
+        )
+        self._reports.append((report, message))
+        # durable at once: report soon, also where nobody polls (agent.test_context());
+        # without a running loop, poll() or flush() reports it
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().call_soon(self.poll)
+
     def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
         delivered, self._delivered = self._delivered, {}
         return delivered
 
     def poll(self) -> None:
-        return None
+        reports, self._reports = self._reports, []
+        for report, message in reports:
+            report(message.topic(), message.partition(), message.offset(), message.timestamp()[1])
 
     def queued(self) -> int:
         return len(self._pending)
@@ -393,7 +425,7 @@ class MemoryProducer:
         return 0
 
     def flush(self, timeout: float) -> None:
-        return None
+        self.poll()
 
     # -- transactions ------------------------------------------------------------------------
 
@@ -418,6 +450,9 @@ class MemoryProducer:
             )
             if index in self._tracked:
                 self._delivered[(topic, message.partition())] = message.offset()
+            report = self._reported.get(index)
+            if report is not None:
+                self._reports.append((report, message))
         for tp in offsets:
             self.broker.committed[(str(group_metadata), tp.topic, tp.partition)] = tp.offset
         self._end_transaction()
@@ -428,6 +463,7 @@ class MemoryProducer:
     def _end_transaction(self) -> None:
         self._pending = []
         self._tracked = set()
+        self._reported = {}
         self._in_transaction = False
 
     def _check_fenced(self) -> None:

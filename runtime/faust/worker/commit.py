@@ -108,6 +108,8 @@ class CommitProtocol:
         self.tables: TableManager | None = None
         #: the lowest offset streams still hold, per partition
         self.held: Callable[[], dict[TP, int]] = no_holds
+        #: topics read but never committed (the leader topic)
+        self.ignored: frozenset[str] = frozenset()
         #: the offsets last committed, per partition (only changes are committed again)
         self.committed: dict[TP, int] = {}
         #: messages processed since the last commit
@@ -125,12 +127,15 @@ class CommitProtocol:
         *,
         tables: TableManager | None,
         held: Callable[[], dict[TP, int]],
+        ignored: frozenset[str] = frozenset(),
     ) -> None:
         """The worker's consumer (whose positions are committed), its tables (whose
-        changes are made durable first) and the streams' holds."""
+        changes are made durable first), the streams' holds, and the topics the consumer
+        reads but never commits (the leader topic, which elects and carries nothing)."""
         self.consumer = consumer
         self.tables = tables
         self.held = held
+        self.ignored = ignored
 
     def count(self, messages: int) -> None:
         """``messages`` more were processed (a commit is due after ``commit_every``)."""
@@ -159,7 +164,12 @@ class CommitProtocol:
             return
         if self.sensor is not None:
             self.sensor.on_commit_start()
-        ready = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
+        ignored = self.ignored
+        ready = [
+            tp
+            for tp in consumer.position(consumer.assignment())
+            if tp.offset >= 0 and tp.topic not in ignored
+        ]
         below = self.below_holds(ready)
         # a stream held messages back: commit again later, when it has let them go
         self.held_back = [tp.offset for tp in below] != [tp.offset for tp in ready]
@@ -237,7 +247,7 @@ class AtLeastOnce(CommitProtocol):
             offsets = []
             for tp in consumer.position(consumer.assignment()):
                 offset = first_failed.get((tp.topic, tp.partition), tp.offset)
-                if offset >= 0:
+                if offset >= 0 and tp.topic not in self.ignored:
                     offsets.append(TopicPartition(tp.topic, tp.partition, offset))
             offsets = self.below_holds(offsets)
             if offsets:

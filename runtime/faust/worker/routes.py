@@ -18,6 +18,7 @@ and the worker subscribes again before its next poll. Example::
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from faust.events import TransportMessage
 from faust.worker.errors import ErrorPolicy
-from faust.worker.runner import TaskFeed
+from faust.worker.runner import AgentRunner, TaskFeed
 from faust.worker.sensors import Sensor
 
 if TYPE_CHECKING:
@@ -104,8 +105,23 @@ class Routes:
             routes.append(consumer)
 
     def topics(self) -> list[str]:
-        """Every topic some consumer takes, sorted: what the worker subscribes to."""
-        return sorted(self.by_topic)
+        """Every topic some consumer takes, sorted: what the worker subscribes to (the
+        app's channels are fed in memory, not subscribed)."""
+        channels = {channel.topics[0] for channel in self.app.channels}
+        return sorted(topic for topic in self.by_topic if topic not in channels)
+
+    async def process_channels(self) -> int:
+        """Hand the messages sent to the app's channels to their readers, until none is
+        left (a reader may send to a channel in turn); return how many there were."""
+        handed = 0
+        while True:
+            messages: list[TransportMessage] = [
+                message for channel in self.app.channels for message in channel.take()
+            ]
+            if not messages:
+                return handed
+            handed += len(messages)
+            await self.process(messages)
 
     async def process(self, batch: list[TransportMessage]) -> None:
         """Hand each consumer its topics' messages of ``batch``; return when all of them
@@ -143,6 +159,24 @@ class Routes:
         holding a ``take(within=)`` list looks at its deadline."""
         for consumer in self.consumers:
             await consumer.process([])
+
+    def detach_current(self) -> None:
+        """The running agent is about to wait on ``ask()`` replies: stop waiting for its
+        batch (``AgentRunner.detach``), so the worker consumes the requests it sent."""
+        task = asyncio.current_task()
+        for consumer in self.consumers:
+            for runner in getattr(consumer, "runners", [consumer]):
+                if isinstance(runner, AgentRunner) and runner.runs(task):
+                    runner.detach()
+                    return
+
+    def in_flight(self) -> bool:
+        """Does an agent still work on a batch the worker stopped waiting for (``ask()``)?"""
+        return any(
+            isinstance(runner, AgentRunner) and runner.in_flight()
+            for consumer in self.consumers
+            for runner in getattr(consumer, "runners", [consumer])
+        )
 
     def held_offsets(self) -> dict[TP, int]:
         """The lowest offset any stream still holds, per partition (``take`` buffers,

@@ -29,7 +29,7 @@ import zlib
 from collections.abc import AsyncIterable, Callable
 from typing import TYPE_CHECKING, Any
 
-from faust.agents import Agent, AgentFun
+from faust.agents import Agent, AgentFun, unwrap_request
 from faust.events import TransportMessage, current_event
 from faust.streams import Holds, Stream
 from faust.worker.errors import AgentFailure, ErrorPolicy
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from faust.topics import Topic
 
 log = logging.getLogger("faust.agents")
+
+#: what the worker's wait for a batch ends with when the agent detached it (``ask()``)
+_DETACHED = object()
 
 TP = tuple[str, int]
 
@@ -151,6 +154,52 @@ class AgentRunner(Feed):
         #: whether the agent yields (known once it started; its results go to sinks)
         self.yields: bool | None = None
         self._task: asyncio.Task[None] | None = None
+        #: the future of the batch the worker is waiting on (None: it waits on none)
+        self._awaited: asyncio.Future[Any] | None = None
+        #: batches handed over while the agent waits on ``ask()`` replies (detached):
+        #: held back from the commit until processed
+        self._inflight: list[tuple[list[TransportMessage], asyncio.Future[Any]]] = []
+        #: what the agent raised while detached (the worker fails at its next batch)
+        self._failure: BaseException | None = None
+
+    def runs(self, task: asyncio.Task[Any] | None) -> bool:
+        """Is ``task`` this runner's agent?"""
+        return task is not None and task is self._task
+
+    def detach(self) -> None:
+        """The agent waits on ``ask()`` replies in the middle of its batch: let the worker
+        go on (the requests it sent must be consumed by the same loop) and keep the batch
+        in flight, held back from the commit until the agent asks for its next one."""
+        awaited: asyncio.Future[Any] | None = self._awaited
+        if awaited is None or awaited.done() or self._holding is not awaited:
+            return  # the worker is not waiting on this batch (a task asked, or detached)
+        assert awaited is not None
+        inner: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._holding = self._done = inner
+        self._track(self._batch, inner)
+        awaited.set_result(_DETACHED)
+
+    def in_flight(self) -> bool:
+        """Batches handed over and not processed yet, the worker not waiting (detached)."""
+        return bool(self._inflight)
+
+    def _track(self, batch: list[TransportMessage], future: asyncio.Future[Any]) -> None:
+        self._inflight.append((batch, future))
+        future.add_done_callback(self._settled)
+
+    def _settled(self, future: asyncio.Future[Any]) -> None:
+        self._inflight = [entry for entry in self._inflight if entry[1] is not future]
+        if not future.cancelled() and future.exception() is not None:
+            self._failure = self._failure or future.exception()
+
+    def held_offsets(self) -> dict[TP, int]:
+        held = self.holds.lowest()
+        for batch, _ in self._inflight:
+            for message in batch:
+                tp = (message.topic() or "", message.partition() or 0)
+                offset = message.offset() or 0
+                held[tp] = min(offset, held.get(tp, offset))
+        return held
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"agent {self.agent.name}")
@@ -158,6 +207,8 @@ class AgentRunner(Feed):
     async def _run(self) -> None:
         current_agent.set(self.agent.name)  # this task's sends are the agent's (sensors)
         stream: Stream[Any] = Stream(self.agent.channel, source=self, prefix=self.agent.name)
+        if not self.agent.use_reply_headers:  # requests arrive in Faust's envelope
+            stream.add_processor(unwrap_request)
         try:
             result = self.fun(stream)
             self.yields = isinstance(result, AsyncIterable)
@@ -188,12 +239,23 @@ class AgentRunner(Feed):
         """Hand ``batch`` to the agent and wait until it has processed all of it."""
         task = self._task
         assert task is not None, "start() the runner first"
+        failure = self._failure
+        if failure is not None:
+            raise AgentFailure(
+                f"agent {self.agent.name} raised while it waited on ask() replies: "
+                f"{type(failure).__name__}: {failure}"
+            ) from failure
         if task.done():
             raise self._stopped_error(task)
         self._done = done = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((batch, done))
+        if self._inflight:  # detached: queued behind the batches in flight, not awaited
+            self._track(batch, done)
+            return
+        self._awaited = done
         try:
-            await done
+            if await done is _DETACHED:
+                return  # the agent waits on ask() replies; its batch is in flight
         except AgentFailure:
             raise
         except Exception as exc:
@@ -297,3 +359,62 @@ class ConcurrentAgent:
 
     async def stop(self, timeout: float) -> None:
         await asyncio.gather(*(runner.stop(timeout) for runner in self.runners))
+
+
+class IsolatedAgent:
+    """``isolated_partitions=True``: one runner of the agent per partition, as Faust runs
+    one actor per partition (each a run of the agent function with its own locals),
+    started at the partition's first message and stopped when the partition is revoked
+    (a later assignment starts a fresh one)."""
+
+    def __init__(self, make: Callable[[], AgentRunner], name: str, topics: list[str]) -> None:
+        self.make = make
+        self.name = name
+        self.topics = topics
+        self.ready = asyncio.Event()
+        self.ready.set()  # instances appear with their partitions
+        self.instances: dict[int, AgentRunner] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
+
+    @property
+    def runners(self) -> list[AgentRunner]:
+        return list(self.instances.values())
+
+    def start(self) -> None:
+        return None
+
+    def _instance(self, partition: int) -> AgentRunner:
+        runner = self.instances.get(partition)
+        if runner is None:
+            runner = self.instances[partition] = self.make()
+            runner.start()
+        return runner
+
+    def held_offsets(self) -> dict[TP, int]:
+        lowest: dict[TP, int] = {}
+        for runner in self.instances.values():
+            for tp, offset in runner.held_offsets().items():
+                lowest[tp] = min(offset, lowest.get(tp, offset))
+        return lowest
+
+    async def process(self, batch: list[TransportMessage]) -> None:
+        parts: dict[int, list[TransportMessage]] = {}
+        for message in batch:
+            parts.setdefault(message.partition() or 0, []).append(message)
+        await asyncio.gather(
+            *(self._instance(partition).process(part) for partition, part in parts.items())
+        )
+
+    def revoke(self, partitions: list[int], timeout: float) -> None:
+        """Stop the instances of ``partitions`` (their streams end; code after the loop runs)."""
+        for partition in partitions:
+            runner = self.instances.pop(partition, None)
+            if runner is not None:
+                task = asyncio.ensure_future(runner.stop(timeout))
+                self._stopping.add(task)
+                task.add_done_callback(self._stopping.discard)
+
+    async def stop(self, timeout: float) -> None:
+        await asyncio.gather(*(runner.stop(timeout) for runner in self.instances.values()))
+        if self._stopping:
+            await asyncio.gather(*self._stopping, return_exceptions=True)

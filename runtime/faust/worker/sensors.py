@@ -30,6 +30,7 @@ from typing import Any
 
 from confluent_kafka import TopicPartition
 
+from faust.delivery import DeliveryReport
 from faust.events import TransportMessage
 from faust.transport.base import DirectProduce, Producer
 
@@ -185,6 +186,19 @@ class SensedProducer:
             on_send(agent, topic, key, value)  # not reached when produce raises: send() is
 
         return sensed, retry
+
+    def send_reported(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: list[tuple[str, bytes]] | None,
+        report: DeliveryReport,
+    ) -> None:
+        self.producer.send_reported(topic, key, value, partition, timestamp, headers, report)
+        self.sensor.on_send(current_agent.get(), topic, key, value)
 
     def poll(self) -> None:
         self.producer.poll()

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from faust.contract import dead_letter_topic_name
+from faust.contract import dead_letter_topic_name, leader_topic_name
 from faust.exceptions import ImproperlyConfigured
 from faust.transport.base import TopicSpec, Transport
 
@@ -95,14 +95,22 @@ class TopicSetup:
         each topic an agent with the ``dead-letter`` policy consumes."""
         conf = self.conf
         specs: dict[str, TopicSpec] = {}
+        # a topic declared as a table's changelog (``changelog_topic=``) is created with
+        # the changelogs, co-partitioned with the table's sources
+        changelogs = {table.changelog_topic_name for table in self.app.tables.values()}
         for topic in self.app.topics:
             for name in topic.topics:
+                if name in changelogs:
+                    continue
                 specs[name] = TopicSpec(
                     name,
                     topic.partitions or conf.topic_partitions,
                     topic.replicas or conf.topic_replication_factor,
                     tuple(sorted(topic.config.items())),
                 )
+        if not conf.topic_disable_leader:  # the group elects its leader through it
+            leader = leader_topic_name(self.app.id)
+            specs[leader] = TopicSpec(leader, 1, conf.topic_replication_factor)
         consumers = list(consumers)
         for agent in self.app.agents.values():
             if (agent.error_policy or conf.error_policy) == "dead-letter":

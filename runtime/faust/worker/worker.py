@@ -31,9 +31,11 @@ joins the subscription then.
 
 The poll loop (:meth:`Worker._loop`), until stopped: subscribe again if a stream added a
 topic; consume a batch (without waiting while tables restore); restore a little more;
-hand the batch to the streams and wait until they have processed it; serve the producer's
-delivery reports; expire windows when due; commit when due; log what is due to be said
-(still waiting for an assignment, every 5 s; the throughput, every minute). SIGINT/SIGTERM
+hand the batch to the streams and wait until they have processed it; hand what was sent to
+the app's channels (``app.channel()``) to their readers, until none is left; serve the
+producer's delivery reports; expire windows when due; commit when due; log what is due
+to be said (still waiting for an assignment, every 5 s; the throughput, every minute).
+SIGINT/SIGTERM
 (:meth:`Worker.request_stop`) finish the batch in hand, end the streams, commit and close.
 After a failure the commit protocol keeps what is durable (``abandon``) and the worker
 closes without committing more. Example::
@@ -46,13 +48,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from faust.contract import consumer_group, transactional_id
+from faust.contract import consumer_group, leader_topic_name, transactional_id
+from faust.delivery import sends_with_callbacks
 from faust.events import TransportMessage
 from faust.exceptions import BrokerUnavailable
 from faust.replies import Replies
@@ -67,13 +71,15 @@ from faust.worker.errors import AgentFailure, ErrorPolicy
 from faust.worker.rebalance import Rebalance
 from faust.worker.reports import Reports
 from faust.worker.routes import Routes
-from faust.worker.runner import AgentRunner, ConcurrentAgent
-from faust.worker.schedule import Schedule
+from faust.worker.runner import AgentRunner, ConcurrentAgent, IsolatedAgent
+from faust.worker.schedule import Leadership, Schedule
 from faust.worker.sensors import SensedProducer, Sensor, combine
 from faust.worker.state import DataDirectory
 from faust.worker.topic_setup import TopicSetup
 
 if TYPE_CHECKING:
+    from confluent_kafka import TopicPartition
+
     from faust.app import App
 
 log = logging.getLogger("faust.worker")
@@ -130,7 +136,11 @@ class Worker:
         #: the commit protocol of the app's processing guarantee (made at start-up)
         self.commits: CommitProtocol | None = None
         self._topic_setup = TopicSetup(app, self.transport)
-        self._schedule = Schedule(clock=clock)
+        #: whether this worker is the group's leader (on_leader=True timers and tasks)
+        self._leadership = Leadership()
+        #: the agents with ``isolated_partitions=True`` (an instance per partition)
+        self._isolated: list[IsolatedAgent] = []
+        self._schedule = Schedule(clock=clock, leader=self._leadership)
         self._state: DataDirectory | None = None
         self._producer: Producer | None = None
         self._replies: Replies | None = None
@@ -270,13 +280,22 @@ class Worker:
             if sensor is not None:
                 sensor.on_batch(len(batch))
             self._batch = []  # processed: a failure from here on may commit past it
+        busy = False
+        if self.app.channels and await routes.process_channels():
+            producer.poll()
+            busy = True
+        elif not batch and not restoring:
+            replies = self._replies
+            if routes.in_flight() or (replies is not None and replies.pending()):
+                busy = True
+                await asyncio.sleep(0.005)  # an agent or a task waits on ask() replies
         if tables is not None:
             await self._expire_windows(tables)
         if commits.due():
             commits.commit()
         self._reports.tick(self.processed)
         await asyncio.sleep(0)  # let timers and tasks run
-        return not batch and not restoring
+        return not batch and not restoring and not busy
 
     # -- stepping (a test driver runs the worker this way: ``faust.testing.AppDriver``) ----
 
@@ -341,6 +360,9 @@ class Worker:
 
     async def _start(self) -> None:
         app, conf = self.app, self.conf
+        if conf.autodiscover:
+            discovered = app.discover()  # the agents, tables... of the app's other modules
+            log.info("autodiscover imported %s", ", ".join(discovered) or "nothing")
         self.transport.check_connection(conf.broker_connect_timeout)
         if conf.exactly_once or any(t.store_scheme == "rocksdb" for t in app.tables.values()):
             self._state = DataDirectory(Path(conf.data_directory))
@@ -350,9 +372,17 @@ class Worker:
         if conf.exactly_once:
             assert self._state is not None
             producer_id = transactional_id(app.id, self._state.worker_id)
-        # with tables, changelog records report their offsets (tables store what they applied)
+        # with tables, changelog records report their offsets (tables store what they
+        # applied); sends with callback= need success reports too
+        functions: list[Callable[..., Any]] = [
+            *(agent.fun for agent in app.agents.values()),
+            *(timer.fun for timer in app.timers),
+            *(crontab.fun for crontab in app.crontabs),
+            *(task.fun for task in app.tasks),
+        ]
         producer = self._producer = self.transport.producer(
-            transactional_id=producer_id, track_deliveries=bool(app.tables)
+            transactional_id=producer_id,
+            track_deliveries=bool(app.tables) or sends_with_callbacks(functions),
         )
         self.commits = commit_protocol(conf, producer, clock=self.clock, sensor=self.sensor)
         self.commits.begin()
@@ -363,7 +393,13 @@ class Worker:
             if sensor is not None and sensor.wants_sends
             else producer
         )
-        app.running = Running(lent, attach_stream=self.routes.attach, replies=self._replies)
+        app.running = Running(
+            lent,
+            attach_stream=self.routes.attach,
+            replies=self._replies,
+            detach=self.routes.detach_current,
+            is_leader=lambda: self._leadership.is_leader,
+        )
         runners = self._start_agents()
         for task in app.tasks:
             self._schedule.start_task(task, self.compiled_agents.get(task.name, task.fun))
@@ -374,12 +410,19 @@ class Worker:
         consumer = self._consumer = self.transport.consumer(consumer_group(app.id))
         if self.hooks is not None:
             self.hooks.consumer, self.hooks.producer = consumer, producer
-        self.commits.attach(consumer, tables=self._tables, held=self.routes.held_offsets)
+        self.commits.attach(
+            consumer,
+            tables=self._tables,
+            held=self.routes.held_offsets,
+            ignored=frozenset() if conf.topic_disable_leader else frozenset({self._leader_topic}),
+        )
         self._rebalance = Rebalance(
             consumer, tables=self._tables, commits=self.commits, sensor=self.sensor
         )
         partitions.update(self._subscribe())
         self._schedule.start_timers(app.timers, app.crontabs)
+        for service in app.start_services():
+            await service.start()
         sources = self.routes.subscribed
         compiled = sum(name in self.compiled_agents for name in app.agents)
         log.info(
@@ -404,12 +447,22 @@ class Worker:
                 ", ".join(uncompiled),
             )
 
-    def _start_agents(self) -> list[AgentRunner | ConcurrentAgent]:
+    def _start_agents(self) -> list[AgentRunner | ConcurrentAgent | IsolatedAgent]:
         """One runner per agent instance (``concurrency=N``: N of them), started."""
-        runners: list[AgentRunner | ConcurrentAgent] = []
+        runners: list[AgentRunner | ConcurrentAgent | IsolatedAgent] = []
         for agent in self.app.agents.values():
             fun = self.compiled_agents.get(agent.name, agent.fun)
             policy = self._policy_for(agent, fun)
+            if agent.isolated_partitions:
+                isolated = IsolatedAgent(
+                    functools.partial(self._isolated_instance, agent, fun, policy),
+                    agent.name,
+                    [agent.channel.get_topic_name()],
+                )
+                self._isolated.append(isolated)
+                runners.append(isolated)
+                self.routes.add(isolated)
+                continue
             instances = [AgentRunner(agent, fun, policy) for _ in range(agent.concurrency)]
             for instance in instances:
                 instance.on_new_topic = self.routes.on_new_topic
@@ -419,6 +472,11 @@ class Worker:
             self.routes.add(runner)
             runner.start()
         return runners
+
+    def _isolated_instance(self, agent: Any, fun: Any, policy: ErrorPolicy) -> AgentRunner:
+        runner = AgentRunner(agent, fun, policy)
+        runner.on_new_topic = self.routes.on_new_topic
+        return runner
 
     def _policy_for(self, agent: Any, fun: Any) -> ErrorPolicy:
         code = getattr(agent.fun, "__code__", None)
@@ -434,7 +492,9 @@ class Worker:
         self.policies[agent.name] = policy
         return policy
 
-    async def _wait_until_ready(self, runners: list[AgentRunner | ConcurrentAgent]) -> None:
+    async def _wait_until_ready(
+        self, runners: list[AgentRunner | ConcurrentAgent | IsolatedAgent]
+    ) -> None:
         """Let every agent (and task) run up to its stream loop, so its topics are known."""
         waits = [
             runner.wait_ready() if isinstance(runner, ConcurrentAgent) else runner.ready.wait()
@@ -468,9 +528,37 @@ class Worker:
         sources = routes.topics()
         if sources and sources != routes.subscribed and consumer is not None:
             assert rebalance is not None
-            consumer.subscribe(sources, rebalance.on_assigned, rebalance.on_revoked)
+            leading = [] if self.conf.topic_disable_leader else [self._leader_topic]
+            # and the leader topic, whose partition 0 elects the leader
+            consumer.subscribe([*sources, *leading], self._on_assigned, self._on_revoked)
             routes.subscribed = sources
         return partitions
+
+    @property
+    def _leader_topic(self) -> str:
+        return leader_topic_name(self.app.id)
+
+    def _on_assigned(self, partitions: list[TopicPartition]) -> None:
+        """The rebalance's assignment, with the leader topic's partition taken out: it
+        only says whether this worker leads."""
+        assert self._rebalance is not None
+        leader = self._leader_topic
+        if not self.conf.topic_disable_leader and (
+            any(tp.topic == leader for tp in partitions) or not self._leadership.known.is_set()
+        ):
+            self._leadership.assigned(any(tp.topic == leader for tp in partitions))
+        self._rebalance.on_assigned([tp for tp in partitions if tp.topic != leader])
+
+    def _on_revoked(self, partitions: list[TopicPartition]) -> None:
+        assert self._rebalance is not None
+        leader = self._leader_topic
+        if any(tp.topic == leader for tp in partitions):
+            self._leadership.assigned(False)
+        self._rebalance.on_revoked([tp for tp in partitions if tp.topic != leader])
+        for isolated in self._isolated:  # their instances of those partitions end
+            revoked = [tp.partition for tp in partitions if tp.topic in isolated.topics]
+            if revoked:
+                isolated.revoke(revoked, STOP_TIMEOUT)
 
     # -- stopping --------------------------------------------------------------------------
 
@@ -492,6 +580,12 @@ class Worker:
             self._rebalance.closing = True
         if self.hooks is not None:
             self.hooks.closing = True
+        for service in self.app.running_services:
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("service %r raised while stopping", service)
+        self.app.running_services = []
         self.transport.close()
         if self._replies is not None:
             await self._replies.close()
