@@ -21,12 +21,14 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import inspect
 import logging
 import sys
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import timedelta, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from faust.agents import Agent, Crontab, SinkT, Task, Timer, default_agent_name
@@ -95,6 +97,11 @@ class App:
         self.commands: list[type[AppCommand]] = []
         #: the module that declared the app: the CLI shows names in it without it
         self.origin_module: str = _caller_module()
+        #: whether :meth:`main` ran (``python app.py worker`` on a module that never calls
+        #: it says so at exit: :func:`_main_never_called`)
+        self.main_called = False
+        if self.origin_module == "__main__" and sys.argv[1:2] and sys.argv[1][:1] != "-":
+            atexit.register(_main_never_called, self)
         self.topics: list[Topic[Any, Any]] = []
         #: in-memory channels (``app.channel()``), never created in Kafka
         self.channels: list[Channel[Any, Any]] = []
@@ -996,6 +1003,7 @@ class App:
         ``agents``, ``tables``, ``models``, ``model``, ``reset`` and its own commands."""
         from faust.cli.main import run_cli
 
+        self.main_called = True
         run_cli(self, argv=argv)
 
     def __repr__(self) -> str:
@@ -1046,3 +1054,18 @@ def _caller_module() -> str:
             return name
         frame = frame.f_back  # type: ignore[assignment]
     return ""
+
+
+def _main_never_called(app: App) -> None:
+    """At exit of ``python app.py worker`` (a command given to a script that made an App):
+    the module never called ``app.main()``, so nothing ran. Say what to do."""
+    if app.main_called:
+        return
+    script = sys.argv[0]
+    module = Path(script).stem
+    print(
+        f"{script}: the module never calls app.main(), so {sys.argv[1]!r} did nothing: end it "
+        "with `if __name__ == '__main__': app.main()`, or run it as Faust's -A does: "
+        f"`python -m faust -A {module} {' '.join(sys.argv[1:])}`",
+        file=sys.stderr,
+    )

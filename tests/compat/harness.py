@@ -148,23 +148,16 @@ def compiled(worker: Path) -> Runner:
     return Runner("compiled", launch)
 
 
-#: runs ``module.app.main()``: the `faust -A module worker` our runtime does not have yet
-_SHIM = (
-    "import importlib, sys; module = importlib.import_module(sys.argv.pop(1)); "
-    "sys.argv[0] = module.__file__; module.app.main()"
-)
-
-
 def uncompiled() -> Runner:
     """The app as written, on our runtime: ``python app.py worker`` when the module calls
-    ``app.main()``, else its ``app.main()`` through a shim (reported as such)."""
+    ``app.main()``, else Faust's ``-A`` start-up, ``python -m faust -A module worker``."""
 
     def launch(app: CorpusApp, url: str, datadir: Path) -> Launch:
         tail = ["worker", "--broker", url, "--datadir", str(datadir)]
         if app.calls_main:
             return Launch(sys.executable, [str(app.entry), *tail], _env(app))
-        note = "no app.main(): run through the harness's `-A module` shim"
-        return Launch(sys.executable, ["-c", _SHIM, app.module, *tail], _env(app), note)
+        note = "no app.main(): run as `python -m faust -A module worker`"
+        return Launch(sys.executable, ["-m", "faust", "-A", app.module, *tail], _env(app), note)
 
     return Runner("uncompiled", launch)
 

@@ -99,7 +99,7 @@ def run_cell(status: AppStatus, runner: str) -> str:
     mark = {"pass": "pass", "wrong": "**wrong**", "error": "**error**"}[outcome.status]
     if runner == "compiled" and status.build and status.build.status != "builds":
         mark += " (unchecked)"
-    return mark + (" (shim)" if "shim" in outcome.note and outcome.status == "pass" else "")
+    return mark + (" (-A)" if "-A module" in outcome.note and outcome.status == "pass" else "")
 
 
 def details(status: AppStatus) -> list[str]:
@@ -215,9 +215,9 @@ def render(statuses: list[AppStatus], runners: list[str], seconds: float) -> str
         "(mypy findings are FC200); `--no-typecheck` is shown when the default build fails, "
         "and the compiled run then uses that worker (marked unchecked). A run is `pass`, "
         "`wrong` (the worker ran, its outputs differ from the spec) or `error` (the worker "
-        "stopped); `shim`: the app has no `app.main()` and ran through the harness's "
-        "`-A module` shim; `-`: not run. The faust-streaming column checks each spec against "
-        "the real Faust.",
+        "stopped); `-A`: the app has no `app.main()` and ran as "
+        "`python -m faust -A module worker`; `-`: not run. The faust-streaming column "
+        "checks each spec against the real Faust.",
         "",
         "Seconds per app (median / max): " + "; ".join(timings) + ".",
         "",
