@@ -217,6 +217,7 @@ DIFFERENTIAL = [
     ("rpc_quotes", "compiled"),
     ("envelope_ask", "uncompiled"),  # its one agent runs uncompiled (FC115)
     ("isolated_tally", "uncompiled"),  # likewise
+    ("traffic_sensor", "compiled"),  # a faust.Sensor: on_message_in, on_send_completed
 ]
 
 
@@ -229,7 +230,8 @@ def faust_outcomes() -> dict[str, RunOutcome]:
 #: the apps `make test` runs (one per kind of thing they exercise: a table, windows and a
 #: repartition, a name from a file with no module name, names from the environment, the App
 #: version, reads across partitions, agent RPC, delivery callbacks, a channel, isolated
-#: partitions); `make compat` (FAUSTC_COMPAT=all) runs every app above, ~10 minutes
+#: partitions, a custom sensor); `make compat` (FAUSTC_COMPAT=all) runs every app above,
+#: ~10 minutes
 IN_MAKE_TEST = {
     "sensor_alerts",
     "trade_bars",
@@ -241,6 +243,7 @@ IN_MAKE_TEST = {
     "delivery_receipts",
     "channel_pipeline",
     "isolated_tally",
+    "traffic_sensor",
 }
 
 

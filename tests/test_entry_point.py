@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kafka_helpers import WORKER_ENV
 
-APP = '''
+APP = """
 import faust
 
 app = faust.App("entry-point-app", broker="kafka://127.0.0.1:9")
@@ -23,7 +23,7 @@ orders = app.topic("orders", value_type=str)
 async def count(stream):
     async for order in stream:
         print(order)
-'''
+"""
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -149,3 +149,42 @@ def test_the_seam_reports_streams_commits_recoveries_and_each_send_by_agent() ->
         (echo_name, "out"): 2,
         (DEAD_LETTERS, "numbers-dlq"): 1,
     }
+
+
+class Completions(Sensor):
+    """Acknowledged sends (``wants_completions``)."""
+
+    wants_completions = True
+
+    def __init__(self) -> None:
+        self.completed: list[tuple[str | None, str, int, int]] = []
+
+    def on_send_completed(
+        self, agent: str | None, topic: str, partition: int, offset: int, timestamp_ms: int | None
+    ) -> None:
+        self.completed.append((agent, topic, partition, offset))
+
+
+def test_completions_are_reported_per_acknowledged_record_with_their_offsets() -> None:
+    name = f"completions-{next(_ids)}"
+    app = faust.App(name, broker=f"memory://{name}")
+    numbers = app.topic("numbers", value_type=int, partitions=1)
+    out = app.topic("out", value_type=int, partitions=1)
+
+    @app.agent(numbers)
+    async def forward(stream: faust.Stream[int]) -> None:
+        async for number in stream:
+            await out.send(value=number * 10)
+
+    transport = MemoryTransport.named(name)
+    transport.broker.create_topic("numbers", 1)
+    for number in range(4):
+        transport.broker.append("numbers", None, str(number).encode())
+    sensor = Completions()
+    worker = Worker(app, transport=transport, stop_when_idle=True, sensors=[sensor])
+    asyncio.run(worker.run())
+
+    agent = f"{__name__}.{forward.fun.__qualname__}"
+    assert sorted(sensor.completed) == [(agent, "out", 0, offset) for offset in range(4)]
+    written = [m.value() for m in transport.broker.topics["out"][0]]
+    assert written == [b"0", b"10", b"20", b"30"]

@@ -5,7 +5,10 @@ signals of partition moves (``app.on_partitions_assigned`` ...).
 only when the app has a sensor or a receiver on one of those signals. It calls each Faust
 hook only when an installed sensor overrides it: ``on_message_in``/``on_message_out`` and
 ``on_stream_event_in``/``out`` go over each batch's messages, ``on_send_initiated`` makes
-the worker lend the app a producer that reports every send; a sensor that overrides only
+the worker lend the app a producer that reports every send, and ``on_send_completed`` one
+that asks the broker's acknowledgement of each (a delivery report per record, through the
+producer's ``send_reported``, compiled agents' direct produce included); a sensor that
+overrides only
 ``on_commit_completed`` costs nothing per message.
 
 Partition moves happen inside the consumer's poll (librdkafka calls back synchronously),
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import TopicPartition
 
+from faust.delivery import TP, RecordMetadata
 from faust.events import Message, TransportMessage
 from faust.sensors.base import PendingMessage
 from faust.sensors.base import Sensor as FaustSensor
@@ -56,7 +60,9 @@ class AppHooks(Sensor):
         self._event_in = using("on_stream_event_in")
         self._event_out = using("on_stream_event_out")
         self._sends = using("on_send_initiated")
-        self.wants_sends = bool(self._sends)
+        self._completed = using("on_send_completed")
+        self.wants_completions = bool(self._completed)
+        self.wants_sends = bool(self._sends) or self.wants_completions
         #: the worker's consumer and producer (Faust's hooks name them)
         self.consumer: Any = None
         self.producer: Any = None
@@ -130,6 +136,19 @@ class AppHooks(Sensor):
         keysize, valsize = len(key or b""), len(value or b"")
         for sensor in self._sends:
             sensor.on_send_initiated(self.producer, topic, message, keysize, valsize)
+
+    def on_send_completed(
+        self, agent: str | None, topic: str, partition: int, offset: int, timestamp_ms: int | None
+    ) -> None:
+        metadata = RecordMetadata(
+            topic,
+            partition,
+            TP(topic, partition),
+            offset,
+            None if timestamp_ms is None else timestamp_ms / 1000.0,
+        )
+        for sensor in self._completed:
+            sensor.on_send_completed(self.producer, None, metadata)
 
     # -- commits ---------------------------------------------------------------------------
 

@@ -48,6 +48,9 @@ class Sensor:
 
     #: call :meth:`on_send` for every record the app sends (a Python call per record)
     wants_sends = False
+    #: call :meth:`on_send_completed` when the broker acknowledged each record the app
+    #: sent (a delivery report per record; implies the lent producer of ``wants_sends``)
+    wants_completions = False
 
     def on_batch_in(self, batch: list[TransportMessage]) -> None:
         """The consumer returned ``batch``; the streams get it next."""
@@ -69,6 +72,12 @@ class Sensor:
     ) -> None:
         """A record was queued for ``topic`` by ``agent`` (None: not an agent's code).
         Called only when ``wants_sends`` is set."""
+
+    def on_send_completed(
+        self, agent: str | None, topic: str, partition: int, offset: int, timestamp_ms: int | None
+    ) -> None:
+        """The broker acknowledged a record ``agent`` sent (``offset`` -1: the producer gave
+        no offset). Called only when ``wants_completions`` is set."""
 
     def on_commit_start(self) -> None:
         """A commit begins."""
@@ -93,8 +102,10 @@ class Sensors(Sensor):
 
     def __init__(self, sensors: Iterable[Sensor]) -> None:
         self.sensors = list(sensors)
-        self.wants_sends = any(sensor.wants_sends for sensor in self.sensors)
+        self.wants_completions = any(sensor.wants_completions for sensor in self.sensors)
+        self.wants_sends = self.wants_completions or any(s.wants_sends for s in self.sensors)
         self._senders = [sensor for sensor in self.sensors if sensor.wants_sends]
+        self._completers = [sensor for sensor in self.sensors if sensor.wants_completions]
 
     def on_batch_in(self, batch: list[TransportMessage]) -> None:
         for sensor in self.sensors:
@@ -119,6 +130,12 @@ class Sensors(Sensor):
     ) -> None:
         for sensor in self._senders:
             sensor.on_send(agent, topic, key, value)
+
+    def on_send_completed(
+        self, agent: str | None, topic: str, partition: int, offset: int, timestamp_ms: int | None
+    ) -> None:
+        for sensor in self._completers:
+            sensor.on_send_completed(agent, topic, partition, offset, timestamp_ms)
 
     def on_commit_start(self) -> None:
         for sensor in self.sensors:
@@ -168,11 +185,28 @@ class SensedProducer:
         timestamp: float | None = None,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
-        self.producer.send(topic, key, value, partition, timestamp, headers)
-        self.sensor.on_send(current_agent.get(), topic, key, value)
+        agent = current_agent.get()
+        if self.sensor.wants_completions:
+            sensor = self.sensor
+
+            def completed(topic: str, partition: int, offset: int, ms: int | None) -> None:
+                sensor.on_send_completed(agent, topic, partition, offset, ms)
+
+            self.producer.send_reported(topic, key, value, partition, timestamp, headers, completed)
+        else:
+            self.producer.send(topic, key, value, partition, timestamp, headers)
+        self.sensor.on_send(agent, topic, key, value)
 
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
         produce, retry = self.producer.direct()
+        if self.sensor.wants_completions:  # every record reported: through send()
+
+            def reported(
+                topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None
+            ) -> None:
+                self.send(topic, key, value, None, None, headers)
+
+            return reported, retry
         on_send = self.sensor.on_send
         agent = current_agent.get()  # compiled agents bind this in their own task
 

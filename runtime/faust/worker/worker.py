@@ -382,7 +382,9 @@ class Worker:
         ]
         producer = self._producer = self.transport.producer(
             transactional_id=producer_id,
-            track_deliveries=bool(app.tables) or sends_with_callbacks(functions),
+            track_deliveries=bool(app.tables)
+            or sends_with_callbacks(functions)
+            or (self.sensor is not None and self.sensor.wants_completions),
         )
         self.commits = commit_protocol(conf, producer, clock=self.clock, sensor=self.sensor)
         self.commits.begin()
@@ -390,7 +392,7 @@ class Worker:
         sensor = self.sensor
         lent: Producer = (
             SensedProducer(producer, sensor)
-            if sensor is not None and sensor.wants_sends
+            if sensor is not None and (sensor.wants_sends or sensor.wants_completions)
             else producer
         )
         app.running = Running(
