@@ -131,6 +131,7 @@ def _env(app: CorpusApp, extra: dict[str, str] | None = None) -> dict[str, str]:
     path = [str(APPS), os.environ.get("PYTHONPATH", "")]
     return {
         **os.environ,
+        "FAUST_WEB_PORT": "0",  # each worker's web server on a free port: runs may overlap
         **app.env,
         **(extra or {}),
         "PYTHONPATH": os.pathsep.join(p for p in path if p),
