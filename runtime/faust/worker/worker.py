@@ -288,7 +288,8 @@ class Worker:
             replies = self._replies
             if routes.in_flight() or (replies is not None and replies.pending()):
                 busy = True
-                await asyncio.sleep(0.005)  # an agent or a task waits on ask() replies
+                if not timeout:  # (a poll that waited has let them run already)
+                    await asyncio.sleep(0.005)  # an agent or a task waits on ask() replies
         if tables is not None:
             await self._expire_windows(tables)
         if commits.due():
