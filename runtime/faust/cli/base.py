@@ -37,13 +37,10 @@ from faust.models.record import canonical_module_name, registry
 from faust.models.typeinfo import describe, json_decoder
 from faust.running import Running
 from faust.transport import open_transport
-from faust.transport.base import DirectProduce, Producer, Transport
+from faust.transport.base import Producer, ProducerProxy, Transport
 
 if TYPE_CHECKING:
-    from confluent_kafka import TopicPartition
-
     from faust.app import App
-    from faust.delivery import DeliveryReport
     from faust.topics import Topic
 
 
@@ -250,7 +247,7 @@ def parse_text(typ: Any, text: str) -> Any:
 # -- the engine a command lends the app -----------------------------------------------------
 
 
-class OnDemandProducer:
+class OnDemandProducer(ProducerProxy):
     """A producer that connects on its first use (a command that never sends never
     reaches the broker). The first use creates the app's declared topics, as a worker
     would, so that a send to a new declared topic gets its declared partitions."""
@@ -275,34 +272,7 @@ class OnDemandProducer:
     def started(self) -> bool:
         return self._producer is not None
 
-    def send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        partition: int | None = None,
-        timestamp: float | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
-        self.producer.send(topic, key, value, partition, timestamp, headers)
-
-    def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
-        return self.producer.direct()
-
-    def send_reported(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        partition: int | None,
-        timestamp: float | None,
-        headers: list[tuple[str, bytes]] | None,
-        report: DeliveryReport,
-    ) -> None:
-        self.producer.send_reported(topic, key, value, partition, timestamp, headers, report)
-
-    def poll(self) -> None:
-        self.producer.poll()
+    # what needs no connection does not make one
 
     def queued(self) -> int:
         return self.producer.queued() if self.started else 0
@@ -310,31 +280,9 @@ class OnDemandProducer:
     def delivery_errors(self) -> int:
         return self.producer.delivery_errors() if self.started else 0
 
-    def send_tracked(
-        self, topic: str, key: bytes | None, value: bytes | None, partition: int
-    ) -> None:
-        self.producer.send_tracked(topic, key, value, partition)
-
-    def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
-        return self.producer.take_delivered_offsets()
-
     def flush(self, timeout: float) -> None:
         if self._producer is not None:
             self._producer.flush(timeout)
-
-    def init_transactions(self, timeout: float) -> None:
-        self.producer.init_transactions(timeout)
-
-    def begin_transaction(self) -> None:
-        self.producer.begin_transaction()
-
-    def commit_transaction(
-        self, offsets: list[TopicPartition], group_metadata: Any, timeout: float
-    ) -> None:
-        self.producer.commit_transaction(offsets, group_metadata, timeout)
-
-    def abort_transaction(self, timeout: float) -> None:
-        self.producer.abort_transaction(timeout)
 
     def close(self) -> None:
         if self._producer is not None:

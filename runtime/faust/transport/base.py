@@ -177,6 +177,80 @@ class Producer(Protocol):
     def close(self) -> None: ...
 
 
+class ProducerProxy:
+    """A :class:`Producer` that forwards every call to :attr:`producer`: the base of the
+    wrappers that change a few calls and keep the rest (the worker's
+    ``SensedProducer``, the command line's ``OnDemandProducer``)."""
+
+    @property
+    def producer(self) -> Producer:
+        """The producer the calls go to."""
+        raise NotImplementedError
+
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None = None,
+        timestamp: float | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        self.producer.send(topic, key, value, partition, timestamp, headers)
+
+    def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
+        return self.producer.direct()
+
+    def send_reported(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: list[tuple[str, bytes]] | None,
+        report: DeliveryReport,
+    ) -> None:
+        self.producer.send_reported(topic, key, value, partition, timestamp, headers, report)
+
+    def poll(self) -> None:
+        self.producer.poll()
+
+    def send_tracked(
+        self, topic: str, key: bytes | None, value: bytes | None, partition: int
+    ) -> None:
+        self.producer.send_tracked(topic, key, value, partition)
+
+    def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
+        return self.producer.take_delivered_offsets()
+
+    def flush(self, timeout: float) -> None:
+        self.producer.flush(timeout)
+
+    def queued(self) -> int:
+        return self.producer.queued()
+
+    def delivery_errors(self) -> int:
+        return self.producer.delivery_errors()
+
+    def init_transactions(self, timeout: float) -> None:
+        self.producer.init_transactions(timeout)
+
+    def begin_transaction(self) -> None:
+        self.producer.begin_transaction()
+
+    def commit_transaction(
+        self, offsets: list[TopicPartition], group_metadata: Any, timeout: float
+    ) -> None:
+        self.producer.commit_transaction(offsets, group_metadata, timeout)
+
+    def abort_transaction(self, timeout: float) -> None:
+        self.producer.abort_transaction(timeout)
+
+    def close(self) -> None:
+        self.producer.close()
+
+
 @dataclasses.dataclass
 class ChangelogBatch:
     """What one :meth:`ChangelogReader.read` returned."""

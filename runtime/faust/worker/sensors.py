@@ -32,7 +32,7 @@ from confluent_kafka import TopicPartition
 
 from faust.delivery import DeliveryReport
 from faust.events import TransportMessage
-from faust.transport.base import DirectProduce, Producer
+from faust.transport.base import DirectProduce, Producer, ProducerProxy
 
 #: the agent whose task is running (set by its runner; None in timers, tasks, web views):
 #: a send is counted for the agent that made it
@@ -166,15 +166,19 @@ def combine(sensors: Iterable[Sensor]) -> Sensor | None:
     return found[0] if len(found) == 1 else Sensors(found)
 
 
-class SensedProducer:
+class SensedProducer(ProducerProxy):
     """The producer a worker lends its app when a sensor ``wants_sends``: every record
     queued through it (``send``, and the ``direct`` produce compiled agents bind once) is
     reported to :meth:`Sensor.on_send` once it is queued, with the agent that sent it.
     Everything else is the producer's own."""
 
     def __init__(self, producer: Producer, sensor: Sensor) -> None:
-        self.producer = producer
+        self._producer = producer
         self.sensor = sensor
+
+    @property
+    def producer(self) -> Producer:
+        return self._producer
 
     def send(
         self,
@@ -192,13 +196,15 @@ class SensedProducer:
             def completed(topic: str, partition: int, offset: int, ms: int | None) -> None:
                 sensor.on_send_completed(agent, topic, partition, offset, ms)
 
-            self.producer.send_reported(topic, key, value, partition, timestamp, headers, completed)
+            self._producer.send_reported(
+                topic, key, value, partition, timestamp, headers, completed
+            )
         else:
-            self.producer.send(topic, key, value, partition, timestamp, headers)
+            self._producer.send(topic, key, value, partition, timestamp, headers)
         self.sensor.on_send(agent, topic, key, value)
 
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
-        produce, retry = self.producer.direct()
+        produce, retry = self._producer.direct()
         if self.sensor.wants_completions:  # every record reported: through send()
 
             def reported(
@@ -231,42 +237,5 @@ class SensedProducer:
         headers: list[tuple[str, bytes]] | None,
         report: DeliveryReport,
     ) -> None:
-        self.producer.send_reported(topic, key, value, partition, timestamp, headers, report)
+        self._producer.send_reported(topic, key, value, partition, timestamp, headers, report)
         self.sensor.on_send(current_agent.get(), topic, key, value)
-
-    def poll(self) -> None:
-        self.producer.poll()
-
-    def queued(self) -> int:
-        return self.producer.queued()
-
-    def delivery_errors(self) -> int:
-        return self.producer.delivery_errors()
-
-    def send_tracked(
-        self, topic: str, key: bytes | None, value: bytes | None, partition: int
-    ) -> None:
-        self.producer.send_tracked(topic, key, value, partition)
-
-    def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
-        return self.producer.take_delivered_offsets()
-
-    def flush(self, timeout: float) -> None:
-        self.producer.flush(timeout)
-
-    def init_transactions(self, timeout: float) -> None:
-        self.producer.init_transactions(timeout)
-
-    def begin_transaction(self) -> None:
-        self.producer.begin_transaction()
-
-    def commit_transaction(
-        self, offsets: list[TopicPartition], group_metadata: Any, timeout: float
-    ) -> None:
-        self.producer.commit_transaction(offsets, group_metadata, timeout)
-
-    def abort_transaction(self, timeout: float) -> None:
-        self.producer.abort_transaction(timeout)
-
-    def close(self) -> None:
-        self.producer.close()
