@@ -24,10 +24,10 @@ typecheck: $(BIN)/faustc
 	$(BIN)/mypy compiler/faustc runtime/faust
 
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
-# every corpus app faustc meets, compiled or not, against faust-streaming (~10 minutes more
-# than `make test`'s ten; tests/compat/STATUS.md has the whole corpus: tests/compat/status.py)
+# every corpus app faustc meets, compiled or not, against faust-streaming (~10 minutes more;
+# tests/compat/STATUS.md has the whole corpus: tests/compat/status.py)
 compat: $(BIN)/faustc
 	FAUSTC_COMPAT=all $(BIN)/pytest -q tests/test_compat.py
 
