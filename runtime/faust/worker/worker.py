@@ -533,7 +533,9 @@ class Worker:
             assert rebalance is not None
             leading = [] if self.conf.topic_disable_leader else [self._leader_topic]
             # and the leader topic, whose partition 0 elects the leader
-            consumer.subscribe([*sources, *leading], self._on_assigned, self._on_revoked)
+            consumer.subscribe(
+                [*sources, *leading], self._on_assigned, self._on_revoked, self._on_lost
+            )
             routes.subscribed = sources
         return partitions
 
@@ -552,16 +554,25 @@ class Worker:
             self._leadership.assigned(any(tp.topic == leader for tp in partitions))
         self._rebalance.on_assigned([tp for tp in partitions if tp.topic != leader])
 
-    def _on_revoked(self, partitions: list[TopicPartition]) -> None:
+    def _on_revoked(self, partitions: list[TopicPartition], *, lost: bool = False) -> None:
         assert self._rebalance is not None
         leader = self._leader_topic
         if any(tp.topic == leader for tp in partitions):
             self._leadership.assigned(False)
-        self._rebalance.on_revoked([tp for tp in partitions if tp.topic != leader])
+        ours = [tp for tp in partitions if tp.topic != leader]
+        if lost:
+            self._rebalance.on_lost(ours)
+        else:
+            self._rebalance.on_revoked(ours)
         for isolated in self._isolated:  # their instances of those partitions end
             revoked = [tp.partition for tp in partitions if tp.topic in isolated.topics]
             if revoked:
                 isolated.revoke(revoked, STOP_TIMEOUT)
+
+    def _on_lost(self, partitions: list[TopicPartition]) -> None:
+        """The group took the partitions away without a revocation (the session expired):
+        as a revocation, without committing (they may be another worker's already)."""
+        self._on_revoked(partitions, lost=True)
 
     # -- stopping --------------------------------------------------------------------------
 
