@@ -196,7 +196,9 @@ class TableManager:
         if not self.global_tables:
             return
         self._global_restorer = Restorer(
-            self.transport.changelog_reader(), what="global table partitions"
+            self.transport.changelog_reader(),
+            what="global table partitions",
+            transaction_wait=self.app.conf.table_recovery_transaction_wait,
         )
         for table in self.global_tables:
             store = table._open_global()
@@ -253,7 +255,9 @@ class TableManager:
                 store = table._open_store(partition)
                 if self._restorer is None:
                     self._restorer = Restorer(
-                        self.transport.changelog_reader(), what="table partitions"
+                        self.transport.changelog_reader(),
+                        what="table partitions",
+                        transaction_wait=self.app.conf.table_recovery_transaction_wait,
                     )
                 self._restorer.add(table, store, table.changelog_topic_name, partition)
                 self.recovering.setdefault(partition, set()).add(table.name)
