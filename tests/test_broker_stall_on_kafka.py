@@ -37,13 +37,17 @@ def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
         embedded.stop()
 
 
-@pytest.mark.parametrize("pause", [5.0, 20.0])
-def test_at_least_once_survives_a_broker_stall(
-    own_broker: EmbeddedBroker, tmp_path: Path, pause: float
+@pytest.mark.parametrize(
+    ("guarantee", "pause"),
+    [("at_least_once", 5.0), ("at_least_once", 20.0), ("exactly_once", 20.0)],
+)
+def test_a_worker_survives_a_broker_stall(
+    own_broker: EmbeddedBroker, tmp_path: Path, guarantee: str, pause: float
 ) -> None:
     counting = CountingApp(own_broker, tmp_path, f"stall{int(pause)}")
     counting.hold()
-    worker = counting.start("worker", stall_at=STALL_AT)
+    env = {"FAUST_PROCESSING_GUARANTEE": guarantee}
+    worker = counting.start("worker", stall_at=STALL_AT, env=env)
     counting.produce_in_two_halves()
     assert counting.wait_for_stall() == worker.process.pid
     assert own_broker.process is not None
