@@ -48,18 +48,21 @@ def test_a_worker_survives_a_broker_stall(
     counting.hold()
     env = {"FAUST_PROCESSING_GUARANTEE": guarantee}
     worker = counting.start("worker", stall_at=STALL_AT, env=env)
-    counting.produce_in_two_halves()
-    assert counting.wait_for_stall() == worker.process.pid
-    assert own_broker.process is not None
-    own_broker.process.send_signal(signal.SIGSTOP)
     try:
-        counting.release()  # the worker finishes its batch and commits into the stall
-        time.sleep(pause)
+        counting.produce_in_two_halves()
+        assert counting.wait_for_stall() == worker.process.pid
+        assert own_broker.process is not None
+        own_broker.process.send_signal(signal.SIGSTOP)
+        try:
+            counting.release()  # the worker finishes its batch and commits into the stall
+            time.sleep(pause)
+        finally:
+            own_broker.process.send_signal(signal.SIGCONT)
+        counting.wait_until_done(timeout=120)
+        assert worker.process.poll() is None, f"the worker died:\n{worker.stderr}"
+        assert worker.stop() == 0, worker.stderr
     finally:
-        own_broker.process.send_signal(signal.SIGCONT)
-    counting.wait_until_done(timeout=120)
-    assert worker.process.poll() is None, f"the worker died:\n{worker.stderr}"
-    assert worker.stop() == 0, worker.stderr
+        worker.kill()
     # every payment counted once, in the tables and their changelogs; every receipt sent
     assert counting.tables("worker") == counting.expected_tables()
     assert set(Counter(payment_id for payment_id, _ in counting.receipts())) == set(
