@@ -367,12 +367,16 @@ class TableManager:
                     continue
                 data = store.data
                 changes: Changes | None = [] if store.wants_changes else None
+                # the positions go on the commit's last record of the partition only: a
+                # reader that finds them has every record of the commit before them (an
+                # idempotent producer writes a partition's records in order, without gaps)
+                last = len(store.dirty) - 1
                 header = headers.get(partition)
-                for key in store.dirty:
+                for index, key in enumerate(store.dirty):
                     value = data.get(key, ABSENT)
                     raw_key = dump_key(key)
                     raw_value = None if value is ABSENT else dump_value(value)
-                    send(topic, raw_key, raw_value, partition, header)
+                    send(topic, raw_key, raw_value, partition, header if index == last else None)
                     if changes is not None:
                         changes.append((raw_key, raw_value))
                 written = self.changelog_records

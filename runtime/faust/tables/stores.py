@@ -15,9 +15,11 @@ record per dirty key, and once those are acknowledged the store ``persist``s the
 
 Under at-least-once every store also knows its *source positions* (:class:`Positions`):
 the offsets, in the source partitions that write it, up to which the messages' effects are
-in it. A commit writes them with its changelog records (the ``faustc-positions`` header)
-and into RocksDB with the data; restore reads them back. When a commit's changelog records
-are durable but the group refused its offsets (a broker stall expired the worker's
+in it. A commit writes them on its last changelog record of each partition (the
+``faustc-positions`` header: a reader that applied it has all of the commit's records
+there) and into RocksDB with the data; restore reads them back, and a store whose last
+applied record carries none does not know them (``positions`` None). When a commit's
+changelog records are durable but the group refused its offsets (a broker stall expired the worker's
 session), the next owner of the partition resumes from them, not from the older committed
 offsets, and counts nothing twice (``TableManager.resume_positions``).
 
