@@ -381,3 +381,36 @@ def test_resume_positions_of_a_commit_that_only_partly_arrived() -> None:
     assert tables.resume_positions(0) == {}
     assert Positions.decode(Positions({"t": 3}, 2).encode()) == Positions({"t": 3}, 2)
     assert Positions.decode(b"not json") is None
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "rocksdb"])
+def test_a_store_knows_positions_only_from_a_commits_last_record(
+    tmp_path: Path, store_kind: str
+) -> None:
+    """Only a commit's last changelog record of a partition carries the positions, so a
+    store restored from a prefix of a commit's records (the rest never arrived) does not
+    claim that commit's positions."""
+    from faust.tables.stores import POSITIONS_HEADER, MemoryStore, Positions, TableCodec
+    from faust.transport.memory import MemoryMessage
+
+    codec = TableCodec(str, int, "json", "json")
+    store = (
+        MemoryStore(codec, 0)
+        if store_kind == "memory"
+        else RocksDBStore(tmp_path / "counts" / "0", codec, 0)
+    )
+    marks = Positions({"payments": 40}, 1)
+    header = [(POSITIONS_HEADER, marks.encode())]
+
+    def record(offset: int, key: str, headers: Any = None) -> Any:
+        return MemoryMessage("c", 0, offset, json.dumps(key).encode(), b"1", headers, 0)
+
+    store.apply_changelog([record(0, "a"), record(1, "b", header)])  # a whole commit
+    assert store.positions == marks
+    store.apply_changelog([record(2, "c")])  # the first record of the next commit only
+    assert store.positions is None
+    store.close()
+    if store_kind == "rocksdb":  # and so says the database
+        reopened = RocksDBStore(tmp_path / "counts" / "0", codec, 0)
+        assert reopened.positions is None
+        reopened.close()
