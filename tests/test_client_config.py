@@ -187,6 +187,7 @@ def test_exact_configuration_of_each_client() -> None:
         "enable.idempotence": True,
         "delivery.report.only.error": False,
         "transactional.id": "orders-w1",
+        "transaction.timeout.ms": 30_000,
     }
     assert configs.admin() == {**common, "client.id": "orders-svc-admin"}
     with pytest.raises(ValueError, match="does not start with the app id"):

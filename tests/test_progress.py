@@ -128,7 +128,9 @@ class ScriptedReader:
     def read(self, max_records: int, timeout: float) -> ChangelogBatch:
         records, watermarks, eof = self.reads.pop(0)
         self.watermarks.update(watermarks)
-        return ChangelogBatch(records, [("log", p, 0) for p in eof], [])
+        # a partition's EOF is at its end (the high watermark), as a real reader reports
+        ends = [("log", p, self.watermarks.get(p) or 0) for p in eof]
+        return ChangelogBatch(records, ends, [])
 
     def high_watermark(self, topic: str, partition: int) -> int | None:
         return self.watermarks.get(partition)

@@ -323,3 +323,94 @@ def test_a_table_writes_and_restores_the_changelog_topic_the_app_names() -> None
     feed(transport, PAYMENTS[100:])
     run_worker(app, transport)  # restored from the named changelog, then goes on
     assert balances.copy() == EXPECTED_TOTALS
+
+
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
+def test_a_commit_whose_offsets_were_refused_is_not_counted_twice(
+    tmp_path: Path, store: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At-least-once: a commit made its changes durable (changelog, RocksDB), then the
+    group refused its offsets (the worker had left the group). Whoever restores the tables
+    next (from RocksDB, or from the changelog alone) resumes where they are, not at the
+    older committed offsets, and counts nothing twice."""
+    counting = load_app("counting")
+    counting.app.conf.store = store
+    counting.app.conf.datadir = str(tmp_path / "data")
+    transport = MemoryTransport.named(f"tables-{next(_names)}")
+    feed(transport, PAYMENTS[:100])
+    run_worker(counting.app, transport)
+    refused = {p: transport.broker.committed[("counting", "payments", p)] for p in range(4)}
+    feed(transport, PAYMENTS[100:])
+    run_worker(counting.app, transport)
+    for partition, offset in refused.items():  # the second run's offsets never made it
+        transport.broker.committed[("counting", "payments", partition)] = offset
+    with caplog.at_level(logging.INFO, logger="faust.worker"):
+        run_worker(counting.app, transport)
+    assert "past the committed offset" in caplog.text
+    assert changelog_counts(transport) == EXPECTED_COUNTS
+    if store == "rocksdb://":
+        assert rocksdb_contents(counting.counts_table, tmp_path / "data") == EXPECTED_COUNTS
+    else:
+        assert counting.counts_table.copy() == EXPECTED_COUNTS
+    assert len(transport.broker.records("receipts")) == len(PAYMENTS)  # none sent again
+    assert transport.broker.end_offsets("payments") == [
+        transport.broker.committed[("counting", "payments", p)] for p in range(4)
+    ]
+
+
+def test_resume_positions_of_a_commit_that_only_partly_arrived() -> None:
+    """Two tables, one commit wrote both, but only one table's records arrived: the
+    earliest positions of the two, so nothing is skipped that a table lacks."""
+    from faust.tables.stores import Positions
+
+    counting = load_app("counting")
+    transport = MemoryTransport.named(f"tables-{next(_names)}")
+    tables = TableManager(counting.app, transport, data_directory=None)
+    tables.partition_counts = {t.changelog_topic_name: 4 for t in tables.tables}
+    tables.attach()
+    counts, totals = (counting.counts_table._open_store(0), counting.totals_table._open_store(0))
+    counts.positions = Positions({"payments": 90}, 2)
+    totals.positions = Positions({"payments": 90}, 2)
+    assert tables.resume_positions(0) == {"payments": 90}
+    totals.positions = Positions({"payments": 60}, 2)  # its part of the commit at 90 is lost
+    assert tables.resume_positions(0) == {"payments": 60}
+    totals.positions = Positions({"payments": 60}, 1)  # not written since 60: complete
+    counts.positions = Positions({"payments": 90}, 1)
+    assert tables.resume_positions(0) == {"payments": 90}
+    totals.positions, totals.offsets = None, {0: 5}  # changes of unknown positions
+    assert tables.resume_positions(0) == {}
+    assert Positions.decode(Positions({"t": 3}, 2).encode()) == Positions({"t": 3}, 2)
+    assert Positions.decode(b"not json") is None
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "rocksdb"])
+def test_a_store_knows_positions_only_from_a_commits_last_record(
+    tmp_path: Path, store_kind: str
+) -> None:
+    """Only a commit's last changelog record of a partition carries the positions, so a
+    store restored from a prefix of a commit's records (the rest never arrived) does not
+    claim that commit's positions."""
+    from faust.tables.stores import POSITIONS_HEADER, MemoryStore, Positions, TableCodec
+    from faust.transport.memory import MemoryMessage
+
+    codec = TableCodec(str, int, "json", "json")
+    store = (
+        MemoryStore(codec, 0)
+        if store_kind == "memory"
+        else RocksDBStore(tmp_path / "counts" / "0", codec, 0)
+    )
+    marks = Positions({"payments": 40}, 1)
+    header = [(POSITIONS_HEADER, marks.encode())]
+
+    def record(offset: int, key: str, headers: Any = None) -> Any:
+        return MemoryMessage("c", 0, offset, json.dumps(key).encode(), b"1", headers, 0)
+
+    store.apply_changelog([record(0, "a"), record(1, "b", header)])  # a whole commit
+    assert store.positions == marks
+    store.apply_changelog([record(2, "c")])  # the first record of the next commit only
+    assert store.positions is None
+    store.close()
+    if store_kind == "rocksdb":  # and so says the database
+        reopened = RocksDBStore(tmp_path / "counts" / "0", codec, 0)
+        assert reopened.positions is None
+        reopened.close()

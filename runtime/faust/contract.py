@@ -15,6 +15,7 @@ Example::
     agent_topic_name("shop", "shop.audit")       # 'shop-shop.audit': @app.agent() has no topic
     consumer_group("shop")                       # 'shop': the worker's group is the app id
     reply_topic_name("shop")                     # 'shop-reply' (agent.ask() replies)
+    transactional_registry_topic_name("shop")    # 'shop-__transactional-ids'
     dead_letter_topic_name("orders")             # 'orders-dlq'
     group_by_name("Order", "account")            # 'Order.account'
     changes_value("map")                          # True: the value after it is another
@@ -151,8 +152,17 @@ def reply_group(app_id: str, member: str) -> str:
 def transactional_id(app_id: str, worker_id: str) -> str:
     """The ``transactional.id`` of a worker's producer under exactly-once:
     ``<app id>-<worker id>``; the worker id lives in the data directory, so a restarted
-    worker fences its predecessor."""
+    worker fences its predecessor. A worker on a fresh data directory has a new id: it
+    learns its dead predecessors' ids from :func:`transactional_registry_topic_name`."""
     return f"{app_id}-{worker_id}"
+
+
+def transactional_registry_topic_name(app_id: str) -> str:
+    """The compacted one-partition topic where the exactly-once workers of an app say,
+    every few seconds, which transactional id they use (key: the id; a tombstone once it
+    has been fenced): ``<app id>-__transactional-ids``. A worker finds there the ids of
+    predecessors that fell silent, and fences them (``faust.worker.fencing``)."""
+    return f"{app_id}-__transactional-ids"
 
 
 def dead_letter_topic_name(topic: str, template: str = "{topic}-dlq") -> str:

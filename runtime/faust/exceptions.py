@@ -122,6 +122,15 @@ class TransactionFailed(FaustError):
     consumers and the worker stops, to restart from the last committed transaction."""
 
 
+class AssignmentLost(FaustError):
+    """The group no longer counts this worker as a member of the generation that owns its
+    partitions (its session expired during a broker stall or a long pause, or a rebalance
+    moved on without it), so a commit of their offsets was refused (UNKNOWN_MEMBER_ID,
+    ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS...). Not fatal, as Kafka Streams'
+    TaskMigratedException is not: the worker drops what the lost partitions hold
+    uncommitted, rejoins, and resumes where their tables really are."""
+
+
 class PartitionsMismatch(ImproperlyConfigured):
     """A table's changelog is not co-partitioned with the topic that writes it."""
 

@@ -226,6 +226,10 @@ class Settings:
     store: str = "memory://"
     #: seconds between checks for windows past their ``expires``
     table_cleanup_interval: float = 30.0
+    #: seconds a table restore waits for a changelog partition whose last stable offset an
+    #: open transaction holds below its end (then it says so and goes on without the rest);
+    #: Kafka's default transaction.timeout.ms, after which the broker aborts such a one
+    table_recovery_transaction_wait: float = 60.0
     #: the worker's web server (``faust.web``): pages, /health, /ready, /metrics
     web_enabled: bool = True
     #: the port it listens on (0: any free port, logged at start-up)

@@ -9,7 +9,7 @@ documents the order of a commit)::
     tables.attach(); await tables.start_globals()          # global tables: all of them
     to_pause = tables.on_assigned(partitions)              # open stores, start restoring
     ready = await tables.recover_step()                    # ... resume these when restored
-    pending = tables.produce_changes(producer)             # at commit: changelog records
+    pending = tables.produce_changes(producer, positions)  # at commit: changelog records
     tables.persist(pending, producer.take_delivered_offsets())   # once they are durable
     await tables.expire()                                  # windows past `expires`
     tables.on_revoked(still_assigned)                      # close what moved away
@@ -34,7 +34,7 @@ from faust.exceptions import PartitionsMismatch
 from faust.tables.base import Table
 from faust.tables.globaltable import GlobalTable
 from faust.tables.recovery import Restorer
-from faust.tables.stores import ABSENT, Changes, Store
+from faust.tables.stores import ABSENT, POSITIONS_HEADER, Changes, Positions, Store
 from faust.tables.windowed import WindowedTable
 from faust.transport.base import Producer, TopicSpec, Transport
 
@@ -46,7 +46,10 @@ log = logging.getLogger("faust.tables")
 #: a day, as Kafka Streams keeps windowed changelogs beyond the windows' own lifetime
 WINDOW_CHANGELOG_EXTRA_RETENTION = 86_400.0
 
-Pending = list[tuple[Table[Any, Any], Store, Changes | None]]
+#: what a commit made durable, per store: its changes and its source positions
+Pending = list[tuple[Table[Any, Any], Store, Changes | None, Positions | None]]
+#: source partition number -> source topic -> the consumer's position (what a commit covers)
+SourcePositions = dict[int, dict[str, int]]
 
 
 class PartitionMarker:
@@ -193,7 +196,9 @@ class TableManager:
         if not self.global_tables:
             return
         self._global_restorer = Restorer(
-            self.transport.changelog_reader(), what="global table partitions"
+            self.transport.changelog_reader(),
+            what="global table partitions",
+            transaction_wait=self.app.conf.table_recovery_transaction_wait,
         )
         for table in self.global_tables:
             store = table._open_global()
@@ -250,7 +255,9 @@ class TableManager:
                 store = table._open_store(partition)
                 if self._restorer is None:
                     self._restorer = Restorer(
-                        self.transport.changelog_reader(), what="table partitions"
+                        self.transport.changelog_reader(),
+                        what="table partitions",
+                        transaction_wait=self.app.conf.table_recovery_transaction_wait,
                     )
                 self._restorer.add(table, store, table.changelog_topic_name, partition)
                 self.recovering.setdefault(partition, set()).add(table.name)
@@ -322,31 +329,60 @@ class TableManager:
     def has_changes(self) -> bool:
         return any(store.dirty for table in self.all_tables() for store in table._stores.values())
 
-    def produce_changes(self, producer: Producer) -> Pending:
+    def produce_changes(
+        self, producer: Producer, sources: SourcePositions | None = None
+    ) -> Pending:
         """Send one changelog record per key written since the last commit (tracked, so
-        :meth:`persist` learns their offsets); return what :meth:`persist` needs."""
+        :meth:`persist` learns their offsets); return what :meth:`persist` needs.
+
+        ``sources`` (at-least-once): the positions the commit covers; every record carries
+        those of its partition, and every store of those partitions will know them once
+        :meth:`persist` has run (``faust.tables.stores.Positions``)."""
         pending: Pending = []
         send = producer.send_tracked
+        positions: dict[int, Positions] = {}
+        headers: dict[int, list[tuple[str, bytes]]] = {}
+        if sources:
+            written_per_partition: dict[int, int] = {}
+            for table in self.tables:
+                for partition, store in table._stores.items():
+                    if store.dirty:
+                        written_per_partition[partition] = (
+                            written_per_partition.get(partition, 0) + 1
+                        )
+            for partition, offsets in sources.items():
+                if partition in self.held and partition not in self.recovering:
+                    marks = Positions(offsets, written_per_partition.get(partition, 0))
+                    positions[partition] = marks
+                    headers[partition] = [(POSITIONS_HEADER, marks.encode())]
         for table in self.tables:
             topic = table.changelog_topic_name
             codec = table.codec
             dump_key, dump_value = codec.dump_key, codec.dump_value
             for partition, store in table._stores.items():
+                marks_of = positions.get(partition)
                 if not store.dirty:
+                    if marks_of is not None and store.positions != marks_of:
+                        pending.append((table, store, [], marks_of))
                     continue
                 data = store.data
                 changes: Changes | None = [] if store.wants_changes else None
-                for key in store.dirty:
+                # the positions go on the commit's last record of the partition only: a
+                # reader that finds them has every record of the commit before them (an
+                # idempotent producer writes a partition's records in order, without gaps)
+                last = len(store.dirty) - 1
+                header = headers.get(partition)
+                for index, key in enumerate(store.dirty):
                     value = data.get(key, ABSENT)
                     raw_key = dump_key(key)
                     raw_value = None if value is ABSENT else dump_value(value)
-                    send(topic, raw_key, raw_value, partition)
+                    send(topic, raw_key, raw_value, partition, header if index == last else None)
                     if changes is not None:
                         changes.append((raw_key, raw_value))
                 written = self.changelog_records
                 written[table.name] = written.get(table.name, 0) + len(store.dirty)
                 store.dirty = set()
-                pending.append((table, store, changes))
+                pending.append((table, store, changes, marks_of))
         for global_table in self.global_tables:
             store = global_table.store
             if not store.dirty:
@@ -370,11 +406,45 @@ class TableManager:
     def persist(self, pending: Pending, delivered: dict[tuple[str, int], int]) -> None:
         """The changelog records of ``pending`` are durable: write them to the stores,
         with the offset of the last one, in one batch per store."""
-        for table, store, changes in pending:
+        for table, store, changes, positions in pending:
             partition = store.partition if store.partition is not None else 0
             offset = delivered.get((table.changelog_topic_name, partition))
             offsets = {partition: offset} if offset is not None else {}
-            store.persist(changes or [], offsets)
+            store.persist(changes or [], offsets, positions)
+
+    def resume_positions(self, partition: int) -> dict[str, int]:
+        """Where the source partitions numbered ``partition`` really are, by what its
+        restored table stores hold (call once they are restored): source topic -> the
+        first offset whose effects none of them holds. Empty when that is not known (a
+        store without positions: written under exactly-once, or by Faust). Under
+        at-least-once a commit's changes can be durable while its offsets were refused
+        (the group dropped the worker in a broker stall): resuming here, not at the
+        committed offsets, counts nothing twice.
+
+        Each store knows the positions of the last commit that wrote it (or that it saw):
+        the latest of those is exact when every table that commit wrote holds it; else
+        (a commit whose records only partly arrived) the earliest, so nothing is lost."""
+        marks: list[Positions] = []
+        for table in self.tables:
+            store = table._stores.get(partition)
+            if store is None:
+                continue
+            if store.positions is None:
+                if store.offsets.get(partition) is not None:
+                    return {}  # holds changes of unknown positions
+                continue  # empty: nothing applied, nothing to say
+            marks.append(store.positions)
+        if not marks:
+            return {}
+        latest = max(marks, key=lambda mark: sum(mark.offsets.values()))
+        if sum(mark == latest for mark in marks) >= latest.tables:
+            return dict(latest.offsets)
+        earliest: dict[str, int] = {}
+        for topic in latest.offsets:
+            offsets = [mark.offsets[topic] for mark in marks if topic in mark.offsets]
+            if len(offsets) == len(marks):
+                earliest[topic] = min(offsets)
+        return earliest
 
     # -- windows ----------------------------------------------------------------------------
 

@@ -3,9 +3,19 @@
 A partition's end is where the reader reports it exhausted (partition EOF, from the high
 watermark in fetch responses), never ListOffsets(latest): some brokers under-report that,
 and a table restored to it silently loses its last updates. Progress is logged every few
-seconds with its rate, and drawn as a bar when stderr is a terminal. Example::
+seconds with its rate, and drawn as a bar when stderr is a terminal.
 
-    restorer = Restorer(transport.changelog_reader(), what="table partitions")
+The reader reads committed records only, so an open transaction (a producer that died
+inside one) holds a changelog partition's last stable offset (LSO) below its end: the
+reader stops there (an EOF below the high watermark), or, when the store's offset is past
+the LSO already, sees nothing at all. The restorer says so (a warning naming the offsets)
+and waits up to ``transaction_wait`` seconds for the transaction to end (the broker aborts
+it after the producer's ``transaction.timeout.ms``; a successor with its transactional id
+at once); then it declares the partition restored up to what it could read, and says that
+too, rather than waiting forever or stopping silently at the LSO. Example::
+
+    restorer = Restorer(transport.changelog_reader(), what="table partitions",
+                        transaction_wait=60.0)
     restorer.add(table, store, "app-counts-changelog", 3)   # from the store's own offset
     while restorer.active:
         for table, store in restorer.step():
@@ -34,6 +44,9 @@ log = logging.getLogger("faust.recovery")
 
 #: seconds between progress log lines
 LOG_EVERY = 5.0
+#: seconds without a record below a known end before a partition counts as held by an
+#: open transaction (when no EOF says so sooner)
+QUIET_BEFORE_BLOCKED = 2.0
 
 
 @dataclasses.dataclass
@@ -44,6 +57,10 @@ class _Target:
     partition: int
     #: first offset read (None: the beginning)
     start: int | None
+    #: when it last made progress (assigned, or records applied)
+    progressed: float = 0.0
+    #: since when an open transaction holds it below its end (None: it does not)
+    blocked_since: float | None = None
     applied: int = 0
 
 
@@ -57,9 +74,12 @@ class Restorer:
         what: str,
         stream: TextIO | None = None,
         clock: Any = time.monotonic,
+        transaction_wait: float = 60.0,
     ) -> None:
         self.reader = reader
         self.what = what
+        #: seconds to wait for an open transaction that holds a partition below its end
+        self.transaction_wait = transaction_wait
         self._targets: dict[tuple[str, int], _Target] = {}
         self._clock = clock
         self._line: StatusLine = status_line(stream if stream is not None else sys.stderr)
@@ -84,7 +104,9 @@ class Restorer:
             self._round_records = self._round_partitions = self._total = 0
         applied = store.offsets.get(partition)
         start = applied + 1 if applied is not None else None
-        self._targets[(topic, partition)] = _Target(table, store, topic, partition, start)
+        self._targets[(topic, partition)] = _Target(
+            table, store, topic, partition, start, progressed=self._clock()
+        )
         self._round_partitions += 1
         self.reader.assign(
             [TopicPartition(topic, partition, start if start is not None else OFFSET_BEGINNING)]
@@ -102,8 +124,8 @@ class Restorer:
         """Read and apply what arrives within ``timeout``; return the targets completed."""
         batch = self.reader.read(max_records, timeout)
         targets = self._targets
+        by_partition: dict[tuple[str, int], list[TransportMessage]] = {}
         if batch.records:
-            by_partition: dict[tuple[str, int], list[TransportMessage]] = {}
             for record in batch.records:
                 key = (record.topic() or "", record.partition() or 0)
                 by_partition.setdefault(key, []).append(record)
@@ -131,22 +153,87 @@ class Restorer:
             target.start = None
             self.reader.unassign([TopicPartition(*key)])
             self.reader.assign([TopicPartition(*key, OFFSET_BEGINNING)])
+        now = self._clock()
+        if batch.records:
+            for key in by_partition:
+                target = targets.get(key)
+                if target is not None:
+                    target.progressed, target.blocked_since = now, None
         done: list[_Target] = []
         for topic, partition, end in batch.eof:
-            target = targets.pop((topic, partition), None)
+            target = targets.get((topic, partition))
             if target is None:
                 continue
-            self.reader.unassign([TopicPartition(topic, partition)])
-            log.debug(
-                "table %s partition %d: restored %d record(s) up to offset %d",
-                target.table.name,
-                partition,
-                target.applied,
-                end,
-            )
-            done.append(target)
+            high = self.reader.high_watermark(topic, partition)
+            if high is not None and end < high:
+                self._blocked(target, end, high, now)  # an open transaction holds it
+                continue
+            done.append(self._finish(target, end))
+        for target in list(targets.values()):
+            if target.blocked_since is None and now - target.progressed >= QUIET_BEFORE_BLOCKED:
+                high = self.reader.high_watermark(target.topic, target.partition)
+                position = self._position(target)
+                if high is not None and position < high:
+                    self._blocked(target, position, high, target.progressed)
+            if (
+                target.blocked_since is not None
+                and now - target.blocked_since >= self.transaction_wait
+            ):
+                position = self._position(target)
+                log.warning(
+                    "table %s partition %d: the open transaction on changelog %s[%d] did not "
+                    "end within %gs (table_recovery_transaction_wait): restored up to offset "
+                    "%d only; the records after it are not applied",
+                    target.table.name,
+                    target.partition,
+                    target.topic,
+                    target.partition,
+                    self.transaction_wait,
+                    position,
+                )
+                done.append(self._finish(target, position))
         self._report(finished=not targets)
         return done
+
+    def _position(self, target: _Target) -> int:
+        """The next offset ``target`` reads."""
+        applied = target.store.offsets.get(target.partition)
+        if applied is not None:
+            return applied + 1
+        return target.start if target.start is not None else 0
+
+    def _blocked(self, target: _Target, readable: int, end: int, since: float) -> None:
+        """``target`` cannot be read past ``readable``, though its end is ``end``."""
+        if target.blocked_since is not None:
+            return
+        target.blocked_since = since
+        log.warning(
+            "table %s partition %d: changelog %s[%d] ends at offset %d, but an open "
+            "transaction holds its last stable offset at or below %d (a producer that died "
+            "inside a transaction: the broker aborts it after that producer's "
+            "transaction.timeout.ms, a successor with its transactional id at once); "
+            "waiting up to %gs for it to end",
+            target.table.name,
+            target.partition,
+            target.topic,
+            target.partition,
+            end,
+            readable,
+            self.transaction_wait,
+        )
+
+    def _finish(self, target: _Target, end: int) -> _Target:
+        """``target`` is restored (up to ``end``): stop reading it."""
+        del self._targets[(target.topic, target.partition)]
+        self.reader.unassign([TopicPartition(target.topic, target.partition)])
+        log.debug(
+            "table %s partition %d: restored %d record(s) up to offset %d",
+            target.table.name,
+            target.partition,
+            target.applied,
+            end,
+        )
+        return target
 
     def _report(self, *, finished: bool) -> None:
         now = self._clock()

@@ -13,6 +13,16 @@ record per dirty key, and once those are acknowledged the store ``persist``s the
   last one go into RocksDB in one ``WriteBatch``, so after a crash the database holds some
   committed state and says exactly which: restore continues from that offset.
 
+Under at-least-once every store also knows its *source positions* (:class:`Positions`):
+the offsets, in the source partitions that write it, up to which the messages' effects are
+in it. A commit writes them on its last changelog record of each partition (the
+``faustc-positions`` header: a reader that applied it has all of the commit's records
+there) and into RocksDB with the data; restore reads them back, and a store whose last
+applied record carries none does not know them (``positions`` None). When a commit's
+changelog records are durable but the group refused its offsets (a broker stall expired the worker's
+session), the next owner of the partition resumes from them, not from the older committed
+offsets, and counts nothing twice (``TableManager.resume_positions``).
+
 Keys and values are stored as the bytes of their changelog records. Example::
 
     store = RocksDBStore(Path("app-data/tables/counts/0"), codec, partition=0)
@@ -24,6 +34,7 @@ Keys and values are stored as the bytes of their changelog records. Example::
 
 from __future__ import annotations
 
+import json as json_module
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,6 +63,67 @@ CACHE_MAX_KEYS = 100_000
 
 _META = "__faust__"
 _OFFSET = b"changelog-offset"
+_POSITIONS = b"source-positions"
+#: the changelog header that carries a commit's source positions (see :class:`Positions`)
+POSITIONS_HEADER = "faustc-positions"
+
+
+class Positions:
+    """Where the sources of one table partition were when a commit made a store's changes
+    durable: ``offsets`` (source topic -> the next offset to process, every message before
+    it applied) and ``tables``, how many tables of the partition that commit wrote (a
+    reader that finds all of them knows the commit is complete). Encoded as compact JSON,
+    the value of the ``faustc-positions`` header::
+
+        Positions({"payments": 1200}, 2).encode()   # b'{"o":{"payments":1200},"t":2}'
+    """
+
+    __slots__ = ("offsets", "tables")
+
+    def __init__(self, offsets: dict[str, int], tables: int) -> None:
+        self.offsets = offsets
+        self.tables = tables
+
+    def encode(self) -> bytes:
+        return json_module.dumps(
+            {"o": self.offsets, "t": self.tables}, separators=(",", ":")
+        ).encode()
+
+    @classmethod
+    def decode(cls, data: bytes | None) -> Positions | None:
+        """The positions in ``data`` (None: absent or unreadable, so unknown)."""
+        if not data:
+            return None
+        try:
+            raw = json_module.loads(data)
+            offsets = {str(topic): int(offset) for topic, offset in raw["o"].items()}
+            return cls(offsets, int(raw["t"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Positions)
+            and self.offsets == other.offsets
+            and self.tables == other.tables
+        )
+
+    def __hash__(self) -> int:
+        return hash((tuple(sorted(self.offsets.items())), self.tables))
+
+    def __repr__(self) -> str:
+        return f"Positions({self.offsets!r}, {self.tables})"
+
+
+def header_positions(record: TransportMessage) -> Positions | None:
+    """The source positions a changelog record carries (None: it carries none)."""
+    headers = record.headers()
+    if not headers:
+        return None
+    for name, value in headers:
+        if name == POSITIONS_HEADER:
+            return Positions.decode(value)
+    return None
 
 
 class TableCodec:
@@ -129,6 +201,8 @@ class Store:
         self.dirty: set[Any] = set()
         #: changelog partition -> offset of the last record applied
         self.offsets: dict[int, int] = {}
+        #: the source positions whose effects the store holds (None: not known)
+        self.positions: Positions | None = None
         #: window end -> windowed keys ending then (windowed tables; see Table)
         self.window_ends: dict[float, set[Any]] = {}
         self.window_heap: list[float] = []
@@ -161,21 +235,29 @@ class Store:
                 data.pop(key, None)
             else:
                 data[key] = load_value(value)
+        if records:
+            self.positions = header_positions(records[-1])
 
     @property
     def wants_changes(self) -> bool:
         """Does :meth:`persist` need the encoded changes (or only the offsets)?"""
         return False
 
-    def persist(self, changes: Changes, offsets: dict[int, int]) -> None:
-        """The changelog records ``changes`` are durable, up to ``offsets``."""
+    def persist(
+        self, changes: Changes, offsets: dict[int, int], positions: Positions | None = None
+    ) -> None:
+        """The changelog records ``changes`` are durable, up to ``offsets``; the store now
+        holds the effects of every message before ``positions`` (None: unchanged)."""
         self.offsets.update(offsets)
+        if positions is not None:
+            self.positions = positions
 
     def wipe(self) -> None:
         """Forget everything (the changelog lost data: restore from its beginning)."""
         self.data.clear()
         self.dirty.clear()
         self.offsets.clear()
+        self.positions = None
         self.window_ends.clear()
         self.window_heap.clear()
 
@@ -218,6 +300,7 @@ class RocksDBStore(Store):
             if not bytes(name).startswith(_OFFSET):
                 break
             self.offsets[int(name[len(_OFFSET) + 1 :])] = int(value)
+        self.positions = Positions.decode(meta.get(_POSITIONS))
 
     def load(self, key: Any) -> Any:
         raw = self.db.get(self.codec.dump_key(key))
@@ -241,11 +324,16 @@ class RocksDBStore(Store):
             if value is not ABSENT:
                 yield key, value
 
-    def _write(self, batch: Any, offsets: dict[int, int]) -> None:
+    def _write(self, batch: Any, offsets: dict[int, int], positions: Positions | None) -> None:
         for partition, offset in offsets.items():
             batch.put(_offset_key(partition), str(offset).encode(), self._meta_handle)
+        if positions is not None:
+            batch.put(_POSITIONS, positions.encode(), self._meta_handle)
+        elif offsets and self.positions is not None:
+            batch.delete(_POSITIONS, self._meta_handle)  # changes of unknown positions
         self.db.write(batch)
         self.offsets.update(offsets)
+        self.positions = positions if positions is not None or offsets else self.positions
 
     def apply_changelog(self, records: list[TransportMessage]) -> None:
         from rocksdict import WriteBatch
@@ -260,7 +348,7 @@ class RocksDBStore(Store):
                 batch.put(key, value)
             offsets[record.partition() or 0] = record.offset() or 0
         if offsets:
-            self._write(batch, offsets)
+            self._write(batch, offsets, header_positions(records[-1]))
             self._forget_cached(records)
 
     def _forget_cached(self, records: list[TransportMessage]) -> None:
@@ -273,7 +361,9 @@ class RocksDBStore(Store):
     def wants_changes(self) -> bool:
         return True
 
-    def persist(self, changes: Changes, offsets: dict[int, int]) -> None:
+    def persist(
+        self, changes: Changes, offsets: dict[int, int], positions: Positions | None = None
+    ) -> None:
         from rocksdict import WriteBatch
 
         batch: Any = WriteBatch(raw_mode=True)
@@ -282,7 +372,7 @@ class RocksDBStore(Store):
                 batch.delete(key)
             else:
                 batch.put(key, value)
-        self._write(batch, offsets)
+        self._write(batch, offsets, positions)
         if len(self.data) > CACHE_MAX_KEYS and not self.dirty:
             self.data.clear()
 
@@ -337,7 +427,9 @@ class GlobalRocksDBStore(RocksDBStore):
     def wants_changes(self) -> bool:
         return False
 
-    def persist(self, changes: Changes, offsets: dict[int, int]) -> None:
+    def persist(
+        self, changes: Changes, offsets: dict[int, int], positions: Positions | None = None
+    ) -> None:
         return None  # the tail of the changelog writes them, with their offsets
 
 

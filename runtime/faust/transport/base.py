@@ -33,8 +33,16 @@ class TopicSpec:
 
 
 class Consumer(Protocol):
-    def subscribe(self, topics: list[str], on_assign: Rebalance, on_revoke: Rebalance) -> None:
-        """Join the group for ``topics``; callbacks run inside :meth:`consume`."""
+    def subscribe(
+        self,
+        topics: list[str],
+        on_assign: Rebalance,
+        on_revoke: Rebalance,
+        on_lost: Rebalance | None = None,
+    ) -> None:
+        """Join the group for ``topics``; callbacks run inside :meth:`consume`. ``on_lost``
+        (default: ``on_revoke``) hears of partitions the group took away without a
+        revocation (the member's session expired): they may be someone else's already."""
 
     def consume(self, max_messages: int, timeout: float) -> list[TransportMessage]:
         """Up to ``max_messages``: what is buffered now, else the first to arrive within
@@ -50,7 +58,11 @@ class Consumer(Protocol):
     def committed(self, partitions: list[TopicPartition]) -> list[TopicPartition]: ...
 
     def commit(self, offsets: list[TopicPartition]) -> None:
-        """Commit synchronously (raises on failure)."""
+        """Commit synchronously (raises on failure; AssignmentLost when the group refused
+        it because this member left the generation owning the partitions)."""
+
+    def seek(self, partition: TopicPartition) -> None:
+        """Fetch an assigned partition from ``partition.offset`` on."""
 
     def pause(self, partitions: list[TopicPartition]) -> None:
         """Stop returning messages of ``partitions`` (assigned ones) until :meth:`resume`."""
@@ -137,7 +149,12 @@ class Producer(Protocol):
         """Serve delivery reports without waiting."""
 
     def send_tracked(
-        self, topic: str, key: bytes | None, value: bytes | None, partition: int
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int,
+        headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         """Queue one record whose offset :meth:`take_delivered_offsets` reports once it is
         acknowledged (changelog records: a table stores the offset it has applied)."""
@@ -217,9 +234,14 @@ class ProducerProxy:
         self.producer.poll()
 
     def send_tracked(
-        self, topic: str, key: bytes | None, value: bytes | None, partition: int
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int,
+        headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
-        self.producer.send_tracked(topic, key, value, partition)
+        self.producer.send_tracked(topic, key, value, partition, headers)
 
     def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
         return self.producer.take_delivered_offsets()

@@ -65,6 +65,11 @@ log = logging.getLogger("faust.transport")
 KINDS = ("consumer", "producer", "admin", "changelog-reader", "reply-consumer")
 CONSUMER_KINDS = ("consumer", "changelog-reader", "reply-consumer")
 
+#: ``transaction.timeout.ms`` of a worker's transactional producer (see ``producer``):
+#: Kafka Streams uses 10 s, but librdkafka lowers the delivery timeout to it, and a 20 s
+#: broker stall must not fail every record in flight
+TRANSACTION_TIMEOUT_MS = 30_000
+
 REDACTED = "[redacted]"
 #: property names whose values are secrets (substring match, lower case)
 _SECRET_MARKERS = ("password", "secret", "user.info", "key.pem", "token", "oauthbearer.config")
@@ -230,6 +235,15 @@ class ClientConfigs:
         }
         if transactional_id is not None:
             owned["enable.idempotence"] = (True, "transactions need the idempotent producer")
+            # A worker that dies inside a transaction leaves it open, holding the last
+            # stable offset of every partition it wrote (changelogs, outputs), until a
+            # successor with its transactional id starts, or the broker aborts it after
+            # this long: what a replacement on a fresh data directory (a new id) waits at
+            # most. Longer than any transaction of ours (a commit every 0.1 s), and long
+            # enough to ride out a broker stall, because librdkafka also caps the delivery
+            # timeout (message.timeout.ms) at it; never below a delivery timeout asked for.
+            delivery = _ms(conf.producer_request_timeout)
+            base["transaction.timeout.ms"] = max(TRANSACTION_TIMEOUT_MS, delivery or 0)
         return self._build("producer", base, owned)
 
     def admin(self) -> ClientConfig:

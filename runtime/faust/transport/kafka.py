@@ -46,6 +46,7 @@ from confluent_kafka.cimpl import NewTopic
 from faust.delivery import DeliveryReport
 from faust.events import TransportMessage
 from faust.exceptions import (
+    AssignmentLost,
     BrokerUnavailable,
     CredentialsRefused,
     DeliveryError,
@@ -63,6 +64,17 @@ librdkafka_logger = logging.getLogger("faust.librdkafka")
 _FENCED = (KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH)
 #: records librdkafka dropped because an earlier failure ended the transaction
 _PURGED = (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT)
+#: the group refused a commit because this member is no longer part of the generation that
+#: owns the partitions: the assignment is lost (faust.exceptions.AssignmentLost)
+_LEFT_THE_GROUP = (
+    KafkaError.UNKNOWN_MEMBER_ID,
+    KafkaError.ILLEGAL_GENERATION,
+    KafkaError.REBALANCE_IN_PROGRESS,
+    KafkaError.FENCED_INSTANCE_ID,
+    KafkaError.FENCED_MEMBER_EPOCH,
+    KafkaError.STALE_MEMBER_EPOCH,
+    KafkaError._ASSIGNMENT_LOST,
+)
 #: the cluster's ACLs deny an operation: retrying cannot help
 _NOT_AUTHORIZED = (
     KafkaError.TOPIC_AUTHORIZATION_FAILED,
@@ -384,17 +396,25 @@ class KafkaConsumer:
         #: raises once the brokers refused the credentials (ConnectionErrors.check)
         self._check = check
 
-    def subscribe(self, topics: list[str], on_assign: Rebalance, on_revoke: Rebalance) -> None:
+    def subscribe(
+        self,
+        topics: list[str],
+        on_assign: Rebalance,
+        on_revoke: Rebalance,
+        on_lost: Rebalance | None = None,
+    ) -> None:
         def assigned(consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]) -> None:
             # Take the assignment before the worker's callback, so it can pause partitions
             # (tables recovering) before any of their messages is fetched.
             consumer.assign(partitions)
             on_assign(partitions)
 
+        lost = on_lost or on_revoke
         self._consumer.subscribe(
             topics,
             on_assign=assigned,
             on_revoke=lambda _consumer, partitions: on_revoke(partitions),
+            on_lost=lambda _consumer, partitions: lost(partitions),
         )
 
     def consume(self, max_messages: int, timeout: float) -> list[TransportMessage]:
@@ -443,7 +463,16 @@ class KafkaConsumer:
         return result
 
     def commit(self, offsets: list[TopicPartition]) -> None:
-        self._consumer.commit(offsets=offsets, asynchronous=False)
+        try:
+            self._consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if isinstance(error, KafkaError) and error.code() in _LEFT_THE_GROUP:
+                raise AssignmentLost(f"the group refused the commit: {error.str()}") from None
+            raise
+
+    def seek(self, partition: TopicPartition) -> None:
+        self._consumer.seek(partition)
 
     def pause(self, partitions: list[TopicPartition]) -> None:
         self._consumer.pause(partitions)
@@ -635,7 +664,12 @@ class KafkaProducer:
         return self._produce, (BufferError, KafkaException)
 
     def send_tracked(
-        self, topic: str, key: bytes | None, value: bytes | None, partition: int
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int,
+        headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         if not self.tracking:
             raise ImproperlyConfigured(
@@ -644,7 +678,12 @@ class KafkaProducer:
         while True:
             try:
                 self._produce(
-                    topic, value, key, partition=partition, on_delivery=self._on_tracked_delivery
+                    topic,
+                    value,
+                    key,
+                    partition=partition,
+                    headers=headers,
+                    on_delivery=self._on_tracked_delivery,
                 )
                 return
             except BufferError:
@@ -785,6 +824,8 @@ class KafkaProducer:
                 reason = error.str() if isinstance(error, KafkaError) else str(exc)
                 if isinstance(error, KafkaError) and error.code() in _FENCED:
                     self.fenced = True
+                if isinstance(error, KafkaError) and error.code() in _LEFT_THE_GROUP:
+                    raise AssignmentLost(f"could not {what}: {reason}") from None
                 raise TransactionFailed(
                     f"could not {what}: {reason}{self._fenced_note()}"
                 ) from None

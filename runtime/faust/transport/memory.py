@@ -198,7 +198,13 @@ class MemoryConsumer:
         self._paused: set[tuple[str, int]] = set()
         self._assigned = False
 
-    def subscribe(self, topics: list[str], on_assign: Rebalance, on_revoke: Rebalance) -> None:
+    def subscribe(
+        self,
+        topics: list[str],
+        on_assign: Rebalance,
+        on_revoke: Rebalance,
+        on_lost: Rebalance | None = None,
+    ) -> None:
         """Subscribe (again): partitions of topics still subscribed keep their position,
         those of dropped topics are revoked, new ones are assigned on the next consume."""
         dropped = [tp for tp in self._positions if tp[0] not in topics]
@@ -265,6 +271,11 @@ class MemoryConsumer:
     def commit(self, offsets: list[TopicPartition]) -> None:
         for tp in offsets:
             self.broker.committed[(self.group_id, tp.topic, tp.partition)] = tp.offset
+
+    def seek(self, partition: TopicPartition) -> None:
+        key = (partition.topic, partition.partition)
+        if key in self._positions:
+            self._positions[key] = partition.offset
 
     def pause(self, partitions: list[TopicPartition]) -> None:
         self._paused.update((tp.topic, tp.partition) for tp in partitions)
@@ -376,13 +387,18 @@ class MemoryProducer:
         return produce_through(self.send), ()  # send() itself: nothing to retry
 
     def send_tracked(
-        self, topic: str, key: bytes | None, value: bytes | None, partition: int
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int,
+        headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         if self.transactional_id is not None:
             self._tracked.add(len(self._pending))
-            self.send(topic, key, value, partition)
+            self.send(topic, key, value, partition, headers=headers)
             return
-        message = self.broker.append(topic, key, value, partition=partition)
+        message = self.broker.append(topic, key, value, partition=partition, headers=headers)
         self._delivered[(topic, partition)] = message.offset()
 
     def send_reported(

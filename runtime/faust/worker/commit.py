@@ -30,6 +30,19 @@ dead letters and changelog records all go into the open transaction, and
 4. only then do the table stores write the changes (table writes apply on commit);
 5. the next transaction begins.
 
+A commit the group refuses because this worker is no longer a member of the generation
+that owns its partitions (its session expired while the broker stalled; UNKNOWN_MEMBER_ID,
+ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS...: :class:`~faust.exceptions.AssignmentLost`)
+is not a failure: the assignment is lost, as Kafka Streams' TaskMigratedException says.
+The protocol stops committing (exactly-once aborts the open transaction, and keeps
+aborting at every commit) until the group has assigned partitions again; the worker drops
+what the lost partitions hold uncommitted (their stores close), rejoins, and resumes where
+their tables are. At-least-once writes, with every commit's changelog records and table
+stores, the source positions the commit covers (``faust.tables.stores.Positions``), so a
+commit whose changes are durable but whose offsets were refused is not replayed: the next
+owner resumes from those positions (``Rebalance.recover_step``). Exactly-once needs none of
+this: changes and offsets commit together or not at all.
+
 Commits happen every ``broker_commit_interval`` seconds (0.1 s under exactly-once unless
 set) or ``broker_commit_every`` messages, when something changed (under exactly-once, at
 every interval: the open transaction may hold what timers and tasks sent). When
@@ -57,6 +70,7 @@ from typing import TYPE_CHECKING
 from confluent_kafka import TopicPartition
 
 from faust.events import TransportMessage
+from faust.exceptions import AssignmentLost
 from faust.transport.base import Consumer, Producer
 from faust.worker.clock import Clock
 from faust.worker.sensors import Sensor
@@ -87,6 +101,8 @@ class CommitProtocol:
 
     #: commit at every interval even when nothing was processed
     idle_commits = False
+    #: tables learn the source positions each commit covers (at-least-once)
+    tracks_positions = False
 
     def __init__(
         self,
@@ -117,6 +133,9 @@ class CommitProtocol:
         #: the last commit stopped below a stream's holds: commit again once released
         self.held_back = False
         self.last_commit = clock.monotonic()
+        #: the group refused a commit (this worker left it): nothing is committed until
+        #: it assigns partitions again (:meth:`lose`, :meth:`regained`)
+        self.lost = False
 
     def begin(self) -> None:
         """Before any agent runs (and may send)."""
@@ -162,6 +181,9 @@ class CommitProtocol:
         consumer = self.consumer
         if consumer is None:
             return
+        if self.lost:
+            self.discard()
+            return
         if self.sensor is not None:
             self.sensor.on_commit_start()
         ignored = self.ignored
@@ -176,8 +198,17 @@ class CommitProtocol:
         committed = self.committed
         offsets = [tp for tp in below if committed.get((tp.topic, tp.partition)) != tp.offset]
         tables = self.tables
-        pending = tables.produce_changes(self.producer) if tables is not None else []
-        self.publish(consumer, offsets, pending)
+        sources: dict[int, dict[str, int]] | None = None
+        if self.tracks_positions and tables is not None:
+            sources = {}
+            for tp in below:
+                sources.setdefault(tp.partition, {})[tp.topic] = tp.offset
+        pending = tables.produce_changes(self.producer, sources) if tables is not None else []
+        try:
+            self.publish(consumer, offsets, pending)
+        except AssignmentLost as exc:
+            self.lose(str(exc))
+            return
         for tp in offsets:
             committed[(tp.topic, tp.partition)] = tp.offset
         if offsets:
@@ -195,6 +226,48 @@ class CommitProtocol:
     def abandon(self, failed_batch: list[TransportMessage]) -> None:
         """After a failure: keep what is durable, nothing of ``failed_batch``."""
         raise NotImplementedError
+
+    def lose(self, reason: str) -> None:
+        """The group dropped this worker (``reason``): its partitions are lost; commit
+        nothing more until :meth:`regained` (module docstring)."""
+        if not self.lost:
+            log.warning(
+                "the group no longer counts this worker as a member (%s): its partitions "
+                "are lost; it drops what they hold uncommitted, rejoins, and resumes where "
+                "their tables are",
+                reason,
+            )
+        self.lost = True
+        self.committed.clear()
+        self.uncommitted = 0
+        self.held_back = False
+        self.last_commit = self.clock.monotonic()
+
+    def discard(self) -> None:
+        """A commit while the assignment is lost: nothing is committed."""
+        self.uncommitted = 0
+        self.last_commit = self.clock.monotonic()
+
+    def regained(self) -> None:
+        """The group has assigned partitions again: commits resume."""
+        if self.lost:
+            log.info("the group assigned partitions again: commits resume")
+        self.lost = False
+
+    def advance(self, offsets: list[TopicPartition]) -> None:
+        """Commit ``offsets`` now: the tables hold every effect of the messages before
+        them already (a restored partition resumes past what its tables applied)."""
+        consumer = self.consumer
+        if consumer is None or self.lost:
+            return
+        try:
+            consumer.commit(offsets)
+        except AssignmentLost as exc:
+            self.lose(str(exc))
+            return
+        for tp in offsets:
+            self.committed[(tp.topic, tp.partition)] = tp.offset
+        log.debug("committed %s", describe(offsets))
 
     def forget(self, partitions: list[TopicPartition]) -> None:
         """``partitions`` were revoked: another worker may commit them from now on."""
@@ -218,6 +291,8 @@ class CommitProtocol:
 
 class AtLeastOnce(CommitProtocol):
     """Flush, write the tables, commit the positions (module docstring)."""
+
+    tracks_positions = True
 
     def publish(self, consumer: Consumer, offsets: list[TopicPartition], pending: Pending) -> None:
         producer, tables = self.producer, self.tables
@@ -274,6 +349,17 @@ class ExactlyOnce(CommitProtocol):
         if tables is not None:
             tables.persist(pending, producer.take_delivered_offsets())
         producer.begin_transaction()
+
+    def lose(self, reason: str) -> None:
+        """Abort the open transaction (outputs, changelog records and offsets of the
+        refused commit, or of anything since), then begin the next one."""
+        super().lose(reason)
+        self.discard()
+
+    def discard(self) -> None:
+        super().discard()
+        self.producer.abort_transaction(TRANSACTION_TIMEOUT)
+        self.producer.begin_transaction()
 
     def abandon(self, failed_batch: list[TransportMessage]) -> None:
         """Abort the open transaction: a restart resumes from the last committed one."""

@@ -9,7 +9,13 @@ inside its poll, as Kafka's group protocol moves partitions between the workers 
   the true end (other partitions keep flowing meanwhile);
 - a revoked partition is committed first (everything processed made durable, then its
   offset committed: ``faust.worker.commit``), then forgotten by the commit protocol
-  (another worker commits it from now on) and its table stores are closed.
+  (another worker commits it from now on) and its table stores are closed;
+- a lost partition (the group dropped this worker: its session expired, or a commit was
+  refused) is not committed (it may be another worker's already): it is forgotten and its
+  stores close, dropping what they held uncommitted;
+- under at-least-once, a restored partition resumes where its tables are when they hold
+  the effects of messages past its committed offset (a commit whose changes were durable
+  but whose offsets the group refused): ``TableManager.resume_positions``.
 
 After a failure the worker has already committed what it could (``abandon``): a revocation
 then commits nothing more. While the worker closes, the stores close with it (memory
@@ -66,6 +72,7 @@ class Rebalance:
     def on_assigned(self, partitions: list[TopicPartition]) -> None:
         log.info("assigned %s", describe(partitions) or "no partitions")
         self.assigned_once = True
+        self.commits.regained()
         sensor = self.sensor
         if sensor is not None:
             sensor.on_assigned(partitions)
@@ -81,12 +88,22 @@ class Rebalance:
                 sorted({tp.partition for tp in pause}),
             )
 
+    def on_lost(self, partitions: list[TopicPartition]) -> None:
+        """The group took ``partitions`` away without a revocation: commit nothing."""
+        log.warning(
+            "lost %s (the group dropped this worker: its session expired); rejoining",
+            describe(partitions) or "no partitions",
+        )
+        if partitions and not self.failed:
+            self.commits.lose("its session expired")
+        self.on_revoked(partitions)
+
     def on_revoked(self, partitions: list[TopicPartition]) -> None:
         log.info("revoked %s", describe(partitions) or "no partitions")
         if not partitions:
             return
         if not self.failed:
-            self.commits.commit()
+            self.commits.commit()  # (nothing, when the assignment was lost)
         self.commits.forget(partitions)
         if self.sensor is not None:
             self.sensor.on_revoked(partitions)
@@ -95,10 +112,11 @@ class Rebalance:
         if self.closing:
             return  # shutting down: the stores close with the worker (memory ones stay readable)
         if self.tables is not None:
+            ignored = self.commits.ignored  # (the leader topic: it holds no table)
             still = {
                 tp.partition
                 for tp in self.consumer.assignment()
-                if (tp.topic, tp.partition) not in revoked
+                if (tp.topic, tp.partition) not in revoked and tp.topic not in ignored
             }
             self.tables.on_revoked(still)
 
@@ -110,8 +128,43 @@ class Rebalance:
         if ready:
             resume = [key for key in self.paused if key[1] in ready]
             resumed = [TopicPartition(topic, p) for topic, p in resume]
+            if self.commits.tracks_positions:
+                self.skip_applied(resumed)
             self.consumer.resume(resumed)
             self.paused.difference_update(resume)
             if self.sensor is not None:
                 self.sensor.on_recovered(resumed)
             log.info("partition(s) %s restored: processing resumes", sorted(ready))
+
+    def skip_applied(self, partitions: list[TopicPartition]) -> None:
+        """Seek each of ``partitions`` (restored, still paused) past what its tables
+        already hold, when that is beyond its committed offset."""
+        assert self.tables is not None
+        targets = {}
+        for tp in partitions:
+            offset = self.tables.resume_positions(tp.partition).get(tp.topic)
+            if offset is not None:
+                targets[(tp.topic, tp.partition)] = offset
+        if not targets:
+            return
+        committed = self.consumer.committed(
+            [TopicPartition(topic, partition) for topic, partition in targets]
+        )
+        skipped = []
+        for tp in committed:
+            offset = targets[(tp.topic, tp.partition)]
+            if offset > tp.offset:
+                log.info(
+                    "%s[%d]: its tables hold the effects of messages up to offset %d, past "
+                    "the committed offset %s (a commit whose offsets were refused): "
+                    "resuming there",
+                    tp.topic,
+                    tp.partition,
+                    offset,
+                    tp.offset if tp.offset >= 0 else "(none)",
+                )
+                skipped.append(TopicPartition(tp.topic, tp.partition, offset))
+        for tp in skipped:
+            self.consumer.seek(tp)
+        if skipped:
+            self.commits.advance(skipped)

@@ -13,6 +13,8 @@ The worker does its jobs through one object each, all in ``faust.worker``:
 - ``topic_setup.py``: the topics created and seen in the metadata before subscribing;
 - ``rebalance.py``: partitions assigned (tables restored first) and revoked (committed);
 - ``schedule.py``: timers, crontabs and tasks; ``clock.py``: the time all of them read;
+- ``fencing.py`` (exactly-once): says the worker's transactional id, fences those of dead
+  predecessors (a replacement on a fresh data directory has a new id);
 - ``sensors.py``: what the worker reports as it runs (nothing unless asked);
 - ``reports.py``: its periodic log lines (waiting for an assignment, throughput).
 
@@ -21,7 +23,8 @@ While it runs, the worker lends the App one :class:`~faust.running.Running` (the
 when it has closed.
 
 Start-up order: lock the data directory (RocksDB tables, exactly-once), create the declared
-topics, start the producer (exactly-once: fence older producers, begin a transaction), lend
+topics, start the producer (exactly-once: fence older producers, begin a transaction, say
+its transactional id in the app's registry of them), lend
 the app its running engine, start every agent and task, wait until each agent has asked
 for its first batch (by then its stream chain is built, so the topics its
 ``group_by``/``through`` stages consume are declared), create those topics and the
@@ -68,6 +71,7 @@ from faust.worker.app_hooks import AppHooks
 from faust.worker.clock import SYSTEM_CLOCK, Clock
 from faust.worker.commit import CommitProtocol, commit_protocol
 from faust.worker.errors import AgentFailure, ErrorPolicy
+from faust.worker.fencing import TransactionalRegistry
 from faust.worker.rebalance import Rebalance
 from faust.worker.reports import Reports
 from faust.worker.routes import Routes
@@ -147,6 +151,8 @@ class Worker:
         self._tables: TableManager | None = None
         self._consumer: Consumer | None = None
         self._rebalance: Rebalance | None = None
+        #: exactly-once: says this worker's transactional id, fences silent ones
+        self._registry: TransactionalRegistry | None = None
         self._stopping = False
         #: the periodic lines: waiting for an assignment, throughput
         self._reports = Reports(clock, group=consumer_group(app.id))
@@ -294,6 +300,8 @@ class Worker:
             await self._expire_windows(tables)
         if commits.due():
             commits.commit()
+        if self._registry is not None:
+            self._registry.tick()
         self._reports.tick(self.processed)
         await asyncio.sleep(0)  # let timers and tasks run
         return not batch and not restoring and not busy
@@ -389,6 +397,16 @@ class Worker:
         )
         self.commits = commit_protocol(conf, producer, clock=self.clock, sensor=self.sensor)
         self.commits.begin()
+        if producer_id is not None:
+            self._registry = TransactionalRegistry(
+                self.transport,
+                app.id,
+                producer_id,
+                silence=conf.broker_session_timeout,
+                clock=self.clock,
+                replicas=conf.topic_replication_factor,
+            )
+            self._registry.start()
         self._replies = Replies(app, self.transport)
         sensor = self.sensor
         lent: Producer = (
@@ -533,7 +551,9 @@ class Worker:
             assert rebalance is not None
             leading = [] if self.conf.topic_disable_leader else [self._leader_topic]
             # and the leader topic, whose partition 0 elects the leader
-            consumer.subscribe([*sources, *leading], self._on_assigned, self._on_revoked)
+            consumer.subscribe(
+                [*sources, *leading], self._on_assigned, self._on_revoked, self._on_lost
+            )
             routes.subscribed = sources
         return partitions
 
@@ -552,16 +572,25 @@ class Worker:
             self._leadership.assigned(any(tp.topic == leader for tp in partitions))
         self._rebalance.on_assigned([tp for tp in partitions if tp.topic != leader])
 
-    def _on_revoked(self, partitions: list[TopicPartition]) -> None:
+    def _on_revoked(self, partitions: list[TopicPartition], *, lost: bool = False) -> None:
         assert self._rebalance is not None
         leader = self._leader_topic
         if any(tp.topic == leader for tp in partitions):
             self._leadership.assigned(False)
-        self._rebalance.on_revoked([tp for tp in partitions if tp.topic != leader])
+        ours = [tp for tp in partitions if tp.topic != leader]
+        if lost:
+            self._rebalance.on_lost(ours)
+        else:
+            self._rebalance.on_revoked(ours)
         for isolated in self._isolated:  # their instances of those partitions end
             revoked = [tp.partition for tp in partitions if tp.topic in isolated.topics]
             if revoked:
                 isolated.revoke(revoked, STOP_TIMEOUT)
+
+    def _on_lost(self, partitions: list[TopicPartition]) -> None:
+        """The group took the partitions away without a revocation (the session expired):
+        as a revocation, without committing (they may be another worker's already)."""
+        self._on_revoked(partitions, lost=True)
 
     # -- stopping --------------------------------------------------------------------------
 
@@ -589,6 +618,10 @@ class Worker:
             except Exception:
                 log.exception("service %r raised while stopping", service)
         self.app.running_services = []
+        if self._registry is not None:
+            with contextlib.suppress(Exception):
+                self._registry.close()
+            self._registry = None
         self.transport.close()
         if self._replies is not None:
             await self._replies.close()
