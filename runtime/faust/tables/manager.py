@@ -34,6 +34,7 @@ from faust.exceptions import PartitionsMismatch
 from faust.tables.base import Table
 from faust.tables.globaltable import GlobalTable
 from faust.tables.recovery import Restorer
+from faust.tables.standby import Standby, followed_tables
 from faust.tables.stores import ABSENT, Changes, Store
 from faust.tables.windowed import WindowedTable
 from faust.transport.base import Producer, TopicSpec, Transport
@@ -114,6 +115,10 @@ class TableManager:
         self._expire_now = False
         #: changelog records sent per table since the worker started (for metrics)
         self.changelog_records: dict[str, int] = {}
+        #: warm copies of partitions owned elsewhere (``table_standby_replicas``)
+        self.standby: Standby | None = None
+        if app.conf.table_standby_replicas > 0 and followed_tables(self.tables):
+            self.standby = Standby(self.tables, self.partition_counts, transport.changelog_reader)
 
     @property
     def active(self) -> bool:
@@ -242,6 +247,8 @@ class TableManager:
         if not self.tables:
             return []
         new = {tp.partition for tp in partitions} - self.held
+        if self.standby is not None:
+            self.standby.follow(owned=self.held | new)  # their standby stores close first
         for partition in sorted(new):
             self.held.add(partition)
             for table in self.tables:
@@ -270,6 +277,8 @@ class TableManager:
                 table._close_store(partition)
         self.held -= gone
         log.debug("closed table partitions %s", sorted(gone))
+        if self.standby is not None:
+            self.standby.follow(owned=self.held)  # they stay warm here as standbys
 
     def recovery_records(self) -> int:
         """Changelog records applied by recovery since the worker started (the global
@@ -410,7 +419,24 @@ class TableManager:
 
     # -- shutdown ---------------------------------------------------------------------------
 
+    def poll_standbys(self) -> None:
+        """Apply what arrived on the changelogs of partitions followed as standbys (no
+        waiting; ``faust.tables.standby``)."""
+        if self.standby is not None:
+            self.standby.poll()
+
+    def standby_records(self) -> int:
+        """Changelog records applied to standby copies since the worker started."""
+        return self.standby.records if self.standby is not None else 0
+
+    def standby_lag(self) -> int | None:
+        """Changelog records the standby copies have still to apply (estimate)."""
+        return self.standby.lag() if self.standby is not None else 0
+
     def close(self) -> None:
+        if self.standby is not None:
+            self.standby.close()
+            self.standby = None
         if self._restorer is not None:
             self._restorer.close()
             self._restorer = None

@@ -1,0 +1,183 @@
+"""Standby replicas: warm copies of the table partitions this worker does not own.
+
+With ``table_standby_replicas`` >= 1 a worker follows the changelog partitions of its
+``rocksdb://`` tables that the group gave to other workers, into the same RocksDB
+databases it would use as their owner (``<datadir>/tables/<table>/<partition>``), with the
+offset of the last record applied stored next to the data in one ``WriteBatch``. When a
+partition then moves to this worker, the store is closed here and opened as the owner's:
+recovery continues from its stored offset and replays only the tail the standby had not
+read yet, instead of the whole changelog.
+
+Which partitions: Kafka's standard group protocol (the assignors librdkafka ships) does
+not know about standbys, so it cannot place a moved partition on the worker that kept it
+warm; only a worker that follows every partition it does not own is sure to be warm for
+any takeover. So a worker follows all of them (README, "Choices we made"): each partition
+has one copy per worker, and every changelog record is read once by each worker.
+
+What a standby never does: its stores are not the table's stores, so agents, timers and
+web views never see them (a table reads only partitions it owns); it never writes to a
+changelog; it reads ``read_committed`` (the changelog reader's isolation), so it holds
+only committed changes and never goes past a partition's last stable offset. Example::
+
+    standby = Standby(tables, partition_counts, transport.changelog_reader)
+    standby.follow(owned={0, 1})      # follow partitions 2 and 3 of every rocksdb table
+    standby.poll()                    # each turn of the poll loop: apply what arrived
+    standby.follow(owned={0, 1, 2})   # partition 2 moved here: its standby store closes
+    table._open_store(2)              # ... and the owner's store opens where it stopped
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+
+from faust.tables.stores import RocksDBStore
+from faust.transport.base import ChangelogReader
+
+if TYPE_CHECKING:
+    from faust.events import TransportMessage
+    from faust.tables.base import Table
+
+log = logging.getLogger("faust.tables")
+
+#: changelog records applied per poll at most (the poll loop must go round)
+MAX_RECORDS_PER_POLL = 10_000
+
+
+def followed_tables(tables: Iterable[Table[Any, Any]]) -> list[Table[Any, Any]]:
+    """The tables standbys follow: partitioned ``rocksdb://`` tables. A ``memory://``
+    table's partitions are dropped when they move away, and a copy of every partition in
+    every worker's memory is not what a user of memory tables pays for."""
+    return [t for t in tables if not t.is_global and t.store_scheme == "rocksdb"]
+
+
+class Standby:
+    """Follows the changelog partitions of tables this worker does not own (see the
+    module docstring)."""
+
+    def __init__(
+        self,
+        tables: list[Table[Any, Any]],
+        partition_counts: dict[str, int],
+        reader_factory: Callable[[], ChangelogReader],
+    ) -> None:
+        self.tables = followed_tables(tables)
+        self.partition_counts = partition_counts
+        self._reader_factory = reader_factory
+        self._reader: ChangelogReader | None = None
+        #: (changelog topic, partition) -> (table, its standby store)
+        self._stores: dict[tuple[str, int], tuple[Table[Any, Any], RocksDBStore]] = {}
+        #: changelog records applied by standbys since the worker started (for metrics)
+        self.records = 0
+
+    @property
+    def active(self) -> bool:
+        return bool(self.tables)
+
+    def followed(self) -> set[tuple[str, int]]:
+        """(changelog topic, partition) of every standby store open now."""
+        return set(self._stores)
+
+    def follow(self, owned: set[int]) -> None:
+        """Follow every partition of the followed tables except ``owned``; release (close)
+        the standby stores of partitions in ``owned`` first, so that their owner's stores
+        can open the same databases. Call before opening newly owned stores, and after
+        closing revoked ones."""
+        wanted: dict[tuple[str, int], Table[Any, Any]] = {}
+        for table in self.tables:
+            topic = table.changelog_topic_name
+            for partition in range(self.partition_counts.get(topic, 0)):
+                if partition not in owned:
+                    wanted[(topic, partition)] = table
+        released = [key for key in self._stores if key not in wanted]
+        if released:
+            self._release(released)
+        added = [key for key in wanted if key not in self._stores]
+        if not added:
+            return
+        if self._reader is None:
+            self._reader = self._reader_factory()
+        assignments = []
+        for topic, partition in added:
+            table = wanted[(topic, partition)]
+            store = RocksDBStore(table._store_path(partition), table.codec, partition)
+            self._stores[(topic, partition)] = (table, store)
+            applied = store.offsets.get(partition)
+            start = applied + 1 if applied is not None else OFFSET_BEGINNING
+            assignments.append(TopicPartition(topic, partition, start))
+        self._reader.assign(assignments)
+        log.info(
+            "standby: following %s",
+            ", ".join(f"{t}[{p}]" for t, p in sorted(added)),
+        )
+
+    def _release(self, keys: list[tuple[str, int]]) -> None:
+        if self._reader is not None:
+            self._reader.unassign([TopicPartition(topic, p) for topic, p in keys])
+        handed = []
+        for key in sorted(keys):
+            _table, store = self._stores.pop(key)
+            applied = store.offsets.get(key[1])
+            handed.append(f"{key[0]}[{key[1]}]@{applied if applied is not None else 'none'}")
+            store.close()
+        log.info("standby: released %s (applied up to these offsets)", ", ".join(handed))
+
+    def poll(self, timeout: float = 0.0) -> int:
+        """Apply what arrived on the followed changelog partitions (waiting at most
+        ``timeout``); return how many records were applied."""
+        reader = self._reader
+        if reader is None or not self._stores:
+            return 0
+        batch = reader.read(MAX_RECORDS_PER_POLL, timeout)
+        applied = 0
+        if batch.records:
+            by_partition: dict[tuple[str, int], list[TransportMessage]] = {}
+            for record in batch.records:
+                key = (record.topic() or "", record.partition() or 0)
+                by_partition.setdefault(key, []).append(record)
+            for key, records in by_partition.items():
+                entry = self._stores.get(key)
+                if entry is None:
+                    continue  # released while a fetch was in flight
+                entry[1].apply_changelog(records)
+                applied += len(records)
+        for key in batch.out_of_range:
+            entry = self._stores.get(key)
+            if entry is None:
+                continue
+            table, store = entry
+            log.warning(
+                "table %s: standby of changelog %s[%d] is past what the topic holds (it lost "
+                "records, or was recreated); discarding the standby copy and following from "
+                "the start",
+                table.name,
+                *key,
+            )
+            store.wipe()
+            reader.unassign([TopicPartition(*key)])
+            reader.assign([TopicPartition(*key, OFFSET_BEGINNING)])
+        self.records += applied
+        return applied
+
+    def lag(self) -> int | None:
+        """Changelog records the standbys have not applied yet (an estimate, from the
+        fetched high watermarks; None while one is unknown)."""
+        reader = self._reader
+        if reader is None:
+            return 0
+        total = 0
+        for (topic, partition), (_table, store) in self._stores.items():
+            end = reader.high_watermark(topic, partition)
+            if end is None:
+                return None
+            total += max(0, end - (store.offsets.get(partition, -1) + 1))
+        return total
+
+    def close(self) -> None:
+        self._release(list(self._stores))
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
