@@ -21,15 +21,19 @@ At the end the surviving worker's RocksDB tables are exactly what the input comp
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from confluent_kafka import TopicPartition
 from test_tables_on_kafka import PARTITIONS, CountingApp, latest_assignment
 from test_web_on_kafka import metrics
 
+from faust.settings import Settings
+from faust.transport.kafka import KafkaTransport
 from faustc.broker import EmbeddedBroker, free_port
-from kafka_helpers import WorkerProcess, read_all, wait_until
+from kafka_helpers import WorkerProcess, create_topic, produce, read_all, wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -72,6 +76,51 @@ def standby_lag(port: int) -> float | None:
 
 def wait_caught_up(port: int) -> None:
     wait_until(lambda: standby_lag(port) == 0, 60, "the standbys to catch up")
+
+
+def test_a_changelog_partition_assigned_again_further_on_is_not_lost(
+    broker: EmbeddedBroker,
+) -> None:
+    """A changelog reader that follows a partition, lets it go, and takes it again from a
+    later offset (a standby handing a partition to its owner and getting it back) must not
+    take the end it cached from its earlier fetches for the partition's end now: that
+    made the start look past the end, "the topic lost records", and the copy was wiped."""
+    topic = "standby-probe-changelog"
+    create_topic(broker.bootstrap, topic, 1)
+    produce(broker.bootstrap, topic, [(b"k", b"1", None, 0)] * 5)
+    reader = KafkaTransport(Settings(id="standby-probe", broker=broker.url)).changelog_reader()
+    try:
+        reader.assign([TopicPartition(topic, 0, 0)])
+        seen = 0
+        while True:  # to the end (offset 5)
+            batch = reader.read(100, 0.1)
+            seen += len(batch.records)
+            if batch.eof:
+                break
+        assert seen == 5
+        reader.unassign([TopicPartition(topic, 0)])
+        produce(broker.bootstrap, topic, [(b"k", b"2", None, 0)] * 5)  # someone else's writes
+        reader.assign([TopicPartition(topic, 0, 8)])  # a store applied up to offset 7
+        records = []
+        for _ in range(50):  # as a standby polls: without waiting
+            batch = reader.read(100, 0)
+            assert batch.out_of_range == [], "offset 8 of 10 taken for lost"
+            records += batch.records
+            if batch.eof:
+                break
+            time.sleep(0.02)
+        assert [r.offset() for r in records] == [8, 9]
+    finally:
+        reader.close()
+    # a start really past the end (the topic lost records) is still found out
+    reader = KafkaTransport(Settings(id="standby-probe", broker=broker.url)).changelog_reader()
+    try:
+        reader.assign([TopicPartition(topic, 0, 50)])
+        deadline = time.monotonic() + 30
+        while not reader.read(100, 0.1).out_of_range:
+            assert time.monotonic() < deadline, "offset 50 of 10 never reported"
+    finally:
+        reader.close()
 
 
 @pytest.mark.parametrize("standbys", [0, 1])
@@ -167,3 +216,4 @@ def test_partitions_come_back_warm(broker: EmbeddedBroker, tmp_path: Path, stand
     assert counting.tables("b") == counting.expected_tables()
     assert {payment_id for payment_id, _ in counting.receipts()} == set(range(5 * BATCH))
     assert "Traceback" not in a.stderr + b.stderr
+    assert "past what the topic holds" not in a.stderr + b.stderr  # no copy was wiped

@@ -72,6 +72,8 @@ class Standby:
         self._stores: dict[tuple[str, int], tuple[Table[Any, Any], RocksDBStore]] = {}
         #: changelog records applied by standbys since the worker started (for metrics)
         self.records = 0
+        #: followed partitions that have not reached their changelog's end yet
+        self._catching_up: set[tuple[str, int]] = set()
 
     @property
     def active(self) -> bool:
@@ -105,6 +107,7 @@ class Standby:
             table = wanted[(topic, partition)]
             store = RocksDBStore(table._store_path(partition), table.codec, partition)
             self._stores[(topic, partition)] = (table, store)
+            self._catching_up.add((topic, partition))
             applied = store.offsets.get(partition)
             start = applied + 1 if applied is not None else OFFSET_BEGINNING
             assignments.append(TopicPartition(topic, partition, start))
@@ -119,6 +122,7 @@ class Standby:
             self._reader.unassign([TopicPartition(topic, p) for topic, p in keys])
         handed = []
         for key in sorted(keys):
+            self._catching_up.discard(key)
             _table, store = self._stores.pop(key)
             applied = store.offsets.get(key[1])
             handed.append(f"{key[0]}[{key[1]}]@{applied if applied is not None else 'none'}")
@@ -157,8 +161,13 @@ class Standby:
                 *key,
             )
             store.wipe()
+            self._catching_up.add(key)
             reader.unassign([TopicPartition(*key)])
             reader.assign([TopicPartition(*key, OFFSET_BEGINNING)])
+        for topic, partition, end in batch.eof:
+            if (topic, partition) in self._catching_up:
+                self._catching_up.discard((topic, partition))
+                log.info("standby: %s[%d] caught up at offset %d", topic, partition, end)
         self.records += applied
         return applied
 
