@@ -244,6 +244,12 @@ def _replayed(path: Path, since: float) -> int:
     return total
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_once(
     mode: str,
     *,
@@ -314,7 +320,9 @@ def run_once(
                     "the survivor's standbys to catch up",
                     120 + records / 20_000,
                 )
+            cpu_before = _cpu_seconds(processes[1].pid)
             time.sleep(STEADY)
+            steady_cpu = _cpu_seconds(processes[1].pid) - cpu_before
             victim, survivor = processes[0], processes[1]
             killed_at = time.time()
             victim.send_signal(signal.SIGKILL if mode == "kill" else signal.SIGTERM)
@@ -368,6 +376,8 @@ def run_once(
         "restore_s": round(restored - assigned, 3),
         "until_first_output_s": round(first - restored, 3),
         "replayed_records": _replayed(logs[1], assigned),
+        # the survivor's CPU per second of steady load (its standbys' cost included)
+        "steady_cpu_share": round(steady_cpu / STEADY, 3),
         "outputs": len(arrivals),
         "survivor_outputs_of_moved": len(after),
         "verified": True,
@@ -426,6 +436,7 @@ def summarize(figures: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "restore_s",
         "until_first_output_s",
         "replayed_records",
+        "steady_cpu_share",
     )
     return {
         mode: {key: round(statistics.median(r[key] for r in runs), 3) for key in keys}
@@ -444,7 +455,8 @@ def print_table(summary: dict[str, Any], records: int, session_timeout: float) -
             f"  {mode:16s} total {entry['takeover_s']:6.2f}  until assigned "
             f"{entry['until_assigned_s']:6.2f}  restore {entry['restore_s']:5.2f} "
             f"({entry['replayed_records']:.0f} records)  "
-            f"then first output {entry['until_first_output_s']:5.2f}"
+            f"then first output {entry['until_first_output_s']:5.2f}  "
+            f"steady CPU {entry['steady_cpu_share']:.1%}"
         )
 
 
