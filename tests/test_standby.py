@@ -60,22 +60,31 @@ def test_a_standby_follows_what_it_does_not_own_and_hands_it_over(tmp_path: Path
     assert set(counts._stores) == {0}
     assert dict(counts.items()) == {} and "k" not in counts
 
-    # partition 1 moves here: its store opens where the standby stopped, nothing replayed
+    # partition 1 moves here: the standby's open store is handed over, nothing replayed
+    (warm,) = [store for (_, store) in tables.standby._stores.values()]
     replayed = tables.recovery_records()
     tables.on_assigned([TopicPartition("payments", 0), TopicPartition("payments", 1)])
     assert tables.standby.followed() == set()
-    assert counts._stores[1].offsets == {1: 4}
+    assert counts._stores[1] is warm and warm.offsets == {1: 4}
     restore(tables)
     assert tables.recovery_records() == replayed
     assert dict(counts.items()) == {"k": 5}
 
-    # and away again: followed from its stored offset on
+    # and away again (after a failure: a change it never committed is dropped): handed
+    # back to the standby, followed from its stored offset on
+    counts._stores[1].data["k"] = 99
+    counts._stores[1].dirty.add("k")
     tables.on_revoked({0})
     assert set(counts._stores) == {0}
     assert tables.standby.followed() == {(changelog, 1)}
+    assert tables.standby._stores[(changelog, 1)][1] is warm and not warm.dirty
     written_elsewhere(range(6, 9))
     tables.poll_standbys()
     assert tables.standby_records() == 5 + 3
+    tables.on_assigned([TopicPartition("payments", 0), TopicPartition("payments", 1)])
+    restore(tables)
+    assert tables.recovery_records() == replayed
+    assert dict(counts.items()) == {"k": 8}
     tables.close()
 
 

@@ -247,20 +247,25 @@ class TableManager:
         if not self.tables:
             return []
         new = {tp.partition for tp in partitions} - self.held
-        if self.standby is not None:
-            self.standby.follow(owned=self.held | new)  # their standby stores close first
+        standby = self.standby
         for partition in sorted(new):
             self.held.add(partition)
             for table in self.tables:
                 if partition >= self.partition_counts[table.changelog_topic_name]:
                     continue  # a narrower source: a write from here is a clear error
-                store = table._open_store(partition)
+                warm = standby.take(table, partition) if standby is not None else None
+                if warm is not None:  # followed here: recovery replays only the tail
+                    store = table._adopt_store(partition, warm)
+                else:
+                    store = table._open_store(partition)
                 if self._restorer is None:
                     self._restorer = Restorer(
                         self.transport.changelog_reader(), what="table partitions"
                     )
                 self._restorer.add(table, store, table.changelog_topic_name, partition)
                 self.recovering.setdefault(partition, set()).add(table.name)
+        if standby is not None:
+            standby.follow(owned=self.held)
         return [tp for tp in partitions if tp.partition in self.recovering]
 
     def on_revoked(self, still_assigned: set[int]) -> None:
@@ -271,14 +276,20 @@ class TableManager:
             return
         if self._restorer is not None:
             self._restorer.remove(gone)
+        standby = self.standby
         for partition in gone:
             self.recovering.pop(partition, None)
             for table in self.tables:
-                table._close_store(partition)
+                if standby is None:
+                    table._close_store(partition)
+                    continue
+                store = table._release_store(partition)
+                if store is not None:
+                    standby.adopt(table, store)  # kept warm here
         self.held -= gone
         log.debug("closed table partitions %s", sorted(gone))
-        if self.standby is not None:
-            self.standby.follow(owned=self.held)  # they stay warm here as standbys
+        if standby is not None:
+            standby.follow(owned=self.held)
 
     def recovery_records(self) -> int:
         """Changelog records applied by recovery since the worker started (the global

@@ -4,9 +4,10 @@ With ``table_standby_replicas`` >= 1 a worker follows the changelog partitions o
 ``rocksdb://`` tables that the group gave to other workers, into the same RocksDB
 databases it would use as their owner (``<datadir>/tables/<table>/<partition>``), with the
 offset of the last record applied stored next to the data in one ``WriteBatch``. When a
-partition then moves to this worker, the store is closed here and opened as the owner's:
-recovery continues from its stored offset and replays only the tail the standby had not
-read yet, instead of the whole changelog.
+partition then moves to this worker, its open store is handed to the table as the owner's:
+recovery continues from its offset and replays only the tail the standby had not read yet,
+instead of the whole changelog. When a partition moves away, the owner's store (committed
+by the revocation) is handed back and followed from its offset.
 
 Which partitions: Kafka's standard group protocol (the assignors librdkafka ships) does
 not know about standbys, so it cannot place a moved partition on the worker that kept it
@@ -22,8 +23,9 @@ only committed changes and never goes past a partition's last stable offset. Exa
     standby = Standby(tables, partition_counts, transport.changelog_reader)
     standby.follow(owned={0, 1})      # follow partitions 2 and 3 of every rocksdb table
     standby.poll()                    # each turn of the poll loop: apply what arrived
-    standby.follow(owned={0, 1, 2})   # partition 2 moved here: its standby store closes
-    table._open_store(2)              # ... and the owner's store opens where it stopped
+    store = standby.take(table, 2)    # partition 2 moved here: its store, open, goes to
+    table._adopt_store(2, store)      # ... the owner; recovery replays only the tail
+    standby.adopt(table, table._release_store(0))   # partition 0 moved away: followed
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
-from faust.tables.stores import RocksDBStore
+from faust.tables.stores import RocksDBStore, Store
 from faust.transport.base import ChangelogReader
 
 if TYPE_CHECKING:
@@ -84,10 +86,9 @@ class Standby:
         return set(self._stores)
 
     def follow(self, owned: set[int]) -> None:
-        """Follow every partition of the followed tables except ``owned``; release (close)
-        the standby stores of partitions in ``owned`` first, so that their owner's stores
-        can open the same databases. Call before opening newly owned stores, and after
-        closing revoked ones."""
+        """Follow every partition of the followed tables except ``owned``, opening the
+        stores of those not followed yet; close the standby stores of ``owned`` partitions
+        that no owner took (:meth:`take`)."""
         wanted: dict[tuple[str, int], Table[Any, Any]] = {}
         for table in self.tables:
             topic = table.changelog_topic_name
@@ -95,39 +96,71 @@ class Standby:
                 if partition not in owned:
                     wanted[(topic, partition)] = table
         released = [key for key in self._stores if key not in wanted]
-        if released:
-            self._release(released)
+        for store in self._release(released):
+            store.close()
         added = [key for key in wanted if key not in self._stores]
-        if not added:
+        self._start([(wanted[key], key[1], None) for key in added])
+
+    def adopt(self, table: Table[Any, Any], store: Store) -> None:
+        """``store`` was revoked from this worker: keep it open and follow its partition
+        from the offset it stored (what its cache held uncommitted is dropped: the
+        database is the truth, as after a restart); close it if its table is not
+        followed."""
+        followed = any(t is table for t in self.tables)  # (a table == compares contents)
+        if not followed or not isinstance(store, RocksDBStore):
+            store.close()
+            return
+        store.data = {}
+        store.dirty = set()
+        store.window_ends.clear()
+        store.window_heap.clear()
+        self._start([(table, store.partition or 0, store)])
+
+    def take(self, table: Table[Any, Any], partition: int) -> RocksDBStore | None:
+        """The standby store of ``table``'s ``partition``, handed over to its new owner,
+        open (None: this worker does not follow it)."""
+        key = (table.changelog_topic_name, partition)
+        if key not in self._stores:
+            return None
+        (store,) = self._release([key])
+        return store
+
+    def _start(self, entries: list[tuple[Table[Any, Any], int, RocksDBStore | None]]) -> None:
+        """Follow these partitions, each into its open store or the one on disk."""
+        if not entries:
             return
         if self._reader is None:
             self._reader = self._reader_factory()
         assignments = []
-        for topic, partition in added:
-            table = wanted[(topic, partition)]
-            store = RocksDBStore(table._store_path(partition), table.codec, partition)
-            self._stores[(topic, partition)] = (table, store)
-            self._catching_up.add((topic, partition))
+        for table, partition, store in entries:
+            if store is None:
+                store = RocksDBStore(table._store_path(partition), table.codec, partition)
+            key = (table.changelog_topic_name, partition)
+            self._stores[key] = (table, store)
+            self._catching_up.add(key)
             applied = store.offsets.get(partition)
             start = applied + 1 if applied is not None else OFFSET_BEGINNING
-            assignments.append(TopicPartition(topic, partition, start))
+            assignments.append(TopicPartition(*key, start))
         self._reader.assign(assignments)
         log.info(
-            "standby: following %s",
-            ", ".join(f"{t}[{p}]" for t, p in sorted(added)),
+            "standby: following %s", ", ".join(f"{a.topic}[{a.partition}]" for a in assignments)
         )
 
-    def _release(self, keys: list[tuple[str, int]]) -> None:
+    def _release(self, keys: list[tuple[str, int]]) -> list[RocksDBStore]:
+        """Stop following ``keys``; return their stores, still open."""
+        if not keys:
+            return []
         if self._reader is not None:
             self._reader.unassign([TopicPartition(topic, p) for topic, p in keys])
-        handed = []
-        for key in sorted(keys):
+        stores, handed = [], []
+        for key in keys:
             self._catching_up.discard(key)
             _table, store = self._stores.pop(key)
             applied = store.offsets.get(key[1])
             handed.append(f"{key[0]}[{key[1]}]@{applied if applied is not None else 'none'}")
-            store.close()
+            stores.append(store)
         log.info("standby: released %s (applied up to these offsets)", ", ".join(handed))
+        return stores
 
     def poll(self, timeout: float = 0.0) -> int:
         """Apply what arrived on the followed changelog partitions (waiting at most
@@ -186,7 +219,8 @@ class Standby:
         return total
 
     def close(self) -> None:
-        self._release(list(self._stores))
+        for store in self._release(list(self._stores)):
+            store.close()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
