@@ -432,8 +432,9 @@ class TableManager:
 
     def poll_standbys(self) -> None:
         """Apply what arrived on the changelogs of partitions followed as standbys (no
-        waiting; ``faust.tables.standby``)."""
-        if self.standby is not None:
+        waiting; ``faust.tables.standby``). Not while partitions this worker owns are
+        restoring: they come first (as in Kafka Streams), the standbys catch up after."""
+        if self.standby is not None and not self.recovering:
             self.standby.poll()
 
     def standby_records(self) -> int:
