@@ -217,3 +217,42 @@ def test_partitions_come_back_warm(broker: EmbeddedBroker, tmp_path: Path, stand
     assert {payment_id for payment_id, _ in counting.receipts()} == set(range(5 * BATCH))
     assert "Traceback" not in a.stderr + b.stderr
     assert "past what the topic holds" not in a.stderr + b.stderr  # no copy was wiped
+
+
+def test_standbys_under_exactly_once(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    """Standbys read committed changes only and take transaction markers in their stride:
+    caught up (a lag of 0, past the markers), a clean handover replays nothing, and every
+    payment is counted and receipted exactly once."""
+    counting = CountingApp(broker, tmp_path, "standby-eos")
+    topic = counting.payments
+    ports = {"a": free_port(), "b": free_port()}
+
+    def start(name: str) -> WorkerProcess:
+        env = {
+            "FAUST_TABLE_STANDBY_REPLICAS": "1",
+            "FAUST_PROCESSING_GUARANTEE": "exactly_once",
+            "FAUST_WEB_PORT": str(ports[name]),
+        }
+        return counting.start(name, env=env)
+
+    a = start("a")
+    b = start("b")
+    wait_until(
+        lambda: holds(a, topic) and holds(b, topic) and len(holds(a, topic)) == 2,
+        60,
+        "a and b to share the partitions",
+    )
+    counting.produce(range(0, BATCH))
+    counting.wait_until_done()
+    wait_caught_up(ports["a"])
+    rounds = recoveries(a)
+    assert b.stop() == 0, b.stderr
+    wait_until(lambda: holds(a, topic) == set(range(PARTITIONS)), 60, "a to hold everything")
+    wait_until(lambda: recoveries(a) > rounds, 60, "a to restore what came back")
+    assert replayed(a, rounds) == 0
+    counting.produce(range(BATCH, 2 * BATCH))
+    counting.wait_until_done()
+    assert a.stop() == 0, a.stderr
+    assert counting.tables("a") == counting.expected_tables()
+    assert Counter(payment_id for payment_id, _ in counting.receipts()) == Counter(range(2 * BATCH))
+    assert "past what the topic holds" not in a.stderr + b.stderr

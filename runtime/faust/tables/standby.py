@@ -76,6 +76,9 @@ class Standby:
         self.records = 0
         #: followed partitions that have not reached their changelog's end yet
         self._catching_up: set[tuple[str, int]] = set()
+        #: followed partition -> the end offset where the reader last reported it read to
+        #: the end (transaction markers take offsets no record has)
+        self._read_to: dict[tuple[str, int], int] = {}
 
     @property
     def active(self) -> bool:
@@ -155,6 +158,7 @@ class Standby:
         stores, handed = [], []
         for key in keys:
             self._catching_up.discard(key)
+            self._read_to.pop(key, None)
             _table, store = self._stores.pop(key)
             applied = store.offsets.get(key[1])
             handed.append(f"{key[0]}[{key[1]}]@{applied if applied is not None else 'none'}")
@@ -195,9 +199,12 @@ class Standby:
             )
             store.wipe()
             self._catching_up.add(key)
+            self._read_to.pop(key, None)
             reader.unassign([TopicPartition(*key)])
             reader.assign([TopicPartition(*key, OFFSET_BEGINNING)])
         for topic, partition, end in batch.eof:
+            if (topic, partition) in self._stores:
+                self._read_to[(topic, partition)] = end
             if (topic, partition) in self._catching_up:
                 self._catching_up.discard((topic, partition))
                 log.info("standby: %s[%d] caught up at offset %d", topic, partition, end)
@@ -215,6 +222,8 @@ class Standby:
             end = reader.high_watermark(topic, partition)
             if end is None:
                 return None
+            if self._read_to.get((topic, partition)) == end:
+                continue  # read to the end (past any transaction marker)
             total += max(0, end - (store.offsets.get(partition, -1) + 1))
         return total
 
