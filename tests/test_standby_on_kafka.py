@@ -148,6 +148,7 @@ def test_partitions_come_back_warm(broker: EmbeddedBroker, tmp_path: Path, stand
         )
 
     # 1. a alone: every partition, from scratch
+    counting.create_topic()
     a = start("a")
     counting.produce(range(0, BATCH))
     counting.wait_until_done()
@@ -235,6 +236,7 @@ def test_standbys_under_exactly_once(broker: EmbeddedBroker, tmp_path: Path) -> 
         }
         return counting.start(name, env=env)
 
+    counting.create_topic()
     a = start("a")
     b = start("b")
     wait_until(
