@@ -9,6 +9,7 @@ documents the order of a commit)::
     tables.attach(); await tables.start_globals()          # global tables: all of them
     to_pause = tables.on_assigned(partitions)              # open stores, start restoring
     ready = await tables.recover_step()                    # ... resume these when restored
+    tables.poll_standbys()                                 # warm copies of the others' ones
     pending = tables.produce_changes(producer)             # at commit: changelog records
     tables.persist(pending, producer.take_delivered_offsets())   # once they are durable
     await tables.expire()                                  # windows past `expires`
@@ -428,7 +429,7 @@ class TableManager:
                     set_current_message(None)
         return closed_count
 
-    # -- shutdown ---------------------------------------------------------------------------
+    # -- standbys (``table_standby_replicas``) ---------------------------------------------
 
     def poll_standbys(self) -> None:
         """Apply what arrived on the changelogs of partitions followed as standbys (no
@@ -444,6 +445,8 @@ class TableManager:
     def standby_lag(self) -> int | None:
         """Changelog records the standby copies have still to apply (estimate)."""
         return self.standby.lag() if self.standby is not None else 0
+
+    # -- shutdown ---------------------------------------------------------------------------
 
     def close(self) -> None:
         if self.standby is not None:
