@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,15 @@ def wait_caught_up(port: int) -> None:
     wait_until(lambda: standby_lag(port) == 0, 60, "the standbys to catch up")
 
 
+@pytest.fixture
+def started() -> Iterator[list[WorkerProcess]]:
+    """The workers a test starts: killed at its end, whatever happened."""
+    workers: list[WorkerProcess] = []
+    yield workers
+    for worker in workers:
+        worker.kill()
+
+
 def test_a_changelog_partition_assigned_again_further_on_is_not_lost(
     broker: EmbeddedBroker,
 ) -> None:
@@ -124,7 +134,9 @@ def test_a_changelog_partition_assigned_again_further_on_is_not_lost(
 
 
 @pytest.mark.parametrize("standbys", [0, 1])
-def test_partitions_come_back_warm(broker: EmbeddedBroker, tmp_path: Path, standbys: int) -> None:
+def test_partitions_come_back_warm(
+    broker: EmbeddedBroker, tmp_path: Path, standbys: int, started: list[WorkerProcess]
+) -> None:
     counting = CountingApp(broker, tmp_path, f"standby{standbys}")
     topic = counting.payments
     ports = {"a": free_port(), "b": free_port()}
@@ -134,7 +146,9 @@ def test_partitions_come_back_warm(broker: EmbeddedBroker, tmp_path: Path, stand
             "FAUST_TABLE_STANDBY_REPLICAS": str(standbys),
             "FAUST_WEB_PORT": str(ports[name]),
         }
-        return counting.start(name, env=env)
+        worker = counting.start(name, env=env)
+        started.append(worker)
+        return worker
 
     def settled(*workers: WorkerProcess) -> bool:
         held = [holds(w, topic) for w in workers]
@@ -220,7 +234,9 @@ def test_partitions_come_back_warm(broker: EmbeddedBroker, tmp_path: Path, stand
     assert "past what the topic holds" not in a.stderr + b.stderr  # no copy was wiped
 
 
-def test_standbys_under_exactly_once(broker: EmbeddedBroker, tmp_path: Path) -> None:
+def test_standbys_under_exactly_once(
+    broker: EmbeddedBroker, tmp_path: Path, started: list[WorkerProcess]
+) -> None:
     """Standbys read committed changes only and take transaction markers in their stride:
     caught up (a lag of 0, past the markers), a clean handover replays nothing, and every
     payment is counted and receipted exactly once."""
@@ -234,7 +250,9 @@ def test_standbys_under_exactly_once(broker: EmbeddedBroker, tmp_path: Path) -> 
             "FAUST_PROCESSING_GUARANTEE": "exactly_once",
             "FAUST_WEB_PORT": str(ports[name]),
         }
-        return counting.start(name, env=env)
+        worker = counting.start(name, env=env)
+        started.append(worker)
+        return worker
 
     counting.create_topic()
     a = start("a")
