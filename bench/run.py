@@ -137,6 +137,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "harness's 6 s; the runtime's default is 45 s)",
     )
     parser.add_argument(
+        "--takeover-standby-replicas",
+        default="0",
+        metavar="N,...",
+        help="comma-separated table_standby_replicas values the takeover scenario runs "
+        "with (default 0; '0,1': without and with standbys)",
+    )
+    parser.add_argument(
         "--peers",
         default="",
         help="comma-separated peers (faust-streaming, quixstreams) or 'all': also run the "
@@ -727,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
                 broker_factory=lambda log_file: EmbeddedBroker(log_file=log_file),
                 create_topics=create_topics,
                 log=log,
+                standby_replicas=tuple(int(n) for n in args.takeover_standby_replicas.split(",")),
             )
         if "latency" in special:
             log("latency")

@@ -221,9 +221,39 @@ def _held(path: Path) -> set[int]:
     return held & restored
 
 
+def _caught_up(path: Path) -> set[int]:
+    """The changelog partitions the worker logging to ``path`` follows as a standby and
+    has caught up with (``standby: <changelog>[p] caught up``), since its last release."""
+    followed: set[int] = set()
+    for _, line in _log_lines(path) if path.exists() else []:
+        match = re.search(rb"standby: %s\[(\d+)\] caught up" % CHANGELOG.encode(), line)
+        if match:
+            followed.add(int(match[1]))
+        elif b"standby: released " in line:
+            followed -= {int(p) for p in re.findall(rb"%s\[(\d+)\]" % CHANGELOG.encode(), line)}
+    return followed
+
+
+def _replayed(path: Path, since: float) -> int:
+    """Changelog records the worker's recoveries replayed after ``since`` (its log)."""
+    total = 0
+    for stamp, line in _log_lines(path):
+        match = re.search(rb"recovered \d+ table partitions: (\d+) changelog record", line)
+        if match and stamp >= since - 0.001:
+            total += int(match[1])
+    return total
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_once(
     mode: str,
     *,
+    standbys: int,
     worker: Path,
     work: Path,
     tag: str,
@@ -250,7 +280,11 @@ def run_once(
                             argv,
                             stdout=handle,
                             stderr=subprocess.STDOUT,
-                            env=dict(os.environ, **worker_env),
+                            env=dict(
+                                os.environ,
+                                **worker_env,
+                                FAUST_TABLE_STANDBY_REPLICAS=str(standbys),
+                            ),
                         )
                     )
             _wait(
@@ -279,9 +313,17 @@ def run_once(
             )
             processes.append(load_process)
             _wait(lambda: Path(load_config["out"] + ".started").exists(), "the load", 60)
-            time.sleep(STEADY)
-            victim, survivor = processes[0], processes[1]
             moved = _held(logs[0])
+            if standbys:
+                _wait(
+                    lambda: moved <= _caught_up(logs[1]),
+                    "the survivor's standbys to catch up",
+                    120 + records / 20_000,
+                )
+            cpu_before = _cpu_seconds(processes[1].pid)
+            time.sleep(STEADY)
+            steady_cpu = _cpu_seconds(processes[1].pid) - cpu_before
+            victim, survivor = processes[0], processes[1]
             killed_at = time.time()
             victim.send_signal(signal.SIGKILL if mode == "kill" else signal.SIGTERM)
             victim.wait(60)
@@ -333,6 +375,9 @@ def run_once(
         "until_assigned_s": round(assigned - killed_at, 3),
         "restore_s": round(restored - assigned, 3),
         "until_first_output_s": round(first - restored, 3),
+        "replayed_records": _replayed(logs[1], assigned),
+        # the survivor's CPU per second of steady load (its standbys' cost included)
+        "steady_cpu_share": round(steady_cpu / STEADY, 3),
         "outputs": len(arrivals),
         "survivor_outputs_of_moved": len(after),
         "verified": True,
@@ -349,33 +394,50 @@ def run_takeover(
     broker_factory: Callable[[Path], Any],
     create_topics: Callable[[str, list[str]], None],
     log: Callable[[str], None],
+    standby_replicas: tuple[int, ...] = (0,),
 ) -> dict[str, list[dict[str, Any]]]:
-    figures: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    """Each stop mode with each ``table_standby_replicas`` value, ``repetitions`` times;
+    results keyed ``kill``, ``term`` (no standbys) and ``kill, standby 1`` ..."""
+    variants = [(mode, n) for n in standby_replicas for mode in MODES]
+    figures: dict[str, list[dict[str, Any]]] = {_key(m, n): [] for m, n in variants}
     for repetition in range(repetitions):
-        modes = list(MODES) if repetition % 2 == 0 else list(reversed(MODES))
-        for mode in modes:
+        order = variants if repetition % 2 == 0 else list(reversed(variants))
+        for mode, standbys in order:
+            key = _key(mode, standbys)
             result = run_once(
                 mode,
+                standbys=standbys,
                 worker=worker,
                 work=work,
-                tag=f"takeover-{mode}-r{repetition}",
+                tag=f"takeover-{mode}-s{standbys}-r{repetition}",
                 records=records,
                 worker_env=worker_env,
                 broker_factory=broker_factory,
                 create_topics=create_topics,
             )
-            figures[mode].append(result)
+            figures[key].append(result)
             log(
-                f"  takeover {mode:4s} {result['takeover_s']:6.2f}s: until assigned "
-                f"{result['until_assigned_s']:.2f}s, restore {result['restore_s']:.2f}s, "
-                f"then first output {result['until_first_output_s']:.2f}s "
-                f"(partitions {result['moved_partitions']})"
+                f"  takeover {key:16s} {result['takeover_s']:6.2f}s: until assigned "
+                f"{result['until_assigned_s']:.2f}s, restore {result['restore_s']:.2f}s "
+                f"({result['replayed_records']} records replayed), then first output "
+                f"{result['until_first_output_s']:.2f}s (partitions {result['moved_partitions']})"
             )
     return figures
 
 
+def _key(mode: str, standbys: int) -> str:
+    return mode if not standbys else f"{mode}, standby {standbys}"
+
+
 def summarize(figures: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    keys = ("takeover_s", "until_assigned_s", "restore_s", "until_first_output_s")
+    keys = (
+        "takeover_s",
+        "until_assigned_s",
+        "restore_s",
+        "until_first_output_s",
+        "replayed_records",
+        "steady_cpu_share",
+    )
     return {
         mode: {key: round(statistics.median(r[key] for r in runs), 3) for key in keys}
         for mode, runs in figures.items()
@@ -390,9 +452,11 @@ def print_table(summary: dict[str, Any], records: int, session_timeout: float) -
     )
     for mode, entry in summary.items():
         print(
-            f"  {mode:4s} total {entry['takeover_s']:6.2f}  until assigned "
-            f"{entry['until_assigned_s']:6.2f}  restore {entry['restore_s']:5.2f}  "
-            f"then first output {entry['until_first_output_s']:5.2f}"
+            f"  {mode:16s} total {entry['takeover_s']:6.2f}  until assigned "
+            f"{entry['until_assigned_s']:6.2f}  restore {entry['restore_s']:5.2f} "
+            f"({entry['replayed_records']:.0f} records)  "
+            f"then first output {entry['until_first_output_s']:5.2f}  "
+            f"steady CPU {entry['steady_cpu_share']:.1%}"
         )
 
 

@@ -885,7 +885,7 @@ def test_every_faust_streaming_setting_is_known_by_name(
     ]  # fmt: skip
     assert missing == []
     assert not set(NOT_APPLIED) & set(setting_names())
-    env.setenv("FAUST_TABLE_STANDBY_REPLICAS", "1")
+    env.setenv("FAUST_TABLE_KEY_INDEX_SIZE", "1")
     env.setattr("faust.settings._warned", set())  # once per process: start afresh
     with caplog.at_level(logging.WARNING, logger="faust.settings"):
         conf = Settings.from_app_kwargs(
@@ -896,6 +896,6 @@ def test_every_faust_streaming_setting_is_known_by_name(
     assert sorted(record.getMessage() for record in caplog.records) == [
         "Faust setting 'Worker' does not apply here, ignored: " + NOT_APPLIED["Worker"],
         "Faust setting 'cache' does not apply here, ignored: " + NOT_APPLIED["cache"],
-        "Faust setting 'table_standby_replicas' does not apply here, ignored: "
-        + NOT_APPLIED["table_standby_replicas"],
+        "Faust setting 'table_key_index_size' does not apply here, ignored: "
+        + NOT_APPLIED["table_key_index_size"],
     ]

@@ -93,7 +93,6 @@ NOT_APPLIED: dict[str, str] = {
     "stream_recovery_delay": "streams start once their tables are restored",
     "stream_wait_empty": "a stopping worker always finishes the batch in hand",
     "table_key_index_size": "a windowed table's keys are always listable",
-    "table_standby_replicas": "standby replicas of tables are not implemented",
     "cache": "Faust's cache backends are not implemented",
     "worker_redirect_stdouts": "print() output goes to stdout as written",
     "worker_redirect_stdouts_level": "print() output goes to stdout as written",
@@ -230,6 +229,12 @@ class Settings:
     #: open transaction holds below its end (then it says so and goes on without the rest);
     #: Kafka's default transaction.timeout.ms, after which the broker aborts such a one
     table_recovery_transaction_wait: float = 60.0
+    #: warm copies of ``rocksdb://`` table partitions this worker does not own, followed
+    #: from their changelogs so that a takeover replays only their tail
+    #: (``faust.tables.standby``): 0 none (Kafka Streams' default), 1 or more: every
+    #: partition not owned (the standard group protocol cannot place a moved partition
+    #: on a chosen standby; README, "Choices we made")
+    table_standby_replicas: int = 0
     #: the worker's web server (``faust.web``): pages, /health, /ready, /metrics
     web_enabled: bool = True
     #: the port it listens on (0: any free port, logged at start-up)
@@ -380,6 +385,10 @@ class Settings:
             value = getattr(self, name)
             if value is not None and not is_memory_url(value):
                 parse_broker_url(value, setting=name)
+        if self.table_standby_replicas < 0:
+            raise ImproperlyConfigured(
+                f"table_standby_replicas must be 0 or more, not {self.table_standby_replicas}"
+            )
         if not 0 <= self.web_port <= 65535:
             raise ImproperlyConfigured(f"web_port must be a port number, not {self.web_port}")
         if is_memory_url(self.broker) and self.broker_credentials is not None:

@@ -249,6 +249,16 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         if store is not None:
             store.close()
 
+    def _release_store(self, partition: int) -> Store | None:
+        """Remove ``partition``'s store without closing it (a standby keeps it open)."""
+        self._seen_message = None
+        return self._stores.pop(partition, None)
+
+    def _adopt_store(self, partition: int, store: Store) -> Store:
+        """Make ``store`` (kept open by a standby) the store of ``partition``."""
+        self._stores[partition] = store
+        return store
+
     def _store_missing(self, partition: int) -> Store:
         """No store for ``partition``: create one outside a worker, else a clear error."""
         if not self._managed:

@@ -9,6 +9,7 @@ documents the order of a commit)::
     tables.attach(); await tables.start_globals()          # global tables: all of them
     to_pause = tables.on_assigned(partitions)              # open stores, start restoring
     ready = await tables.recover_step()                    # ... resume these when restored
+    tables.poll_standbys()                                 # warm copies of the others' ones
     pending = tables.produce_changes(producer, positions)  # at commit: changelog records
     tables.persist(pending, producer.take_delivered_offsets())   # once they are durable
     await tables.expire()                                  # windows past `expires`
@@ -34,6 +35,7 @@ from faust.exceptions import PartitionsMismatch
 from faust.tables.base import Table
 from faust.tables.globaltable import GlobalTable
 from faust.tables.recovery import Restorer
+from faust.tables.standby import Standby, followed_tables
 from faust.tables.stores import ABSENT, POSITIONS_HEADER, Changes, Positions, Store
 from faust.tables.windowed import WindowedTable
 from faust.transport.base import Producer, TopicSpec, Transport
@@ -117,6 +119,10 @@ class TableManager:
         self._expire_now = False
         #: changelog records sent per table since the worker started (for metrics)
         self.changelog_records: dict[str, int] = {}
+        #: warm copies of partitions owned elsewhere (``table_standby_replicas``)
+        self.standby: Standby | None = None
+        if app.conf.table_standby_replicas > 0 and followed_tables(self.tables):
+            self.standby = Standby(self.tables, self.partition_counts, transport.changelog_reader)
 
     @property
     def active(self) -> bool:
@@ -247,12 +253,17 @@ class TableManager:
         if not self.tables:
             return []
         new = {tp.partition for tp in partitions} - self.held
+        standby = self.standby
         for partition in sorted(new):
             self.held.add(partition)
             for table in self.tables:
                 if partition >= self.partition_counts[table.changelog_topic_name]:
                     continue  # a narrower source: a write from here is a clear error
-                store = table._open_store(partition)
+                warm = standby.take(table, partition) if standby is not None else None
+                if warm is not None:  # followed here: recovery replays only the tail
+                    store = table._adopt_store(partition, warm)
+                else:
+                    store = table._open_store(partition)
                 if self._restorer is None:
                     self._restorer = Restorer(
                         self.transport.changelog_reader(),
@@ -261,6 +272,8 @@ class TableManager:
                     )
                 self._restorer.add(table, store, table.changelog_topic_name, partition)
                 self.recovering.setdefault(partition, set()).add(table.name)
+        if standby is not None:
+            standby.follow(owned=self.held)
         return [tp for tp in partitions if tp.partition in self.recovering]
 
     def on_revoked(self, still_assigned: set[int]) -> None:
@@ -271,12 +284,20 @@ class TableManager:
             return
         if self._restorer is not None:
             self._restorer.remove(gone)
+        standby = self.standby
         for partition in gone:
             self.recovering.pop(partition, None)
             for table in self.tables:
-                table._close_store(partition)
+                if standby is None:
+                    table._close_store(partition)
+                    continue
+                store = table._release_store(partition)
+                if store is not None:
+                    standby.adopt(table, store)  # kept warm here
         self.held -= gone
         log.debug("closed table partitions %s", sorted(gone))
+        if standby is not None:
+            standby.follow(owned=self.held)
 
     def recovery_records(self) -> int:
         """Changelog records applied by recovery since the worker started (the global
@@ -478,9 +499,29 @@ class TableManager:
                     set_current_message(None)
         return closed_count
 
+    # -- standbys (``table_standby_replicas``) ---------------------------------------------
+
+    def poll_standbys(self) -> None:
+        """Apply what arrived on the changelogs of partitions followed as standbys (no
+        waiting; ``faust.tables.standby``). Not while partitions this worker owns are
+        restoring: they come first (as in Kafka Streams), the standbys catch up after."""
+        if self.standby is not None and not self.recovering:
+            self.standby.poll()
+
+    def standby_records(self) -> int:
+        """Changelog records applied to standby copies since the worker started."""
+        return self.standby.records if self.standby is not None else 0
+
+    def standby_lag(self) -> int | None:
+        """Changelog records the standby copies have still to apply (estimate)."""
+        return self.standby.lag() if self.standby is not None else 0
+
     # -- shutdown ---------------------------------------------------------------------------
 
     def close(self) -> None:
+        if self.standby is not None:
+            self.standby.close()
+            self.standby = None
         if self._restorer is not None:
             self._restorer.close()
             self._restorer = None

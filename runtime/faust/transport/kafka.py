@@ -493,6 +493,11 @@ class KafkaConsumer:
         self._consumer.close()
 
 
+#: seconds after which an assigned partition's cached end counts as fresh even if it has
+#: not changed (a fetch response has arrived by then)
+CACHED_END_FRESH_AFTER = 5.0
+
+
 class KafkaChangelogReader:
     """Reads assigned changelog partitions; reports where each one ends."""
 
@@ -500,14 +505,17 @@ class KafkaChangelogReader:
         self._consumer = consumer
         #: raises once the brokers refused the credentials (ConnectionErrors.check)
         self._check = check
-        #: start offsets of partitions that have returned neither a record nor EOF yet
-        self._unconfirmed: dict[tuple[str, int], int] = {}
+        #: partitions that have returned neither a record nor EOF yet: their start offset,
+        #: the end cached when they were assigned, and when
+        self._unconfirmed: dict[tuple[str, int], tuple[int, int | None, float]] = {}
 
     def assign(self, partitions: list[TopicPartition]) -> None:
         self._consumer.incremental_assign(partitions)
+        now = time.monotonic()
         for tp in partitions:
             if tp.offset >= 0:
-                self._unconfirmed[(tp.topic, tp.partition)] = tp.offset
+                cached = self.high_watermark(tp.topic, tp.partition)
+                self._unconfirmed[(tp.topic, tp.partition)] = (tp.offset, cached, now)
 
     def unassign(self, partitions: list[TopicPartition]) -> None:
         self._consumer.incremental_unassign(
@@ -544,10 +552,14 @@ class KafkaChangelogReader:
                 log.warning("changelog reader: %s", error.str())
         # A broker may answer a fetch past the end with an empty response instead of
         # OFFSET_OUT_OF_RANGE (Tansu does): such a partition never reaches EOF. Compare the
-        # start offset with the end reported by the fetch responses instead.
-        for where, start in list(unconfirmed.items()):
+        # start offset with the end reported by the fetch responses instead; not with an
+        # end cached from before the partition was assigned again (a standby that gave a
+        # partition up and takes it back further on), until a fetch has refreshed it.
+        now = time.monotonic()
+        for where, (start, cached, assigned_at) in list(unconfirmed.items()):
             end = self.high_watermark(*where)
-            if end is not None and start > end:
+            fresh = end != cached or now - assigned_at >= CACHED_END_FRESH_AFTER
+            if end is not None and fresh and start > end:
                 out_of_range.append(where)
                 del unconfirmed[where]
         return ChangelogBatch(records, eof, out_of_range)

@@ -32,7 +32,8 @@ The metrics, with their labels:
 - ``faust_commits_total``, ``faust_commit_seconds`` (a summary);
 - ``faust_rebalances_total`` (assignments received), ``faust_assigned_partitions``;
 - ``faust_table_recovery_records_total``, ``faust_table_recovery_remaining_records``,
-  ``faust_table_changelog_records_total{table}``;
+  ``faust_table_changelog_records_total{table}``, ``faust_table_standby_records_total``
+  and ``faust_table_standby_lag_records`` (standby copies: ``table_standby_replicas``);
 - ``faust_producer_queued_records``, ``faust_producer_delivery_errors_total``;
 - ``faust_sent_records_total{topic}``: every record the app sent, agents or not;
 - ``faust_build_info{app,faust,python,librdkafka,confluent_kafka}`` (always 1).
@@ -257,7 +258,19 @@ class WorkerMetrics(Sensor, Collector):
             )
             for name in sorted(self.app.tables):
                 written.add_metric([name], tables.changelog_records.get(name, 0))
-            yield from (restored, remaining, written)
+            standby = CounterMetricFamily(
+                "faust_table_standby_records",
+                "Changelog records applied to standby copies of partitions owned elsewhere",
+            )
+            standby.add_metric([], tables.standby_records())
+            standby_lag = GaugeMetricFamily(
+                "faust_table_standby_lag_records",
+                "Changelog records the standby copies have still to apply",
+            )
+            lag = tables.standby_lag()
+            if lag is not None:  # (unknown until the first fetch of every partition)
+                standby_lag.add_metric([], lag)
+            yield from (restored, remaining, written, standby, standby_lag)
         producer = worker.producer if worker is not None else None
         queued = GaugeMetricFamily(
             "faust_producer_queued_records", "Records queued or in flight, not yet acknowledged"

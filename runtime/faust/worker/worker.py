@@ -276,6 +276,7 @@ class Worker:
             if restoring:
                 await rebalance.recover_step()
             tables.poll_globals()
+            tables.poll_standbys()
         if batch:
             if sensor is not None:
                 sensor.on_batch_in(batch)
