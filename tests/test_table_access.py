@@ -190,3 +190,35 @@ def test_direct_access_is_decided_per_batch(built: Built) -> None:
     app.sensors.add(plain)
     assert app.sensors.table_hooks is None
     app.sensors.remove(plain)
+
+
+def test_a_windowed_rocksdb_store_keeps_only_recent_windows_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a commit a windowed table's RocksDB store keeps in memory only the keys the
+    commit wrote (once it holds more than twice those): old windows are read back from
+    RocksDB, with their values, when a late message writes them again."""
+    from faust.tables import stores
+    from faust.tables.stores import ABSENT, RocksDBStore, TableCodec
+
+    monkeypatch.setattr(stores, "RECENT_MIN_KEYS", 2)
+    codec = TableCodec(str, int, "json", "json", windowed=True)
+    store = RocksDBStore(tmp_path / "0", codec, 0)
+    store.keeps_recent = True
+
+    def commit(values: dict[Any, int], offset: int) -> None:
+        store.data.update(values)
+        store.recent, store.dirty = set(values), set()  # as TableManager.produce_changes
+        changes = [(codec.dump_key(k), codec.dump_value(v)) for k, v in values.items()]
+        store.persist(changes, {0: offset})
+
+    old = {(f"k{i}", (0.0, 9.9)): i for i in range(10)}
+    commit(old, 9)
+    assert len(store.data) == 10  # not more than twice the recent keys and 2
+    new = {(f"k{i}", (10.0, 19.9)): i for i in range(3)}
+    commit(new, 12)
+    assert set(store.data) == set(new)
+    assert store.data.get(("k4", (0.0, 9.9)), ABSENT) is ABSENT
+    assert store.load(("k4", (0.0, 9.9))) == 4  # from RocksDB
+    assert codec.dump_key(("k4", (0.0, 9.9))) == b'["k4",[0.0,9.9]]'  # Faust's JSON
+    store.close()

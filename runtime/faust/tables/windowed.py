@@ -127,6 +127,11 @@ class WindowedTable(Table[Any, VT]):
     def _loop_stores(self) -> dict[int, Store] | None:
         return None  # a windowed key's read or write goes through the wrapper
 
+    def _new_store(self, partition: int | None) -> Store:
+        store = super()._new_store(partition)
+        store.keeps_recent = True  # old windows go cold (Store.keeps_recent)
+        return store
+
     def apply(self, op: Callable[[Any, Any], Any], key: Any, value: Any, timestamp: float) -> None:
         """``op(old, value)`` in every live window of ``key`` that ``timestamp`` falls into
         (what ``views[k] += 1`` does)."""
