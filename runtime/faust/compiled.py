@@ -11,8 +11,9 @@ code calls on the objects it is handed (``app.sender()``, ``topic.value_decoder(
     from faust.compiled import Stream, require_surface, run_worker_cli
     require_surface(1)
 
-The groups: streams and agents (the fused loops), Records (what a codec asks of a Record
-class), JSON codecs, Avro codecs.
+The groups: streams and agents (the fused loops), tables (the loop's direct access to a
+partition's store, :func:`table_access`), Records (what a codec asks of a Record class),
+JSON codecs, Avro codecs.
 """
 
 from __future__ import annotations
@@ -48,11 +49,16 @@ from faust.serializers.codecs import JSON_OPTIONS, json_default, json_loads
 from faust.serializers.generated import Fallback, GeneratedCodecs, blessed
 from faust.serializers.generated import install as install_codecs
 from faust.streams import RateLimiter, Stream, derived_topic, repartition_topic
+from faust.tables.base import Table
+from faust.tables.stores import ABSENT, Store
+from faust.tables.windowed import WindowedTable
+from faust.tables.wrappers import WindowSet, WindowWrapper
+from faust.windows import TumblingWindow
 from faust.worker.app_module import load_app_module
 from faust.worker.cli import run_worker_cli
 
 #: the version of this surface; a worker built for another one is refused
-SURFACE_VERSION = 1
+SURFACE_VERSION = 2
 
 R = TypeVar("R")
 
@@ -63,8 +69,10 @@ new_record: Callable[[type[R]], R] = object.__new__
 set_attribute: Callable[[object, str, Any], None] = object.__setattr__
 
 __all__ = [
+    "ABSENT",
     "AVRO_SHORT_LENGTHS",
     "JSON_OPTIONS",
+    "NO_DATA",
     "SURFACE_VERSION",
     "Event",
     "Fallback",
@@ -106,6 +114,11 @@ __all__ = [
     "set_attribute",
     "set_current_event",
     "set_current_message",
+    "table_access",
+    "table_get",
+    "table_item",
+    "table_missing",
+    "table_take",
     "timezone_converter",
 ]
 
@@ -140,3 +153,78 @@ def field_decoder(record: type[Record], name: str) -> Any:
 def field_encoder(record: type[Record], name: str) -> Any:
     """``value -> JSON-ready value`` of one field, the Record's own (generic) converter."""
     return record._field_encoder(name)
+
+
+# -- tables: what a fused loop reads and writes directly ------------------------------------
+#
+# A fused loop that reads or writes a module-level table binds, once per batch,
+# ``stores, window, target = table_access(table)`` and, once per message, the store of the
+# message's partition (``stores.get(message.partition())``) and its ``data``. A read is
+# then one dict lookup (``data.get(key, ABSENT)``), a write a dict store and the key added
+# to the store's ``dirty`` set: what the table's own methods do, without their frames and
+# context-variable reads. Whatever the loop does not find in ``data`` (a key not cached
+# from RocksDB, a ``memory://`` key in another partition, a missing key's default) goes
+# through ``table_get`` / ``table_item`` / ``table_missing``, which are the table's own
+# rules; with no store (``table_access`` said no, or the partition is not held) the loop
+# calls the table's methods as written.
+
+#: the ``data`` a loop reads when it has no store for a table: always empty, never written
+NO_DATA: dict[Any, Any] = {}
+_NO_STORES: dict[int, Store] = {}
+
+
+def table_access(table: Any, windows: bool = False) -> tuple[dict[int, Store], float, Any]:
+    """Once per batch: ``(stores, window, target)``. ``stores`` maps a partition to the
+    store a loop may read and write directly (empty: call the table's methods);
+    ``target`` is the table whose rules the misses follow. ``window`` is 0.0 for a plain
+    table; with ``windows`` (the loop only updates the table in place), a tumbling
+    windowed table of the message's time (no ``expires``, no relativity of its own)
+    gives its size: the loop computes the window's key itself, as
+    ``TumblingWindow.ranges`` does. Anything else (a subclass, a global table, hopping
+    windows, a sensor with table hooks) gets ``({}, 0.0, None)``: the methods as
+    written, so a sensor's hooks are called, and checked again each batch."""
+    if type(table) is Table:
+        stores = table._loop_stores()
+        if stores is not None:
+            return stores, 0.0, table
+    elif windows and type(table) is WindowWrapper and table.ValueType is WindowSet:
+        windowed = table.table
+        window = windowed.window
+        if (
+            type(windowed) is WindowedTable
+            and type(window) is TumblingWindow
+            and window.expires is None
+            and table.get_relative_timestamp is None
+            and table.table.app.sensors.table_hooks is None
+        ):
+            return windowed._stores, window.size, windowed
+    return _NO_STORES, 0.0, None
+
+
+def table_get(table: Any, target: Any, store: Store | None, key: Any, default: Any) -> Any:
+    """``table.get(key, default)`` when the store's ``data`` did not have ``key``."""
+    if store is None:
+        return table.get(key, default)
+    value = target._read_in(store, key)
+    return default if value is ABSENT else value
+
+
+def table_item(table: Any, target: Any, store: Store | None, key: Any) -> Any:
+    """``table[key]`` when the store's ``data`` did not have ``key``."""
+    if store is None:
+        return table[key]
+    value = target._read_in(store, key)
+    return target.__missing__(key) if value is ABSENT else value
+
+
+def table_missing(target: Any, store: Store, key: Any) -> Any:
+    """The value an in-place update of ``key`` starts from when the store's ``data`` did
+    not have it (the database's, another ``memory://`` partition's, or the default)."""
+    return target._missing_in(store, key)
+
+
+def table_take(target: Any, store: Store, key: Any) -> None:
+    """Before ``table[key] = value`` of a ``memory://`` table, whose keys live in one
+    partition at a time: move ``key`` out of the partition that holds it."""
+    if target._spans_partitions and key not in store.data:
+        target._take(key, store)

@@ -15,7 +15,7 @@ Example (``examples/big_orders.py``, abridged)::
 
 from __future__ import annotations
 
-from faustc.emit.emitter import Emitter, python_literal
+from faustc.emit.emitter import Emitter, Ternary, python_literal
 from faustc.front.ir import FieldRef
 from faustc.plan.model import (
     AgentPlan,
@@ -46,6 +46,8 @@ from faustc.plan.model import (
     Send,
     Stage,
     Step,
+    TableLocals,
+    TableSet,
     TableUpdate,
     Through,
     UserCode,
@@ -64,6 +66,20 @@ class AgentWriter:
         self.out = out
         self.display = plan.display_name
         self.where = f'"{plan.display_name}:{agent.loop_line}"'
+        #: table -> its direct-access names (the message loop's body)
+        self.tables = {names.table: names for names in agent.body.tables}
+        #: the tables whose tumbling window's key the loop computes itself
+        self.windowed = {
+            names.table
+            for names in agent.body.tables
+            if names.windows
+            and not agent.set_current_event  # the current event's time decides then
+            and all(
+                hole.operator in BINARY_OPERATORS
+                for hole in agent.body.holes
+                if isinstance(hole, TableUpdate) and hole.table == names.table
+            )
+        }
 
     def marker(self, line: int | None) -> str:
         """The comment that cites the user's line, beside generated code."""
@@ -105,6 +121,7 @@ class AgentWriter:
             if agent.terminal.kind == "take":
                 self.take_loop()
             else:
+                self.table_declarations()
                 self.batch_loop()
             if agent.postlude is not None:
                 out.line(f"# {self.display}:{agent.postlude.line}")
@@ -192,11 +209,53 @@ class AgentWriter:
             out.line(f"{n.keys_valid} = {key.by_batch}({n.batch})")
         return last
 
+    # -- tables read and written directly (faust.compiled.table_access) --------------------
+
+    def table_declarations(self) -> None:
+        """The temporaries of direct table access hold keys and values of any type."""
+        if not self.tables:
+            return
+        any_ = self.out.use_module("typing", "Any")
+        for names in self.tables.values():
+            self.out.line(f"{names.key}: {any_}")
+            self.out.line(f"{names.value}: {any_}")
+            if names.table in self.windowed:
+                self.out.line(f"{names.wkey}: {any_}")
+
+    def table_batch(self) -> None:
+        """Once per batch: each table's stores (none: its methods run, e.g. a sensor with
+        table hooks is installed)."""
+        out = self.out
+        for names in self.tables.values():
+            access = out.use("table_access")
+            windowed = names.table in self.windowed
+            arguments = [names.table, "windows=True"] if windowed else [names.table]
+            out.assign_call(f"{names.stores}, {names.window}, {names.target}", access, arguments)
+            if windowed:
+                out.line(f"{names.start} = -1.0  # the window last computed")
+                out.assign_tuple(names.range, [names.start, names.start])
+
+    def table_message(self) -> None:
+        """Once per message: each table's store of the message's partition, its data."""
+        out, n = self.out, self.n
+        for names in self.tables.values():
+            out.line(f"{names.store} = {names.stores}.get({n.message}.partition() or 0)")
+            no_data = out.use("NO_DATA")
+            out.assign(
+                names.data, Ternary(no_data, f"{names.store} is None", f"{names.store}.data")
+            )
+        if self.tables:
+            # the names a rewritten read uses (faustc.plan.rewrite)
+            for name in ("ABSENT", "table_get", "table_item"):
+                if f"_{name}" in self.agent.body.text:
+                    out.use(name)
+
     def batch_loop(self) -> None:
         out, n, agent = self.out, self.n, self.agent
         with out.block(f"async for {n.batch} in {agent.param}.batches():"):
             self.earlier_stages("continue")
             last = self.last_stage_head()
+            self.table_batch()
             with out.block(f"for {n.message} in {n.batch}:"):
                 with out.block("try:"):
                     self.decode(last)
@@ -208,6 +267,7 @@ class AgentWriter:
                         out.line(f"{agent.target} = {self.target_value()}")
                     if agent.terminal.kind == "enumerate":
                         out.line(f"{n.index} += 1")
+                    self.table_message()
                     self.user_code(agent.body)
                 with out.block(f"except Exception as {n.exc}:"):
                     out.line(f"{n.handle_error}({n.exc}, {n.message}, {self.where})")
@@ -505,12 +565,13 @@ class AgentWriter:
     def hole(self, hole: Hole, rest: str) -> None:
         out, n = self.out, self.n
         if isinstance(hole, TableUpdate):
-            if hole.in_place:
-                operator = out.use_module("operator", None, "_operator")
-                arguments = [hole.key, f"{operator}.{hole.operator}", hole.operand]
-                out.call(f"{hole.table}.in_place", arguments, rest)
+            if hole.direct and hole.table in self.tables:
+                self.direct_update(hole, self.tables[hole.table], rest)
             else:
-                out.line(f"{hole.statement}{rest}")
+                self.table_update(hole, rest)
+            return
+        if isinstance(hole, TableSet):
+            self.direct_set(hole, self.tables[hole.table], rest)
             return
         if isinstance(hole, Deliver):
             context = [n.key, f"{n.message}.headers()"] if hole.with_context else ["None", "None"]
@@ -522,6 +583,111 @@ class AgentWriter:
                 out.line(f"await {n.pending}")
             return
         self.send(hole)
+
+    def table_update(self, hole: TableUpdate, rest: str) -> None:
+        """``table[k] <op>= v`` through the table's methods."""
+        out = self.out
+        if hole.in_place:
+            operator = out.use_module("operator", None, "_operator")
+            arguments = [hole.key, f"{operator}.{hole.operator}", hole.operand]
+            out.call(f"{hole.table}.in_place", arguments, rest)
+        else:
+            out.line(f"{hole.statement}{rest}")
+
+    def direct_update(self, hole: TableUpdate, names: TableLocals, rest: str) -> None:
+        """``table[k] <op>= v`` on the message's store: ``Table.in_place``'s reads and
+        write; on a tumbling windowed table ``WindowWrapper.in_place``'s, the window's key
+        computed as ``TumblingWindow.ranges`` does."""
+        out, n = self.out, self.n
+        store, key = names.store, names.key
+        with out.block(f"if {store} is None:{rest}"):
+            self.table_update(hole, "")
+        if hole.table in self.windowed:
+            time, window = names.time, names.window
+            with out.block(f"elif {window}:  # a tumbling window of the message's time"):
+                out.line(f"{time} = {n.message}.timestamp()")
+                out.line("# without a timestamp: the table's own rule (the wall clock)")
+                with out.block(f"if {time}[0] == 0 or {time}[1] < 0:"):
+                    self.table_update(hole, "")
+                with out.block("else:"):
+                    moment = names.moment
+                    # TumblingWindow.ranges' arithmetic, on the message's timestamp
+                    out.assign_operation(
+                        moment, [f"{time}[1]", "1000.0", window, window], ["/", "//", "*"]
+                    )
+                    with out.block(f"if {moment} != {names.start}:"):
+                        out.line(f"{names.start} = {moment}")
+                        out.assign_tuple(names.range, [moment, f"{moment} + {window} - 0.1"])
+                    out.assign_tuple(names.wkey, [hole.key, names.range])
+                    self.read_modify_write(hole, names, names.wkey, BINARY_OPERATORS[hole.operator])
+        with out.block("else:"):
+            out.line(f"{key} = {hole.key}")
+            self.read_modify_write(hole, names, key, None)
+
+    def read_modify_write(
+        self, hole: TableUpdate, names: TableLocals, key: str, binary: str | None
+    ) -> None:
+        out = self.out
+        absent, missing = out.use("ABSENT"), out.use("table_missing")
+        data, value = names.data, names.value
+        out.assign_call(value, f"{data}.get", [key, absent])
+        with out.block(f"if {value} is {absent}:"):
+            out.assign_call(value, missing, [names.target, names.store, key])
+        if binary is None:
+            out.line(f"{value} {IN_PLACE_OPERATORS[hole.operator]} {hole.operand}")
+            out.line(f"{data}[{key}] = {value}")
+        else:
+            out.assign_operation(f"{data}[{key}]", [value, hole.operand], [binary])
+        out.call(f"{names.store}.dirty.add", [key])
+
+    def direct_set(self, hole: TableSet, names: TableLocals, rest: str) -> None:
+        """``table[k] = v`` on the message's store: ``Table.__setitem__``'s write."""
+        out = self.out
+        store, data, key, value = names.store, names.data, names.key, names.value
+        out.line(f"{value} = {hole.value}{rest}")
+        out.line(f"{key} = {hole.key}")
+        with out.block(f"if {store} is None:"):
+            out.line(f"{hole.table}[{key}] = {value}")
+        with out.block("else:"):
+            with out.block(f"if {key} not in {data}:"):
+                out.call(out.use("table_take"), [names.target, store, key])
+            out.line(f"{data}[{key}] = {value}")
+            out.line(f"{store}.dirty.add({key})")
+
+
+#: ``operator.i<op>`` -> the statement's operator
+IN_PLACE_OPERATORS = {
+    "iadd": "+=",
+    "isub": "-=",
+    "imul": "*=",
+    "itruediv": "/=",
+    "ifloordiv": "//=",
+    "imod": "%=",
+    "ipow": "**=",
+    "ilshift": "<<=",
+    "irshift": ">>=",
+    "iand": "&=",
+    "ixor": "^=",
+    "ior": "|=",
+    "imatmul": "@=",
+}
+
+#: ``operator.i<op>`` -> the binary operator a WindowSet applies to each window's value
+#: (``faust.tables.wrappers``: its ``__iadd__`` applies ``operator.add``)
+BINARY_OPERATORS = {
+    "iadd": "+",
+    "isub": "-",
+    "imul": "*",
+    "itruediv": "/",
+    "ifloordiv": "//",
+    "imod": "%",
+    "ipow": "**",
+    "ilshift": "<<",
+    "irshift": ">>",
+    "iand": "&",
+    "ixor": "^",
+    "ior": "|",
+}
 
 
 _KEYS_CHECKED = """\

@@ -185,6 +185,53 @@ class Emitter:
             self.line(f"if {value.test}")
             self.line(f"else {value.orelse}")
 
+    def assign_call(self, target: str, head: str, arguments: Sequence[str]) -> None:
+        """``target = head(arguments)`` as ruff formats it: the call split when its head
+        fits on the first line, else the whole call in parentheses on a line of its own."""
+        if self.fits(f"{target} = {head}(") or self.fits(
+            f"{target} = {head}({', '.join(arguments)})"
+        ):
+            self.call(f"{target} = {head}", arguments)
+            return
+        self.line(f"{target} = (")
+        with self.indented():
+            self.call(head, arguments)
+        self.line(")")
+
+    def assign_operation(
+        self, target: str, operands: Sequence[str], operators: Sequence[str]
+    ) -> None:
+        """``target = a <op> b <op> c`` as ruff formats it: on one line when it fits, else
+        in parentheses, on one line of its own or an operand a line (after its operator)."""
+        joined = operands[0] + "".join(
+            f" {operator} {operand}"
+            for operator, operand in zip(operators, operands[1:], strict=True)
+        )
+        if self.fits(f"{target} = {joined}"):
+            self.line(f"{target} = {joined}")
+            return
+        self.line(f"{target} = (")
+        with self.indented():
+            if self.fits(joined):
+                self.line(joined)
+            else:
+                self.line(operands[0])
+                for operator, operand in zip(operators, operands[1:], strict=True):
+                    self.line(f"{operator} {operand}")
+        self.line(")")
+
+    def assign_tuple(self, target: str, elements: Sequence[str]) -> None:
+        """``target = (a, b)`` as ruff formats it: on one line, else an element a line."""
+        joined = ", ".join(elements)
+        if self.fits(f"{target} = ({joined})"):
+            self.line(f"{target} = ({joined})")
+            return
+        self.line(f"{target} = (")
+        with self.indented():
+            for element in elements:
+                self.line(f"{element},")
+        self.line(")")
+
     def condition(self, head: str, operands: Sequence[str], tail: str = ":") -> None:
         """``head operand and operand ...tail`` (``head`` is ``if``, ``if not (`` ...) as ruff
         formats it: on one line when it fits, else parenthesized, an operand a line."""

@@ -347,7 +347,9 @@ class Deliver:
 @dataclasses.dataclass(frozen=True, slots=True)
 class TableUpdate:
     """``table[key] <op>= operand`` on a module-level table (``statement``, copied);
-    ``in_place``: done as one call, ``table.in_place(key, operator.<operator>, operand)``."""
+    ``in_place``: done as one call, ``table.in_place(key, operator.<operator>, operand)``;
+    ``direct``: on the store of the message's partition when the loop has it
+    (:class:`TableLocals`), else as ``in_place`` says."""
 
     table: str
     key: str
@@ -355,9 +357,49 @@ class TableUpdate:
     operand: str
     statement: str
     in_place: bool = False
+    direct: bool = False
 
 
-Hole = Send | Deliver | TableUpdate
+@dataclasses.dataclass(frozen=True, slots=True)
+class TableSet:
+    """``table[key] = value`` on a module-level table, in the message loop: on the store of
+    the message's partition when the loop has it (:class:`TableLocals`), else
+    ``statement`` as written."""
+
+    table: str
+    key: str
+    value: str
+    statement: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TableLocals:
+    """The names a fused loop binds to read and write one module-level table directly
+    (``faust.compiled.table_access``): once per batch ``stores``, ``window`` (a tumbling
+    window's size; 0.0: none) and ``target`` (the table whose rules a miss follows); once
+    per message ``store`` (None: the table's methods) and ``data``; ``key``/``value`` the
+    temporaries of one access; ``start``/``range`` the window last computed, ``time``,
+    ``moment`` and ``wkey`` the message's timestamp, its window's start and windowed key.
+    ``windows``: the loop only updates the table in place, so a windowed table's key may
+    be computed inline."""
+
+    table: str
+    stores: str
+    window: str
+    target: str
+    store: str
+    data: str
+    key: str
+    value: str
+    start: str
+    range: str
+    time: str
+    moment: str
+    wkey: str
+    windows: bool
+
+
+Hole = Send | Deliver | TableUpdate | TableSet
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -372,6 +414,8 @@ class UserCode:
     holes: tuple[Hole, ...] = ()
     #: the source statements each hole replaced, for ``(first line, last line)``
     hole_lines: tuple[tuple[int, int], ...] = ()
+    #: the tables the code reads and writes directly (its holes and its rewritten reads)
+    tables: tuple[TableLocals, ...] = ()
 
     @classmethod
     def of(cls, code: Code) -> UserCode:

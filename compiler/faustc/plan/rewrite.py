@@ -9,7 +9,16 @@ that the emitter fills:
 - ``await topic.send(...)`` / ``topic.send_soon(...)`` on a module-level topic: a
   :class:`Send` (the passes decide how it reaches Kafka);
 - ``table[k] <op>= v`` on a module-level table with a plain ``v``: a :class:`TableUpdate`
-  (the passes decide whether it is one ``Table.in_place`` call).
+  (the passes decide whether it is one ``Table.in_place`` call);
+- in the message loop, ``table[k] = v``: a :class:`TableSet`.
+
+In the message loop (when nothing in it awaits, so the message's partition cannot change
+under it), reads of a module-level table (``table.get(k)``, ``table.get(k, <literal>)``,
+``table[k]``) become expressions on the store of the message's partition, bound by the
+loop (:class:`faustc.plan.model.TableLocals`, ``faust.compiled.table_access``)::
+
+    (v if (v := totals_data.get((k := order.account), _ABSENT)) is not _ABSENT
+     else _table_get(totals, totals_target, totals_store, k, None))
 
 Only statements of the agent's own function count (not those of functions it defines), and
 not sends through a name the agent binds itself. Example::
@@ -21,15 +30,27 @@ not sends through a name the agent binds itself. Example::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
+from typing import TypeVar
 
 import libcst as cst
 
 from faustc.front.ir import Code
 from faustc.front.syntax import SyntaxTree
 from faustc.plan.analysis import SEND_KEYWORDS
-from faustc.plan.model import Deliver, Hole, Send, TableUpdate, UserCode, UserExpr
+from faustc.plan.model import (
+    Deliver,
+    Hole,
+    Send,
+    TableLocals,
+    TableSet,
+    TableUpdate,
+    UserCode,
+    UserExpr,
+)
+from faustc.plan.names import fresh
 
 #: ``x <op>= y`` -> the in-place operator's name in the ``operator`` module
 IN_PLACE_OPERATORS: dict[type[cst.BaseAugOp], str] = {
@@ -63,6 +84,7 @@ class UserCodeRewriter:
         sync_sinks: bool,
         in_take: bool,
         state: Mapping[cst.Name, cst.BaseExpression] | None = None,
+        taken: set[str] | None = None,
     ) -> None:
         self.syntax = syntax
         #: references to module state, reached on the app module (``module_state_renames``)
@@ -73,6 +95,9 @@ class UserCodeRewriter:
         self.yields = yields
         self.sync_sinks = sync_sinks
         self.in_take = in_take
+        #: the fused function's names (fresh ones for direct table access are added);
+        #: None: no direct table access
+        self.taken = taken
 
     def rewrite(self, code: Code | None, *, in_loop: bool) -> UserCode | None:
         if code is None:
@@ -80,7 +105,13 @@ class UserCodeRewriter:
         marker = "__faustc_hole_"
         while marker in code.text:
             marker = f"_{marker}"
-        transformer = _Holes(self, marker, in_loop=in_loop)
+        direct = (
+            in_loop
+            and not self.in_take
+            and self.taken is not None
+            and not any(_suspends(statement) for statement in code.statements)
+        )
+        transformer = _Holes(self, marker, in_loop=in_loop, direct=direct)
         statements: list[cst.CSTNode] = []
         for statement in code.statements:
             rewritten = statement.visit(transformer)
@@ -95,11 +126,72 @@ class UserCodeRewriter:
             marker,
             tuple(transformer.holes),
             tuple(transformer.lines),
+            transformer.table_locals(),
         )
+
+    def table_names(self, table: str) -> dict[str, str]:
+        """Fresh names for direct access to ``table`` (see :class:`TableLocals`)."""
+        assert self.taken is not None
+        parts = {
+            **{part: part for part in ("stores", "target", "store", "data", "key", "value")},
+            **{"window": "size", "start": "start", "range": "range", "time": "time"},
+            **{"moment": "at", "wkey": "wkey"},
+        }
+        # ``totals_table`` -> ``totals_store``, ``totals_data``...
+        base = table.removesuffix("_table") or table
+        return {part: fresh(f"{base}_{short}", self.taken) for part, short in parts.items()}
+
+
+class _Suspends(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Await(self, node: cst.Await) -> bool:
+        self.found = True
+        return False
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        self.found = True
+        return False
+
+    def visit_For(self, node: cst.For) -> bool:
+        self.found = self.found or node.asynchronous is not None
+        return True
+
+    def visit_With(self, node: cst.With) -> bool:
+        self.found = self.found or node.asynchronous is not None
+        return True
+
+
+def _suspends(statement: cst.CSTNode) -> bool:
+    """Can ``statement`` give the event loop a turn (``await``, ``yield``, ``async for``,
+    ``async with``)? Then a rebalance may move the message's partition away mid-message,
+    and tables are accessed through their methods."""
+    visitor = _Suspends()
+    statement.visit(visitor)
+    return visitor.found
+
+
+_Node = TypeVar("_Node", bound=cst.CSTNode)
+
+#: where a read is not made an expression with ``:=``: its value may be used later
+#: (lambda), the walrus is not allowed or scoped otherwise (comprehensions, classes), or
+#: the text would have to be quoted again (f-strings)
+_OPAQUE = (
+    cst.Lambda,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.GeneratorExp,
+    cst.ClassDef,
+    cst.FormattedString,
+)
 
 
 class _Holes(cst.CSTTransformer):
-    def __init__(self, rewriter: UserCodeRewriter, marker: str, *, in_loop: bool) -> None:
+    def __init__(
+        self, rewriter: UserCodeRewriter, marker: str, *, in_loop: bool, direct: bool = False
+    ) -> None:
         self.rewriter = rewriter
         self.marker = marker
         self.in_loop = in_loop
@@ -107,6 +199,104 @@ class _Holes(cst.CSTTransformer):
         self.lines: list[tuple[int, int]] = []
         self.depth = 0
         self.renamed = False
+        #: tables are read and written directly (see the module docstring)
+        self.direct = direct
+        #: inside code where reads stay as written (_OPAQUE)
+        self.opaque = 0
+        #: subscripts that are assigned, deleted or bound (not reads)
+        self.targets: set[int] = set()
+        #: table -> its names and how the code uses it ("read", "set", "update")
+        self.names: dict[str, dict[str, str]] = {}
+        self.uses: dict[str, set[str]] = {}
+
+    def table_locals(self) -> tuple[TableLocals, ...]:
+        return tuple(
+            TableLocals(table=table, **names, windows=self.uses[table] == {"update"})
+            for table, names in self.names.items()
+        )
+
+    def _use(self, table: str, how: str) -> dict[str, str]:
+        names = self.names.get(table)
+        if names is None:
+            names = self.names[table] = self.rewriter.table_names(table)
+            self.uses[table] = set()
+        self.uses[table].add(how)
+        return names
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, _OPAQUE):
+            self.opaque += 1
+        elif isinstance(node, cst.Assign):
+            self.targets.update(id(target.target) for target in node.targets)
+        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.For | cst.CompFor):
+            self.targets.add(id(node.target))
+        elif isinstance(node, cst.Del):
+            self.targets.add(id(node.target))
+            if isinstance(node.target, cst.Tuple):
+                self.targets.update(id(element.value) for element in node.target.elements)
+        elif isinstance(node, cst.AsName):
+            self.targets.add(id(node.name))
+        return super().on_visit(node)
+
+    def on_leave(
+        self, original_node: _Node, updated_node: _Node
+    ) -> _Node | cst.RemovalSentinel | cst.FlattenSentinel[_Node]:
+        if isinstance(original_node, _OPAQUE):
+            self.opaque -= 1
+        return super().on_leave(original_node, updated_node)
+
+    def _reads_directly(self) -> bool:
+        return self.direct and not self.depth and not self.opaque
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        """``table.get(k)`` / ``table.get(k, <literal>)`` -> a direct read."""
+        func = updated_node.func
+        if not (
+            self._reads_directly()
+            and isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.rewriter.tables
+            and func.attr.value == "get"
+            and 1 <= len(updated_node.args) <= 2
+            and all(arg.keyword is None and not arg.star for arg in updated_node.args)
+            and (len(updated_node.args) == 1 or _is_literal(updated_node.args[1].value))
+        ):
+            return updated_node
+        code = self.rewriter.syntax.code
+        key = code(updated_node.args[0].value)
+        default = code(updated_node.args[1].value) if len(updated_node.args) == 2 else "None"
+        table = func.value.value
+        names = self._use(table, "read")
+        return self._read(names, table, key, f"_table_get({{}}, {{}}, {{}}, {{}}, {default})")
+
+    def leave_Subscript(
+        self, original_node: cst.Subscript, updated_node: cst.Subscript
+    ) -> cst.BaseExpression:
+        """``table[k]`` read -> a direct read."""
+        if not (
+            self._reads_directly()
+            and id(original_node) not in self.targets
+            and isinstance(updated_node.value, cst.Name)
+            and updated_node.value.value in self.rewriter.tables
+            and len(updated_node.slice) == 1
+            and isinstance(updated_node.slice[0].slice, cst.Index)
+            and updated_node.slice[0].slice.star is None
+        ):
+            return updated_node
+        table = updated_node.value.value
+        key = self.rewriter.syntax.code(updated_node.slice[0].slice.value)
+        names = self._use(table, "read")
+        return self._read(names, table, key, "_table_item({}, {}, {}, {})")
+
+    def _read(self, names: dict[str, str], table: str, key: str, miss: str) -> cst.BaseExpression:
+        self.renamed = True
+        value, key_local = names["value"], names["key"]
+        missed = miss.format(table, names["target"], names["store"], key_local)
+        text = (
+            f"({value} if ({value} := {names['data']}.get(({key_local} := {key}), _ABSENT))"
+            f" is not _ABSENT else {missed})"
+        )
+        return cst.parse_expression(text)
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         replacement = self.rewriter.state.get(original_node)
@@ -161,8 +351,17 @@ class _Holes(cst.CSTTransformer):
             update = _table_update(small, rewriter.tables, code)
             if update is None:
                 return updated_node
+            if self.direct:
+                self._use(update.table, "update")
+                update = dataclasses.replace(update, direct=True)
             # the statement's own line: its comments above and beside it stay
             return updated_node.with_changes(body=[self._hole(update, original_node)])
+        if isinstance(small, cst.Assign) and self.direct:
+            assigned = _table_set(small, rewriter.tables, code)
+            if assigned is None:
+                return updated_node
+            self._use(assigned.table, "set")
+            return updated_node.with_changes(body=[self._hole(assigned, original_node)])
         if not isinstance(small, cst.Expr):
             return updated_node
         value = small.value
@@ -230,6 +429,40 @@ def _table_update(
         operand=code(statement.value),
         statement=code(statement),
     )
+
+
+def _table_set(statement: cst.Assign, tables: AbstractSet[str], code: object) -> TableSet | None:
+    """``table[k] = v`` (one target) on one of ``tables``."""
+    assert callable(code)
+    if len(statement.targets) != 1:
+        return None
+    target = statement.targets[0].target
+    if not (
+        isinstance(target, cst.Subscript)
+        and isinstance(target.value, cst.Name)
+        and target.value.value in tables
+        and len(target.slice) == 1
+        and isinstance(target.slice[0].slice, cst.Index)
+        and target.slice[0].slice.star is None
+    ):
+        return None
+    return TableSet(
+        table=target.value.value,
+        key=code(target.slice[0].slice.value),
+        value=code(statement.value),
+        statement=code(statement),
+    )
+
+
+def _is_literal(node: cst.BaseExpression) -> bool:
+    """A number, a string, ``None``, ``True`` or ``False`` (evaluating it does nothing)."""
+    if isinstance(node, cst.Integer | cst.Float | cst.SimpleString):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in ("None", "True", "False")
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return isinstance(node.expression, cst.Integer | cst.Float)
+    return False
 
 
 def _is_plain_operand(node: cst.BaseExpression) -> bool:

@@ -213,6 +213,7 @@ class _AgentBuilder:
             sync_sinks=sync_sinks,
             in_take=terminal == "take",
             state=self.state,
+            taken=self.taken,
         )
         prelude = rewriter.rewrite(agent.prelude, in_loop=False)
         body = rewriter.rewrite(loop.body, in_loop=True)

@@ -55,13 +55,15 @@ class Sensor:
         """Never called here: the worker hands whole batches to streams (no buffers)."""
 
     def on_table_get(self, table: Any, key: Any) -> None:
-        """Not called yet (README, "Operating a worker")."""
+        """A key of ``table`` is read (``table[key]``, ``table.get(key)``; a windowed
+        table's ``key`` is ``(key, (start, end))``), before it is looked up."""
 
     def on_table_set(self, table: Any, key: Any, value: Any) -> None:
-        """Not called yet (README, "Operating a worker")."""
+        """``table[key] = value`` (also the write of ``table[key] += v``), before it is
+        stored."""
 
     def on_table_del(self, table: Any, key: Any) -> None:
-        """Not called yet (README, "Operating a worker")."""
+        """``del table[key]`` (or ``pop``) of a key the table has, before it is deleted."""
 
     def on_commit_initiated(self, consumer: Any) -> Any:
         """A commit begins; the result is handed to :meth:`on_commit_completed`."""
@@ -117,21 +119,47 @@ class Sensor:
         return {}
 
 
+class TableHooks(NamedTuple):
+    """The sensors that override each table hook (tables call only those)."""
+
+    get: tuple[Sensor, ...]
+    set: tuple[Sensor, ...]
+    delete: tuple[Sensor, ...]
+
+
+def overrides(sensor: Sensor, hook: str) -> bool:
+    """Does ``sensor``'s class define ``hook`` itself (not :class:`Sensor`'s no-op)?"""
+    return getattr(type(sensor), hook, None) is not getattr(Sensor, hook)
+
+
 class SensorDelegate:
     """``app.sensors``: the sensors of an app (``add``, ``remove``, iteration)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self._sensors: list[Sensor] = []
+        #: the sensors that override a table hook; None when none does, so that a table
+        #: access asks one ``is None`` and a compiled loop reads its stores directly
+        #: (``faust.compiled.table_access``)
+        self.table_hooks: TableHooks | None = None
 
     def add(self, sensor: Sensor) -> None:
         """Tell ``sensor`` of what workers of this app do from now on (a worker takes
-        the app's sensors when it starts)."""
+        the app's sensors when it starts; tables call its table hooks at once)."""
         if sensor not in self._sensors:
             self._sensors.append(sensor)
+            self._find_table_hooks()
 
     def remove(self, sensor: Sensor) -> None:
         self._sensors.remove(sensor)
+        self._find_table_hooks()
+
+    def _find_table_hooks(self) -> None:
+        def using(hook: str) -> tuple[Sensor, ...]:
+            return tuple(sensor for sensor in self._sensors if overrides(sensor, hook))
+
+        hooks = TableHooks(using("on_table_get"), using("on_table_set"), using("on_table_del"))
+        self.table_hooks = hooks if any(hooks) else None
 
     def __iter__(self) -> Iterator[Sensor]:
         return iter(list(self._sensors))

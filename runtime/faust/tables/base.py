@@ -362,6 +362,10 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
 
     def __getitem__(self, key: KT) -> VT:
         # the hot path (``table[k] += 1`` reads, then writes, with the same message)
+        hooks = self.app.sensors.table_hooks
+        if hooks is not None:
+            for sensor in hooks.get:
+                sensor.on_table_get(self, key)
         message = current_message()
         if message is None:
             store = None
@@ -394,6 +398,10 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
 
     def get(self, key: KT, default: Any = None) -> Any:
         # the hot path (see __getitem__)
+        hooks = self.app.sensors.table_hooks
+        if hooks is not None:
+            for sensor in hooks.get:
+                sensor.on_table_get(self, key)
         message = current_message()
         if message is None:
             store = None
@@ -457,20 +465,49 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
                 store = self._stores.get(message.partition() or 0)
                 if store is not None:
                     self._seen_message, self._seen_store = message, store
-        if store is None:
+        hooks = self.app.sensors.table_hooks
+        if store is None or hooks is not None:
             self[key] = op(self[key], value)
             return
         data = store.data
         current = data.get(key, ABSENT)
         if current is ABSENT:
-            current = store.load(key) if not store.complete else ABSENT
-            if current is ABSENT and self._spans_partitions:
-                current = self._take(key, store)
-        data[key] = op(self.__missing__(key) if current is ABSENT else current, value)
+            current = self._missing_in(store, key)
+        data[key] = op(current, value)
         store.dirty.add(key)
+
+    def _missing_in(self, store: Store, key: Any) -> Any:
+        """The value ``key`` starts from in a write through ``store`` when ``store.data``
+        does not have it: the database's, else (``memory://``) the one moved from the
+        partition that held it, else ``default()`` (KeyError without a default)."""
+        current = store.load(key) if not store.complete else ABSENT
+        if current is ABSENT and self._spans_partitions:
+            current = self._take(key, store)
+        return self.__missing__(key) if current is ABSENT else current
+
+    def _read_in(self, store: Store, key: Any) -> Any:
+        """The value of ``key`` that ``store.data`` does not have (ABSENT: none), as a
+        read in an agent finds it: the database's, else (``memory://``) another
+        partition's."""
+        value = store.load(key) if not store.complete else ABSENT
+        if value is ABSENT and self._spans_partitions:
+            value = self._elsewhere(key, store)
+        return value
+
+    def _loop_stores(self) -> dict[int, Store] | None:
+        """The stores a compiled loop may read and write directly during one batch
+        (``faust.compiled.table_access``): None when this table's own methods must run
+        (a subclass's, a global table's, a sensor's table hooks)."""
+        if not self._plain or self.is_global or self.app.sensors.table_hooks is not None:
+            return None
+        return self._stores
 
     def __setitem__(self, key: KT, value: VT) -> None:
         # the hot path (see __getitem__)
+        hooks = self.app.sensors.table_hooks
+        if hooks is not None:
+            for sensor in hooks.set:
+                sensor.on_table_set(self, key, value)
         message = current_message()
         store = self._seen_store if message is self._seen_message else None
         if store is None or message is None:
@@ -485,18 +522,40 @@ class Table(MutableMapping[KT, VT], Generic[KT, VT]):
         store, value = self._holder(key)
         if value is ABSENT:
             raise KeyError(key)
+        self._told_del(key)
         store.delete(key)
 
+    def _told_get(self, key: Any) -> None:
+        hooks = self.app.sensors.table_hooks
+        if hooks is not None:
+            for sensor in hooks.get:
+                sensor.on_table_get(self, key)
+
+    def _told_set(self, key: Any, value: Any) -> None:
+        hooks = self.app.sensors.table_hooks
+        if hooks is not None:
+            for sensor in hooks.set:
+                sensor.on_table_set(self, key, value)
+
+    def _told_del(self, key: Any) -> None:
+        hooks = self.app.sensors.table_hooks
+        if hooks is not None:
+            for sensor in hooks.delete:
+                sensor.on_table_del(self, key)
+
     def pop(self, key: KT, *default: Any) -> Any:
+        self._told_get(key)  # as Faust's (MutableMapping's) pop reads the key first
         store, value = self._holder(key)
         if value is ABSENT:
             if default:
                 return default[0]
             raise KeyError(key)
+        self._told_del(key)
         store.delete(key)
         return value
 
     def setdefault(self, key: KT, default: Any = None) -> Any:
+        self._told_get(key)
         value = self._lookup(key)
         if value is ABSENT:
             self[key] = default

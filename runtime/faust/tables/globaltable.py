@@ -66,10 +66,12 @@ class GlobalTable(Table[KT, VT]):
         return self.store.data.get(key, ABSENT)
 
     def get(self, key: KT, default: Any = None) -> Any:
+        self._told_get(key)
         value = self.store.data.get(key, ABSENT)
         return default if value is ABSENT else value
 
     def __getitem__(self, key: KT) -> VT:
+        self._told_get(key)
         value = self.store.data.get(key, ABSENT)
         if value is ABSENT:
             return self.__missing__(key)
@@ -77,6 +79,7 @@ class GlobalTable(Table[KT, VT]):
         return result
 
     def __setitem__(self, key: KT, value: VT) -> None:
+        self._told_set(key, value)
         partition = self._write_partition()
         store = self.store
         store.data[key] = value
@@ -93,10 +96,12 @@ class GlobalTable(Table[KT, VT]):
 
     def _delete(self, key: Any) -> None:
         partition = self._write_partition()
+        self._told_del(key)
         self.store.delete(key)
         self._dirty_partitions[key] = partition
 
     def pop(self, key: KT, *default: Any) -> Any:
+        self._told_get(key)
         value = self.store.data.get(key, ABSENT)
         if value is ABSENT:
             if default:

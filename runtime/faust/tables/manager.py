@@ -402,7 +402,7 @@ class TableManager:
                         changes.append((raw_key, raw_value))
                 written = self.changelog_records
                 written[table.name] = written.get(table.name, 0) + len(store.dirty)
-                store.dirty = set()
+                store.recent, store.dirty = store.dirty, set()
                 pending.append((table, store, changes, marks_of))
         for global_table in self.global_tables:
             store = global_table.store

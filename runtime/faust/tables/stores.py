@@ -60,6 +60,8 @@ ABSENT: Any = _Absent()
 
 #: a RocksDB store drops its cache after a commit when it holds more keys than this
 CACHE_MAX_KEYS = 100_000
+#: a store of windows (``Store.keeps_recent``) keeps at least this many keys cached
+RECENT_MIN_KEYS = 4096
 
 _META = "__faust__"
 _OFFSET = b"changelog-offset"
@@ -175,11 +177,20 @@ def _windowed_key_codec(key_type: Any) -> tuple[Callable[[Any], bytes], Loader]:
     def dump_key(windowed_key: Any) -> bytes:
         return json.dumps(windowed_key)
 
+    if type(json) is codecs.JSONCodec:  # the same bytes, without the codec's frames
+        return codecs.json_dumps, load_key_of(load_list, convert)
+
+    return dump_key, load_key_of(load_list, convert)
+
+
+def load_key_of(load_list: Loader, convert: Callable[[Any], Any]) -> Loader:
+    """A windowed key's loader: ``[key, [start, end]]`` -> ``(key, (start, end))``."""
+
     def load_key(data: bytes | None, headers: Any = None, /) -> Any:
         key, (start, end) = load_list(data)
         return (convert(key), (float(start), float(end)))
 
-    return dump_key, load_key
+    return load_key
 
 
 #: encoded (key, value) pairs; a None value deletes the key
@@ -206,6 +217,13 @@ class Store:
         #: window end -> windowed keys ending then (windowed tables; see Table)
         self.window_ends: dict[float, set[Any]] = {}
         self.window_heap: list[float] = []
+        #: the keys the last commit wrote (``TableManager.produce_changes``)
+        self.recent: set[Any] = set()
+        #: a cache of windows: after a commit a RocksDB store keeps the keys written since
+        #: the one before (once it holds more than twice those, and RECENT_MIN_KEYS):
+        #: windows of event time go cold when the next one starts, so caching every
+        #: window ever written would only hold memory (a late write reads RocksDB)
+        self.keeps_recent = False
 
     def load(self, key: Any) -> Any:
         """The value of ``key`` not found in ``data`` (ABSENT when it has none)."""
@@ -373,8 +391,12 @@ class RocksDBStore(Store):
             else:
                 batch.put(key, value)
         self._write(batch, offsets, positions)
-        if len(self.data) > CACHE_MAX_KEYS and not self.dirty:
-            self.data.clear()
+        data = self.data
+        if len(data) > CACHE_MAX_KEYS and not self.dirty:
+            data.clear()
+        elif self.keeps_recent and len(data) > 2 * len(self.recent) + RECENT_MIN_KEYS:
+            keep, dirty = self.recent, self.dirty  # (dirty: written since, under exactly-once)
+            self.data = {key: value for key, value in data.items() if key in keep or key in dirty}
 
     def wipe(self) -> None:
         self.close()

@@ -106,6 +106,7 @@ class WindowedTable(Table[Any, VT]):
     # -- writing ----------------------------------------------------------------------------
 
     def __setitem__(self, key: Any, value: VT) -> None:
+        self._told_set(key, value)
         message = current_message()
         store = self._seen_store if message is self._seen_message else None
         if store is None or message is None:
@@ -123,6 +124,14 @@ class WindowedTable(Table[Any, VT]):
         the operator to the windows of a time, :meth:`apply`)."""
         self[key] = op(self[key], value)
 
+    def _loop_stores(self) -> dict[int, Store] | None:
+        return None  # a windowed key's read or write goes through the wrapper
+
+    def _new_store(self, partition: int | None) -> Store:
+        store = super()._new_store(partition)
+        store.keeps_recent = True  # old windows go cold (Store.keeps_recent)
+        return store
+
     def apply(self, op: Callable[[Any, Any], Any], key: Any, value: Any, timestamp: float) -> None:
         """``op(old, value)`` in every live window of ``key`` that ``timestamp`` falls into
         (what ``views[k] += 1`` does)."""
@@ -136,16 +145,18 @@ class WindowedTable(Table[Any, VT]):
             store = self._write_store()  # reads and writes alike: the message's partition
         data, dirty = store.data, store.dirty
         track = window.expires is not None
+        hooks = self.app.sensors.table_hooks
         for window_range in ranges:
             windowed_key = (key, window_range)
+            if hooks is not None:
+                self._told_get(windowed_key)
             current = data.get(windowed_key, ABSENT)
             if current is ABSENT:
-                current = store.load(windowed_key) if not store.complete else ABSENT
-                if current is ABSENT and self._spans_partitions:
-                    current = self._take(windowed_key, store)
-            if current is ABSENT:
-                current = self.__missing__(windowed_key)
-            data[windowed_key] = op(current, value)
+                current = self._missing_in(store, windowed_key)
+            current = op(current, value)
+            if hooks is not None:
+                self._told_set(windowed_key, current)
+            data[windowed_key] = current
             dirty.add(windowed_key)
             if track:
                 self.track(store, windowed_key)

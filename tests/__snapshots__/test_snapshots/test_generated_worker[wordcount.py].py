@@ -10,7 +10,10 @@ an error raised in an inlined function is reported at the user's line.
 """
 
 import operator as _operator
+from typing import Any
 
+from faust.compiled import ABSENT as _ABSENT
+from faust.compiled import NO_DATA as _NO_DATA
 from faust.compiled import (
     Stream,
     load_app_module,
@@ -18,8 +21,10 @@ from faust.compiled import (
     run_worker_cli,
     set_current_message,
 )
+from faust.compiled import table_access as _table_access
+from faust.compiled import table_missing as _table_missing
 
-require_surface(1)
+require_surface(2)
 
 #: the SHA-256 of wordcount.py when this worker was built
 SOURCE_SHA256 = "e449c0116fb0fc9a3ea47a46a6a0fa59813f0dcefe0741a7da38ce3fdf15f5aa"
@@ -40,7 +45,15 @@ async def fused_count_words(words: Stream[str]) -> None:
     """The agent's code with its stream loop (wordcount.py:22) fused."""
     load_value, value_failed = words_topic.value_decoder()
     handle_error = words.handle_error
+    word_counts_key: Any
+    word_counts_value: Any
+    word_counts_wkey: Any
     async for batch in words.batches():
+        word_counts_stores, word_counts_size, word_counts_target = _table_access(
+            word_counts_table, windows=True
+        )
+        word_counts_start = -1.0  # the window last computed
+        word_counts_range = (word_counts_start, word_counts_start)
         for message in batch:
             try:
                 set_current_message(message)
@@ -50,7 +63,43 @@ async def fused_count_words(words: Stream[str]) -> None:
                     raise value_failed(exc, message.value()) from exc
                 # wordcount.py:23
                 word = value
-                word_counts_table.in_place(word, _operator.iadd, 1)
+                word_counts_store = word_counts_stores.get(message.partition() or 0)
+                word_counts_data = _NO_DATA if word_counts_store is None else word_counts_store.data
+                if word_counts_store is None:
+                    word_counts_table.in_place(word, _operator.iadd, 1)
+                elif word_counts_size:  # a tumbling window of the message's time
+                    word_counts_time = message.timestamp()
+                    # without a timestamp: the table's own rule (the wall clock)
+                    if word_counts_time[0] == 0 or word_counts_time[1] < 0:
+                        word_counts_table.in_place(word, _operator.iadd, 1)
+                    else:
+                        word_counts_at = (
+                            word_counts_time[1] / 1000.0 // word_counts_size * word_counts_size
+                        )
+                        if word_counts_at != word_counts_start:
+                            word_counts_start = word_counts_at
+                            word_counts_range = (
+                                word_counts_at,
+                                word_counts_at + word_counts_size - 0.1,
+                            )
+                        word_counts_wkey = (word, word_counts_range)
+                        word_counts_value = word_counts_data.get(word_counts_wkey, _ABSENT)
+                        if word_counts_value is _ABSENT:
+                            word_counts_value = _table_missing(
+                                word_counts_target, word_counts_store, word_counts_wkey
+                            )
+                        word_counts_data[word_counts_wkey] = word_counts_value + 1
+                        word_counts_store.dirty.add(word_counts_wkey)
+                else:
+                    word_counts_key = word
+                    word_counts_value = word_counts_data.get(word_counts_key, _ABSENT)
+                    if word_counts_value is _ABSENT:
+                        word_counts_value = _table_missing(
+                            word_counts_target, word_counts_store, word_counts_key
+                        )
+                    word_counts_value += 1
+                    word_counts_data[word_counts_key] = word_counts_value
+                    word_counts_store.dirty.add(word_counts_key)
             except Exception as exc:
                 handle_error(exc, message, "wordcount.py:22")
 
@@ -63,8 +112,9 @@ COMPILED_AGENTS = {
 #: the lines of wordcount.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (46, 50, 22, 22),
-    (52, 53, 23, 23),
+    (59, 63, 22, 22),
+    (65, 65, 23, 23),
+    (68, 102, 23, 23),
 )
 
 if __name__ == "__main__":

@@ -1,0 +1,146 @@
+"""The compiled fused loop of a table scenario over in-memory batches: CPU per message,
+and where it goes (``--profile``).
+
+No broker: the batches are real ``confluent_kafka.Message`` objects built in memory (4,096
+a batch, 4 partitions, timestamps 1 ms apart as ``bench/data.py`` has them), and the
+agent the built worker generated runs over them with its tables managed as a worker
+manages them (one store per partition, ``rocksdb://`` in a temporary directory or
+``memory://``). Nothing is committed: what is measured is the per-message Python between
+``consume`` and ``commit``. Usage::
+
+    python bench/table_loop.py                              # stateful_table, windowed, group_by
+    python bench/table_loop.py --scenarios windowed --profile  # cProfile of one round
+
+It is a guide for changing the generated table access (a few seconds, ±5% between runs
+here), not the figure issue 16 asks for: ``bench/run.py`` measures whole processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import importlib
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH / "apps"))
+
+from confluent_kafka import Message  # noqa: E402
+from data import json_value, make_orders  # noqa: E402
+
+BATCH = 4096
+
+
+class Batches:
+    """What a table agent asks of its stream: its batches, the error policy."""
+
+    def __init__(self, batches: list[list[Any]]) -> None:
+        self._batches = batches
+
+    async def batches(self) -> AsyncIterator[list[Any]]:
+        for batch in self._batches:
+            yield batch
+
+    def handle_error(self, exc: BaseException, message: Any, where: str) -> None:
+        raise exc
+
+    def consume_topic(self, topic: Any) -> None:
+        return None
+
+
+def build_worker(scenario: str, out: Path) -> Any:
+    subprocess.run(
+        [
+            sys.executable,
+            *("-m", "faustc", "build", "--no-typecheck"),
+            *(str(BENCH / "apps" / f"{scenario}.py"), "-o", str(out)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    sys.path.insert(0, str(out))
+    return importlib.import_module(f"{scenario}_worker")
+
+
+def make_batches(count: int, topic: str) -> list[list[Any]]:
+    messages = [
+        Message(
+            topic=topic,
+            partition=index % 4,
+            offset=index // 4,
+            key=order.account_id.encode(),
+            value=json_value(order),
+            timestamp=(1, 1_600_000_000_000 + index),
+        )
+        for index, order in enumerate(make_orders(count))
+    ]
+    return [messages[start : start + BATCH] for start in range(0, count, BATCH)]
+
+
+def attach_tables(app: Any, directory: Path | None) -> None:
+    for table in app.tables.values():
+        table.reset_state()
+        table._attach(directory)
+        for partition in range(4):
+            table._open_store(partition)
+
+
+def run(app: Any, fused: Any, batches: list[list[Any]], directory: Path | None) -> float:
+    """CPU seconds of one pass of the fused agent over ``batches``, on fresh stores."""
+    attach_tables(app, directory)
+    started = time.process_time()
+    asyncio.run(fused(Batches(batches)))
+    return time.process_time() - started
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenarios", default="stateful_table,windowed,group_by")
+    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--store", choices=("rocksdb", "memory"), default="rocksdb")
+    parser.add_argument("--profile", action="store_true", help="cProfile one round")
+    args = parser.parse_args(argv)
+    print(f"{args.messages:,} messages in batches of {BATCH}, median of {args.rounds} rounds")
+    for scenario in args.scenarios.split(","):
+        with tempfile.TemporaryDirectory() as out:
+            worker = build_worker(scenario, Path(out) / "build")
+            app = worker.app
+            (fused,) = worker.COMPILED_AGENTS.values()
+            # group_by's table stage reads the repartition topic: feed that stage only
+            topics = [t for t in app.topics if "repartition" in t.get_topic_name()]
+            topic = topics[0].get_topic_name() if topics else "bench-orders"
+            batches = make_batches(args.messages, topic)
+            directory = None if args.store == "memory" else Path(out) / "data"
+            for table in app.tables.values():
+                if args.store == "memory":
+                    table._store_url = "memory://"
+
+            run(app, fused, batches, directory)
+            if args.profile:
+                profiler = cProfile.Profile()
+                attach_tables(app, directory)
+                profiler.enable()
+                asyncio.run(fused(Batches(batches)))
+                profiler.disable()
+                print(f"--- {scenario}: cProfile, one round")
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(14)
+            times = [run(app, fused, batches, directory) for _ in range(args.rounds)]
+            for table in app.tables.values():
+                table._detach()
+            us = statistics.median(times) * 1e6 / args.messages
+            print(f"{scenario:16s} {us:8.3f} µs/msg ({args.store})")
+
+
+if __name__ == "__main__":
+    main()
