@@ -130,6 +130,27 @@ def test_a_rocksdb_table_reads_the_current_partition_inside_an_agent(tmp_path: P
     table._close_all()
 
 
+def test_a_rocksdb_key_deleted_before_the_commit_reads_as_missing(tmp_path: Path) -> None:
+    """A key stored in RocksDB and then deleted reads as missing until the delete is
+    committed (and after): the cache's ABSENT is the truth, RocksDB's old value is not."""
+    app = faust.App("tables-rocksdb-delete", store="rocksdb://")
+    table: faust.Table[str, int] = app.Table("t", default=int)
+    table._attach(tmp_path)
+    store = table._open_store(0)
+    set_current_message(message(partition=0))
+    table["k"] = 7
+    codec = table.codec
+    store.persist([(codec.dump_key("k"), codec.dump_value(7))], {0: 1})
+    store.dirty = set()
+    store.data.clear()  # a cold cache: the next read comes from RocksDB
+    assert table["k"] == 7
+    del table["k"]
+    assert "k" not in table and table.get("k") is None
+    store.dirty = set()  # the commit sent the delete; RocksDB has it only once persisted
+    assert "k" not in table and table.get("k") is None
+    table._close_all()
+
+
 def test_a_table_in_a_worker_refuses_writes_outside_a_stream() -> None:
     table: faust.Table[str, int] = faust.App("tables-managed").Table("t", default=int)
     table._attach(None)
@@ -318,8 +339,12 @@ def test_rocksdb_store_persists_data_and_offset_together(tmp_path: Path) -> None
     assert reopened.offsets == {0: 41}
     assert reopened.load("a") == 1 and reopened.load("b") == 2  # the delete was never committed
     assert dict(reopened.items()) == {"a": 1, "b": 2}
+    reopened.delete("b")
+    reopened.dirty = set()
     reopened.persist([(codec.dump_key("b"), None)], {0: 42})
     assert reopened.load("b") is ABSENT and reopened.offsets == {0: 42}
+    reopened.data.clear()
+    assert reopened.load("b") is ABSENT  # from RocksDB
     reopened.wipe()
     assert reopened.offsets == {} and dict(reopened.items()) == {}
     reopened.close()

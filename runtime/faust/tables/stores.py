@@ -321,9 +321,12 @@ class RocksDBStore(Store):
         self.positions = Positions.decode(meta.get(_POSITIONS))
 
     def load(self, key: Any) -> Any:
+        data = self.data
+        if key in data:  # cached, ABSENT included: a delete not yet in RocksDB is the truth
+            return data[key]
         raw = self.db.get(self.codec.dump_key(key))
         value = ABSENT if raw is None else self.codec.load_value(raw)
-        self.data[key] = value
+        data[key] = value
         return value
 
     def delete(self, key: Any) -> None:
