@@ -51,6 +51,9 @@ class Sensor:
     #: call :meth:`on_send_completed` when the broker acknowledged each record the app
     #: sent (a delivery report per record; implies the lent producer of ``wants_sends``)
     wants_completions = False
+    #: call :meth:`on_send_error` for each record the brokers did not take (the
+    #: producer's failed delivery reports: nothing is paid per delivered record)
+    wants_send_errors = False
 
     def on_batch_in(self, batch: list[TransportMessage]) -> None:
         """The consumer returned ``batch``; the streams get it next."""
@@ -79,6 +82,11 @@ class Sensor:
         """The broker acknowledged a record ``agent`` sent (``offset`` -1: the producer gave
         no offset). Called only when ``wants_completions`` is set."""
 
+    def on_send_error(self, topic: str, partition: int, reason: str) -> None:
+        """A record the worker's producer sent to ``topic`` (``partition``, -1: unknown)
+        was not delivered; the worker stops at its next flush all the same (a lost record
+        is never committed past). Called only when ``wants_send_errors`` is set."""
+
     def on_commit_start(self) -> None:
         """A commit begins."""
 
@@ -106,6 +114,8 @@ class Sensors(Sensor):
         self.wants_sends = self.wants_completions or any(s.wants_sends for s in self.sensors)
         self._senders = [sensor for sensor in self.sensors if sensor.wants_sends]
         self._completers = [sensor for sensor in self.sensors if sensor.wants_completions]
+        self._failures = [sensor for sensor in self.sensors if sensor.wants_send_errors]
+        self.wants_send_errors = bool(self._failures)
 
     def on_batch_in(self, batch: list[TransportMessage]) -> None:
         for sensor in self.sensors:
@@ -136,6 +146,10 @@ class Sensors(Sensor):
     ) -> None:
         for sensor in self._completers:
             sensor.on_send_completed(agent, topic, partition, offset, timestamp_ms)
+
+    def on_send_error(self, topic: str, partition: int, reason: str) -> None:
+        for sensor in self._failures:
+            sensor.on_send_error(topic, partition, reason)
 
     def on_commit_start(self) -> None:
         for sensor in self.sensors:
