@@ -27,6 +27,7 @@ returned is processed, and once more after it closed. Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import TopicPartition
@@ -68,7 +69,15 @@ class AppHooks(Sensor):
         self.wants_completions = bool(self._completed)
         self._send_errors = using("on_send_error")
         self.wants_send_errors = bool(self._send_errors)
-        self.wants_sends = bool(self._sends) or self.wants_completions
+        # ours, not Faust's: a sensor that adds headers to what agents send (tracing,
+        # faust.contrib.opentelemetry)
+        self._headers: list[Callable[[str | None], list[tuple[str, bytes]] | None]] = [
+            s.send_headers  # type: ignore[attr-defined]
+            for s in self.sensors
+            if callable(getattr(s, "send_headers", None))
+        ]
+        self.wants_headers = bool(self._headers)
+        self.wants_sends = bool(self._sends) or self.wants_completions or self.wants_headers
         #: the worker's consumer and producer (Faust's hooks name them)
         self.consumer: Any = None
         self.producer: Any = None
@@ -155,6 +164,12 @@ class AppHooks(Sensor):
         )
         for sensor in self._completed:
             sensor.on_send_completed(self.producer, None, metadata)
+
+    def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
+        found: list[tuple[str, bytes]] = []
+        for headers_of in self._headers:
+            found.extend(headers_of(agent) or ())
+        return found
 
     def on_send_error(self, topic: str, partition: int, reason: str) -> None:
         where = f"{topic}[{partition}]" if partition >= 0 else topic

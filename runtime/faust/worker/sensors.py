@@ -25,13 +25,13 @@ Faust-style sensors of ``app.sensors`` (``faust.sensors.bridge``).
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from confluent_kafka import TopicPartition
 
 from faust.delivery import DeliveryReport
-from faust.events import TransportMessage
+from faust.events import TransportMessage, set_current_message
 from faust.transport.base import DirectProduce, Producer, ProducerProxy
 
 #: the agent whose task is running (set by its runner; None in timers, tasks, web views):
@@ -54,6 +54,10 @@ class Sensor:
     #: call :meth:`on_send_error` for each record the brokers did not take (the
     #: producer's failed delivery reports: nothing is paid per delivered record)
     wants_send_errors = False
+    #: add :meth:`send_headers` to every record the app sends (tracing: the trace
+    #: context of the message being processed); implies ``wants_sends``, and agents are
+    #: handed batches that mark each message current as their loop reaches it
+    wants_headers = False
 
     def on_batch_in(self, batch: list[TransportMessage]) -> None:
         """The consumer returned ``batch``; the streams get it next."""
@@ -81,6 +85,11 @@ class Sensor:
     ) -> None:
         """The broker acknowledged a record ``agent`` sent (``offset`` -1: the producer gave
         no offset). Called only when ``wants_completions`` is set."""
+
+    def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
+        """Headers to add to a record ``agent`` sends now (``current_message()`` is the
+        message it is processing). Called only when ``wants_headers`` is set."""
+        return None
 
     def on_send_error(self, topic: str, partition: int, reason: str) -> None:
         """A record the worker's producer sent to ``topic`` (``partition``, -1: unknown)
@@ -116,6 +125,9 @@ class Sensors(Sensor):
         self._completers = [sensor for sensor in self.sensors if sensor.wants_completions]
         self._failures = [sensor for sensor in self.sensors if sensor.wants_send_errors]
         self.wants_send_errors = bool(self._failures)
+        self._headers = [sensor for sensor in self.sensors if sensor.wants_headers]
+        self.wants_headers = bool(self._headers)
+        self.wants_sends = self.wants_sends or self.wants_headers
 
     def on_batch_in(self, batch: list[TransportMessage]) -> None:
         for sensor in self.sensors:
@@ -147,6 +159,12 @@ class Sensors(Sensor):
         for sensor in self._completers:
             sensor.on_send_completed(agent, topic, partition, offset, timestamp_ms)
 
+    def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
+        found: list[tuple[str, bytes]] = []
+        for sensor in self._headers:
+            found.extend(sensor.send_headers(agent) or ())
+        return found
+
     def on_send_error(self, topic: str, partition: int, reason: str) -> None:
         for sensor in self._failures:
             sensor.on_send_error(topic, partition, reason)
@@ -170,6 +188,19 @@ class Sensors(Sensor):
     def on_recovered(self, partitions: list[TopicPartition]) -> None:
         for sensor in self.sensors:
             sensor.on_recovered(partitions)
+
+
+class CurrentMessages(list[TransportMessage]):
+    """A batch handed to an agent while a sensor ``wants_headers``: iterating it marks
+    each message current (``set_current_message``) as the agent's loop reaches it, so a
+    send knows the message it answers (compiled agents set it themselves only for
+    tables)."""
+
+    def __iter__(self) -> Iterator[TransportMessage]:
+        mark = set_current_message
+        for message in list.__iter__(self):
+            mark(message)
+            yield message
 
 
 def combine(sensors: Iterable[Sensor]) -> Sensor | None:
@@ -204,6 +235,10 @@ class SensedProducer(ProducerProxy):
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         agent = current_agent.get()
+        if self.sensor.wants_headers:
+            extra = self.sensor.send_headers(agent)
+            if extra:
+                headers = [*(headers or ()), *extra]
         if self.sensor.wants_completions:
             sensor = self.sensor
 
@@ -219,7 +254,7 @@ class SensedProducer(ProducerProxy):
 
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
         produce, retry = self._producer.direct()
-        if self.sensor.wants_completions:  # every record reported: through send()
+        if self.sensor.wants_completions or self.sensor.wants_headers:  # through send()
 
             def reported(
                 topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None

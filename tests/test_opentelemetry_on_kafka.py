@@ -1,0 +1,103 @@
+"""OpenTelemetry tracing (``faust.contrib.opentelemetry``) on a real worker and the real
+broker, with the SDK's in-memory span exporter (tests/apps/traced.py).
+
+Three records go in: two carry a W3C ``traceparent`` header, one none. Each must give
+one CONSUMER span ``"<topic> process"``: the child of the record's context (same trace,
+its span as parent), or a root span for the record without one; and each record the
+agent sent must carry its span's context in its own ``traceparent`` header.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Producer
+
+from conftest import REPO
+from faustc.broker import EmbeddedBroker
+from kafka_helpers import WorkerProcess, create_topic, read_topic
+
+pytestmark = pytest.mark.broker
+
+APPS = Path(__file__).parent / "apps"
+#: the upstream contexts: (trace id, span id) of the producer of "a" and of "c"
+UPSTREAM = {
+    "a": ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"),
+    "c": ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"),
+}
+
+
+@pytest.mark.parametrize("mode", ["compiled", "reference"])
+def test_a_traced_record_gets_a_child_span_and_its_outputs_carry_it(
+    broker: EmbeddedBroker, tmp_path: Path, mode: str
+) -> None:
+    app_id = f"traced-{mode}"
+    inputs, outputs = f"inputs-{mode}", f"outputs-{mode}"
+    text = (APPS / "traced.py").read_text().replace('"traced"', f'"{app_id}"')
+    text = text.replace('app.topic("inputs"', f'app.topic("{inputs}"')
+    text = text.replace('app.topic("outputs"', f'app.topic("{outputs}"')
+    source = tmp_path / f"traced_{mode}.py"
+    source.write_text(text)
+    program = source
+    if mode == "compiled":
+        built = subprocess.run(
+            [sys.executable, "-m", "faustc", "build", str(source), "-o", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
+        assert built.returncode == 0, built.stderr
+        program = tmp_path / f"{source.stem}_worker.py"
+
+    create_topic(broker.bootstrap, inputs, 1)
+    producer = Producer({"bootstrap.servers": broker.bootstrap})
+    for value in ("a", "b", "c"):
+        headers: list[tuple[str, bytes]] = [("origin", b"test")]
+        if value in UPSTREAM:
+            trace_id, span_id = UPSTREAM[value]
+            headers.append(("traceparent", f"00-{trace_id}-{span_id}-01".encode()))
+        producer.produce(inputs, value.encode(), headers=headers)
+    assert producer.flush(30) == 0
+
+    spans_file = tmp_path / "spans.json"
+    worker = WorkerProcess(
+        [str(program), "worker", "--broker", broker.bootstrap, "--without-web"],
+        tmp_path,
+        env={"TRACED_SPANS": str(spans_file)},
+    )
+    try:
+        sent = read_topic(broker.bootstrap, outputs, 1, 3)
+    finally:
+        code = worker.stop()
+    assert code == 0, worker.stderr
+    assert sorted(m.value() for m in sent) == [b"A", b"B", b"C"]
+
+    spans: list[dict[str, Any]] = json.loads(spans_file.read_text())
+    assert [span["name"] for span in spans] == [f"{inputs} process"] * 3
+    by_offset = {span["attributes"]["messaging.kafka.message.offset"]: span for span in spans}
+    assert sorted(by_offset) == [0, 1, 2]
+    span_of = {"a": by_offset[0], "b": by_offset[1], "c": by_offset[2]}
+    for value, span in span_of.items():
+        assert span["kind"] == "CONSUMER"
+        assert span["attributes"]["messaging.system"] == "kafka"
+        assert span["attributes"]["messaging.destination.name"] == inputs
+        assert span["attributes"]["messaging.consumer.group.name"] == app_id
+        if value in UPSTREAM:  # the child of the context the record carried
+            assert (span["trace_id"], span["parent"]) == UPSTREAM[value]
+        else:  # a record without a context starts a trace
+            assert span["parent"] is None
+            assert span["trace_id"] not in {trace_id for trace_id, _ in UPSTREAM.values()}
+
+    # each output carries the context of the span of the message it answers
+    for message in sent:
+        value = message.value().decode().lower()
+        headers = dict(message.headers() or ())
+        span = span_of[value]
+        version, trace_id, span_id, flags = headers["traceparent"].decode().split("-")
+        assert (version, trace_id, span_id) == ("00", span["trace_id"], span["span_id"])
+        assert int(flags, 16) & 1  # sampled (a root span also sets W3C's random-id flag)
