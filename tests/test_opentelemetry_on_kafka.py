@@ -3,8 +3,9 @@ broker, with the SDK's in-memory span exporter (tests/apps/traced.py).
 
 Three records go in: two carry a W3C ``traceparent`` header, one none. Each must give
 one CONSUMER span ``"<topic> process"``: the child of the record's context (same trace,
-its span as parent), or a root span for the record without one; and each record the
-agent sent must carry its span's context in its own ``traceparent`` header.
+its span as parent), or a root span for the record without one. The span is current
+while the agent processes the record (a span the agent opens is its child), and each
+record the agent sent carries the context current then in its ``traceparent`` header.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def test_a_traced_record_gets_a_child_span_and_its_outputs_carry_it(
     assert code == 0, worker.stderr
     assert sorted(m.value() for m in sent) == [b"A", b"B", b"C"]
 
-    spans: list[dict[str, Any]] = json.loads(spans_file.read_text())
+    everything: list[dict[str, Any]] = json.loads(spans_file.read_text())
+    (shout,) = [span for span in everything if span["name"] == "shout"]
+    spans = [span for span in everything if span["name"] != "shout"]
     assert [span["name"] for span in spans] == [f"{inputs} process"] * 3
     by_offset = {span["attributes"]["messaging.kafka.message.offset"]: span for span in spans}
     assert sorted(by_offset) == [0, 1, 2]
@@ -93,11 +96,19 @@ def test_a_traced_record_gets_a_child_span_and_its_outputs_carry_it(
             assert span["parent"] is None
             assert span["trace_id"] not in {trace_id for trace_id, _ in UPSTREAM.values()}
 
-    # each output carries the context of the span of the message it answers
+    # the span is current while the agent processes its message: the agent's own span
+    # is its child
+    assert (shout["trace_id"], shout["parent"]) == (
+        span_of["c"]["trace_id"],
+        span_of["c"]["span_id"],
+    )
+
+    # each output carries the context current when it was sent: the span of the message
+    # it answers, or the agent's own span inside it
     for message in sent:
         value = message.value().decode().lower()
         headers = dict(message.headers() or ())
-        span = span_of[value]
+        span = shout if value == "c" else span_of[value]
         version, trace_id, span_id, flags = headers["traceparent"].decode().split("-")
         assert (version, trace_id, span_id) == ("00", span["trace_id"], span["span_id"])
         assert int(flags, 16) & 1  # sampled (a root span also sets W3C's random-id flag)

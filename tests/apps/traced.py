@@ -1,6 +1,7 @@
 """An app traced with OpenTelemetry (tests/test_opentelemetry_on_kafka.py).
 
-``inputs`` (raw strings) -> agent ``relay`` -> ``outputs`` (upper-cased).
+``inputs`` (raw strings) -> agent ``relay`` -> ``outputs`` (upper-cased; ``c`` is sent
+inside a span the agent opens, ``shout``).
 ``setup_opentelemetry(app)`` traces it; the SDK is configured here with the in-memory
 span exporter, and at shutdown the finished spans are written as JSON to
 ``$TRACED_SPANS``.
@@ -27,7 +28,11 @@ outputs_topic = app.topic("outputs", value_type=str, value_serializer="raw", par
 @app.agent(inputs_topic)
 async def relay(values: faust.Stream[str]) -> None:
     async for value in values:
-        await outputs_topic.send(value=value.upper())
+        if value == "c":  # a span of the agent's own: the child of the message's span
+            with trace.get_tracer("traced").start_as_current_span("shout"):
+                await outputs_topic.send(value=value.upper())
+        else:
+            await outputs_topic.send(value=value.upper())
 
 
 exporter = InMemorySpanExporter()

@@ -18,9 +18,12 @@ never calls :func:`setup_opentelemetry` imports nothing of OpenTelemetry and pay
   messaging attributes of OpenTelemetry's conventions, as Faust's), whose parent is the
   W3C trace context of the message's ``traceparent``/``tracestate`` headers (a root span
   when it has none);
-- every record the agent sends while processing that message carries the span's context
-  in its headers (``traceparent``, ``tracestate``), so the next service's spans are its
-  children; a send outside an agent (a timer, a page) carries the current context, if any;
+- the span is the current span while the agent's loop is at its message, so spans the
+  agent's code opens are its children;
+- every record sent carries the current context in its headers (``traceparent``,
+  ``tracestate``): the message's span, or a span the agent's code opened, so the next
+  service's spans are its children; a send outside an agent (a timer, a page) carries
+  the context current there, if any;
 - agents process whole batches: a message's span starts when its batch is handed to the
   agent and ends when the agent has finished the batch (README, "Choices we made").
 
@@ -33,7 +36,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from faust.events import current_message
 from faust.sensors.base import Sensor
 
 if TYPE_CHECKING:
@@ -55,8 +57,9 @@ class OpenTelemetrySensor(Sensor):
         self.group = group
         #: the open spans by (stream, topic, partition, offset) of their message
         self._spans: dict[tuple[str, str, int, int], Span] = {}
-        from opentelemetry import propagate, trace
+        from opentelemetry import context, propagate, trace
 
+        self._context = context
         self._propagate = propagate
         self._trace = trace
 
@@ -107,17 +110,26 @@ class OpenTelemetrySensor(Sensor):
         if span is not None:
             span.end()
 
-    def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
-        """The trace context of the message ``agent`` is processing (else the current
-        context), as the headers of a record it sends."""
-        message = current_message()
+    def on_current(self, stream: str, message: Any) -> None:
+        """The agent's loop reached ``message``: its span is the current span while the
+        agent processes it (spans the agent's code opens are its children); None: the
+        loop went through its batch, and no message's span is current any more."""
         span = None
-        if message is not None and agent is not None:
-            key = (agent, message.topic() or "", message.partition() or 0, message.offset() or 0)
+        if message is not None:
+            key = (stream, message.topic() or "", message.partition() or 0, message.offset() or 0)
             span = self._spans.get(key)
+        # the agent's task holds the context; a token is not kept: the next message (or
+        # the end of the batch) replaces it, in the same task
+        if span is not None:
+            self._context.attach(self._trace.set_span_in_context(span))
+        else:
+            self._context.attach(self._context.Context())
+
+    def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
+        """The current trace context (the span of the message the agent is processing,
+        or a span its code opened inside it), as the headers of a record it sends."""
         carrier: dict[str, str] = {}
-        context = self._trace.set_span_in_context(span) if span is not None else None
-        self._propagate.inject(carrier, context=context)
+        self._propagate.inject(carrier)
         return [(key, value.encode()) for key, value in carrier.items()]
 
 

@@ -71,10 +71,15 @@ class AppHooks(Sensor):
         self.wants_send_errors = bool(self._send_errors)
         # ours, not Faust's: a sensor that adds headers to what agents send (tracing,
         # faust.contrib.opentelemetry)
+        tracers = [s for s in self.sensors if callable(getattr(s, "send_headers", None))]
         self._headers: list[Callable[[str | None], list[tuple[str, bytes]] | None]] = [
             s.send_headers  # type: ignore[attr-defined]
-            for s in self.sensors
-            if callable(getattr(s, "send_headers", None))
+            for s in tracers
+        ]
+        self._current: list[Callable[[str, TransportMessage | None], None]] = [
+            s.on_current  # type: ignore[attr-defined]
+            for s in tracers
+            if callable(getattr(s, "on_current", None))
         ]
         self.wants_headers = bool(self._headers)
         self.wants_sends = bool(self._sends) or self.wants_completions or self.wants_headers
@@ -164,6 +169,10 @@ class AppHooks(Sensor):
         )
         for sensor in self._completed:
             sensor.on_send_completed(self.producer, None, metadata)
+
+    def on_current(self, stream: str, message: TransportMessage | None) -> None:
+        for on_current in self._current:
+            on_current(stream, message)
 
     def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
         found: list[tuple[str, bytes]] = []

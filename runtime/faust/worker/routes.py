@@ -151,7 +151,10 @@ class Routes:
     ) -> None:
         sensor.on_stream_start(consumer.name, messages)
         started = time.perf_counter()
-        await consumer.process(CurrentMessages(messages) if sensor.wants_headers else messages)
+        if sensor.wants_headers:  # tracing: agents mark each message current
+            await consumer.process(CurrentMessages(messages, consumer.name, sensor))
+        else:
+            await consumer.process(messages)
         sensor.on_stream_batch(consumer.name, messages, time.perf_counter() - started)
 
     async def process_empty(self) -> None:

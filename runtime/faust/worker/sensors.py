@@ -86,6 +86,10 @@ class Sensor:
         """The broker acknowledged a record ``agent`` sent (``offset`` -1: the producer gave
         no offset). Called only when ``wants_completions`` is set."""
 
+    def on_current(self, stream: str, message: TransportMessage | None) -> None:
+        """The loop of ``stream`` reached ``message`` of its batch (None: it went through
+        the batch). Called only when ``wants_headers`` is set."""
+
     def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
         """Headers to add to a record ``agent`` sends now (``current_message()`` is the
         message it is processing). Called only when ``wants_headers`` is set."""
@@ -159,6 +163,10 @@ class Sensors(Sensor):
         for sensor in self._completers:
             sensor.on_send_completed(agent, topic, partition, offset, timestamp_ms)
 
+    def on_current(self, stream: str, message: TransportMessage | None) -> None:
+        for sensor in self._headers:
+            sensor.on_current(stream, message)
+
     def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
         found: list[tuple[str, bytes]] = []
         for sensor in self._headers:
@@ -194,13 +202,21 @@ class CurrentMessages(list[TransportMessage]):
     """A batch handed to an agent while a sensor ``wants_headers``: iterating it marks
     each message current (``set_current_message``) as the agent's loop reaches it, so a
     send knows the message it answers (compiled agents set it themselves only for
-    tables)."""
+    tables), and tells the sensor (:meth:`Sensor.on_current`; None once the loop is
+    through the batch)."""
+
+    def __init__(self, messages: list[TransportMessage], stream: str, sensor: Sensor) -> None:
+        super().__init__(messages)
+        self.stream = stream
+        self.sensor = sensor
 
     def __iter__(self) -> Iterator[TransportMessage]:
-        mark = set_current_message
+        mark, on_current, stream = set_current_message, self.sensor.on_current, self.stream
         for message in list.__iter__(self):
             mark(message)
+            on_current(stream, message)
             yield message
+        on_current(stream, None)
 
 
 def combine(sensors: Iterable[Sensor]) -> Sensor | None:
