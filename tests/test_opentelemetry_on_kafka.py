@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ APPS = Path(__file__).parent / "apps"
 UPSTREAM = {
     "a": ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"),
     "c": ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"),
+    "d": ("5b8aa5a2d2c872e8321cf37308d69df2", "051581bf3cb55c13"),
+    "e": ("7c1e0a2d3f9b4e5a8d6c2b1a0f9e8d7c", "1a2b3c4d5e6f7081"),
 }
 
 
@@ -38,10 +41,11 @@ def test_a_traced_record_gets_a_child_span_and_its_outputs_carry_it(
     broker: EmbeddedBroker, tmp_path: Path, mode: str
 ) -> None:
     app_id = f"traced-{mode}"
-    inputs, outputs = f"inputs-{mode}", f"outputs-{mode}"
+    inputs, outputs, pairs = f"inputs-{mode}", f"outputs-{mode}", f"pairs-{mode}"
     text = (APPS / "traced.py").read_text().replace('"traced"', f'"{app_id}"')
     text = text.replace('app.topic("inputs"', f'app.topic("{inputs}"')
     text = text.replace('app.topic("outputs"', f'app.topic("{outputs}"')
+    text = text.replace('app.topic("pairs"', f'app.topic("{pairs}"')
     source = tmp_path / f"traced_{mode}.py"
     source.write_text(text)
     program = source
@@ -55,14 +59,18 @@ def test_a_traced_record_gets_a_child_span_and_its_outputs_carry_it(
         assert built.returncode == 0, built.stderr
         program = tmp_path / f"{source.stem}_worker.py"
 
+    assert {zlib.crc32(b"left") % 2, zlib.crc32(b"x") % 2} == {0, 1}
     create_topic(broker.bootstrap, inputs, 1)
+    create_topic(broker.bootstrap, pairs, 1)
     producer = Producer({"bootstrap.servers": broker.bootstrap})
-    for value in ("a", "b", "c"):
+    for value in ("a", "b", "c", "d", "e"):
         headers: list[tuple[str, bytes]] = [("origin", b"test")]
         if value in UPSTREAM:
             trace_id, span_id = UPSTREAM[value]
             headers.append(("traceparent", f"00-{trace_id}-{span_id}-01".encode()))
-        producer.produce(inputs, value.encode(), headers=headers)
+        # d and e go to the two instances of the agent ``pair`` (by the crc32 of their key)
+        key = {"d": b"left", "e": b"x"}.get(value)
+        producer.produce(pairs if key else inputs, value.encode(), key, headers=headers)
     assert producer.flush(30) == 0
 
     spans_file = tmp_path / "spans.json"
@@ -72,23 +80,34 @@ def test_a_traced_record_gets_a_child_span_and_its_outputs_carry_it(
         env={"TRACED_SPANS": str(spans_file)},
     )
     try:
-        sent = read_topic(broker.bootstrap, outputs, 1, 3)
+        sent = read_topic(broker.bootstrap, outputs, 1, 5)
     finally:
         code = worker.stop()
     assert code == 0, worker.stderr
-    assert sorted(m.value() for m in sent) == [b"A", b"B", b"C"]
+    assert sorted(m.value() for m in sent) == [b"A", b"B", b"C", b"D", b"E"]
 
     everything: list[dict[str, Any]] = json.loads(spans_file.read_text())
     (shout,) = [span for span in everything if span["name"] == "shout"]
     spans = [span for span in everything if span["name"] != "shout"]
-    assert [span["name"] for span in spans] == [f"{inputs} process"] * 3
-    by_offset = {span["attributes"]["messaging.kafka.message.offset"]: span for span in spans}
-    assert sorted(by_offset) == [0, 1, 2]
-    span_of = {"a": by_offset[0], "b": by_offset[1], "c": by_offset[2]}
+    assert (
+        sorted(span["name"] for span in spans)
+        == [f"{inputs} process"] * 3 + [f"{pairs} process"] * 2
+    )
+    at = {
+        (span["attributes"]["messaging.destination.name"], span["attributes"][offset]): span
+        for span in spans
+        for offset in ["messaging.kafka.message.offset"]
+    }
+    span_of = {
+        "a": at[inputs, 0],
+        "b": at[inputs, 1],
+        "c": at[inputs, 2],
+        "d": at[pairs, 0],
+        "e": at[pairs, 1],
+    }
     for value, span in span_of.items():
         assert span["kind"] == "CONSUMER"
         assert span["attributes"]["messaging.system"] == "kafka"
-        assert span["attributes"]["messaging.destination.name"] == inputs
         assert span["attributes"]["messaging.consumer.group.name"] == app_id
         if value in UPSTREAM:  # the child of the context the record carried
             assert (span["trace_id"], span["parent"]) == UPSTREAM[value]

@@ -1,7 +1,8 @@
 """An app traced with OpenTelemetry (tests/test_opentelemetry_on_kafka.py).
 
 ``inputs`` (raw strings) -> agent ``relay`` -> ``outputs`` (upper-cased; ``c`` is sent
-inside a span the agent opens, ``shout``).
+inside a span the agent opens, ``shout``); ``pairs`` -> agent ``pair`` (two instances)
+-> ``outputs``, upper-cased.
 ``setup_opentelemetry(app)`` traces it; the SDK is configured here with the in-memory
 span exporter, and at shutdown the finished spans are written as JSON to
 ``$TRACED_SPANS``.
@@ -23,6 +24,7 @@ app = faust.App("traced", broker="kafka://localhost:9092")
 
 inputs_topic = app.topic("inputs", value_type=str, value_serializer="raw", partitions=1)
 outputs_topic = app.topic("outputs", value_type=str, value_serializer="raw", partitions=1)
+pairs_topic = app.topic("pairs", value_type=str, value_serializer="raw", partitions=1)
 
 
 @app.agent(inputs_topic)
@@ -33,6 +35,12 @@ async def relay(values: faust.Stream[str]) -> None:
                 await outputs_topic.send(value=value.upper())
         else:
             await outputs_topic.send(value=value.upper())
+
+
+@app.agent(pairs_topic, concurrency=2)
+async def pair(values: faust.Stream[str]) -> None:
+    async for value in values:
+        await outputs_topic.send(value=value.upper())
 
 
 exporter = InMemorySpanExporter()

@@ -210,6 +210,11 @@ class CurrentMessages(list[TransportMessage]):
         self.stream = stream
         self.sensor = sensor
 
+    def part(self, messages: list[TransportMessage]) -> CurrentMessages:
+        """Some of this batch's messages, marked as they are reached too (the share of
+        one instance of a ``concurrency=N`` or isolated agent)."""
+        return CurrentMessages(messages, self.stream, self.sensor)
+
     def __iter__(self) -> Iterator[TransportMessage]:
         mark, on_current, stream = set_current_message, self.sensor.on_current, self.stream
         for message in list.__iter__(self):
