@@ -132,6 +132,12 @@ def router_topic_name(app_id: str) -> str:
     return f"{app_id}-__router"
 
 
+def router_reader_group(app_id: str) -> str:
+    """The group id the router topic's reader is configured with (librdkafka needs one;
+    the reader is assigned the topic's partition and never commits)."""
+    return f"{app_id}-router-reader"
+
+
 def consumer_group(app_id: str) -> str:
     """The consumer group of an app's workers: the app id itself, as in Faust (workers
     with the same app id share the partitions of its topics)."""

@@ -307,6 +307,13 @@ class KafkaTransport:
         )
         return KafkaProducer(config, create=self._create, check=self.errors.check)
 
+    def router_reader(self) -> confluent_kafka.Consumer:
+        """The reader of the app's router topic (``faust.web.directory``)."""
+        reader: confluent_kafka.Consumer = self._create(
+            confluent_kafka.Consumer, self.configs.router_reader()
+        )
+        return reader
+
     def changelog_reader(self) -> KafkaChangelogReader:
         config = self.configs.changelog_reader()
         return KafkaChangelogReader(

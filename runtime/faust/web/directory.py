@@ -34,7 +34,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -171,8 +170,6 @@ class WorkerDirectory(Sensor):
         thread.join(timeout)
 
     def _run(self, transport: Any) -> None:
-        import confluent_kafka
-
         spec = TopicSpec(self.topic, 1, self.app.conf.topic_replication_factor, _COMPACTED)
         while not self._stopping.is_set():
             try:
@@ -191,34 +188,32 @@ class WorkerDirectory(Sensor):
                 self._stopping.wait(RETRY_SECONDS)
         else:
             return
-        producer = confluent_kafka.Producer(_config(transport.configs.producer()))
-        reader = confluent_kafka.Consumer(
-            {
-                **_config(transport.configs.changelog_reader()),
-                "enable.partition.eof": False,
-                "fetch.wait.max.ms": int(POLL_SECONDS * 1000),
-                "auto.offset.reset": "earliest",
-            }
-        )
+        producer = transport.producer()
+        reader = transport.router_reader()
         reader.assign([TopicPartition(self.topic, 0, OFFSET_BEGINNING)])
         try:
             while not self._stopping.is_set():
                 if self._changed.is_set():
                     self._changed.clear()
                     self._publish(producer)
-                producer.poll(0)
+                producer.poll()
                 for message in reader.consume(500, POLL_SECONDS):
                     if message.error() is None:
                         self._read(message)
+        except FaustError as exc:  # refused credentials: the worker reports them itself
+            log.debug("the routing topic's clients stopped: %s", exc)
         finally:
-            self._publish(producer, tombstone=True)
-            producer.flush(5.0)
+            try:
+                self._publish(producer, tombstone=True)
+                producer.flush(5.0)
+            except FaustError as exc:
+                log.warning("could not publish this worker's leaving to %s: %s", self.topic, exc)
             reader.close()
 
     def _publish(self, producer: Any, *, tombstone: bool = False) -> None:
         url = self.app.web.url
         if tombstone:
-            producer.produce(self.topic, key=url.encode(), value=None)
+            producer.send(self.topic, url.encode(), None)
             return
         with self._lock:
             self._generation += 1
@@ -228,7 +223,7 @@ class WorkerDirectory(Sensor):
                 "generation": self._generation,
                 "published": time.time(),
             }
-        producer.produce(self.topic, key=url.encode(), value=json.dumps(record).encode())
+        producer.send(self.topic, url.encode(), json.dumps(record).encode())
 
     def _read(self, message: Any) -> None:
         key, value = message.key(), message.value()
@@ -251,12 +246,3 @@ class WorkerDirectory(Sensor):
 
 #: the routing topic keeps each worker's latest record only
 _COMPACTED = (("cleanup.policy", "compact"),)
-
-
-def _config(config: Iterable[tuple[str, Any]] | Any) -> dict[str, Any]:
-    """A client config of the transport's, for a client of the directory's own: its errors
-    are its own (the worker's clients report the broker's), never the worker's."""
-    properties = dict(config)
-    properties.pop("error_cb", None)
-    properties.pop("transactional.id", None)
-    return properties
