@@ -22,7 +22,7 @@ assignment, reads the others'), so the poll loop pays nothing. Example::
 
     directory = WorkerDirectory(app)
     worker = Worker(app, sensors=[metrics, directory])
-    directory.start(worker.transport)     # once the web server knows its URL
+    directory.start(worker.transport)     # its thread starts at the first assignment
     ...
     directory.owner(topic_partitions={("shop-counts-changelog", 2)})  # 'http://host-b:6066/'
     directory.stop()                      # publishes the tombstone
@@ -86,6 +86,7 @@ class WorkerDirectory(Sensor):
         self._changed = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._transport: Transport | None = None
         self._lock = threading.Lock()
 
     # -- the worker's side (sensor events, on the worker's thread) --------------------------
@@ -95,6 +96,12 @@ class WorkerDirectory(Sensor):
             for tp in partitions:
                 self.assigned.setdefault(tp.topic, set()).add(tp.partition)
         self._changed.set()
+        if self._thread is None and self._transport is not None:
+            # the group answered: the broker is reachable, the directory can start
+            self._thread = threading.Thread(
+                target=self._run, args=(self._transport,), name="faust-router", daemon=True
+            )
+            self._thread.start()
 
     def on_revoked(self, partitions: list[TopicPartition]) -> None:
         with self._lock:
@@ -149,19 +156,17 @@ class WorkerDirectory(Sensor):
     # -- the directory's thread --------------------------------------------------------------
 
     def start(self, transport: Transport) -> None:
-        """Start the thread that publishes and reads (Kafka transports only: an in-memory
-        broker has one worker, which holds everything)."""
+        """Publish and read through ``transport`` once the group first assigns this
+        worker partitions (then the broker is known to be reachable); Kafka transports
+        only: an in-memory broker has one worker, which holds everything."""
         from faust.transport.kafka import KafkaTransport
 
-        if not isinstance(transport, KafkaTransport):
-            return
-        self._thread = threading.Thread(
-            target=self._run, args=(transport,), name="faust-router", daemon=True
-        )
-        self._thread.start()
+        if isinstance(transport, KafkaTransport):
+            self._transport = transport
 
     def stop(self, timeout: float = 5.0) -> None:
         """Publish the tombstone of this worker and stop the thread."""
+        self._transport = None
         thread, self._thread = self._thread, None
         if thread is None:
             return
@@ -170,6 +175,12 @@ class WorkerDirectory(Sensor):
         thread.join(timeout)
 
     def _run(self, transport: Any) -> None:
+        try:
+            self._serve(transport)
+        except Exception as exc:  # the worker goes on; its table routes answer locally only
+            log.warning("the directory of workers stopped (table routes answer here only): %r", exc)
+
+    def _serve(self, transport: Any) -> None:
         spec = TopicSpec(self.topic, 1, self.app.conf.topic_replication_factor, _COMPACTED)
         while not self._stopping.is_set():
             try:
