@@ -41,7 +41,8 @@ def test_a_traced_record_gets_a_child_span_and_its_outputs_carry_it(
     broker: EmbeddedBroker, tmp_path: Path, mode: str
 ) -> None:
     app_id = f"traced-{mode}"
-    inputs, outputs, pairs = f"inputs-{mode}", f"outputs-{mode}", f"pairs-{mode}"
+    # names of this test's own: the session's broker is shared by every test
+    inputs, outputs, pairs = (f"traced-{name}-{mode}" for name in ("inputs", "outputs", "pairs"))
     text = (APPS / "traced.py").read_text().replace('"traced"', f'"{app_id}"')
     text = text.replace('app.topic("inputs"', f'app.topic("{inputs}"')
     text = text.replace('app.topic("outputs"', f'app.topic("{outputs}"')

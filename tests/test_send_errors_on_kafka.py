@@ -38,7 +38,8 @@ def test_a_failed_delivery_reaches_on_send_error_and_stops_the_worker(
 ) -> None:
     app_id, tag = f"send-errors-{mode}", mode
     text = (APPS / "send_errors.py").read_text().replace('"send-errors"', f'"{app_id}"')
-    topics = {name: f"{name}-{tag}" for name in ("inputs", "relayed", "astray")}
+    # names of this test's own: the session's broker is shared by every test
+    topics = {name: f"send-errors-{name}-{tag}" for name in ("inputs", "relayed", "astray")}
     for name, renamed in topics.items():
         text = text.replace(f'app.topic("{name}"', f'app.topic("{renamed}"')
     source = tmp_path / f"send_errors_{tag}.py"
