@@ -30,7 +30,7 @@ from faust.settings import Settings, parse_broker_url
 from faust.transport.client_config import ClientConfigs, jwt_expiry, oauth_callback, redacted
 
 SECRET = "s3cr3t-Pa55"
-KINDS = ("consumer", "reply-consumer", "changelog-reader", "producer", "admin")
+KINDS = ("consumer", "reply-consumer", "changelog-reader", "router-reader", "producer", "admin")
 
 
 def settings(**kwargs: Any) -> Settings:
@@ -42,6 +42,7 @@ def every_client(configs: ClientConfigs) -> dict[str, dict[str, Any]]:
         "consumer": configs.consumer("orders"),
         "reply-consumer": configs.reply_consumer("orders-reply-1"),
         "changelog-reader": configs.changelog_reader(),
+        "router-reader": configs.router_reader(),
         "producer": configs.producer(),
         "transactional-producer": configs.producer(transactional_id="orders-w1"),
         "admin": configs.admin(),
@@ -125,7 +126,7 @@ def test_every_client_gets_the_credentials_ids_and_pass_through() -> None:
         assert SECRET not in repr(config) and SECRET not in str(config), kind
         if "group.id" in config:
             assert config["group.id"] == "orders" or config["group.id"].startswith("orders-")
-    for kind in ("consumer", "reply-consumer", "changelog-reader"):
+    for kind in ("consumer", "reply-consumer", "changelog-reader", "router-reader"):
         assert clients[kind]["fetch.min.bytes"] == 10
     assert clients["producer"]["linger.ms"] == 20 and "fetch.min.bytes" not in clients["producer"]
     assert clients["admin"]["retries"] == 7 and "linger.ms" not in clients["admin"]
@@ -133,6 +134,7 @@ def test_every_client_gets_the_credentials_ids_and_pass_through() -> None:
         "orders-consumer",
         "orders-reply-consumer",
         "orders-changelog-reader",
+        "orders-router-reader",
         "orders-producer",
         "orders-admin",
     }
@@ -687,6 +689,7 @@ def test_every_client_is_created_from_the_builders_config() -> None:
         "changelog_reader: self._create",
         "consumer: self._create",
         "reply_consumer: self._create",
+        "router_reader: self._create",
     ], found
     assert [how for _, how in found["serializers/avro/confluent.py"]] == [
         "registry_client: SchemaRegistryClient.new_client"

@@ -225,7 +225,15 @@ def test_app_runs_end_to_end_through_a_tls_only_endpoint(
         if client["class"] == "Consumer":
             assert config["client.rack"] == "rack-a", client
             assert config["group.id"].startswith("secure-shop"), client
-    assert kinds == {"admin", "consumer", "producer", "changelog-reader", "reply-consumer"}
+    # (the router topic's reader: the web server's directory of workers, faust.web.directory)
+    assert kinds == {
+        "admin",
+        "consumer",
+        "producer",
+        "changelog-reader",
+        "reply-consumer",
+        "router-reader",
+    }
 
 
 def test_a_client_without_tls_cannot_reach_the_endpoint(

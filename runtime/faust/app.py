@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from faust.replies import Replies
     from faust.services import Service
     from faust.streams import BatchSource, Stream
+    from faust.web.router import RoutedView, Router
 
 log = logging.getLogger("faust.app")
 
@@ -127,6 +128,7 @@ class App:
         self._monitor: Monitor | None = None
         #: the pages of the worker's web server (``@app.page``) and its address
         self.web = Web(self)
+        self._router: Router | None = None
         # Faust's signals (``faust.signals``): receivers are called with the app first
         #: the worker was created (before it starts)
         self.on_worker_init = SyncSignal("on_worker_init", sender=self)
@@ -164,6 +166,17 @@ class App:
             self.sensors.remove(self._monitor)
         self._monitor = monitor
         self.sensors.add(monitor)
+
+    @property
+    def router(self) -> Router:
+        """Faust's ``app.router`` (``faust.web.router``): which worker holds a table's key
+        (``key_store``), every table's partitions by worker (``tables_metadata``), and
+        ``route_req``, which forwards a request there."""
+        if self._router is None:
+            from faust.web.router import Router
+
+            self._router = Router(self)
+        return self._router
 
     # -- declarations ----------------------------------------------------------------------
 
@@ -857,6 +870,28 @@ class App:
             return self.web.add_page(path, fun, base=base, name=name)
 
         return register
+
+    def table_route(
+        self,
+        table: TableT,
+        shard_param: str | None = None,
+        *,
+        query_param: str | None = None,
+        match_info: str | None = None,
+        exact_key: str | None = None,
+    ) -> Callable[[RoutedView], RoutedView]:
+        """Decorate a view (method) so that it runs on the worker holding the table's key,
+        as Faust's ``@app.table_route``: the key comes from the path parameter
+        ``match_info``, the query parameter ``query_param`` (``shard_param``, deprecated)
+        or is ``exact_key``; a worker not holding it forwards the request to the one that
+        does (``faust.web.router``)."""
+        return self.router.table_route(
+            table,
+            shard_param,
+            query_param=query_param,
+            match_info=match_info,
+            exact_key=exact_key,
+        )
 
     def service(self, cls: ServiceT) -> ServiceT:
         """Decorator: start this ``faust.Service`` subclass (or instance) with the worker

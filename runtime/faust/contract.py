@@ -14,6 +14,7 @@ Example::
     changelog_topic_name("shop", "totals")       # 'shop-totals-changelog'
     agent_topic_name("shop", "shop.audit")       # 'shop-shop.audit': @app.agent() has no topic
     consumer_group("shop")                       # 'shop': the worker's group is the app id
+    router_topic_name("shop")                    # 'shop-__router': workers' URLs, partitions
     reply_topic_name("shop")                     # 'shop-reply' (agent.ask() replies)
     transactional_registry_topic_name("shop")    # 'shop-__transactional-ids'
     dead_letter_topic_name("orders")             # 'orders-dlq'
@@ -122,6 +123,20 @@ def leader_topic_name(app_id: str) -> str:
     (``on_leader=True`` timers, crontabs and tasks run there): Faust's
     ``<app id>-__assignor-__leader``, so the group elects one worker as Faust's does."""
     return f"{app_id}-__assignor-__leader"
+
+
+def router_topic_name(app_id: str) -> str:
+    """The compacted one-partition topic where each worker of an app publishes its web URL
+    and the partitions it holds (``faust.web.directory``), so that a table's key can be
+    read through any worker: ``<app id>-__router``. Faust carries the same information in
+    its assignor's metadata, which librdkafka's assignors cannot carry."""
+    return f"{app_id}-__router"
+
+
+def router_reader_group(app_id: str) -> str:
+    """The group id the router topic's reader is configured with (librdkafka needs one;
+    the reader is assigned the topic's partition and never commits)."""
+    return f"{app_id}-router-reader"
 
 
 def consumer_group(app_id: str) -> str:

@@ -105,6 +105,10 @@ def _callback_done(task: asyncio.Future[Any]) -> None:
 #: ``(topic, partition, offset, timestamp in ms or None)``
 DeliveryReport = Callable[[str, int, int, "int | None"], None]
 
+#: what a producer calls for each record the brokers did not take (the failed delivery
+#: reports of ``Producer.report_failures``): ``(topic, partition, reason)``
+DeliveryFailure = Callable[[str, int, str], None]
+
 
 _CALLBACK = re.compile(r"\bcallback\s*=")
 

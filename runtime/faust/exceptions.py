@@ -15,6 +15,10 @@ class FaustError(Exception):
     """Base class of every error the runtime raises on purpose."""
 
 
+class SameNode(FaustError):
+    """``app.router.route_req``: the key's partition is held by this worker (answer here)."""
+
+
 class ImproperlyConfigured(FaustError):
     """An App setting or declaration is wrong (the message says which)."""
 

@@ -82,7 +82,9 @@ class Sensor:
         """Not called: the producer reports failed deliveries only (README)."""
 
     def on_send_error(self, producer: Any, exc: BaseException, state: Any) -> None:
-        """Not called: a failed delivery stops the worker (README)."""
+        """A record the worker sent was not delivered (a failed delivery report): ``exc``
+        is a DeliveryError naming the topic, partition and reason, ``state`` None. The
+        worker still stops at its next flush (README, "Errors lose nothing")."""
 
     def on_assignment_start(self, assignor: Any) -> Any:
         """Not called: Kafka's own group protocol assigns partitions (no Faust assignor)."""

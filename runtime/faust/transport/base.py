@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from confluent_kafka import TopicPartition
 
-from faust.delivery import DeliveryReport
+from faust.delivery import DeliveryFailure, DeliveryReport
 from faust.events import TransportMessage
 
 Rebalance = Callable[[list[TopicPartition]], None]
@@ -148,6 +148,11 @@ class Producer(Protocol):
     def poll(self) -> None:
         """Serve delivery reports without waiting."""
 
+    def report_failures(self, report: DeliveryFailure | None) -> None:
+        """From now on call ``report(topic, partition, reason)`` for each record the
+        brokers did not take, from :meth:`poll` or :meth:`flush` (which still raises
+        DeliveryError after them). A delivered record calls nothing."""
+
     def send_tracked(
         self,
         topic: str,
@@ -232,6 +237,9 @@ class ProducerProxy:
 
     def poll(self) -> None:
         self.producer.poll()
+
+    def report_failures(self, report: DeliveryFailure | None) -> None:
+        self.producer.report_failures(report)
 
     def send_tracked(
         self,

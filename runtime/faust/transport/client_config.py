@@ -55,15 +55,15 @@ from faust.auth import (
     SASLCredentials,
     SSLCredentials,
 )
-from faust.contract import changelog_reader_group
+from faust.contract import changelog_reader_group, router_reader_group
 from faust.exceptions import ImproperlyConfigured
 from faust.settings import Settings
 
 log = logging.getLogger("faust.transport")
 
 #: the client kinds, each with its own ``client.id`` suffix
-KINDS = ("consumer", "producer", "admin", "changelog-reader", "reply-consumer")
-CONSUMER_KINDS = ("consumer", "changelog-reader", "reply-consumer")
+KINDS = ("consumer", "producer", "admin", "changelog-reader", "reply-consumer", "router-reader")
+CONSUMER_KINDS = ("consumer", "changelog-reader", "reply-consumer", "router-reader")
 
 #: ``transaction.timeout.ms`` of a worker's transactional producer (see ``producer``):
 #: Kafka Streams uses 10 s, but librdkafka lowers the delivery timeout to it, and a 20 s
@@ -180,6 +180,17 @@ class ClientConfigs:
             "enable.auto.commit": (False, "reply offsets are never committed"),
         }
         return self._build("reply-consumer", base, owned)
+
+    def router_reader(self) -> ClientConfig:
+        """Reads the app's router topic (``faust.web.directory``: every worker's web URL
+        and partitions) from its start, outside any group, and waits for more."""
+        owned: dict[str, tuple[Any, str]] = {
+            "group.id": (router_reader_group(self.settings.id), "the reader never commits"),
+            "enable.auto.commit": (False, "the reader never commits"),
+            "enable.auto.offset.store": (False, "the reader never commits"),
+            "auto.offset.reset": ("earliest", "every worker's latest record is read"),
+        }
+        return self._build("router-reader", {}, owned)
 
     def changelog_reader(self) -> ClientConfig:
         """Reads changelog partitions (recovery, global tables) to their true end."""

@@ -43,7 +43,7 @@ from confluent_kafka import admin as confluent_admin
 # marking it public; import it from where it is defined so mypy --strict sees it.
 from confluent_kafka.cimpl import NewTopic
 
-from faust.delivery import DeliveryReport
+from faust.delivery import DeliveryFailure, DeliveryReport
 from faust.events import TransportMessage
 from faust.exceptions import (
     AssignmentLost,
@@ -319,6 +319,13 @@ class KafkaTransport:
         )
         return KafkaProducer(config, create=self._create, check=self.errors.check)
 
+    def router_reader(self) -> confluent_kafka.Consumer:
+        """The reader of the app's router topic (``faust.web.directory``)."""
+        reader: confluent_kafka.Consumer = self._create(
+            confluent_kafka.Consumer, self.configs.router_reader()
+        )
+        return reader
+
     def changelog_reader(self) -> KafkaChangelogReader:
         config = self.configs.changelog_reader()
         return KafkaChangelogReader(
@@ -593,6 +600,8 @@ class KafkaProducer:
         self._unreported: list[tuple[str, int, DeliveryReport]] = []
         #: a newer producer with our transactional id took over (nothing can commit now)
         self.fenced = False
+        #: told of each failed delivery (sensors' on_send_error), when set
+        self._failure_report: DeliveryFailure | None = None
         kind = getattr(config, "kind", "producer")
         config = ClientConfig(kind, config)
         config["on_delivery"] = self._on_delivery
@@ -618,14 +627,24 @@ class KafkaProducer:
         if code in _FENCED or "fences the current one" in reason:
             self.fenced = True
         try:
-            where = f"{message.topic()}[{message.partition()}]"
+            topic, partition = message.topic() or "", message.partition()
+            where = f"{topic}[{partition}]"
         except Exception:  # confluent-kafka may hand over a message it could not build
-            where = "a record"
+            topic, partition, where = "", -1, "a record"
         failure = f"{where}: {reason}"
         if code in _PURGED:
             self._failures.append(failure)  # a consequence: report the cause first
         else:
             self._failures.insert(0, failure)
+        report = self._failure_report
+        if report is not None:
+            try:
+                report(topic, partition, reason)
+            except Exception:  # a sensor's error must not break the producer's reports
+                log.exception("a sensor's on_send_error raised")
+
+    def report_failures(self, report: DeliveryFailure | None) -> None:
+        self._failure_report = report
 
     def _on_tracked_delivery(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:

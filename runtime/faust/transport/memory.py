@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from confluent_kafka import TopicPartition
 
-from faust.delivery import DeliveryReport
+from faust.delivery import DeliveryFailure, DeliveryReport
 from faust.exceptions import ImproperlyConfigured, TransactionFailed
 from faust.transport.base import (
     ChangelogBatch,
@@ -436,6 +436,9 @@ class MemoryProducer:
 
     def queued(self) -> int:
         return len(self._pending)
+
+    def report_failures(self, report: DeliveryFailure | None) -> None:
+        """The memory broker takes every record: nothing to report."""
 
     def delivery_errors(self) -> int:
         return 0

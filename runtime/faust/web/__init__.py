@@ -3,7 +3,9 @@
 - ``faust.web.views``: ``View`` (``@app.page`` pages), ``app.web``;
 - ``faust.web.server``: the aiohttp server a worker runs beside its poll loop, with the
   app's pages, ``/health``, ``/ready``, ``/metrics``, ``/graph`` and ``/router``;
-- ``faust.web.metrics``: the worker sensor behind ``/metrics`` (Prometheus text format).
+- ``faust.web.metrics``: the worker sensor behind ``/metrics`` (Prometheus text format);
+- ``faust.web.router``: ``app.router`` and ``@app.table_route`` (a table's key read
+  through the worker holding it); ``faust.web.directory``: where the other workers are.
 
 Example::
 

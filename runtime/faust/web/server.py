@@ -12,7 +12,15 @@ batches and costs the hot path nothing while nobody asks. It serves:
   is restored; 503 with the reason until then (a readiness probe);
 - ``GET /metrics``: Prometheus' text format (``faust.web.metrics``);
 - ``GET /graph``: the app's topology as JSON (agents, their topics and sinks, tables);
-- ``GET /router``: which partitions this worker holds (Faust's router view).
+- ``GET /router``: which partitions this worker holds; Faust's router views:
+  ``/router/`` (every table's partitions by worker), ``/router/{table}/`` (one table's),
+  ``/router/{table}/{key}/`` (the URL of the worker holding the key);
+- Faust's table views: ``/table/`` (the tables), ``/table/{table}/``,
+  ``/table/{table}/{key}/`` (the key's value, read through the worker holding it:
+  ``faust.web.router``).
+
+The server also starts the worker's directory (``faust.web.directory``): this worker's
+URL and partitions published for the others, theirs read, for ``app.router``.
 
 ``web_port=0`` takes any free port, and ``app.conf.web_port`` then says which. A port in
 use is one line (``ImproperlyConfigured``). Example::
@@ -31,12 +39,15 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from faust.exceptions import ImproperlyConfigured
+from faust.exceptions import ImproperlyConfigured, SameNode
 from faust.web.graph import topology
 from faust.web.metrics import CONTENT_TYPE, WorkerMetrics
+from faust.web.views import View
 
 if TYPE_CHECKING:
     from faust.app import App
+    from faust.tables.base import Table
+    from faust.web.directory import WorkerDirectory
     from faust.worker.worker import Worker
 
 log = logging.getLogger("faust.web")
@@ -48,11 +59,19 @@ HEALTH_STALL_SECONDS = 120.0
 class WebServer:
     """The app's pages and the worker's probes and metrics over HTTP (module docstring)."""
 
-    def __init__(self, app: App, worker: Worker, metrics: WorkerMetrics | None) -> None:
+    def __init__(
+        self,
+        app: App,
+        worker: Worker,
+        metrics: WorkerMetrics | None,
+        directory: WorkerDirectory | None = None,
+    ) -> None:
         self.app = app
         self.worker = worker
         self.metrics = metrics
+        self.directory = directory
         self._runner: web.AppRunner | None = None
+        self._view = View(app, app.web)
 
     def application(self) -> web.Application:
         """The aiohttp application: the app's pages first, then the built-in views."""
@@ -68,6 +87,12 @@ class WebServer:
             "/metrics": self.metrics_view,
             "/graph": self.graph,
             "/router": self.router,
+            "/router/": self.router_tables,
+            "/router/{name}/": self.router_table,
+            "/router/{name}/{key}/": self.router_key,
+            "/table/": self.table_list,
+            "/table/{name}/": self.table_detail,
+            "/table/{name}/{key}/": self.table_key,
         }
         for path, handler in builtins.items():
             if path not in pages:
@@ -114,6 +139,11 @@ class WebServer:
                     conf.web_port = address[1]
                     break
         self.worker.web_address = f"http://{conf.web_bind}:{conf.web_port}/"
+        router = self.app.router
+        router.worker = self.worker
+        if self.directory is not None:
+            router.directory = self.directory
+            self.directory.start(self.worker.transport)
         # the worker's start-up line says where (a broker that cannot be reached must stay
         # the only line a worker that cannot start prints)
         log.debug("web server on %s (%s)", self.worker.web_address, self.app.web.url)
@@ -122,6 +152,9 @@ class WebServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        if self.directory is not None:
+            self.directory.stop()
+        await self.app.router.close()
 
     # -- the built-in views ----------------------------------------------------------------
 
@@ -155,6 +188,54 @@ class WebServer:
                 "assigned": {topic: sorted(parts) for topic, parts in sorted(assigned.items())},
             }
         )
+
+    # -- Faust's router and table views ------------------------------------------------------
+
+    async def router_tables(self, request: web.Request) -> web.StreamResponse:
+        return self._view.json(self.app.router.tables_metadata())
+
+    async def router_table(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in self.app.tables:
+            return self._view.error(404, "unknown table", name=name)
+        return self._view.json(self.app.router.table_metadata(name))
+
+    async def router_key(self, request: web.Request) -> web.StreamResponse:
+        name, key = request.match_info["name"], request.match_info["key"]
+        if name not in self.app.tables:
+            return self._view.error(404, "unknown table", name=name)
+        try:
+            return self._view.json(str(self.app.router.key_store(name, key)))
+        except KeyError:
+            return self._view.error(503, "no worker is known to hold this key yet", key=key)
+
+    async def table_list(self, request: web.Request) -> web.StreamResponse:
+        return self._view.json([_table_info(t) for t in self.app.tables.values()])
+
+    async def table_detail(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        table = self.app.tables.get(name)
+        if table is None:
+            return self._view.error(404, "unknown table", name=name)
+        return self._view.json(_table_info(table))
+
+    async def table_key(self, request: web.Request) -> web.StreamResponse:
+        """The key's value, from the worker holding it (Faust's ``TableKeyDetail``)."""
+        name, key = request.match_info["name"], request.match_info["key"]
+        try:
+            return await self.app.router.route_req(name, key, self.app.web, request)
+        except SameNode:
+            pass
+        table = self.app.tables[name]
+        try:
+            value = table[key]  # a table with default= answers a missing key with it, as Faust
+        except KeyError:
+            return self._view.error(404, "key not found", key=key, table=name)
+        return self._view.json(value)
+
+
+def _table_info(table: Table[Any, Any]) -> dict[str, str]:
+    return {"name": table.name, "help": table.help}
 
 
 def _reason(exc: OSError) -> str:

@@ -7,8 +7,11 @@ hook only when an installed sensor overrides it: ``on_message_in``/``on_message_
 ``on_stream_event_in``/``out`` go over each batch's messages, ``on_send_initiated`` makes
 the worker lend the app a producer that reports every send, and ``on_send_completed`` one
 that asks the broker's acknowledgement of each (a delivery report per record, through the
-producer's ``send_reported``, compiled agents' direct produce included); a sensor that
-overrides only
+producer's ``send_reported``, compiled agents' direct produce included);
+``on_send_error(producer, exc, state)`` is told of each record the brokers did not take
+(the producer's failed delivery reports, which it serves anyway: nothing per delivered
+record; ``exc`` a DeliveryError naming the topic, partition and reason; ``state`` None);
+a sensor that overrides only
 ``on_commit_completed`` costs nothing per message.
 
 Partition moves happen inside the consumer's poll (librdkafka calls back synchronously),
@@ -24,12 +27,14 @@ returned is processed, and once more after it closed. Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import TopicPartition
 
 from faust.delivery import TP, RecordMetadata
 from faust.events import Message, TransportMessage
+from faust.exceptions import DeliveryError
 from faust.sensors.base import PendingMessage
 from faust.sensors.base import Sensor as FaustSensor
 from faust.signals import Signal
@@ -62,7 +67,22 @@ class AppHooks(Sensor):
         self._sends = using("on_send_initiated")
         self._completed = using("on_send_completed")
         self.wants_completions = bool(self._completed)
-        self.wants_sends = bool(self._sends) or self.wants_completions
+        self._send_errors = using("on_send_error")
+        self.wants_send_errors = bool(self._send_errors)
+        # ours, not Faust's: a sensor that adds headers to what agents send (tracing,
+        # faust.contrib.opentelemetry)
+        tracers = [s for s in self.sensors if callable(getattr(s, "send_headers", None))]
+        self._headers: list[Callable[[str | None], list[tuple[str, bytes]] | None]] = [
+            s.send_headers  # type: ignore[attr-defined]
+            for s in tracers
+        ]
+        self._current: list[Callable[[str, TransportMessage | None], None]] = [
+            s.on_current  # type: ignore[attr-defined]
+            for s in tracers
+            if callable(getattr(s, "on_current", None))
+        ]
+        self.wants_headers = bool(self._headers)
+        self.wants_sends = bool(self._sends) or self.wants_completions or self.wants_headers
         #: the worker's consumer and producer (Faust's hooks name them)
         self.consumer: Any = None
         self.producer: Any = None
@@ -149,6 +169,22 @@ class AppHooks(Sensor):
         )
         for sensor in self._completed:
             sensor.on_send_completed(self.producer, None, metadata)
+
+    def on_current(self, stream: str, message: TransportMessage | None) -> None:
+        for on_current in self._current:
+            on_current(stream, message)
+
+    def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
+        found: list[tuple[str, bytes]] = []
+        for headers_of in self._headers:
+            found.extend(headers_of(agent) or ())
+        return found
+
+    def on_send_error(self, topic: str, partition: int, reason: str) -> None:
+        where = f"{topic}[{partition}]" if partition >= 0 else topic
+        exc = DeliveryError(f"a record sent to {where} was not delivered: {reason}")
+        for sensor in self._send_errors:
+            sensor.on_send_error(self.producer, exc, None)
 
     # -- commits ---------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from faust.exceptions import (
     NotAuthorized,
     TransactionFailed,
 )
+from faust.web.directory import WorkerDirectory
 from faust.web.metrics import WorkerMetrics
 from faust.worker.app_module import read_source
 from faust.worker.errors import AgentFailure
@@ -101,10 +102,13 @@ def _run_worker(
         if built_from is not None:
             check_source(built_from)
         metrics = WorkerMetrics(app) if app.conf.web_enabled else None
-        worker = Worker(app, compiled_agents=compiled_agents, sensors=[metrics] if metrics else [])
+        # where the other workers are, for table routes (faust.web.directory)
+        directory = WorkerDirectory(app) if app.conf.web_enabled else None
+        sensors = [sensor for sensor in (metrics, directory) if sensor is not None]
+        worker = Worker(app, compiled_agents=compiled_agents, sensors=sensors)
         if metrics is not None:
             metrics.worker = worker
-        asyncio.run(_run_until_signal(worker, metrics))
+        asyncio.run(_run_until_signal(worker, metrics, directory))
     except (
         BrokerUnavailable,
         ImproperlyConfigured,
@@ -123,7 +127,9 @@ def _run_worker(
     return 0
 
 
-async def _run_until_signal(worker: Worker, metrics: WorkerMetrics | None) -> None:
+async def _run_until_signal(
+    worker: Worker, metrics: WorkerMetrics | None, directory: WorkerDirectory | None
+) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, worker.request_stop)
@@ -133,7 +139,7 @@ async def _run_until_signal(worker: Worker, metrics: WorkerMetrics | None) -> No
         return
     from faust.web.server import WebServer  # aiohttp: imported only when serving
 
-    server = WebServer(worker.app, worker, metrics)
+    server = WebServer(worker.app, worker, metrics, directory)
     await server.start()  # first: /health and /ready answer while the worker starts
     # What exists by now (modules, the app, the server) lives as long as the process: keep
     # the cyclic GC from scanning it at every full collection (aiohttp's modules made

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from faust.events import TransportMessage
 from faust.worker.errors import ErrorPolicy
 from faust.worker.runner import AgentRunner, TaskFeed
-from faust.worker.sensors import Sensor
+from faust.worker.sensors import CurrentMessages, Sensor
 
 if TYPE_CHECKING:
     from faust.app import App
@@ -151,7 +151,10 @@ class Routes:
     ) -> None:
         sensor.on_stream_start(consumer.name, messages)
         started = time.perf_counter()
-        await consumer.process(messages)
+        if sensor.wants_headers:  # tracing: agents mark each message current
+            await consumer.process(CurrentMessages(messages, consumer.name, sensor))
+        else:
+            await consumer.process(messages)
         sensor.on_stream_batch(consumer.name, messages, time.perf_counter() - started)
 
     async def process_empty(self) -> None:

@@ -33,7 +33,7 @@ from faust.agents import Agent, AgentFun, unwrap_request
 from faust.events import TransportMessage, current_event
 from faust.streams import Holds, Stream
 from faust.worker.errors import AgentFailure, ErrorPolicy
-from faust.worker.sensors import current_agent
+from faust.worker.sensors import CurrentMessages, current_agent
 
 if TYPE_CHECKING:
     from faust.topics import Topic
@@ -349,6 +349,8 @@ class ConcurrentAgent:
             key = message.key()
             index = crc32(key) % count if key is not None else (message.offset() or 0) % count
             parts[index].append(message)
+        if isinstance(batch, CurrentMessages):  # tracing: the parts mark messages too
+            parts = [batch.part(part) for part in parts]
         await asyncio.gather(
             *(
                 runner.process(part)
@@ -401,6 +403,8 @@ class IsolatedAgent:
         parts: dict[int, list[TransportMessage]] = {}
         for message in batch:
             parts.setdefault(message.partition() or 0, []).append(message)
+        if isinstance(batch, CurrentMessages):  # tracing: the parts mark messages too
+            parts = {partition: batch.part(part) for partition, part in parts.items()}
         await asyncio.gather(
             *(self._instance(partition).process(part) for partition, part in parts.items())
         )

@@ -25,13 +25,13 @@ Faust-style sensors of ``app.sensors`` (``faust.sensors.bridge``).
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from confluent_kafka import TopicPartition
 
 from faust.delivery import DeliveryReport
-from faust.events import TransportMessage
+from faust.events import TransportMessage, set_current_message
 from faust.transport.base import DirectProduce, Producer, ProducerProxy
 
 #: the agent whose task is running (set by its runner; None in timers, tasks, web views):
@@ -51,6 +51,13 @@ class Sensor:
     #: call :meth:`on_send_completed` when the broker acknowledged each record the app
     #: sent (a delivery report per record; implies the lent producer of ``wants_sends``)
     wants_completions = False
+    #: call :meth:`on_send_error` for each record the brokers did not take (the
+    #: producer's failed delivery reports: nothing is paid per delivered record)
+    wants_send_errors = False
+    #: add :meth:`send_headers` to every record the app sends (tracing: the trace
+    #: context of the message being processed); implies ``wants_sends``, and agents are
+    #: handed batches that mark each message current as their loop reaches it
+    wants_headers = False
 
     def on_batch_in(self, batch: list[TransportMessage]) -> None:
         """The consumer returned ``batch``; the streams get it next."""
@@ -79,6 +86,20 @@ class Sensor:
         """The broker acknowledged a record ``agent`` sent (``offset`` -1: the producer gave
         no offset). Called only when ``wants_completions`` is set."""
 
+    def on_current(self, stream: str, message: TransportMessage | None) -> None:
+        """The loop of ``stream`` reached ``message`` of its batch (None: it went through
+        the batch). Called only when ``wants_headers`` is set."""
+
+    def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
+        """Headers to add to a record ``agent`` sends now (``current_message()`` is the
+        message it is processing). Called only when ``wants_headers`` is set."""
+        return None
+
+    def on_send_error(self, topic: str, partition: int, reason: str) -> None:
+        """A record the worker's producer sent to ``topic`` (``partition``, -1: unknown)
+        was not delivered; the worker stops at its next flush all the same (a lost record
+        is never committed past). Called only when ``wants_send_errors`` is set."""
+
     def on_commit_start(self) -> None:
         """A commit begins."""
 
@@ -106,6 +127,11 @@ class Sensors(Sensor):
         self.wants_sends = self.wants_completions or any(s.wants_sends for s in self.sensors)
         self._senders = [sensor for sensor in self.sensors if sensor.wants_sends]
         self._completers = [sensor for sensor in self.sensors if sensor.wants_completions]
+        self._failures = [sensor for sensor in self.sensors if sensor.wants_send_errors]
+        self.wants_send_errors = bool(self._failures)
+        self._headers = [sensor for sensor in self.sensors if sensor.wants_headers]
+        self.wants_headers = bool(self._headers)
+        self.wants_sends = self.wants_sends or self.wants_headers
 
     def on_batch_in(self, batch: list[TransportMessage]) -> None:
         for sensor in self.sensors:
@@ -137,6 +163,20 @@ class Sensors(Sensor):
         for sensor in self._completers:
             sensor.on_send_completed(agent, topic, partition, offset, timestamp_ms)
 
+    def on_current(self, stream: str, message: TransportMessage | None) -> None:
+        for sensor in self._headers:
+            sensor.on_current(stream, message)
+
+    def send_headers(self, agent: str | None) -> list[tuple[str, bytes]] | None:
+        found: list[tuple[str, bytes]] = []
+        for sensor in self._headers:
+            found.extend(sensor.send_headers(agent) or ())
+        return found
+
+    def on_send_error(self, topic: str, partition: int, reason: str) -> None:
+        for sensor in self._failures:
+            sensor.on_send_error(topic, partition, reason)
+
     def on_commit_start(self) -> None:
         for sensor in self.sensors:
             sensor.on_commit_start()
@@ -156,6 +196,32 @@ class Sensors(Sensor):
     def on_recovered(self, partitions: list[TopicPartition]) -> None:
         for sensor in self.sensors:
             sensor.on_recovered(partitions)
+
+
+class CurrentMessages(list[TransportMessage]):
+    """A batch handed to an agent while a sensor ``wants_headers``: iterating it marks
+    each message current (``set_current_message``) as the agent's loop reaches it, so a
+    send knows the message it answers (compiled agents set it themselves only for
+    tables), and tells the sensor (:meth:`Sensor.on_current`; None once the loop is
+    through the batch)."""
+
+    def __init__(self, messages: list[TransportMessage], stream: str, sensor: Sensor) -> None:
+        super().__init__(messages)
+        self.stream = stream
+        self.sensor = sensor
+
+    def part(self, messages: list[TransportMessage]) -> CurrentMessages:
+        """Some of this batch's messages, marked as they are reached too (the share of
+        one instance of a ``concurrency=N`` or isolated agent)."""
+        return CurrentMessages(messages, self.stream, self.sensor)
+
+    def __iter__(self) -> Iterator[TransportMessage]:
+        mark, on_current, stream = set_current_message, self.sensor.on_current, self.stream
+        for message in list.__iter__(self):
+            mark(message)
+            on_current(stream, message)
+            yield message
+        on_current(stream, None)
 
 
 def combine(sensors: Iterable[Sensor]) -> Sensor | None:
@@ -190,6 +256,10 @@ class SensedProducer(ProducerProxy):
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         agent = current_agent.get()
+        if self.sensor.wants_headers:
+            extra = self.sensor.send_headers(agent)
+            if extra:
+                headers = [*(headers or ()), *extra]
         if self.sensor.wants_completions:
             sensor = self.sensor
 
@@ -205,7 +275,7 @@ class SensedProducer(ProducerProxy):
 
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
         produce, retry = self._producer.direct()
-        if self.sensor.wants_completions:  # every record reported: through send()
+        if self.sensor.wants_completions or self.sensor.wants_headers:  # through send()
 
             def reported(
                 topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None

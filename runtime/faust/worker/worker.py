@@ -396,6 +396,8 @@ class Worker:
             or sends_with_callbacks(functions)
             or (self.sensor is not None and self.sensor.wants_completions),
         )
+        if self.sensor is not None and self.sensor.wants_send_errors:
+            producer.report_failures(self.sensor.on_send_error)
         self.commits = commit_protocol(conf, producer, clock=self.clock, sensor=self.sensor)
         self.commits.begin()
         if producer_id is not None:

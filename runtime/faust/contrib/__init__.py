@@ -1,0 +1,1 @@
+"""Optional integrations: ``faust.contrib.opentelemetry`` (tracing, the ``otel`` extra)."""
