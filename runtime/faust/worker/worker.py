@@ -90,6 +90,10 @@ log = logging.getLogger("faust.worker")
 
 #: seconds the consumer blocks when nothing is buffered (bounds timer lateness)
 IDLE_POLL_SECONDS = 0.1
+#: turns of the event loop after a poll that found nothing: the consumer's poll blocks the
+#: loop, and an HTTP request (``/health``, a page) needs several turns to be read, handled
+#: and answered; one turn per idle poll answered it in ~0.7 s, these in one poll's time
+IDLE_LOOP_TURNS = 10
 #: seconds the worker waits for every agent to reach its stream loop before subscribing
 READY_TIMEOUT = 15.0
 #: seconds each agent gets to finish the code after its loop at shutdown
@@ -305,7 +309,11 @@ class Worker:
             self._registry.tick()
         self._reports.tick(self.processed)
         await asyncio.sleep(0)  # let timers and tasks run
-        return not batch and not restoring and not busy
+        idle = not batch and not restoring and not busy
+        if idle and timeout:  # (a worker, not a test driver's stepping)
+            for _ in range(IDLE_LOOP_TURNS):
+                await asyncio.sleep(0)  # the web server's requests, without waiting a poll each
+        return idle
 
     # -- stepping (a test driver runs the worker this way: ``faust.testing.AppDriver``) ----
 
