@@ -25,7 +25,7 @@ from faustc.discovery import uncompiled_agents
 from faustc.emit.worker import write_worker
 from faustc.front.ir import AppModule
 from faustc.front.reader import read_module_partially
-from faustc.front.validate import validate_ir
+from faustc.front.validate import IRError, validate_ir
 from faustc.plan.model import WorkerPlan
 from faustc.plan.passes import PASSES, AgentPass, PassContext, run_passes
 from faustc.plan.stages import build_plan
@@ -70,7 +70,12 @@ def check_source(
     module, diagnostics = read_module_partially(source)
     if module is None:
         raise CompileError(diagnostics)
-    validate_ir(module)
+    try:
+        validate_ir(module)
+    except IRError:
+        if not any(diagnostic.severity == "error" for diagnostic in diagnostics):
+            raise  # a faustc bug: the user's program is fine
+        raise CompileError(diagnostics) from None  # what the user must fix explains it
     records = record_types(module)
     diagnostics += check_module(module) + check_codecs(module, records)
     diagnostics += uncompiled_agents(module, source)

@@ -11,7 +11,9 @@ build directory. Example::
     # '"Order" has no attribute "amont"; maybe "amount"? (mypy attr-defined)'
 
 Findings in the ``faust`` package itself are not the user's: they raise
-:class:`TypecheckFailure` (an internal error, exit 2), as does mypy failing to run.
+:class:`TypecheckFailure` (an internal error, exit 2), as does mypy failing to run. mypy
+stopping at a blocking error in the user's module (status 2: ``'yield' inside list
+comprehension``) reports that error like any other.
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ def typecheck(source: SourceFile, cache_dir: Path) -> list[Diagnostic]:
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     stdout, stderr, status = mypy_api.run(mypy_arguments(source, cache_dir))
-    if status not in (0, 1):
-        raise TypecheckFailure(f"mypy failed (status {status}): {stderr.strip() or stdout}")
+    failed = TypecheckFailure(f"mypy failed (status {status}): {stderr.strip() or stdout}")
+    if status not in (0, 1, 2):
+        raise failed
     diagnostics: list[Diagnostic] = []
     for line in stdout.splitlines():
         if not line.strip():
@@ -62,8 +65,13 @@ def typecheck(source: SourceFile, cache_dir: Path) -> list[Diagnostic]:
         try:
             finding = json.loads(line)
         except json.JSONDecodeError:
+            if status == 2:
+                raise failed from None
             raise TypecheckFailure(f"unexpected mypy output: {line}") from None
         diagnostics.append(_diagnostic(source, finding))
+    # status 2: mypy stopped at a blocking error; one in the user's module is theirs to fix
+    if status == 2 and not any(d.severity == "error" for d in diagnostics):
+        raise failed
     return diagnostics
 
 
