@@ -35,7 +35,7 @@ import typer
 
 from faustc import __version__
 from faustc.broker import BrokerError, EmbeddedBroker
-from faustc.build import BuildResult, build_worker, check_source
+from faustc.build import BuildResult, WorkerDoesNotCompile, build_worker, check_source
 from faustc.diagnostics import CompileError, Diagnostic
 from faustc.front.printer import format_ir
 from faustc.front.reader import read_module
@@ -131,6 +131,10 @@ def _build(
         result = build_worker(source, out, typecheck=typecheck, strict=strict)
     except CompileError as exc:
         _report(exc.diagnostics, source)
+    except WorkerDoesNotCompile as exc:
+        _print_diagnostics([exc.diagnostic])
+        typer.echo("faustc: internal error: this is a faustc bug (nothing was written)", err=True)
+        raise typer.Exit(2) from None
     _print_diagnostics(result.warnings)
     if dump_ir:
         typer.echo(format_ir(result.module), nl=False)
