@@ -141,6 +141,63 @@ def _shapes() -> dict[str, bytes]:
 
 PATHOLOGICAL: dict[str, bytes] = _shapes()
 
+#: deep shapes by size: the largest one the limits let through must compile without a crash
+DEEP_SHAPES: dict[str, Callable[[int], str]] = {
+    "lists": lambda n: "[" * n + "]" * n,
+    "calls": lambda n: "str(" * n + "1" + ")" * n,
+    "dicts": lambda n: "{1: " * n + "1" + "}" * n,
+    "attributes": lambda n: "app" + ".a" * n,
+    "sum": lambda n: "+".join(["1"] * n),
+    "and": lambda n: " and ".join(["1"] * n),
+    "not": lambda n: "not " * n + "1",
+    "strings": lambda n: " ".join(['"a"'] * n),
+    "subscripts": lambda n: "x[" * n + "0" + "]" * n,
+    "lambdas": lambda n: "lambda: " * n + "1",
+    "ternary": lambda n: "1 if 1 else " * n + "1",
+    "comprehensions": lambda n: "[x for x in " * n + "[]" + "]" * n,
+    "fstrings": lambda n: "f'{" * min(n, 3) + "1" + "}'" * min(n, 3) + " + 1" * n,
+}
+
+
+def largest_within_limits(make: Callable[[int], bytes]) -> bytes:
+    """``make(n)`` for the largest ``n`` whose module passes faustc's limits."""
+    import ast
+
+    from faustc.front.limits import module_limits
+
+    def within(n: int) -> bool:
+        text = make(n).decode()
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, RecursionError):
+            return False
+        return module_limits(tree, text, "app.py") is None
+
+    low, high = 1, 2
+    while within(high):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if within(middle) else (low, middle)
+    return make(low)
+
+
+def near_limits() -> dict[str, bytes]:
+    """The largest input of every deep shape within the limits, in the module and in an
+    agent's loop."""
+    cases: dict[str, bytes] = {}
+    for name, shape in DEEP_SHAPES.items():
+        cases[f"{name}-at-limit"] = largest_within_limits(lambda n, s=shape: in_module(s(n)))
+        cases[f"{name}-at-limit-in-loop"] = largest_within_limits(
+            lambda n, s=shape: in_loop("y = " + s(n))
+        )
+    cases["ifs-at-limit"] = largest_within_limits(
+        lambda n: (
+            wordcount() + "".join("    " * d + "if x:\n" for d in range(n)) + "    " * n + "pass\n"
+        ).encode()
+    )
+    return cases
+
 
 # -- mutations ------------------------------------------------------------------------------
 
@@ -436,7 +493,7 @@ def campaign(minutes: float, seed: int, keep: Path | None) -> int:
     compiler = Compiler()
     with tempfile.TemporaryDirectory(prefix="faustc-fuzz-") as scratch:
         directory = Path(scratch)
-        cases = [(name, data) for name, data in PATHOLOGICAL.items()]
+        cases = [*PATHOLOGICAL.items(), *near_limits().items()]
         number = 0
         while time.monotonic() < deadline:
             if cases:

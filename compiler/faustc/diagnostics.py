@@ -43,6 +43,7 @@ CODES: dict[str, str] = {
     "FC118": "a topic variable, agent, Record or table name defined twice",
     "FC119": "a declaration Faust cannot run (a topic without a name, a negative concurrency)",
     "FC200": "type error found by mypy",
+    "FC201": "mypy did not finish in time: the module is not type-checked",
     "FC900": "faustc generated a worker that does not compile (a faustc bug: exit 2)",
     "FC300": "a Record field type that the codec it is written with cannot represent",
     "FC301": "a Record cannot be exported as an Avro schema",

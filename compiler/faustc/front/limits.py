@@ -203,3 +203,28 @@ def longest_statement(text: str) -> tuple[int, int]:
         if start is not None and count > best_count:
             best = start
     return best[0], best[1] + 1
+
+
+def deepest_nested_call(text: str) -> tuple[int, int]:
+    """Line and 1-based column of the call or subscript nested deepest in the arguments of
+    others (``f(g(h(x)))``, ``x[x[x[0]]]``): where mypy's time explodes. (1, 1) if none."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return 1, 1
+    best, best_depth = (1, 1), 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, outer = stack.pop()
+        inner = outer
+        if isinstance(node, ast.Call | ast.Subscript):
+            inner = outer + 1
+            if inner > best_depth:
+                best, best_depth = (node.lineno, node.col_offset + 1), inner
+        for field, value in ast.iter_fields(node):
+            called = field == "func" if isinstance(node, ast.Call) else field == "value"
+            depth = outer if called and isinstance(node, ast.Call | ast.Subscript) else inner
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    stack.append((child, depth))
+    return best
