@@ -114,6 +114,12 @@ def _shapes() -> dict[str, bytes]:
         "agent-twice": (wordcount() + "\n\n" + agent.replace("t)", "words_topic)") + loop)
         .replace("async def process", "async def count_words")
         .encode(),
+        "agent-function-twice": (
+            app
+            + topic
+            + (agent + loop).replace("(t)", "(t, name='one')")
+            + (agent + loop).replace("(t)", "(t, name='two')")
+        ).encode(),
         "record-twice": (
             app + "class R(faust.Record):\n    a: int\n\nclass R(faust.Record):\n    b: int\n"
         ).encode(),
@@ -286,7 +292,19 @@ def duplicate_block(text: str, rng: random.Random) -> str:
         not lines[end] or lines[end][0] in " \t@" or lines[end - 1][:1] == "@"
     ):
         end += 1
-    return "\n".join([*lines[:end], "", *lines[start:end], *lines[end:]])
+    copy = lines[start:end]
+    if rng.random() < 0.5:  # the copy registered under another name (agent, timer, ...)
+        copy = [_renamed(line, rng) if line.startswith("@") else line for line in copy]
+    return "\n".join([*lines[:end], "", *copy, *lines[end:]])
+
+
+def _renamed(decorator: str, rng: random.Random) -> str:
+    name = f"name='copy-{rng.randrange(1000)}'"
+    if decorator.endswith("()"):
+        return f"{decorator[:-1]}{name})"
+    if decorator.endswith(")"):
+        return f"{decorator[:-1]}, {name})"
+    return decorator
 
 
 def truncate(text: str, rng: random.Random) -> str:

@@ -42,3 +42,15 @@ async def never(stream: faust.Stream[str]) -> None:
 async def once(stream: faust.Stream[str]) -> None:
     async for word in stream:
         print(word)
+
+
+@app.agent(words, name="first-printer")
+async def printer(stream: faust.Stream[str]) -> None:
+    async for word in stream:
+        print(word)
+
+
+@app.agent(words, name="second-printer")
+async def printer(stream: faust.Stream[str]) -> None:  # E: FC118 function 'printer' is defined
+    async for word in stream:
+        print(word, 2)

@@ -192,6 +192,15 @@ def _drop_redefinitions(context: ModuleContext) -> None:
             "one of them"
         ),
     )
+    context.agents = first_of_each(
+        context.agents,
+        lambda agent: agent.name,
+        lambda agent, first: (
+            f"function {agent.name!r} is defined a second time (the first "
+            f"at line {first.span.line}, {first.kind} {first.qualified_name!r}): the compiler "
+            "names a compiled agent after its function; rename one of them"
+        ),
+    )
     context.records = first_of_each(
         context.records,
         lambda record: record.name,
