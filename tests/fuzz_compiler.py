@@ -147,6 +147,80 @@ def _shapes() -> dict[str, bytes]:
 
 PATHOLOGICAL: dict[str, bytes] = _shapes()
 
+
+def _declarations() -> dict[str, bytes]:
+    """Odd but readable declarations: arguments missing, negative, of the wrong kind."""
+    head = "import faust\n\napp = faust.App('odd')\nt = app.topic('t', value_type=str)\n\n"
+    loop = "    async for v in stream:\n        print(v)\n"
+
+    def agent(decorator: str, body: str = loop, param: str = "stream: faust.Stream[str]") -> str:
+        return f"@{decorator}\nasync def a({param}) -> None:\n{body}"
+
+    def over(call: str) -> str:
+        return agent("app.agent(t)", f"    async for v in stream{call}:\n        print(v)\n")
+
+    timer = "async def tick() -> None:\n    print(1)\n"
+    record = "class R(faust.Record):\n"
+    cases = {
+        "timer-without-arguments": "@app.timer()\n" + timer,
+        "timer-positional": "@app.timer(1.0)\n" + timer,
+        "timer-interval-and-cron": "@app.timer(interval=1.0, cron='* * * * *')\n" + timer,
+        "timer-zero": "@app.timer(interval=0)\n" + timer,
+        "crontab-without-arguments": "@app.crontab()\n" + timer,
+        "take-without-arguments": over(".take()"),
+        "take-zero": over(".take(0, within=1)"),
+        "take-negative": over(".take(-1, within=1)"),
+        "group-by-without-arguments": over(".group_by()"),
+        "filter-without-arguments": over(".filter()"),
+        "through-without-arguments": over(".through()"),
+        "items-with-an-argument": over(".items(1)"),
+        "enumerate-start": over(".enumerate(start=5)"),
+        "tuple-target": agent("app.agent(t)", "    async for (x, y) in stream:\n        pass\n"),
+        "starred-target": agent(
+            "app.agent(t)", "    async for *x, y in stream.items():\n        pass\n"
+        ),
+        "attribute-target": agent("app.agent(t)", "    async for a.x in stream:\n        pass\n"),
+        "loop-else": agent("app.agent(t)", loop + "    else:\n        print(2)\n"),
+        "sink-twice": agent(
+            "app.agent(t, sink=[t, t])", "    async for v in stream:\n        yield v\n"
+        ),
+        "sink-not-a-topic": agent(
+            "app.agent(t, sink=[1])", "    async for v in stream:\n        yield v\n"
+        ),
+        "channel-keyword": agent("app.agent(channel=t)"),
+        "channel-string": agent("app.agent('t')"),
+        "channel-twice": agent("app.agent(t, t)"),
+        "agent-without-parameter": "@app.agent(t)\nasync def a() -> None:\n    pass\n",
+        "agent-parameter-default": agent("app.agent(t)", param="stream: faust.Stream[str] = None"),
+        "agent-name-empty": agent("app.agent(t, name='')"),
+        "concurrency-string": agent("app.agent(t, concurrency='2')"),
+        "concurrency-expression": agent("app.agent(t, concurrency=10**6)"),
+        "concurrency-bool": agent("app.agent(t, concurrency=True)"),
+        "table-without-name": "x = app.Table()\n",
+        "table-name-keyword": "x = app.Table(name='n', default=int)\n",
+        "table-name-int": "x = app.Table(3)\n",
+        "window-without-size": "x = app.Table('w', default=int).tumbling()\n",
+        "window-negative": "x = app.Table('w', default=int).tumbling(-1)\n",
+        "topic-name-int": "x = app.topic(3)\n",
+        "topic-name-empty": "x = app.topic('')\n",
+        "topic-name-twice": "x = app.topic('a', 'a')\n",
+        "topic-partitions-negative": "x = app.topic('a', partitions=-1)\n",
+        "second-app": "app2 = faust.App('odd')\n",
+        "record-empty": record + "    pass\n",
+        "record-unknown-type": record + "    a: 'NotAType'\n",
+        "record-recursive": record + "    a: 'R'\n    b: list['R']\n",
+        "record-options": "class R(faust.Record, serializer='avro', include_metadata=False):\n"
+        "    a: int\n",
+        "record-default-call": record + "    a: int = int('3')\n",
+        "record-soft-keyword-fields": record + "    match: int\n    case: str\n",
+    }
+    found = {name: (head + text).encode() for name, text in cases.items()}
+    found["app-without-id"] = b"import faust\napp = faust.App()\n"
+    return found
+
+
+DECLARATIONS: dict[str, bytes] = _declarations()
+
 #: deep shapes by size: the largest one the limits let through must compile without a crash
 DEEP_SHAPES: dict[str, Callable[[int], str]] = {
     "lists": lambda n: "[" * n + "]" * n,
@@ -511,7 +585,7 @@ def campaign(minutes: float, seed: int, keep: Path | None) -> int:
     compiler = Compiler()
     with tempfile.TemporaryDirectory(prefix="faustc-fuzz-") as scratch:
         directory = Path(scratch)
-        cases = [*PATHOLOGICAL.items(), *near_limits().items()]
+        cases = [*PATHOLOGICAL.items(), *DECLARATIONS.items(), *near_limits().items()]
         number = 0
         while time.monotonic() < deadline:
             if cases:

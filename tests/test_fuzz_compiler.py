@@ -84,6 +84,14 @@ def test_pathological_input_keeps_the_contract(
         assert (first.group(1) if first else None) == code, outcome.stderr[-2000:]
 
 
+@pytest.mark.parametrize("name", sorted(fuzz.DECLARATIONS))
+def test_odd_declaration_keeps_the_contract(
+    name: str, compiler: fuzz.Compiler, scratch: Path
+) -> None:
+    _, why = fuzz.judge(compiler, fuzz.DECLARATIONS[name], scratch, ["build", "--no-typecheck"])
+    assert why is None, why
+
+
 NEAR_LIMITS = fuzz.near_limits()
 
 
