@@ -213,6 +213,10 @@ def _declarations() -> dict[str, bytes]:
         "    a: int\n",
         "record-default-call": record + "    a: int = int('3')\n",
         "record-soft-keyword-fields": record + "    match: int\n    case: str\n",
+        "record-contains-itself": record
+        + "    a: int\n    child: 'R | None' = None\n\nx = app.topic('x', value_type=R)\n",
+        "records-contain-each-other": "class A(faust.Record):\n    b: 'B | None' = None\n\n"
+        "class B(faust.Record):\n    a: A | None = None\n\nx = app.topic('x', value_type=A)\n",
     }
     found = {name: (head + text).encode() for name, text in cases.items()}
     found["app-without-id"] = b"import faust\napp = faust.App()\n"
@@ -309,6 +313,10 @@ SNIPPETS = [
     "@app.timer(interval=-1)",
     "@app.crontab('* * *')",
     "class Order(faust.Record):\n    a: int",
+    "class Node(faust.Record):\n    child: 'Node | None' = None",
+    "class Pair(faust.Record):\n    left: 'Order'\n    right: list['Pair']",
+    "@app.agent(t, name='renamed')",
+    "@app.agent(t, sink=[t])",
     "async def f(stream):\n    async for v in stream:\n        yield v",
     "stream = stream.group_by(lambda v: v, name='x')",
     "x = f'{value!r:>{width}}'",
