@@ -9,7 +9,7 @@ libcst. A module past a limit gets one diagnostic at the node that crossed it. E
 
     tree = ast.parse(text)
     too_big = module_limits(tree, text, "app.py")    # None, or a Diagnostic:
-    # app.py:12:9: error: expression nested too deeply for faustc (more than 150 levels) ...
+    # app.py:12:9: error: code nested too deeply for faustc: more than 150 levels ... [FC002]
 
 The depth is measured in libcst's levels, not in ``ast``'s: an element of a list, an
 argument of a call or a statement of a block is two levels deep in libcst (the element,
