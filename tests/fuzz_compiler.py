@@ -131,6 +131,9 @@ def _shapes() -> dict[str, bytes]:
         "topic-without-name": (app + "t = app.topic()\n" + agent + loop).encode(),
         "topic-by-pattern": (app + "t = app.topic(pattern='^a')\n" + agent + loop).encode(),
         "form-feed-in-loop": in_loop("y = word\x0c"),
+        "form-feed-before-a-multi-line-string": in_loop(
+            'y = word\x0c\n        z = """a\nb"""\n        print(y, z)'
+        ),
         "form-feed-lines-in-loop": in_loop("y = word\x0c\n        z = y\x0c\n        print(z)\x0c"),
         "latin-1-declared": b"# -*- coding: latin-1 -*-\n"
         + wordcount().replace("Word count", "W\xf6rd count").encode("latin-1"),
