@@ -134,6 +134,7 @@ def _shapes() -> dict[str, bytes]:
         "form-feed-before-a-multi-line-string": in_loop(
             'y = word\x0c\n        z = """a\nb"""\n        print(y, z)'
         ),
+        "global-app-in-loop": in_loop("global app, words_topic"),
         "form-feed-lines-in-loop": in_loop("y = word\x0c\n        z = y\x0c\n        print(z)\x0c"),
         "latin-1-declared": b"# -*- coding: latin-1 -*-\n"
         + wordcount().replace("Word count", "W\xf6rd count").encode("latin-1"),

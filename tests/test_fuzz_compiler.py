@@ -45,6 +45,7 @@ EXPECTED: dict[str, tuple[int, str | None]] = {
     "topic-without-name": (1, "FC119"),
     "topic-by-pattern": (1, "FC119"),
     "form-feed-in-loop": (0, None),
+    "global-app-in-loop": (0, None),
     "form-feed-before-a-multi-line-string": (0, None),
     "form-feed-lines-in-loop": (0, None),
     "latin-1-declared": (0, None),
