@@ -9,23 +9,26 @@ The steps, in ``check_source`` and ``compile_source``: read (libcst -> the front
 syntax tree kept), validate the IR, resolve the Records' types (once), the semantic rules
 and the codec rules, mypy (optional; the CLI runs it unless ``--no-typecheck``); then
 decide the codecs, build the plain plan, run the passes (``faustc.plan.passes.PASSES``),
-validate the plan, emit the worker's text, ``compile()`` it (a SyntaxError there is a
-faustc bug); ``build_worker`` writes it.
+validate the plan, emit the worker's text, ``compile()`` it (a worker that does not
+compile is a faustc bug: WorkerDoesNotCompile, at the app line it came from, and nothing
+is written); ``build_worker`` writes it.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from pathlib import Path
 
+from faust.contract import LineRange, source_line
 from faustc.checks import check_codecs, check_module
 from faustc.codecs.plan import plan_codecs
 from faustc.diagnostics import CompileError, Diagnostic, as_warning
 from faustc.discovery import uncompiled_agents
 from faustc.emit.worker import write_worker
-from faustc.front.ir import AppModule
+from faustc.front.ir import AppModule, Span
 from faustc.front.reader import read_module_partially
-from faustc.front.validate import validate_ir
+from faustc.front.validate import IRError, validate_ir
 from faustc.plan.model import WorkerPlan
 from faustc.plan.passes import PASSES, AgentPass, PassContext, run_passes
 from faustc.plan.stages import build_plan
@@ -70,7 +73,12 @@ def check_source(
     module, diagnostics = read_module_partially(source)
     if module is None:
         raise CompileError(diagnostics)
-    validate_ir(module)
+    try:
+        validate_ir(module)
+    except IRError:
+        if not any(diagnostic.severity == "error" for diagnostic in diagnostics):
+            raise  # a faustc bug: the user's program is fine
+        raise CompileError(diagnostics) from None  # what the user must fix explains it
     records = record_types(module)
     diagnostics += check_module(module) + check_codecs(module, records)
     diagnostics += uncompiled_agents(module, source)
@@ -101,9 +109,52 @@ def compile_source(
     validate_plan(plan)
     text = write_worker(plan, records)
     worker_path = worker_path_for(source, out_dir)
-    # Our own output must be valid Python; a SyntaxError here is a faustc bug (exit 2).
-    compile(text, str(worker_path), "exec")
+    check_worker_compiles(source, text, worker_path)
     return BuildResult(source, module, plan, text, worker_path, checked.warnings)
+
+
+class WorkerDoesNotCompile(Exception):
+    """faustc generated a worker Python cannot compile: a faustc bug (exit 2), reported at
+    the app's line the broken worker line came from, before anything is written."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def check_worker_compiles(source: SourceFile, text: str, worker_path: Path) -> None:
+    """Raise WorkerDoesNotCompile when ``text`` (the worker) is not valid Python."""
+    try:
+        compile(text, str(worker_path), "exec", dont_inherit=True)
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        line = exc.lineno if isinstance(exc, SyntaxError) and exc.lineno else 0
+        why = exc.msg if isinstance(exc, SyntaxError) else f"{type(exc).__name__}: {exc}"
+        app_line = source_line(_line_table(text), line) if line else None
+        line_text = source.lines[app_line - 1] if app_line and app_line <= len(source.lines) else ""
+        column = len(line_text) - len(line_text.lstrip()) + 1
+        end = max(len(line_text) + 1, column + 1)
+        span = Span(str(source.path), app_line or 1, column, app_line or 1, end)
+        message = (
+            f"faustc generated a worker that does not compile ({worker_path.name} line "
+            f"{line}: {why}){' from this line' if app_line else ''}; this is a faustc bug, "
+            "please report it with this file"
+        )
+        raise WorkerDoesNotCompile(Diagnostic("FC900", message, span)) from exc
+
+
+def _line_table(text: str) -> tuple[LineRange, ...]:
+    """The worker's ``SOURCE_LINES`` (which app line each worker line comes from), read
+    back from its text: the worker itself does not compile."""
+    start = text.rfind("\nSOURCE_LINES")
+    if start < 0:
+        return ()
+    value = text[text.index("=", start) + 1 :]
+    value = value[: value.find("\n)") + 2] if value.lstrip().startswith("(\n") else value
+    try:
+        table = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+        return ()
+    return tuple(table) if isinstance(table, tuple) else ()
 
 
 def build_worker(

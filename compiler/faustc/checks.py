@@ -45,6 +45,7 @@ from faustc.types import (
     literal_value,
     nested_records,
     topic_codec,
+    walk,
 )
 
 
@@ -413,7 +414,7 @@ def check_codecs(module: AppModule, records: dict[str, RecordInfo]) -> list[Diag
         for name in nested_records(records[record], records):
             carried.add(name)
             for field in records[name].fields:
-                why = unrepresentable(field, codec, enums)
+                why = unrepresentable(field, codec, enums) or _recursive(name, field, records)
                 key = (name, field.name, codec)
                 if why is None or key in seen:
                     continue
@@ -440,3 +441,19 @@ def check_codecs(module: AppModule, records: dict[str, RecordInfo]) -> list[Diag
     for record in sorted(set(records) - carried):
         check(record, "json", f"{record} (Faust's default for a Record)", "warning")
     return diagnostics
+
+
+def _recursive(record: str, field: FieldInfo, records: dict[str, RecordInfo]) -> str | None:
+    """Why ``record.field`` cannot be compiled when it holds ``record`` again (directly or
+    through other Records): the generated codecs define each Record's struct once, in
+    dependency order, and a cycle has none."""
+    for ref in walk(field.type):
+        if ref.kind != "record" or ref.name not in records:
+            continue
+        if ref.name == record or record in nested_records(records[ref.name], records):
+            through = "" if ref.name == record else f" (through {ref.name})"
+            return (
+                f"it holds a {record} again{through}: Records that contain themselves are "
+                "not compiled yet"
+            )
+    return None

@@ -35,13 +35,13 @@ import typer
 
 from faustc import __version__
 from faustc.broker import BrokerError, EmbeddedBroker
-from faustc.build import BuildResult, build_worker, check_source
+from faustc.build import BuildResult, WorkerDoesNotCompile, build_worker, check_source
 from faustc.diagnostics import CompileError, Diagnostic
 from faustc.front.printer import format_ir
 from faustc.front.reader import read_module
 from faustc.plan.printer import format_plan
 from faustc.project import ProjectSettingsError, project_settings
-from faustc.source import SourceFile
+from faustc.source import SourceFile, source_lines
 from faustc.topology import (
     GraphvizMissing,
     build_topology,
@@ -83,9 +83,7 @@ def _require_file(source: Path) -> None:
     if not source.is_file():
         _fail_user(f"{source}: no such file")
     try:
-        source.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        _fail_user(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        source.read_bytes()
     except OSError as exc:
         _fail_user(f"{source}: cannot read it ({exc.strerror})")
 
@@ -96,10 +94,7 @@ def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
     for diagnostic in diagnostics:
         file = diagnostic.span.file
         if file not in sources:
-            try:
-                sources[file] = Path(file).read_text(encoding="utf-8").splitlines()
-            except OSError:
-                sources[file] = []
+            sources[file] = source_lines(Path(file))
         typer.echo(diagnostic.render(sources[file]), err=True)
 
 
@@ -136,6 +131,10 @@ def _build(
         result = build_worker(source, out, typecheck=typecheck, strict=strict)
     except CompileError as exc:
         _report(exc.diagnostics, source)
+    except WorkerDoesNotCompile as exc:
+        _print_diagnostics([exc.diagnostic])
+        typer.echo("faustc: internal error: this is a faustc bug (nothing was written)", err=True)
+        raise typer.Exit(2) from None
     _print_diagnostics(result.warnings)
     if dump_ir:
         typer.echo(format_ir(result.module), nl=False)

@@ -21,6 +21,8 @@ from faustc.front.ir import Span
 #: Every diagnostic code and what it means (stable: tests and users depend on them).
 CODES: dict[str, str] = {
     "FC001": "syntax error in the app module",
+    "FC002": "a module past a size limit of the compiler (nesting depth, expression or file size)",
+    "FC003": "a module file that is not text in its declared encoding (PEP 263)",
     "FC100": "no faust.App is created at module level",
     "FC101": "an agent consumes something that is not a topic of this app",
     "FC102": "unsupported stream operation",
@@ -38,7 +40,11 @@ CODES: dict[str, str] = {
     "FC115": "an agent the build does not compile (it runs uncompiled): warning",
     "FC116": "a table written under one key from several partitions: warning",
     "FC117": "an App setting that does not apply here, or that no Faust has: warning",
+    "FC118": "a topic variable, agent, Record or table name defined twice",
+    "FC119": "a declaration Faust cannot run (a topic without a name, a negative concurrency)",
     "FC200": "type error found by mypy",
+    "FC201": "mypy did not finish in time: the module is not type-checked",
+    "FC900": "faustc generated a worker that does not compile (a faustc bug: exit 2)",
     "FC300": "a Record field type that the codec it is written with cannot represent",
     "FC301": "a Record cannot be exported as an Avro schema",
 }

@@ -27,11 +27,11 @@ from pathlib import Path
 import libcst as cst
 
 from faust.contract import scanned
-from faustc.diagnostics import Diagnostic
+from faustc.diagnostics import CompileError, Diagnostic
 from faustc.front.ir import AppModule, Span
 from faustc.front.syntax import SyntaxTree
 from faustc.local_modules import app_modules, module_file
-from faustc.source import SourceFile
+from faustc.source import SourceFile, decode_source
 
 
 def uncompiled_agents(module: AppModule, source: SourceFile) -> list[Diagnostic]:
@@ -158,9 +158,10 @@ def _agents_in(
     """Where each agent ``file`` (module ``name``) registers on the app of ``module`` is
     registered (its decorator), and its name."""
     try:
-        tree = ast.parse(file.read_text(encoding="utf-8"), str(file))
-    except (SyntaxError, UnicodeDecodeError, OSError):
-        return
+        text, _ = decode_source(file, file.read_bytes())
+        tree = ast.parse(text, str(file))
+    except (CompileError, SyntaxError, ValueError, RecursionError, MemoryError, OSError):
+        return  # a module Python cannot read registers no agent
     package = name if file.name == "__init__.py" else name.rpartition(".")[0]
     app_names: set[str] = set()  # names bound to the App here
     modules: set[str] = set()  # names bound to the app module here

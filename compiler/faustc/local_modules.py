@@ -13,6 +13,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from faustc.diagnostics import CompileError
+from faustc.source import decode_source
+
 
 def app_modules(path: Path, module: str, root: Path) -> set[tuple[str, Path]]:
     """``(archive name, file)`` of the app module and the local modules it needs."""
@@ -52,9 +55,10 @@ def module_file(root: Path, name: str) -> Path | None:
 def _imports(file: Path, name: str) -> set[str]:
     """Every module name ``file`` (module ``name``) may import, with its parents."""
     try:
-        tree = ast.parse(file.read_text(encoding="utf-8"), str(file))
-    except (SyntaxError, UnicodeDecodeError):
-        return set()
+        text, _ = decode_source(file, file.read_bytes())
+        tree = ast.parse(text, str(file))
+    except (CompileError, SyntaxError, ValueError, RecursionError, MemoryError, OSError):
+        return set()  # a module Python cannot read imports nothing
     is_package = file.name == "__init__.py"
     package = name if is_package else name.rpartition(".")[0]
     names: set[str] = set()

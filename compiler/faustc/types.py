@@ -325,19 +325,28 @@ def _field_type(field: FieldDef, qualified: Qualify, known: _Known) -> TypeNode:
 
 
 def nested_records(info: RecordInfo, records: dict[str, RecordInfo]) -> list[str]:
-    """``info`` and every Record its fields reach, each once, dependencies first."""
+    """``info`` and every Record its fields reach, each once, dependencies first (depth
+    first without recursion: a chain of a thousand Records, or two that refer to each
+    other, are fine)."""
     order: list[str] = []
-
-    def visit(name: str) -> None:
-        if name in order or name not in records:
-            return
-        for field in records[name].fields:
-            for ref in walk(field.type):
-                if ref.kind == "record" and ref.name != name:
-                    visit(ref.name)
-        order.append(name)
-
-    visit(info.name)
+    entered: set[str] = set()
+    stack: list[tuple[str, bool]] = [(info.name, False)]
+    while stack:
+        name, leaving = stack.pop()
+        if leaving:
+            order.append(name)
+            continue
+        if name in entered or name not in records:
+            continue
+        entered.add(name)
+        stack.append((name, True))
+        reached = [
+            ref.name
+            for field in records[name].fields
+            for ref in walk(field.type)
+            if ref.kind == "record" and ref.name != name
+        ]
+        stack.extend((ref, False) for ref in reversed(reached))
     return order
 
 

@@ -114,7 +114,7 @@ class Emitter:
 
     def lines(self, text: str) -> None:
         """Each line of ``text`` at the current indentation (empty ones stay empty)."""
-        for line in text.splitlines():
+        for line in text.removesuffix("\n").split("\n") if text else ():
             self.line(line)
 
     def blank(self, count: int = 1) -> None:
@@ -264,7 +264,9 @@ class Emitter:
         hole: ``hole(n, rest)`` writes its code, at the line's own indentation, from the
         user's lines ``hole_lines[n]`` (the statement it replaces)."""
         inside = string_lines(text)
-        lines = text.rstrip("\n").splitlines()
+        # split at newlines alone, as tokenize counts the lines `inside` numbers (a form
+        # feed or a \x1c ends a line for str.splitlines, not for Python)
+        lines = text.rstrip("\n").split("\n")
         shift = 0  # the source lines the holes before this line stood for, beyond one
         for number, line in enumerate(lines, start=1):
             source = first_line + number - 1 + shift

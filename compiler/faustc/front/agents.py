@@ -265,7 +265,15 @@ class FunctionReader:
                     concurrency_node,
                 )
                 return
-            concurrency = found
+            if found < 0:
+                self.context.error(
+                    "FC119",
+                    f"concurrency={found}: Faust would start no instance of agent {name!r} "
+                    "(give 1 or more)",
+                    concurrency_node,
+                )
+                return
+            concurrency = found or 1  # Faust: `concurrency or 1`
         sinks = self._sinks(decorator)
         params = node.params
         if (

@@ -188,6 +188,17 @@ def read_topic(context: ModuleContext, var: str, call: cst.Call) -> None:
             return
         names.append(str(name.value))
         env += [variable for variable in name.env if variable not in env]
+    if not names:
+        pattern = context.keyword(call, "pattern") is not None
+        context.error(
+            "FC119",
+            "a topic subscribed by pattern= is not compiled: name its topics "
+            "(`app.topic('orders', 'refunds')`)"
+            if pattern
+            else "app.topic() names no topic: give it at least one (`app.topic('orders')`)",
+            call,
+        )
+        return
     context.topics.append(
         topic_definition(context, var, call, tuple(names), tuple(env), context.span(call))
     )

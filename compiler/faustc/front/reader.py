@@ -14,6 +14,8 @@ of them are raised together in one :class:`CompileError`. Example::
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
@@ -22,9 +24,12 @@ from faustc.diagnostics import CompileError, Diagnostic
 from faustc.front.agents import FunctionReader
 from faustc.front.context import ModuleContext
 from faustc.front.declarations import read_assignment
-from faustc.front.ir import AppModule, Span
+from faustc.front.ir import AgentDef, AppModule, RecordDef, Span, TableDef, TopicDef
+from faustc.front.limits import longest_statement, module_limits
 from faustc.front.records import read_class
 from faustc.source import SourceFile
+
+T = TypeVar("T", TopicDef, TableDef, AgentDef, RecordDef)
 
 
 def read_module(source: SourceFile) -> AppModule:
@@ -53,19 +58,51 @@ def read_module_partially(source: SourceFile) -> tuple[AppModule | None, list[Di
 
 def python_syntax_error(source: SourceFile) -> Diagnostic | None:
     """CPython's own report of a syntax error in ``source`` (its message, line and column,
-    as ``python app.py`` prints them: ``expected ':'``), None when Python reads it."""
+    as ``python app.py`` prints them: ``expected ':'``), or the first size limit the module
+    passes (``faustc.front.limits``), None when Python reads it and libcst may. Python's
+    compiler runs too, for the errors its parser leaves to it (``'return' outside
+    function``, ``'yield' inside list comprehension``)."""
+    path = str(source.path)
     try:
-        ast.parse(source.text, str(source.path))
+        tree = ast.parse(source.text, path)
     except SyntaxError as exc:
-        line = exc.lineno or 1
-        column = max(exc.offset or 1, 1)
-        end_line = exc.end_lineno or line
-        end_column = exc.end_offset or column + 1
-        if (end_line, end_column) <= (line, column):
-            end_line, end_column = line, column + 1
-        span = Span(str(source.path), line, column, end_line, end_column)
-        return Diagnostic("FC001", exc.msg, span)
+        return _syntax_diagnostic(path, exc)
+    except (RecursionError, MemoryError):
+        return _too_deep_for_python(source)
+    too_big = module_limits(tree, source.text, path)
+    if too_big is not None:
+        return too_big
+    try:
+        compile(tree, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return _syntax_diagnostic(path, exc)
+    except (RecursionError, MemoryError):
+        return _too_deep_for_python(source)
     return None
+
+
+def _syntax_diagnostic(path: str, exc: SyntaxError) -> Diagnostic:
+    line = exc.lineno or 1
+    column = max(exc.offset or 1, 1)
+    end_line = exc.end_lineno or line
+    end_column = exc.end_offset or column + 1
+    if (end_line, end_column) <= (line, column):
+        end_line, end_column = line, column + 1
+    span = Span(path, line, column, end_line, end_column)
+    return Diagnostic("FC001", exc.msg, span)
+
+
+def _too_deep_for_python(source: SourceFile) -> Diagnostic:
+    """Python's parser gave up (a RecursionError without a position): the diagnostic points
+    at the statement with the most tokens, where such depth comes from."""
+    line, column = longest_statement(source.text)
+    span = Span(str(source.path), line, column, line, column + 1)
+    return Diagnostic(
+        "FC002",
+        "code nested too deeply or too long for Python's parser (write the inner part as "
+        "a function or a module constant)",
+        span,
+    )
 
 
 def _read(context: ModuleContext) -> AppModule | None:
@@ -91,6 +128,7 @@ def _read(context: ModuleContext) -> AppModule | None:
     for statement in body:
         if isinstance(statement, cst.FunctionDef):
             functions.read_function(statement)
+    _drop_redefinitions(context)
     if context.app is None and not any(d.severity == "error" for d in context.errors):
         context.error("FC100", "no `faust.App(...)` is created at module level", context.tree)
     if context.app is None:
@@ -112,3 +150,66 @@ def _read(context: ModuleContext) -> AppModule | None:
         module_state=context.syntax.rebound_globals(),
         syntax=context.syntax,
     )
+
+
+def _drop_redefinitions(context: ModuleContext) -> None:
+    """Report a topic variable, agent, Record or table name defined a second time (at the
+    second one) and keep the first: later phases need one of each."""
+
+    def first_of_each(
+        items: list[T], key: Callable[[T], str], what: Callable[[T, T], str]
+    ) -> list[T]:
+        first: dict[str, T] = {}
+        for item in items:
+            seen = first.setdefault(key(item), item)
+            if seen is not item:
+                context.errors.append(Diagnostic("FC118", what(item, seen), _span_of(item)))
+        return list(first.values())
+
+    context.topics = first_of_each(
+        context.topics,
+        lambda topic: topic.var,
+        lambda topic, first: (
+            f"{topic.var!r} is assigned a second topic (the first at line "
+            f"{first.span.line}): the compiler needs one topic per variable; name this one "
+            "differently"
+        ),
+    )
+    context.tables = first_of_each(
+        context.tables,
+        lambda table: table.name,
+        lambda table, first: (
+            f"a second table named {table.name!r} (the first at line "
+            f"{first.span.line}): Faust refuses it (Table with name {table.name!r} already exists)"
+        ),
+    )
+    context.agents = first_of_each(
+        context.agents,
+        lambda agent: agent.qualified_name,
+        lambda agent, first: (
+            f"{agent.kind} {agent.qualified_name!r} is defined a second time "
+            f"(the first at line {first.span.line}): Faust would run only the last one; rename "
+            "one of them"
+        ),
+    )
+    context.agents = first_of_each(
+        context.agents,
+        lambda agent: agent.name,
+        lambda agent, first: (
+            f"function {agent.name!r} is defined a second time (the first "
+            f"at line {first.span.line}, {first.kind} {first.qualified_name!r}): the compiler "
+            "names a compiled agent after its function; rename one of them"
+        ),
+    )
+    context.records = first_of_each(
+        context.records,
+        lambda record: record.name,
+        lambda record, first: (
+            f"Record {record.name!r} is defined a second time (the first "
+            f"at line {first.span.line}): rename one of them"
+        ),
+    )
+
+
+def _span_of(item: TopicDef | TableDef | AgentDef | RecordDef) -> Span:
+    return item.span

@@ -309,9 +309,14 @@ class _Holes(cst.CSTTransformer):
         self, original_node: cst.Global, updated_node: cst.Global
     ) -> cst.BaseSmallStatement:
         """``global x`` for module state reached on the app module says nothing any more
-        (``pass`` when it named only such variables: the line stays)."""
+        (``pass`` when it named only such variables: the line stays). In the agent's own
+        code every ``global`` goes: a name it declares and never assigns is global anyway,
+        and the fused function reads some (the App, the topics) before the user's line,
+        which Python refuses ("name 'app' is used prior to global declaration")."""
         state = {name.value for name in self.rewriter.state}
-        kept = [item for item in updated_node.names if item.name.value not in state]
+        kept = [
+            item for item in updated_node.names if item.name.value not in state and self.depth > 0
+        ]
         if len(kept) == len(updated_node.names):
             return updated_node
         self.renamed = True
