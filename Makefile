@@ -24,7 +24,7 @@ typecheck: $(BIN)/faustc
 	$(BIN)/mypy compiler/faustc runtime/faust
 
 test: lint typecheck
-	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
+	$(BIN)/pytest -q -n 3 --dist loadfile --durations=15
 
 # every corpus app faustc meets, compiled or not, against faust-streaming (~10 minutes more;
 # tests/compat/STATUS.md has the whole corpus: tests/compat/status.py)
