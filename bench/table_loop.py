@@ -20,10 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import importlib
 import pstats
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ sys.path.insert(0, str(BENCH / "apps"))
 
 from confluent_kafka import Message  # noqa: E402
 from data import json_value, make_orders  # noqa: E402
+from loop_bench import build_worker  # noqa: E402
 
 BATCH = 4096
 
@@ -56,20 +55,6 @@ class Batches:
 
     def consume_topic(self, topic: Any) -> None:
         return None
-
-
-def build_worker(scenario: str, out: Path) -> Any:
-    subprocess.run(
-        [
-            sys.executable,
-            *("-m", "faustc", "build", "--no-typecheck"),
-            *(str(BENCH / "apps" / f"{scenario}.py"), "-o", str(out)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    sys.path.insert(0, str(out))
-    return importlib.import_module(f"{scenario}_worker")
 
 
 def make_batches(count: int, topic: str) -> list[list[Any]]:

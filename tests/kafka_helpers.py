@@ -29,6 +29,18 @@ WORKER_ENV = {
 }
 
 
+def build_app(source: Path, out: Path) -> Path:
+    """``faustc build source -o out`` in a child process (as a user runs it); the worker file."""
+    built = subprocess.run(
+        [sys.executable, "-m", "faustc", "build", str(source), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert built.returncode == 0, built.stderr
+    return out / f"{source.stem}_worker.py"
+
+
 def create_topic(
     bootstrap: str, name: str, partitions: int, *, config: dict[str, Any] | None = None
 ) -> None:

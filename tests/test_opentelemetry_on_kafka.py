@@ -11,8 +11,6 @@ record the agent sent carries the context current then in its ``traceparent`` he
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -20,9 +18,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 
-from conftest import REPO
 from faustc.broker import EmbeddedBroker
-from kafka_helpers import WorkerProcess, create_topic, read_topic
+from kafka_helpers import WorkerProcess, build_app, create_topic, read_topic
 
 pytestmark = pytest.mark.broker
 
@@ -51,14 +48,7 @@ def test_a_traced_record_gets_a_child_span_and_its_outputs_carry_it(
     source.write_text(text)
     program = source
     if mode == "compiled":
-        built = subprocess.run(
-            [sys.executable, "-m", "faustc", "build", str(source), "-o", str(tmp_path)],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-        )
-        assert built.returncode == 0, built.stderr
-        program = tmp_path / f"{source.stem}_worker.py"
+        program = build_app(source, tmp_path)
 
     assert {zlib.crc32(b"left") % 2, zlib.crc32(b"x") % 2} == {0, 1}
     create_topic(broker.bootstrap, inputs, 1)

@@ -17,15 +17,12 @@ stops with one line naming the record, without committing past it.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from faustc.broker import EmbeddedBroker
-from kafka_helpers import WorkerProcess, committed, create_topic, produce
+from kafka_helpers import WorkerProcess, build_app, committed, create_topic, produce
 
 pytestmark = pytest.mark.broker
 
@@ -46,14 +43,7 @@ def test_a_failed_delivery_reaches_on_send_error_and_stops_the_worker(
     source.write_text(text)
     program = source
     if mode == "compiled":
-        built = subprocess.run(
-            [sys.executable, "-m", "faustc", "build", str(source), "-o", str(tmp_path)],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-        )
-        assert built.returncode == 0, built.stderr
-        program = tmp_path / f"{source.stem}_worker.py"
+        program = build_app(source, tmp_path)
 
     create_topic(broker.bootstrap, topics["inputs"], 1)
     create_topic(broker.bootstrap, topics["relayed"], 1)

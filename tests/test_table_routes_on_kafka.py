@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,10 +22,16 @@ from typing import Any
 
 import pytest
 
-from conftest import REPO
 from faust.transport.partitioner import partition_for_key
 from faustc.broker import EmbeddedBroker, free_port
-from kafka_helpers import WorkerProcess, create_topic, produce, wait_for_commit, wait_until
+from kafka_helpers import (
+    WorkerProcess,
+    build_app,
+    create_topic,
+    produce,
+    wait_for_commit,
+    wait_until,
+)
 
 pytestmark = pytest.mark.broker
 
@@ -60,14 +64,7 @@ def test_a_table_key_reads_the_same_through_either_worker(
     text = (APPS / "routed.py").read_text().replace('"routed"', f'"{app_id}"')
     source = tmp_path / "routed_two.py"
     source.write_text(text.replace('"amounts"', f'"{topic}"'))
-    built = subprocess.run(
-        [sys.executable, "-m", "faustc", "build", str(source), "-o", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
-    assert built.returncode == 0, built.stderr
-    program = tmp_path / "routed_two_worker.py"
+    program = build_app(source, tmp_path)
 
     create_topic(broker.bootstrap, topic, PARTITIONS)
     # word i: i, then 1 -> total i + 1
