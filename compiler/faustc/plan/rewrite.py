@@ -417,16 +417,10 @@ def _table_update(
     before it evaluates ``v``, ``Table.in_place`` after."""
     assert callable(code)
     target = statement.target
-    if not (
-        isinstance(target, cst.Subscript)
-        and isinstance(target.value, cst.Name)
-        and target.value.value in tables
-        and len(target.slice) == 1
-        and isinstance(target.slice[0].slice, cst.Index)
-        and target.slice[0].slice.star is None
-        and _is_plain_operand(statement.value)
-    ):
+    if not (_is_table_item(target, tables) and _is_plain_operand(statement.value)):
         return None
+    assert isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name)
+    assert isinstance(target.slice[0].slice, cst.Index)
     return TableUpdate(
         table=target.value.value,
         key=code(target.slice[0].slice.value),
@@ -436,21 +430,28 @@ def _table_update(
     )
 
 
-def _table_set(statement: cst.Assign, tables: AbstractSet[str], code: object) -> TableSet | None:
-    """``table[k] = v`` (one target) on one of ``tables``."""
-    assert callable(code)
-    if len(statement.targets) != 1:
-        return None
-    target = statement.targets[0].target
-    if not (
+def _is_table_item(target: cst.BaseExpression, tables: AbstractSet[str]) -> bool:
+    """``target`` is ``table[k]`` (one plain key, no star) on one of ``tables``."""
+    return (
         isinstance(target, cst.Subscript)
         and isinstance(target.value, cst.Name)
         and target.value.value in tables
         and len(target.slice) == 1
         and isinstance(target.slice[0].slice, cst.Index)
         and target.slice[0].slice.star is None
-    ):
+    )
+
+
+def _table_set(statement: cst.Assign, tables: AbstractSet[str], code: object) -> TableSet | None:
+    """``table[k] = v`` (one target) on one of ``tables``."""
+    assert callable(code)
+    if len(statement.targets) != 1:
         return None
+    target = statement.targets[0].target
+    if not _is_table_item(target, tables):
+        return None
+    assert isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name)
+    assert isinstance(target.slice[0].slice, cst.Index)
     return TableSet(
         table=target.value.value,
         key=code(target.slice[0].slice.value),
