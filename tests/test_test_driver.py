@@ -314,3 +314,16 @@ def test_a_reference_driver_leaves_another_apps_generated_codecs_alone() -> None
     with TestDriver(EXAMPLES / "big_orders.py", compiled=False):
         assert topic.value_loader().__name__ != "loads_generated"
     assert topic.value_loader().__name__ == "loads_generated"
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "reference"])
+def test_on_produce_message_receivers_add_headers_to_every_record_sent(compiled: bool) -> None:
+    """Faust's ``app.on_produce_message``: each record an agent sends goes to the receivers
+    first (key, value, partition, timestamp, headers), and what they add is sent."""
+    with TestDriver(APPS / "produce_headers.py", compiled=compiled) as driver:
+        for amount in (1, 2, 3):
+            driver.send("orders", value=amount)
+        driver.run()
+        sent = driver.messages("doubled")
+        assert [m.value for m in sent] == [2, 4, 6]
+        assert all(("stamped-by", b"produce-headers") in m.headers for m in sent)

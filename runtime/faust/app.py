@@ -132,6 +132,9 @@ class App:
         # Faust's signals (``faust.signals``): receivers are called with the app first
         #: the worker was created (before it starts)
         self.on_worker_init = SyncSignal("on_worker_init", sender=self)
+        #: a record the app sends is about to be queued: receivers get its key, value,
+        #: partition, timestamp and headers (a list they may add to), as in Faust
+        self.on_produce_message = SyncSignal("on_produce_message", sender=self)
         #: the worker has started: agents running, topics subscribed (before any message)
         self.on_startup = Signal("on_startup", sender=self)
         #: the group gave this worker partitions (a set of TopicPartition)

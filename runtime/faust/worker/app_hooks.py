@@ -82,7 +82,10 @@ class AppHooks(Sensor):
             if callable(getattr(s, "on_current", None))
         ]
         self.wants_headers = bool(self._headers)
-        self.wants_sends = bool(self._sends) or self.wants_completions or self.wants_headers
+        self.wants_produce = bool(app.on_produce_message)
+        self.wants_sends = (
+            bool(self._sends) or self.wants_completions or self.wants_headers or self.wants_produce
+        )
         #: the worker's consumer and producer (Faust's hooks name them)
         self.consumer: Any = None
         self.producer: Any = None
@@ -103,6 +106,7 @@ class AppHooks(Sensor):
             app.on_partitions_assigned,
             app.on_partitions_revoked,
             app.on_rebalance_complete,
+            app.on_produce_message,
         )
         if not len(app.sensors) and not any(signals):
             return None
@@ -179,6 +183,18 @@ class AppHooks(Sensor):
         for headers_of in self._headers:
             found.extend(headers_of(agent) or ())
         return found
+
+    def on_produce(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: list[tuple[str, bytes]],
+    ) -> None:
+        self.app.on_produce_message.send(
+            key=key, value=value, partition=partition, timestamp=timestamp, headers=headers
+        )
 
     def on_send_error(self, topic: str, partition: int, reason: str) -> None:
         where = f"{topic}[{partition}]" if partition >= 0 else topic

@@ -58,6 +58,9 @@ class Sensor:
     #: context of the message being processed); implies ``wants_sends``, and agents are
     #: handed batches that mark each message current as their loop reaches it
     wants_headers = False
+    #: call :meth:`on_produce` before each record the app sends is queued (Faust's
+    #: ``app.on_produce_message``: its receivers may add headers)
+    wants_produce = False
 
     def on_batch_in(self, batch: list[TransportMessage]) -> None:
         """The consumer returned ``batch``; the streams get it next."""
@@ -95,6 +98,17 @@ class Sensor:
         message it is processing). Called only when ``wants_headers`` is set."""
         return None
 
+    def on_produce(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: list[tuple[str, bytes]],
+    ) -> None:
+        """A record is about to be queued; ``headers`` (a list) may be added to. Called
+        only when ``wants_produce`` is set."""
+
     def on_send_error(self, topic: str, partition: int, reason: str) -> None:
         """A record the worker's producer sent to ``topic`` (``partition``, -1: unknown)
         was not delivered; the worker stops at its next flush all the same (a lost record
@@ -131,7 +145,9 @@ class Sensors(Sensor):
         self.wants_send_errors = bool(self._failures)
         self._headers = [sensor for sensor in self.sensors if sensor.wants_headers]
         self.wants_headers = bool(self._headers)
-        self.wants_sends = self.wants_sends or self.wants_headers
+        self._producing = [sensor for sensor in self.sensors if sensor.wants_produce]
+        self.wants_produce = bool(self._producing)
+        self.wants_sends = self.wants_sends or self.wants_headers or self.wants_produce
 
     def on_batch_in(self, batch: list[TransportMessage]) -> None:
         for sensor in self.sensors:
@@ -172,6 +188,17 @@ class Sensors(Sensor):
         for sensor in self._headers:
             found.extend(sensor.send_headers(agent) or ())
         return found
+
+    def on_produce(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: float | None,
+        headers: list[tuple[str, bytes]],
+    ) -> None:
+        for sensor in self._producing:
+            sensor.on_produce(key, value, partition, timestamp, headers)
 
     def on_send_error(self, topic: str, partition: int, reason: str) -> None:
         for sensor in self._failures:
@@ -260,6 +287,9 @@ class SensedProducer(ProducerProxy):
             extra = self.sensor.send_headers(agent)
             if extra:
                 headers = [*(headers or ()), *extra]
+        if self.sensor.wants_produce:
+            headers = list(headers or ())
+            self.sensor.on_produce(key, value, partition, timestamp, headers)
         if self.sensor.wants_completions:
             sensor = self.sensor
 
@@ -275,7 +305,8 @@ class SensedProducer(ProducerProxy):
 
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
         produce, retry = self._producer.direct()
-        if self.sensor.wants_completions or self.sensor.wants_headers:  # through send()
+        sensor = self.sensor
+        if sensor.wants_completions or sensor.wants_headers or sensor.wants_produce:  # send()
 
             def reported(
                 topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None
