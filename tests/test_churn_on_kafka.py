@@ -94,7 +94,11 @@ def test_three_workers_churning_lose_nothing_and_count_nothing_twice(
             start("a")
         last = running["a"]
         try:
-            counting.wait_until_done(timeout=60)
+            wait_until(
+                lambda: latest_assignment(last.stderr, counting.payments) == {0, 1, 2, 3},
+                60,
+                "worker a to hold the four partitions",
+            )
         except AssertionError:
             # Tansu can leave the group stuck when a member leaves mid-rebalance: the
             # worker must say so (after 5 session timeouts), and stop on SIGTERM in time
@@ -106,7 +110,13 @@ def test_three_workers_churning_lose_nothing_and_count_nothing_twice(
             stuck = True
         else:
             stuck = False
-            assert latest_assignment(last.stderr, counting.payments) == {0, 1, 2, 3}
+            # its tables restored (from the changelogs, or its RocksDB offsets onward)
+            wait_until(
+                lambda: "recovered " in last.stderr.rsplit("faust.worker: assigned", 1)[-1],
+                60,
+                "worker a to restore its tables",
+            )
+            counting.wait_until_done(timeout=60)
         sigterm("a")
     finally:
         for worker in all_workers:
