@@ -6,13 +6,20 @@ A fixed seed picks, every few seconds, a worker to stop (SIGTERM or ``kill -9``)
 start again, while a producer keeps sending payments. At the end ``a`` alone finishes the
 input; its tables (restored from the changelogs where it did not hold a partition, resumed
 from its own RocksDB offsets where it did) must equal what the input says: nothing lost,
-nothing counted twice. Every SIGTERM'd worker must have exited, with status 0, within 30 s
-(issue 15's contract; the times are recorded in the test's output, not asserted tighter).
+nothing counted twice. Every SIGTERM'd worker must have exited within 30 s (issue 15's
+contract; the times are printed, not asserted tighter), with status 0, or killed by the
+signal when it came before the worker installed its handler (early in its startup).
+
+The embedded Tansu broker often leaves the group stuck in a rebalance under this churn (a
+member leaves mid-rebalance; 3 of the first 6 runs here): then worker ``a`` must report it
+(the "has not completed a rebalance" warning) and stop on SIGTERM in time, and the test is
+an expected failure, since the counts cannot finish on a stuck group.
 """
 
 from __future__ import annotations
 
 import random
+import signal
 import subprocess
 import threading
 import time
@@ -60,6 +67,17 @@ def test_three_workers_churning_lose_nothing_and_count_nothing_twice(
             worker.kill()
         sigterm_exits.append((slot, time.monotonic() - began, status))
 
+    def holds_all(worker: WorkerProcess, timeout: float) -> bool:
+        try:
+            wait_until(
+                lambda: latest_assignment(worker.stderr, counting.payments) == {0, 1, 2, 3},
+                timeout,
+                "worker a to hold the four partitions",
+            )
+        except AssertionError:
+            return False
+        return True
+
     produced = threading.Event()
 
     def producer() -> None:
@@ -93,23 +111,18 @@ def test_three_workers_churning_lose_nothing_and_count_nothing_twice(
         if "a" not in running:
             start("a")
         last = running["a"]
-        try:
-            wait_until(
-                lambda: latest_assignment(last.stderr, counting.payments) == {0, 1, 2, 3},
-                60,
-                "worker a to hold the four partitions",
-            )
-        except AssertionError:
+        stuck = not holds_all(last, 45)
+        if stuck:
             # Tansu can leave the group stuck when a member leaves mid-rebalance: the
-            # worker must say so (after 5 session timeouts), and stop on SIGTERM in time
+            # worker must say so (after 5 session timeouts), and stop on SIGTERM in time.
+            # (Tried: SIGTERM it and start it again on the empty group; it was still not
+            # assigned 30 s later.)
             wait_until(
                 lambda: "has not completed a rebalance" in last.stderr,
-                40,
+                10,
                 f"the worker to report the stuck group:\n{last.stderr[-3000:]}",
             )
-            stuck = True
         else:
-            stuck = False
             # its tables restored (from the changelogs, or its RocksDB offsets onward)
             wait_until(
                 lambda: "recovered " in last.stderr.rsplit("faust.worker: assigned", 1)[-1],
@@ -127,8 +140,14 @@ def test_three_workers_churning_lose_nothing_and_count_nothing_twice(
     logs = "".join(w.stderr for w in all_workers)
     print(f"stuck-group warnings: {logs.count('has not completed a rebalance')}")
     assert kills >= 2 and len(sigterm_exits) >= 3, "the seed churns with both signals"
-    assert [(s, status) for s, t, status in sigterm_exits if status != 0 or t > 30] == []
+    # exit 0; or -SIGTERM: signalled before its handler was installed (early in startup)
+    assert [
+        (slot, status)
+        for slot, seconds, status in sigterm_exits
+        if status not in (0, -signal.SIGTERM) or seconds > SIGTERM_BOUND
+    ] == []
     assert "Traceback" not in logs, logs
+    print(f"group stuck: {stuck}")
     if stuck:
         pytest.xfail("the embedded Tansu broker left the group stuck in a rebalance (reported)")
     assert counting.tables("a") == counting.expected_tables()
