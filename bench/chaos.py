@@ -343,9 +343,12 @@ def main(argv: list[str] | None = None) -> int:
             f"churn {args.churn:.0f}s: {churn['starts']} starts, {churn['kills']} kill -9, "
             f"SIGTERM exits in s: {exits or 'none'} (max "
             f"{max(churn['exits'], default=0.0):.1f}); {args.messages} messages: "
-            f"{churn['lost']} lost, {churn['twice']} counted twice, "
-            f"{'finished' if churn['finished'] else 'NOT FINISHED'}, "
-            f"{'group stuck (reported)' if churn['stuck'] else 'group never stuck'}, "
+            + (
+                f"{churn['lost']} lost, {churn['twice']} counted twice, finished, "
+                if churn["finished"]
+                else "NOT FINISHED (counts not judged), "
+            )
+            + f"{'group stuck (reported)' if churn['stuck'] else 'group never stuck'}, "
             f"{churn['tracebacks']} traceback(s)",
             flush=True,
         )
