@@ -9,6 +9,13 @@ a count below the truth is a lost message, above it a message counted twice. Usa
 
     python bench/chaos.py                                # 10 runs of each guarantee
     python bench/chaos.py --runs 1 --messages 4000 --kills 1 --seed 7   # the suite's run
+    python bench/chaos.py --churn 300 --messages 60000  # rebalance churn, 5 minutes
+
+``--churn SECONDS`` runs the rebalance churn instead (tests/test_churn_on_kafka.py, longer):
+three workers, each on its own data directory, stopped (SIGTERM or ``kill -9``) and started
+every 2-5 s while the payments are produced over the churn; then worker ``a`` alone
+finishes the input. It prints the SIGTERM exit times, whether the group got stuck
+(Tansu), and the lost and twice-counted messages.
 
 It prints one line per run and a table like issue 15's; exit status 1 if anything was
 lost, counted twice, or a run did not finish.
@@ -187,6 +194,134 @@ def one_run(
             }
 
 
+def churn_run(seconds: float, messages: int, rng: random.Random) -> dict[str, Any]:
+    """Three workers churning for ``seconds`` while ``messages`` payments are produced."""
+    tag = "churn"
+    with tempfile.TemporaryDirectory(prefix="faustc-churn-") as tmp:
+        work = Path(tmp)
+        with EmbeddedBroker(log_file=work / "tansu.log") as broker:
+            worker_py = build(work, tag)
+            topic = f"payments-{tag}"
+            admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+            for future in admin.create_topics([NewTopic(topic, PARTITIONS, 1)]).values():
+                future.result()
+            env = {**os.environ, **WORKER_ENV, "FAUST_PROCESSING_GUARANTEE": "at_least_once"}
+            running: dict[str, subprocess.Popen[bytes]] = {}
+            logs: dict[str, Path] = {}
+            exits: list[float] = []
+            kills = 0
+
+            def start(slot: str) -> None:
+                log = work / f"worker-{slot}-{len(logs)}.log"
+                logs[slot] = log
+                argv = [sys.executable, str(worker_py), "worker", "--broker", broker.url]
+                argv += ["--datadir", str(work / f"data-{slot}"), "--loglevel", "info"]
+                running[slot] = subprocess.Popen(
+                    argv, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, env=env,
+                )  # fmt: skip
+
+            def sigterm(slot: str) -> None:
+                worker = running.pop(slot)
+                began = time.monotonic()
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
+                exits.append(time.monotonic() - began)
+
+            ends: dict[int, int] = {}
+            chunks = max(1, int(seconds))  # a chunk a second
+            chunk = messages // chunks
+            for slot in "abc":
+                start(slot)
+            began = time.monotonic()
+            produced = 0
+            next_event = began + rng.uniform(2.0, 5.0)
+            while time.monotonic() - began < seconds or produced < messages:
+                if produced < messages:
+                    count = min(chunk, messages - produced) or messages - produced
+                    for partition, end in preload_range(
+                        broker.bootstrap, topic, produced, produced + count
+                    ).items():
+                        ends[partition] = max(ends.get(partition, 0), end)
+                    produced += count
+                if time.monotonic() >= next_event and time.monotonic() - began < seconds:
+                    next_event = time.monotonic() + rng.uniform(2.0, 5.0)
+                    slot = rng.choice("abc")
+                    if slot not in running:
+                        start(slot)
+                    elif rng.random() < 0.5:
+                        sigterm(slot)
+                    else:
+                        running.pop(slot).kill()
+                        kills += 1
+                time.sleep(1.0)
+            for slot in "bc":
+                if slot in running:
+                    sigterm(slot)
+            if "a" not in running:
+                start("a")
+            deadline = time.monotonic() + 180
+            finished = False
+            while time.monotonic() < deadline:
+                text = logs["a"].read_text(errors="replace")
+                assigned = [line for line in text.splitlines() if "faust.worker: assigned" in line]
+                holds_all = bool(assigned) and all(
+                    f"{topic}[{p}]" in assigned[-1] for p in range(PARTITIONS)
+                )
+                holds_all = holds_all and "recovered " in text.rsplit(assigned[-1], 1)[-1]
+                if holds_all and committed(broker.bootstrap, f"chaos-{tag}", topic) == ends:
+                    finished = True
+                    break
+                time.sleep(0.5)
+            stuck = any(
+                "has not completed a rebalance" in log.read_text(errors="replace")
+                for log in work.glob("worker-*.log")
+            )
+            sigterm("a")
+            for worker in running.values():
+                worker.kill()
+                worker.wait()
+            truth = Counter(f"acct-{i % ACCOUNTS}" for i in range(messages))
+            counts = read_counts(work / "data-a")
+            return {
+                "starts": len(list(work.glob("worker-*.log"))),
+                "kills": kills,
+                "exits": exits,
+                "finished": finished,
+                "stuck": stuck,
+                "lost": sum(max(0, truth[key] - counts[key]) for key in truth),
+                "twice": sum(max(0, counts[key] - truth[key]) for key in counts),
+                "tracebacks": sum(
+                    "Traceback" in log.read_text(errors="replace")
+                    for log in work.glob("worker-*.log")
+                ),
+            }
+
+
+def preload_range(bootstrap: str, topic: str, first: int, last: int) -> dict[int, int]:
+    """Produce payments ``first`` to ``last - 1``; the partitions' ends they reached."""
+    ends: dict[int, int] = {}
+
+    def delivered(error: Any, message: Any) -> None:
+        assert error is None, error
+        ends[message.partition()] = max(ends.get(message.partition(), 0), message.offset() + 1)
+
+    producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
+    for i in range(first, last):
+        payment = {"id": i, "account": f"acct-{i % ACCOUNTS}", "amount": i % 97}
+        producer.produce(
+            topic, json.dumps(payment).encode(), payment["account"].encode(),
+            on_delivery=delivered,
+        )  # fmt: skip
+        producer.poll(0)
+    assert producer.flush(30) == 0
+    return ends
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="runs per guarantee")
@@ -196,8 +331,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--guarantee", choices=["at_least_once", "exactly_once", "both"], default="both"
     )
+    parser.add_argument(
+        "--churn", type=float, metavar="SECONDS", help="run the rebalance churn instead"
+    )
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
+    if args.churn:
+        churn = churn_run(args.churn, args.messages, rng)
+        exits = ", ".join(f"{t:.1f}" for t in churn["exits"])
+        print(
+            f"churn {args.churn:.0f}s: {churn['starts']} starts, {churn['kills']} kill -9, "
+            f"SIGTERM exits in s: {exits or 'none'} (max "
+            f"{max(churn['exits'], default=0.0):.1f}); {args.messages} messages: "
+            + (
+                f"{churn['lost']} lost, {churn['twice']} counted twice, finished, "
+                if churn["finished"]
+                else "NOT FINISHED (counts not judged), "
+            )
+            + f"{'group stuck (reported)' if churn['stuck'] else 'group never stuck'}, "
+            f"{churn['tracebacks']} traceback(s)",
+            flush=True,
+        )
+        slow = [t for t in churn["exits"] if t >= 30]
+        return 1 if churn["lost"] or churn["twice"] or slow or not churn["finished"] else 0
     guarantees = ["at_least_once", "exactly_once"] if args.guarantee == "both" else [args.guarantee]
     results = []
     for guarantee in guarantees:

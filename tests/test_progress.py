@@ -207,6 +207,7 @@ def test_an_idle_worker_says_so_every_minute_after_the_first(
     reports = Reports(clock, group="g")
     caplog.set_level(logging.INFO, logger="faust.worker")
     reports.start(list)
+    reports.rebalanced()  # the group completed a rebalance, and left this worker nothing
     for _ in range(300):
         clock.now += 1
         reports.tick(0)
@@ -216,3 +217,43 @@ def test_an_idle_worker_says_so_every_minute_after_the_first(
         if (m := re.search(r"\((\d+)s so far\)", r.getMessage()))
     ]
     assert waited == [5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 120, 180, 240, 300]
+
+
+def test_a_group_that_never_completes_its_rebalance_is_reported_as_stuck(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # the embedded Tansu broker can leave a group stuck when a member leaves mid-rebalance
+    clock = HandClock(0.0)
+    reports = Reports(clock, group="g", session_timeout=6.0)
+    caplog.set_level(logging.WARNING, logger="faust.worker")
+    reports.start(list)
+    for _ in range(29):  # under 5 session timeouts: a slow rebalance, nothing said
+        clock.now += 1
+        reports.tick(0)
+    assert caplog.records == []
+    for _ in range(91):
+        clock.now += 1
+        reports.tick(0)
+    stuck = [r.getMessage() for r in caplog.records]
+    assert len(stuck) == 2, stuck  # at 30 s, then once a minute
+    assert stuck[0].startswith(
+        "group 'g' has not completed a rebalance for 30s (5 session timeouts of 6s)"
+    )
+    assert "Tansu" in stuck[0] and "restart the group's workers" in stuck[0]
+    caplog.clear()
+    reports.rebalanced()
+    assert [r.getMessage() for r in caplog.records] == [
+        "group 'g' completed its rebalance: no longer stuck"
+    ]
+    # a completed rebalance, even with nothing assigned, is not stuck; a revocation
+    # starts the clock again
+    caplog.clear()
+    for _ in range(100):
+        clock.now += 1
+        reports.tick(0)
+    assert [r for r in caplog.records if "stuck" in r.getMessage()] == []
+    reports.rejoining()
+    for _ in range(31):
+        clock.now += 1
+        reports.tick(0)
+    assert len([r for r in caplog.records if "not completed a rebalance" in r.getMessage()]) == 1

@@ -159,7 +159,9 @@ class Worker:
         self._registry: TransactionalRegistry | None = None
         self._stopping = False
         #: the periodic lines: waiting for an assignment, throughput
-        self._reports = Reports(clock, group=consumer_group(app.id))
+        self._reports = Reports(
+            clock, group=consumer_group(app.id), session_timeout=self.conf.broker_session_timeout
+        )
         #: the batch the streams hold (what a failure must not commit)
         self._batch: list[TransportMessage] = []
         self._last_cleanup = clock.monotonic()
@@ -576,6 +578,7 @@ class Worker:
         """The rebalance's assignment, with the leader topic's partition taken out: it
         only says whether this worker leads."""
         assert self._rebalance is not None
+        self._reports.rebalanced()
         leader = self._leader_topic
         if not self.conf.topic_disable_leader and (
             any(tp.topic == leader for tp in partitions) or not self._leadership.known.is_set()
@@ -585,6 +588,7 @@ class Worker:
 
     def _on_revoked(self, partitions: list[TopicPartition], *, lost: bool = False) -> None:
         assert self._rebalance is not None
+        self._reports.rejoining()
         leader = self._leader_topic
         if any(tp.topic == leader for tp in partitions):
             self._leadership.assigned(False)
