@@ -552,32 +552,32 @@ def test_the_data_directory_takes_one_worker(broker: EmbeddedBroker, tmp_path: P
     assert os.path.exists(tmp_path / "shared" / "data" / "worker.lock")
 
 
-@pytest.mark.parametrize("where", ["datadir-is-a-file", "under-a-file", "tables-is-a-file"])
-def test_an_unusable_data_directory_is_one_line(
-    broker: EmbeddedBroker, tmp_path: Path, where: str
-) -> None:
+def test_an_unusable_data_directory_is_one_line(broker: EmbeddedBroker, tmp_path: Path) -> None:
     """A --datadir that is a file, that lies under a file, or whose tables directory is a
     file (found only when a partition is assigned): one line naming the path and the
-    reason, exit 1, and no offset committed."""
-    counting = CountingApp(broker, tmp_path, f"unusable-{where}")
+    reason, exit 1, and no offset committed. (Root writes anywhere: a file in the way is
+    what stops it.)"""
+    counting = CountingApp(broker, tmp_path, "unusable")
     counting.produce(range(200))
     blocker = tmp_path / "blocker"
-    datadir = {
-        "datadir-is-a-file": blocker,
-        "under-a-file": blocker / "data",
-        "tables-is-a-file": tmp_path / "data",
-    }[where]
-    if where == "tables-is-a-file":
-        datadir.mkdir()
-        blocker = datadir / "tables"
     blocker.write_text("not a directory\n")
-    worker = counting.start("worker", datadir_path=datadir)
-    assert worker.process.wait(60) == 1, worker.stderr
-    errors = [line for line in worker.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, worker.stderr
-    reason = "File exists" if where == "datadir-is-a-file" else "Not a directory"
-    assert str(datadir) in errors[0] and reason in errors[0], errors[0]
-    assert "Traceback" not in worker.stderr
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "tables").write_text("not a directory\n")
+    cases = {
+        "datadir-is-a-file": (blocker, "cannot use data directory", "File exists"),
+        "under-a-file": (blocker / "data", "cannot use data directory", "Not a directory"),
+        "tables-is-a-file": (tmp_path / "data", "cannot open table store", "Not a directory"),
+    }
+    for name, (datadir, what, reason) in cases.items():
+        worker = counting.start(name, datadir_path=datadir)
+        try:
+            assert worker.process.wait(60) == 1, worker.stderr
+        finally:
+            worker.kill()
+        errors = [line for line in worker.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1, worker.stderr
+        assert f"{what} {datadir}" in errors[0] and reason in errors[0], errors[0]
+        assert "Traceback" not in worker.stderr
     assert committed(broker.bootstrap, counting.app_id, counting.payments, PARTITIONS) == {
         p: -1001 for p in range(PARTITIONS)
     }

@@ -321,7 +321,7 @@ class AtLeastOnce(CommitProtocol):
         if consumer is None:
             return
         if not stored:
-            log.error("a table store could not be written: nothing more is committed")
+            log.error("the worker's state could not be stored: nothing more is committed")
             return
         try:
             pending = tables.produce_changes(producer) if tables is not None else []
