@@ -359,9 +359,12 @@ class ExactlyOnce(CommitProtocol):
     def publish(self, consumer: Consumer, offsets: list[TopicPartition], pending: Pending) -> None:
         producer, tables = self.producer, self.tables
         producer.commit_transaction(offsets, consumer.group_metadata(), FLUSH_TIMEOUT)
-        if tables is not None:
-            tables.persist(pending, producer.take_delivered_offsets())
-        producer.begin_transaction()
+        try:
+            if tables is not None:
+                tables.persist(pending, producer.take_delivered_offsets())
+        finally:
+            # (after a store failed too: abandon() then aborts an open, empty transaction)
+            producer.begin_transaction()
 
     def lose(self, reason: str) -> None:
         """Abort the open transaction (outputs, changelog records and offsets of the
