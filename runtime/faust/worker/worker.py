@@ -610,7 +610,11 @@ class Worker:
     async def _stop(self) -> None:
         await self.app.on_before_shutdown.send()
         await self.routes.stop(timeout=STOP_TIMEOUT)
-        self.commit()
+        try:
+            self.commit()
+        except StoreFailed as exc:  # closing must not commit past it (a revocation would)
+            await self._fail(exc)
+            raise
         await self._close(graceful=True)
         if self.hooks is not None:
             await self.hooks.send_signals()  # the revocation of closing
