@@ -629,23 +629,7 @@ def test_a_full_disk_stops_without_committing_past_what_is_stored(
     # under exactly-once a transaction commits before the stores are written: they may be
     # behind its offsets (the changelog holds what they miss), so only the restart tells
     if guarantee == "at_least_once":
-        # every message before a committed offset has its effects in both tables' stores (a
-        # failed commit may have written one table and not the other; amounts are >= 0, so a
-        # store holding more than the committed messages holds at least their sums)
-        below: dict[str, Counter[str]] = {"counts": Counter(), "totals": Counter()}
-        for payment in counting.payments_sent:
-            partition, offset = counting.positions[payment["id"]]
-            if offset < done[partition]:
-                below["counts"][payment["account"]] += 1
-                below["totals"][payment["account"]] += payment["amount"]
-        for table, expected in below.items():
-            stored = read_rocksdb(tmp_path / "worker" / "data" / "tables" / table)
-            short = {
-                key: (n, stored.get(key, 0))
-                for key, n in expected.items()
-                if stored.get(key, 0) < n
-            }
-            assert not short, f"{table}: committed past what the store holds: {short}"
+        assert_stored_up_to(counting, done, tmp_path / "worker")
 
     again = counting.start("again", env={"FAUST_PROCESSING_GUARANTEE": guarantee}, datadir="worker")
     counting.wait_until_done()
@@ -653,6 +637,52 @@ def test_a_full_disk_stops_without_committing_past_what_is_stored(
     assert counting.tables("worker") == counting.expected_tables()
     assert set(payment_id for payment_id, _ in counting.receipts()) == set(range(count))
     assert "Traceback" not in again.stderr
+
+
+def assert_stored_up_to(counting: CountingApp, done: dict[int, int], worker: Path) -> None:
+    """Every message before a committed offset in ``done`` has its effects in both tables'
+    stores (a failed commit may have written one table and not the other; amounts are
+    >= 0, so a store holding more than the committed messages holds at least their sums)."""
+    below: dict[str, Counter[str]] = {"counts": Counter(), "totals": Counter()}
+    for payment in counting.payments_sent:
+        partition, offset = counting.positions[payment["id"]]
+        if offset < done[partition]:
+            below["counts"][payment["account"]] += 1
+            below["totals"][payment["account"]] += payment["amount"]
+    for table, expected in below.items():
+        stored = read_rocksdb(worker / "data" / "tables" / table)
+        short = {
+            key: (n, stored.get(key, 0)) for key, n in expected.items() if stored.get(key, 0) < n
+        }
+        assert not short, f"{table}: committed past what the store holds: {short}"
+
+
+def ignore_sigxfsz() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def test_a_disk_full_at_the_last_commit_of_a_stop(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    """SIGTERM while the disk is full: the last commit cannot write the stores, and
+    nothing (not the revocation of closing either) commits past them."""
+    counting = CountingApp(broker, tmp_path, "full-at-stop")
+    counting.hold()
+    worker = counting.start("worker", stall_at=1500, preexec_fn=ignore_sigxfsz, loglevel="warning")
+    counting.produce(range(2000))
+    pid = counting.wait_for_stall()
+    assert pid == worker.process.pid
+    logs = list((tmp_path / "worker" / "data" / "tables").glob("*/*/*.log"))
+    limit = max(path.stat().st_size for path in logs) + 1  # (its stderr file is smaller)
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, limit))
+    worker.process.send_signal(signal.SIGTERM)
+    counting.release()
+    try:
+        assert worker.process.wait(60) == 1, worker.stderr
+    finally:
+        worker.kill()
+    errors = [line for line in worker.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "cannot write table store" in errors[0], worker.stderr
+    done = committed(broker.bootstrap, counting.app_id, counting.payments, PARTITIONS)
+    assert_stored_up_to(counting, done, tmp_path / "worker")
 
 
 def test_every_worker_holds_the_whole_global_table(broker: EmbeddedBroker, tmp_path: Path) -> None:
