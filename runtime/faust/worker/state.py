@@ -51,10 +51,14 @@ class DataDirectory:
                 f"data directory {self.path} is in use by worker pid {holder}; give each "
                 "worker process its own --datadir"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+        except OSError as exc:  # a full disk
+            handle.close()
+            raise StoreFailed(f"cannot write {self.path / LOCK_FILE}: {os_reason(exc)}") from None
         self._lock = handle
 
     @property
