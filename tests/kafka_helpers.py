@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +156,7 @@ class WorkerProcess:
         *,
         executable: str = sys.executable,
         cwd: Path | None = None,
+        preexec_fn: Callable[[], Any] | None = None,
     ) -> None:
         self.stdout_path = log_dir / "worker.out"
         self.stderr_path = log_dir / "worker.err"
@@ -167,6 +168,7 @@ class WorkerProcess:
             stderr=self.stderr_path.open("wb"),
             stdin=subprocess.DEVNULL,
             env=environment,
+            preexec_fn=preexec_fn,
         )
 
     @property

@@ -135,6 +135,20 @@ class AssignmentLost(FaustError):
     uncommitted, rejoins, and resumes where their tables really are."""
 
 
+class StoreFailed(FaustError):
+    """The worker's state could not be stored: a RocksDB table could not be written or
+    opened, or the data directory (``--datadir``) could not be created or used (a full
+    disk, a file-size limit, an I/O error, a path that is a file). The worker stops with
+    one line naming the path and the reason, and commits no offset past what was not
+    stored."""
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError as a user reads it: ``Not a directory: 'app-data/tables'``."""
+    reason = exc.strerror or str(exc)
+    return f"{reason}: {exc.filename!r}" if exc.filename else reason
+
+
 class PartitionsMismatch(ImproperlyConfigured):
     """A table's changelog is not co-partitioned with the topic that writes it."""
 

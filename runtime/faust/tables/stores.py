@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from faust.events import TransportMessage
+from faust.exceptions import StoreFailed, os_reason
 from faust.serializers import codecs
 from faust.serializers.codecs import CodecContext
 from faust.serializers.registry import CodecRegistry
@@ -303,14 +304,20 @@ class RocksDBStore(Store):
     def _open(self) -> None:
         from rocksdict import Options, Rdict
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreFailed(f"cannot open table store {self.path}: {os_reason(exc)}") from None
         options = Options(raw_mode=True)
         options.create_if_missing(True)
         options.create_missing_column_families(True)
         # (rocksdict's stubs type raw-mode keys and values loosely: use them as Any)
-        self.db: Any = Rdict(
-            str(self.path), options, column_families={_META: Options(raw_mode=True)}
-        )
+        try:
+            self.db: Any = Rdict(
+                str(self.path), options, column_families={_META: Options(raw_mode=True)}
+            )
+        except Exception as exc:  # rocksdict raises Exception("IO error: ...")
+            raise StoreFailed(f"cannot open table store {self.path}: {exc}") from None
         self._meta: Any = self.db.get_column_family(_META)
         self._meta_handle: Any = self.db.get_column_family_handle(_META)
         meta: Any = self._meta
@@ -352,7 +359,10 @@ class RocksDBStore(Store):
             batch.put(_POSITIONS, positions.encode(), self._meta_handle)
         elif offsets and self.positions is not None:
             batch.delete(_POSITIONS, self._meta_handle)  # changes of unknown positions
-        self.db.write(batch)
+        try:
+            self.db.write(batch)
+        except Exception as exc:  # rocksdict raises Exception("IO error: ... File too large")
+            raise StoreFailed(f"cannot write table store {self.path}: {exc}") from None
         self.offsets.update(offsets)
         self.positions = positions if positions is not None or offsets else self.positions
 
@@ -412,8 +422,11 @@ class RocksDBStore(Store):
         if db is None:
             return
         # the column family object holds the database open: close it first
-        self._meta.close()
-        db.close()
+        try:
+            self._meta.close()
+            db.close()
+        except Exception:  # a database whose writes failed refuses to flush as it closes
+            pass  # (what it held uncommitted is in the changelog or not committed)
         del self._meta, self._meta_handle, self.db
 
 

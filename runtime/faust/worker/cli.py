@@ -7,7 +7,8 @@
 
 SIGINT and SIGTERM stop the worker cleanly: it finishes the batch in hand, flushes, commits
 and exits 0. A broker that cannot be reached, or a configuration error, is one line on
-stderr and exit status 1; so is an agent failure under the ``fail`` policy (after the log
+stderr and exit status 1 (so is a table store or data directory that cannot be written:
+``faust.exceptions.StoreFailed``); so is an agent failure under the ``fail`` policy (after the log
 line that names the message).
 """
 
@@ -28,6 +29,7 @@ from faust.exceptions import (
     DeliveryError,
     ImproperlyConfigured,
     NotAuthorized,
+    StoreFailed,
     TransactionFailed,
 )
 from faust.web.directory import WorkerDirectory
@@ -115,6 +117,7 @@ def _run_worker(
         DeliveryError,
         TransactionFailed,
         NotAuthorized,
+        StoreFailed,
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -49,7 +49,12 @@ every interval: the open transaction may hold what timers and tasks sent). When
 processing, delivery or a commit fails, the worker stops without the last step for the
 failed batch: at-least-once commits what the batches before it made durable, never past
 the failed batch's first message in any partition; exactly-once aborts the open
-transaction, and a restart resumes from the last committed one. Example::
+transaction, and a restart resumes from the last committed one. When a table store cannot
+be written (a full disk, a file-size limit, an I/O error: ``StoreFailed``), the step that
+failed is step 4 and at-least-once commits nothing more at all: the offsets committed
+last are the last whose effects every store holds (the changelog records of the failed
+commit, durable, carry their source positions: a restart restores them and resumes
+from there, counting nothing twice). Example::
 
     commits = commit_protocol(app.conf, producer, clock=SYSTEM_CLOCK)
     commits.begin()                      # exactly-once: fence older producers, begin
@@ -223,8 +228,10 @@ class CommitProtocol:
         and ``offsets`` durable, in that order."""
         raise NotImplementedError
 
-    def abandon(self, failed_batch: list[TransportMessage]) -> None:
-        """After a failure: keep what is durable, nothing of ``failed_batch``."""
+    def abandon(self, failed_batch: list[TransportMessage], *, stored: bool = True) -> None:
+        """After a failure: keep what is durable, nothing of ``failed_batch``. ``stored``
+        False: a table store could not be written, so what was processed is not all
+        stored (``faust.exceptions.StoreFailed``)."""
         raise NotImplementedError
 
     def lose(self, reason: str) -> None:
@@ -302,13 +309,19 @@ class AtLeastOnce(CommitProtocol):
         if offsets:
             consumer.commit(offsets)
 
-    def abandon(self, failed_batch: list[TransportMessage]) -> None:
+    def abandon(self, failed_batch: list[TransportMessage], *, stored: bool = True) -> None:
         """Commit what completed batches made durable, nothing of the failed one.
 
-        Best effort: when the failure was the producer's, nothing can be committed.
+        Best effort: when the failure was the producer's, nothing can be committed. When
+        a table store could not be written (``stored`` False) nothing is: the failed
+        commit's changes may be stored in some stores and not in others, and the offsets
+        committed last are the last whose effects every store holds.
         """
         consumer, producer, tables = self.consumer, self.producer, self.tables
         if consumer is None:
+            return
+        if not stored:
+            log.error("the worker's state could not be stored: nothing more is committed")
             return
         try:
             pending = tables.produce_changes(producer) if tables is not None else []
@@ -346,9 +359,12 @@ class ExactlyOnce(CommitProtocol):
     def publish(self, consumer: Consumer, offsets: list[TopicPartition], pending: Pending) -> None:
         producer, tables = self.producer, self.tables
         producer.commit_transaction(offsets, consumer.group_metadata(), FLUSH_TIMEOUT)
-        if tables is not None:
-            tables.persist(pending, producer.take_delivered_offsets())
-        producer.begin_transaction()
+        try:
+            if tables is not None:
+                tables.persist(pending, producer.take_delivered_offsets())
+        finally:
+            # (after a store failed too: abandon() then aborts an open, empty transaction)
+            producer.begin_transaction()
 
     def lose(self, reason: str) -> None:
         """Abort the open transaction (outputs, changelog records and offsets of the
@@ -361,8 +377,10 @@ class ExactlyOnce(CommitProtocol):
         self.producer.abort_transaction(TRANSACTION_TIMEOUT)
         self.producer.begin_transaction()
 
-    def abandon(self, failed_batch: list[TransportMessage]) -> None:
-        """Abort the open transaction: a restart resumes from the last committed one."""
+    def abandon(self, failed_batch: list[TransportMessage], *, stored: bool = True) -> None:
+        """Abort the open transaction: a restart resumes from the last committed one
+        (committed transactions hold the changelog records a store failed to write:
+        the restart restores them)."""
         if self.consumer is None:
             return
         try:

@@ -156,7 +156,7 @@ class Rebalance:
             if offset > tp.offset:
                 log.info(
                     "%s[%d]: its tables hold the effects of messages up to offset %d, past "
-                    "the committed offset %s (a commit whose offsets were refused): "
+                    "the committed offset %s (a commit whose offsets were refused or never sent): "
                     "resuming there",
                     tp.topic,
                     tp.partition,

@@ -8,7 +8,8 @@ is ``<app id>-<worker id>``, and the restart fences the transactions its predece
 open (as Kafka Streams keeps its process id in its state directory). Example::
 
     state = DataDirectory(Path("orders-data"))
-    state.lock()                # StateDirectoryLocked if another worker holds it
+    state.lock()                # StateDirectoryLocked if another worker holds it;
+                                # StoreFailed if it cannot be created (a path that is a file)
     state.worker_id             # e.g. '5f0c2a9e8d6b4e0f9a1c3b2d4e6f8a0b'
     state.release()
 """
@@ -21,7 +22,7 @@ import uuid
 from pathlib import Path
 from typing import IO
 
-from faust.exceptions import StateDirectoryLocked
+from faust.exceptions import StateDirectoryLocked, StoreFailed, os_reason
 
 LOCK_FILE = "worker.lock"
 ID_FILE = "worker-id"
@@ -35,8 +36,11 @@ class DataDirectory:
         self._lock: IO[str] | None = None
 
     def lock(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        handle = (self.path / LOCK_FILE).open("a+")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = (self.path / LOCK_FILE).open("a+")
+        except OSError as exc:
+            raise StoreFailed(f"cannot use data directory {self.path}: {os_reason(exc)}") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -47,10 +51,14 @@ class DataDirectory:
                 f"data directory {self.path} is in use by worker pid {holder}; give each "
                 "worker process its own --datadir"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+        except OSError as exc:  # a full disk
+            handle.close()
+            raise StoreFailed(f"cannot write {self.path / LOCK_FILE}: {os_reason(exc)}") from None
         self._lock = handle
 
     @property
@@ -59,11 +67,15 @@ class DataDirectory:
         try:
             return path.read_text().strip()
         except FileNotFoundError:
-            worker_id = uuid.uuid4().hex
-            temporary = path.with_suffix(".tmp")
+            pass
+        worker_id = uuid.uuid4().hex
+        temporary = path.with_suffix(".tmp")
+        try:
             temporary.write_text(worker_id)
             temporary.replace(path)
-            return worker_id
+        except OSError as exc:
+            raise StoreFailed(f"cannot write {path}: {os_reason(exc)}") from None
+        return worker_id
 
     def release(self) -> None:
         if self._lock is not None:

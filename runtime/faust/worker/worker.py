@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 from faust.contract import consumer_group, leader_topic_name, transactional_id
 from faust.delivery import sends_with_callbacks
 from faust.events import TransportMessage
-from faust.exceptions import BrokerUnavailable
+from faust.exceptions import BrokerUnavailable, StoreFailed
 from faust.replies import Replies
 from faust.running import Running
 from faust.tables.manager import TableManager
@@ -366,7 +366,9 @@ class Worker:
         if self._rebalance is not None:
             self._rebalance.failed = True
         if self.commits is not None and not isinstance(exc, BrokerUnavailable):
-            self.commits.abandon(self._batch)  # (an unreachable broker: nothing can be)
+            # (an unreachable broker: nothing can be committed; a store that could not
+            # be written: nothing may be, its changes are not all stored)
+            self.commits.abandon(self._batch, stored=not isinstance(exc, StoreFailed))
         await self._close(graceful=False)
 
     async def _expire_windows(self, tables: TableManager) -> None:
@@ -612,7 +614,11 @@ class Worker:
     async def _stop(self) -> None:
         await self.app.on_before_shutdown.send()
         await self.routes.stop(timeout=STOP_TIMEOUT)
-        self.commit()
+        try:
+            self.commit()
+        except StoreFailed as exc:  # closing must not commit past it (a revocation would)
+            await self._fail(exc)
+            raise
         await self._close(graceful=True)
         if self.hooks is not None:
             await self.hooks.send_signals()  # the revocation of closing
