@@ -666,12 +666,20 @@ def test_a_disk_full_at_the_last_commit_of_a_stop(broker: EmbeddedBroker, tmp_pa
     nothing (not the revocation of closing either) commits past them."""
     counting = CountingApp(broker, tmp_path, "full-at-stop")
     counting.hold()
-    worker = counting.start("worker", stall_at=1500, preexec_fn=ignore_sigxfsz, loglevel="warning")
+    # small batches committed every 40 messages: the stores' write-ahead logs hold data
+    # when the worker stalls, and the limit set just above them leaves room for the
+    # worker's stderr (a limit of 1 byte, with nothing committed yet, cut its error line)
+    env = {"FAUST_BROKER_COMMIT_EVERY": "40", "FAUST_STREAM_BUFFER_MAXSIZE": "40"}
+    worker = counting.start(
+        "worker", env=env, stall_at=1500, preexec_fn=ignore_sigxfsz, loglevel="warning"
+    )
     counting.produce(range(2000))
     pid = counting.wait_for_stall()
     assert pid == worker.process.pid
     logs = list((tmp_path / "worker" / "data" / "tables").glob("*/*/*.log"))
-    limit = max(path.stat().st_size for path in logs) + 1  # (its stderr file is smaller)
+    limit = max(path.stat().st_size for path in logs) + 1
+    room = limit - worker.stderr_path.stat().st_size
+    assert room > 1024, f"no room for the error line under a {limit}-byte limit: {worker.stderr}"
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, limit))
     worker.process.send_signal(signal.SIGTERM)
     counting.release()
