@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,20 @@ def one_run(
             }
 
 
+CHURN_SLOTS = ("a", "b", "c")
+
+
+def churn_event(rng: random.Random, running: Container[str]) -> tuple[str, str]:
+    """The churn's next event, drawn from ``rng``: a worker slot and what happens to it:
+    ``"start"`` when it is not running, else ``"sigterm"`` or ``"kill"`` (``kill -9``),
+    even odds. Shared by ``--churn`` and tests/test_churn_on_kafka.py, so a seed means the
+    same churn in both."""
+    slot = rng.choice(CHURN_SLOTS)
+    if slot not in running:
+        return slot, "start"
+    return slot, "sigterm" if rng.random() < 0.5 else "kill"
+
+
 def churn_run(seconds: float, messages: int, rng: random.Random) -> dict[str, Any]:
     """Three workers churning for ``seconds`` while ``messages`` payments are produced."""
     tag = "churn"
@@ -235,7 +250,7 @@ def churn_run(seconds: float, messages: int, rng: random.Random) -> dict[str, An
             ends: dict[int, int] = {}
             chunks = max(1, int(seconds))  # a chunk a second
             chunk = messages // chunks
-            for slot in "abc":
+            for slot in CHURN_SLOTS:
                 start(slot)
             began = time.monotonic()
             produced = 0
@@ -250,10 +265,10 @@ def churn_run(seconds: float, messages: int, rng: random.Random) -> dict[str, An
                     produced += count
                 if time.monotonic() >= next_event and time.monotonic() - began < seconds:
                     next_event = time.monotonic() + rng.uniform(2.0, 5.0)
-                    slot = rng.choice("abc")
-                    if slot not in running:
+                    slot, action = churn_event(rng, running)
+                    if action == "start":
                         start(slot)
-                    elif rng.random() < 0.5:
+                    elif action == "sigterm":
                         sigterm(slot)
                     else:
                         running.pop(slot).kill()

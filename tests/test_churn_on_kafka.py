@@ -18,6 +18,7 @@ an expected failure, since the counts cannot finish on a stuck group.
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import signal
 import subprocess
@@ -25,6 +26,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from test_tables_on_kafka import CountingApp, latest_assignment
@@ -32,9 +34,25 @@ from test_tables_on_kafka import CountingApp, latest_assignment
 from faustc.broker import EmbeddedBroker
 from kafka_helpers import WorkerProcess, wait_until
 
+
+def _load_chaos() -> ModuleType:
+    """bench/chaos.py, loaded from its file (bench/ stays off sys.path: its module names
+    would shadow others in this test process)."""
+    path = Path(__file__).resolve().parent.parent / "bench" / "chaos.py"
+    spec = importlib.util.spec_from_file_location("bench_chaos", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: the churn's slots and its next event: the same churn as ``bench/chaos.py --churn``
+chaos = _load_chaos()
+CHURN_SLOTS: tuple[str, ...] = chaos.CHURN_SLOTS
+churn_event = chaos.churn_event
+
 pytestmark = pytest.mark.broker
 
-SLOTS = ("a", "b", "c")
 #: the issue's bound on a SIGTERM'd worker's exit (a contract, not a speed measurement)
 SIGTERM_BOUND = 30.0
 
@@ -86,7 +104,7 @@ def test_three_workers_churning_lose_nothing_and_count_nothing_twice(
             time.sleep(1.0)
         produced.set()
 
-    for slot in SLOTS:
+    for slot in CHURN_SLOTS:
         start(slot)
     feeder = threading.Thread(target=producer, daemon=True)
     feeder.start()
@@ -94,10 +112,10 @@ def test_three_workers_churning_lose_nothing_and_count_nothing_twice(
         churn_until = time.monotonic() + 30
         while time.monotonic() < churn_until:
             time.sleep(rng.uniform(2.0, 5.0))
-            slot = rng.choice(SLOTS)
-            if slot not in running:
+            slot, action = churn_event(rng, running)
+            if action == "start":
                 start(slot)
-            elif rng.random() < 0.5:
+            elif action == "sigterm":
                 sigterm(slot)
             else:
                 running.pop(slot).kill()
