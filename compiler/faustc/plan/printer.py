@@ -111,6 +111,8 @@ def _agent(agent: AgentPlan, add: object) -> None:
         flags.append("sets current event")
     if agent.set_current_message:
         flags.append("sets current message")
+    if agent.message_at_fallbacks:
+        flags.append("sets current message at fallbacks")
     if agent.noack:
         flags.append("noack")
     if agent.yields:
