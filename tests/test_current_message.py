@@ -28,6 +28,8 @@ from faust.events import current_message
 from faust.testing import AppDriver
 from faustc.build import compile_source
 from faustc.plan.passes import PASSES, mark_messages_at_fallbacks
+from faustc.plan.printer import format_plan
+from faustc.plan.validate import validate_plan
 from faustc.source import SourceFile
 
 APP = Path(__file__).parent / "apps" / "current_message.py"
@@ -119,6 +121,10 @@ def test_only_the_loop_nothing_else_reads_marks_at_its_fallbacks(tmp_path: Path)
     assert agents["tally"].message_at_fallbacks and not agents["tally"].set_current_message
     assert agents["spawn"].set_current_message and not agents["spawn"].message_at_fallbacks
     assert agents["spawn"].set_current_event
+    validate_plan(plan)
+    printed = format_plan(plan)  # what --dump-plan shows
+    assert "[values, sets current message at fallbacks]" in printed
+    assert "hole 1 table set pairs_table[move.account] = [count + 1, " in printed
 
 
 SETTINGS = settings(

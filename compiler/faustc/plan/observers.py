@@ -174,7 +174,7 @@ class _Finder(cst.CSTVisitor):
         if isinstance(node, cst.Call):
             func = node.func
             name = func.value if isinstance(func, cst.Name) else None
-            if name in MISS_HELPERS and node.args:
+            if name in MISS_HELPERS and name not in self.shadowed and node.args:
                 self.allowed.add(id(node.args[0].value))
             elif not (
                 isinstance(func, cst.Attribute)
