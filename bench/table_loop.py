@@ -13,6 +13,13 @@ manages them (one store per partition, ``rocksdb://`` in a temporary directory o
 
 It is a guide for changing the generated table access (a few seconds, ±5% between runs
 here), not the figure issue 16 asks for: ``bench/run.py`` measures whole processes.
+
+``--commit`` adds the tables' part of a commit every 10,000 messages (the worker's
+``commit_every``): the changelog records (``TableManager.produce_changes``, queued in a
+confluent-kafka producer that has no broker to reach) and the RocksDB batch of each store
+(``TableManager.persist``)::
+
+    python bench/table_loop.py --scenarios stateful_table --commit
 """
 
 from __future__ import annotations
@@ -80,12 +87,74 @@ def attach_tables(app: Any, directory: Path | None) -> None:
             table._open_store(partition)
 
 
-def run(app: Any, fused: Any, batches: list[list[Any]], directory: Path | None) -> float:
-    """CPU seconds of one pass of the fused agent over ``batches``, on fresh stores."""
+#: the worker's commit_every (runtime/faust/settings.py)
+COMMIT_EVERY = 10_000
+
+
+class Committing:
+    """The tables' part of the worker's commit, every ``COMMIT_EVERY`` messages: changelog
+    records into a producer that never delivers them, then the stores' batches."""
+
+    def __init__(self, app: Any, directory: Path | None) -> None:
+        from faust.tables.manager import TableManager
+        from faust.transport.kafka import KafkaProducer
+
+        self.manager = TableManager(app, None, data_directory=directory)  # type: ignore[arg-type]
+        self.manager.held = set(range(4))
+        self.producer = KafkaProducer(
+            {
+                "bootstrap.servers": "127.0.0.1:9",  # nothing listens: records stay queued
+                "delivery.report.only.error": False,
+                "queue.buffering.max.messages": 10_000_000,
+                "queue.buffering.max.kbytes": 2_000_000,
+                "log_level": 0,
+            }
+        )
+
+    def commit(self) -> None:
+        pending = self.manager.produce_changes(self.producer)
+        self.manager.persist(pending, {})
+
+    def close(self) -> None:
+        self.producer._producer.purge()
+
+
+def in_commits(batches: list[list[Any]]) -> list[list[list[Any]]]:
+    """``batches`` in runs of about ``COMMIT_EVERY`` messages."""
+    runs: list[list[list[Any]]] = [[]]
+    count = 0
+    for batch in batches:
+        runs[-1].append(batch)
+        count += len(batch)
+        if count >= COMMIT_EVERY:
+            runs.append([])
+            count = 0
+    return [run for run in runs if run]
+
+
+def run(
+    app: Any,
+    fused: Any,
+    batches: list[list[Any]],
+    directory: Path | None,
+    committing: bool = False,
+) -> float:
+    """CPU seconds of one pass of the fused agent over ``batches``, on fresh stores (with
+    ``committing``, the tables' part of a commit every ``COMMIT_EVERY`` messages)."""
     attach_tables(app, directory)
+    if not committing:
+        started = time.process_time()
+        asyncio.run(fused(Batches(batches)))
+        return time.process_time() - started
+    commits = Committing(app, directory)
+    runs = in_commits(batches)
     started = time.process_time()
-    asyncio.run(fused(Batches(batches)))
-    return time.process_time() - started
+    for each in runs:
+        asyncio.run(fused(Batches(each)))
+        commits.commit()
+    spent = time.process_time() - started
+    commits.close()
+    return spent
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -95,6 +164,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--store", choices=("rocksdb", "memory"), default="rocksdb")
     parser.add_argument("--profile", action="store_true", help="cProfile one round")
+    parser.add_argument(
+        "--commit", action="store_true", help="and the tables' commit every 10,000 messages"
+    )
     args = parser.parse_args(argv)
     print(f"{args.messages:,} messages in batches of {BATCH}, median of {args.rounds} rounds")
     for scenario in args.scenarios.split(","):
@@ -111,20 +183,20 @@ def main(argv: list[str] | None = None) -> None:
                 if args.store == "memory":
                     table._store_url = "memory://"
 
-            run(app, fused, batches, directory)
+            run(app, fused, batches, directory, args.commit)
             if args.profile:
                 profiler = cProfile.Profile()
-                attach_tables(app, directory)
                 profiler.enable()
-                asyncio.run(fused(Batches(batches)))
+                run(app, fused, batches, directory, args.commit)
                 profiler.disable()
                 print(f"--- {scenario}: cProfile, one round")
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(14)
-            times = [run(app, fused, batches, directory) for _ in range(args.rounds)]
+            times = [run(app, fused, batches, directory, args.commit) for _ in range(args.rounds)]
             for table in app.tables.values():
                 table._detach()
             us = statistics.median(times) * 1e6 / args.messages
-            print(f"{scenario:16s} {us:8.3f} µs/msg ({args.store})")
+            commit = ", with the tables' commits" if args.commit else ""
+            print(f"{scenario:16s} {us:8.3f} µs/msg ({args.store}{commit})")
 
 
 if __name__ == "__main__":

@@ -351,3 +351,65 @@ def test_dump_plan_prints_the_decisions(tmp_path: Path) -> None:
     assert "group_by Withdrawal.user, value bytes forwarded" in out
     assert "fields only (up to .group_by() (line 32)" in out
     assert "via produce" in out
+
+
+TOTALS = 'totals = app.Table("totals", default=int)\npairs = app.Table("pairs")\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "at_fallbacks"),
+    [
+        # direct reads and writes, builtins: nothing reads the mark but the fallbacks
+        ("    async for o in stream:\n        totals[o.account] += 1\n", True),
+        (
+            "    async for o in stream:\n"
+            "        count, total = pairs.get(o.account) or (0, 0.0)\n"
+            "        pairs[o.account] = [count + 1, round(total + o.amount, 2)]\n",
+            True,
+        ),
+        (
+            "    async for o in stream.filter(lambda o: o.amount > 1):\n"
+            "        totals[o.account] += 1\n"
+            "        out.send_soon(key=o.account, value=o.amount)\n",
+            True,
+        ),
+        ("    async for o in stream:\n        print(o)\n        totals[o.account] += 1\n", False),
+        (
+            "    async for o in stream:\n        totals[o.account] += len(o.account.upper())\n",
+            False,
+        ),
+        ("    async for o in stream:\n        if o.account in totals:\n            pass\n", False),
+        ("    async for o in stream:\n        del totals[o.account]\n", False),
+        ("    async for o in stream:\n        totals[o.account] = helper(o)\n", False),
+        ("    async for o in stream:\n        asyncio.ensure_future(later(o))\n", False),
+        ("    async for o in stream:\n        e = faust.current_event()\n", False),
+        (
+            "    async for o in stream:\n        totals[o.account] += 1\n        await later(o)\n",
+            False,
+        ),
+        ("    async for o in stream.map(helper):\n        totals[o] += 1\n", False),
+        ("    async for o in stream:\n        totals[o.account] += 1\n    print('done')\n", False),
+        # a builtin's name the module rebinds is not the builtin
+        ("    async for o in stream:\n        totals[o.account] += max(1, 2)\n", False),
+    ],
+)
+def test_the_loop_marks_the_message_only_where_it_is_read(
+    tmp_path: Path, body: str, at_fallbacks: bool
+) -> None:
+    """An agent of an app with tables marks every message current unless nothing its loop
+    runs per message (a call of the user's, a table's own method, code after the loop)
+    reads the mark; then only its fallbacks mark it (``mark_messages_at_fallbacks``)."""
+    declarations = (
+        TOTALS
+        + "import asyncio\n\n\ndef helper(o):\n    return o\n\n\n"
+        + "async def later(o):\n    return None\n\n\n"
+        + ("def max(a, b):\n    return a\n" if "max(" in body else "")
+    )
+    agent = agent_of(tmp_path, body, declarations)
+    assert agent.message_at_fallbacks is at_fallbacks
+    assert agent.set_current_message is not at_fallbacks
+
+
+def test_an_app_without_tables_marks_no_message(tmp_path: Path) -> None:
+    agent = agent_of(tmp_path, "    async for o in stream:\n        print(o)\n")
+    assert not agent.set_current_message and not agent.message_at_fallbacks

@@ -338,6 +338,34 @@ class TransportContract:
         assert producer.take_delivered_offsets() == {}  # each report is taken once
         producer.close()
 
+    def test_a_tracked_run_lands_in_order_and_reports_its_last_offset(
+        self, transport: Transport
+    ) -> None:
+        """A commit's changelog records of one partition: all of them, in order, the
+        headers on the last one only, and the offset of the last one reported."""
+        topic = self.topic(transport, 2)
+        producer = transport.producer(track_deliveries=True)
+        producer.send_tracked(topic, b"before", b"x", 0)
+        records: list[tuple[bytes, bytes | None]] = [(f"k{i}".encode(), b"v") for i in range(4)]
+        records.append((b"gone", None))
+        producer.send_tracked_run(topic, 0, records, [("h", b"1")])
+        producer.send_tracked_run(topic, 1, [], [("h", b"2")])  # nothing: nothing sent
+        producer.flush(PATIENCE)
+        assert producer.take_delivered_offsets() == {(topic, 0): 5}
+        producer.close()
+        reader = transport.changelog_reader()
+        reader.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        found: list[Any] = []
+        deadline = time.monotonic() + PATIENCE
+        while len(found) < 6 and time.monotonic() < deadline:
+            found += reader.read(100, 0.2).records
+        assert [(m.key(), m.value(), list(m.headers() or [])) for m in found] == [
+            (b"before", b"x", []),
+            *[(key, value, []) for key, value in records[:-1]],
+            (b"gone", None, [("h", b"1")]),
+        ]
+        reader.close()
+
     def test_a_reported_send_is_reported_once_with_where_it_landed(
         self, transport: Transport
     ) -> None:

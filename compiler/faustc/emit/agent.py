@@ -244,6 +244,9 @@ class AgentWriter:
             out.assign(
                 names.data, Ternary(no_data, f"{names.store} is None", f"{names.store}.data")
             )
+            if self.agent.message_at_fallbacks:
+                with out.block(f"if {names.store} is None:  # the table's methods read it"):
+                    self.mark_message()
         if self.tables:
             # the names a rewritten read uses (faustc.plan.rewrite)
             for name in ("ABSENT", "table_get", "table_item"):
@@ -270,7 +273,15 @@ class AgentWriter:
                     self.table_message()
                     self.user_code(agent.body)
                 with out.block(f"except Exception as {n.exc}:"):
+                    if agent.message_at_fallbacks:
+                        self.mark_message()
                     out.line(f"{n.handle_error}({n.exc}, {n.message}, {self.where})")
+
+    def mark_message(self) -> None:
+        """``set_current_message(message)``: what a table's methods and the error policy
+        read (``AgentPlan.message_at_fallbacks``: only before them)."""
+        out = self.out
+        out.line(f"{out.use('set_current_message')}({self.n.message})")
 
     def take_loop(self) -> None:
         out, n, agent = self.out, self.n, self.agent
@@ -608,6 +619,8 @@ class AgentWriter:
                 out.line(f"{time} = {n.message}.timestamp()")
                 out.line("# without a timestamp: the table's own rule (the wall clock)")
                 with out.block(f"if {time}[0] == 0 or {time}[1] < 0:"):
+                    if self.agent.message_at_fallbacks:
+                        self.mark_message()
                     self.table_update(hole, "")
                 with out.block("else:"):
                     moment = names.moment

@@ -50,6 +50,7 @@ from faustc.plan.model import (
 )
 from faustc.plan.model import RateLimit as RateLimitStep
 from faustc.plan.names import fresh, identifier
+from faustc.plan.observers import observed_per_message
 from faustc.types import RecordInfo, topic_codec
 
 
@@ -301,6 +302,22 @@ def produce_directly(agent: AgentPlan, context: PassContext) -> AgentPlan:
     return _map_holes(agent, hole)
 
 
+def mark_messages_at_fallbacks(agent: AgentPlan, context: PassContext) -> AgentPlan:
+    """An agent of an app with tables marks each message current (a context-variable set
+    per message) so that a table's methods find its partition; when nothing the loop runs
+    per message reads the mark but the paths that run a table's methods or the error
+    policy (``faustc.plan.observers``), it marks the message just before those. Example::
+
+        set_current_message=True -> set_current_message=False, message_at_fallbacks=True
+    """
+    if not agent.set_current_message:
+        return agent
+    tables = {table.var: table for table in context.module.tables}
+    if observed_per_message(agent, tables, context.module.module_names) is not None:
+        return agent
+    return dataclasses.replace(agent, set_current_message=False, message_at_fallbacks=True)
+
+
 # -- naming what the fused function binds ---------------------------------------------------
 
 
@@ -468,6 +485,7 @@ PASSES: tuple[AgentPass, ...] = (
     build_sent_records_as_structs,
     update_tables_in_place,
     produce_directly,
+    mark_messages_at_fallbacks,
     bind_locals,
 )
 

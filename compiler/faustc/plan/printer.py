@@ -50,6 +50,7 @@ from faustc.plan.model import (
     Send,
     Stage,
     Step,
+    TableSet,
     TableUpdate,
     Through,
     UserCode,
@@ -111,6 +112,8 @@ def _agent(agent: AgentPlan, add: object) -> None:
         flags.append("sets current event")
     if agent.set_current_message:
         flags.append("sets current message")
+    if agent.message_at_fallbacks:
+        flags.append("sets current message at fallbacks")
     if agent.noack:
         flags.append("noack")
     if agent.yields:
@@ -249,8 +252,10 @@ def _hole(hole: Hole) -> str:
         context = " with key and headers" if hole.with_context else ""
         awaited = ", awaited" if hole.awaited else ""
         return f"deliver {_flat(hole.value)}{context}{awaited}"
+    if isinstance(hole, TableSet):
+        return f"table set {hole.table}[{_flat(hole.key)}] = {_flat(hole.value)} (direct)"
     assert isinstance(hole, TableUpdate)
-    how = "in place" if hole.in_place else "as written"
+    how = "direct" if hole.direct else "in place" if hole.in_place else "as written"
     target = f"{hole.table}[{_flat(hole.key)}]"
     return f"table update {target} {hole.operator} {_flat(hole.operand)} ({how})"
 

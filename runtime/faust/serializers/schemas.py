@@ -451,7 +451,23 @@ def make_dumper(
             return dumps(value)
 
         return dumps_text
+    if type(codec) is codecs.JSONCodec:
+        # a value of a plain JSON type (a table's list or count, a text key) is written by
+        # json_dumps itself, as the codec's dumps would write it, without four frames
+        json_dumps, plain = codecs.json_dumps, PLAIN_JSON_TYPES
+
+        def dumps_json(value: Any) -> bytes | None:
+            if type(value) in plain:
+                return json_dumps(value)
+            return dumps(value)
+
+        return dumps_json
     return dumps
+
+
+#: the types a JSON dumper hands to ``json_dumps`` at once (what ``dumps`` would do too:
+#: none of them is None, bytes or a Record)
+PLAIN_JSON_TYPES = frozenset({str, int, float, bool, list, dict, tuple})
 
 
 class Schema:

@@ -360,7 +360,7 @@ class TableManager:
         those of its partition, and every store of those partitions will know them once
         :meth:`persist` has run (``faust.tables.stores.Positions``)."""
         pending: Pending = []
-        send = producer.send_tracked
+        send, send_run = producer.send_tracked, producer.send_tracked_run
         positions: dict[int, Positions] = {}
         headers: dict[int, list[tuple[str, bytes]]] = {}
         if sources:
@@ -386,20 +386,20 @@ class TableManager:
                     if marks_of is not None and store.positions != marks_of:
                         pending.append((table, store, [], marks_of))
                     continue
-                data = store.data
-                changes: Changes | None = [] if store.wants_changes else None
+                get = store.data.get
+                records: Changes = [
+                    (
+                        dump_key(key),
+                        None if (value := get(key, ABSENT)) is ABSENT else dump_value(value),
+                    )
+                    for key in store.dirty
+                ]
                 # the positions go on the commit's last record of the partition only: a
                 # reader that finds them has every record of the commit before them (an
-                # idempotent producer writes a partition's records in order, without gaps)
-                last = len(store.dirty) - 1
-                header = headers.get(partition)
-                for index, key in enumerate(store.dirty):
-                    value = data.get(key, ABSENT)
-                    raw_key = dump_key(key)
-                    raw_value = None if value is ABSENT else dump_value(value)
-                    send(topic, raw_key, raw_value, partition, header if index == last else None)
-                    if changes is not None:
-                        changes.append((raw_key, raw_value))
+                # idempotent producer writes a partition's records in order, without gaps);
+                # that record's offset is the one the store keeps
+                send_run(topic, partition, records, headers.get(partition))
+                changes = records if store.wants_changes else None
                 written = self.changelog_records
                 written[table.name] = written.get(table.name, 0) + len(store.dirty)
                 store.recent, store.dirty = store.dirty, set()

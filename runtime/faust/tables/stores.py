@@ -45,7 +45,7 @@ from faust.exceptions import StoreFailed, os_reason
 from faust.serializers import codecs
 from faust.serializers.codecs import CodecContext
 from faust.serializers.registry import CodecRegistry
-from faust.serializers.schemas import Dumper, Loader, make_dumper, make_loader
+from faust.serializers.schemas import PLAIN_JSON_TYPES, Dumper, Loader, make_dumper, make_loader
 from faust.serializers.schemas import make_payload_converter as _converter
 
 
@@ -156,12 +156,27 @@ class TableCodec:
         if windowed:
             self.dump_key, self.load_key = _windowed_key_codec(key_type)
         else:
-            self.dump_key = _never_none(make_dumper(key_type, key_serializer, context=keys))
+            self.dump_key = _never_none(
+                make_dumper(key_type, key_serializer, context=keys),
+                json=type(keys.get_codec(key_serializer)) is codecs.JSONCodec,
+            )
             self.load_key = make_loader(key_type, key_serializer, is_key=True, context=keys)
 
 
-def _never_none(dump: Dumper) -> Callable[[Any], bytes]:
-    """A key dumper for stores: a None key is stored as JSON null (stores need bytes)."""
+def _never_none(dump: Dumper, *, json: bool = False) -> Callable[[Any], bytes]:
+    """A key dumper for stores: a None key is stored as JSON null (stores need bytes).
+    ``json``: ``dump`` is the JSON codec's, so a key of a plain JSON type (a text key) is
+    written by ``json_dumps`` at once."""
+    json_dumps, plain = codecs.json_dumps, PLAIN_JSON_TYPES
+    if json:
+
+        def dump_json_key(key: Any) -> bytes:
+            if type(key) in plain:
+                return json_dumps(key)
+            data = dump(key)
+            return b"null" if data is None else data
+
+        return dump_json_key
 
     def dump_key(key: Any) -> bytes:
         data = dump(key)
@@ -398,11 +413,12 @@ class RocksDBStore(Store):
         from rocksdict import WriteBatch
 
         batch: Any = WriteBatch(raw_mode=True)
+        put, delete = batch.put, batch.delete
         for key, value in changes:
             if value is None:
-                batch.delete(key)
+                delete(key)
             else:
-                batch.put(key, value)
+                put(key, value)
         self._write(batch, offsets, positions)
         data = self.data
         if len(data) > CACHE_MAX_KEYS and not self.dirty:

@@ -164,6 +164,19 @@ class Producer(Protocol):
         """Queue one record whose offset :meth:`take_delivered_offsets` reports once it is
         acknowledged (changelog records: a table stores the offset it has applied)."""
 
+    def send_tracked_run(
+        self,
+        topic: str,
+        partition: int,
+        records: list[tuple[bytes, bytes | None]],
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Queue ``records`` (key, value) to one partition, in order, as :meth:`send`
+        would, and the last one (with ``headers``) as :meth:`send_tracked`: its offset,
+        once acknowledged, is the partition's after all of them (an idempotent producer
+        writes a partition's records in order). A commit's changelog records, with one
+        delivery report to read instead of one per record."""
+
     def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
         """The offset of the last acknowledged tracked record per (topic, partition) since
         the previous call."""
@@ -250,6 +263,15 @@ class ProducerProxy:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         self.producer.send_tracked(topic, key, value, partition, headers)
+
+    def send_tracked_run(
+        self,
+        topic: str,
+        partition: int,
+        records: list[tuple[bytes, bytes | None]],
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        self.producer.send_tracked_run(topic, partition, records, headers)
 
     def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
         return self.producer.take_delivered_offsets()

@@ -29,6 +29,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -721,6 +722,30 @@ class KafkaProducer:
                 self._producer.poll(0.05)
             except KafkaException as exc:
                 raise DeliveryError(f"cannot produce to {topic}: {exc}") from None
+
+    def send_tracked_run(
+        self,
+        topic: str,
+        partition: int,
+        records: list[tuple[bytes, bytes | None]],
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        if not records:
+            return
+        if not self.tracking:
+            raise ImproperlyConfigured(
+                "send_tracked needs a producer with delivery.report.only.error=false"
+            )
+        produce = self._produce
+        # every record but the last: the client's produce itself (send() after a full
+        # queue or a failed producer); their failures reach _on_delivery as any send's
+        for key, value in itertools.islice(records, len(records) - 1):
+            try:
+                produce(topic, value, key, partition)
+            except (BufferError, KafkaException):
+                self.send(topic, key, value, partition)
+        key, value = records[-1]
+        self.send_tracked(topic, key, value, partition, headers)
 
     def send_reported(
         self,

@@ -401,6 +401,20 @@ class MemoryProducer:
         message = self.broker.append(topic, key, value, partition=partition, headers=headers)
         self._delivered[(topic, partition)] = message.offset()
 
+    def send_tracked_run(
+        self,
+        topic: str,
+        partition: int,
+        records: list[tuple[bytes, bytes | None]],
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        last = len(records) - 1
+        for index, (key, value) in enumerate(records):
+            if index == last:
+                self.send_tracked(topic, key, value, partition, headers)
+            else:
+                self.send(topic, key, value, partition)
+
     def send_reported(
         self,
         topic: str,

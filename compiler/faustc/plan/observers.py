@@ -1,0 +1,198 @@
+"""Can anything a fused loop runs per message read the message in hand? Where it must be marked.
+
+A table's own methods find the partition (and a windowed table the time) of the message
+being processed in ``faust.events.current_message()``, which the loop sets per message
+(``set_current_message``: a context-variable ``set`` and its Token, ~0.1 µs). When the loop
+body reaches tables only through the direct access the compiler writes (the store of the
+message's partition) and otherwise calls nothing but a few builtins, nothing in the body
+reads it: the loop then marks the message only before the paths that run a table's
+methods (a table without direct access in this batch, a windowed update of a message
+without a timestamp) and before the error policy. Example::
+
+    # async for order in orders:
+    #     count, total = totals.get(order.account_id) or (0, 0.0)
+    #     totals[order.account_id] = [count + 1, total + order.amount]
+    observed_per_message(agent, tables)   # None: mark at the fallbacks only
+    # ... with ``print(order)`` or ``helper(order)`` in the body:
+    observed_per_message(agent, tables)   # "line 31 calls print": mark every message
+
+The code checked is the code the loop runs: the body as rewritten (its direct table reads
+are ``_table_get``/``_table_item`` calls on a miss, which take the store and never read the
+message), the expressions of its holes, the lambdas of its filters and maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
+
+import libcst as cst
+
+from faustc.front.ir import TableDef
+from faustc.plan.model import (
+    AgentPlan,
+    Filter,
+    Inline,
+    Map,
+    Send,
+    TableSet,
+    TableUpdate,
+    UserExpr,
+)
+
+#: builtins the body may call: on the values a loop body holds they run no code that can
+#: reach a table (a user's dunder method reaching one is not considered)
+SAFE_CALLS = frozenset(
+    {
+        "abs",
+        "bool",
+        "divmod",
+        "float",
+        "int",
+        "isinstance",
+        "len",
+        "list",
+        "max",
+        "min",
+        "round",
+        "str",
+        "sum",
+        "tuple",
+    }
+)
+
+#: a table's ``default=`` that calls nothing of the user's on a miss
+SAFE_DEFAULTS = frozenset({"None", "int", "float", "str", "list", "dict", "set", "tuple", "bool"})
+
+#: the direct reads' miss helpers (``faustc.plan.rewrite``): the table is their first argument
+MISS_HELPERS = frozenset({"_table_get", "_table_item"})
+
+#: statements and expressions whose code the loop cannot see through
+_OPAQUE: tuple[type[cst.CSTNode], ...] = (
+    cst.Await,
+    cst.Yield,
+    cst.Lambda,
+    cst.FunctionDef,
+    cst.ClassDef,
+    cst.Import,
+    cst.ImportFrom,
+    cst.Global,
+    cst.Nonlocal,
+    cst.With,
+)
+
+
+def observed_per_message(
+    agent: AgentPlan, tables: Mapping[str, TableDef], module_names: AbstractSet[str]
+) -> str | None:
+    """Why the loop of ``agent`` must mark every message current (None: nothing it runs
+    per message reads the mark outside the fallback paths). ``tables``: the module's
+    tables by variable; ``module_names``: the names the module binds (a builtin it
+    rebinds is not the builtin)."""
+    if agent.set_current_event:
+        return "the agent asks for current_event()"
+    if agent.terminal.kind not in ("values", "items", "enumerate"):
+        return f"the loop takes {agent.terminal.kind}"
+    if agent.noack or agent.yields or len(agent.stages) != 1:
+        return "the loop acks by hand, yields, or has several stages"
+    if agent.postlude is not None and agent.postlude.text.strip():
+        return "code runs after the loop"
+    names = set(tables) - agent.rebound
+    shadowed = agent.rebound | module_names
+    body = agent.body
+    #: the direct reads' lookups: ``<table>_data.get(key, _ABSENT)``
+    reads = frozenset(used.data for used in body.tables)
+    for step in agent.stages[-1].steps:
+        if not isinstance(step, Filter | Map) or not isinstance(step.apply, Inline):
+            return f"line {step.line}: the step runs code of its own"
+        why = _why(cst.parse_expression(step.apply.expression), names, reads, shadowed)
+        if why is not None:
+            return f"line {step.line}: {why}"
+    for hole in body.holes:
+        if isinstance(hole, TableUpdate) and not hole.direct:
+            return f"{hole.table}: updated through its methods"
+        for text in _expressions(hole):
+            why = _why(cst.parse_expression(text), names, reads, shadowed)
+            if why is not None:
+                return why
+    why = _why(cst.parse_module(body.text), names, reads, shadowed)
+    if why is not None:
+        return why
+    for used in body.tables:
+        default = tables[used.table].default if used.table in tables else "?"
+        if default is not None and (default not in SAFE_DEFAULTS or default in shadowed):
+            return f"{used.table}: its default {default} runs on a miss"
+    return None
+
+
+def _expressions(hole: object) -> Iterator[str]:
+    if isinstance(hole, TableSet):
+        yield hole.key
+        yield hole.value
+    elif isinstance(hole, TableUpdate):
+        yield hole.key
+        yield hole.operand
+    elif isinstance(hole, Send):
+        for _, argument in hole.arguments():
+            if isinstance(argument, UserExpr):
+                yield argument.text
+    else:
+        yield "__unknown_hole()"  # a delivery: the sinks' code
+
+
+def _why(
+    tree: cst.CSTNode,
+    tables: AbstractSet[str],
+    reads: AbstractSet[str],
+    shadowed: AbstractSet[str],
+) -> str | None:
+    """What in ``tree`` may read the current message: a call of anything but
+    :data:`SAFE_CALLS`, the miss helpers and the direct reads' ``<data>.get``, a table
+    named anywhere else, code the loop cannot see through; None: nothing."""
+    finder = _Finder(tables, reads, shadowed)
+    tree.visit(finder)
+    return finder.found
+
+
+class _Finder(cst.CSTVisitor):
+    def __init__(
+        self, tables: AbstractSet[str], reads: AbstractSet[str], shadowed: AbstractSet[str]
+    ) -> None:
+        self.tables = tables
+        self.reads = reads
+        self.shadowed = shadowed
+        self.found: str | None = None
+        #: table names passed to a miss helper (allowed there only)
+        self.allowed: set[int] = set()
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found is not None:
+            return False
+        if isinstance(node, _OPAQUE):
+            self.found = f"it has {type(node).__name__}"
+            return False
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = func.value if isinstance(func, cst.Name) else None
+            if name in MISS_HELPERS and name not in self.shadowed and node.args:
+                self.allowed.add(id(node.args[0].value))
+            elif not (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and func.value.value in self.reads
+                and func.attr.value == "get"
+            ) and (name is None or name not in SAFE_CALLS or name in self.shadowed):
+                self.found = f"it calls {_shown(func)}"
+                return False
+        if (
+            isinstance(node, cst.Name)
+            and node.value in self.tables
+            and id(node) not in self.allowed
+        ):
+            self.found = f"it uses {node.value} through its methods"
+            return False
+        return True
+
+
+def _shown(node: cst.BaseExpression) -> str:
+    return cst.Module([]).code_for_node(node)
