@@ -371,8 +371,15 @@ TOTALS = 'totals = app.Table("totals", default=int)\npairs = app.Table("pairs")\
             "    async for o in stream.filter(lambda o: o.amount > 1):\n"
             "        totals[o.account] += 1\n"
             "        out.send_soon(key=o.account, value=o.amount)\n",
+            False,  # the stream's steps are not looked at (yet): marked on every message
+        ),
+        (
+            "    async for o in stream:\n"
+            "        totals[o.account] += 1\n"
+            "        out.send_soon(key=o.account, value=o.amount)\n",
             True,
         ),
+        ("    async for o in stream:\n        out.send_soon(key=o.account, value=f(o))\n", False),
         ("    async for o in stream:\n        print(o)\n        totals[o.account] += 1\n", False),
         (
             "    async for o in stream:\n        totals[o.account] += len(o.account.upper())\n",
@@ -403,6 +410,7 @@ def test_the_loop_marks_the_message_only_where_it_is_read(
         TOTALS
         + "import asyncio\n\n\ndef helper(o):\n    return o\n\n\n"
         + "async def later(o):\n    return None\n\n\n"
+        + "def f(o):\n    return 1.0\n\n\n"
         + ("def max(a, b):\n    return a\n" if "max(" in body else "")
     )
     agent = agent_of(tmp_path, body, declarations)

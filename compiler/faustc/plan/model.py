@@ -416,6 +416,11 @@ class UserCode:
     hole_lines: tuple[tuple[int, int], ...] = ()
     #: the tables the code reads and writes directly (its holes and its rewritten reads)
     tables: tuple[TableLocals, ...] = ()
+    #: what in the code, as rewritten, may read ``faust.events.current_message()`` (a call
+    #: of the user's, a table used through its methods: ``faustc.plan.observers``); None:
+    #: nothing but the builtins it calls (``builtins_called``)
+    message_read: str | None = "not looked at"
+    builtins_called: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, code: Code) -> UserCode:

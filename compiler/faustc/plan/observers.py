@@ -12,33 +12,26 @@ without a timestamp) and before the error policy. Example::
     # async for order in orders:
     #     count, total = totals.get(order.account_id) or (0, 0.0)
     #     totals[order.account_id] = [count + 1, total + order.amount]
-    observed_per_message(agent, tables)   # None: mark at the fallbacks only
-    # ... with ``print(order)`` or ``helper(order)`` in the body:
-    observed_per_message(agent, tables)   # "line 31 calls print": mark every message
+    observed_per_message(agent, tables, module_names)   # None: mark at the fallbacks only
+    # ... with ``print(order)`` in the body:
+    observed_per_message(agent, tables, module_names)   # "it calls print": every message
 
-The code checked is the code the loop runs: the body as rewritten (its direct table reads
-are ``_table_get``/``_table_item`` calls on a miss, which take the store and never read the
-message), the expressions of its holes, the lambdas of its filters and maps.
+The code checked is the code the loop runs, as ``faustc.plan.rewrite`` leaves it (its direct
+table reads are ``_table_get``/``_table_item`` calls on a miss, which take the store and
+never read the message), and the code of its holes: :class:`MessageReads` visits those
+syntax trees as the rewriter makes them (``UserCode.message_read``); the pass
+``mark_messages_at_fallbacks`` asks :func:`observed_per_message`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 
 import libcst as cst
 
 from faustc.front.ir import TableDef
-from faustc.plan.model import (
-    AgentPlan,
-    Filter,
-    Inline,
-    Map,
-    Send,
-    TableSet,
-    TableUpdate,
-    UserExpr,
-)
+from faustc.plan.model import AgentPlan, TableUpdate
 
 #: builtins the body may call: on the values a loop body holds they run no code that can
 #: reach a table (a user's dunder method reaching one is not considered)
@@ -95,104 +88,80 @@ def observed_per_message(
         return f"the loop takes {agent.terminal.kind}"
     if agent.noack or agent.yields or len(agent.stages) != 1:
         return "the loop acks by hand, yields, or has several stages"
+    if agent.stages[-1].steps:
+        return "the stream's steps run code of their own"
     if agent.postlude is not None and agent.postlude.text.strip():
         return "code runs after the loop"
-    names = set(tables) - agent.rebound
-    shadowed = agent.rebound | module_names
     body = agent.body
-    #: the direct reads' lookups: ``<table>_data.get(key, _ABSENT)``
-    reads = frozenset(used.data for used in body.tables)
-    for step in agent.stages[-1].steps:
-        if not isinstance(step, Filter | Map) or not isinstance(step.apply, Inline):
-            return f"line {step.line}: the step runs code of its own"
-        why = _why(cst.parse_expression(step.apply.expression), names, reads, shadowed)
-        if why is not None:
-            return f"line {step.line}: {why}"
+    if body.message_read is not None:
+        return body.message_read
+    shadowed = body.builtins_called & (module_names | agent.rebound)
+    if shadowed:
+        return f"it calls {', '.join(sorted(shadowed))} of the module's"
     for hole in body.holes:
         if isinstance(hole, TableUpdate) and not hole.direct:
             return f"{hole.table}: updated through its methods"
-        for text in _expressions(hole):
-            why = _why(cst.parse_expression(text), names, reads, shadowed)
-            if why is not None:
-                return why
-    why = _why(cst.parse_module(body.text), names, reads, shadowed)
-    if why is not None:
-        return why
+    shadowed_names = module_names | agent.rebound
     for used in body.tables:
         default = tables[used.table].default if used.table in tables else "?"
-        if default is not None and (default not in SAFE_DEFAULTS or default in shadowed):
+        if default is not None and (default not in SAFE_DEFAULTS or default in shadowed_names):
             return f"{used.table}: its default {default} runs on a miss"
     return None
 
 
-def _expressions(hole: object) -> Iterator[str]:
-    if isinstance(hole, TableSet):
-        yield hole.key
-        yield hole.value
-    elif isinstance(hole, TableUpdate):
-        yield hole.key
-        yield hole.operand
-    elif isinstance(hole, Send):
-        for _, argument in hole.arguments():
-            if isinstance(argument, UserExpr):
-                yield argument.text
-    else:
-        yield "__unknown_hole()"  # a delivery: the sinks' code
+class MessageReads(cst.CSTVisitor):
+    """Visits the code a loop runs per message: ``why`` it may read the current message
+    (a call of anything but :data:`SAFE_CALLS`, the miss helpers and the direct reads'
+    ``<data>.get``; a table named anywhere but as a direct write's table (``allowed``,
+    node ids) or a miss helper's first argument; code the loop cannot see through), None:
+    nothing; and the builtins it calls (:meth:`builtins`)."""
 
-
-def _why(
-    tree: cst.CSTNode,
-    tables: AbstractSet[str],
-    reads: AbstractSet[str],
-    shadowed: AbstractSet[str],
-) -> str | None:
-    """What in ``tree`` may read the current message: a call of anything but
-    :data:`SAFE_CALLS`, the miss helpers and the direct reads' ``<data>.get``, a table
-    named anywhere else, code the loop cannot see through; None: nothing."""
-    finder = _Finder(tables, reads, shadowed)
-    tree.visit(finder)
-    return finder.found
-
-
-class _Finder(cst.CSTVisitor):
     def __init__(
-        self, tables: AbstractSet[str], reads: AbstractSet[str], shadowed: AbstractSet[str]
+        self,
+        *,
+        tables: AbstractSet[str],
+        reads: AbstractSet[str],
+        rebound: AbstractSet[str],
+        allowed: AbstractSet[int],
     ) -> None:
         self.tables = tables
         self.reads = reads
-        self.shadowed = shadowed
-        self.found: str | None = None
-        #: table names passed to a miss helper (allowed there only)
-        self.allowed: set[int] = set()
+        self.rebound = rebound
+        self.why: str | None = None
+        self.allowed = set(allowed)
+        self.called: set[str] = set()
+
+    def builtins(self) -> frozenset[str]:
+        return frozenset(self.called)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.found is not None:
+        if self.why is not None:
             return False
         if isinstance(node, _OPAQUE):
-            self.found = f"it has {type(node).__name__}"
+            self.why = f"it has {type(node).__name__}"
             return False
         if isinstance(node, cst.Call):
             func = node.func
             name = func.value if isinstance(func, cst.Name) else None
-            if name in MISS_HELPERS and name not in self.shadowed and node.args:
+            if name in MISS_HELPERS and name not in self.rebound and node.args:
                 self.allowed.add(id(node.args[0].value))
-            elif not (
+            elif (
                 isinstance(func, cst.Attribute)
                 and isinstance(func.value, cst.Name)
                 and func.value.value in self.reads
                 and func.attr.value == "get"
-            ) and (name is None or name not in SAFE_CALLS or name in self.shadowed):
-                self.found = f"it calls {_shown(func)}"
+            ):
+                pass
+            elif name is not None and name in SAFE_CALLS and name not in self.rebound:
+                self.called.add(name)
+            else:
+                self.why = f"it calls {cst.Module([]).code_for_node(func)}"
                 return False
         if (
             isinstance(node, cst.Name)
             and node.value in self.tables
             and id(node) not in self.allowed
         ):
-            self.found = f"it uses {node.value} through its methods"
+            self.why = f"it uses {node.value} through its methods"
             return False
         return True
-
-
-def _shown(node: cst.BaseExpression) -> str:
-    return cst.Module([]).code_for_node(node)

@@ -51,6 +51,7 @@ from faustc.plan.model import (
     UserExpr,
 )
 from faustc.plan.names import fresh
+from faustc.plan.observers import MessageReads
 
 #: ``x <op>= y`` -> the in-place operator's name in the ``operator`` module
 IN_PLACE_OPERATORS: dict[type[cst.BaseAugOp], str] = {
@@ -92,6 +93,8 @@ class UserCodeRewriter:
         #: the module-level topics and tables the agent does not bind itself
         self.topics = set(topics) - set(rebound)
         self.tables = set(tables) - set(rebound)
+        #: the names the agent binds itself (not the module's, nor builtins)
+        self.rebound = frozenset(rebound)
         self.yields = yields
         self.sync_sinks = sync_sinks
         self.in_take = in_take
@@ -117,8 +120,18 @@ class UserCodeRewriter:
             rewritten = statement.visit(transformer)
             assert isinstance(rewritten, cst.CSTNode)
             statements.append(rewritten)
+        found = MessageReads(
+            tables=self.tables,
+            reads={names["data"] for names in transformer.names.values()},
+            rebound=self.rebound,
+            allowed=transformer.hole_tables,
+        )
+        for node in (*statements, *transformer.hole_nodes):
+            node.visit(found)
         if not transformer.holes and not transformer.renamed:
-            return UserCode(code.text, code.line)
+            return UserCode(
+                code.text, code.line, message_read=found.why, builtins_called=found.builtins()
+            )
         text = "".join(self.syntax.code(statement) for statement in statements)
         return UserCode(
             text,
@@ -127,6 +140,8 @@ class UserCodeRewriter:
             tuple(transformer.holes),
             tuple(transformer.lines),
             transformer.table_locals(),
+            message_read=found.why,
+            builtins_called=found.builtins(),
         )
 
     def table_names(self, table: str) -> dict[str, str]:
@@ -207,6 +222,9 @@ class _Holes(cst.CSTTransformer):
         self.targets: set[int] = set()
         #: table -> its names and how the code uses it ("read", "set", "update")
         self.names: dict[str, dict[str, str]] = {}
+        #: the code the holes run (faustc.plan.observers), and the table of each write
+        self.hole_nodes: list[cst.CSTNode] = []
+        self.hole_tables: set[int] = set()
         self.uses: dict[str, set[str]] = {}
 
     def table_locals(self) -> tuple[TableLocals, ...]:
@@ -335,6 +353,12 @@ class _Holes(cst.CSTTransformer):
         self.depth -= 1
         return updated_node
 
+    def _hole_code(self, statement: cst.CSTNode, target: cst.BaseExpression) -> None:
+        """The code a table write's hole runs (its key and value), its table allowed."""
+        self.hole_nodes.append(statement)
+        if isinstance(target, cst.Subscript):
+            self.hole_tables.add(id(target.value))
+
     def _hole(self, hole: Hole, original: cst.SimpleStatementLine) -> cst.Expr:
         position = self.rewriter.syntax.positions.get(original)
         if position is not None:
@@ -356,6 +380,7 @@ class _Holes(cst.CSTTransformer):
             update = _table_update(small, rewriter.tables, code)
             if update is None:
                 return updated_node
+            self._hole_code(small, small.target)
             if self.direct:
                 self._use(update.table, "update")
                 update = dataclasses.replace(update, direct=True)
@@ -365,6 +390,7 @@ class _Holes(cst.CSTTransformer):
             assigned = _table_set(small, rewriter.tables, code)
             if assigned is None:
                 return updated_node
+            self._hole_code(small, small.targets[0].target)
             self._use(assigned.table, "set")
             return updated_node.with_changes(body=[self._hole(assigned, original_node)])
         if not isinstance(small, cst.Expr):
@@ -372,6 +398,7 @@ class _Holes(cst.CSTTransformer):
         value = small.value
         if isinstance(value, cst.Yield) and rewriter.yields:
             yielded = value.value
+            self.hole_nodes.append(small)  # a delivery runs the sinks' code
             deliver = Deliver(
                 code(yielded) if yielded is not None else "None",
                 with_context=self.in_loop and not rewriter.in_take,
@@ -397,6 +424,7 @@ class _Holes(cst.CSTTransformer):
             if arg.keyword is None or arg.star or arg.keyword.value not in SEND_KEYWORDS:
                 return updated_node
             arguments[arg.keyword.value] = UserExpr(code(arg.value))
+        self.hole_nodes.extend(arg.value for arg in call.args)
         send = Send(
             call.func.value.value,
             key=arguments.get("key"),
