@@ -387,7 +387,7 @@ class TableManager:
                         pending.append((table, store, [], marks_of))
                     continue
                 data = store.data
-                changes: Changes | None = [] if store.wants_changes else None
+                changes = store.change_batch()  # (RocksDB copies each record in)
                 # the positions go on the commit's last record of the partition only: a
                 # reader that finds them has every record of the commit before them (an
                 # idempotent producer writes a partition's records in order, without gaps)
@@ -398,8 +398,10 @@ class TableManager:
                     raw_key = dump_key(key)
                     raw_value = None if value is ABSENT else dump_value(value)
                     send(topic, raw_key, raw_value, partition, header if index == last else None)
-                    if changes is not None:
-                        changes.append((raw_key, raw_value))
+                    if changes is not None and raw_value is None:
+                        changes.delete(raw_key)
+                    elif changes is not None:
+                        changes.put(raw_key, raw_value)
                 written = self.changelog_records
                 written[table.name] = written.get(table.name, 0) + len(store.dirty)
                 store.recent, store.dirty = store.dirty, set()
