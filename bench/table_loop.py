@@ -2,7 +2,8 @@
 and where it goes (``--profile``).
 
 No broker: the batches are real ``confluent_kafka.Message`` objects built in memory (4,096
-a batch, 4 partitions, timestamps 1 ms apart as ``bench/data.py`` has them), and the
+a batch, 4 partitions by the key's murmur2 as the producer spreads them, timestamps 1 ms
+apart as ``bench/data.py`` has them), and the
 agent the built worker generated runs over them with its tables managed as a worker
 manages them (one store per partition, ``rocksdb://`` in a temporary directory or
 ``memory://``). Nothing is committed: what is measured is the per-message Python between
@@ -65,11 +66,13 @@ class Batches:
 
 
 def make_batches(count: int, topic: str) -> list[list[Any]]:
+    from faust.transport.partitioner import partition_for_key
+
     messages = [
         Message(
             topic=topic,
-            partition=index % 4,
-            offset=index // 4,
+            partition=partition_for_key(order.account_id.encode(), 4),
+            offset=index,
             key=order.account_id.encode(),
             value=json_value(order),
             timestamp=(1, 1_600_000_000_000 + index),

@@ -22,7 +22,7 @@ from test_differential import load_worker
 
 import faust
 from faust.app import App
-from faust.compiled import table_access
+from faust.compiled import table_access, window_access
 from faust.testing import AppDriver
 
 APPS = Path(__file__).parent / "apps"
@@ -104,7 +104,7 @@ def test_the_worker_reads_and_writes_its_tables_directly(built: Built) -> None:
     text = Path(built.worker.__file__).read_text()
     assert "_table_access(totals_table)" in text
     flat = "".join(text.split())
-    assert "_table_access(windowed_table,windows=True)" in flat  # only updated
+    assert "_window_access(windowed_table)" in flat  # only updated
     assert "totals_data.get(" in text and "totals_store.dirty.add(" in text
 
 
@@ -166,23 +166,34 @@ def test_the_table_events_of_one_message(built: Built) -> None:
 
 
 def test_direct_access_is_decided_per_batch(built: Built) -> None:
-    """``table_access``: a plain table's stores, a tumbling window's size for a loop that
-    only updates it, and nothing (the methods) while a sensor has table hooks or the
-    table is another kind."""
+    """``table_access``: a plain table's stores; ``window_access``: a tumbling window's
+    size for a loop that only updates it; and nothing (the methods) while a sensor has
+    table hooks or the table is another kind."""
     app = built.app
     totals = app.tables["totals"]
     windowed = app.tables["per-window"]
     wrapper = sys.modules[built.worker.app_module.__name__].windowed_table
+    none = ({}, 0.0, None)
     assert table_access(totals) == (totals._stores, 0.0, totals)
-    assert table_access(wrapper, windows=True) == (windowed._stores, 10.0, windowed)
-    assert table_access(wrapper) == ({}, 0.0, None)  # read: the WindowSet's rules
-    assert table_access(wrapper.relative_to_now(), windows=True) == ({}, 0.0, None)
-    assert table_access(windowed) == ({}, 0.0, None)
+    assert window_access(totals)[:4] == (totals._stores, 0.0, totals, None)
+    assert window_access(wrapper) == (
+        windowed._stores,
+        10.0,
+        windowed,
+        None,
+        windowed.clock,
+        None,
+    )
+    assert table_access(wrapper) == none  # read: the WindowSet's rules
+    assert window_access(wrapper.relative_to_now())[:3] == none
+    assert table_access(windowed) == none
+    assert window_access(windowed)[:3] == none
     sensor = TableEvents()
     app.sensors.add(sensor)
     try:
-        assert table_access(totals) == ({}, 0.0, None)
-        assert table_access(wrapper, windows=True) == ({}, 0.0, None)
+        assert table_access(totals) == none
+        assert window_access(totals)[:3] == none
+        assert window_access(wrapper)[:3] == none
     finally:
         app.sensors.remove(sensor)
     assert table_access(totals) == (totals._stores, 0.0, totals)

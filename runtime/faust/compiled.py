@@ -18,6 +18,8 @@ JSON codecs, Avro codecs.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -53,12 +55,12 @@ from faust.tables.base import Table
 from faust.tables.stores import ABSENT, Store
 from faust.tables.windowed import WindowedTable
 from faust.tables.wrappers import WindowSet, WindowWrapper
-from faust.windows import TumblingWindow
+from faust.windows import HoppingWindow, TumblingWindow
 from faust.worker.app_module import load_app_module
 from faust.worker.cli import run_worker_cli
 
 #: the version of this surface; a worker built for another one is refused
-SURFACE_VERSION = 2
+SURFACE_VERSION = 3
 
 R = TypeVar("R")
 
@@ -120,6 +122,8 @@ __all__ = [
     "table_missing",
     "table_take",
     "timezone_converter",
+    "window_access",
+    "window_limit",
 ]
 
 
@@ -158,7 +162,8 @@ def field_encoder(record: type[Record], name: str) -> Any:
 # -- tables: what a fused loop reads and writes directly ------------------------------------
 #
 # A fused loop that reads or writes a module-level table binds, once per batch,
-# ``stores, window, target = table_access(table)`` and, once per message, the store of the
+# ``stores, _, target = table_access(table)`` (a windowed table it only updates:
+# ``window_access(table)``) and, once per message, the store of the
 # message's partition (``stores.get(message.partition())``) and its ``data``. A read is
 # then one dict lookup (``data.get(key, ABSENT)``), a write a dict store and the key added
 # to the store's ``dirty`` set: what the table's own methods do, without their frames and
@@ -172,33 +177,83 @@ def field_encoder(record: type[Record], name: str) -> Any:
 NO_DATA: dict[Any, Any] = {}
 _NO_STORES: dict[int, Store] = {}
 
+#: ``window_access``: stores, size, target, expires, clock, hops (see there)
+WindowAccess = tuple[
+    dict[int, Store],
+    float,
+    Any,
+    float | None,
+    Callable[[], float],
+    Callable[[float], list[tuple[float, float]]] | None,
+]
 
-def table_access(table: Any, windows: bool = False) -> tuple[dict[int, Store], float, Any]:
-    """Once per batch: ``(stores, window, target)``. ``stores`` maps a partition to the
-    store a loop may read and write directly (empty: call the table's methods);
-    ``target`` is the table whose rules the misses follow. ``window`` is 0.0 for a plain
-    table; with ``windows`` (the loop only updates the table in place), a tumbling
-    windowed table of the message's time (no ``expires``, no relativity of its own)
-    gives its size: the loop computes the window's key itself, as
-    ``TumblingWindow.ranges`` does. Anything else (a subclass, a global table, hopping
-    windows, a sensor with table hooks) gets ``({}, 0.0, None)``: the methods as
-    written, so a sensor's hooks are called, and checked again each batch."""
+
+def table_access(table: Any) -> tuple[dict[int, Store], float, Any]:
+    """Once per batch: ``(stores, 0.0, target)``. ``stores`` maps a partition to the store
+    a loop may read and write directly (empty: call the table's methods); ``target`` is
+    the table whose rules the misses follow. Anything but a plain table (a subclass, a
+    global table, a windowed table, a sensor with table hooks) gets ``({}, 0.0, None)``:
+    the methods as written, so a sensor's hooks are called, and checked again each
+    batch. (The 0.0 is the place a windowed table's size had before
+    :func:`window_access`.)"""
     if type(table) is Table:
         stores = table._loop_stores()
         if stores is not None:
             return stores, 0.0, table
-    elif windows and type(table) is WindowWrapper and table.ValueType is WindowSet:
-        windowed = table.table
-        window = windowed.window
-        if (
-            type(windowed) is WindowedTable
-            and type(window) is TumblingWindow
-            and window.expires is None
-            and table.get_relative_timestamp is None
-            and table.table.app.sensors.table_hooks is None
-        ):
-            return windowed._stores, window.size, windowed
     return _NO_STORES, 0.0, None
+
+
+#: what :func:`window_access` returns for a table the loop must leave to its methods
+_NO_WINDOWS: WindowAccess = (_NO_STORES, 0.0, None, None, time.time, None)
+
+
+def window_access(table: Any) -> WindowAccess:
+    """Once per batch, for a loop that only updates ``table`` in place (a plain table, or
+    a windowed table's wrapper): ``(stores, size, target, expires, clock, hops)``. A plain
+    table gets ``table_access``'s stores and target and size 0.0. A windowed table of the
+    message's time gets its size, so the loop computes the windows of the message and
+    their keys itself, as ``WindowedTable.apply`` does: ``hops`` is None for a tumbling
+    window (one window a time: ``ts // size * size``, as ``TumblingWindow.ranges``) and
+    the window's own ``ranges`` for a hopping one. With ``expires`` the loop reads
+    ``clock()`` once a message and writes directly only while every window of the
+    message is certainly live (:func:`window_limit`); otherwise it calls the wrapper's
+    ``in_place``, which decides with its own reading of the clock, so which late writes
+    are dropped does not change. Anything else (a subclass, a sliding or gapped window,
+    a relativity of its own, a sensor with table hooks) gets ``({}, 0.0, None, ...)``:
+    the methods as written, checked again each batch."""
+    if type(table) is Table:
+        stores, _, target = table_access(table)
+        return stores, 0.0, target, None, time.time, None
+    if type(table) is not WindowWrapper or table.ValueType is not WindowSet:
+        return _NO_WINDOWS
+    windowed = table.table
+    window = windowed.window
+    if (
+        type(windowed) is not WindowedTable
+        or table.get_relative_timestamp is not None
+        or windowed.app.sensors.table_hooks is not None
+    ):
+        return _NO_WINDOWS
+    hops: Callable[[float], list[tuple[float, float]]] | None
+    if type(window) is TumblingWindow:
+        hops = None
+    elif type(window) is HoppingWindow and window.step <= window.size:
+        hops = window.ranges
+    else:
+        return _NO_WINDOWS
+    return windowed._stores, window.size, windowed, window.expires, windowed.clock, hops
+
+
+def window_limit(end: float, size: float, expires: float | None) -> float:
+    """The reading of the clock below which a window ending at ``end`` is certainly live
+    (``inf`` for windows that never expire). ``Window.stale_before(now)`` is the start of
+    a window holding ``now - expires``, so at most ``now - expires`` plus float rounding
+    (some 1e-16 of the magnitudes); the margin kept below ``end`` is a million times
+    that, so a loop that reads the clock under the limit knows the wrapper would write
+    too. At or above it the loop asks the wrapper, which decides exactly."""
+    if expires is None:
+        return math.inf
+    return end - (abs(end) + size + abs(expires)) * 1e-9 + expires
 
 
 def table_get(table: Any, target: Any, store: Store | None, key: Any, default: Any) -> Any:

@@ -221,19 +221,32 @@ class AgentWriter:
             self.out.line(f"{names.value}: {any_}")
             if names.table in self.windowed:
                 self.out.line(f"{names.wkey}: {any_}")
+                self.out.line(f"{names.operand}: {any_}")
 
     def table_batch(self) -> None:
         """Once per batch: each table's stores (none: its methods run, e.g. a sensor with
         table hooks is installed)."""
         out = self.out
         for names in self.tables.values():
-            access = out.use("table_access")
-            windowed = names.table in self.windowed
-            arguments = [names.table, "windows=True"] if windowed else [names.table]
-            out.assign_call(f"{names.stores}, {names.window}, {names.target}", access, arguments)
-            if windowed:
-                out.line(f"{names.start} = -1.0  # the window last computed")
-                out.assign_tuple(names.range, [names.start, names.start])
+            if names.table not in self.windowed:
+                access = out.use("table_access")
+                targets = f"{names.stores}, {names.window}, {names.target}"
+                out.assign_call(targets, access, [names.table])
+                continue
+            access = out.use("window_access")
+            parts = (names.stores, names.window, names.target, names.expires, names.clock)
+            targets = ", ".join((*parts, names.hops))
+            if out.fits(f"{targets} = ("):
+                out.assign_call(targets, access, [names.table])
+            else:  # ruff's form of a long target list: one name a line
+                out.line("(")
+                with out.indented():
+                    for name in targets.split(", "):
+                        out.line(f"{name},")
+                out.line(f") = {access}({names.table})")
+            out.line(f"{names.start} = -1.0  # the window last computed")
+            out.assign_tuple(names.range, [names.start, names.start])
+            out.line(f"{names.limit} = {names.start}  # its clock's limit (with expires)")
 
     def table_message(self) -> None:
         """Once per message: each table's store of the message's partition, its data."""
@@ -605,40 +618,104 @@ class AgentWriter:
         else:
             out.line(f"{hole.statement}{rest}")
 
+    def wrapper_update(self, hole: TableUpdate) -> None:
+        """A windowed ``table[k] <op>= v`` the loop leaves to the wrapper's ``in_place``
+        (no timestamp, a window that may have expired): it reads the current message."""
+        if self.agent.message_at_fallbacks:
+            self.mark_message()
+        self.table_update(hole, "")
+
     def direct_update(self, hole: TableUpdate, names: TableLocals, rest: str) -> None:
         """``table[k] <op>= v`` on the message's store: ``Table.in_place``'s reads and
-        write; on a tumbling windowed table ``WindowWrapper.in_place``'s, the window's key
-        computed as ``TumblingWindow.ranges`` does."""
-        out, n = self.out, self.n
+        write; on a windowed table :meth:`window_update`."""
+        out = self.out
         store, key = names.store, names.key
         with out.block(f"if {store} is None:{rest}"):
             self.table_update(hole, "")
         if hole.table in self.windowed:
-            time, window = names.time, names.window
-            with out.block(f"elif {window}:  # a tumbling window of the message's time"):
-                out.line(f"{time} = {n.message}.timestamp()")
-                out.line("# without a timestamp: the table's own rule (the wall clock)")
-                with out.block(f"if {time}[0] == 0 or {time}[1] < 0:"):
-                    if self.agent.message_at_fallbacks:
-                        self.mark_message()
-                    self.table_update(hole, "")
-                with out.block("else:"):
-                    moment = names.moment
-                    # TumblingWindow.ranges' arithmetic, on the message's timestamp
-                    out.assign_operation(
-                        moment, [f"{time}[1]", "1000.0", window, window], ["/", "//", "*"]
-                    )
-                    with out.block(f"if {moment} != {names.start}:"):
-                        out.line(f"{names.start} = {moment}")
-                        out.assign_tuple(names.range, [moment, f"{moment} + {window} - 0.1"])
-                    out.assign_tuple(names.wkey, [hole.key, names.range])
-                    self.read_modify_write(hole, names, names.wkey, BINARY_OPERATORS[hole.operator])
+            self.window_update(hole, names)
         with out.block("else:"):
             out.line(f"{key} = {hole.key}")
             self.read_modify_write(hole, names, key, None)
 
+    def window_update(self, hole: TableUpdate, names: TableLocals) -> None:
+        """``table[k] <op>= v`` on a windowed table (``faust.compiled.window_access``):
+        ``WindowWrapper.in_place``'s reads and writes in each window of the message's
+        time, its key computed as ``TumblingWindow.ranges`` does (a hopping window: its
+        own ``ranges``); with ``expires`` only while the windows are certainly live, else
+        (and without a timestamp) the wrapper's ``in_place`` decides."""
+        out, n = self.out, self.n
+        time, window, expires, clock = names.time, names.window, names.expires, names.clock
+        with out.block(f"elif {window}:  # the windows of the message's time"):
+            out.line(f"{time} = {n.message}.timestamp()")
+            out.line("# without a timestamp: the table's own rule (the wall clock)")
+            with out.block(f"if {time}[0] == 0 or {time}[1] < 0:"):
+                self.wrapper_update(hole)
+            with out.block(f"elif {names.hops} is None:  # tumbling: one window"):
+                moment = names.moment
+                # TumblingWindow.ranges' arithmetic, on the message's timestamp
+                out.assign_operation(
+                    moment, [f"{time}[1]", "1000.0", window, window], ["/", "//", "*"]
+                )
+                with out.block(f"if {moment} != {names.start}:"):
+                    out.line(f"{names.start} = {moment}")
+                    out.assign_tuple(names.range, [moment, f"{moment} + {window} - 0.1"])
+                    limit = out.use("window_limit")
+                    out.assign_call(names.limit, limit, [f"{names.range}[1]", window, expires])
+                out.line("# written here while certainly live; else the wrapper decides")
+                with out.if_block([f"{expires} is None", f"{clock}() < {names.limit}"], "or"):
+                    out.assign_tuple(names.wkey, [hole.key, names.range])
+                    self.read_modify_write(hole, names, names.wkey, BINARY_OPERATORS[hole.operator])
+                    self.track_window(names, names.range)
+                with out.block("else:"):
+                    self.wrapper_update(hole)
+            with out.block("else:  # hopping: the window's own ranges"):
+                self.hopping_update(hole, names)
+
+    def hopping_update(self, hole: TableUpdate, names: TableLocals) -> None:
+        """The windows of a hopping window (``HoppingWindow.ranges``, earliest first): the
+        key and the operand evaluated once, as the wrapper's ``in_place`` has them."""
+        out = self.out
+        ranges, expires = names.ranges, names.expires
+        out.line(f"{ranges} = {names.hops}({names.time}[1] / 1000.0)")
+        with out.block(f"if not {ranges}:  # no window holds the time"):
+            self.wrapper_update(hole)
+        with out.block("else:"):
+            # the earliest window ends first: if it is certainly live, they all are
+            with out.block(f"if {expires} is not None:"):
+                limit = out.use("window_limit")
+                arguments = [f"{ranges}[0][1]", names.window, expires]
+                out.assign_call(names.limit, limit, arguments)
+            with out.if_block([f"{expires} is None", f"{names.clock}() < {names.limit}"], "or"):
+                out.line(f"{names.key} = {hole.key}")
+                out.line(f"{names.operand} = {hole.operand}")
+                with out.block(f"for {names.hop} in {ranges}:"):
+                    out.assign_tuple(names.wkey, [names.key, names.hop])
+                    binary = BINARY_OPERATORS[hole.operator]
+                    self.read_modify_write(hole, names, names.wkey, binary, names.operand)
+                    self.track_window(names, names.hop)
+            with out.block("else:"):
+                self.wrapper_update(hole)
+
+    def track_window(self, names: TableLocals, window_range: str) -> None:
+        """With ``expires``: the written key in its store's index of window ends
+        (``WindowedTable.track``)."""
+        out, store, ends = self.out, names.store, names.ends
+        out.line("# windows that expire: the index of their ends (WindowedTable.track)")
+        with out.block(f"if {names.expires} is not None:"):
+            out.assign_call(ends, f"{store}.window_ends.get", [f"{window_range}[1]"])
+            with out.block(f"if {ends} is None:"):
+                out.call(f"{names.target}.track", [store, names.wkey])
+            with out.block("else:"):
+                out.line(f"{ends}.add({names.wkey})")
+
     def read_modify_write(
-        self, hole: TableUpdate, names: TableLocals, key: str, binary: str | None
+        self,
+        hole: TableUpdate,
+        names: TableLocals,
+        key: str,
+        binary: str | None,
+        operand: str | None = None,
     ) -> None:
         out = self.out
         absent, missing = out.use("ABSENT"), out.use("table_missing")
@@ -650,7 +727,8 @@ class AgentWriter:
             out.line(f"{value} {IN_PLACE_OPERATORS[hole.operator]} {hole.operand}")
             out.line(f"{data}[{key}] = {value}")
         else:
-            out.assign_operation(f"{data}[{key}]", [value, hole.operand], [binary])
+            operand = hole.operand if operand is None else operand
+            out.assign_operation(f"{data}[{key}]", [value, operand], [binary])
         out.call(f"{names.store}.dirty.add", [key])
 
     def direct_set(self, hole: TableSet, names: TableLocals, rest: str) -> None:

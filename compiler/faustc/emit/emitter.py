@@ -136,6 +136,29 @@ class Emitter:
         with self.indented():
             yield
 
+    @contextlib.contextmanager
+    def if_block(
+        self, conditions: Sequence[str], operator: str, keyword: str = "if"
+    ) -> Iterator[None]:
+        """``if a <operator> b ...:`` (or ``elif``) as ruff formats it (the conditions in
+        parentheses on a line of their own, else one a line), then the block one level
+        deeper."""
+        joined = f" {operator} ".join(conditions)
+        if self.fits(f"{keyword} {joined}:"):
+            self.line(f"{keyword} {joined}:")
+        else:
+            self.line(f"{keyword} (")
+            with self.indented():
+                if self.fits(joined):
+                    self.line(joined)
+                else:
+                    self.line(conditions[0])
+                    for condition in conditions[1:]:
+                        self.line(f"{operator} {condition}")
+            self.line("):")
+        with self.indented():
+            yield
+
     def fits(self, text: str) -> bool:
         """Does ``text`` fit on one line at the current indentation?"""
         return _fits(self.prefix, text)

@@ -375,13 +375,17 @@ class TableSet:
 @dataclasses.dataclass(frozen=True, slots=True)
 class TableLocals:
     """The names a fused loop binds to read and write one module-level table directly
-    (``faust.compiled.table_access``): once per batch ``stores``, ``window`` (a tumbling
-    window's size; 0.0: none) and ``target`` (the table whose rules a miss follows); once
-    per message ``store`` (None: the table's methods) and ``data``; ``key``/``value`` the
-    temporaries of one access; ``start``/``range`` the window last computed, ``time``,
-    ``moment`` and ``wkey`` the message's timestamp, its window's start and windowed key.
-    ``windows``: the loop only updates the table in place, so a windowed table's key may
-    be computed inline."""
+    (``faust.compiled.table_access``, ``window_access``): once per batch ``stores``,
+    ``window`` (a windowed table's size; 0.0: none) and ``target`` (the table whose rules
+    a miss follows), for a windowed table also ``expires``, ``clock`` and ``hops`` (a
+    hopping window's ranges; None: tumbling); once per message ``store`` (None: the
+    table's methods) and ``data``; ``key``/``value`` the temporaries of one access;
+    ``start``/``range``/``limit`` the tumbling window last computed and the clock's limit
+    of its direct writes, ``time``, ``moment`` and ``wkey`` the message's timestamp, its
+    window's start and windowed key; ``ranges``/``hop``/``operand`` a hopping window's
+    ranges, one of them and the operand applied to each; ``ends`` the window index a
+    write is tracked in (windows that expire). ``windows``: the loop only updates the
+    table in place, so a windowed table's key may be computed inline."""
 
     table: str
     stores: str
@@ -396,6 +400,14 @@ class TableLocals:
     time: str
     moment: str
     wkey: str
+    expires: str
+    clock: str
+    hops: str
+    limit: str
+    ranges: str
+    hop: str
+    operand: str
+    ends: str
     windows: bool
 
 

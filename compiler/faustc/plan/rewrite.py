@@ -150,7 +150,9 @@ class UserCodeRewriter:
         parts = {
             **{part: part for part in ("stores", "target", "store", "data", "key", "value")},
             **{"window": "size", "start": "start", "range": "range", "time": "time"},
-            **{"moment": "at", "wkey": "wkey"},
+            **{"moment": "at", "wkey": "wkey", "expires": "expires", "clock": "clock"},
+            **{"hops": "hops", "limit": "limit", "ranges": "ranges", "hop": "hop"},
+            **{"operand": "operand", "ends": "ends"},
         }
         # ``totals_table`` -> ``totals_store``, ``totals_data``...
         base = table.removesuffix("_table") or table

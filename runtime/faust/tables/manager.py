@@ -387,7 +387,7 @@ class TableManager:
                         pending.append((table, store, [], marks_of))
                     continue
                 get = store.data.get
-                records: Changes = [
+                records: list[tuple[bytes, bytes | None]] = [
                     (
                         dump_key(key),
                         None if (value := get(key, ABSENT)) is ABSENT else dump_value(value),
@@ -399,7 +399,16 @@ class TableManager:
                 # idempotent producer writes a partition's records in order, without gaps);
                 # that record's offset is the one the store keeps
                 send_run(topic, partition, records, headers.get(partition))
-                changes = records if store.wants_changes else None
+                # RocksDB copies the records into the store's batch now: the commit holds
+                # no bytes of its own (one partition's at a time) until they are durable
+                changes = store.change_batch()
+                if changes is not None:
+                    put, delete = changes.put, changes.delete
+                    for raw_key, raw_value in records:
+                        if raw_value is None:
+                            delete(raw_key)
+                        else:
+                            put(raw_key, raw_value)
                 written = self.changelog_records
                 written[table.name] = written.get(table.name, 0) + len(store.dirty)
                 store.recent, store.dirty = store.dirty, set()

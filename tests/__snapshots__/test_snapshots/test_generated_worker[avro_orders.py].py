@@ -34,7 +34,7 @@ from faust.compiled import parse_decimal as _parse_decimal
 from faust.compiled import parse_uuid as _parse_uuid
 from faust.compiled import timezone_converter as _timezone_converter
 
-require_surface(2)
+require_surface(3)
 
 #: the SHA-256 of avro_orders.py when this worker was built
 SOURCE_SHA256 = "5db2207a5f88bf60826dd543a99dfd989112c9c22755a7e3e95b2e8eb7aa4b61"

@@ -26,7 +26,7 @@ from faust.compiled import json_default as _json_default
 from faust.compiled import json_loads as _json_loads
 from faust.compiled import new_record as _new_record
 
-require_surface(2)
+require_surface(3)
 
 #: the SHA-256 of big_orders.py when this worker was built
 SOURCE_SHA256 = "820be32f1c55724be41473f4784e6a8230679dbc6b22b3f51d940f63ea18e29d"

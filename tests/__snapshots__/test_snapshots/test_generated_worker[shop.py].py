@@ -32,7 +32,7 @@ from faust.compiled import json_default as _json_default
 from faust.compiled import json_loads as _json_loads
 from faust.compiled import new_record as _new_record
 
-require_surface(2)
+require_surface(3)
 
 #: the SHA-256 of shop.py when this worker was built
 SOURCE_SHA256 = "a57dd411b4d4cdb89a7157ae91691d32dee0e30fec8f9955b735547d29c72ba7"

@@ -33,7 +33,7 @@ from faust.compiled import json_default as _json_default
 from faust.compiled import json_loads as _json_loads
 from faust.compiled import new_record as _new_record
 
-require_surface(2)
+require_surface(3)
 
 #: the SHA-256 of withdrawals.py when this worker was built
 SOURCE_SHA256 = "215ad44f676617f10f74c3fbfd3b87c60de8c24b681f7224189574618a0f342f"

@@ -21,10 +21,11 @@ from faust.compiled import (
     run_worker_cli,
     set_current_message,
 )
-from faust.compiled import table_access as _table_access
 from faust.compiled import table_missing as _table_missing
+from faust.compiled import window_access as _window_access
+from faust.compiled import window_limit as _window_limit
 
-require_surface(2)
+require_surface(3)
 
 #: the SHA-256 of wordcount.py when this worker was built
 SOURCE_SHA256 = "e449c0116fb0fc9a3ea47a46a6a0fa59813f0dcefe0741a7da38ce3fdf15f5aa"
@@ -48,12 +49,19 @@ async def fused_count_words(words: Stream[str]) -> None:
     word_counts_key: Any
     word_counts_value: Any
     word_counts_wkey: Any
+    word_counts_operand: Any
     async for batch in words.batches():
-        word_counts_stores, word_counts_size, word_counts_target = _table_access(
-            word_counts_table, windows=True
-        )
+        (
+            word_counts_stores,
+            word_counts_size,
+            word_counts_target,
+            word_counts_expires,
+            word_counts_clock,
+            word_counts_hops,
+        ) = _window_access(word_counts_table)
         word_counts_start = -1.0  # the window last computed
         word_counts_range = (word_counts_start, word_counts_start)
+        word_counts_limit = word_counts_start  # its clock's limit (with expires)
         for message in batch:
             try:
                 try:
@@ -68,13 +76,13 @@ async def fused_count_words(words: Stream[str]) -> None:
                     set_current_message(message)
                 if word_counts_store is None:
                     word_counts_table.in_place(word, _operator.iadd, 1)
-                elif word_counts_size:  # a tumbling window of the message's time
+                elif word_counts_size:  # the windows of the message's time
                     word_counts_time = message.timestamp()
                     # without a timestamp: the table's own rule (the wall clock)
                     if word_counts_time[0] == 0 or word_counts_time[1] < 0:
                         set_current_message(message)
                         word_counts_table.in_place(word, _operator.iadd, 1)
-                    else:
+                    elif word_counts_hops is None:  # tumbling: one window
                         word_counts_at = (
                             word_counts_time[1] / 1000.0 // word_counts_size * word_counts_size
                         )
@@ -84,14 +92,74 @@ async def fused_count_words(words: Stream[str]) -> None:
                                 word_counts_at,
                                 word_counts_at + word_counts_size - 0.1,
                             )
-                        word_counts_wkey = (word, word_counts_range)
-                        word_counts_value = word_counts_data.get(word_counts_wkey, _ABSENT)
-                        if word_counts_value is _ABSENT:
-                            word_counts_value = _table_missing(
-                                word_counts_target, word_counts_store, word_counts_wkey
+                            word_counts_limit = _window_limit(
+                                word_counts_range[1], word_counts_size, word_counts_expires
                             )
-                        word_counts_data[word_counts_wkey] = word_counts_value + 1
-                        word_counts_store.dirty.add(word_counts_wkey)
+                        # written here while certainly live; else the wrapper decides
+                        if word_counts_expires is None or word_counts_clock() < word_counts_limit:
+                            word_counts_wkey = (word, word_counts_range)
+                            word_counts_value = word_counts_data.get(word_counts_wkey, _ABSENT)
+                            if word_counts_value is _ABSENT:
+                                word_counts_value = _table_missing(
+                                    word_counts_target, word_counts_store, word_counts_wkey
+                                )
+                            word_counts_data[word_counts_wkey] = word_counts_value + 1
+                            word_counts_store.dirty.add(word_counts_wkey)
+                            # windows that expire: the index of their ends (WindowedTable.track)
+                            if word_counts_expires is not None:
+                                word_counts_ends = word_counts_store.window_ends.get(
+                                    word_counts_range[1]
+                                )
+                                if word_counts_ends is None:
+                                    word_counts_target.track(word_counts_store, word_counts_wkey)
+                                else:
+                                    word_counts_ends.add(word_counts_wkey)
+                        else:
+                            set_current_message(message)
+                            word_counts_table.in_place(word, _operator.iadd, 1)
+                    else:  # hopping: the window's own ranges
+                        word_counts_ranges = word_counts_hops(word_counts_time[1] / 1000.0)
+                        if not word_counts_ranges:  # no window holds the time
+                            set_current_message(message)
+                            word_counts_table.in_place(word, _operator.iadd, 1)
+                        else:
+                            if word_counts_expires is not None:
+                                word_counts_limit = _window_limit(
+                                    word_counts_ranges[0][1], word_counts_size, word_counts_expires
+                                )
+                            if (
+                                word_counts_expires is None
+                                or word_counts_clock() < word_counts_limit
+                            ):
+                                word_counts_key = word
+                                word_counts_operand = 1
+                                for word_counts_hop in word_counts_ranges:
+                                    word_counts_wkey = (word_counts_key, word_counts_hop)
+                                    word_counts_value = word_counts_data.get(
+                                        word_counts_wkey, _ABSENT
+                                    )
+                                    if word_counts_value is _ABSENT:
+                                        word_counts_value = _table_missing(
+                                            word_counts_target, word_counts_store, word_counts_wkey
+                                        )
+                                    word_counts_data[word_counts_wkey] = (
+                                        word_counts_value + word_counts_operand
+                                    )
+                                    word_counts_store.dirty.add(word_counts_wkey)
+                                    # windows that expire: the index of their ends (WindowedTable.track)
+                                    if word_counts_expires is not None:
+                                        word_counts_ends = word_counts_store.window_ends.get(
+                                            word_counts_hop[1]
+                                        )
+                                        if word_counts_ends is None:
+                                            word_counts_target.track(
+                                                word_counts_store, word_counts_wkey
+                                            )
+                                        else:
+                                            word_counts_ends.add(word_counts_wkey)
+                            else:
+                                set_current_message(message)
+                                word_counts_table.in_place(word, _operator.iadd, 1)
                 else:
                     word_counts_key = word
                     word_counts_value = word_counts_data.get(word_counts_key, _ABSENT)
@@ -115,9 +183,9 @@ COMPILED_AGENTS = {
 #: the lines of wordcount.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (59, 62, 22, 22),
-    (64, 64, 23, 23),
-    (69, 104, 23, 23),
+    (67, 70, 22, 22),
+    (72, 72, 23, 23),
+    (77, 172, 23, 23),
 )
 
 if __name__ == "__main__":
