@@ -275,6 +275,30 @@ def test_a_group_by_forwards_the_value_bytes_it_consumed(stages: Built) -> None:
     assert not {value for log in encoded for _, value, _ in log} & set(odd)
 
 
+def test_a_group_by_forwards_headers_only_where_the_message_has_them(stages: Built) -> None:
+    """The forwarding group_by produces without a headers argument when the message has
+    none, and with its headers when it has some (the generated loop's two produce calls):
+    compiled == reference, and each record keeps its message's headers."""
+
+    def run_with_headers(compiled: dict[str, Any] | None) -> list[Any]:
+        with AppDriver(stages.app, compiled_agents=compiled, store=None) as driver:
+            for index in range(6):
+                value = json.dumps({"account": "A", "amount": index}).encode()
+                headers = [("trace", str(index).encode())] if index % 2 else None
+                driver.broker.append("payments", b"k", value, headers=headers)
+            driver.run()
+        forwarded = driver.broker.topics["stages.batched-payments-mod3-repartition"]
+        return sorted(
+            (json.loads(m.value())["amount"], m.headers()) for log in forwarded for m in log
+        )
+
+    reference = run_with_headers(None)
+    assert run_with_headers(stages.worker.COMPILED_AGENTS) == reference
+    assert reference == [
+        (index, [("trace", str(index).encode())] if index % 2 else None) for index in range(6)
+    ]
+
+
 def test_a_repartition_topic_declared_with_other_values_is_an_error() -> None:
     app = faust.App("repartition-conflict")
     orders = app.topic("orders", value_type=dict, value_serializer="json")

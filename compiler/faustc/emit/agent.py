@@ -531,7 +531,14 @@ class AgentWriter:
                 out.line(f"{sends.headers} = {self.argument(send.headers)}{marker}")
                 headers = [f"headers={sends.headers}"]
             with out.block("try:"):
-                out.call(sends.produce, [topic, sends.value, sends.key, *headers])
+                if headers:
+                    # no headers: no keyword (confluent-kafka's produce pays ~0.4 us for one)
+                    with out.block(f"if {sends.headers} is None:"):
+                        out.call(sends.produce, [topic, sends.value, sends.key])
+                    with out.block("else:"):
+                        out.call(sends.produce, [topic, sends.value, sends.key, *headers])
+                else:
+                    out.call(sends.produce, [topic, sends.value, sends.key])
             with out.block(
                 f"except {sends.retry}:  # a full queue or a failed producer: send() deals with it"
             ):
