@@ -367,6 +367,14 @@ def test_the_key_field_is_read_from_keys_only_where_they_are_its_text(regrouped:
     assert by_product.schema.key_field_is_text("product")
     assert not by_currency.schema.key_field_is_text("currency")  # JSON keys
     assert not by_product.schema.key_field_is_text("amount")  # not a str field
+
+    class Noted(faust.Record):
+        account: str
+        note: str = None  # type: ignore[assignment]  # None: a record without a key
+
+    noted = faust.App("noted").topic("noted", key_type=str, value_type=Noted)
+    assert noted.schema.key_field_is_text("account")
+    assert not noted.schema.key_field_is_text("note")  # a field with a default
     message = Message(
         topic="t", partition=0, offset=0, key="é".encode(), value=b'{"product": "other"}'
     )

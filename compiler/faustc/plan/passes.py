@@ -200,8 +200,8 @@ def read_group_by_field_from_key(agent: AgentPlan, context: PassContext) -> Agen
             continue
         info = context.records[stage.record]
         field = next((f for f in info.fields if f.name == key.field), None)
-        if field is None or field.type.kind != "str":
-            continue
+        if field is None or field.type.kind != "str" or field.has_default:
+            continue  # (a default may be None: no key, where the value has the field None)
         only = {key.field}
         steps = [step for step in stage.steps if step is not stage.boundary]
         use = agent.target_use

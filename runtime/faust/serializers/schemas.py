@@ -606,7 +606,11 @@ class Schema:
         if type(codec) is not codecs.RawCodec:
             return False
         descriptor = getattr(self.value_type, name, None)
-        return isinstance(descriptor, FieldDescriptor) and descriptor.type is str
+        return (
+            isinstance(descriptor, FieldDescriptor)
+            and descriptor.type is str
+            and descriptor.required  # a default may be None: a record without a key
+        )
 
     def keys_check(self) -> KeysCheck:
         return make_keys_check(
