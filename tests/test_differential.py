@@ -16,13 +16,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from confluent_kafka import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import faust
 from conftest import EXAMPLES
 from faust.app import App
-from faust.exceptions import ImproperlyConfigured
+from faust.exceptions import ImproperlyConfigured, KeyDecodeError, ValueDecodeError
 from faust.testing import AppDriver
 from faustc.build import build_worker
 from faustc.plan.passes import PASSES, AgentPass
@@ -273,6 +274,122 @@ def test_a_group_by_forwards_the_value_bytes_it_consumed(stages: Built) -> None:
         "c",
     ]
     assert not {value for log in encoded for _, value, _ in log} & set(odd)
+
+
+def test_a_group_by_forwards_headers_only_where_the_message_has_them(stages: Built) -> None:
+    """The forwarding group_by produces without a headers argument when the message has
+    none, and with its headers when it has some (the generated loop's two produce calls):
+    compiled == reference, and each record keeps its message's headers."""
+
+    def run_with_headers(compiled: dict[str, Any] | None) -> list[Any]:
+        with AppDriver(stages.app, compiled_agents=compiled, store=None) as driver:
+            for index in range(6):
+                value = json.dumps({"account": "A", "amount": index}).encode()
+                headers = [("trace", str(index).encode())] if index % 2 else None
+                driver.broker.append("payments", b"k", value, headers=headers)
+            driver.run()
+        forwarded = driver.broker.topics["stages.batched-payments-mod3-repartition"]
+        return sorted(
+            (json.loads(m.value())["amount"], m.headers()) for log in forwarded for m in log
+        )
+
+    reference = run_with_headers(None)
+    assert run_with_headers(stages.worker.COMPILED_AGENTS) == reference
+    assert reference == [
+        (index, [("trace", str(index).encode())] if index % 2 else None) for index in range(6)
+    ]
+
+
+@pytest.fixture(scope="module")
+def regrouped(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return Built(APPS / "regrouped.py", tmp_path_factory.mktemp("build"))
+
+
+regrouped_orders = st.lists(
+    st.tuples(
+        st.sampled_from(["a1", "a2"]),
+        st.sampled_from(["p1", "p2", "P2", "é", "", "p 3"]),
+        st.sampled_from(["EUR", "USD"]),
+        st.integers(min_value=-3, max_value=9),
+    ),
+    max_size=40,
+)
+
+
+@SETTINGS
+@given(orders=regrouped_orders)
+def test_a_group_by_stage_reads_its_key_field_from_the_key(
+    regrouped: Built, orders: list[tuple[str, str, str, int]]
+) -> None:
+    """The stage after group_by(Order.product) that reads only .product takes it from the
+    repartition records' keys (compiled; the reference decodes the values); where the
+    repartition topic's keys are JSON (by_currency) the compiled stage decodes the values;
+    where the stage reads another field (amounts) it decodes them too. The same tables
+    and repartition records, and the counts are right."""
+    inputs: Inputs = {
+        "orders": [
+            (
+                account.encode(),
+                json.dumps(
+                    {"account": account, "product": product, "currency": currency, "amount": n}
+                ).encode(),
+            )
+            for account, product, currency, n in orders
+        ]
+    }
+    reference, compiled = regrouped.both(inputs)
+    assert compiled == reference
+    products = {product for _, product, _, _ in orders}
+    assert compiled["table:product-counts"] == {
+        p: sum(1 for _, q, _, _ in orders if q == p) for p in products
+    }
+    assert compiled["table:currency-counts"] == {
+        c: sum(1 for _, _, d, n in orders if d == c and n > 0)
+        for c in {c for _, _, c, n in orders if n > 0}
+    }
+    assert compiled["table:product-amounts"] == {
+        p: sum(n for _, q, _, n in orders if q == p) for p in products
+    }
+
+
+def test_the_key_field_is_read_from_keys_only_where_they_are_its_text(regrouped: Built) -> None:
+    """What the compiler chose (the field decoder for the stages that read only their
+    key field, the value's view for the one that reads more) and what the runtime decides
+    at start-up from the repartition topics' key serializers."""
+    source = Path(regrouped.worker.__file__).read_text()
+    assert source.count(".field_decoder(") == 2
+    assert 'by_product_repartition.field_decoder("product")' in source
+    assert 'by_currency_repartition.field_decoder("currency")' in source
+    assert "amounts_repartition.value_decoder(fields_only=True)" in source
+    topics = {topic.get_topic_name(): topic for topic in regrouped.app.topics}
+    by_product = topics["regrouped.by_product-orders-Order.product-repartition"]
+    by_currency = topics["regrouped.by_currency-orders-Order.currency-repartition"]
+    assert by_product.schema.key_field_is_text("product")
+    assert not by_currency.schema.key_field_is_text("currency")  # JSON keys
+    assert not by_product.schema.key_field_is_text("amount")  # not a str field
+
+    class Noted(faust.Record):
+        account: str
+        note: str = None  # type: ignore[assignment]  # None: a record without a key
+
+    noted = faust.App("noted").topic("noted", key_type=str, value_type=Noted)
+    assert noted.schema.key_field_is_text("account")
+    assert not noted.schema.key_field_is_text("note")  # a field with a default
+    message = Message(
+        topic="t", partition=0, offset=0, key="é".encode(), value=b'{"product": "other"}'
+    )
+    decode, failed = by_product.field_decoder("product")
+    assert decode(message).product == "é"  # from the key
+    decode, failed = by_currency.field_decoder("currency")
+    with pytest.raises(Exception) as raised:
+        decode(message)  # from the value: not an Order
+    assert isinstance(failed(raised.value, message), ValueDecodeError)
+    bad_key = Message(topic="t", partition=0, offset=0, key=b"\xff", value=b"{}")
+    decode, failed = by_product.field_decoder("product")
+    with pytest.raises(Exception) as raised:
+        decode(bad_key)
+    error = failed(raised.value, bad_key)
+    assert isinstance(error, KeyDecodeError) and "cannot decode key" in str(error)
 
 
 def test_a_repartition_topic_declared_with_other_values_is_an_error() -> None:

@@ -115,6 +115,51 @@ def test_a_loop_body_that_reads_only_fields_decodes_the_view(
     assert (decode.fields_only is not None) is fields_only, decode
 
 
+@pytest.mark.parametrize(
+    ("code", "from_key"),
+    [
+        ("    async for o in stream.group_by(Order.account):\n        print(o.account)\n", True),
+        (
+            "    async for o in stream.filter(lambda x: x.amount > 1).group_by(Order.account)"
+            ".filter(lambda x: x.account != 'a'):\n        print(o.account)\n",
+            True,
+        ),
+        (  # another field too
+            "    async for o in stream.group_by(Order.account):\n"
+            "        print(o.account, o.amount)\n",
+            False,
+        ),
+        (  # not a str field
+            "    async for o in stream.group_by(Order.amount):\n        print(o.amount)\n",
+            False,
+        ),
+        (  # a function key: not known to be a field
+            "    async for o in stream.group_by(lambda x: x.account, name='a'):\n"
+            "        print(o.account)\n",
+            False,
+        ),
+        (  # a map before: the values are encoded again, not forwarded
+            "    async for o in stream.map(lambda x: x.derive(amount=1.0))"
+            ".group_by(Order.account):\n        print(o.account)\n",
+            False,
+        ),
+        ("    async for o in stream.group_by(Order.account):\n        print(o)\n", False),
+    ],
+)
+def test_a_group_by_stage_reads_its_key_field_from_the_key(
+    tmp_path: Path, code: str, from_key: bool
+) -> None:
+    """Only the stage after group_by(Record.field) that forwards its values and reads
+    nothing but that str field takes it from the key (tests/test_differential.py runs it
+    against the reference)."""
+    agent = agent_of(tmp_path, code)
+    assert agent.stages[0].decode.field_from_key is None
+    decode = agent.stages[-1].decode
+    assert (decode.field_from_key is not None) is from_key, decode
+    if from_key:
+        assert decode.field_from_key == "account" and decode.fields_only
+
+
 def test_sends_become_direct_produces(tmp_path: Path) -> None:
     agent = agent_of(
         tmp_path,

@@ -26,7 +26,7 @@ from faust.web.metrics import WorkerMetrics
 from faust.web.server import WebServer
 from faust.worker import Worker
 from faust.worker.app_hooks import AppHooks
-from faust.worker.sensors import SensedProducer
+from faust.worker.sensors import SensedProducer, Sensor, Sensors, current_agent
 
 _ids = itertools.count()
 
@@ -288,6 +288,50 @@ def test_nothing_per_message_unless_a_sensor_asks() -> None:
     worker = run_numbers(app, transport, sensors=[metrics])
     assert isinstance(worker.lent_producer, SensedProducer)  # type: ignore[attr-defined]
     assert metrics.sent == {(f"{__name__}.run_numbers.<locals>.double", "out"): 9}
+
+
+class SendsSeen(Sensor):
+    """A sensor told of each send (not one that only counts)."""
+
+    wants_sends = True
+
+    def __init__(self) -> None:
+        self.sends: list[tuple[str | None, str, bytes | None]] = []
+
+    def on_send(self, agent: str | None, topic: str, key: Any, value: Any) -> None:
+        self.sends.append((agent, topic, key))
+
+
+@pytest.mark.parametrize("with_other_sensor", [False, True])
+def test_the_metrics_count_what_compiled_agents_produce(with_other_sensor: bool) -> None:
+    """The direct produce compiled agents bind: with the metrics as the only sensor that
+    wants sends it counts into the metrics' own dict (no on_send call); with another such
+    sensor every sensor's on_send is called. The same counts either way, every record
+    produced with its headers."""
+    app, transport = new_app()
+    transport.broker.create_topic("out", 1)
+    metrics, other = WorkerMetrics(app), SendsSeen()
+    sensor = Sensors([metrics, other]) if with_other_sensor else metrics
+    assert (sensor.send_counter("x") is None) is with_other_sensor
+    producer = SensedProducer(transport.producer(), sensor)
+    for agent, topic, key in (("a", "out", b"1"), ("b", "out", b"2"), ("a", "out", b"3")):
+        token = current_agent.set(agent)
+        try:
+            produce, _retry = producer.direct()  # a compiled agent binds it in its task
+        finally:
+            current_agent.reset(token)
+        produce(topic, b"v", key, headers=[("h", key)] if key == b"2" else None)
+    producer.flush(1.0)
+    assert metrics.sent == {("a", "out"): 2, ("b", "out"): 1}
+    assert other.sends == (
+        [("a", "out", b"1"), ("b", "out", b"2"), ("a", "out", b"3")] if with_other_sensor else []
+    )
+    assert [(m.key(), m.headers()) for m in transport.broker.topics["out"][0]] == [
+        (b"1", None),
+        (b"2", [("h", b"2")]),
+        (b"3", None),
+    ]
+    assert b'faust_agent_messages_out_total{agent="a",topic="out"} 2.0' in metrics.render()
 
 
 def test_the_monitor_and_signals_on_the_memory_transport() -> None:

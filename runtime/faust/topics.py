@@ -25,6 +25,8 @@ from faust.serializers.schemas import (
     KeysCheck,
     Loader,
     Loader1,
+    MessageDecode,
+    MessageFailed,
     Schema,
 )
 
@@ -120,6 +122,13 @@ class Topic(Generic[KT, VT]):
         ``try`` (see ``faust.serializers.schemas.make_decoder``): a compiled agent calls the
         generated decoder straight and turns what it raises into the loader's error."""
         return self.schema.value_decoder(fields_only=fields_only)
+
+    def field_decoder(self, name: str) -> tuple[MessageDecode, MessageFailed]:
+        """``(decode, failed)`` of messages for code that reads only the value's field
+        ``name``, the field a ``group_by`` keyed them by: the field from the key when the
+        keys are its text, else from the value (``faust.serializers.schemas.Schema.
+        field_decoder``)."""
+        return self.schema.field_decoder(name)
 
     def keys_check(self) -> KeysCheck:
         """``check(batch) -> bool``: every key of the batch decodes (see

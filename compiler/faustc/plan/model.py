@@ -301,6 +301,10 @@ class Decode:
     value_failed: str | None = None
     #: why the stage decodes the Record's fields only (a view), None: the Record
     fields_only: str | None = None
+    #: the one field the stage reads, which the ``group_by`` before it keyed its records
+    #: by: ``topic.field_decoder(field)`` reads it from the key where the keys are its
+    #: text (None: the value is decoded)
+    field_from_key: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -179,6 +179,46 @@ def decode_fields_only(agent: AgentPlan, context: PassContext) -> AgentPlan:
     return agent
 
 
+def read_group_by_field_from_key(agent: AgentPlan, context: PassContext) -> AgentPlan:
+    """The last stage of a ``group_by(Record.field)`` that forwards its values, when it
+    reads nothing but that field (a str), takes it from each record's key (what the
+    group_by wrote there: the field's text) instead of decoding the value: one UTF-8
+    decode and a one-field struct instead of a JSON parse. The runtime decides at
+    start-up (``Topic.field_decoder``): where the repartition topic's keys are not the
+    field's text (another key serializer) the value is decoded. Example
+    (``async for o in s.group_by(Order.product_id): counts[o.product_id] += 1``)::
+
+        Decode(fields_only="...") -> Decode(fields_only="...", field_from_key="product_id")
+    """
+    for before, stage in zip(agent.stages, agent.stages[1:], strict=False):
+        boundary = before.boundary
+        if not (stage.last and stage.decode.fields_only and stage.record is not None):
+            continue
+        if not (isinstance(boundary, Repartition) and boundary.forward_value):
+            continue
+        key = boundary.key
+        if not (isinstance(key, FieldRef) and key.record == stage.record == before.record):
+            continue
+        info = context.records[stage.record]
+        field = next((f for f in info.fields if f.name == key.field), None)
+        if field is None or field.type.kind != "str" or field.has_default:
+            continue  # (a default may be None: no key, where the value has the field None)
+        only = {key.field}
+        steps = [step for step in stage.steps if step is not stage.boundary]
+        use = agent.target_use
+        if (
+            agent.terminal.kind != "values"
+            or agent.yields
+            or use is None
+            or not use.reads_only(only)
+            or not _filters_read_only(steps, only)
+        ):
+            continue
+        decode = dataclasses.replace(stage.decode, field_from_key=key.field)
+        agent = _replace_stage(agent, dataclasses.replace(stage, decode=decode))
+    return agent
+
+
 def _fields_read_before_map(steps: list[Step], record: str, fields: set[str]) -> str | None:
     """Do the stage's first steps only read ``fields`` of the value, up to a map that
     replaces it? Then say so (None: the stage may need the Record)."""
@@ -482,6 +522,7 @@ PASSES: tuple[AgentPass, ...] = (
     check_unused_keys_by_batch,
     call_value_decoders_straight,
     decode_fields_only,
+    read_group_by_field_from_key,
     build_sent_records_as_structs,
     update_tables_in_place,
     produce_directly,

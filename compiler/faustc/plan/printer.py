@@ -181,6 +181,8 @@ def _stage(agent: AgentPlan, stage: Stage, add: object) -> None:
         value += ", reads the headers"
     if decode.fields_only:
         value += f", fields only ({decode.fields_only})"
+    if decode.field_from_key is not None:
+        value += f", .{decode.field_from_key} from the key where the keys are its text"
     event = "; makes the Event" if decode.make_event else ""
     add(2, f"decode {key_text}; {value}{event}")
     for step in stage.steps:

@@ -78,6 +78,10 @@ def _validate_agent(plan: WorkerPlan, agent: AgentPlan) -> None:
             raise fail(f"stage {stage.number} calls a decoder that reads the headers straight")
         if stage.decode.fields_only and stage.decode.make_event:
             raise fail(f"stage {stage.number} makes Events of views")
+        if stage.decode.field_from_key is not None and (
+            not stage.decode.fields_only or stage.decode.value_failed is None
+        ):
+            raise fail(f"stage {stage.number} reads a field from keys but not as a view")
     _validate_locals(agent, fail)
     _validate_sends(agent, fail)
     for code in (agent.prelude, agent.body, agent.postlude):

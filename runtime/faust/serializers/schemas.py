@@ -39,7 +39,10 @@ import decimal
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+import msgspec
+
 from faust.exceptions import DecodeError, KeyDecodeError, ValueDecodeError
+from faust.models.fields import FieldDescriptor
 from faust.models.record import Record, maybe_model
 from faust.serializers import codecs
 from faust.serializers.codecs import BoundCodec, CodecContext, DecodeFailed, Headers
@@ -470,6 +473,24 @@ def make_dumper(
 PLAIN_JSON_TYPES = frozenset({str, int, float, bool, list, dict, tuple})
 
 
+#: ``decode(message)``: a key or value of a consumed message (``Schema.field_decoder``)
+MessageDecode = Callable[["TransportMessage"], Any]
+#: ``failed(exc, message)``: the loader's error for what ``decode(message)`` raised
+MessageFailed = Callable[[Exception, "TransportMessage"], Exception]
+
+_KEY_FIELD_VIEWS: dict[tuple[type, str], Callable[[str], Any]] = {}
+
+
+def _key_field_view(record: type, name: str) -> Callable[[str], Any]:
+    """A struct type with ``record``'s one field ``name`` (built from the field's value)."""
+    view = _KEY_FIELD_VIEWS.get((record, name))
+    if view is None:
+        view = _KEY_FIELD_VIEWS[(record, name)] = msgspec.defstruct(
+            f"{record.__name__}KeyView", [(name, str)], frozen=True
+        )
+    return view
+
+
 class Schema:
     """Key and value types plus their serializers (``faust.Schema``).
 
@@ -549,6 +570,62 @@ class Schema:
             self.value_serializer or "json",
             context=self._context(False),
             fields_only=fields_only,
+        )
+
+    def field_decoder(self, name: str) -> tuple[MessageDecode, MessageFailed]:
+        """``(decode, failed)`` for the stage after ``group_by(Record.<name>)`` whose code
+        reads only that field: ``decode(message)`` is a struct with the field ``name``,
+        read from the message's key when this topic's keys are the field's text (a str
+        key on the raw codec, a Record value whose field is a str: what the group_by
+        wrote), else the value's view (``value_decoder(fields_only=True)``); ``failed(exc,
+        message)`` is the error the key's or the value's loader would have raised.
+        Example::
+
+            decode, failed = topic.field_decoder("product_id")
+            try:
+                value = decode(message)   # value.product_id
+            except Exception as exc:
+                raise failed(exc, message) from exc
+        """
+        if self.key_field_is_text(name):
+            view = _key_field_view(self.value_type, name)
+            kind = type_name(self.value_type)
+            prefix = f"cannot decode key as str with the {codecs.RawCodec.name} codec"
+
+            def from_key(message: TransportMessage) -> Any:
+                return view(message.key().decode())  # type: ignore[union-attr]
+
+            def key_failed(exc: Exception, message: TransportMessage) -> Exception:
+                if message.key() is None:
+                    return KeyDecodeError(f"expected a {kind}.{name} key, got no key (null)")
+                failure = KeyDecodeError(f"{prefix}: {exc}")
+                failure.__cause__ = exc
+                return failure
+
+            return from_key, key_failed
+        decode_value, value_failed = self.value_decoder(fields_only=True)
+
+        def from_value(message: TransportMessage) -> Any:
+            return decode_value(message.value())
+
+        def failed(exc: Exception, message: TransportMessage) -> Exception:
+            return value_failed(exc, message.value())
+
+        return from_value, failed
+
+    def key_field_is_text(self, name: str) -> bool:
+        """Are this topic's keys the UTF-8 text of its Record values' str field ``name``
+        (what ``group_by(Record.<name>)`` writes)? Then a key decodes to the field's value."""
+        if self.key_type is not str or not is_record_type(self.value_type):
+            return False
+        codec = self._context(True).get_codec(self.key_serializer or "raw")
+        if type(codec) is not codecs.RawCodec:
+            return False
+        descriptor = getattr(self.value_type, name, None)
+        return (
+            isinstance(descriptor, FieldDescriptor)
+            and descriptor.type is str
+            and descriptor.required  # a default may be None: a record without a key
         )
 
     def keys_check(self) -> KeysCheck:

@@ -80,8 +80,8 @@ class WorkerMetrics(Sensor, Collector):
         self.messages_in: dict[str, int] = {}
         self.batches: dict[str, int] = {}
         self.batch_seconds: dict[str, float] = {}
-        #: (agent or None, topic) -> records sent
-        self.sent: dict[tuple[str | None, str], int] = {}
+        #: agent or None -> topic -> records sent (see :attr:`sent`)
+        self._sent_by: dict[str | None, dict[str, int]] = {}
         self.processed = 0
         self.commits = 0
         self.commit_seconds = 0.0
@@ -105,9 +105,23 @@ class WorkerMetrics(Sensor, Collector):
     def on_send(
         self, agent: str | None, topic: str, key: bytes | None, value: bytes | None
     ) -> None:
-        sent = self.sent
-        where = (agent, topic)
-        sent[where] = sent.get(where, 0) + 1
+        counts = self.send_counter(agent)
+        counts[topic] = counts.get(topic, 0) + 1
+
+    def send_counter(self, agent: str | None) -> dict[str, int]:
+        counts = self._sent_by.get(agent)
+        if counts is None:
+            counts = self._sent_by[agent] = {}
+        return counts
+
+    @property
+    def sent(self) -> dict[tuple[str | None, str], int]:
+        """``(agent or None, topic) -> records sent``."""
+        return {
+            (agent, topic): count
+            for agent, counts in list(self._sent_by.items())
+            for topic, count in list(counts.items())
+        }
 
     def on_commit_start(self) -> None:
         self._commit_started = time.perf_counter()

@@ -6,7 +6,8 @@ overrides those it cares about. The worker calls them only when it was given sen
 batch. Every event is per batch, per commit or per partition move, never per message,
 with one exception a sensor asks for: :meth:`Sensor.on_send`, once per record sent, only
 when a sensor sets ``wants_sends`` (the worker then lends the app a producer that calls
-it; compiled agents bind that producer's calls once, so their loops stay as generated).
+it; compiled agents bind that producer's calls once, so their loops stay as generated;
+a sensor that only counts sends hands over its counts instead, :meth:`Sensor.send_counter`).
 Example::
 
     class Counting(Sensor):
@@ -82,6 +83,13 @@ class Sensor:
     ) -> None:
         """A record was queued for ``topic`` by ``agent`` (None: not an agent's code).
         Called only when ``wants_sends`` is set."""
+
+    def send_counter(self, agent: str | None) -> dict[str, int] | None:
+        """For a sensor whose :meth:`on_send` only counts records per topic: the dict of
+        ``topic -> records sent by agent`` it reads, which the produce call compiled agents
+        bind increments itself instead of calling :meth:`on_send` per record (two Python
+        frames fewer a record). None (the default): :meth:`on_send` is called."""
+        return None
 
     def on_send_completed(
         self, agent: str | None, topic: str, partition: int, offset: int, timestamp_ms: int | None
@@ -173,6 +181,10 @@ class Sensors(Sensor):
         for sensor in self._senders:
             sensor.on_send(agent, topic, key, value)
 
+    def send_counter(self, agent: str | None) -> dict[str, int] | None:
+        senders = self._senders
+        return senders[0].send_counter(agent) if len(senders) == 1 else None
+
     def on_send_completed(
         self, agent: str | None, topic: str, partition: int, offset: int, timestamp_ms: int | None
     ) -> None:
@@ -262,8 +274,9 @@ def combine(sensors: Iterable[Sensor]) -> Sensor | None:
 class SensedProducer(ProducerProxy):
     """The producer a worker lends its app when a sensor ``wants_sends``: every record
     queued through it (``send``, and the ``direct`` produce compiled agents bind once) is
-    reported to :meth:`Sensor.on_send` once it is queued, with the agent that sent it.
-    Everything else is the producer's own."""
+    reported to :meth:`Sensor.on_send` once it is queued, with the agent that sent it (or
+    counted in the dict of :meth:`Sensor.send_counter`, by the direct produce). Everything
+    else is the producer's own."""
 
     def __init__(self, producer: Producer, sensor: Sensor) -> None:
         self._producer = producer
@@ -316,6 +329,19 @@ class SensedProducer(ProducerProxy):
             return reported, retry
         on_send = self.sensor.on_send
         agent = current_agent.get()  # compiled agents bind this in their own task
+        counts = sensor.send_counter(agent)
+        if counts is not None:  # the sensor only counts: count here, without calling it
+
+            def counted(
+                topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None
+            ) -> None:
+                if headers is None:
+                    produce(topic, value, key)  # (a keyword costs confluent-kafka ~0.4 us)
+                else:
+                    produce(topic, value, key, headers=headers)
+                counts[topic] = counts.get(topic, 0) + 1  # not reached when produce raises
+
+            return counted, retry
 
         def sensed(
             topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None

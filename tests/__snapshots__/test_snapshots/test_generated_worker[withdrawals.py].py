@@ -107,9 +107,15 @@ async def fused_track_users(withdrawals: Stream[Withdrawal]) -> None:
                     send_value = message.value()
                     send_headers = message.headers() or None
                     try:
-                        produce(
-                            track_users_repartition_name, send_value, send_key, headers=send_headers
-                        )
+                        if send_headers is None:
+                            produce(track_users_repartition_name, send_value, send_key)
+                        else:
+                            produce(
+                                track_users_repartition_name,
+                                send_value,
+                                send_key,
+                                headers=send_headers,
+                            )
                     except produce_retry:  # a full queue or a failed producer: send() deals with it
                         send(
                             track_users_repartition_name, send_key, send_value, headers=send_headers
@@ -253,11 +259,11 @@ COMPILED_AGENTS = {
 #: the lines of withdrawals.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (93, 117, 32, 32),
-    (124, 128, 32, 32),
-    (130, 131, 33, 33),
-    (132, 135, 34, 37),
-    (136, 140, 37, 37),
+    (93, 123, 32, 32),
+    (130, 134, 32, 32),
+    (136, 137, 33, 33),
+    (138, 141, 34, 37),
+    (142, 146, 37, 37),
 )
 
 if __name__ == "__main__":
