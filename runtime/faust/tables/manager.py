@@ -36,7 +36,14 @@ from faust.tables.base import Table
 from faust.tables.globaltable import GlobalTable
 from faust.tables.recovery import Restorer
 from faust.tables.standby import Standby, followed_tables
-from faust.tables.stores import ABSENT, POSITIONS_HEADER, Changes, Positions, Store
+from faust.tables.stores import (
+    ABSENT,
+    POSITIONS_HEADER,
+    Changes,
+    Positions,
+    Store,
+    put_changes,
+)
 from faust.tables.windowed import WindowedTable
 from faust.transport.base import Producer, TopicSpec, Transport
 
@@ -403,12 +410,7 @@ class TableManager:
                 # no bytes of its own (one partition's at a time) until they are durable
                 changes = store.change_batch()
                 if changes is not None:
-                    put, delete = changes.put, changes.delete
-                    for raw_key, raw_value in records:
-                        if raw_value is None:
-                            delete(raw_key)
-                        else:
-                            put(raw_key, raw_value)
+                    put_changes(changes, records)
                 written = self.changelog_records
                 written[table.name] = written.get(table.name, 0) + len(store.dirty)
                 store.recent, store.dirty = store.dirty, set()

@@ -218,6 +218,20 @@ def load_key_of(load_list: Loader, convert: Callable[[Any], Any]) -> Loader:
 Changes = list[tuple[bytes, bytes | None]] | Any
 
 
+def put_changes(batch: Any, changes: list[tuple[bytes, bytes | None]]) -> None:
+    """Put encoded changes into a RocksDB ``WriteBatch`` (a None value deletes its key).
+    Example::
+
+        put_changes(batch, [(b'"a"', b"1"), (b'"b"', None)])   # put a, delete b
+    """
+    put, delete = batch.put, batch.delete
+    for key, value in changes:
+        if value is None:
+            delete(key)
+        else:
+            put(key, value)
+
+
 class Store:
     """One table partition, or every partition of a global table (see the module
     docstring)."""
@@ -433,12 +447,7 @@ class RocksDBStore(Store):
     ) -> None:
         if isinstance(changes, list):
             batch = self.change_batch()
-            put, delete = batch.put, batch.delete
-            for key, value in changes:
-                if value is None:
-                    delete(key)
-                else:
-                    put(key, value)
+            put_changes(batch, changes)
         else:
             batch = changes
         self._write(batch, offsets, positions)
