@@ -348,7 +348,8 @@ class TransportContract:
         producer.send_tracked(topic, b"before", b"x", 0)
         records: list[tuple[bytes, bytes | None]] = [(f"k{i}".encode(), b"v") for i in range(4)]
         records.append((b"gone", None))
-        producer.send_tracked_run(topic, 0, records, [("h", b"1")])
+        # a generator, as the commit hands it (each record queued as the next one comes)
+        producer.send_tracked_run(topic, 0, (record for record in records), [("h", b"1")])
         producer.send_tracked_run(topic, 1, [], [("h", b"2")])  # nothing: nothing sent
         producer.flush(PATIENCE)
         assert producer.take_delivered_offsets() == {(topic, 0): 5}

@@ -11,7 +11,7 @@ Offsets and assignments use ``confluent_kafka.TopicPartition`` on both.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from confluent_kafka import TopicPartition
@@ -168,14 +168,15 @@ class Producer(Protocol):
         self,
         topic: str,
         partition: int,
-        records: list[tuple[bytes, bytes | None]],
+        records: Iterable[tuple[bytes, bytes | None]],
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         """Queue ``records`` (key, value) to one partition, in order, as :meth:`send`
         would, and the last one (with ``headers``) as :meth:`send_tracked`: its offset,
         once acknowledged, is the partition's after all of them (an idempotent producer
         writes a partition's records in order). A commit's changelog records, with one
-        delivery report to read instead of one per record."""
+        delivery report to read instead of one per record; ``records`` may be a
+        generator (each record is queued as the next one comes)."""
 
     def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
         """The offset of the last acknowledged tracked record per (topic, partition) since
@@ -268,7 +269,7 @@ class ProducerProxy:
         self,
         topic: str,
         partition: int,
-        records: list[tuple[bytes, bytes | None]],
+        records: Iterable[tuple[bytes, bytes | None]],
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         self.producer.send_tracked_run(topic, partition, records, headers)

@@ -29,10 +29,9 @@ Example::
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -727,11 +726,9 @@ class KafkaProducer:
         self,
         topic: str,
         partition: int,
-        records: list[tuple[bytes, bytes | None]],
+        records: Iterable[tuple[bytes, bytes | None]],
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
-        if not records:
-            return
         if not self.tracking:
             raise ImproperlyConfigured(
                 "send_tracked needs a producer with delivery.report.only.error=false"
@@ -739,13 +736,17 @@ class KafkaProducer:
         produce = self._produce
         # every record but the last: the client's produce itself (send() after a full
         # queue or a failed producer); their failures reach _on_delivery as any send's
-        for key, value in itertools.islice(records, len(records) - 1):
-            try:
-                produce(topic, value, key, partition)
-            except (BufferError, KafkaException):
-                self.send(topic, key, value, partition)
-        key, value = records[-1]
-        self.send_tracked(topic, key, value, partition, headers)
+        last: tuple[bytes, bytes | None] | None = None
+        for record in records:
+            if last is not None:
+                key, value = last
+                try:
+                    produce(topic, value, key, partition)
+                except (BufferError, KafkaException):
+                    self.send(topic, key, value, partition)
+            last = record
+        if last is not None:
+            self.send_tracked(topic, last[0], last[1], partition, headers)
 
     def send_reported(
         self,

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from confluent_kafka import TopicPartition
@@ -405,15 +405,16 @@ class MemoryProducer:
         self,
         topic: str,
         partition: int,
-        records: list[tuple[bytes, bytes | None]],
+        records: Iterable[tuple[bytes, bytes | None]],
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
-        last = len(records) - 1
-        for index, (key, value) in enumerate(records):
-            if index == last:
-                self.send_tracked(topic, key, value, partition, headers)
-            else:
-                self.send(topic, key, value, partition)
+        last: tuple[bytes, bytes | None] | None = None
+        for record in records:
+            if last is not None:
+                self.send(topic, last[0], last[1], partition)
+            last = record
+        if last is not None:
+            self.send_tracked(topic, last[0], last[1], partition, headers)
 
     def send_reported(
         self,
