@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Container
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -198,15 +198,26 @@ def one_run(
 CHURN_SLOTS = ("a", "b", "c")
 
 
-def churn_event(rng: random.Random, running: Container[str]) -> tuple[str, str]:
-    """The churn's next event, drawn from ``rng``: a worker slot and what happens to it:
-    ``"start"`` when it is not running, else ``"sigterm"`` or ``"kill"`` (``kill -9``),
-    even odds. Shared by ``--churn`` and tests/test_churn_on_kafka.py, so a seed means the
-    same churn in both."""
+def churn_step(
+    rng: random.Random,
+    running: dict[str, Any],
+    start: Callable[[str], None],
+    sigterm: Callable[[str], None],
+) -> bool:
+    """The churn's next event, drawn from ``rng``, carried out: a worker slot picked at
+    random is started when it is not running, else stopped with ``sigterm(slot)`` or
+    killed (``kill -9``: popped from ``running``), even odds. True when it killed one.
+    Shared by ``--churn`` and tests/test_churn_on_kafka.py, so a seed means the same churn
+    in both."""
     slot = rng.choice(CHURN_SLOTS)
     if slot not in running:
-        return slot, "start"
-    return slot, "sigterm" if rng.random() < 0.5 else "kill"
+        start(slot)
+    elif rng.random() < 0.5:
+        sigterm(slot)
+    else:
+        running.pop(slot).kill()
+        return True
+    return False
 
 
 def churn_run(seconds: float, messages: int, rng: random.Random) -> dict[str, Any]:
@@ -265,14 +276,7 @@ def churn_run(seconds: float, messages: int, rng: random.Random) -> dict[str, An
                     produced += count
                 if time.monotonic() >= next_event and time.monotonic() - began < seconds:
                     next_event = time.monotonic() + rng.uniform(2.0, 5.0)
-                    slot, action = churn_event(rng, running)
-                    if action == "start":
-                        start(slot)
-                    elif action == "sigterm":
-                        sigterm(slot)
-                    else:
-                        running.pop(slot).kill()
-                        kills += 1
+                    kills += churn_step(rng, running, start, sigterm)
                 time.sleep(1.0)
             for slot in "bc":
                 if slot in running:

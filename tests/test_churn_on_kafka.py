@@ -46,10 +46,10 @@ def _load_chaos() -> ModuleType:
     return module
 
 
-#: the churn's slots and its next event: the same churn as ``bench/chaos.py --churn``
+#: the churn's slots and its next step: the same churn as ``bench/chaos.py --churn``
 chaos = _load_chaos()
 CHURN_SLOTS: tuple[str, ...] = chaos.CHURN_SLOTS
-churn_event = chaos.churn_event
+churn_step = chaos.churn_step
 
 pytestmark = pytest.mark.broker
 
@@ -112,14 +112,7 @@ def test_three_workers_churning_lose_nothing_and_count_nothing_twice(
         churn_until = time.monotonic() + 30
         while time.monotonic() < churn_until:
             time.sleep(rng.uniform(2.0, 5.0))
-            slot, action = churn_event(rng, running)
-            if action == "start":
-                start(slot)
-            elif action == "sigterm":
-                sigterm(slot)
-            else:
-                running.pop(slot).kill()
-                kills += 1
+            kills += churn_step(rng, running, start, sigterm)
         feeder.join(60)
         assert produced.is_set(), "the producer did not finish"
         # the end: ``a`` alone finishes the input
