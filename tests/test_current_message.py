@@ -13,17 +13,16 @@ in a task it spawns must be the message the task was spawned at.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import test_differential
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_differential import load_worker
+from test_differential import append_moves, sorted_tables
 
 import faust
-from faust.app import App
 from faust.events import current_message
 from faust.testing import AppDriver
 from faustc.build import compile_source
@@ -56,10 +55,9 @@ class MessagesAtTableHooks(faust.Sensor):
         self.events.append(("set", table.name, key, self._where()))
 
 
-class Built:
+class Built(test_differential.Built):
     def __init__(self, out_dir: Path, passes: tuple[Any, ...] = PASSES) -> None:
-        self.worker = load_worker(APP, out_dir, passes=passes)
-        self.app: App = sys.modules[self.worker.app_module.__name__].app
+        super().__init__(APP, out_dir, passes)
 
     def run(
         self, moves: Moves, *, compiled: bool, store: str = "memory://", sensor: Any = None
@@ -71,15 +69,13 @@ class Built:
         try:
             agents = self.worker.COMPILED_AGENTS if compiled else None
             with AppDriver(app, compiled_agents=agents, store=store) as driver:
-                for topic, account, amount, partition in moves:
-                    value = json.dumps({"account": account, "amount": amount}).encode()
-                    driver.broker.append(topic, account.encode(), value, partition=partition)
+                append_moves(driver, ((*move, None) for move in moves))
                 driver.run()
                 result: dict[str, Any] = {
                     "seen": [m.value() for log in driver.broker.topics["seen"] for m in log],
+                    **sorted_tables(app),
                 }
                 for table in app.tables.values():
-                    result[table.name] = sorted(table.copy().items(), key=repr)
                     if store == "memory://":
                         result[f"{table.name} by partition"] = {
                             partition: sorted(held.data.items(), key=repr)

@@ -11,6 +11,7 @@ import importlib.util
 import itertools
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -94,6 +95,23 @@ class Built:
         reference = run(self.app, inputs, None, self.start_time)
         compiled = run(self.app, inputs, self.worker.COMPILED_AGENTS, self.start_time)
         return reference, compiled
+
+
+#: (topic, account, amount, partition, timestamp ms or None): a move of the table test apps
+Move = tuple[str, str, int, int, int | None]
+
+
+def append_moves(driver: AppDriver, moves: Iterable[Move]) -> None:
+    """Append each move to its topic: the JSON ``{"account", "amount"}`` keyed by the
+    account (tests/apps/table_access.py, window_access.py, current_message.py)."""
+    for topic, account, amount, partition, ms in moves:
+        value = json.dumps({"account": account, "amount": amount}).encode()
+        driver.broker.append(topic, account.encode(), value, partition=partition, timestamp_ms=ms)
+
+
+def sorted_tables(app: App) -> dict[str, list[tuple[Any, Any]]]:
+    """Every table's items, sorted (comparable across runs)."""
+    return {table.name: sorted(table.copy().items(), key=repr) for table in app.tables.values()}
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,17 @@ hear exactly the table events of the uncompiled run (Faust's ``on_table_get/set/
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import test_differential
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_differential import load_worker
+from test_differential import append_moves, sorted_tables
 
 import faust
-from faust.app import App
 from faust.compiled import table_access, window_access
 from faust.testing import AppDriver
 
@@ -47,10 +46,9 @@ class TableEvents(faust.Sensor):
         self.events.append(("del", table.name, key))
 
 
-class Built:
+class Built(test_differential.Built):
     def __init__(self, out_dir: Path) -> None:
-        self.worker = load_worker(APPS / "table_access.py", out_dir)
-        self.app: App = sys.modules[self.worker.app_module.__name__].app
+        super().__init__(APPS / "table_access.py", out_dir)
 
     def run(
         self, moves: Moves, *, compiled: bool, store: str = "memory://", sensor: Any = None
@@ -62,17 +60,12 @@ class Built:
         try:
             agents = self.worker.COMPILED_AGENTS if compiled else None
             with AppDriver(app, compiled_agents=agents, store=store) as driver:
-                for account, amount, partition, ms in moves:
-                    value = json.dumps({"account": account, "amount": amount}).encode()
-                    driver.broker.append(
-                        "moves", account.encode(), value, partition=partition, timestamp_ms=ms
-                    )
+                append_moves(driver, (("moves", *move) for move in moves))
                 driver.run()
                 result: dict[str, Any] = {
                     "report": [m.value() for log in driver.broker.topics["report"] for m in log],
+                    **sorted_tables(app),
                 }
-                for table in app.tables.values():
-                    result[table.name] = sorted(table.copy().items(), key=repr)
         finally:
             if sensor is not None:
                 app.sensors.remove(sensor)

@@ -11,17 +11,16 @@ clock anywhere around the windows' expiry, including just at a window's limit.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import test_differential
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_differential import load_worker
+from test_differential import append_moves, sorted_tables
 
-from faust.app import App
 from faust.compiled import window_access, window_limit
 from faust.testing import AppDriver
 
@@ -31,11 +30,10 @@ APPS = Path(__file__).parent / "apps"
 Moves = list[tuple[str, int, int, int]]
 
 
-class Built:
+class Built(test_differential.Built):
     def __init__(self, out_dir: Path) -> None:
-        self.worker = load_worker(APPS / "window_access.py", out_dir)
+        super().__init__(APPS / "window_access.py", out_dir)
         self.module = sys.modules[self.worker.app_module.__name__]
-        self.app: App = self.module.app
 
     def run(
         self,
@@ -56,16 +54,11 @@ class Built:
             for ahead, moves in rounds:
                 if ahead:
                     driver.advance_time(ahead)
-                for account, amount, partition, ms in moves:
-                    value = json.dumps({"account": account, "amount": amount}).encode()
-                    driver.broker.append(
-                        "moves", account.encode(), value, partition=partition, timestamp_ms=ms
-                    )
+                append_moves(driver, (("moves", *move) for move in moves))
                 driver.run()
             driver.advance_time(0.0)
-            result: dict[str, Any] = {"closed": list(closed)}
+            result: dict[str, Any] = {"closed": list(closed), **sorted_tables(self.app)}
             for table in self.app.tables.values():
-                result[table.name] = sorted(table.copy().items(), key=repr)
                 result[f"{table.name} late"] = getattr(table, "late_writes", None)
         return result
 
