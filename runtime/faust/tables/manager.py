@@ -36,13 +36,7 @@ from faust.tables.base import Table
 from faust.tables.globaltable import GlobalTable
 from faust.tables.recovery import Restorer
 from faust.tables.standby import Standby, followed_tables
-from faust.tables.stores import (
-    ABSENT,
-    POSITIONS_HEADER,
-    Changes,
-    Positions,
-    Store,
-)
+from faust.tables.stores import ABSENT, POSITIONS_HEADER, Changes, Positions, Store
 from faust.tables.windowed import WindowedTable
 from faust.transport.base import Producer, TopicSpec, Transport
 

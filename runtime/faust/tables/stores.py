@@ -218,20 +218,6 @@ def load_key_of(load_list: Loader, convert: Callable[[Any], Any]) -> Loader:
 Changes = list[tuple[bytes, bytes | None]] | Any
 
 
-def put_changes(batch: Any, changes: list[tuple[bytes, bytes | None]]) -> None:
-    """Put encoded changes into a RocksDB ``WriteBatch`` (a None value deletes its key).
-    Example::
-
-        put_changes(batch, [(b'"a"', b"1"), (b'"b"', None)])   # put a, delete b
-    """
-    put, delete = batch.put, batch.delete
-    for key, value in changes:
-        if value is None:
-            delete(key)
-        else:
-            put(key, value)
-
-
 class Store:
     """One table partition, or every partition of a global table (see the module
     docstring)."""
@@ -290,11 +276,6 @@ class Store:
                 data[key] = load_value(value)
         if records:
             self.positions = header_positions(records[-1])
-
-    @property
-    def wants_changes(self) -> bool:
-        """Does :meth:`persist` need the encoded changes (or only the offsets)?"""
-        return False
 
     def change_batch(self) -> Any | None:
         """Where a commit puts the encoded changes :meth:`persist` will write (``put`` and
@@ -429,10 +410,6 @@ class RocksDBStore(Store):
         if self.data:
             self.data = {key: value for key, value in self.data.items() if key in self.dirty}
 
-    @property
-    def wants_changes(self) -> bool:
-        return True
-
     def change_batch(self) -> Any:
         """A ``WriteBatch``: RocksDB copies each change in as the commit produces it, so
         the commit holds no bytes of its own until the changes are durable (orjson's
@@ -447,7 +424,11 @@ class RocksDBStore(Store):
     ) -> None:
         if isinstance(changes, list):
             batch = self.change_batch()
-            put_changes(batch, changes)
+            for key, value in changes:
+                if value is None:
+                    batch.delete(key)
+                else:
+                    batch.put(key, value)
         else:
             batch = changes
         self._write(batch, offsets, positions)
@@ -507,10 +488,6 @@ class GlobalRocksDBStore(RocksDBStore):
 
     def _forget_cached(self, records: list[TransportMessage]) -> None:
         return None
-
-    @property
-    def wants_changes(self) -> bool:
-        return False
 
     def change_batch(self) -> Any | None:
         return None
