@@ -11,6 +11,11 @@ Rounds alternate worker / raw; the figures are medians of process CPU time. Usag
 
     python bench/loop_bench.py                       # stateless_json and stateless_avro
     python bench/loop_bench.py --scenarios stateless_avro --messages 400000 --rounds 9
+    python bench/loop_bench.py --scenarios stateless_json --metrics   # and with /metrics
+
+``--metrics`` runs the worker side a second time, in turn with the first, on the producer
+the worker lends its app when the web server is on: ``/metrics``' sensor (``WorkerMetrics``)
+counts each record sent, exactly as in a worker (``SensedProducer``).
 
 It is a guide for changing the generated code (a few seconds, ±5% between runs here),
 not the figure issue 6 asks for: ``bench/run.py`` measures whole processes on a broker.
@@ -40,6 +45,8 @@ from data import avro_value, json_value, make_orders  # noqa: E402
 
 from faust.running import Running  # noqa: E402
 from faust.transport.kafka import KafkaProducer  # noqa: E402
+from faust.web.metrics import WorkerMetrics  # noqa: E402
+from faust.worker.sensors import SensedProducer  # noqa: E402
 
 BATCH = 4096
 NOWHERE = {
@@ -120,17 +127,23 @@ def cpu_seconds(run: Callable[[], None], clean_up: Callable[[], None]) -> float:
     return spent
 
 
-def measure(scenario: str, count: int, rounds: int, out: Path) -> tuple[float, float]:
+def measure(scenario: str, count: int, rounds: int, out: Path, metrics: bool) -> dict[str, float]:
+    """Median µs per message of each side: ``worker``, ``raw`` and, with ``metrics``,
+    ``worker+metrics`` (the worker's loop on the producer ``/metrics`` lends it)."""
     worker = build_worker(scenario, out)
     batches = make_batches(scenario, count)
     app = worker.app
     producer = KafkaProducer(NOWHERE)
-    app.running = Running(producer)  # what the worker lends the app
+    sensor = WorkerMetrics(app)
     (fused,) = worker.COMPILED_AGENTS.values()
 
-    def run_worker() -> None:
-        stream = BatchesOnly(batches, producer.poll)
-        asyncio.run(fused(stream))
+    def run_worker(lent: Any) -> Callable[[], None]:
+        def run() -> None:
+            app.running = Running(lent)  # what the worker lends the app
+            stream = BatchesOnly(batches, producer.poll)
+            asyncio.run(fused(stream))
+
+        return run
 
     def clean_up_worker() -> None:
         producer._producer.purge()
@@ -150,14 +163,23 @@ def measure(scenario: str, count: int, rounds: int, out: Path) -> tuple[float, f
         loop.producer.purge()
         loop.producer.poll(0)
 
-    worker_times, raw_times = [], []
-    cpu_seconds(run_worker, clean_up_worker)  # warm up both
-    cpu_seconds(run_raw, clean_up_raw)
+    sides: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {
+        "worker": (run_worker(producer), clean_up_worker),
+        "raw": (run_raw, clean_up_raw),
+    }
+    if metrics:
+        sides["worker+metrics"] = (run_worker(SensedProducer(producer, sensor)), clean_up_worker)
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for run, clean_up in sides.values():  # warm up every side
+        cpu_seconds(run, clean_up)
+    per_run = sum(sensor.sent.values())
     for _ in range(rounds):
-        worker_times.append(cpu_seconds(run_worker, clean_up_worker))
-        raw_times.append(cpu_seconds(run_raw, clean_up_raw))
+        for name, (run, clean_up) in sides.items():
+            times[name].append(cpu_seconds(run, clean_up))
+    if metrics:  # every run counted the same records
+        assert per_run > 0 and sum(sensor.sent.values()) == (rounds + 1) * per_run, sensor.sent
     scale = 1e6 / count
-    return statistics.median(worker_times) * scale, statistics.median(raw_times) * scale
+    return {name: statistics.median(spent) * scale for name, spent in times.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -165,13 +187,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenarios", default="stateless_json,stateless_avro")
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--metrics", action="store_true", help="also the worker with /metrics' sensor"
+    )
     args = parser.parse_args(argv)
     print(f"{args.messages:,} messages in batches of {BATCH}, median of {args.rounds} rounds")
-    print(f"{'scenario':16s} {'worker µs/msg':>14s} {'raw µs/msg':>11s} {'ratio':>6s}")
+    head = f"{'scenario':16s} {'worker µs/msg':>14s} {'raw µs/msg':>11s} {'ratio':>6s}"
+    if args.metrics:
+        head += f" {'+metrics µs/msg':>16s} {'ratio':>6s}"
+    print(head)
     for scenario in args.scenarios.split(","):
         with tempfile.TemporaryDirectory() as out:
-            worker_us, raw_us = measure(scenario, args.messages, args.rounds, Path(out))
-        print(f"{scenario:16s} {worker_us:14.3f} {raw_us:11.3f} {worker_us / raw_us:6.2f}")
+            us = measure(scenario, args.messages, args.rounds, Path(out), args.metrics)
+        line = f"{scenario:16s} {us['worker']:14.3f} {us['raw']:11.3f} {us['worker'] / us['raw']:6.2f}"
+        if args.metrics:
+            sensed = us["worker+metrics"]
+            line += f" {sensed:16.3f} {sensed / us['raw']:6.2f}"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from faustc.plan.model import (
     AgentPlan,
     BindDirectSender,
     BindEncoder,
+    BindSendCount,
     BindSender,
     Map,
     Send,
@@ -174,7 +175,10 @@ def test_sends_become_direct_produces(tmp_path: Path) -> None:
     # a key and a value only: the client's own produce, send() when it raises
     assert (second.topic, second.via, second.key) == ("out", "produce", None)
     assert BindSender("send") in agent.bindings
-    assert BindDirectSender("produce", "produce_retry") in agent.bindings
+    assert BindDirectSender("produce", "produce_retry", "send_cell") in agent.bindings
+    # its records are counted for /metrics in the loop, one cell per topic produced to
+    assert BindSendCount("sent_out", "send_cell", "out") in agent.bindings
+    assert agent.sends.count_of("out") == "sent_out"
     assert BindEncoder("encode_key_out", "out", "key") in agent.bindings
     assert BindEncoder("encode_value_out", "out", "value") in agent.bindings
 

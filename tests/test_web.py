@@ -302,36 +302,52 @@ class SendsSeen(Sensor):
         self.sends.append((agent, topic, key))
 
 
+@pytest.mark.parametrize("way", ["direct", "counting"])
 @pytest.mark.parametrize("with_other_sensor", [False, True])
-def test_the_metrics_count_what_compiled_agents_produce(with_other_sensor: bool) -> None:
-    """The direct produce compiled agents bind: with the metrics as the only sensor that
-    wants sends it counts into the metrics' own dict (no on_send call); with another such
-    sensor every sensor's on_send is called. The same counts either way, every record
-    produced with its headers."""
+def test_the_metrics_count_what_compiled_agents_produce(with_other_sensor: bool, way: str) -> None:
+    """The produce compiled agents bind (``counting_direct``, the loop adding each record
+    to its cell) and ``direct`` (each record reported): with the metrics as the only
+    sensor that wants sends, the loop's cells are the metrics' own and the produce is the
+    client's; with another such sensor every sensor's on_send is called and the cells are
+    read by nobody. The same counts every way, every record produced with its headers."""
     app, transport = new_app()
     transport.broker.create_topic("out", 1)
+    transport.broker.create_topic("other", 1)
     metrics, other = WorkerMetrics(app), SendsSeen()
     sensor = Sensors([metrics, other]) if with_other_sensor else metrics
-    assert (sensor.send_counter("x") is None) is with_other_sensor
-    producer = SensedProducer(transport.producer(), sensor)
-    for agent, topic, key in (("a", "out", b"1"), ("b", "out", b"2"), ("a", "out", b"3")):
+    assert (sensor.send_cells("x") is None) is with_other_sensor
+    client = transport.producer()
+    producer = SensedProducer(client, sensor)
+    sends = (("a", "out", b"1"), ("b", "out", b"2"), ("a", "out", b"3"), ("a", "other", b"4"))
+    for agent, topic, key in sends:
         token = current_agent.set(agent)
-        try:
-            produce, _retry = producer.direct()  # a compiled agent binds it in its task
+        try:  # a compiled agent binds them in its task
+            if way == "counting":
+                produce, _retry, cell = producer.counting_direct()
+            else:
+                produce, _retry = producer.direct()
         finally:
             current_agent.reset(token)
+        if way == "counting":
+            own = not with_other_sensor
+            # the client's own produce: no frame of the sensor's a record
+            assert (produce.__qualname__ == client.direct()[0].__qualname__) is own
+            assert (cell(topic) is cell(topic)) is own  # one cell per agent and topic
         produce(topic, b"v", key, headers=[("h", key)] if key == b"2" else None)
+        if way == "counting":
+            cell(topic)[0] += 1  # what the generated loop does once produce returned
     producer.flush(1.0)
-    assert metrics.sent == {("a", "out"): 2, ("b", "out"): 1}
-    assert other.sends == (
-        [("a", "out", b"1"), ("b", "out", b"2"), ("a", "out", b"3")] if with_other_sensor else []
-    )
+    assert metrics.sent == {("a", "out"): 2, ("b", "out"): 1, ("a", "other"): 1}
+    assert other.sends == ([(a, t, k) for a, t, k in sends] if with_other_sensor else [])
     assert [(m.key(), m.headers()) for m in transport.broker.topics["out"][0]] == [
         (b"1", None),
         (b"2", [("h", b"2")]),
         (b"3", None),
     ]
-    assert b'faust_agent_messages_out_total{agent="a",topic="out"} 2.0' in metrics.render()
+    rendered = metrics.render()
+    assert b'faust_agent_messages_out_total{agent="a",topic="out"} 2.0' in rendered
+    assert b'faust_agent_messages_out_total{agent="a",topic="other"} 1.0' in rendered
+    assert b'faust_sent_records_total{topic="out"} 3.0' in rendered
 
 
 def test_the_monitor_and_signals_on_the_memory_transport() -> None:

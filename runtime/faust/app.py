@@ -46,7 +46,7 @@ from faust.signals import Signal, SyncSignal
 from faust.tables import GlobalTable, SetGlobalTable, SetTable, Table
 from faust.tables.base import RecoverCallback, WindowCloseCallback
 from faust.topics import Topic
-from faust.transport.base import DirectProduce, produce_through
+from faust.transport.base import DirectProduce, SendCell, produce_through, unread_cell
 from faust.web.views import PageArg, View, Web
 from faust.windows import Window
 
@@ -980,6 +980,16 @@ class App:
         if running is None:
             return produce_through(self.send_raw), ()  # raises: the app is not running
         return running.direct_sender()
+
+    def counting_sender(self) -> tuple[DirectProduce, tuple[type[Exception], ...], SendCell]:
+        """``(produce, retry, cell)``: :meth:`direct_sender` for a compiled loop that
+        counts the records it produces itself, ``cell[0] += 1`` on ``cell(topic)`` after
+        each ``produce`` returned (``faust.running.Running.counting_sender``; what a
+        worker's ``/metrics`` counts as the agent's records sent)."""
+        running = self.running
+        if running is None:
+            return produce_through(self.send_raw), (), unread_cell  # raises: not running
+        return running.counting_sender()
 
     def send_raw(
         self,

@@ -60,7 +60,7 @@ from faust.worker.app_module import load_app_module
 from faust.worker.cli import run_worker_cli
 
 #: the version of this surface; a worker built for another one is refused
-SURFACE_VERSION = 3
+SURFACE_VERSION = 4
 
 R = TypeVar("R")
 

@@ -4,8 +4,8 @@ The App is the registry of what an application declares (topics, agents, tables,
 and its settings. While a worker runs it, or ``agent.test_context()`` drives one agent, the
 App holds one :class:`Running` object, lent when the run starts and taken back when it
 ends; everything that needs the running engine reaches it through that object and nothing
-else: a topic's send (``app.send_raw``, and ``app.sender()``/``app.direct_sender()`` that
-compiled agents bind once), the feed of an ``app.stream(topic)`` loop
+else: a topic's send (``app.send_raw``, and ``app.sender()``/``app.counting_sender()``
+that compiled agents bind once), the feed of an ``app.stream(topic)`` loop
 (``app.attach_stream``), the consumer of ``agent.ask()`` replies (``app.replies()``).
 Example::
 
@@ -21,7 +21,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from faust.transport.base import DirectProduce, Producer
+from faust.transport.base import DirectProduce, Producer, ProducerProxy, SendCell, unread_cell
 
 if TYPE_CHECKING:
     from faust.replies import Replies
@@ -57,3 +57,13 @@ class Running:
         """The producer's own produce call and the errors after which :meth:`sender`'s
         ``send`` takes the record instead (``faust.transport.base.Producer.direct``)."""
         return self.producer.direct()
+
+    def counting_sender(self) -> tuple[DirectProduce, tuple[type[Exception], ...], SendCell]:
+        """:meth:`direct_sender` for a loop that counts the records it produces itself:
+        ``(produce, retry, cell)``, ``cell(topic)`` the one-item list it adds each record
+        ``produce`` queued for ``topic`` to (a worker's ``/metrics`` reads it:
+        ``faust.worker.sensors.SensedProducer.counting_direct``)."""
+        producer = self.producer
+        if isinstance(producer, ProducerProxy):
+            return producer.counting_direct()
+        return (*producer.direct(), unread_cell)

@@ -27,6 +27,7 @@ from faustc.plan.model import (
     BindEncoder,
     Binding,
     BindRateLimiter,
+    BindSendCount,
     BindSender,
     BindSendSoon,
     BindTopicName,
@@ -171,7 +172,12 @@ class AgentWriter:
         if isinstance(binding, BindSender):
             return f"{binding.local} = {app}.sender()"
         if isinstance(binding, BindDirectSender):
-            return f"{binding.produce}, {binding.retry} = {app}.direct_sender()"
+            targets = f"{binding.produce}, {binding.retry}, {binding.cell}"
+            return f"{targets} = {app}.counting_sender()"
+        if isinstance(binding, BindSendCount):
+            literal, name = self.agent.sends.topic_name(binding.topic)
+            topic = python_literal(name) if literal else name
+            return f"{binding.local} = {binding.cell}({topic})"
         if isinstance(binding, BindEncoder):
             return f"{binding.local} = {binding.topic}.{binding.part}_dumper()"
         if isinstance(binding, BindTopicName):
@@ -575,6 +581,7 @@ class AgentWriter:
                         out.call(sends.produce, [topic, sends.value, sends.key, *headers])
                 else:
                     out.call(sends.produce, [topic, sends.value, sends.key])
+                out.line(f"{sends.count_of(send.topic)}[0] += 1  # /metrics: records sent")
             with out.block(
                 f"except {sends.retry}:  # a full queue or a failed producer: send() deals with it"
             ):

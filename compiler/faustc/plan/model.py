@@ -474,10 +474,22 @@ class BindSender:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class BindDirectSender:
-    """``produce, retry = app.direct_sender()``."""
+    """``produce, retry, cell = app.counting_sender()``."""
 
     produce: str
     retry: str
+    cell: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BindSendCount:
+    """``local = cell(name)``: the one-item list the loop adds each record it produced to
+    ``topic`` to (the worker's ``/metrics`` reads it); ``name`` is the topic's name, a
+    literal or the local holding it."""
+
+    local: str
+    cell: str
+    topic: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -511,6 +523,7 @@ Binding = (
     | BindRateLimiter
     | BindSender
     | BindDirectSender
+    | BindSendCount
     | BindEncoder
     | BindTopicName
     | BindSendSoon
@@ -524,6 +537,8 @@ class SendLocals:
     send: str | None = None
     produce: str | None = None
     retry: str | None = None
+    #: ``cell(topic)``, the counting cells' source (``app.counting_sender()``)
+    cell: str | None = None
     key: str | None = None
     value: str | None = None
     headers: str | None = None
@@ -533,6 +548,8 @@ class SendLocals:
     encoders: tuple[tuple[tuple[str, str], str], ...] = ()
     #: topic -> the local holding its ``send_soon``
     send_soon: tuple[tuple[str, str], ...] = ()
+    #: topic -> the local counting the records produced to it (``BindSendCount``)
+    counts: tuple[tuple[str, str], ...] = ()
 
     def topic_name(self, topic: str) -> tuple[bool, str]:
         return dict(self.topic_names)[topic]
@@ -542,6 +559,9 @@ class SendLocals:
 
     def send_soon_of(self, topic: str) -> str:
         return dict(self.send_soon)[topic]
+
+    def count_of(self, topic: str) -> str:
+        return dict(self.counts)[topic]
 
 
 # -- agents and the worker -----------------------------------------------------------------

@@ -28,6 +28,7 @@ from faustc.plan.model import (
     BindEncoder,
     Binding,
     BindRateLimiter,
+    BindSendCount,
     BindSender,
     BindSendSoon,
     BindTopicName,
@@ -459,14 +460,32 @@ class _Binder:
                 encoders[send.topic, part] = local
         sends = dataclasses.replace(sends, encoders=tuple(encoders.items()))
         if send.via == "produce" and sends.produce is None:
-            produce, retry, key, value, headers = (
+            produce, retry, cell, key, value, headers = (
                 self._fresh(base)
-                for base in ("produce", "produce_retry", "send_key", "send_value", "send_headers")
+                for base in (
+                    "produce",
+                    "produce_retry",
+                    "send_cell",
+                    "send_key",
+                    "send_value",
+                    "send_headers",
+                )
             )
-            self.bindings.append(BindDirectSender(produce, retry))
+            self.bindings.append(BindDirectSender(produce, retry, cell))
             sends = dataclasses.replace(
-                sends, produce=produce, retry=retry, key=key, value=value, headers=headers
+                sends,
+                produce=produce,
+                retry=retry,
+                cell=cell,
+                key=key,
+                value=value,
+                headers=headers,
             )
+        if send.via == "produce" and send.topic not in dict(sends.counts):
+            assert sends.cell is not None
+            local = self._fresh(f"sent_{identifier(send.topic)}")
+            self.bindings.append(BindSendCount(local, sends.cell, send.topic))
+            sends = dataclasses.replace(sends, counts=(*sends.counts, (send.topic, local)))
         self.sends = sends
 
 

@@ -29,6 +29,7 @@ from faustc.plan.model import (
     BindEncoder,
     Binding,
     BindRateLimiter,
+    BindSendCount,
     BindSender,
     BindSendSoon,
     BindTopicName,
@@ -147,7 +148,9 @@ def _binding(binding: Binding) -> str:
     if isinstance(binding, BindSender):
         return f"{binding.local} = the app's sender"
     if isinstance(binding, BindDirectSender):
-        return f"{binding.produce}, {binding.retry} = the client's produce"
+        return f"{binding.produce}, {binding.retry}, {binding.cell} = the client's produce"
+    if isinstance(binding, BindSendCount):
+        return f"{binding.local} = count of records produced to {binding.topic}"
     if isinstance(binding, BindEncoder):
         return f"{binding.local} = {binding.part} encoder of {binding.topic}"
     if isinstance(binding, BindTopicName):

@@ -17,6 +17,7 @@ from faustc.plan.model import (
     BindDirectSender,
     BindEncoder,
     BindRateLimiter,
+    BindSendCount,
     BindSender,
     BindSendSoon,
     BindTopicName,
@@ -105,7 +106,7 @@ def _validate_locals(agent: AgentPlan, fail: object) -> None:
     bound: list[str] = []
     for binding in agent.bindings:
         if isinstance(binding, BindDirectSender):
-            bound += [binding.produce, binding.retry]
+            bound += [binding.produce, binding.retry, binding.cell]
         else:
             bound.append(binding.local)
     for stage in agent.stages:
@@ -157,6 +158,7 @@ def _validate_sends(agent: AgentPlan, fail: object) -> None:
     soon = {b.topic for b in bindings if isinstance(b, BindSendSoon)}
     encoders = {(b.topic, b.part) for b in bindings if isinstance(b, BindEncoder)}
     named = {b.topic for b in bindings if isinstance(b, BindTopicName)}
+    counted = {b.topic for b in bindings if isinstance(b, BindSendCount)}
     for send in sends_of(agent):
         where = f"send on {send.topic} via {send.via}"
         if send.via not in SEND_WAYS:
@@ -177,6 +179,8 @@ def _validate_sends(agent: AgentPlan, fail: object) -> None:
             sends.produce is None or not any(isinstance(b, BindDirectSender) for b in bindings)
         ):
             raise fail(f"{where}: the client's produce is not bound")
+        if send.via == "produce" and send.topic not in counted:
+            raise fail(f"{where}: the count of its records is not bound")
         if send.via == "produce" and {n for n, _ in send.arguments()} - {"key", "value", "headers"}:
             raise fail(f"{where}: produce takes a key, a value and headers only")
 

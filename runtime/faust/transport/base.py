@@ -94,6 +94,17 @@ class DirectProduce(Protocol):
     ) -> None: ...
 
 
+#: ``cell(topic)``: the one-item list a compiled loop adds each record it produced to
+#: ``topic`` to (``faust.worker.sensors``: the counts of ``/metrics``)
+SendCell = Callable[[str], list[int]]
+
+
+def unread_cell(topic: str) -> list[int]:
+    """A :data:`SendCell` nobody reads: where nothing counts the loop's records (a new
+    list each time: the counts of two loops never meet)."""
+    return [0]
+
+
 def produce_through(send: Callable[..., None]) -> DirectProduce:
     """A :class:`DirectProduce` for a producer without a produce call of its own: it calls
     ``send(topic, key, value, headers=headers)``."""
@@ -236,6 +247,11 @@ class ProducerProxy:
 
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
         return self.producer.direct()
+
+    def counting_direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...], SendCell]:
+        """:meth:`direct` and the cells a compiled loop counts its records in
+        (``faust.running.Running.counting_sender``); nobody reads them here."""
+        return (*self.direct(), unread_cell)
 
     def send_reported(
         self,

@@ -3,12 +3,12 @@
 :class:`WorkerMetrics` is a worker sensor (``faust.worker.sensors``): it counts per batch
 (messages handed to each agent, the time each agent took over its part), per commit
 (count, duration), per partition move (rebalances) and per record sent (``wants_sends``:
-each agent's outputs, counted by the producer the worker lends the app; compiled agents
-bind it once, so their generated loops do not change). Everything else is read when
-Prometheus scrapes (:meth:`WorkerMetrics.render`): the error policies' counts, the
-consumer's positions and the fetched ends of its partitions (the lag), the committed
-offsets, the tables' recovery and changelog counts, the producer's queue and failed
-deliveries. Names start with ``faust_``; counters end in ``_total``. Example::
+each agent's outputs, counted by the producer the worker lends the app, and by compiled
+loops themselves in the cells :meth:`WorkerMetrics.send_cells` hands them). Everything
+else is read when Prometheus scrapes (:meth:`WorkerMetrics.render`): the error policies'
+counts, the consumer's positions and the fetched ends of its partitions (the lag), the
+committed offsets, the tables' recovery and changelog counts, the producer's queue and
+failed deliveries. Names start with ``faust_``; counters end in ``_total``. Example::
 
     metrics = WorkerMetrics(app)
     worker = Worker(app, sensors=[metrics])
@@ -41,6 +41,7 @@ The metrics, with their labels:
 
 from __future__ import annotations
 
+import functools
 import platform
 import time
 from collections.abc import Iterator
@@ -58,6 +59,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from faust.events import TransportMessage
+from faust.transport.base import SendCell
 from faust.worker.sensors import DEAD_LETTERS, Sensor
 
 if TYPE_CHECKING:
@@ -80,8 +82,9 @@ class WorkerMetrics(Sensor, Collector):
         self.messages_in: dict[str, int] = {}
         self.batches: dict[str, int] = {}
         self.batch_seconds: dict[str, float] = {}
-        #: agent or None -> topic -> records sent (see :attr:`sent`)
-        self._sent_by: dict[str | None, dict[str, int]] = {}
+        #: agent or None -> topic -> the one-item list counting the records it sent
+        #: (compiled loops add to it: :meth:`send_cells`; see :attr:`sent`)
+        self._sent_by: dict[str | None, dict[str, list[int]]] = {}
         self.processed = 0
         self.commits = 0
         self.commit_seconds = 0.0
@@ -105,22 +108,27 @@ class WorkerMetrics(Sensor, Collector):
     def on_send(
         self, agent: str | None, topic: str, key: bytes | None, value: bytes | None
     ) -> None:
-        counts = self.send_counter(agent)
-        counts[topic] = counts.get(topic, 0) + 1
+        self._cell(agent, topic)[0] += 1
 
-    def send_counter(self, agent: str | None) -> dict[str, int]:
-        counts = self._sent_by.get(agent)
-        if counts is None:
-            counts = self._sent_by[agent] = {}
-        return counts
+    def send_cells(self, agent: str | None) -> SendCell:
+        return functools.partial(self._cell, agent)
+
+    def _cell(self, agent: str | None, topic: str) -> list[int]:
+        cells = self._sent_by.get(agent)
+        if cells is None:
+            cells = self._sent_by[agent] = {}
+        cell = cells.get(topic)
+        if cell is None:
+            cell = cells[topic] = [0]
+        return cell
 
     @property
     def sent(self) -> dict[tuple[str | None, str], int]:
         """``(agent or None, topic) -> records sent``."""
         return {
-            (agent, topic): count
-            for agent, counts in list(self._sent_by.items())
-            for topic, count in list(counts.items())
+            (agent, topic): cell[0]
+            for agent, cells in list(self._sent_by.items())
+            for topic, cell in list(cells.items())
         }
 
     def on_commit_start(self) -> None:

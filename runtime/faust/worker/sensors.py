@@ -6,8 +6,8 @@ overrides those it cares about. The worker calls them only when it was given sen
 batch. Every event is per batch, per commit or per partition move, never per message,
 with one exception a sensor asks for: :meth:`Sensor.on_send`, once per record sent, only
 when a sensor sets ``wants_sends`` (the worker then lends the app a producer that calls
-it; compiled agents bind that producer's calls once, so their loops stay as generated;
-a sensor that only counts sends hands over its counts instead, :meth:`Sensor.send_counter`).
+it; a sensor that only counts sends hands over its counters instead,
+:meth:`Sensor.send_cells`, and compiled loops add each record they produce to them).
 Example::
 
     class Counting(Sensor):
@@ -33,7 +33,13 @@ from confluent_kafka import TopicPartition
 
 from faust.delivery import DeliveryReport
 from faust.events import TransportMessage, set_current_message
-from faust.transport.base import DirectProduce, Producer, ProducerProxy
+from faust.transport.base import (
+    DirectProduce,
+    Producer,
+    ProducerProxy,
+    SendCell,
+    unread_cell,
+)
 
 #: the agent whose task is running (set by its runner; None in timers, tasks, web views):
 #: a send is counted for the agent that made it
@@ -84,11 +90,12 @@ class Sensor:
         """A record was queued for ``topic`` by ``agent`` (None: not an agent's code).
         Called only when ``wants_sends`` is set."""
 
-    def send_counter(self, agent: str | None) -> dict[str, int] | None:
-        """For a sensor whose :meth:`on_send` only counts records per topic: the dict of
-        ``topic -> records sent by agent`` it reads, which the produce call compiled agents
-        bind increments itself instead of calling :meth:`on_send` per record (two Python
-        frames fewer a record). None (the default): :meth:`on_send` is called."""
+    def send_cells(self, agent: str | None) -> SendCell | None:
+        """For a sensor whose :meth:`on_send` only counts records per agent and topic:
+        ``cell(topic)``, the one-item list holding the count of records ``agent`` sent to
+        ``topic`` (the one :meth:`on_send` adds to, the one the sensor reads). A compiled
+        loop adds each record it produces to it itself (``cell[0] += 1``: no Python call
+        a record). None (the default): :meth:`on_send` is called for each record."""
         return None
 
     def on_send_completed(
@@ -181,9 +188,9 @@ class Sensors(Sensor):
         for sensor in self._senders:
             sensor.on_send(agent, topic, key, value)
 
-    def send_counter(self, agent: str | None) -> dict[str, int] | None:
+    def send_cells(self, agent: str | None) -> SendCell | None:
         senders = self._senders
-        return senders[0].send_counter(agent) if len(senders) == 1 else None
+        return senders[0].send_cells(agent) if len(senders) == 1 else None
 
     def on_send_completed(
         self, agent: str | None, topic: str, partition: int, offset: int, timestamp_ms: int | None
@@ -273,10 +280,11 @@ def combine(sensors: Iterable[Sensor]) -> Sensor | None:
 
 class SensedProducer(ProducerProxy):
     """The producer a worker lends its app when a sensor ``wants_sends``: every record
-    queued through it (``send``, and the ``direct`` produce compiled agents bind once) is
-    reported to :meth:`Sensor.on_send` once it is queued, with the agent that sent it (or
-    counted in the dict of :meth:`Sensor.send_counter`, by the direct produce). Everything
-    else is the producer's own."""
+    queued through it (``send``, and the ``direct`` produce) is reported to
+    :meth:`Sensor.on_send` once it is queued, with the agent that sent it. The produce
+    compiled agents bind once (:meth:`counting_direct`) is the client's own where the
+    sensor only counts (:meth:`Sensor.send_cells`): the loop adds each record it produced
+    to the sensor's cell itself. Everything else is the producer's own."""
 
     def __init__(self, producer: Producer, sensor: Sensor) -> None:
         self._producer = producer
@@ -329,19 +337,6 @@ class SensedProducer(ProducerProxy):
             return reported, retry
         on_send = self.sensor.on_send
         agent = current_agent.get()  # compiled agents bind this in their own task
-        counts = sensor.send_counter(agent)
-        if counts is not None:  # the sensor only counts: count here, without calling it
-
-            def counted(
-                topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None
-            ) -> None:
-                if headers is None:
-                    produce(topic, value, key)  # (a keyword costs confluent-kafka ~0.4 us)
-                else:
-                    produce(topic, value, key, headers=headers)
-                counts[topic] = counts.get(topic, 0) + 1  # not reached when produce raises
-
-            return counted, retry
 
         def sensed(
             topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None
@@ -353,6 +348,21 @@ class SensedProducer(ProducerProxy):
             on_send(agent, topic, key, value)  # not reached when produce raises: send() is
 
         return sensed, retry
+
+    def counting_direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...], SendCell]:
+        """``(produce, retry, cell)`` for a compiled loop that counts what it produces:
+        ``cell(topic)`` is the one-item list the loop adds each record it produced to
+        ``topic`` to (``cell[0] += 1`` after ``produce`` returned; a record ``retry`` sends
+        through :meth:`send` is counted there). Where the sensor only counts
+        (:meth:`Sensor.send_cells`), ``produce`` is the client's own and the cells are the
+        sensor's; else ``produce`` reports each record (:meth:`direct`) and the cells are
+        read by nobody. Bound in the agent's task: its records count for that agent."""
+        sensor = self.sensor
+        if not (sensor.wants_completions or sensor.wants_headers or sensor.wants_produce):
+            cells = sensor.send_cells(current_agent.get())
+            if cells is not None:
+                return (*self._producer.direct(), cells)
+        return (*self.direct(), unread_cell)
 
     def send_reported(
         self,
