@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
                     results[name].append(spent)
                     for thread, share in by_thread.items():
                         threads[name].setdefault(thread, []).append(share)
-                    print(f"round {round_ + 1} {name:12s} {100 * spent:6.2f}% of a core", flush=True)
+                    share = f"{100 * spent:6.2f}% of a core"
+                    print(f"round {round_ + 1} {name:12s} {share}", flush=True)
         print(f"\nmedian CPU while idle (% of a core), {args.rounds} rounds of {args.seconds:g} s")
         for name, spent in results.items():
             parts = ", ".join(

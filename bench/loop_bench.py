@@ -199,7 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     for scenario in args.scenarios.split(","):
         with tempfile.TemporaryDirectory() as out:
             us = measure(scenario, args.messages, args.rounds, Path(out), args.metrics)
-        line = f"{scenario:16s} {us['worker']:14.3f} {us['raw']:11.3f} {us['worker'] / us['raw']:6.2f}"
+        worker_us, raw_us = us["worker"], us["raw"]
+        line = f"{scenario:16s} {worker_us:14.3f} {raw_us:11.3f} {worker_us / raw_us:6.2f}"
         if args.metrics:
             sensed = us["worker+metrics"]
             line += f" {sensed:16.3f} {sensed / us['raw']:6.2f}"
