@@ -124,11 +124,13 @@ class WorkerMetrics(Sensor, Collector):
 
     @property
     def sent(self) -> dict[tuple[str | None, str], int]:
-        """``(agent or None, topic) -> records sent``."""
+        """``(agent or None, topic) -> records sent`` (a cell a compiled loop bound but
+        has not added to yet is not shown: as for an agent that has not sent yet)."""
         return {
             (agent, topic): cell[0]
             for agent, cells in list(self._sent_by.items())
             for topic, cell in list(cells.items())
+            if cell[0]
         }
 
     def on_commit_start(self) -> None:
