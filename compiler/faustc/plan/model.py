@@ -602,7 +602,8 @@ class AgentPlan:
     sent_as_json: str | None = None
     #: instead of every message (``set_current_message`` false), the loop marks the
     #: message current only before the paths that run a table's methods and before the
-    #: error policy (``faustc.plan.observers``: nothing else it runs reads the mark)
+    #: error policy, in every stage (``faustc.plan.observers``: nothing else it runs reads
+    #: the mark)
     message_at_fallbacks: bool = False
 
 
