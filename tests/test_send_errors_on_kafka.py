@@ -42,8 +42,7 @@ def test_a_failed_delivery_reaches_on_send_error_and_stops_the_worker(
     if table:  # counted before it is relayed
         text = text.replace(
             "\n\n@app.agent(inputs_topic)",
-            '\ncounts = app.Table("counts", default=int)\n\n\n'
-            "@app.agent(inputs_topic)",
+            '\ncounts = app.Table("counts", default=int)\n\n\n@app.agent(inputs_topic)',
         )
         text = text.replace(
             '        if value == "astray":',
