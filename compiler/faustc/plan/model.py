@@ -93,6 +93,10 @@ class Inline:
     value's local (copied user code)."""
 
     expression: str
+    #: what in the lambda may read ``faust.events.current_message()``, None: nothing but
+    #: the builtins it calls (as ``UserCode.message_read``: ``faustc.plan.observers``)
+    message_read: str | None = "not looked at"
+    builtins_called: frozenset[str] = frozenset()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

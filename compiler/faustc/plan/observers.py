@@ -22,8 +22,9 @@ never read the message), and the code of its holes: :class:`MessageReads` visits
 syntax trees as the rewriter makes them (``UserCode.message_read``); the pass
 ``mark_messages_at_fallbacks`` asks :func:`observed_per_message`. The stream's steps in
 every stage (a ``group_by`` makes two) are checked too (:func:`step_reads`): a field key,
-a lambda inlined (its expression visited as the body is), a send; a function of the
-user's, a bound callable or a ``rate_limit`` is looked no further into.
+a lambda inlined (its body visited as the loop body is, when the plan inlines it:
+:func:`lambda_reads`), a send; a function of the user's, a bound callable or a
+``rate_limit`` is looked no further into.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def observed_per_message(
     shadowed_names = module_names | agent.rebound
     for stage in agent.stages:
         for step in stage.steps:
-            why = step_reads(step, frozenset(tables), shadowed_names)
+            why = step_reads(step, shadowed_names)
             if why is not None:
                 return why
     if agent.postlude is not None and agent.postlude.text.strip():
@@ -126,7 +127,7 @@ def observed_per_message(
     return None
 
 
-def step_reads(step: Step, tables: AbstractSet[str], shadowed: AbstractSet[str]) -> str | None:
+def step_reads(step: Step, shadowed: AbstractSet[str]) -> str | None:
     """Why a step of the stream may read the current message (None: it reads a field,
     runs a lambda that calls nothing but :data:`SAFE_CALLS` and names no table, or
     sends, as a send in the body does). ``shadowed``: names the module or the agent binds
@@ -136,27 +137,40 @@ def step_reads(step: Step, tables: AbstractSet[str], shadowed: AbstractSet[str])
     if isinstance(step, Repartition):
         if isinstance(step.key, FieldRef):
             return None
-        return _inlined_reads(step.key, tables, shadowed, "group_by")
+        return _inlined_reads(step.key, shadowed, "group_by")
     if isinstance(step, Filter | Map):
         kind = "filter" if isinstance(step, Filter) else step.kind
-        return _inlined_reads(step.apply, tables, shadowed, kind)
+        return _inlined_reads(step.apply, shadowed, kind)
     return f"the stream's {type(step).__name__} step"
 
 
-def _inlined_reads(
-    apply: Apply, tables: AbstractSet[str], shadowed: AbstractSet[str], kind: str
-) -> str | None:
+def _inlined_reads(apply: Apply, shadowed: AbstractSet[str], kind: str) -> str | None:
     if not isinstance(apply, Inline):
         return f"its {kind} calls a function"
-    try:
-        expression = cst.parse_expression(apply.expression)
-    except cst.ParserSyntaxError:
-        return f"its {kind}'s lambda is not one expression"
-    found = MessageReads(tables=tables, reads=frozenset(), rebound=shadowed, allowed=frozenset())
-    expression.visit(found)
-    if found.why is not None:
-        return f"its {kind}: {found.why}"
+    if apply.message_read is not None:
+        return f"its {kind}: {apply.message_read}"
+    called = apply.builtins_called & shadowed
+    if called:
+        return f"its {kind} calls {', '.join(sorted(called))} of the module's"
     return None
+
+
+def lambda_reads(
+    node: cst.Lambda, *, tables: AbstractSet[str], rebound: AbstractSet[str]
+) -> MessageReads:
+    """:class:`MessageReads` of a lambda's body (its parameters are not the builtins
+    they may be named after); the plan stores its verdict on the step's ``Inline``."""
+    params = node.params
+    names = {param.name.value for param in (*params.posonly_params, *params.params)}
+    names |= {param.name.value for param in params.kwonly_params}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    found = MessageReads(
+        tables=tables, reads=frozenset(), rebound=rebound | names, allowed=frozenset()
+    )
+    node.body.visit(found)
+    return found
 
 
 class MessageReads(cst.CSTVisitor):
