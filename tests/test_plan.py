@@ -454,6 +454,11 @@ TOTALS = 'totals = app.Table("totals", default=int)\npairs = app.Table("pairs")\
             False,  # the module's max, not the builtin
         ),
         (
+            "    async for o in stream.filter(lambda abs: abs(1) > 0):\n"
+            "        totals[o.account] += 1\n",
+            False,  # the lambda's parameter, not the builtin: it calls the value
+        ),
+        (
             "    async for o in stream.rate_limit(10, per=1.0):\n        totals[o.account] += 1\n",
             False,
         ),
