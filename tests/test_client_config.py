@@ -673,8 +673,9 @@ def _ancestors(node: object, parents: dict[object, object]) -> Iterator[object]:
 def test_every_client_is_created_from_the_builders_config() -> None:
     """Static: the runtime uses confluent-kafka's client classes in two places only: the
     Kafka transport passes them to ``_create`` with a ClientConfig from the builder (the
-    producer, its one or two clients, to the ``create`` the transport hands it), and ``registry_client`` builds the
-    Schema Registry client with ``schema_registry_config``'s result. A client created
+    producer, its one or two clients, to the ``create`` the transport hands it), and
+    ``registry_client`` builds the Schema Registry client with ``schema_registry_config``'s
+    result. A client created
     anywhere else fails this test; tests/test_security_on_kafka.py records every client a
     real worker creates."""
     found = {
