@@ -673,8 +673,9 @@ def _ancestors(node: object, parents: dict[object, object]) -> Iterator[object]:
 def test_every_client_is_created_from_the_builders_config() -> None:
     """Static: the runtime uses confluent-kafka's client classes in two places only: the
     Kafka transport passes them to ``_create`` with a ClientConfig from the builder (the
-    producer to the ``create`` the transport hands it), and ``registry_client`` builds the
-    Schema Registry client with ``schema_registry_config``'s result. A client created
+    producer, its one or two clients, to the ``create`` the transport hands it), and
+    ``registry_client`` builds the Schema Registry client with ``schema_registry_config``'s
+    result. A client created
     anywhere else fails this test; tests/test_security_on_kafka.py records every client a
     real worker creates."""
     found = {
@@ -684,8 +685,9 @@ def test_every_client_is_created_from_the_builders_config() -> None:
     }
     assert set(found) == {"transport/kafka.py", "serializers/avro/confluent.py"}, found
     assert sorted(how for _, how in found["transport/kafka.py"]) == [
-        "__init__: create or _create_plain",
+        "__init__: self._create",
         "_admin: self._create",
+        "_plain: self._create",
         "changelog_reader: self._create",
         "consumer: self._create",
         "reply_consumer: self._create",

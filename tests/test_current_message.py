@@ -32,6 +32,8 @@ from faustc.plan.validate import validate_plan
 from faustc.source import SourceFile
 
 APP = Path(__file__).parent / "apps" / "current_message.py"
+#: the topic of ``regroup``'s group_by
+REPARTITION = "current_message.regroup-regroups-acc-repartition"
 
 #: (topic, account, amount, partition)
 Moves = list[tuple[str, str, int, int]]
@@ -73,6 +75,11 @@ class Built(test_differential.Built):
                 driver.run()
                 result: dict[str, Any] = {
                     "seen": [m.value() for log in driver.broker.topics["seen"] for m in log],
+                    # (account, "partition:offset") of each record regroup's group_by sent
+                    "repartitioned": sorted(
+                        (m.key().decode(), f"{m.partition()}:{m.offset()}")
+                        for m in driver.broker.records(REPARTITION)
+                    ),
                     **sorted_tables(app),
                 }
                 for table in app.tables.values():
@@ -115,6 +122,10 @@ def test_only_the_loop_nothing_else_reads_marks_at_its_fallbacks(tmp_path: Path)
     plan = compile_source(SourceFile.load(APP), tmp_path / "build").plan
     agents = {agent.agent_var: agent for agent in plan.agents}
     assert agents["tally"].message_at_fallbacks and not agents["tally"].set_current_message
+    # two stages (a filter and a group_by before the body): each marks at its fallbacks
+    regroup = agents["regroup"]
+    assert len(regroup.stages) == 2
+    assert regroup.message_at_fallbacks and not regroup.set_current_message
     assert agents["spawn"].set_current_message and not agents["spawn"].message_at_fallbacks
     assert agents["spawn"].set_current_event
     validate_plan(plan)
@@ -128,7 +139,7 @@ SETTINGS = settings(
 )
 moves = st.lists(
     st.tuples(
-        st.sampled_from(["moves", "spawns"]),
+        st.sampled_from(["moves", "spawns", "regroups"]),
         st.sampled_from(["a", "b", "c"]),
         st.integers(min_value=-3, max_value=5),
         st.integers(min_value=0, max_value=3),  # any partition: memory keys move
@@ -166,6 +177,10 @@ MOVES: Moves = [
     ("spawns", "b", 1, 2),
     ("spawns", "a", 1, 1),
     ("moves", "b", 5, 3),
+    ("regroups", "a", 2, 1),
+    ("regroups", "b", 0, 2),  # filtered out
+    ("regroups", "c", -3, 3),
+    ("regroups", "a", 4, 0),
 ]
 
 
@@ -174,9 +189,10 @@ def test_a_table_hook_sees_the_message_in_hand(built: Built, compiled: bool) -> 
     """A sensor with table hooks turns the direct access off: ``tally``'s loop runs the
     tables' methods, and marks each message before them; the hooks (and the table, which
     writes to that message's partition) see it. ``spawn``'s tasks write their table
-    after the loop has gone on: they see the message they were spawned at."""
+    after the loop has gone on: they see the message they were spawned at. ``regroup``'s
+    second stage likewise marks each repartitioned record before its table's methods."""
     sensor = MessagesAtTableHooks()
-    built.run(MOVES, compiled=compiled, sensor=sensor)
+    result = built.run(MOVES, compiled=compiled, sensor=sensor)
     expected: list[tuple[Any, ...]] = []
     for account, at in positions(MOVES, "moves"):
         expected += [
@@ -186,6 +202,11 @@ def test_a_table_hook_sees_the_message_in_hand(built: Built, compiled: bool) -> 
             ("set", "pairs", account, at),
         ]
     expected += [("set", "spawned", account, at) for account, at in positions(MOVES, "spawns")]
+    # regroup's second stage: the repartitioned record in hand (none for the filtered move)
+    repartitioned = result["repartitioned"]
+    assert sorted(account for account, _ in repartitioned) == ["a", "a", "c"]
+    for account, at in repartitioned:
+        expected += [("get", "regrouped", account, at), ("set", "regrouped", account, at)]
     assert sorted(sensor.events) == sorted(expected)
 
 

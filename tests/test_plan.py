@@ -416,11 +416,55 @@ TOTALS = 'totals = app.Table("totals", default=int)\npairs = app.Table("pairs")\
             "        pairs[o.account] = [count + 1, round(total + o.amount, 2)]\n",
             True,
         ),
+        # the stream's steps: a lambda of fields and builtins, a field key, a send
         (
             "    async for o in stream.filter(lambda o: o.amount > 1):\n"
             "        totals[o.account] += 1\n"
             "        out.send_soon(key=o.account, value=o.amount)\n",
-            False,  # the stream's steps are not looked at (yet): marked on every message
+            True,
+        ),
+        (
+            "    async for o in stream.group_by(Order.account, name='a'):\n"
+            "        totals[o.account] += 1\n",
+            True,  # two stages: the group_by's and the body's
+        ),
+        (
+            "    async for o in stream.filter(lambda o: abs(o.amount) > 1).group_by(\n"
+            "        lambda o: o.account.lower(), name='a'\n"
+            "    ).map(lambda o: o.amount):\n"
+            "        totals[o] += 1\n",
+            False,  # the group_by's lambda calls a method of the value
+        ),
+        (
+            "    async for o in stream.filter(lambda o: o.amount > 1).group_by(\n"
+            "        lambda o: o.account, name='a'\n"
+            "    ).map(lambda o: o.amount):\n"
+            "        totals[o] += 1\n",
+            True,
+        ),
+        (
+            "    async for o in stream.group_by(helper, name='a'):\n"
+            "        totals[o.account] += 1\n",
+            False,  # a function of the user's makes the key
+        ),
+        (
+            "    async for o in stream.filter(lambda o: o.account in totals):\n"
+            "        totals[o.account] += 1\n",
+            False,  # a table through its methods, in a lambda
+        ),
+        (
+            "    async for o in stream.filter(lambda o: max(o.amount, 1) > 1):\n"
+            "        totals[o.account] += 1\n",
+            False,  # the module's max, not the builtin
+        ),
+        (
+            "    async for o in stream.filter(lambda abs: abs(1) > 0):\n"
+            "        totals[o.account] += 1\n",
+            False,  # the lambda's parameter, not the builtin: it calls the value
+        ),
+        (
+            "    async for o in stream.rate_limit(10, per=1.0):\n        totals[o.account] += 1\n",
+            False,
         ),
         (
             "    async for o in stream:\n"

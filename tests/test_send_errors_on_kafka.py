@@ -11,7 +11,9 @@ the agent's error policy sees those (as in Faust, whose ``on_send_error`` hears 
 deliveries only). The app's
 sensor must be told exactly once, with a DeliveryError naming the record's topic and
 partition, and the error policy of failed deliveries must hold as before: the worker
-stops with one line naming the record, without committing past it.
+stops with one line naming the record, without committing past it. With a table (its
+producer reports successes for the changelog records only: the agent's sends go to a
+client of their own that reports failures only) the same must hold.
 """
 
 from __future__ import annotations
@@ -29,12 +31,23 @@ pytestmark = pytest.mark.broker
 APPS = Path(__file__).parent / "apps"
 
 
+@pytest.mark.parametrize("table", [False, True])
 @pytest.mark.parametrize("mode", ["compiled", "reference"])
 def test_a_failed_delivery_reaches_on_send_error_and_stops_the_worker(
-    broker: EmbeddedBroker, tmp_path: Path, mode: str
+    broker: EmbeddedBroker, tmp_path: Path, mode: str, table: bool
 ) -> None:
-    app_id, tag = f"send-errors-{mode}", mode
+    tag = f"{mode}-table" if table else mode
+    app_id = f"send-errors-{tag}"
     text = (APPS / "send_errors.py").read_text().replace('"send-errors"', f'"{app_id}"')
+    if table:  # counted before it is relayed
+        text = text.replace(
+            "\n\n@app.agent(inputs_topic)",
+            '\ncounts = app.Table("counts", default=int)\n\n\n@app.agent(inputs_topic)',
+        )
+        text = text.replace(
+            '        if value == "astray":',
+            '        counts[value] += 1\n        if value == "astray":',
+        )
     # names of this test's own: the session's broker is shared by every test
     topics = {name: f"send-errors-{name}-{tag}" for name in ("inputs", "relayed", "astray")}
     for name, renamed in topics.items():

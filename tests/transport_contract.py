@@ -367,6 +367,28 @@ class TransportContract:
         ]
         reader.close()
 
+    def test_only_tracked_sends_learn_offsets_and_every_record_lands_in_order(
+        self, transport: Transport
+    ) -> None:
+        """A producer whose success reports are for its tracked sends only (a worker with
+        tables, no ``callback=``): the tracked run's offset is reported, and the plain sends
+        and the direct produce land, each topic's records in the order they were sent."""
+        changelog, out = self.topic(transport, 2), self.topic(transport, 2)
+        producer = transport.producer(track_deliveries=True, tracked_only=True)
+        produce, _retry = producer.direct()
+        for i in range(3):
+            produce(out, f"d{i}".encode(), b"k")
+            producer.send(out, b"k", f"s{i}".encode())
+        producer.send_tracked_run(changelog, 1, [(b"a", b"1"), (b"b", b"2"), (b"c", b"3")])
+        producer.send_tracked(changelog, b"x", b"4", 0)
+        producer.flush(PATIENCE)
+        assert producer.take_delivered_offsets() == {(changelog, 1): 2, (changelog, 0): 0}
+        consumer, _ = self.subscribed(transport, out)
+        found = consume_until(consumer, 6)
+        assert [m.value() for m in found] == [b"d0", b"s0", b"d1", b"s1", b"d2", b"s2"]
+        consumer.close()
+        producer.close()
+
     def test_a_reported_send_is_reported_once_with_where_it_landed(
         self, transport: Transport
     ) -> None:

@@ -5,7 +5,9 @@
 the message current only before a table's own methods run (no direct access in a batch) and
 before the error policy. ``spawn`` calls ``faust.current_event()`` in its body and spawns a
 task per message that reads it, and writes a table, later: each must see the message it was
-spawned at. Nothing in the loops awaits.
+spawned at. ``regroup`` has two stages (a ``filter`` and a ``group_by``) and reaches its
+table only through the direct access: both stages mark the message only at their fallbacks.
+Nothing in the loops awaits.
 """
 
 import asyncio
@@ -22,11 +24,13 @@ class Move(faust.Record, serializer="json"):
 
 moves_topic = app.topic("moves", key_type=str, value_type=Move, partitions=4)
 spawns_topic = app.topic("spawns", key_type=str, value_type=Move, partitions=4)
+regroups_topic = app.topic("regroups", key_type=str, value_type=Move, partitions=4)
 seen_topic = app.topic("seen", value_type=str, partitions=1)
 
 totals_table = app.Table("totals", default=int, partitions=4)
 pairs_table = app.Table("pairs", value_type=list, partitions=4)
 spawned_table = app.Table("spawned", partitions=4)
+regrouped_table = app.Table("regrouped", default=int, partitions=4)
 
 #: the spawned tasks, kept until they finish
 TASKS: set[asyncio.Task[None]] = set()
@@ -44,6 +48,14 @@ async def tally(moves: faust.Stream[Move]) -> None:
         totals_table[move.account] += move.amount
         count, total = pairs_table.get(move.account) or (0, 0)
         pairs_table[move.account] = [count + 1, total + abs(move.amount)]
+
+
+@app.agent(regroups_topic)
+async def regroup(moves: faust.Stream[Move]) -> None:
+    async for move in moves.filter(lambda m: m.amount != 0).group_by(
+        Move.account, name="acc", partitions=4
+    ):
+        regrouped_table[move.account] += move.amount
 
 
 async def remember(move: Move) -> None:

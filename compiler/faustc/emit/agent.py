@@ -209,6 +209,8 @@ class AgentWriter:
                         self.decode(stage)
                         self.steps(stage)
                     with out.block(f"except Exception as {n.exc}:"):
+                        if self.agent.message_at_fallbacks:
+                            self.mark_message()
                         out.line(f"{n.handle_error}({n.exc}, {n.message}, {self.where})")
                 out.line(after)
 

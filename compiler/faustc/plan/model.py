@@ -93,6 +93,10 @@ class Inline:
     value's local (copied user code)."""
 
     expression: str
+    #: what in the lambda may read ``faust.events.current_message()``, None: nothing but
+    #: the builtins it calls (as ``UserCode.message_read``: ``faustc.plan.observers``)
+    message_read: str | None = "not looked at"
+    builtins_called: frozenset[str] = frozenset()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -622,7 +626,8 @@ class AgentPlan:
     sent_as_json: str | None = None
     #: instead of every message (``set_current_message`` false), the loop marks the
     #: message current only before the paths that run a table's methods and before the
-    #: error policy (``faustc.plan.observers``: nothing else it runs reads the mark)
+    #: error policy, in every stage (``faustc.plan.observers``: nothing else it runs reads
+    #: the mark)
     message_at_fallbacks: bool = False
 
 

@@ -20,7 +20,11 @@ The code checked is the code the loop runs, as ``faustc.plan.rewrite`` leaves it
 table reads are ``_table_get``/``_table_item`` calls on a miss, which take the store and
 never read the message), and the code of its holes: :class:`MessageReads` visits those
 syntax trees as the rewriter makes them (``UserCode.message_read``); the pass
-``mark_messages_at_fallbacks`` asks :func:`observed_per_message`.
+``mark_messages_at_fallbacks`` asks :func:`observed_per_message`. The stream's steps in
+every stage (a ``group_by`` makes two) are checked too (:func:`step_reads`): a field key,
+a lambda inlined (its body visited as the loop body is, when the plan inlines it:
+:func:`lambda_reads`), a send; a function of the user's, a bound callable or a
+``rate_limit`` is looked no further into.
 """
 
 from __future__ import annotations
@@ -30,8 +34,19 @@ from collections.abc import Set as AbstractSet
 
 import libcst as cst
 
-from faustc.front.ir import TableDef
-from faustc.plan.model import AgentPlan, TableUpdate
+from faustc.front.ir import FieldRef, TableDef
+from faustc.plan.model import (
+    AgentPlan,
+    Apply,
+    Echo,
+    Filter,
+    Inline,
+    Map,
+    Repartition,
+    Step,
+    TableUpdate,
+    Through,
+)
 
 #: builtins the body may call: on the values a loop body holds they run no code that can
 #: reach a table (a user's dunder method reaching one is not considered)
@@ -86,10 +101,14 @@ def observed_per_message(
         return "the agent asks for current_event()"
     if agent.terminal.kind not in ("values", "items", "enumerate"):
         return f"the loop takes {agent.terminal.kind}"
-    if agent.noack or agent.yields or len(agent.stages) != 1:
-        return "the loop acks by hand, yields, or has several stages"
-    if agent.stages[-1].steps:
-        return "the stream's steps run code of their own"
+    if agent.noack or agent.yields:
+        return "the loop acks by hand or yields"
+    shadowed_names = module_names | agent.rebound
+    for stage in agent.stages:
+        for step in stage.steps:
+            why = step_reads(step, shadowed_names)
+            if why is not None:
+                return why
     if agent.postlude is not None and agent.postlude.text.strip():
         return "code runs after the loop"
     body = agent.body
@@ -101,12 +120,57 @@ def observed_per_message(
     for hole in body.holes:
         if isinstance(hole, TableUpdate) and not hole.direct:
             return f"{hole.table}: updated through its methods"
-    shadowed_names = module_names | agent.rebound
     for used in body.tables:
         default = tables[used.table].default if used.table in tables else "?"
         if default is not None and (default not in SAFE_DEFAULTS or default in shadowed_names):
             return f"{used.table}: its default {default} runs on a miss"
     return None
+
+
+def step_reads(step: Step, shadowed: AbstractSet[str]) -> str | None:
+    """Why a step of the stream may read the current message (None: it reads a field,
+    runs a lambda that calls nothing but :data:`SAFE_CALLS` and names no table, or
+    sends, as a send in the body does). ``shadowed``: names the module or the agent binds
+    (a builtin of that name is not the builtin)."""
+    if isinstance(step, Echo | Through):
+        return None
+    if isinstance(step, Repartition):
+        if isinstance(step.key, FieldRef):
+            return None
+        return _inlined_reads(step.key, shadowed, "group_by")
+    if isinstance(step, Filter | Map):
+        kind = "filter" if isinstance(step, Filter) else step.kind
+        return _inlined_reads(step.apply, shadowed, kind)
+    return f"the stream's {type(step).__name__} step"
+
+
+def _inlined_reads(apply: Apply, shadowed: AbstractSet[str], kind: str) -> str | None:
+    if not isinstance(apply, Inline):
+        return f"its {kind} calls a function"
+    if apply.message_read is not None:
+        return f"its {kind}: {apply.message_read}"
+    called = apply.builtins_called & shadowed
+    if called:
+        return f"its {kind} calls {', '.join(sorted(called))} of the module's"
+    return None
+
+
+def lambda_reads(
+    node: cst.Lambda, *, tables: AbstractSet[str], rebound: AbstractSet[str]
+) -> MessageReads:
+    """:class:`MessageReads` of a lambda's body (its parameters are not the builtins
+    they may be named after); the plan stores its verdict on the step's ``Inline``."""
+    params = node.params
+    names = {param.name.value for param in (*params.posonly_params, *params.params)}
+    names |= {param.name.value for param in params.kwonly_params}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    found = MessageReads(
+        tables=tables, reads=frozenset(), rebound=rebound | names, allowed=frozenset()
+    )
+    node.body.visit(found)
+    return found
 
 
 class MessageReads(cst.CSTVisitor):

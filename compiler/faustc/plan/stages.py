@@ -83,6 +83,7 @@ from faustc.plan.model import (
     WorkerPlan,
 )
 from faustc.plan.names import fresh, identifier
+from faustc.plan.observers import lambda_reads
 from faustc.plan.rewrite import UserCodeRewriter
 from faustc.source import SourceFile
 from faustc.types import RecordInfo, topic_codec, wants_headers
@@ -387,7 +388,16 @@ class _AgentBuilder:
         """How the step applies ``function`` to the value."""
         if function.kind == "lambda":
             assert isinstance(function.node, cst.Lambda)
-            return Inline(inline_lambda(self.syntax, function.node, self.locals.value, self.state))
+            found = lambda_reads(
+                function.node,
+                tables={table.var for table in self.module.tables},
+                rebound=names_bound(self.agent),
+            )
+            return Inline(
+                inline_lambda(self.syntax, function.node, self.locals.value, self.state),
+                message_read=found.why,
+                builtins_called=found.builtins(),
+            )
         if function.kind in ("sync", "async"):
             return CallFunction(function.text, awaited=function.kind == "async")
         return CallBound(fresh(f"{kind}_{suffix}", self.taken), function.text)

@@ -372,10 +372,16 @@ class Transport(Protocol):
         ...
 
     def producer(
-        self, *, transactional_id: str | None = None, track_deliveries: bool = False
+        self,
+        *,
+        transactional_id: str | None = None,
+        track_deliveries: bool = False,
+        tracked_only: bool = False,
     ) -> Producer:
         """The producer; transactional with ``transactional_id``; ``track_deliveries``: for
-        :meth:`Producer.send_tracked` (tables learn the offsets of their changelog records)."""
+        :meth:`Producer.send_tracked` (tables learn the offsets of their changelog records);
+        ``tracked_only``: only those need success reports (no ``send_reported`` wants its
+        offset), so the other sends may go where only their failures are reported."""
         ...
 
     def changelog_reader(self) -> ChangelogReader: ...

@@ -9,7 +9,10 @@ Choices made here, each one what a Kafka Streams engineer would expect:
 - the producer is idempotent (no duplicates or reordering from its own retries) and reports
   only failed deliveries, so a healthy send costs no Python callback; apps with tables turn
   on success reports because a table stores the offset of its last changelog record
-  (``send_tracked``);
+  (``send_tracked``), and librdkafka then reports every record's success: when nothing
+  else needs them (``tracked_only``, no transaction) the other sends go to a second client
+  of its own that reports failures only (created at the first such send), so a record a
+  ``group_by`` or an agent sends costs no success report either;
 - with a ``transactional.id`` the producer runs Kafka transactions (exactly-once): a failed
   or fenced transaction raises TransactionFailed;
 - the consumer never commits on its own; the worker commits after outputs are flushed;
@@ -312,12 +315,19 @@ class KafkaTransport:
         return KafkaConsumer(self._create(confluent_kafka.Consumer, config), self.errors.check)
 
     def producer(
-        self, *, transactional_id: str | None = None, track_deliveries: bool = False
+        self,
+        *,
+        transactional_id: str | None = None,
+        track_deliveries: bool = False,
+        tracked_only: bool = False,
     ) -> KafkaProducer:
         config = self.configs.producer(
             transactional_id=transactional_id, track_deliveries=track_deliveries
         )
-        return KafkaProducer(config, create=self._create, check=self.errors.check)
+        plain = None
+        if track_deliveries and tracked_only and transactional_id is None:
+            plain = self.configs.producer()
+        return KafkaProducer(config, create=self._create, check=self.errors.check, plain=plain)
 
     def router_reader(self) -> confluent_kafka.Consumer:
         """The reader of the app's router topic (``faust.web.directory``)."""
@@ -347,9 +357,9 @@ def _report_after_flush(unreported: list[tuple[str, int, DeliveryReport]]) -> No
     if not _warned_unreported:
         _warned_unreported = True
         log.warning(
-            "a send with callback= ran on a producer started without success reports "
-            "(its app has no table and no callback= the worker saw at start): its callback "
-            "runs after the next commit's flush, with offset -1"
+            "a send with callback= ran on a producer started without success reports for "
+            "sends (the worker saw no callback= at start): its callback runs after the next "
+            "commit's flush, with offset -1"
         )
     for topic, partition, report in unreported:
         report(topic, partition, -1, None)
@@ -582,13 +592,21 @@ class KafkaChangelogReader:
 
 
 class KafkaProducer:
-    """confluent-kafka's Producer; failed deliveries are collected and raised on flush."""
+    """confluent-kafka's Producer; failed deliveries are collected and raised on flush.
+
+    With ``plain`` (the configuration of a producer reporting failed deliveries only) the
+    sends that need no success report (``send``, ``direct``, ``send_reported``) go to a
+    client of their own, created at the first of them, and only the tracked sends
+    (changelog records) to the one made from ``config``, whose successes are reported: a
+    topic's records all go through one client (their order holds); a flush and a poll
+    serve both."""
 
     def __init__(
         self,
         config: dict[str, Any],
         create: Any = None,
         check: Callable[[], None] | None = None,
+        plain: dict[str, Any] | None = None,
     ) -> None:
         #: raises once the brokers refused the credentials (ConnectionErrors.check)
         self._check = check or _no_check
@@ -611,10 +629,21 @@ class KafkaProducer:
             "0",
         )
         self.transactional = "transactional.id" in config
-        self._producer: confluent_kafka.Producer = (create or _create_plain)(
-            confluent_kafka.Producer, config
-        )
-        self._produce = self._producer.produce
+        self._create = create or _create_plain
+        #: the client of the tracked sends (of every send without ``plain``)
+        self._producer: confluent_kafka.Producer = self._create(confluent_kafka.Producer, config)
+        self._tracked_produce = self._producer.produce
+        #: the client of the other sends (``plain``: created at the first of them)
+        self._plain_config: ClientConfig | None = None
+        self._sender: confluent_kafka.Producer | None = self._producer
+        if plain is not None:
+            if not self.tracking or self.transactional:
+                raise ImproperlyConfigured("a plain client needs success reports, no transaction")
+            self._plain_config = ClientConfig(kind, plain)
+            self._plain_config["on_delivery"] = self._on_delivery
+            self._sender = None
+        #: send_reported learns the offset from a success report (else: -1 after a flush)
+        self.reports_sends = self.tracking and plain is None
 
     def _on_delivery(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
@@ -659,6 +688,18 @@ class KafkaProducer:
         if offset > self._delivered.get(where, -1):
             self._delivered[where] = offset
 
+    def _plain(self) -> confluent_kafka.Producer:
+        """The client of the sends that need no success report (created now if need be)."""
+        if self._sender is None:
+            assert self._plain_config is not None
+            self._sender = self._create(confluent_kafka.Producer, self._plain_config)
+        return self._sender
+
+    def _clients(self) -> list[confluent_kafka.Producer]:
+        if self._sender is None or self._sender is self._producer:
+            return [self._producer]
+        return [self._producer, self._sender]
+
     def send(
         self,
         topic: str,
@@ -668,12 +709,25 @@ class KafkaProducer:
         timestamp: float | None = None,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
+        self._send_on(self._plain(), topic, key, value, partition, timestamp, headers)
+
+    def _send_on(
+        self,
+        client: confluent_kafka.Producer,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None = None,
+        timestamp: float | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        produce: Callable[..., None] = client.produce
         while True:
             try:
                 if partition is None and timestamp is None and headers is None:
-                    self._produce(topic, value, key)
+                    produce(topic, value, key)
                 else:
-                    self._produce(
+                    produce(
                         topic,
                         value,
                         key,
@@ -684,7 +738,7 @@ class KafkaProducer:
                 return
             except BufferError:
                 # librdkafka's queue is full: let deliveries drain, then try again.
-                self._producer.poll(0.05)
+                client.poll(0.05)
             except KafkaException as exc:
                 # the producer itself failed (fenced, fatal): no error policy may skip that
                 raise DeliveryError(f"cannot produce to {topic}: {exc}") from None
@@ -692,7 +746,7 @@ class KafkaProducer:
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
         # confluent-kafka's produce raises BufferError on a full queue and KafkaException
         # when the producer failed; send() handles both
-        return self._produce, (BufferError, KafkaException)
+        return self._plain().produce, (BufferError, KafkaException)
 
     def send_tracked(
         self,
@@ -708,7 +762,7 @@ class KafkaProducer:
             )
         while True:
             try:
-                self._produce(
+                self._tracked_produce(
                     topic,
                     value,
                     key,
@@ -733,8 +787,8 @@ class KafkaProducer:
             raise ImproperlyConfigured(
                 "send_tracked needs a producer with delivery.report.only.error=false"
             )
-        produce = self._produce
-        # every record but the last: the client's produce itself (send() after a full
+        produce = self._tracked_produce
+        # every record but the last: the client's produce itself (_send_on after a full
         # queue or a failed producer); their failures reach _on_delivery as any send's
         last: tuple[bytes, bytes | None] | None = None
         for record in records:
@@ -743,7 +797,7 @@ class KafkaProducer:
                 try:
                     produce(topic, value, key, partition)
                 except (BufferError, KafkaException):
-                    self.send(topic, key, value, partition)
+                    self._send_on(self._producer, topic, key, value, partition)
             last = record
         if last is not None:
             self.send_tracked(topic, last[0], last[1], partition, headers)
@@ -758,7 +812,7 @@ class KafkaProducer:
         headers: list[tuple[str, bytes]] | None,
         report: DeliveryReport,
     ) -> None:
-        if not self.tracking:
+        if not self.reports_sends:
             self.send(topic, key, value, partition, timestamp, headers)
             self._unreported.append((topic, -1 if partition is None else partition, report))
             return
@@ -777,7 +831,7 @@ class KafkaProducer:
 
         while True:
             try:
-                self._produce(
+                self._tracked_produce(
                     topic,
                     value,
                     key,
@@ -797,11 +851,12 @@ class KafkaProducer:
         return delivered
 
     def poll(self) -> None:
-        self._producer.poll(0)
+        for client in self._clients():
+            client.poll(0)
         self._check()
 
     def queued(self) -> int:
-        return len(self._producer)
+        return sum(len(client) for client in self._clients())
 
     def delivery_errors(self) -> int:
         return self._delivery_errors
@@ -810,10 +865,10 @@ class KafkaProducer:
         deadline = time.monotonic() + timeout
         try:
             # in slices, so a refusal of the credentials stops the wait at once
-            remaining = self._producer.flush(min(timeout, FLUSH_SLICE))
+            remaining = self._flush_slice(min(timeout, FLUSH_SLICE))
             while remaining and time.monotonic() < deadline:
                 self._check()
-                remaining = self._producer.flush(min(deadline - time.monotonic(), FLUSH_SLICE))
+                remaining = self._flush_slice(min(deadline - time.monotonic(), FLUSH_SLICE))
         except Exception as exc:  # a delivery report could not be served
             self._failures.insert(0, f"the producer failed while flushing: {exc!r}")
             remaining = 0
@@ -827,6 +882,10 @@ class KafkaProducer:
         if self._unreported:
             _report_after_flush(self._unreported)
             self._unreported = []
+
+    def _flush_slice(self, timeout: float) -> int:
+        """Records still queued after flushing each client for up to ``timeout``."""
+        return sum(client.flush(timeout) for client in self._clients())
 
     # -- transactions --------------------------------------------------------------------
 
@@ -888,4 +947,5 @@ class KafkaProducer:
                 ) from None
 
     def close(self) -> None:
-        self._producer.flush(5.0)
+        for client in self._clients():
+            client.flush(5.0)

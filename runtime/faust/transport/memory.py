@@ -176,7 +176,11 @@ class MemoryTransport:
         return MemoryConsumer(self.broker, group_id, "latest")
 
     def producer(
-        self, *, transactional_id: str | None = None, track_deliveries: bool = False
+        self,
+        *,
+        transactional_id: str | None = None,
+        track_deliveries: bool = False,
+        tracked_only: bool = False,
     ) -> MemoryProducer:
         return MemoryProducer(self.broker, transactional_id)
 

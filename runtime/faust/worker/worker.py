@@ -402,11 +402,15 @@ class Worker:
             *(crontab.fun for crontab in app.crontabs),
             *(task.fun for task in app.tasks),
         ]
+        reported = sends_with_callbacks(functions) or (
+            self.sensor is not None and self.sensor.wants_completions
+        )
         producer = self._producer = self.transport.producer(
             transactional_id=producer_id,
-            track_deliveries=bool(app.tables)
-            or sends_with_callbacks(functions)
-            or (self.sensor is not None and self.sensor.wants_completions),
+            track_deliveries=bool(app.tables) or reported,
+            # only the changelog records need success reports: the Kafka producer sends
+            # the rest where only failures are reported (one report fewer a record)
+            tracked_only=not reported,
         )
         if self.sensor is not None and self.sensor.wants_send_errors:
             producer.report_failures(self.sensor.on_send_error)
