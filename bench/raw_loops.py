@@ -92,6 +92,9 @@ class Loop:
             # the settings the harness gives the worker (a Tansu group join takes half of it)
             "session.timeout.ms": 6000,
             "heartbeat.interval.ms": 1000,
+            # the worker's prefetch (faust.transport.client_config.PREFETCH_MESSAGES)
+            "queued.min.messages": 10_000,
+            "fetch.queue.backoff.ms": 5,
         }
         producer_config: dict[str, Any] = {
             "bootstrap.servers": config["bootstrap"],

@@ -157,6 +157,8 @@ def test_exact_configuration_of_each_client() -> None:
         "auto.offset.reset": "earliest",
         "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 1000,
+        "queued.min.messages": 10_000,
+        "fetch.queue.backoff.ms": 5,
         "isolation.level": "read_committed",
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
@@ -196,6 +198,15 @@ def test_exact_configuration_of_each_client() -> None:
         configs.reply_consumer("someone-else")
 
 
+def test_the_consumers_prefetch_is_bounded_and_a_user_can_set_it() -> None:
+    # librdkafka's default (100,000 messages a partition) was most of a worker's memory
+    assert ClientConfigs(settings()).consumer("orders")["queued.min.messages"] == 10_000
+    custom = ClientConfigs(
+        settings(consumer_config={"queued.min.messages": 50_000, "fetch.queue.backoff.ms": 100})
+    ).consumer("orders")
+    assert custom["queued.min.messages"] == 50_000 and custom["fetch.queue.backoff.ms"] == 100
+
+
 def test_faust_client_settings_map_to_librdkafka() -> None:
     conf = settings(
         broker_request_timeout=90,
@@ -227,6 +238,8 @@ def test_faust_client_settings_map_to_librdkafka() -> None:
         "auto.offset.reset": "earliest",
         "session.timeout.ms": 45_000,
         "heartbeat.interval.ms": 3000,
+        "queued.min.messages": 10_000,
+        "fetch.queue.backoff.ms": 5,
         "isolation.level": "read_committed",
         "max.poll.interval.ms": 1_000_000,
         "group.instance.id": "orders-0",

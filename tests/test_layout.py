@@ -3,12 +3,14 @@
 Every module of ``faustc`` is read with ``ast``; an import of another ``faustc`` module is an
 edge. The graph must be acyclic (a phase never needs a later one), nothing may import a
 name starting with ``_`` from another module, and the runtime (``faust``) never imports the
-compiler.
+compiler; a built worker imports no optional dependency its app does not use.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import REPO
@@ -85,3 +87,52 @@ def test_the_runtime_never_imports_the_compiler() -> None:
         if module.split(".")[0] == "faustc"
     ]
     assert offenders == []
+
+
+#: what a built worker must not import unless the app uses it (each costs the worker's
+#: memory: bench/README.md, "What the windowed worker holds"): Avro's fastavro, a crontab's
+#: croniter, the web server's aiohttp and prometheus-client (with the web server off), and
+#: the compiler's own dependencies
+WORKER_NEVER_IMPORTS = (
+    "fastavro",
+    "croniter",
+    "dateutil",
+    "aiohttp",
+    "prometheus_client",
+    "faustc",
+    "libcst",
+    "mypy",
+    "jinja2",
+)
+
+
+def test_a_json_worker_without_web_server_imports_only_what_it_uses() -> None:
+    # what a built worker of a JSON app imports (the generated module's own imports, the
+    # worker and its command line), in a fresh interpreter
+    script = (
+        "import sys\n"
+        "import faust, faust.compiled, faust.worker.cli, faust.worker.worker, faust.cli.main\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert [name for name in WORKER_NEVER_IMPORTS if name in loaded] == []
+    assert "faust" in loaded and "confluent_kafka" in loaded  # (the check itself works)
+
+
+def test_avro_and_crontab_still_import_what_they_need_on_first_use() -> None:
+    script = (
+        "import sys\n"
+        "from faust.cron import CronSchedule\n"
+        "from faust.serializers import avro\n"
+        "before = {m.split('.')[0] for m in sys.modules}\n"
+        "CronSchedule.parse('*/5 * * * *')\n"
+        "assert avro.avro_type(int).schema_text == '\"long\"', avro.avro_type(int).schema_text\n"
+        "after = {m.split('.')[0] for m in sys.modules}\n"
+        "print(' '.join(sorted(after - before)))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert {"croniter", "fastavro"} <= set(loaded)

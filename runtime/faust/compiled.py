@@ -46,7 +46,6 @@ from faust.serializers.avro.binary import read_string as avro_read_string
 from faust.serializers.avro.binary import write_double as avro_write_double
 from faust.serializers.avro.binary import write_long as avro_write_long
 from faust.serializers.avro.binary import write_string as avro_write_string
-from faust.serializers.avro.codec import avro_type
 from faust.serializers.codecs import JSON_OPTIONS, json_default, json_loads
 from faust.serializers.generated import Fallback, GeneratedCodecs, blessed
 from faust.serializers.generated import install as install_codecs
@@ -135,6 +134,14 @@ def require_surface(version: int) -> None:
             f"error: this worker was built for version {version} of faust.compiled, the "
             f"runtime offers version {SURFACE_VERSION}: rebuild it with `faustc build`"
         )
+
+
+def avro_type(typ: Any) -> Any:
+    """The :class:`~faust.serializers.avro.AvroType` of ``typ`` (imports fastavro on first
+    use: a worker without Avro never does)."""
+    from faust.serializers import avro
+
+    return avro.avro_type(typ)
 
 
 def field(record: type[Record], name: str) -> FieldDescriptor[Any]:

@@ -65,6 +65,18 @@ log = logging.getLogger("faust.transport")
 KINDS = ("consumer", "producer", "admin", "changelog-reader", "reply-consumer", "router-reader")
 CONSUMER_KINDS = ("consumer", "changelog-reader", "reply-consumer", "router-reader")
 
+#: how many messages of each partition the worker's consumer keeps fetched ahead
+#: (librdkafka's ``queued.min.messages``; its default, 100,000, holds ~60 MB of small
+#: messages for four partitions, most of a worker's memory): Faust's consumer (aiokafka)
+#: holds one fetch of each partition ahead (``consumer_max_fetch_size``, 1 MiB) plus the
+#: stream buffer (``stream_buffer_maxsize``); 10,000 is ~2.5 of the worker's batches
+#: of 4,096 (bench/README.md, "The windowed worker's memory")
+PREFETCH_MESSAGES = 10_000
+#: how soon the consumer fetches a partition again after finding its prefetch full
+#: (librdkafka's ``fetch.queue.backoff.ms``, default 1,000: with a bounded prefetch, a
+#: worker faster than that would wait for the broker up to a second)
+PREFETCH_BACKOFF_MS = 5
+
 #: ``transaction.timeout.ms`` of a worker's transactional producer (see ``producer``):
 #: Kafka Streams uses 10 s, but librdkafka lowers the delivery timeout to it, and a 20 s
 #: broker stall must not fail every record in flight
@@ -148,6 +160,9 @@ class ClientConfigs:
             "auto.offset.reset": _offset_reset(conf.consumer_auto_offset_reset),
             "session.timeout.ms": _ms(conf.broker_session_timeout),
             "heartbeat.interval.ms": _ms(conf.broker_heartbeat_interval),
+            # a bounded prefetch (see PREFETCH_MESSAGES), refilled without a pause
+            "queued.min.messages": PREFETCH_MESSAGES,
+            "fetch.queue.backoff.ms": PREFETCH_BACKOFF_MS,
             # only committed transactions (librdkafka's default, stated: exactly-once needs it)
             "isolation.level": "read_committed",
             **_optional(

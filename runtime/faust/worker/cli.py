@@ -33,13 +33,13 @@ from faust.exceptions import (
     TransactionFailed,
 )
 from faust.web.directory import WorkerDirectory
-from faust.web.metrics import WorkerMetrics
 from faust.worker.app_module import read_source
 from faust.worker.errors import AgentFailure
 from faust.worker.worker import Worker
 
 if TYPE_CHECKING:
     from faust.app import App
+    from faust.web.metrics import WorkerMetrics
 
 
 def check_source(built_from: tuple[str | None, str]) -> None:
@@ -103,7 +103,11 @@ def _run_worker(
     try:
         if built_from is not None:
             check_source(built_from)
-        metrics = WorkerMetrics(app) if app.conf.web_enabled else None
+        metrics = None
+        if app.conf.web_enabled:  # prometheus-client (~2.7 MB): imported only when serving
+            from faust.web.metrics import WorkerMetrics
+
+            metrics = WorkerMetrics(app)
         # where the other workers are, for table routes (faust.web.directory)
         directory = WorkerDirectory(app) if app.conf.web_enabled else None
         sensors = [sensor for sensor in (metrics, directory) if sensor is not None]

@@ -42,6 +42,9 @@ are instants).
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from faust.serializers import codecs
 from faust.serializers.avro.binary import (
     SHORT_LENGTHS,
@@ -53,34 +56,72 @@ from faust.serializers.avro.binary import (
     write_long,
     write_string,
 )
-from faust.serializers.avro.codec import AvroCodec, AvroType, avro_type
-from faust.serializers.avro.confluent import (
-    KEY_SCHEMA_ID_HEADER,
-    VALUE_SCHEMA_ID_HEADER,
-    ConfluentAvroCodec,
-    registry_client,
-)
 from faust.serializers.avro.datums import (
     from_datum,
     record_from_datum,
     record_to_datum,
     to_datum,
 )
-from faust.serializers.avro.fastavro_io import (
-    AvroDatumError,
-    DatumReading,
-    datum_error,
-    datum_reader,
-    datum_reading,
-    datum_writer,
-    parse,
-    read_with,
-)
 from faust.serializers.avro.schema import avro_schema, enum_fullname, record_fullname, schema_record
+
+if TYPE_CHECKING:
+    from faust.serializers.avro.codec import AvroCodec, AvroType, avro_type
+    from faust.serializers.avro.confluent import (
+        KEY_SCHEMA_ID_HEADER,
+        VALUE_SCHEMA_ID_HEADER,
+        ConfluentAvroCodec,
+        registry_client,
+    )
+    from faust.serializers.avro.fastavro_io import (
+        AvroDatumError,
+        DatumReading,
+        datum_error,
+        datum_reader,
+        datum_reading,
+        datum_writer,
+        parse,
+        read_with,
+    )
+
+#: the names of the modules that import fastavro (~2.7 MB of a worker's memory): loaded on
+#: first use, so that a worker whose generated code only reads and writes Avro's
+#: primitives (``binary``), or that has no Avro at all, does not import it
+_LAZY = {
+    **dict.fromkeys(("AvroCodec", "AvroType", "avro_type"), "codec"),
+    **dict.fromkeys(
+        ("KEY_SCHEMA_ID_HEADER", "VALUE_SCHEMA_ID_HEADER", "ConfluentAvroCodec", "registry_client"),
+        "confluent",
+    ),
+    **dict.fromkeys(
+        (
+            "AvroDatumError",
+            "DatumReading",
+            "datum_error",
+            "datum_reader",
+            "datum_reading",
+            "datum_writer",
+            "parse",
+            "read_with",
+        ),
+        "fastavro_io",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 def register_codecs() -> None:
     """Make ``avro`` and ``avro-confluent`` known (done on first use of either name)."""
+    from faust.serializers.avro.codec import AvroCodec
+    from faust.serializers.avro.confluent import ConfluentAvroCodec
+
     codecs.codecs.setdefault("avro", AvroCodec())
     codecs.codecs.setdefault("avro-confluent", ConfluentAvroCodec())
 
