@@ -106,6 +106,13 @@ WORKER_NEVER_IMPORTS = (
 )
 
 
+def printed_by(script: str) -> list[str]:
+    """The words ``script`` prints, run in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+
+
 def test_a_json_worker_without_web_server_imports_only_what_it_uses() -> None:
     # what a built worker of a JSON app imports (the generated module's own imports, the
     # worker and its command line), in a fresh interpreter
@@ -114,9 +121,7 @@ def test_a_json_worker_without_web_server_imports_only_what_it_uses() -> None:
         "import faust, faust.compiled, faust.worker.cli, faust.worker.worker, faust.cli.main\n"
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
     )
-    loaded = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout.split()
+    loaded = printed_by(script)
     assert [name for name in WORKER_NEVER_IMPORTS if name in loaded] == []
     assert "faust" in loaded and "confluent_kafka" in loaded  # (the check itself works)
 
@@ -132,7 +137,5 @@ def test_avro_and_crontab_still_import_what_they_need_on_first_use() -> None:
         "after = {m.split('.')[0] for m in sys.modules}\n"
         "print(' '.join(sorted(after - before)))\n"
     )
-    loaded = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout.split()
+    loaded = printed_by(script)
     assert {"croniter", "fastavro"} <= set(loaded)
