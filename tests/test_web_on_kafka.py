@@ -37,8 +37,10 @@ NUMBERS = 1000
 BAD_NUMBERS = 5
 WORDS = 100
 BOOMS = 3
-#: changelog records preloaded for the table: restored before anything is processed
-CHANGELOG = 60_000
+#: changelog records preloaded for the table: restored before anything is processed (enough
+#: that the restore spans many of the worker's steps: with 60,000 a loaded machine sometimes
+#: finished it between two /ready polls)
+CHANGELOG = 200_000
 
 
 def http(port: int, path: str, body: Any = None) -> tuple[int, Any]:
