@@ -324,10 +324,15 @@ class SensedProducer(ProducerProxy):
             self._producer.send(topic, key, value, partition, timestamp, headers)
         self.sensor.on_send(agent, topic, key, value)
 
+    def _needs_send(self) -> bool:
+        """Does the sensor want more of a record than that it was queued (its completion,
+        its headers, the produce hook), so that a direct produce must go through send()?"""
+        sensor = self.sensor
+        return sensor.wants_completions or sensor.wants_headers or sensor.wants_produce
+
     def direct(self) -> tuple[DirectProduce, tuple[type[Exception], ...]]:
         produce, retry = self._producer.direct()
-        sensor = self.sensor
-        if sensor.wants_completions or sensor.wants_headers or sensor.wants_produce:  # send()
+        if self._needs_send():
 
             def reported(
                 topic: str, value: bytes | None, key: bytes | None, *, headers: Any = None
@@ -357,9 +362,8 @@ class SensedProducer(ProducerProxy):
         (:meth:`Sensor.send_cells`), ``produce`` is the client's own and the cells are the
         sensor's; else ``produce`` reports each record (:meth:`direct`) and the cells are
         read by nobody. Bound in the agent's task: its records count for that agent."""
-        sensor = self.sensor
-        if not (sensor.wants_completions or sensor.wants_headers or sensor.wants_produce):
-            cells = sensor.send_cells(current_agent.get())
+        if not self._needs_send():
+            cells = self.sensor.send_cells(current_agent.get())
             if cells is not None:
                 return (*self._producer.direct(), cells)
         return (*self.direct(), unread_cell)
