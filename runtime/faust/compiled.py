@@ -59,7 +59,7 @@ from faust.worker.app_module import load_app_module
 from faust.worker.cli import run_worker_cli
 
 #: the version of this surface; a worker built for another one is refused
-SURFACE_VERSION = 4
+SURFACE_VERSION = 5
 
 R = TypeVar("R")
 

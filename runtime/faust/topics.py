@@ -78,11 +78,13 @@ class Topic(Generic[KT, VT]):
             registry=app.codecs,
         )
         self._dump_key: Dumper = self.schema.key_dumper()
+        self._key_text = self.schema.key_dumper_is_text()
         self._dump_value: Dumper = self.schema.value_dumper()
 
     def refresh_codecs(self) -> None:
         """Rebuild the dumpers (after a compiled worker installed its generated codecs)."""
         self._dump_key = self.schema.key_dumper()
+        self._key_text = self.schema.key_dumper_is_text()
         self._dump_value = self.schema.value_dumper()
 
     def get_topic_name(self) -> str:
@@ -102,6 +104,13 @@ class Topic(Generic[KT, VT]):
         """``key -> bytes`` for this topic, as :meth:`send` encodes keys (a compiled agent
         binds it once and calls it per record)."""
         return self._dump_key
+
+    def key_dumper_is_text(self) -> bool:
+        """Does :meth:`key_dumper` write a key of type ``str`` (exactly, not a subclass) as
+        its UTF-8, ``key.encode()``? True on the raw codec (the usual for ``key_type=str``):
+        a compiled loop asks once and encodes such keys itself, and hands every other key
+        (bytes, None, a str subclass, ...) to the dumper."""
+        return self._key_text
 
     def value_dumper(self) -> Dumper:
         """``value -> bytes`` for this topic, as :meth:`send` encodes values."""

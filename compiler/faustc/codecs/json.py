@@ -335,28 +335,41 @@ def json_out_ok(info: RecordInfo) -> bool:
     return True
 
 
+def json_out_checks(info: RecordInfo, var: str) -> tuple[str, ...]:
+    """The conditions under which msgspec writes ``var`` (a ``_<Record>Out`` of a Record
+    :func:`json_out_ok` accepts) as exactly the bytes the topic's dumper writes for the
+    Record: every value of its field's own type (``type(v) is T``: not a subclass, not a
+    bool where an int is declared; None where the field is optional) and every int within
+    64 bits (orjson refuses others). The bounds are literals, constants of the compiled
+    code. Example::
+
+        json_out_checks(records["BigOrder"], "big")
+        # ('type(big.order_id) is str', ..., '-(2**63) <= big.amount_cents < 2**64')
+    """
+    checks: list[str] = []
+    for field in info.fields:
+        value = f"{var}.{field.name}"
+        optional = field.type.kind == "optional"
+        kind = _OUT_NATIVE[field.type.args[0].kind if optional else field.type.kind]
+        field_checks = [f"type({value}) is {kind}"]
+        if kind == "int":
+            field_checks.append(f"-(2**63) <= {value} < 2**64")
+        if optional:  # each after the first only runs when the value is of the type
+            field_checks = [f"({value} is None or {check})" for check in field_checks]
+        checks += field_checks
+    return tuple(checks)
+
+
 def write_json_out(out: Emitter, info: RecordInfo, display_name: str) -> None:
     """``_<Record>Out`` (the fields and ``__faust`` in a msgspec struct, untracked by the
     cyclic GC: its values are atoms) and ``encode_<record>_out(out, dump)``, which writes
-    it with msgspec when every value has its field's type (the bytes ``dump`` writes for
-    the Record: msgspec and orjson agree on str, int and bool), else builds the Record and
-    returns ``dump(record)``. Only for a Record :func:`json_out_ok` accepts."""
+    it with msgspec when :func:`json_out_checks` hold (the bytes ``dump`` writes for the
+    Record: msgspec and orjson agree on str, int and bool), else builds the Record and
+    returns ``dump(record)``. Only for a Record :func:`json_out_ok` accepts. A send site
+    tests the same checks itself first and calls the function only when one fails."""
     snake = snake_case(info.name)
     cls = f"app_module.{info.name}"
     include_metadata = literal_value(info.options.get("include_metadata")) is not False
-    checks: list[str] = []
-    for field in info.fields:
-        value = f"out.{field.name}"
-        optional = field.type.kind == "optional"
-        kind = _OUT_NATIVE[field.type.args[0].kind if optional else field.type.kind]
-        check = f"type({value}) is {kind}"
-        in_range = f"-_2_63 <= {value} < _2_64"  # orjson refuses integers beyond 64 bits
-        if optional:
-            if kind == "int":
-                check += f" and {in_range}"
-            checks.append(f"({value} is None or {check})")
-        else:
-            checks += [check, in_range] if kind == "int" else [check]
     arguments = ", ".join(f"out.{field.name}" for field in info.fields)
     line = info.definition.span.line
     out.line(f"# {display_name}:{line}  a {info.name} built only to be sent as JSON")
@@ -379,7 +392,7 @@ def write_json_out(out: Emitter, info: RecordInfo, display_name: str) -> None:
             f"{info.name}: msgspec writes them when the values have their fields' types (as\n"
             f'encode_{snake}_json does), else the {info.name} is built and dumped."""'
         )
-        out.condition("if", checks)
+        out.condition("if", list(json_out_checks(info, "out")))
         with out.indented():
             out.line("return _encode_json(out)")
         out.line(f"return dump({cls}({arguments}))")

@@ -26,6 +26,7 @@ from faustc.plan.model import (
     BindDirectSender,
     BindEncoder,
     Binding,
+    BindKeyText,
     BindRateLimiter,
     BindSendCount,
     BindSender,
@@ -55,6 +56,7 @@ from faustc.plan.model import (
     UserExpr,
     WorkerPlan,
 )
+from faustc.plan.passes import sends_of
 
 
 class AgentWriter:
@@ -114,6 +116,8 @@ class AgentWriter:
                 out.line(f"{n.holds} = {agent.param}.holds")
             for binding in agent.bindings:
                 out.raw_line(self.binding(binding))
+            if any(send.out_checks for send in sends_of(agent)):
+                out.line(f"{agent.sends.value}: bytes | None  # msgspec's bytes, or the dumper's")
             if agent.prelude is not None:
                 out.line(f"# {self.display}:{agent.prelude.line}")
                 self.user_code(agent.prelude)
@@ -180,6 +184,8 @@ class AgentWriter:
             return f"{binding.local} = {binding.cell}({topic})"
         if isinstance(binding, BindEncoder):
             return f"{binding.local} = {binding.topic}.{binding.part}_dumper()"
+        if isinstance(binding, BindKeyText):
+            return f"{binding.local} = {binding.topic}.key_dumper_is_text()"
         if isinstance(binding, BindTopicName):
             return f"{binding.local} = {binding.topic}.get_topic_name()"
         assert isinstance(binding, BindSendSoon)
@@ -556,6 +562,39 @@ class AgentWriter:
         function, arguments = value
         return arguments[0] if function is None else f"{function}({', '.join(arguments)})"
 
+    def text_key(
+        self, send: Send, target: str, key: tuple[str | None, list[str]], marker: str
+    ) -> None:
+        """``target`` = the key's bytes: a ``str`` key's UTF-8 where the topic's key dumper
+        writes it so (``Topic.key_dumper_is_text()``, asked once), else the dumper's."""
+        out, sends = self.out, self.agent.sends
+        function, arguments = key
+        given = arguments[0]
+        if not given.isidentifier():  # an expression: evaluated once, as the user wrote it
+            assert sends.given_key is not None
+            given = sends.given_key
+            out.line(f"{given} = {arguments[0]}{marker}")
+        assert function is not None
+        out.line("# a str key where the topic's key dumper writes str keys as UTF-8: the same,")
+        out.line("# without its frame; any other key (bytes, None, a subclass ...): the dumper")
+        test = f"type({given}) is str and {sends.text_key_of(send.topic)}"
+        out.assign(target, Ternary(f"{given}.encode()", test, f"{function}({given})"))
+
+    def out_value(
+        self, send: Send, target: str, value: tuple[str | None, list[str]], marker: str
+    ) -> None:
+        """``target`` = the bytes of a Record built as its JSON struct: msgspec's when the
+        send's checks hold (every value of its field's type), else ``out_encoder``'s."""
+        out = self.out
+        function, arguments = value
+        out.line("# every value of its field's type (str, int within 64 bits, ...): msgspec writes")
+        out.line(f"# the bytes the topic's dumper writes; else {function} (the Record, dumped)")
+        out.condition("if", list(send.out_checks), f":{marker}")
+        with out.indented():
+            out.line(f"{target} = _encode_json({arguments[0]})")
+        with out.block("else:"):
+            self.assign(target, value, marker)
+
     def send(self, send: Send) -> None:
         out, sends = self.out, self.agent.sends
         marker = self.marker(send.line)
@@ -568,8 +607,14 @@ class AgentWriter:
         key, value = self.encoded(send, "key"), self.encoded(send, "value")
         if send.via == "produce":
             assert sends.key and sends.value and sends.headers and sends.produce and sends.send
-            self.assign(sends.key, key, marker)
-            self.assign(sends.value, value, marker)
+            if send.text_key:
+                self.text_key(send, sends.key, key, marker)
+            else:
+                self.assign(sends.key, key, marker)
+            if send.out_checks:
+                self.out_value(send, sends.value, value, marker)
+            else:
+                self.assign(sends.value, value, marker)
             headers = []
             if send.headers is not None:
                 out.line(f"{sends.headers} = {self.argument(send.headers)}{marker}")

@@ -200,7 +200,6 @@ def _codecs(plan: WorkerPlan, records: dict[str, RecordInfo], out: Emitter) -> N
     out.line("_NO_METADATA = msgspec.Raw()")
     if plan.sent_as_json:
         out.line("_encode_json = msgspec.json.Encoder().encode")
-        out.line("_2_63, _2_64 = 2**63, 2**64")
     for record in codecs.records:
         info = records[record.name]
         out.blank(2)

@@ -172,6 +172,15 @@ class Send:
     via: str = "send_soon"
     #: the value is a Record built as its JSON struct: this generated function encodes it
     out_encoder: str | None = None
+    #: the conditions (on the value, a local name) under which msgspec writes the struct
+    #: as the topic's dumper writes the Record (``faustc.codecs.json.json_out_checks``):
+    #: the send site tests them and calls ``out_encoder`` only when one fails
+    out_checks: tuple[str, ...] = ()
+    #: the send site writes a key of type ``str`` as ``key.encode()`` itself where the
+    #: topic's key dumper does the same (``Topic.key_dumper_is_text()``, asked once), and
+    #: hands any other key to the dumper (a produce with a key, on a topic whose keys the
+    #: compiler expects to be text)
+    text_key: bool = False
 
     def arguments(self) -> tuple[tuple[str, Argument], ...]:
         """The keyword arguments given, in ``send_soon``'s order."""
@@ -506,6 +515,15 @@ class BindEncoder:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class BindKeyText:
+    """``local = topic.key_dumper_is_text()``: does the topic's key dumper write a ``str``
+    key as ``key.encode()`` (then the loop does so itself)?"""
+
+    local: str
+    topic: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class BindTopicName:
     """``local = topic.get_topic_name()`` (a topic whose name the compiler does not know)."""
 
@@ -529,6 +547,7 @@ Binding = (
     | BindDirectSender
     | BindSendCount
     | BindEncoder
+    | BindKeyText
     | BindTopicName
     | BindSendSoon
 )
@@ -546,6 +565,8 @@ class SendLocals:
     key: str | None = None
     value: str | None = None
     headers: str | None = None
+    #: the key as the send gives it, before a text key is encoded inline (``Send.text_key``)
+    given_key: str | None = None
     #: topic -> its name: ``(True, name)`` a literal, ``(False, local)`` a bound local
     topic_names: tuple[tuple[str, tuple[bool, str]], ...] = ()
     #: ``(topic, part)`` -> the local holding its encoder
@@ -554,6 +575,9 @@ class SendLocals:
     send_soon: tuple[tuple[str, str], ...] = ()
     #: topic -> the local counting the records produced to it (``BindSendCount``)
     counts: tuple[tuple[str, str], ...] = ()
+    #: topic -> the local saying whether its key dumper writes str keys as their UTF-8
+    #: (``BindKeyText``)
+    text_keys: tuple[tuple[str, str], ...] = ()
 
     def topic_name(self, topic: str) -> tuple[bool, str]:
         return dict(self.topic_names)[topic]
@@ -566,6 +590,9 @@ class SendLocals:
 
     def count_of(self, topic: str) -> str:
         return dict(self.counts)[topic]
+
+    def text_key_of(self, topic: str) -> str:
+        return dict(self.text_keys)[topic]
 
 
 # -- agents and the worker -----------------------------------------------------------------

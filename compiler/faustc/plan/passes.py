@@ -17,16 +17,18 @@ import dataclasses
 from collections.abc import Callable, Iterator
 
 from faustc.codecs.common import snake_case
-from faustc.codecs.json import json_out_ok
+from faustc.codecs.json import json_out_checks, json_out_ok
 from faustc.codecs.model import CodecsPlan
 from faustc.front.ir import AppModule, FieldRef
 from faustc.plan.model import (
     AgentPlan,
+    Argument,
     BindCallable,
     BindDeliverer,
     BindDirectSender,
     BindEncoder,
     Binding,
+    BindKeyText,
     BindRateLimiter,
     BindSendCount,
     BindSender,
@@ -37,6 +39,7 @@ from faustc.plan.model import (
     Filter,
     Hole,
     Inline,
+    LocalName,
     Map,
     Repartition,
     Send,
@@ -252,7 +255,11 @@ def build_sent_records_as_structs(agent: AgentPlan, context: PassContext) -> Age
     Records it can stand in for). Example::
 
         Map(builds="Total", built_as=None) -> Map(builds="Total", built_as="Total", ...)
-        Send(topic="out", value=UserExpr("t")) -> Send(..., out_encoder="encode_total_out")
+        Send(topic="out", value=UserExpr("t")) -> Send(..., out_encoder="encode_total_out",
+            out_checks=("type(t.account) is str", ...))
+
+    The send site tests the checks itself (no frame in the common case) and calls the
+    encoder only when one fails.
     """
     stage = agent.stages[-1]
     step = stage.steps[-1] if stage.steps else None
@@ -289,10 +296,11 @@ def build_sent_records_as_structs(agent: AgentPlan, context: PassContext) -> Age
     stage = dataclasses.replace(stage, steps=(*stage.steps[:-1], built))
     agent = _replace_stage(agent, stage)
     encoder = f"encode_{snake_case(info.name)}_out"
+    checks = json_out_checks(info, agent.target)
 
     def encode(hole: Hole) -> Hole:
         if isinstance(hole, Send) and hole.value == UserExpr(agent.target):
-            return dataclasses.replace(hole, out_encoder=encoder)
+            return dataclasses.replace(hole, out_encoder=encoder, out_checks=checks)
         return hole
 
     return dataclasses.replace(_map_holes(agent, encode), sent_as_json=info.name)
@@ -339,6 +347,34 @@ def produce_directly(agent: AgentPlan, context: PassContext) -> AgentPlan:
 
     def hole(found: Hole) -> Hole:
         return direct(found) if isinstance(found, Send) else found
+
+    return _map_holes(agent, hole)
+
+
+def encode_text_keys_inline(agent: AgentPlan, context: PassContext) -> AgentPlan:
+    """A produce with a key, to a topic whose keys the compiler expects to be text (raw
+    codec, not a Record; an internal topic of the worker: the runtime decides), writes a
+    ``str`` key as ``key.encode()`` itself where ``topic.key_dumper_is_text()`` (asked
+    once) says the dumper does the same, and hands other keys to the dumper. Example::
+
+        Send(topic="out", key=UserExpr("o.account"), via="produce") -> text_key=True
+    """
+    text = {
+        topic.var: topic_codec(topic, context.records, is_key=True) == (None, "raw")
+        for topic in context.module.topics
+    }
+
+    def inline(send: Send) -> Send:
+        if send.via != "produce" or send.key is None or send.key == UserExpr("None"):
+            return send
+        if not text.get(send.topic, True):
+            return send
+        return dataclasses.replace(send, text_key=True)
+
+    agent = _map_sends(agent, inline)
+
+    def hole(found: Hole) -> Hole:
+        return inline(found) if isinstance(found, Send) else found
 
     return _map_holes(agent, hole)
 
@@ -481,12 +517,25 @@ class _Binder:
                 value=value,
                 headers=headers,
             )
+        if send.text_key and sends.given_key is None and not _a_name(send.key):
+            sends = dataclasses.replace(sends, given_key=self._fresh("given_key"))
+        if send.text_key and send.topic not in dict(sends.text_keys):
+            local = self._fresh(f"text_keys_{identifier(send.topic)}")
+            self.bindings.append(BindKeyText(local, send.topic))
+            sends = dataclasses.replace(sends, text_keys=(*sends.text_keys, (send.topic, local)))
         if send.via == "produce" and send.topic not in dict(sends.counts):
             assert sends.cell is not None
             local = self._fresh(f"sent_{identifier(send.topic)}")
             self.bindings.append(BindSendCount(local, sends.cell, send.topic))
             sends = dataclasses.replace(sends, counts=(*sends.counts, (send.topic, local)))
         self.sends = sends
+
+
+def _a_name(argument: Argument | None) -> bool:
+    """Is the argument a name (read twice at no cost), not an expression to evaluate once?"""
+    if isinstance(argument, LocalName):
+        return True
+    return isinstance(argument, UserExpr) and argument.text.isidentifier()
 
 
 # -- walking the plan -----------------------------------------------------------------------
@@ -545,6 +594,7 @@ PASSES: tuple[AgentPass, ...] = (
     build_sent_records_as_structs,
     update_tables_in_place,
     produce_directly,
+    encode_text_keys_inline,
     mark_messages_at_fallbacks,
     bind_locals,
 )

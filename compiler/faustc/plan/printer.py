@@ -28,6 +28,7 @@ from faustc.plan.model import (
     BindDirectSender,
     BindEncoder,
     Binding,
+    BindKeyText,
     BindRateLimiter,
     BindSendCount,
     BindSender,
@@ -153,6 +154,8 @@ def _binding(binding: Binding) -> str:
         return f"{binding.local} = count of records produced to {binding.topic}"
     if isinstance(binding, BindEncoder):
         return f"{binding.local} = {binding.part} encoder of {binding.topic}"
+    if isinstance(binding, BindKeyText):
+        return f"{binding.local} = {binding.topic} writes str keys as UTF-8"
     if isinstance(binding, BindTopicName):
         return f"{binding.local} = name of {binding.topic}"
     assert isinstance(binding, BindSendSoon)
@@ -238,7 +241,9 @@ def _argument(argument: Argument) -> str:
 def _send(send: Send) -> str:
     arguments = " ".join(f"{name}={_argument(value)}" for name, value in send.arguments())
     out = f" out={send.out_encoder}" if send.out_encoder else ""
-    return f"send {send.topic} via {send.via} {arguments}{out}".rstrip()
+    checks = f" (inline: {len(send.out_checks)} checks)" if send.out_checks else ""
+    text = " text key inline" if send.text_key else ""
+    return f"send {send.topic} via {send.via} {arguments}{out}{checks}{text}".rstrip()
 
 
 def _code(agent: AgentPlan, title: str, code: UserCode, add: object) -> None:

@@ -16,6 +16,7 @@ from faustc.plan.model import (
     BindDeliverer,
     BindDirectSender,
     BindEncoder,
+    BindKeyText,
     BindRateLimiter,
     BindSendCount,
     BindSender,
@@ -159,6 +160,7 @@ def _validate_sends(agent: AgentPlan, fail: object) -> None:
     encoders = {(b.topic, b.part) for b in bindings if isinstance(b, BindEncoder)}
     named = {b.topic for b in bindings if isinstance(b, BindTopicName)}
     counted = {b.topic for b in bindings if isinstance(b, BindSendCount)}
+    text_keys = {b.topic for b in bindings if isinstance(b, BindKeyText)}
     for send in sends_of(agent):
         where = f"send on {send.topic} via {send.via}"
         if send.via not in SEND_WAYS:
@@ -179,6 +181,12 @@ def _validate_sends(agent: AgentPlan, fail: object) -> None:
             sends.produce is None or not any(isinstance(b, BindDirectSender) for b in bindings)
         ):
             raise fail(f"{where}: the client's produce is not bound")
+        if send.text_key and (send.via != "produce" or "key" not in _encoded_parts(send)):
+            raise fail(f"{where}: a text key inline without a produce of a key")
+        if send.text_key and send.topic not in text_keys:
+            raise fail(f"{where}: whether its keys are text is not bound")
+        if send.out_checks and send.out_encoder is None:
+            raise fail(f"{where}: checks inline without the encoder to fall back on")
         if send.via == "produce" and send.topic not in counted:
             raise fail(f"{where}: the count of its records is not bound")
         if send.via == "produce" and {n for n, _ in send.arguments()} - {"key", "value", "headers"}:

@@ -446,7 +446,7 @@ def make_dumper(
             return dumps(value)
 
         return dumps_record_type
-    if type(codec) is codecs.RawCodec:
+    if writes_str_as_utf8(codec):
 
         def dumps_text(value: Any) -> bytes | None:
             if type(value) is str:
@@ -466,6 +466,13 @@ def make_dumper(
 
         return dumps_json
     return dumps
+
+
+def writes_str_as_utf8(codec: codecs.Codec) -> bool:
+    """Does a dumper on ``codec`` write a value of type ``str`` (exactly) as its UTF-8,
+    ``value.encode()``? The raw codec's does (``make_dumper``'s ``dumps_text``); a compiled
+    loop asks once (``Topic.key_dumper_is_text``) and encodes such keys itself."""
+    return type(codec) is codecs.RawCodec
 
 
 #: the types a JSON dumper hands to ``json_dumps`` at once (what ``dumps`` would do too:
@@ -648,6 +655,11 @@ class Schema:
 
     def key_dumper(self) -> Dumper:
         return make_dumper(self.key_type, self.key_serializer or "raw", context=self._context(True))
+
+    def key_dumper_is_text(self) -> bool:
+        """Does :meth:`key_dumper` write a key of type ``str`` (exactly) as ``key.encode()``
+        (``writes_str_as_utf8``: the raw codec, the usual for ``key_type=str``)?"""
+        return writes_str_as_utf8(self._context(True).get_codec(self.key_serializer or "raw"))
 
     def value_dumper(self) -> Dumper:
         return make_dumper(

@@ -26,7 +26,7 @@ from faust.compiled import json_default as _json_default
 from faust.compiled import json_loads as _json_loads
 from faust.compiled import new_record as _new_record
 
-require_surface(4)
+require_surface(5)
 
 #: the SHA-256 of big_orders.py when this worker was built
 SOURCE_SHA256 = "820be32f1c55724be41473f4784e6a8230679dbc6b22b3f51d940f63ea18e29d"
@@ -58,6 +58,7 @@ async def fused_find_big_orders(orders: Stream[Order]) -> None:
     encode_key_big_orders_topic = big_orders_topic.key_dumper()
     encode_value_big_orders_topic = big_orders_topic.value_dumper()
     produce, produce_retry, send_cell = app.counting_sender()
+    text_keys_big_orders_topic = big_orders_topic.key_dumper_is_text()
     sent_big_orders_topic = send_cell("big-orders")
     async for batch in orders.batches():
         keys_valid = check_keys(batch)
@@ -76,7 +77,14 @@ async def fused_find_big_orders(orders: Stream[Order]) -> None:
                 value = to_big_order(value)  # big_orders.py:39
                 # big_orders.py:40
                 big = value
-                send_key = encode_key_big_orders_topic(big.account_id)
+                given_key = big.account_id
+                # a str key where the topic's key dumper writes str keys as UTF-8: the same,
+                # without its frame; any other key (bytes, None, a subclass ...): the dumper
+                send_key = (
+                    given_key.encode()
+                    if type(given_key) is str and text_keys_big_orders_topic
+                    else encode_key_big_orders_topic(given_key)
+                )
                 send_value = encode_value_big_orders_topic(big)
                 try:
                     produce("big-orders", send_value, send_key)
@@ -281,8 +289,8 @@ COMPILED_AGENTS = {
 #: the lines of big_orders.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (66, 76, 39, 39),
-    (78, 85, 40, 40),
+    (67, 77, 39, 39),
+    (79, 93, 40, 40),
 )
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from faust.compiled import json_default as _json_default
 from faust.compiled import json_loads as _json_loads
 from faust.compiled import new_record as _new_record
 
-require_surface(4)
+require_surface(5)
 
 #: the SHA-256 of order_batches.py when this worker was built
 SOURCE_SHA256 = "defabeee9a0e39118e382c86fee6fb19f7033ad217799491111d328e02c35d6e"

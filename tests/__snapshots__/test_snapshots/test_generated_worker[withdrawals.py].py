@@ -33,7 +33,7 @@ from faust.compiled import json_default as _json_default
 from faust.compiled import json_loads as _json_loads
 from faust.compiled import new_record as _new_record
 
-require_surface(4)
+require_surface(5)
 
 #: the SHA-256 of withdrawals.py when this worker was built
 SOURCE_SHA256 = "215ad44f676617f10f74c3fbfd3b87c60de8c24b681f7224189574618a0f342f"
@@ -82,9 +82,11 @@ async def fused_track_users(withdrawals: Stream[Withdrawal]) -> None:
     track_users_repartition_name = track_users_repartition.get_topic_name()
     encode_key_track_users_repartition = track_users_repartition.key_dumper()
     produce, produce_retry, send_cell = app.counting_sender()
+    text_keys_track_users_repartition = track_users_repartition.key_dumper_is_text()
     sent_track_users_repartition = send_cell(track_users_repartition_name)
     encode_key_alerts_topic = alerts_topic.key_dumper()
     encode_value_alerts_topic = alerts_topic.value_dumper()
+    text_keys_alerts_topic = alerts_topic.key_dumper_is_text()
     sent_alerts_topic = send_cell("withdrawal-alerts")
     async for batch in withdrawals.batches():
         # stage 1: the messages of 'withdrawals', then .group_by() to stage 2
@@ -105,7 +107,13 @@ async def fused_track_users(withdrawals: Stream[Withdrawal]) -> None:
                     # withdrawals.py:32  .group_by(...): on to the next stage
                     # the value is as it was consumed: its bytes go on unchanged
                     new_key = value.user  # withdrawals.py:32
-                    send_key = encode_key_track_users_repartition(new_key)
+                    # a str key where the topic's key dumper writes str keys as UTF-8: the same,
+                    # without its frame; any other key (bytes, None, a subclass ...): the dumper
+                    send_key = (
+                        new_key.encode()
+                        if type(new_key) is str and text_keys_track_users_repartition
+                        else encode_key_track_users_repartition(new_key)
+                    )
                     send_value = message.value()
                     send_headers = message.headers() or None
                     try:
@@ -141,7 +149,14 @@ async def fused_track_users(withdrawals: Stream[Withdrawal]) -> None:
                 after = before + withdrawal.amount
                 user_totals[withdrawal.user] = after
                 if before <= LIMIT < after:
-                    send_key = encode_key_alerts_topic(withdrawal.user)
+                    given_key = withdrawal.user
+                    # a str key where the topic's key dumper writes str keys as UTF-8: the same,
+                    # without its frame; any other key (bytes, None, a subclass ...): the dumper
+                    send_key = (
+                        given_key.encode()
+                        if type(given_key) is str and text_keys_alerts_topic
+                        else encode_key_alerts_topic(given_key)
+                    )
                     send_value = encode_value_alerts_topic(f"{withdrawal.user} over {LIMIT}")
                     try:
                         produce("withdrawal-alerts", send_value, send_key)
@@ -263,11 +278,11 @@ COMPILED_AGENTS = {
 #: the lines of withdrawals.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (95, 126, 32, 32),
-    (133, 137, 32, 32),
-    (139, 140, 33, 33),
-    (141, 144, 34, 37),
-    (145, 150, 37, 37),
+    (97, 134, 32, 32),
+    (141, 145, 32, 32),
+    (147, 148, 33, 33),
+    (149, 152, 34, 37),
+    (153, 165, 37, 37),
 )
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from faust.compiled import table_missing as _table_missing
 from faust.compiled import window_access as _window_access
 from faust.compiled import window_limit as _window_limit
 
-require_surface(4)
+require_surface(5)
 
 #: the SHA-256 of wordcount.py when this worker was built
 SOURCE_SHA256 = "e449c0116fb0fc9a3ea47a46a6a0fa59813f0dcefe0741a7da38ce3fdf15f5aa"
