@@ -21,6 +21,7 @@ from faustc.plan.model import (
     AgentPlan,
     BindDirectSender,
     BindEncoder,
+    BindKeyText,
     BindSendCount,
     BindSender,
     Map,
@@ -260,6 +261,66 @@ def test_a_record_built_only_to_be_sent_is_built_as_its_json_struct(
     assert (isinstance(last, Map) and last.built_as == "Total") is as_struct
     sent = [s for s in sends_of(agent) if s.value == UserExpr("t")]
     assert all((s.out_encoder == "encode_total_out") is as_struct for s in sent)
+
+
+def test_a_struct_sent_is_checked_at_its_send_site(tmp_path: Path) -> None:
+    """The send of a Record built as its struct carries the checks under which msgspec
+    writes what the dumper writes (exact types, ints within 64 bits, None for optional
+    fields), tested at the send site before its encoder is called."""
+    agent = sender_plan(
+        tmp_path,
+        TOTAL,
+        f"    async for t in {MAP}:\n        await out.send(key=t.account, value=t)\n",
+    )
+    (send,) = sends_of(agent)
+    assert send.out_encoder == "encode_total_out"
+    assert send.out_checks == (
+        "type(t.account) is str",
+        "type(t.cents) is int",
+        "-(2**63) <= t.cents < 2**64",
+        "(t.ok is None or type(t.ok) is bool)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("topic", "key", "text_key"),
+    [
+        ('app.topic("out", key_type=str, value_type=float)', "o.account", True),
+        ('app.topic("out", value_type=float)', "o.account", True),  # raw: the default
+        (
+            'app.topic("out", key_type=str, key_serializer="json", value_type=float)',
+            "o.account",
+            False,
+        ),
+        ('app.topic("out", key_type=Order, value_type=float)', "o", False),  # a Record key
+        ('app.topic("out", key_type=str, value_type=float)', "None", False),  # no key
+    ],
+)
+def test_a_text_key_is_encoded_at_the_send_site(
+    tmp_path: Path, topic: str, key: str, text_key: bool
+) -> None:
+    """A produce with a key to a topic whose keys the compiler expects to be text asks the
+    topic once whether its dumper writes str keys as UTF-8 (``BindKeyText``)."""
+    (agent,) = plan_of(
+        tmp_path,
+        f"out = {topic}\n",
+        f"    async for o in stream:\n        await out.send(key={key}, value=o.amount)\n",
+    ).agents
+    (send,) = sends_of(agent)
+    assert send.via == "produce" and send.text_key is text_key
+    bound = [b for b in agent.bindings if isinstance(b, BindKeyText)]
+    assert bound == ([BindKeyText(agent.sends.text_key_of("out"), "out")] if text_key else [])
+
+
+def test_a_json_view_decoded_straight_runs_inline(tmp_path: Path) -> None:
+    """A stage decoding its Record's JSON view straight runs the view's lines itself,
+    where the runtime chose that view; a stage decoding whole Records does not."""
+    loop = "stream.filter(lambda o: o.amount > 1).map(lambda o: o.amount)"
+    agent = agent_of(tmp_path, f"    async for a in {loop}:\n        print(a)\n")
+    decode = agent.stages[0].decode
+    assert decode.fields_only and decode.json_view == "Order" and decode.view_local
+    agent = agent_of(tmp_path, "    async for o in stream:\n        print(o)\n")
+    assert agent.stages[0].decode.json_view is None
 
 
 @pytest.mark.parametrize(

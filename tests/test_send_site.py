@@ -42,7 +42,7 @@ def tags_of(built: Built) -> list[str]:
     return list(built.worker.app_module.ODD)
 
 
-def run(built: Built, tags: list[dict[str, str]], *, compiled: bool, policy: str) -> Any:
+def run(built: Built, tags: list[dict[str, Any]], *, compiled: bool, policy: str) -> Any:
     """Every record the agents wrote (key and value bytes, per topic), the policy's log
     lines (agent, place, exception), and the failure that stopped the worker, if any."""
     app = built.app
@@ -85,10 +85,14 @@ def _place(text: str) -> Any:
     return found.groups() if found else text
 
 
-def one_of_each(tags: list[str]) -> list[dict[str, str]]:
+def one_of_each(tags: list[str]) -> list[dict[str, Any]]:
     """Every tag in every place, the others plain (str and int where they are declared)."""
-    plain = {"name": "text", "count": "int", "limit": "none", "key": "text"}
-    return [plain] + [{**plain, place: tag} for place in plain for tag in tags]
+    plain: dict[str, Any] = {"name": "text", "count": "int", "limit": "none", "key": "text"}
+    # __faust naming the Record (as written, or spelt another way) or another class: the
+    # loop's inline view takes the struct, or hands the bytes to the view itself
+    named = [{**plain, "__faust": {"ns": ns}} for ns in ("odd_sends.Tags", "odd_sends.Other")]
+    named.append({**plain, "__faust": {"ns": "odd_sends.Tags", "x": 1}})
+    return [plain, *named] + [{**plain, place: tag} for place in plain for tag in tags]
 
 
 def test_every_type_in_every_place_writes_the_generic_bytes(odd_sends: Built) -> None:
@@ -137,6 +141,9 @@ def test_the_send_sites_are_the_inline_ones(odd_sends: Built) -> None:
     assert "and -(2**63) <= reading.count < 2**64" in readings
     keys = inspect.getsource(odd_sends.worker.fused_send_keys)
     assert keys.count("given_key.encode()") == 2
+    # both loops parse the Tags view inline (the runtime chose it)
+    for source in (readings, keys):
+        assert "value = _parse_tags_json(message.value())" in source
 
 
 def test_a_topic_says_whether_its_key_dumper_writes_text(odd_sends: Built) -> None:

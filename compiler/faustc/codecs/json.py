@@ -229,6 +229,9 @@ def write_json_codecs(
     for field in fields:
         for hoisted in field.hoisted:
             out.line(hoisted)
+    if view:  # a loop may run the view's lines itself, on a message's bytes (or None)
+        parser = f"{out.use_module('collections.abc', 'Callable')}[[Any], _{info.name}JSON]"
+        out.line(f"_parse_{snake}_json: {parser}")
     out.line(f"_parse_{snake}_json = msgspec.json.Decoder(_{info.name}JSON).decode")
     out.line(f"_{snake.upper()}_METADATA = msgspec.Raw({metadata.encode()!r})")
     out.blank(2)
@@ -304,6 +307,19 @@ def write_json_codecs(
         default, options = out.use("json_default"), out.use("JSON_OPTIONS")
         dumps = out.use_module("orjson", "dumps", "_orjson_dumps")
         out.call(f"return {dumps}", ["payload", f"default={default}", f"option={options}"])
+
+
+def write_json_view_inline(out: Emitter, record: str, value: str, data: str, view: str) -> None:
+    """``value = view(data)``, where ``view`` is ``view_<record>_json``, without its frame
+    in the usual case: the view's own test (``write_json_codecs`` writes the view), and
+    the view itself when ``__faust`` names another class."""
+    snake = snake_case(record)
+    out.line(f"{value} = _parse_{snake}_json({data})")
+    faust = f"{value}._faust"
+    out.condition("if", [f"{faust} is not _NO_METADATA", f"{faust} != _{snake.upper()}_METADATA"])
+    with out.indented():
+        out.line("# __faust names another class: the view returns that Record")
+        out.line(f"{value} = {view}({data})")
 
 
 #: Record options that change nothing about building a Record from all of its fields and

@@ -15,6 +15,8 @@ Example (``examples/big_orders.py``, abridged)::
 
 from __future__ import annotations
 
+from faustc.codecs.common import snake_case
+from faustc.codecs.json import write_json_view_inline
 from faustc.emit.emitter import Emitter, Ternary, python_literal
 from faustc.front.ir import FieldRef
 from faustc.plan.model import (
@@ -116,6 +118,8 @@ class AgentWriter:
                 out.line(f"{n.holds} = {agent.param}.holds")
             for binding in agent.bindings:
                 out.raw_line(self.binding(binding))
+            if any(stage.decode.json_view for stage in agent.stages):
+                out.line(f"{n.value}: {out.use_module('typing', 'Any')}  # views, Records, ...")
             if any(send.out_checks for send in sends_of(agent)):
                 out.line(f"{agent.sends.value}: bytes | None  # msgspec's bytes, or the dumper's")
             if agent.prelude is not None:
@@ -160,6 +164,12 @@ class AgentWriter:
             out.call(
                 f"{targets} = {stage.topic}.value_decoder", [fields_only] if fields_only else []
             )
+            if decode.json_view is not None:
+                view = f"view_{snake_case(decode.json_view)}_json"
+                out.line(
+                    "# where the runtime chose the generated view (as usual), its lines run inline"
+                )
+                out.line(f"{decode.view_local} = {decode.value_local} is {view}")
         else:
             loader = f"{decode.value_local} = {stage.topic}.value_loader"
             out.call(loader, [fields_only] if fields_only else [])
@@ -421,6 +431,15 @@ class AgentWriter:
                 out.line(f"{n.value} = {decode.value_local}({n.message})")
             with out.block(f"except Exception as {n.exc}:"):
                 out.line(f"raise {decode.value_failed}({n.exc}, {n.message}) from {n.exc}")
+        elif decode.value_failed is not None and decode.json_view is not None:
+            with out.block("try:"):
+                with out.block(f"if {decode.view_local}:"):
+                    data = f"{n.message}.value()"
+                    write_json_view_inline(out, decode.json_view, n.value, data, decode.value_local)
+                with out.block("else:"):
+                    out.line(f"{n.value} = {decode.value_local}({n.message}.value())")
+            with out.block(f"except Exception as {n.exc}:"):
+                out.line(f"raise {decode.value_failed}({n.exc}, {n.message}.value()) from {n.exc}")
         elif decode.value_failed is not None:
             with out.block("try:"):
                 out.line(f"{n.value} = {decode.value_local}({n.message}.value())")

@@ -67,7 +67,9 @@ an error raised in an inlined function is reported at the user's line.
 
 
 #: the modules of the standard library a worker may import
-_STANDARD = frozenset({"asyncio", "inspect", "operator", "pathlib", "sys", "time", "typing"})
+_STANDARD = frozenset(
+    {"asyncio", "collections.abc", "inspect", "operator", "pathlib", "sys", "time", "typing"}
+)
 
 
 def _imports(out: Emitter, used: set[tuple[str, str | None, str | None]]) -> None:

@@ -318,6 +318,11 @@ class Decode:
     #: by: ``topic.field_decoder(field)`` reads it from the key where the keys are its
     #: text (None: the value is decoded)
     field_from_key: str | None = None
+    #: the Record whose generated JSON view the loop runs inline (its lines, without its
+    #: frame) where the runtime chose that view as the decoder; ``view_local`` holds the
+    #: answer, asked once (``load is view_<record>_json``)
+    json_view: str | None = None
+    view_local: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -183,6 +183,32 @@ def decode_fields_only(agent: AgentPlan, context: PassContext) -> AgentPlan:
     return agent
 
 
+def parse_json_views_inline(agent: AgentPlan, context: PassContext) -> AgentPlan:
+    """A stage that decodes its Record's JSON view straight (``value_decoder(fields_only=
+    True)``, called by the loop) runs the view's lines itself, without its frame, where
+    the runtime chose that view (asked once: ``load is view_<record>_json``); any other
+    decoder the runtime chose is called as before. Example::
+
+        Decode(fields_only="...", value_failed="value_failed")
+        -> Decode(..., json_view="Order", view_local="view_inline")
+    """
+    for stage in agent.stages:
+        decode = stage.decode
+        if (
+            decode.fields_only is None
+            or decode.value_failed is None
+            or decode.field_from_key is not None
+            or stage.record is None
+            or stage.codec != "json"
+            or (stage.record, "json") not in context.views
+        ):
+            continue
+        local, agent = _name(agent, f"view_inline{_suffix(agent, stage)}")
+        decode = dataclasses.replace(decode, json_view=stage.record, view_local=local)
+        agent = _replace_stage(agent, dataclasses.replace(stage, decode=decode))
+    return agent
+
+
 def read_group_by_field_from_key(agent: AgentPlan, context: PassContext) -> AgentPlan:
     """The last stage of a ``group_by(Record.field)`` that forwards its values, when it
     reads nothing but that field (a str), takes it from each record's key (what the
@@ -591,6 +617,7 @@ PASSES: tuple[AgentPass, ...] = (
     call_value_decoders_straight,
     decode_fields_only,
     read_group_by_field_from_key,
+    parse_json_views_inline,
     build_sent_records_as_structs,
     update_tables_in_place,
     produce_directly,

@@ -9,6 +9,7 @@ them) comes from, and SOURCE_LINES (at the end) maps every such line back to its
 an error raised in an inlined function is reported at the user's line.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -193,6 +194,7 @@ class _BigOrderJSON(msgspec.Struct, kw_only=True):
     _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
+_parse_big_order_json: Callable[[Any], _BigOrderJSON]
 _parse_big_order_json = msgspec.json.Decoder(_BigOrderJSON).decode
 _BIG_ORDER_METADATA = msgspec.Raw(b'{"ns":"big_orders.BigOrder"}')
 
@@ -289,8 +291,8 @@ COMPILED_AGENTS = {
 #: the lines of big_orders.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (67, 77, 39, 39),
-    (79, 93, 40, 40),
+    (68, 78, 39, 39),
+    (80, 94, 40, 40),
 )
 
 if __name__ == "__main__":

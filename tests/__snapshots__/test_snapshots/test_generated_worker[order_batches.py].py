@@ -9,6 +9,7 @@ them) comes from, and SOURCE_LINES (at the end) maps every such line back to its
 an error raised in an inlined function is reported at the user's line.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -128,6 +129,7 @@ class _OrderJSON(msgspec.Struct, kw_only=True):
     _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
+_parse_order_json: Callable[[Any], _OrderJSON]
 _parse_order_json = msgspec.json.Decoder(_OrderJSON).decode
 _ORDER_METADATA = msgspec.Raw(b'{"ns":"order_batches.Order"}')
 
@@ -203,6 +205,7 @@ class _BatchTotalJSON(msgspec.Struct, kw_only=True):
     _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
+_parse_batch_total_json: Callable[[Any], _BatchTotalJSON]
 _parse_batch_total_json = msgspec.json.Decoder(_BatchTotalJSON).decode
 _BATCH_TOTAL_METADATA = msgspec.Raw(b'{"ns":"order_batches.BatchTotal"}')
 
@@ -298,9 +301,9 @@ COMPILED_AGENTS = {
 #: the lines of order_batches.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (77, 82, 35, 35),
-    (101, 102, 36, 36),
-    (103, 107, 37, 37),
+    (78, 83, 35, 35),
+    (102, 103, 36, 36),
+    (104, 108, 37, 37),
 )
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ them) comes from, and SOURCE_LINES (at the end) maps every such line back to its
 an error raised in an inlined function is reported at the user's line.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -75,8 +76,12 @@ async def fused_track_users(withdrawals: Stream[Withdrawal]) -> None:
     load_key_1 = withdrawals_topic.key_loader()
     # up to .group_by() (line 32) only fields of Withdrawal are read: decode those, not whole Records
     load_value_1, value_failed_1 = withdrawals_topic.value_decoder(fields_only=True)
+    # where the runtime chose the generated view (as usual), its lines run inline
+    view_inline_1 = load_value_1 is view_withdrawal_json
     # the loop body (line 33) reads only fields of Withdrawal: decode those, not whole Records
     load_value_2, value_failed_2 = track_users_repartition.value_decoder(fields_only=True)
+    # where the runtime chose the generated view (as usual), its lines run inline
+    view_inline_2 = load_value_2 is view_withdrawal_json
     handle_error = withdrawals.handle_error
     send = app.sender()
     track_users_repartition_name = track_users_repartition.get_topic_name()
@@ -88,6 +93,7 @@ async def fused_track_users(withdrawals: Stream[Withdrawal]) -> None:
     encode_value_alerts_topic = alerts_topic.value_dumper()
     text_keys_alerts_topic = alerts_topic.key_dumper_is_text()
     sent_alerts_topic = send_cell("withdrawal-alerts")
+    value: Any  # views, Records, ...
     async for batch in withdrawals.batches():
         # stage 1: the messages of 'withdrawals', then .group_by() to stage 2
         if batch and batch[0].topic() == "withdrawals":
@@ -98,7 +104,16 @@ async def fused_track_users(withdrawals: Stream[Withdrawal]) -> None:
                     if not keys_valid:
                         load_key_1(message.key())
                     try:
-                        value = load_value_1(message.value())
+                        if view_inline_1:
+                            value = _parse_withdrawal_json(message.value())
+                            if (
+                                value._faust is not _NO_METADATA
+                                and value._faust != _WITHDRAWAL_METADATA
+                            ):
+                                # __faust names another class: the view returns that Record
+                                value = load_value_1(message.value())
+                        else:
+                            value = load_value_1(message.value())
                     except Exception as exc:
                         raise value_failed_1(exc, message.value()) from exc
                     # withdrawals.py:32  .filter(lambda w: w.amount > 0)
@@ -140,7 +155,16 @@ async def fused_track_users(withdrawals: Stream[Withdrawal]) -> None:
             try:
                 set_current_message(message)
                 try:
-                    value = load_value_2(message.value())
+                    if view_inline_2:
+                        value = _parse_withdrawal_json(message.value())
+                        if (
+                            value._faust is not _NO_METADATA
+                            and value._faust != _WITHDRAWAL_METADATA
+                        ):
+                            # __faust names another class: the view returns that Record
+                            value = load_value_2(message.value())
+                    else:
+                        value = load_value_2(message.value())
                 except Exception as exc:
                     raise value_failed_2(exc, message.value()) from exc
                 # withdrawals.py:33
@@ -184,6 +208,7 @@ class _WithdrawalJSON(msgspec.Struct, kw_only=True):
     _faust: msgspec.Raw = msgspec.field(name="__faust", default=_NO_METADATA)
 
 
+_parse_withdrawal_json: Callable[[Any], _WithdrawalJSON]
 _parse_withdrawal_json = msgspec.json.Decoder(_WithdrawalJSON).decode
 _WITHDRAWAL_METADATA = msgspec.Raw(b'{"ns":"withdrawals.Withdrawal"}')
 
@@ -278,11 +303,11 @@ COMPILED_AGENTS = {
 #: the lines of withdrawals.py the lines of this file come from: (first, last,
 #: source first, source last); errors raised here are reported at the source line
 SOURCE_LINES: tuple[tuple[int, int, int, int], ...] = (
-    (97, 134, 32, 32),
-    (141, 145, 32, 32),
-    (147, 148, 33, 33),
-    (149, 152, 34, 37),
-    (153, 165, 37, 37),
+    (103, 149, 32, 32),
+    (156, 169, 32, 32),
+    (171, 172, 33, 33),
+    (173, 176, 34, 37),
+    (177, 189, 37, 37),
 )
 
 if __name__ == "__main__":
