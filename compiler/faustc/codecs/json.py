@@ -26,6 +26,12 @@ Use = Callable[[str], str]
 _PREPARES = {"StringField": "trim_whitespace", "DatetimeField": "timezone"}
 
 
+def json_view_function(record: str) -> str:
+    """The name of the generated JSON view of ``record`` (written by
+    :func:`write_json_codecs`, installed as its ``json_view``, compared with by a loop)."""
+    return f"view_{snake_case(record)}_json"
+
+
 def _needs_generic(field: FieldInfo) -> bool:
     """A field whose descriptor changes decoded values (trim, timezone), or may (a default
     the compiler does not know: a user's own FieldDescriptor subclass?), uses the runtime's
@@ -264,7 +270,8 @@ def write_json_codecs(
             out.call(f"return {cls}.from_data", [f"{loads}(data)", f"preferred_type={cls}"])
     if view:
         out.blank(2)
-        with out.block(f"def view_{snake}_json(data: bytes) -> _{info.name}JSON | {cls}:"):
+        view_function = json_view_function(info.name)
+        with out.block(f"def {view_function}(data: bytes) -> _{info.name}JSON | {cls}:"):
             out.line(
                 f'"""JSON bytes -> {info.name} fields as attributes ({display_name}:{line}), for'
             )

@@ -15,8 +15,7 @@ Example (``examples/big_orders.py``, abridged)::
 
 from __future__ import annotations
 
-from faustc.codecs.common import snake_case
-from faustc.codecs.json import write_json_view_inline
+from faustc.codecs.json import json_view_function, write_json_view_inline
 from faustc.emit.emitter import Emitter, Ternary, python_literal
 from faustc.front.ir import FieldRef
 from faustc.plan.model import (
@@ -165,7 +164,7 @@ class AgentWriter:
                 f"{targets} = {stage.topic}.value_decoder", [fields_only] if fields_only else []
             )
             if decode.json_view is not None:
-                view = f"view_{snake_case(decode.json_view)}_json"
+                view = json_view_function(decode.json_view)
                 out.line(
                     "# where the runtime chose the generated view (as usual), its lines run inline"
                 )

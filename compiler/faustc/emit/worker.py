@@ -14,7 +14,7 @@ from faust.compiled import SURFACE_VERSION
 from faust.contract import LineRange, importable, line_ranges
 from faustc.codecs.avro import write_avro_converters, write_avro_straight
 from faustc.codecs.common import snake_case
-from faustc.codecs.json import write_json_codecs, write_json_out
+from faustc.codecs.json import json_view_function, write_json_codecs, write_json_out
 from faustc.emit.agent import AgentWriter
 from faustc.emit.emitter import Emitter, python_literal
 from faustc.plan.model import (
@@ -229,7 +229,7 @@ def _codecs(plan: WorkerPlan, records: dict[str, RecordInfo], out: Emitter) -> N
                     out.line(f"json_loads=decode_{snake}_json,")
                     out.line(f"json_dumps=encode_{snake}_json,")
                     if record.view:
-                        out.line(f"json_view=view_{snake}_json,")
+                        out.line(f"json_view={json_view_function(record.name)},")
                     if record.avro:
                         out.line(f"to_avro=_avro_datum_{snake},")
                         out.line(f"from_avro=_avro_record_{snake},")
