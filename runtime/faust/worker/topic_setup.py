@@ -17,7 +17,12 @@ order the worker asks for them:
 3. whenever a stream adds a topic later (``app.stream(topic)`` in a task), before the
    worker subscribes again.
 
-``topic_allow_declare=False`` creates nothing (the topics must exist). Example::
+``topic_allow_declare=False`` creates nothing: the topics streams consume and the tables'
+changelogs must exist (else one line naming the topic and its partition count, and the
+worker stops), with the partitions expected (the same checks as when the worker creates
+them). Topics that are only sent to are not checked (the producer reports a record it
+cannot deliver). An existing changelog that is not compacted is a warning: its records
+expire with the topic's retention and a later restore misses them. Example::
 
     setup = TopicSetup(app, transport)
     partitions = setup.declared()                    # {"orders": 4, "orders-dlq": 4}
@@ -27,6 +32,7 @@ order the worker asks for them:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
@@ -37,6 +43,8 @@ from faust.transport.base import TopicSpec, Transport
 if TYPE_CHECKING:
     from faust.app import App
     from faust.tables.manager import TableManager
+
+log = logging.getLogger("faust.worker")
 
 #: seconds allowed for creating topics and seeing them in the broker's metadata
 ADMIN_TIMEOUT = 15.0
@@ -76,8 +84,25 @@ class TopicSetup:
 
     def ensure(self, consumers: Iterable[ConsumesTopics]) -> dict[str, int]:
         """Create the declared topics (stage topics included, once declared) and the
-        dead-letter topics of every topic ``consumers`` take; wait until all are visible."""
-        return self.transport.ensure_topics(self.specs(consumers), ADMIN_TIMEOUT)
+        dead-letter topics of every topic ``consumers`` take; wait until all are visible.
+        ``topic_allow_declare=False``: every topic ``consumers`` take must exist."""
+        consumers = list(consumers)
+        specs = self.specs(consumers)
+        allowed = self.conf.topic_allow_declare
+        partitions = self.transport.ensure_topics(specs, ADMIN_TIMEOUT, create=allowed)
+        if not allowed:
+            wanted = {spec.name: spec.partitions for spec in specs}
+            for consumer in consumers:
+                for name in consumer.topics:
+                    if name not in partitions:
+                        count = wanted.get(name, self.conf.topic_partitions)
+                        raise ImproperlyConfigured(
+                            f"topic {name!r} (consumed by {consumer.name}) does not exist, "
+                            "and topic_allow_declare=False: the worker creates no topics; "
+                            f"create it ({count} partitions) or allow the worker to declare "
+                            "topics"
+                        )
+        return partitions
 
     def changelogs(self, tables: TableManager, sources: dict[str, int]) -> dict[str, int]:
         """Create the tables' changelogs, co-partitioned with ``sources`` (the partition
@@ -86,9 +111,37 @@ class TopicSetup:
         specs = tables.changelog_specs(
             sources, conf.topic_partitions, conf.topic_replication_factor
         )
-        partitions = self.transport.ensure_topics(specs, ADMIN_TIMEOUT)
+        allowed = conf.topic_allow_declare
+        partitions = self.transport.ensure_topics(specs, ADMIN_TIMEOUT, create=allowed)
         tables.check_partitions(partitions)
+        for spec in specs:
+            if spec.name not in partitions:  # only when the worker may not create it
+                config = dict(spec.config)
+                raise ImproperlyConfigured(
+                    f"changelog topic {spec.name!r} of table "
+                    f"{tables.table_of(spec.name)!r} does not exist, and "
+                    "topic_allow_declare=False: the worker creates no topics; create it "
+                    f"({spec.partitions} partitions, cleanup.policy="
+                    f"{config.get('cleanup.policy', 'compact')}) or allow the worker to "
+                    "declare topics"
+                )
+        self._warn_uncompacted([spec.name for spec in specs], tables)
         return partitions
+
+    def _warn_uncompacted(self, changelogs: list[str], tables: TableManager) -> None:
+        """A changelog whose records expire (cleanup.policy without ``compact``) loses
+        table state at a later restore: say so, and run (Faust does not look)."""
+        for name, config in self.transport.topic_configs(changelogs, ADMIN_TIMEOUT).items():
+            policy = config.get("cleanup.policy", "delete")  # Kafka's default
+            if "compact" not in policy.replace(" ", "").split(","):
+                log.warning(
+                    "changelog topic %r of table %r has cleanup.policy=%s: its records "
+                    "are deleted after the topic's retention and a later restore loses them; "
+                    "set cleanup.policy=compact on it",
+                    name,
+                    tables.table_of(name),
+                    policy,
+                )
 
     def specs(self, consumers: Iterable[ConsumesTopics]) -> list[TopicSpec]:
         """What :meth:`ensure` creates: the declared topics, and the dead-letter topic of
@@ -126,6 +179,4 @@ class TopicSetup:
                     specs.setdefault(
                         name, TopicSpec(name, partitions, conf.topic_replication_factor)
                     )
-        if not conf.topic_allow_declare:
-            return []
         return list(specs.values())
