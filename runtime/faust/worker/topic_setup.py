@@ -77,8 +77,9 @@ class TopicSetup:
                 if found is not None and found != topic.partitions:
                     raise ImproperlyConfigured(
                         f"topic {name!r} is declared with partitions={topic.partitions} but "
-                        f"has {found} on the broker; topics that feed tables must be "
-                        "co-partitioned, so fix the declaration or the topic"
+                        f"has {found} on the broker: set partitions={found} on "
+                        f"app.topic({name!r}) or give the topic {topic.partitions} "
+                        "partitions (topics that feed tables must be co-partitioned)"
                     )
         return partitions
 
