@@ -73,16 +73,22 @@ class StartingApp:
                 table_partitions=f", partitions={table_partitions}" if table_partitions else "",
             )
         )
+        self.source = source
         self.built = build_app(source, tmp_path)
 
-    def start(self, broker: EmbeddedBroker, env: dict[str, str] | None = None) -> WorkerProcess:
-        argv = [str(self.built), "worker", "--broker", broker.url, "--without-web"]
+    def start(
+        self, broker: EmbeddedBroker, env: dict[str, str] | None = None, *, built: bool = True
+    ) -> WorkerProcess:
+        program = self.built if built else self.source
+        argv = [str(program), "worker", "--broker", broker.url, "--without-web"]
         argv += ["--datadir", str(self.tmp_path / "data")]
         return WorkerProcess(argv, self.tmp_path, env)
 
-    def refused(self, broker: EmbeddedBroker, env: dict[str, str] | None = None) -> str:
+    def refused(
+        self, broker: EmbeddedBroker, env: dict[str, str] | None = None, *, built: bool = True
+    ) -> str:
         """Start a worker that must stop at once: its one ``error:`` line."""
-        worker = self.start(broker, env)
+        worker = self.start(broker, env, built=built)
         try:
             code = worker.process.wait(60)
         finally:
@@ -233,6 +239,10 @@ def test_a_topic_narrower_than_declared_is_one_line(broker: EmbeddedBroker, tmp_
             {"FAUST_DATADIR": "/tmp/{app}-data"},
             "datadir='/tmp/{app}-data' cannot be filled in (it may use {appid}): KeyError: 'app'",
         ),
+        (
+            {"FAUST_VALUE_SERIALIZER": "yaml"},
+            "unknown serializer 'yaml' (known: avro, avro-confluent, binary, json, pickle, raw)",
+        ),
     ],
     ids=lambda value: next(iter(value)) if isinstance(value, dict) else "",
 )
@@ -248,3 +258,19 @@ def test_a_setting_out_of_range_in_the_app_is_one_line(
 ) -> None:
     app = StartingApp(tmp_path, settings="topic_partitions=0")
     assert app.refused(broker) == "error: topic_partitions must be more than 0, not 0"
+
+
+def test_an_unknown_serializer_is_one_line_from_the_app_module_too(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """``python app.py worker``: the error is raised while the module declares its topics,
+    so it never reaches ``app.main()``: the one line, and no second one saying so."""
+    app = StartingApp(tmp_path)
+    worker = app.start(broker, {"FAUST_VALUE_SERIALIZER": "yaml"}, built=False)
+    try:
+        assert worker.process.wait(60) == 1, worker.stderr
+    finally:
+        worker.kill()
+    assert worker.stderr.splitlines() == [
+        "error: unknown serializer 'yaml' (known: avro, avro-confluent, binary, json, pickle, raw)"
+    ]
