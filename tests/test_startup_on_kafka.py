@@ -240,6 +240,11 @@ def test_a_topic_narrower_than_declared_is_one_line(broker: EmbeddedBroker, tmp_
             "datadir='/tmp/{app}-data' cannot be filled in (it may use {appid}): KeyError: 'app'",
         ),
         (
+            {"FAUST_DEAD_LETTER_TOPIC": "{source}-dlq"},
+            "dead_letter_topic='{source}-dlq' cannot be filled in (it may use {topic}): "
+            "KeyError: 'source'",
+        ),
+        (
             {"FAUST_VALUE_SERIALIZER": "yaml"},
             "unknown serializer 'yaml' (known: avro, avro-confluent, binary, json, pickle, raw)",
         ),

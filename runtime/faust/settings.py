@@ -41,7 +41,7 @@ from faust.auth import (
     ssl_from_mapping,
     to_credentials,
 )
-from faust.contract import DEFAULT_ID_FORMAT, app_id
+from faust.contract import DEFAULT_ID_FORMAT, app_id, dead_letter_topic_name
 from faust.exceptions import ImproperlyConfigured
 
 ERROR_POLICIES = ("fail", "skip", "dead-letter")
@@ -416,6 +416,7 @@ class Settings:
             if value is not None and not is_memory_url(value):
                 parse_broker_url(value, setting=name)
         self._check_ranges()
+        dead_letter_topic_name("orders", self.dead_letter_topic)  # one that can be filled in
         try:
             self.data_directory  # noqa: B018 (``{appid}`` filled in: no other field)
         except (KeyError, IndexError, ValueError, AttributeError) as exc:
