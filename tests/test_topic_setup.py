@@ -88,3 +88,11 @@ def test_without_declaring_the_consumed_topics_must_exist_as_declared() -> None:
     memory.broker.topics.pop("orders")
     memory.broker.create_topic("orders", 4)
     assert setup.ensure(consumers) == {"orders": 4}
+
+
+def test_without_declaring_an_undeclared_consumed_topic_is_looked_up_too() -> None:
+    app = faust.App("setup-no-declare-undeclared", topic_allow_declare=False)
+    memory = transport()
+    memory.broker.create_topic("clicks", 3)
+    consumers = [Consuming("shop.clicks", ["clicks"])]
+    assert TopicSetup(app, memory).ensure(consumers) == {"clicks": 3}

@@ -90,6 +90,14 @@ class TopicSetup:
         consumers = list(consumers)
         specs = self.specs(consumers)
         allowed = self.conf.topic_allow_declare
+        if not allowed:  # looked up only: a consumed topic the app did not declare too
+            named = {spec.name for spec in specs}
+            specs += [
+                TopicSpec(name, self.conf.topic_partitions)
+                for consumer in consumers
+                for name in consumer.topics
+                if name not in named
+            ]
         partitions = self.transport.ensure_topics(specs, ADMIN_TIMEOUT, create=allowed)
         if not allowed:
             wanted = {spec.name: spec.partitions for spec in specs}
