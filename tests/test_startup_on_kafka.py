@@ -38,7 +38,7 @@ totals_table = app.Table("totals", default=int{table_partitions})
 async def count(orders: faust.Stream[int]) -> None:
     async for account, amount in orders.items():
         totals_table[account] += amount
-
+{extra}
 
 if __name__ == "__main__":
     app.main()
@@ -55,6 +55,7 @@ class StartingApp:
         settings: str = "",
         orders_partitions: int | None = 4,
         table_partitions: int | None = None,
+        extra: str = "",
     ) -> None:
         tag = f"startup-{next(_ids)}-{int(time.time() * 1000) % 100_000}"
         self.tmp_path = tmp_path
@@ -71,6 +72,7 @@ class StartingApp:
                     f", partitions={orders_partitions}" if orders_partitions else ""
                 ),
                 table_partitions=f", partitions={table_partitions}" if table_partitions else "",
+                extra=extra,
             )
         )
         self.source = source
@@ -183,6 +185,28 @@ def test_a_changelog_that_is_not_compacted_is_a_warning_and_the_worker_runs(
         "cleanup.policy=compact on it"
     )
     assert "Traceback" not in worker.stderr
+
+
+def test_a_missing_leader_topic_is_one_line_when_the_app_has_leader_timers(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """Without its leader topic the group elects no leader: an on_leader=True timer would
+    never run (Faust runs so, silently)."""
+    timer = """
+
+@app.timer(60.0, on_leader=True)
+async def report() -> None:
+    print("leading")
+"""
+    app = StartingApp(tmp_path, settings="topic_allow_declare=False", extra=timer)
+    create_topic(broker.bootstrap, app.orders, 4)
+    create_topic(broker.bootstrap, app.changelog, 4, topic_config={"cleanup.policy": "compact"})
+    module = app.source.stem
+    assert app.refused(broker) == (
+        f"error: the leader topic '{app.app_id}-__assignor-__leader' does not exist, and "
+        "topic_allow_declare=False: no worker would run the on_leader=True timers and tasks "
+        f"({module}.report); create it (1 partition)"
+    )
 
 
 # -- declared topics ------------------------------------------------------------------------

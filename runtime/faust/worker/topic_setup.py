@@ -36,6 +36,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
+from faust.agents import Crontab, Task, Timer
 from faust.contract import dead_letter_topic_name, leader_topic_name
 from faust.exceptions import ImproperlyConfigured
 from faust.transport.base import TopicSpec, Transport
@@ -69,6 +70,7 @@ class TopicSetup:
         """Create the declared topics and their dead-letter topics; check the partitions
         of those that existed. Returns each topic's partition count."""
         partitions = self.ensure(())
+        self._check_leader_topic(partitions)
         for topic in self.app.topics:
             if topic.partitions is None:
                 continue
@@ -112,6 +114,22 @@ class TopicSetup:
                             "topics"
                         )
         return partitions
+
+    def _check_leader_topic(self, partitions: dict[str, int]) -> None:
+        """Without its leader topic the group elects no leader: refused when the app has
+        ``on_leader=True`` timers or tasks (none would run); else librdkafka warns."""
+        app, conf = self.app, self.conf
+        leader = leader_topic_name(app.id)
+        if conf.topic_allow_declare or conf.topic_disable_leader or leader in partitions:
+            return
+        works: list[Timer | Crontab | Task] = [*app.timers, *app.crontabs, *app.tasks]
+        leading = [work.name for work in works if work.on_leader]
+        if leading:
+            raise ImproperlyConfigured(
+                f"the leader topic {leader!r} does not exist, and topic_allow_declare=False: "
+                f"no worker would run the on_leader=True timers and tasks "
+                f"({', '.join(sorted(leading))}); create it (1 partition)"
+            )
 
     def changelogs(self, tables: TableManager, sources: dict[str, int]) -> dict[str, int]:
         """Create the tables' changelogs, co-partitioned with ``sources`` (the partition
