@@ -31,7 +31,7 @@ import faust
 app = faust.App({app_id!r}, broker="kafka://localhost:9092", store="rocksdb://"{settings})
 
 orders_topic = app.topic({orders!r}, key_type=str, value_type=int{orders_partitions})
-totals_table = app.Table("totals", default=int{table_partitions})
+totals_table = app.Table("totals", default=int{table_partitions}{table_options})
 
 
 @app.agent(orders_topic)
@@ -56,6 +56,7 @@ class StartingApp:
         orders_partitions: int | None = 4,
         table_partitions: int | None = None,
         extra: str = "",
+        table_options: str = "",
     ) -> None:
         tag = f"startup-{next(_ids)}-{int(time.time() * 1000) % 100_000}"
         self.tmp_path = tmp_path
@@ -73,6 +74,7 @@ class StartingApp:
                 ),
                 table_partitions=f", partitions={table_partitions}" if table_partitions else "",
                 extra=extra,
+                table_options=table_options,
             )
         )
         self.source = source
@@ -207,6 +209,27 @@ async def report() -> None:
         "topic_allow_declare=False: no worker would run the on_leader=True timers and tasks "
         f"({module}.report); create it (1 partition)"
     )
+
+
+def test_a_changelog_declared_as_deleting_is_not_warned_about(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """``changelog_topic=app.topic(..., deleting=True)``: the policy the app asked for."""
+    changelog = f"deleting-{next(_ids)}-{int(time.time() * 1000) % 100_000}"
+    app = StartingApp(
+        tmp_path,
+        settings="topic_allow_declare=False",
+        table_options=f", changelog_topic=app.topic({changelog!r}, deleting=True)",
+    )
+    create_topic(broker.bootstrap, app.orders, 4)
+    create_topic(broker.bootstrap, changelog, 4, topic_config={"cleanup.policy": "delete"})
+    worker = app.start(broker)
+    try:
+        wait_for_output_in(worker.stderr_path, "restored: processing resumes")
+        assert worker.stop() == 0, worker.stderr
+    finally:
+        worker.kill()
+    assert "cleanup.policy" not in worker.stderr and "Traceback" not in worker.stderr
 
 
 # -- declared topics ------------------------------------------------------------------------

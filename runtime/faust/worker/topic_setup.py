@@ -152,15 +152,17 @@ class TopicSetup:
                     f"{config.get('cleanup.policy', 'compact')}) or allow the worker to "
                     "declare topics"
                 )
-        self._warn_uncompacted([spec.name for spec in specs], tables)
+        self._warn_uncompacted(specs, tables)
         return partitions
 
-    def _warn_uncompacted(self, changelogs: list[str], tables: TableManager) -> None:
+    def _warn_uncompacted(self, specs: list[TopicSpec], tables: TableManager) -> None:
         """A changelog whose records expire (cleanup.policy without ``compact``) loses
-        table state at a later restore: say so, and run (Faust does not look)."""
-        for name, config in self.transport.topic_configs(changelogs, ADMIN_TIMEOUT).items():
-            policy = config.get("cleanup.policy", "delete")  # Kafka's default
-            if "compact" not in policy.replace(" ", "").split(","):
+        table state at a later restore: say so, and run (Faust does not look). Not when
+        the app asked for that policy (``changelog_topic=app.topic(..., deleting=True)``)."""
+        compacted = [spec.name for spec in specs if _compacts(dict(spec.config))]
+        for name, config in self.transport.topic_configs(compacted, ADMIN_TIMEOUT).items():
+            if not _compacts(config):
+                policy = config.get("cleanup.policy", "delete")
                 log.warning(
                     "changelog topic %r of table %r has cleanup.policy=%s: its records "
                     "are deleted after the topic's retention and a later restore loses them; "
@@ -207,3 +209,9 @@ class TopicSetup:
                         name, TopicSpec(name, partitions, conf.topic_replication_factor)
                     )
         return list(specs.values())
+
+
+def _compacts(config: dict[str, str]) -> bool:
+    """Does a topic with this configuration compact (Kafka's default policy: delete)?"""
+    policy = config.get("cleanup.policy", "delete")
+    return "compact" in policy.replace(" ", "").split(",")
