@@ -42,10 +42,17 @@ def build_app(source: Path, out: Path) -> Path:
 
 
 def create_topic(
-    bootstrap: str, name: str, partitions: int, *, config: dict[str, Any] | None = None
+    bootstrap: str,
+    name: str,
+    partitions: int,
+    *,
+    config: dict[str, Any] | None = None,
+    topic_config: dict[str, str] | None = None,
 ) -> None:
+    """Create ``name``; ``config``: the admin client's, ``topic_config``: the topic's."""
     admin = AdminClient({"bootstrap.servers": bootstrap, **(config or {})})
-    for future in admin.create_topics([NewTopic(name, partitions, 1)]).values():
+    topic = NewTopic(name, partitions, 1, config=topic_config or {})
+    for future in admin.create_topics([topic]).values():
         future.result()
     deadline = time.monotonic() + 10
     while name not in admin.list_topics(timeout=5).topics:

@@ -226,12 +226,15 @@ def test_windows_expire_after_recovery_and_close_once() -> None:
     assert per_page.copy() == {}
 
 
-def test_a_table_narrower_than_its_source_is_an_error_at_start() -> None:
+def test_a_table_narrower_or_wider_than_its_source_is_an_error_at_start() -> None:
     counting = load_app("counting")
     counting.counts_table.partitions = 2
     transport = MemoryTransport.named(f"tables-{next(_names)}")
     feed(transport, PAYMENTS[:10])
     with pytest.raises(PartitionsMismatch, match="declares partitions=2"):
+        run_worker(counting.app, transport)
+    counting.counts_table.partitions = 8  # wider: routes would place keys by 8, not 4
+    with pytest.raises(PartitionsMismatch, match=r"declares partitions=8, .* has 4 partitions"):
         run_worker(counting.app, transport)
     counting.counts_table.partitions = None
     transport.ensure_topics([TopicSpec("counting-totals-changelog", 8)], 1)

@@ -63,3 +63,36 @@ def test_nothing_is_created_when_the_app_may_not_declare_topics() -> None:
     memory = transport()
     assert TopicSetup(app, memory).declared() == {}
     assert "orders" not in memory.broker.topics
+
+
+class Consuming:
+    """A stream consumer as topic set-up sees it."""
+
+    def __init__(self, name: str, topics: list[str]) -> None:
+        self.name = name
+        self.topics = topics
+
+
+def test_without_declaring_the_consumed_topics_must_exist_as_declared() -> None:
+    app = faust.App("setup-no-declare-sources", topic_allow_declare=False)
+    app.topic("orders", partitions=4)
+    memory = transport()
+    setup = TopicSetup(app, memory)
+    consumers = [Consuming("shop.process", ["orders"])]
+    with pytest.raises(ImproperlyConfigured, match=r"topic 'orders' \(consumed by shop.process"):
+        setup.ensure(consumers)
+    assert "orders" not in memory.broker.topics
+    memory.broker.create_topic("orders", 2)
+    with pytest.raises(ImproperlyConfigured, match="declared with partitions=4 but has 2"):
+        setup.declared()  # the broker's count, looked up rather than created
+    memory.broker.topics.pop("orders")
+    memory.broker.create_topic("orders", 4)
+    assert setup.ensure(consumers) == {"orders": 4}
+
+
+def test_without_declaring_an_undeclared_consumed_topic_is_looked_up_too() -> None:
+    app = faust.App("setup-no-declare-undeclared", topic_allow_declare=False)
+    memory = transport()
+    memory.broker.create_topic("clicks", 3)
+    consumers = [Consuming("shop.clicks", ["clicks"])]
+    assert TopicSetup(app, memory).ensure(consumers) == {"clicks": 3}

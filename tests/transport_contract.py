@@ -108,6 +108,14 @@ class TransportContract:
         topic = self.topic(transport, 3)
         assert transport.ensure_topics([TopicSpec(topic, 5)], 15) == {topic: 3}
 
+    def test_ensure_topics_without_creating_reports_only_those_that_exist(
+        self, transport: Transport
+    ) -> None:
+        topic, absent = self.topic(transport, 3), fresh("contract")
+        specs = [TopicSpec(topic, 5), TopicSpec(absent, 2)]
+        assert transport.ensure_topics(specs, 15, create=False) == {topic: 3}
+        assert transport.ensure_topics(specs[1:], 15, create=False) == {}  # still absent
+
     # -- producing and consuming ------------------------------------------------------------
 
     def test_a_keyed_record_lands_in_the_murmur2_partition_of_its_key(

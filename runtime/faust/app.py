@@ -1107,8 +1107,8 @@ def _caller_module() -> str:
 def _main_never_called(app: App) -> None:
     """At exit of ``python app.py worker`` (a command given to a script that made an App):
     the module never called ``app.main()``, so nothing ran. Say what to do."""
-    if app.main_called:
-        return
+    if app.main_called or getattr(sys, "last_value", None) is not None:
+        return  # (or the module raised before it got there: that was said)
     script = sys.argv[0]
     module = Path(script).stem
     print(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from faust.exceptions import ImproperlyConfigured
 from faust.models.fields import FIELD_SPECIFIERS
 
 #: the stream operations after which the value is no longer the one decoded from the topic
@@ -183,8 +184,18 @@ def transactional_registry_topic_name(app_id: str) -> str:
 def dead_letter_topic_name(topic: str, template: str = "{topic}-dlq") -> str:
     """The dead-letter topic of source ``topic``: ``template`` with ``{topic}`` filled in
     (the ``dead_letter_topic`` setting; a template without ``{topic}`` names one topic for
-    every source)."""
-    return template.format(topic=topic)
+    every source). A template that cannot be filled in, or that names no topic, is
+    ImproperlyConfigured."""
+    try:
+        name = template.format(topic=topic)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise ImproperlyConfigured(
+            f"dead_letter_topic={template!r} cannot be filled in (it may use {{topic}}): "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    if not name.strip():
+        raise ImproperlyConfigured(f"dead_letter_topic={template!r} names no topic")
+    return name
 
 
 def changes_value(operation: str) -> bool:

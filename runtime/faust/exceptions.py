@@ -153,6 +153,14 @@ class PartitionsMismatch(ImproperlyConfigured):
     """A table's changelog is not co-partitioned with the topic that writes it."""
 
 
+class UnknownSerializer(ImproperlyConfigured, KeyError):
+    """No codec is registered under a serializer name (a topic's, a table's, or the
+    ``key_serializer``/``value_serializer`` setting); a KeyError too, as in Faust."""
+
+    def __str__(self) -> str:  # the message itself, not KeyError's repr of it
+        return str(self.args[0]) if self.args else ""
+
+
 class StateDirectoryLocked(ImproperlyConfigured):
     """Another worker process uses the same data directory (``--datadir``)."""
 

@@ -41,7 +41,7 @@ from faust.auth import (
     ssl_from_mapping,
     to_credentials,
 )
-from faust.contract import DEFAULT_ID_FORMAT, app_id
+from faust.contract import DEFAULT_ID_FORMAT, app_id, dead_letter_topic_name
 from faust.exceptions import ImproperlyConfigured
 
 ERROR_POLICIES = ("fail", "skip", "dead-letter")
@@ -52,6 +52,35 @@ EXACTLY_ONCE_COMMIT_INTERVAL = 0.1
 KAFKA_SCHEMES = ("kafka", "aiokafka", "confluent")
 COMPRESSION_TYPES = ("none", "gzip", "snappy", "lz4", "zstd")
 OFFSET_RESETS = ("earliest", "latest", "none")
+#: settings that must be more than 0 (or None: librdkafka's default), and 0 or more
+_POSITIVE = (
+    "topic_partitions",
+    "broker_connect_timeout",
+    "broker_session_timeout",
+    "broker_heartbeat_interval",
+    "broker_commit_interval",
+    "broker_commit_every",
+    "stream_buffer_maxsize",
+    "broker_request_timeout",
+    "broker_max_poll_records",
+    "broker_max_poll_interval",
+    "consumer_max_fetch_size",
+    "producer_max_batch_size",
+    "producer_max_request_size",
+    "producer_request_timeout",
+)
+_NOT_NEGATIVE = (
+    "producer_linger",
+    "producer_linger_ms",
+    "consumer_metadata_max_age_ms",
+    "consumer_connections_max_idle_ms",
+    "producer_metadata_max_age_ms",
+    "producer_connections_max_idle_ms",
+    "table_recovery_transaction_wait",
+    "table_cleanup_interval",
+)
+#: the most messages librdkafka hands over in one consume call
+MAX_BATCH = 1_000_000
 #: environment variables read besides FAUST_<SETTING>: Faust's name for the broker setting
 ENV_ALIASES = {"FAUST_BROKER_URL": "broker"}
 
@@ -353,7 +382,8 @@ class Settings:
             )
         if self.processing_guarantee not in PROCESSING_GUARANTEES:
             raise ImproperlyConfigured(
-                "processing_guarantee must be 'at_least_once' or 'exactly_once'"
+                "processing_guarantee must be 'at_least_once' or 'exactly_once', "
+                f"not {self.processing_guarantee!r}"
             )
         if self.consumer_auto_offset_reset not in OFFSET_RESETS:
             raise ImproperlyConfigured(
@@ -385,6 +415,15 @@ class Settings:
             value = getattr(self, name)
             if value is not None and not is_memory_url(value):
                 parse_broker_url(value, setting=name)
+        self._check_ranges()
+        dead_letter_topic_name("orders", self.dead_letter_topic)  # one that can be filled in
+        try:
+            self.data_directory  # noqa: B018 (``{appid}`` filled in: no other field)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            raise ImproperlyConfigured(
+                f"datadir={self.datadir!r} cannot be filled in (it may use {{appid}}): "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
         if self.table_standby_replicas < 0:
             raise ImproperlyConfigured(
                 f"table_standby_replicas must be 0 or more, not {self.table_standby_replicas}"
@@ -393,6 +432,36 @@ class Settings:
             raise ImproperlyConfigured(f"web_port must be a port number, not {self.web_port}")
         if is_memory_url(self.broker) and self.broker_credentials is not None:
             raise ImproperlyConfigured("broker_credentials cannot be used with a memory:// broker")
+
+    def _check_ranges(self) -> None:
+        """Numbers a client or the worker cannot use: one line each, at start-up, rather
+        than a librdkafka refusal, a traceback or a worker that silently does nothing."""
+        for name in _POSITIVE:
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ImproperlyConfigured(f"{name} must be more than 0, not {value!r}")
+        for name in _NOT_NEGATIVE:
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ImproperlyConfigured(f"{name} must be 0 or more, not {value!r}")
+        for name in ("stream_buffer_maxsize", "broker_max_poll_records"):
+            value = getattr(self, name)
+            if value is not None and value > MAX_BATCH:
+                raise ImproperlyConfigured(
+                    f"{name} must be at most {MAX_BATCH} (librdkafka's limit for one "
+                    f"batch), not {value!r}"
+                )
+        if self.topic_replication_factor < 1 and self.topic_replication_factor != -1:
+            raise ImproperlyConfigured(
+                "topic_replication_factor must be 1 or more (or -1: the broker's default), "
+                f"not {self.topic_replication_factor!r}"
+            )
+        if self.broker_heartbeat_interval >= self.broker_session_timeout:
+            raise ImproperlyConfigured(
+                f"broker_heartbeat_interval ({self.broker_heartbeat_interval:g}s) must be "
+                f"less than broker_session_timeout ({self.broker_session_timeout:g}s); "
+                "Kafka advises a third of it at most"
+            )
 
     # -- derived values --------------------------------------------------------------------
 

@@ -207,7 +207,9 @@ class send(AppCommand):
             if name not in partitions:
                 spec = TopicSetup(self.app, transport).specs(())
                 partitions = transport.ensure_topics(
-                    [s for s in spec if s.name == name], ADMIN_TIMEOUT
+                    [s for s in spec if s.name == name],
+                    ADMIN_TIMEOUT,
+                    create=self.app.conf.topic_allow_declare,
                 )
             count = partitions.get(name)
             if count is None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from faust.exceptions import UnknownSerializer
 from faust.serializers import codecs, generated
 from faust.serializers.codecs import Codec
 from faust.serializers.generated import GeneratedCodecs
@@ -63,7 +64,9 @@ class CodecRegistry:
             return codecs.get_codec(name_or_codec)
         except KeyError:
             known = ", ".join(sorted({*self._named, *codecs.known_names()}))
-            raise KeyError(f"unknown serializer {name_or_codec!r} (known: {known})") from None
+            raise UnknownSerializer(
+                f"unknown serializer {name_or_codec!r} (known: {known})"
+            ) from None
 
     def install(self, generated_codecs: Mapping[type, GeneratedCodecs]) -> None:
         """Use these generated codecs for exactly these Record classes, from now on."""

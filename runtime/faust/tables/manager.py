@@ -160,18 +160,27 @@ class TableManager:
     def changelog_specs(
         self, source_partitions: dict[str, int], default_partitions: int, replicas: int
     ) -> list[TopicSpec]:
-        """The changelog topics, co-partitioned with the sources: a table's own
-        ``partitions=``, else as many partitions as the largest source topic."""
+        """The changelog topics, co-partitioned with the sources: as many partitions as
+        the widest source topic (none known: ``default_partitions``). A table's own
+        ``partitions=`` must be that many (Kafka Streams' co-partitioning, and Faust's
+        check at a table's first write): a narrower changelog has no partition for some
+        source partitions, a wider one sends table routes to partitions no source has."""
         widest = max(source_partitions.values(), default=default_partitions)
         specs = []
         for table in self.all_tables():
             partitions = table.partitions or widest
-            if table.partitions and not table.is_global and table.partitions < widest:
-                source = max(source_partitions, key=lambda name: source_partitions[name])
+            if (
+                table.partitions
+                and not table.is_global
+                and source_partitions
+                and table.partitions != widest
+            ):
+                source = max(sorted(source_partitions), key=lambda name: source_partitions[name])
                 raise PartitionsMismatch(
-                    f"table {table.name!r} declares partitions={table.partitions}, but "
-                    f"source topic {source!r} has {widest}: a table's changelog needs a "
-                    "partition for every source partition that writes it"
+                    f"table {table.name!r} declares partitions={table.partitions}, but its "
+                    f"source topic {source!r} has {widest} partitions: a table's changelog "
+                    "has one partition per partition of the topics that write it; set "
+                    f"partitions={widest} on the table (or leave it out)"
                 )
             self.partition_counts[table.changelog_topic_name] = partitions
             named = table.changelog_topic
@@ -211,8 +220,16 @@ class TableManager:
                 raise PartitionsMismatch(
                     f"changelog topic {name!r} of table {table.name!r} has {found} "
                     f"partitions, but the table needs {expected} (co-partitioned with its "
-                    "source topics); recreate the changelog or set the table's partitions="
+                    f"source topics); recreate the changelog with {expected} partitions "
+                    "(the table then starts empty)"
                 )
+
+    def table_of(self, changelog_topic: str) -> str:
+        """The name of the table whose changelog is ``changelog_topic``."""
+        for table in self.all_tables():
+            if table.changelog_topic_name == changelog_topic:
+                return table.name
+        return changelog_topic
 
     def attach(self) -> None:
         """Take the app's tables over for this worker; windows expire by its clock."""

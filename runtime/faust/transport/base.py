@@ -358,9 +358,17 @@ class Transport(Protocol):
     def check_connection(self, timeout: float) -> None:
         """Raise BrokerUnavailable with a one-line reason when no broker answers."""
 
-    def ensure_topics(self, specs: list[TopicSpec], timeout: float) -> dict[str, int]:
+    def ensure_topics(
+        self, specs: list[TopicSpec], timeout: float, *, create: bool = True
+    ) -> dict[str, int]:
         """Create the missing topics, wait until the broker shows them all, and return
-        each topic's partition count."""
+        each topic's partition count. ``create=False`` (``topic_allow_declare=False``):
+        create nothing, wait for nothing; the partition counts of those that exist."""
+        ...
+
+    def topic_configs(self, names: list[str], timeout: float) -> dict[str, dict[str, str]]:
+        """The configuration the broker reports for each of the topics ``names`` (a topic
+        it says nothing of is left out; a setting it leaves out has the broker's default)."""
         ...
 
     def consumer(self, group_id: str) -> Consumer:

@@ -41,6 +41,7 @@ from typing import Any
 import confluent_kafka
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka import admin as confluent_admin
+from confluent_kafka.admin._config import ConfigResource  # (same: admin re-exports it)
 
 # NewTopic is documented as confluent_kafka.admin.NewTopic, which re-exports it without
 # marking it public; import it from where it is defined so mypy --strict sees it.
@@ -232,11 +233,15 @@ class KafkaTransport:
                     )
                 attempt = min(attempt * 2, CONNECT_PROGRESS_EVERY)
 
-    def ensure_topics(self, specs: list[TopicSpec], timeout: float) -> dict[str, int]:
+    def ensure_topics(
+        self, specs: list[TopicSpec], timeout: float, *, create: bool = True
+    ) -> dict[str, int]:
         admin = self._admin()
         existing = self._list_topics(admin, timeout).topics
         missing = [spec for spec in specs if spec.name not in existing]
-        if missing:
+        if not create:
+            specs = [spec for spec in specs if spec.name in existing]
+        elif missing:
             futures = admin.create_topics(
                 [
                     NewTopic(
@@ -291,6 +296,24 @@ class KafkaTransport:
                 absent = ", ".join(sorted(wanted - set(ready)))
                 raise BrokerUnavailable(f"topics not visible in broker metadata: {absent}")
             time.sleep(0.1)
+
+    def topic_configs(self, names: list[str], timeout: float) -> dict[str, dict[str, str]]:
+        if not names:
+            return {}
+        admin = self._admin()
+        topic = ConfigResource.Type.TOPIC
+        resources = [ConfigResource(topic, name) for name in names]
+        configs: dict[str, dict[str, str]] = {}
+        for resource, future in admin.describe_configs(resources, request_timeout=timeout).items():
+            try:
+                entries = future.result()
+            except KafkaException as exc:  # not allowed to read it, say: nothing to say
+                log.debug("cannot read the configuration of topic %s: %s", resource.name, exc)
+                continue
+            configs[resource.name] = {
+                name: entry.value for name, entry in entries.items() if entry.value is not None
+            }
+        return configs
 
     def _list_topics(self, admin: confluent_admin.AdminClient, timeout: float) -> Any:
         try:

@@ -164,10 +164,17 @@ class MemoryTransport:
     def close(self) -> None:
         return None
 
-    def ensure_topics(self, specs: list[TopicSpec], timeout: float) -> dict[str, int]:
+    def ensure_topics(
+        self, specs: list[TopicSpec], timeout: float, *, create: bool = True
+    ) -> dict[str, int]:
         for spec in specs:
-            self.broker.create_topic(spec.name, spec.partitions)
-        return {spec.name: len(self.broker.topics[spec.name]) for spec in specs}
+            if create:
+                self.broker.create_topic(spec.name, spec.partitions)
+        topics = self.broker.topics
+        return {spec.name: len(topics[spec.name]) for spec in specs if spec.name in topics}
+
+    def topic_configs(self, names: list[str], timeout: float) -> dict[str, dict[str, str]]:
+        return {}  # the memory broker keeps no topic configuration
 
     def consumer(self, group_id: str) -> MemoryConsumer:
         return MemoryConsumer(self.broker, group_id, "earliest")
