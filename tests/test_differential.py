@@ -7,11 +7,13 @@ Both run on the in-memory transport with the same worker loop; only the agents d
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import itertools
 import json
+import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,7 +27,10 @@ import faust
 from conftest import EXAMPLES
 from faust.app import App
 from faust.exceptions import ImproperlyConfigured, KeyDecodeError, ValueDecodeError
+from faust.serializers import generated
 from faust.testing import AppDriver
+from faust.transport.memory import MemoryTransport
+from faust.worker import Worker
 from faustc.build import build_worker
 from faustc.plan.passes import PASSES, AgentPass
 
@@ -95,6 +100,47 @@ class Built:
         reference = run(self.app, inputs, None, self.start_time)
         compiled = run(self.app, inputs, self.worker.COMPILED_AGENTS, self.start_time)
         return reference, compiled
+
+
+def run_on_memory(
+    built: Built,
+    name: str,
+    fill: Callable[[MemoryTransport], None],
+    *,
+    compiled: bool,
+    policy: str,
+) -> tuple[MemoryTransport, list[logging.LogRecord], Exception | None]:
+    """Run ``built``'s worker (its compiled agents, or the app as written with the generic
+    codecs) on a fresh in-memory broker until idle, under the error policy ``policy``:
+    ``fill`` writes the inputs once the app's topics exist. Returns the transport (its
+    broker holds every output), what the policy logged, and the failure that stopped the
+    worker (None: it ran dry)."""
+    app = built.app
+    app.conf.error_policy = policy
+    transport = MemoryTransport.named(f"{name}-{next(_runs)}")
+    for topic in app.topics:
+        for topic_name in topic.topics:
+            transport.broker.create_topic(topic_name, topic.partitions or 1)
+    fill(transport)
+    agents = built.worker.COMPILED_AGENTS if compiled else None
+    worker = Worker(app, compiled_agents=agents, transport=transport, stop_when_idle=True)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("faust.errors").addHandler(handler)
+    failure = None
+    try:
+        if compiled:
+            asyncio.run(worker.run())
+        else:
+            with generated.suspended():
+                asyncio.run(worker.run())
+    except Exception as exc:
+        failure = exc
+    finally:
+        logging.getLogger("faust.errors").removeHandler(handler)
+        app.conf.error_policy = "fail"
+    return transport, records, failure
 
 
 #: (topic, account, amount, partition, timestamp ms or None): a move of the table test apps

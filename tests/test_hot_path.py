@@ -9,10 +9,7 @@ timestamps, headers) and the same errors, with topic/partition/offset, under eac
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import json
-import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -20,15 +17,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_differential import Built
+from test_differential import Built, run_on_memory
 
-from faust.serializers import generated
 from faust.transport.memory import MemoryProducer, MemoryTransport
-from faust.worker import Worker
 from faustc.plan.passes import bind_locals
 
 APPS = Path(__file__).parent / "apps"
-_runs = itertools.count()
 
 
 @pytest.fixture(scope="module")
@@ -47,32 +41,15 @@ Inputs = list[tuple[bytes | None, bytes | None]]
 
 def run(built: Built, payments: Inputs, *, compiled: bool, policy: str) -> dict[str, Any]:
     """Every output record (with partition and timestamp), and what the policy logged."""
-    app = built.app
-    app.conf.error_policy = policy
-    transport = MemoryTransport.named(f"hot-path-{next(_runs)}")
-    for topic in app.topics:
-        for name in topic.topics:
-            transport.broker.create_topic(name, topic.partitions or 1)
-    for key, value in payments:
-        transport.broker.append("payments", key, value, partition=0, timestamp_ms=1)
-    agents = built.worker.COMPILED_AGENTS if compiled else None
-    worker = Worker(app, compiled_agents=agents, transport=transport, stop_when_idle=True)
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    logging.getLogger("faust.errors").addHandler(handler)
-    failure = None
-    try:
-        if compiled:
-            asyncio.run(worker.run())
-        else:
-            with generated.suspended():
-                asyncio.run(worker.run())
-    except Exception as exc:
-        failure = f"{type(exc).__name__}: {exc}"
-    finally:
-        logging.getLogger("faust.errors").removeHandler(handler)
-        app.conf.error_policy = "fail"
+
+    def fill(transport: MemoryTransport) -> None:
+        for key, value in payments:
+            transport.broker.append("payments", key, value, partition=0, timestamp_ms=1)
+
+    transport, records, stopped = run_on_memory(
+        built, "hot-path", fill, compiled=compiled, policy=policy
+    )
+    failure = None if stopped is None else f"{type(stopped).__name__}: {stopped}"
     outputs = {
         name: [
             [(m.key(), m.value(), _comparable(m.headers()), _stamp(name, m)) for m in log]

@@ -11,11 +11,8 @@ must write the same bytes and meet the error policy at the same messages.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import itertools
 import json
-import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -23,14 +20,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_differential import Built
+from test_differential import Built, run_on_memory
 
-from faust.serializers import generated
 from faust.transport.memory import MemoryTransport
-from faust.worker import Worker
 
 APPS = Path(__file__).parent / "apps"
-_runs = itertools.count()
 
 
 @pytest.fixture(scope="module")
@@ -45,32 +39,15 @@ def tags_of(built: Built) -> list[str]:
 def run(built: Built, tags: list[dict[str, Any]], *, compiled: bool, policy: str) -> Any:
     """Every record the agents wrote (key and value bytes, per topic), the policy's log
     lines (agent, place, exception), and the failure that stopped the worker, if any."""
-    app = built.app
-    app.conf.error_policy = policy
-    transport = MemoryTransport.named(f"odd-sends-{next(_runs)}")
-    for topic in app.topics:
-        for name in topic.topics:
-            transport.broker.create_topic(name, topic.partitions or 1)
-    for each in tags:
-        transport.broker.append("tags", b"k", json.dumps(each).encode(), partition=0)
-    agents = built.worker.COMPILED_AGENTS if compiled else None
-    worker = Worker(app, compiled_agents=agents, transport=transport, stop_when_idle=True)
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    logging.getLogger("faust.errors").addHandler(handler)
-    failure = None
-    try:
-        if compiled:
-            asyncio.run(worker.run())
-        else:
-            with generated.suspended():
-                asyncio.run(worker.run())
-    except Exception as exc:
-        failure = _place(f"agent {type(exc).__name__}: {exc}")
-    finally:
-        logging.getLogger("faust.errors").removeHandler(handler)
-        app.conf.error_policy = "fail"
+
+    def fill(transport: MemoryTransport) -> None:
+        for each in tags:
+            transport.broker.append("tags", b"k", json.dumps(each).encode(), partition=0)
+
+    transport, records, stopped = run_on_memory(
+        built, "odd-sends", fill, compiled=compiled, policy=policy
+    )
+    failure = None if stopped is None else _place(f"agent {type(stopped).__name__}: {stopped}")
     outputs = {
         name: [(m.key(), m.value()) for log in partitions for m in log]
         for name, partitions in transport.broker.topics.items()
